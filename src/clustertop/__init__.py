@@ -1,0 +1,5 @@
+"""clustertop: htop for a whole GPU cluster."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

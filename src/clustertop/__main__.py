@@ -1,0 +1,7 @@
+"""Entry point for `python -m clustertop`."""
+
+from __future__ import annotations
+
+from clustertop.cli import main
+
+raise SystemExit(main())

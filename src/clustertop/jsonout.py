@@ -1,0 +1,171 @@
+"""Schema v1 JSON for `--once --json`: snapshots to plain dicts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+
+SCHEMA_VERSION = 1
+"""Bumped only on incompatible changes; new keys may appear at any time."""
+
+
+def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
+    return None if ref is None else {"id": ref.id, "name": ref.name}
+
+
+def gpu_json(gpu: Gpu) -> dict[str, Any]:
+    """One GPU."""
+    return {
+        "index": gpu.index,
+        "uuid": gpu.uuid,
+        "name": gpu.name,
+        "util_percent": gpu.util_percent,
+        "memory_used": gpu.memory_used,
+        "memory_total": gpu.memory_total,
+        "temperature_c": gpu.temperature_c,
+        "power_w": gpu.power_w,
+        "power_limit_w": gpu.power_limit_w,
+        "fan_percent": gpu.fan_percent,
+        "memory_util_percent": gpu.memory_util_percent,
+        "bus_id": gpu.bus_id,
+        "ecc_uncorrected": gpu.ecc_uncorrected,
+        "mig_mode": gpu.mig_mode,
+        "error": gpu.error,
+    }
+
+
+def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
+    """One GPU process."""
+    return {
+        "pid": proc.pid,
+        "gpu_index": proc.gpu_index,
+        "gpu_uuid": proc.gpu_uuid,
+        "memory_used": proc.memory_used,
+        "user": proc.user,
+        "command": proc.command,
+        "container": _container_ref(proc.container),
+        "owner": proc.owner,
+        "start_time": proc.start_time,
+        "cpu_percent": proc.cpu_percent,
+    }
+
+
+def container_json(container: Container, stale: bool = False) -> dict[str, Any]:
+    """One container."""
+    return {
+        "id": container.id,
+        "name": container.name,
+        "image": container.image,
+        "state": container.state,
+        "status": container.status,
+        "cpu_percent": container.cpu_percent,
+        "memory_used": container.memory_used,
+        "gpus": list(container.gpus),
+        "gpu_memory_used": container.gpu_memory_used,
+        "owner": container.owner,
+        "labels": dict(container.labels),
+        "created": container.created,
+        "started_at": container.started_at,
+        "finished_at": container.finished_at,
+        "exit_code": container.exit_code,
+        "pid": container.pid,
+        "log_size": container.log_size,
+        "stale": stale,
+    }
+
+
+def process_json(proc: Process) -> dict[str, Any]:
+    """One top process."""
+    return {
+        "pid": proc.pid,
+        "user": proc.user,
+        "cpu_percent": proc.cpu_percent,
+        "memory_percent": proc.memory_percent,
+        "memory_rss": proc.memory_rss,
+        "start_time": proc.start_time,
+        "command": proc.command,
+        "container": _container_ref(proc.container),
+    }
+
+
+def disk_json(disk: Disk) -> dict[str, Any]:
+    """One filesystem."""
+    return {
+        "mount": disk.mount,
+        "device": disk.device,
+        "fstype": disk.fstype,
+        "total": disk.total,
+        "used": disk.used,
+        "available": disk.available,
+        "percent": disk.percent,
+        "inodes_total": disk.inodes_total,
+        "inodes_used": disk.inodes_used,
+    }
+
+
+def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One host entry of schema v1."""
+    cpu = snap.cpu
+    mem = snap.memory
+    return {
+        "name": snap.name,
+        "state": snap.state.value,
+        "error": snap.error,
+        "latency_ms": snap.latency_ms,
+        "hostname": snap.hostname,
+        "data_time": snap.data_time,
+        "cpu_percent": cpu.percent if cpu else None,
+        "cpu": None
+        if cpu is None
+        else {
+            "percent": cpu.percent,
+            "user_percent": cpu.user_percent,
+            "system_percent": cpu.system_percent,
+            "iowait_percent": cpu.iowait_percent,
+            "count": cpu.count,
+        },
+        "load": list(snap.load) if snap.load is not None else None,
+        "memory": None
+        if mem is None
+        else {
+            "total": mem.total,
+            "used": mem.used,
+            "available": mem.available,
+            "swap_total": mem.swap_total,
+            "swap_used": mem.swap_used,
+        },
+        "uptime_s": snap.uptime_s,
+        "system_error": snap.system_error,
+        "gpu_error": snap.gpu_error,
+        "gpus": [gpu_json(g) for g in snap.gpus],
+        "gpu_processes": [gpu_process_json(p) for p in snap.gpu_processes],
+        "docker_error": snap.docker_error,
+        "containers": [container_json(c, c.id in stale_ids) for c in snap.containers],
+        "processes_error": snap.processes_error,
+        "processes": [process_json(p) for p in snap.processes],
+        "disks_error": snap.disks_error,
+        "disks": [disk_json(d) for d in snap.disks],
+        "stale_sections": {str(k): round(v, 1) for k, v in snap.stale.items()},
+    }
+
+
+def document(
+    snapshots: Iterable[HostSnapshot],
+    *,
+    now: float | None = None,
+    stale_ids: Mapping[str, frozenset[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole `--once --json` document."""
+    stale_ids = stale_ids or {}
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "time": time.time() if now is None else now,
+        "hosts": [host_json(s, stale_ids.get(s.name, frozenset())) for s in snapshots],
+    }
+    if extra:
+        doc.update(extra)
+    return doc

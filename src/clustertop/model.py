@@ -1,0 +1,313 @@
+"""Frozen, typed snapshots of one host: the model every layer shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+
+MIB = 1024 * 1024
+"""Bytes in one MiB (nvidia-smi reports memory in MiB)."""
+
+EMPTY_LABELS: Mapping[str, str] = MappingProxyType({})
+"""Shared empty label mapping for containers without labels."""
+
+
+class HostState(str, Enum):
+    """Connection state of one host, as the JSON schema spells it."""
+
+    CONNECTING = "connecting"
+    UP = "up"
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    AUTH_FAILED = "auth-failed"
+    HOSTKEY_FAILED = "hostkey-failed"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Section(str, Enum):
+    """The independently collected parts of a host snapshot."""
+
+    SYSTEM = "system"
+    """CPU, load, memory."""
+    GPU = "gpu"
+    """GPUs and GPU processes."""
+    DOCKER = "docker"
+    """Containers."""
+    PROCESSES = "processes"
+    """Top processes."""
+    DISKS = "disks"
+    """Filesystems."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRef:
+    """The container a process runs in."""
+
+    id: str
+    """Full 64-hex container ID."""
+    name: str
+    """Container name without the leading slash (empty when unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    """Host CPU use over the last interval."""
+
+    percent: float | None
+    """Busy share of all CPUs, 0-100."""
+    user_percent: float | None
+    """User (and nice) share, 0-100."""
+    system_percent: float | None
+    """Kernel share (system, irq, softirq), 0-100."""
+    iowait_percent: float | None = None
+    """Share of time waiting for I/O, 0-100."""
+    count: int | None = None
+    """Logical CPUs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """Host memory and swap, in bytes."""
+
+    total: int
+    """MemTotal."""
+    used: int
+    """total - available (what applications hold)."""
+    available: int | None = None
+    """MemAvailable."""
+    swap_total: int | None = None
+    """SwapTotal."""
+    swap_used: int | None = None
+    """SwapTotal - SwapFree."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gpu:
+    """One GPU as nvidia-smi or NVML reports it."""
+
+    index: int
+    """nvidia-smi index."""
+    uuid: str
+    """GPU UUID (GPU-...)."""
+    name: str
+    """Product name."""
+    util_percent: float | None
+    """GPU utilisation, 0-100."""
+    memory_used: int | None
+    """Bytes of GPU memory in use."""
+    memory_total: int | None
+    """Bytes of GPU memory."""
+    temperature_c: float | None
+    """Core temperature in Celsius."""
+    power_w: float | None
+    """Power draw in watts."""
+    power_limit_w: float | None
+    """Power limit in watts."""
+    fan_percent: float | None = None
+    """Fan speed, 0-100 (None for passively cooled boards)."""
+    memory_util_percent: float | None = None
+    """Memory controller utilisation, 0-100."""
+    bus_id: str | None = None
+    """PCI bus ID."""
+    ecc_uncorrected: int | None = None
+    """Uncorrected ECC errors since the driver loaded (volatile)."""
+    mig_mode: str | None = None
+    """MIG mode ("Enabled"/"Disabled"), None when not supported."""
+    error: str | None = None
+    """Why this GPU could not be read (lost GPU, device handle error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GpuProcess:
+    """A compute process on a GPU, with who owns it."""
+
+    pid: int
+    """Host PID."""
+    gpu_index: int
+    """Index of the GPU it runs on."""
+    gpu_uuid: str
+    """UUID of the GPU it runs on."""
+    memory_used: int | None
+    """Bytes of GPU memory it holds."""
+    user: str | None = None
+    """Unix user of the process."""
+    command: str | None = None
+    """Command line (or process name when the command line is unreadable)."""
+    container: ContainerRef | None = None
+    """Container the process runs in."""
+    owner: str | None = None
+    """Person the process belongs to (see owners.py)."""
+    start_time: float | None = None
+    """Unix time the process started (identity together with pid)."""
+    cpu_percent: float | None = None
+    """CPU use of the process, per core (may exceed 100)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """One Docker container, in any state."""
+
+    id: str
+    """Full 64-hex container ID."""
+    name: str
+    """Name without the leading slash."""
+    image: str
+    """Image reference as created."""
+    state: str
+    """running, exited, paused, restarting, created, dead."""
+    status: str
+    """Human status ("Up 3 minutes", "Exited (0) 2 days ago")."""
+    cpu_percent: float | None = None
+    """CPU use per core over the last interval (may exceed 100)."""
+    memory_used: int | None = None
+    """Bytes of memory (without page cache), as docker stats counts it."""
+    gpus: tuple[int, ...] = ()
+    """Indices of GPUs it uses (device requests or its GPU processes)."""
+    owner: str | None = None
+    """Person the container belongs to (see owners.py)."""
+    labels: Mapping[str, str] = field(default=EMPTY_LABELS)
+    """Container labels."""
+    created: float | None = None
+    """Unix time the container was created."""
+    started_at: float | None = None
+    """Unix time it last started."""
+    finished_at: float | None = None
+    """Unix time it last exited."""
+    exit_code: int | None = None
+    """Exit code of the last run."""
+    pid: int | None = None
+    """Host PID of its main process while running."""
+    log_size: int | None = None
+    """Bytes in its json-file log."""
+    gpu_memory_used: int | None = None
+    """Bytes of GPU memory held by its processes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """One process in the top-like process list."""
+
+    pid: int
+    """Host PID."""
+    user: str | None
+    """Unix user."""
+    cpu_percent: float | None
+    """CPU use per core over the last interval (may exceed 100)."""
+    memory_percent: float | None
+    """Resident memory as a share of host memory."""
+    memory_rss: int | None
+    """Resident bytes."""
+    start_time: float | None
+    """Unix time the process started."""
+    command: str
+    """Command line, or the process name in brackets for kernel threads."""
+    container: ContainerRef | None = None
+    """Container the process runs in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Disk:
+    """One mounted local filesystem, in bytes."""
+
+    mount: str
+    """Mount point."""
+    device: str
+    """Device or source."""
+    fstype: str
+    """Filesystem type."""
+    total: int
+    """Size."""
+    used: int
+    """Used bytes."""
+    available: int
+    """Bytes available to unprivileged users."""
+    inodes_total: int | None = None
+    """Inodes in the filesystem."""
+    inodes_used: int | None = None
+    """Inodes in use."""
+
+    @property
+    def percent(self) -> float | None:
+        """Use as df computes it: used / (used + available)."""
+        denominator = self.used + self.available
+        return 100.0 * self.used / denominator if denominator > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class HostSnapshot:
+    """Everything known about one host at one moment."""
+
+    name: str
+    """Host name as the user gave it (alias, address or "localhost")."""
+    state: HostState
+    """Connection state."""
+    time: float
+    """Unix time of the snapshot."""
+    error: str | None = None
+    """Why the host is not up, readable."""
+    latency_ms: float | None = None
+    """Round trip of the last frame (SSH) or collection time (local)."""
+    state_since: float | None = None
+    """Unix time the current state began."""
+    data_time: float | None = None
+    """Unix time of the newest data (data age when not up)."""
+    hostname: str | None = None
+    """The host's own name (uname -n)."""
+    cpu: Cpu | None = None
+    """CPU use; None until two samples exist."""
+    load: tuple[float, float, float] | None = None
+    """1, 5 and 15 minute load averages."""
+    memory: Memory | None = None
+    """Memory and swap."""
+    uptime_s: float | None = None
+    """Seconds since boot."""
+    gpus: tuple[Gpu, ...] = ()
+    """GPUs."""
+    gpu_processes: tuple[GpuProcess, ...] = ()
+    """Compute processes on the GPUs."""
+    gpu_error: str | None = None
+    """Why GPUs could not be read (no driver, NVML failure, timeout)."""
+    containers: tuple[Container, ...] = ()
+    """All containers, exited too."""
+    docker_error: str | None = None
+    """Why containers could not be read."""
+    processes: tuple[Process, ...] = ()
+    """Top processes (by CPU and by memory)."""
+    processes_error: str | None = None
+    """Why processes could not be read."""
+    disks: tuple[Disk, ...] = ()
+    """Local filesystems."""
+    disks_error: str | None = None
+    """Why disks could not be read."""
+    system_error: str | None = None
+    """Why CPU, load or memory could not be read."""
+    stale: Mapping[Section, float] = field(default_factory=dict)
+    """Sections whose data is older than one tick: section -> age in seconds."""
+
+    @property
+    def is_up(self) -> bool:
+        """True when the host answered."""
+        return self.state is HostState.UP
+
+    def error_of(self, section: Section) -> str | None:
+        """The error of one section."""
+        return {
+            Section.SYSTEM: self.system_error,
+            Section.GPU: self.gpu_error,
+            Section.DOCKER: self.docker_error,
+            Section.PROCESSES: self.processes_error,
+            Section.DISKS: self.disks_error,
+        }[section]
+
+
+def placeholder(name: str, state: HostState, now: float, error: str | None = None) -> HostSnapshot:
+    """A snapshot for a host with no data (connecting, down, failed)."""
+    return HostSnapshot(name=name, state=state, time=now, error=error, state_since=now)

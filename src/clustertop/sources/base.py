@@ -1,0 +1,66 @@
+"""The Source contract: a fixed list of hosts, each producing snapshots over time."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+
+from clustertop.model import HostSnapshot, HostState, placeholder
+
+SnapshotSink = Callable[[HostSnapshot], None]
+"""Receives every new snapshot; called on the event loop, must not block."""
+
+
+def is_settled(snap: HostSnapshot) -> bool:
+    """True once a snapshot is final for `--once`: failed for good, or up with CPU deltas."""
+    if snap.state is HostState.CONNECTING:
+        return False
+    if snap.state is HostState.UP:
+        return snap.cpu is not None and snap.cpu.percent is not None
+    return True
+
+
+class Source(abc.ABC):
+    """Produces snapshots for a fixed, ordered list of hosts."""
+
+    @property
+    @abc.abstractmethod
+    def host_names(self) -> Sequence[str]:
+        """Host names in the order the user gave them."""
+
+    @abc.abstractmethod
+    async def run(self, sink: SnapshotSink) -> None:
+        """Emit snapshots to `sink` until cancelled; never raises for a host's failure."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and remote processes."""
+
+    async def collect_once(self, timeout: float) -> list[HostSnapshot]:
+        """One settled snapshot per host, in host order, within `timeout` seconds."""
+        names = list(self.host_names)
+        latest: dict[str, HostSnapshot] = {}
+        settled = asyncio.Event()
+
+        def sink(snap: HostSnapshot) -> None:
+            latest[snap.name] = snap
+            if all(n in latest and is_settled(latest[n]) for n in names):
+                settled.set()
+
+        task = asyncio.create_task(self.run(sink))
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(settled.wait(), timeout)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await self.aclose()
+        now = time.time()
+        return [latest.get(n) or _timed_out(n, now, timeout) for n in names]
+
+
+def _timed_out(name: str, now: float, timeout: float) -> HostSnapshot:
+    return placeholder(name, HostState.TIMEOUT, now, f"no answer within {timeout:g} s")
