@@ -173,7 +173,7 @@ class Container:
     """Indices of GPUs it uses (device requests or its GPU processes)."""
     owner: str | None = None
     """Person the container belongs to (see owners.py)."""
-    labels: Mapping[str, str] = field(default=EMPTY_LABELS)
+    labels: Mapping[str, str] = field(default_factory=lambda: EMPTY_LABELS)
     """Container labels."""
     created: float | None = None
     """Unix time the container was created."""

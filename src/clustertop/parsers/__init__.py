@@ -1,0 +1,1 @@
+"""Pure parsers: raw command output from a host (text) -> model values."""
