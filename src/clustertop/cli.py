@@ -1,0 +1,166 @@
+"""Command line: parse options, pick the source, run the TUI or print one reading."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from clustertop import __version__
+from clustertop.config import Config, ConfigError, load_config, render_config
+from clustertop.hosts import HostSpec, HostSpecError, read_hosts_file, resolve_hosts
+from clustertop.sources.base import Source
+
+EXIT_USAGE = 1
+"""Exit status for usage and configuration errors."""
+
+_SUBCOMMANDS = {"config": ("show",)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `clustertop [options] [hosts...]`."""
+    parser = argparse.ArgumentParser(
+        prog="clustertop",
+        description="htop for a whole GPU cluster. No hosts: this machine. "
+        "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
+        epilog="Also: `clustertop config show` prints the effective settings and their sources.",
+    )
+    parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
+    add = parser.add_argument
+    add("-V", "--version", action="version", version=f"clustertop {__version__}")
+    add("-F", "--ssh-config", metavar="FILE", help="ssh config file (like ssh -F)")
+    add("-H", "--hosts-file", metavar="FILE", action="append", help="file with one host per line")
+    add("--config", metavar="FILE", help="clustertop config file (TOML)")
+    add("--once", action="store_true", help="print one reading and exit")
+    add("--json", action="store_true", help="with --once: print JSON (schema 1)")
+    add("--demo", action="store_true", help="show a built-in demo cluster")
+    add("-i", "--interval", metavar="SECONDS", help="seconds between readings (default 2)")
+    add("-t", "--timeout", metavar="SECONDS", help="per-host deadline (default 10)")
+    add("--connect-timeout", metavar="SECONDS", help="SSH connection deadline")
+    add("--max-handshakes", metavar="N", help="SSH handshakes in flight at once")
+    add("--known-hosts", metavar="FILE", help="known_hosts file to check host keys against")
+    add(
+        "--accept-new-hostkeys",
+        action="store_const",
+        const=True,
+        help="learn keys of hosts not in known_hosts (changed keys are still refused)",
+    )
+    add("--readonly", action="store_const", const=True, help="no actions on hosts")
+    add("--stale-after", metavar="DURATION", help="GPU idle time before a container is stale")
+    add("--theme", metavar="NAME", help="Textual theme")
+    return parser
+
+
+def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "interval": args.interval,
+        "timeout": args.timeout,
+        "connect_timeout": args.connect_timeout,
+        "max_handshakes": args.max_handshakes,
+        "ssh_config": args.ssh_config,
+        "known_hosts": args.known_hosts,
+        "accept_new_hostkeys": args.accept_new_hostkeys,
+        "readonly": args.readonly,
+        "stale_after": args.stale_after,
+        "theme": args.theme,
+    }
+
+
+def _host_specs(args: argparse.Namespace, config: Config) -> list[HostSpec]:
+    items = list(args.hosts)
+    for path in args.hosts_file or ():
+        items += read_hosts_file(path)
+    specs = resolve_hosts(items, config.groups)
+    result = []
+    for spec in specs:
+        override = config.host_override(spec.name)
+        result.append(HostSpec(spec.name, spec.user or override.user, spec.port or override.port))
+    return result
+
+
+def make_source(args: argparse.Namespace, config: Config, specs: list[HostSpec]) -> Source:
+    """Demo, local machine, or SSH hosts."""
+    if args.demo:
+        from clustertop.sources.demo import DemoSource
+
+        return DemoSource(interval=config.interval)
+    if not specs:
+        from clustertop.sources.local import LocalSource
+
+        return LocalSource(config.interval, owner_rule=config.owner_rule())
+    from clustertop.fleet import ssh_source
+
+    return ssh_source(specs, config, once=args.once)
+
+
+def _usage_error(message: str) -> int:
+    print(f"clustertop: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run clustertop; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["config"]:
+        return _config_command(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.json and not args.once:
+        return _usage_error("--json needs --once")
+    try:
+        config = load_config(
+            _cli_settings(args), os.environ, Path(args.config) if args.config else None
+        )
+        specs = _host_specs(args, config)
+    except (ConfigError, HostSpecError, OSError) as exc:
+        return _usage_error(str(exc))
+    for warning in config.warnings:
+        print(f"clustertop: warning: {warning}", file=sys.stderr)
+    source = make_source(args, config, specs)
+    if args.once:
+        return _once(source, config, as_json=args.json)
+    return _tui(source, config)
+
+
+def _once(source: Source, config: Config, *, as_json: bool) -> int:
+    from clustertop import jsonout, report
+
+    snapshots = asyncio.run(source.collect_once(config.timeout + 1.0))
+    if as_json:
+        json.dump(jsonout.document(snapshots), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report.render(snapshots))
+    return 0
+
+
+def _tui(source: Source, config: Config) -> int:
+    from clustertop.ui.app import ClusterTopApp
+
+    app = ClusterTopApp(
+        source,
+        interval=config.interval,
+        readonly=config.readonly,
+        theme=config.theme,
+        key_overrides=dict(config.keys),
+        groups={name: list(items) for name, items in config.groups.items()},
+    )
+    app.run()
+    return 0
+
+
+def _config_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="clustertop config")
+    parser.add_argument("action", choices=_SUBCOMMANDS["config"])
+    parser.add_argument("--config", metavar="FILE", help="clustertop config file (TOML)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config({}, os.environ, Path(args.config) if args.config else None)
+    except ConfigError as exc:
+        return _usage_error(str(exc))
+    sys.stdout.write(render_config(config))
+    return 0

@@ -1,0 +1,1 @@
+"""The SSH source: one connection and one remote probe per host."""

@@ -1,0 +1,280 @@
+"""Probe frames to host snapshots: keeps each section's last good data and its age."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clustertop.model import (
+    Container,
+    Cpu,
+    Disk,
+    Gpu,
+    GpuProcess,
+    HostSnapshot,
+    HostState,
+    Process,
+    Section,
+)
+from clustertop.owners import DEFAULT_RULE, OwnerRule
+from clustertop.parsers.procfs import CpuSample, cpu_between
+from clustertop.sources.local_join import attach_gpus, resolve_gpu_processes
+from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
+from clustertop.sources.ssh.sections import (
+    DockerReading,
+    GpuReading,
+    ProcsReading,
+    SectionError,
+    SystemReading,
+    container_ref,
+    read_disks,
+    read_docker,
+    read_gpu,
+    read_procs,
+    read_system,
+)
+
+SECTION_OF = {
+    "sys": Section.SYSTEM,
+    "gpu": Section.GPU,
+    "docker": Section.DOCKER,
+    "procs": Section.PROCESSES,
+    "disks": Section.DISKS,
+}
+"""Probe section name -> model section."""
+
+
+@dataclass(slots=True)
+class _Slot:
+    """The last result of one section."""
+
+    value: Any = None
+    """Parsed data of the last good run (None before the first)."""
+    error: str | None = None
+    """Error of the last run."""
+    data_time: float | None = None
+    """Client time the last run started on the host."""
+    pending_since: float | None = None
+    """Client time a still-running run started, when one is running."""
+
+
+@dataclass(slots=True)
+class HostInfo:
+    """Facts from the probe's ready line."""
+
+    hz: int = 100
+    """Clock ticks per second."""
+    page_size: int = 4096
+    """Bytes per page."""
+    hostname: str | None = None
+    """uname -n."""
+
+
+@dataclass
+class FrameAssembler:
+    """Turns each frame of one host into a snapshot, remembering what earlier frames said."""
+
+    name: str
+    """Host name as the user gave it."""
+    marker: str
+    """Frame marker of the current probe."""
+    info: HostInfo = field(default_factory=HostInfo)
+    """From the ready line."""
+    rule: OwnerRule = DEFAULT_RULE
+    """Owner rule."""
+    stale_after: float = 3.0
+    """Data older than this many seconds is reported stale."""
+    clock: Callable[[], float] = time.time
+    """Client clock."""
+    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _prev_cpu: CpuSample | None = None
+    _cpu: Cpu | None = None
+    _btime: float | None = None
+    _uptime: float | None = None
+
+    def apply(self, frame: Frame, latency_ms: float | None) -> HostSnapshot:
+        """Fold one frame in and return the host's snapshot."""
+        now = self.clock()
+        self._uptime = frame.uptime if frame.uptime is not None else self._uptime
+        for name in SECTION_OF:
+            slot = self._slots.setdefault(name, _Slot())
+            output = frame.sections.get(name)
+            if output is not None:
+                self._read(name, slot, output, frame, now)
+            started = frame.pending.get(name)
+            slot.pending_since = (
+                None if started is None else now - max((frame.uptime or started) - started, 0)
+            )
+        return self._snapshot(now, latency_ms)
+
+    def _read(self, name: str, slot: _Slot, out: SectionOutput, frame: Frame, now: float) -> None:
+        age = max((frame.uptime or 0.0) - (out.started or frame.uptime or 0.0), 0.0)
+        try:
+            slot.value = self._parse(name, out, now)
+            slot.error = None
+        except SectionError as exc:
+            slot.value, slot.error = None, str(exc)
+        except (ValueError, KeyError, IndexError) as exc:
+            slot.value, slot.error = None, f"unreadable {name} output ({exc})"
+        slot.data_time = now - age
+
+    def _parse(self, name: str, out: SectionOutput, now: float) -> object:
+        parts = split_parts(out.body, self.marker)
+        if name == "sys":
+            return read_system(out.body)
+        if name == "gpu":
+            return read_gpu(parts, out.returncode)
+        if name == "disks":
+            return read_disks(parts)
+        if name == "docker":
+            return read_docker(parts, out.returncode, now=self._host_now(now), rule=self.rule)
+        reading = read_procs(parts.get("", ""), parts.get("users", ""))
+        self._btime = reading.btime if reading.btime is not None else self._btime
+        if reading.cpu is not None:
+            if self._prev_cpu is not None:
+                self._cpu = cpu_between(self._prev_cpu, reading.cpu)
+            self._prev_cpu = reading.cpu
+        return reading
+
+    def _host_now(self, now: float) -> float:
+        # Docker's times are in the host's clock: "Up 3 minutes" must not depend on our skew.
+        if self._btime is not None and self._uptime is not None:
+            return self._btime + self._uptime
+        return now
+
+    def _age(self, slot: _Slot, now: float) -> float | None:
+        if slot.pending_since is not None and slot.data_time is not None:
+            return now - slot.data_time
+        if slot.data_time is not None and now - slot.data_time > self.stale_after:
+            return now - slot.data_time
+        return None
+
+    def _error(self, name: str, now: float) -> str | None:
+        slot = self._slots[name]
+        if slot.value is None and slot.pending_since is not None and slot.error is None:
+            return f"timed out: no answer for {now - slot.pending_since:.0f} s"
+        return slot.error
+
+    def _snapshot(self, now: float, latency_ms: float | None) -> HostSnapshot:
+        system: SystemReading | None = self._slots["sys"].value
+        procs: ProcsReading | None = self._slots["procs"].value
+        gpu: GpuReading | None = self._slots["gpu"].value
+        docker: DockerReading | None = self._slots["docker"].value
+        disks: list[Disk] | None = self._slots["disks"].value
+        containers = self._containers(docker, procs)
+        names = {c.id: c.name for c in containers}
+        gpus, gpu_procs = self._gpus(gpu, procs, containers, names)
+        requests = docker.requests if docker else {}
+        containers = list(attach_gpus(containers, requests, gpus, gpu_procs))
+        stale = {
+            SECTION_OF[name]: age
+            for name, slot in self._slots.items()
+            if (age := self._age(slot, now)) is not None
+        }
+        data_times = [s.data_time for s in self._slots.values() if s.data_time is not None]
+        return HostSnapshot(
+            name=self.name,
+            state=HostState.UP,
+            time=now,
+            latency_ms=latency_ms,
+            data_time=max(data_times) if data_times else None,
+            hostname=self.info.hostname,
+            cpu=self._cpu,
+            load=system.load if system else None,
+            memory=system.memory if system else None,
+            uptime_s=self._uptime,
+            gpus=tuple(gpus),
+            gpu_processes=tuple(gpu_procs),
+            gpu_error=self._error("gpu", now) or _gpu_line_errors(gpu),
+            containers=tuple(containers),
+            docker_error=self._error("docker", now),
+            processes=tuple(self._processes(procs, system, names)),
+            processes_error=self._error("procs", now),
+            disks=tuple(disks or ()),
+            disks_error=self._error("disks", now),
+            system_error=self._error("sys", now),
+            stale=stale,
+        )
+
+    def _containers(
+        self, docker: DockerReading | None, procs: ProcsReading | None
+    ) -> list[Container]:
+        if docker is None:
+            return []
+        usage = procs.container_usage if procs else {}
+        result = []
+        for c in docker.containers:
+            cpu, mem = usage.get(c.id, (None, None)) if c.state == "running" else (None, None)
+            result.append(dataclasses.replace(c, cpu_percent=cpu, memory_used=mem))
+        return result
+
+    def _start_time(self, procs: ProcsReading, ticks: int) -> float | None:
+        if procs.btime is None:
+            return None
+        return round(procs.btime + ticks / self.info.hz, 2)
+
+    def _gpus(
+        self,
+        gpu: GpuReading | None,
+        procs: ProcsReading | None,
+        containers: list[Container],
+        names: dict[str, str],
+    ) -> tuple[list[Gpu], list[GpuProcess]]:
+        if gpu is None:
+            return [], []
+        index_of = {g.uuid: g.index for g in gpu.gpus}
+        result: list[GpuProcess] = []
+        cpu: dict[tuple[int, float], float] = {}
+        for app in gpu.apps:
+            row = procs.rows.get(app.pid) if procs else None
+            user, command = procs.details.get(app.pid, (None, None)) if procs else (None, None)
+            start = self._start_time(procs, row.start_ticks) if procs and row else None
+            if row is not None and start is not None and row.cpu_percent is not None:
+                cpu[(app.pid, start)] = row.cpu_percent
+            result.append(
+                GpuProcess(
+                    pid=app.pid,
+                    gpu_index=index_of.get(app.gpu_uuid, -1),
+                    gpu_uuid=app.gpu_uuid,
+                    memory_used=app.memory_used,
+                    user=user,
+                    command=command or app.process_name or (row.comm if row else None),
+                    container=container_ref(row.container_id if row else None, names),
+                    start_time=start,
+                )
+            )
+        return list(gpu.gpus), list(resolve_gpu_processes(result, containers, cpu, self.rule))
+
+    def _processes(
+        self, procs: ProcsReading | None, system: SystemReading | None, names: dict[str, str]
+    ) -> list[Process]:
+        if procs is None:
+            return []
+        total = system.memory.total if system and system.memory else None
+        result = []
+        for row in procs.rows.values():
+            rss = row.rss_pages * self.info.page_size
+            user, command = procs.details.get(row.pid, (None, ""))
+            result.append(
+                Process(
+                    pid=row.pid,
+                    user=user,
+                    cpu_percent=row.cpu_percent,
+                    memory_percent=100.0 * rss / total if total else None,
+                    memory_rss=rss,
+                    start_time=self._start_time(procs, row.start_ticks),
+                    command=command or f"[{row.comm}]",
+                    container=container_ref(row.container_id, names),
+                )
+            )
+        result.sort(key=lambda p: (p.cpu_percent or 0.0, p.memory_rss or 0), reverse=True)
+        return result
+
+
+def _gpu_line_errors(gpu: GpuReading | None) -> str | None:
+    if gpu is None or not gpu.errors:
+        return None
+    return "; ".join(gpu.errors)[:300]

@@ -1,0 +1,176 @@
+"""Opening SSH connections the way the user's ssh does, and naming why one failed."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+
+from clustertop.hosts import HostSpec
+from clustertop.model import HostState
+from clustertop.sources.ssh.hostkeys import HostKeyPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class SshSettings:
+    """Connection settings shared by every host."""
+
+    config_paths: tuple[Path, ...] | None = None
+    """ssh config files (-F); None: ~/.ssh/config when it exists."""
+    known_hosts: Path | None = None
+    """known_hosts override; None: the ssh config's UserKnownHostsFile, else the default."""
+    accept_new_hostkeys: bool = False
+    """Learn unknown host keys (changed keys are still refused)."""
+    connect_timeout: float = 10.0
+    """Seconds for TCP connect, key exchange and authentication together."""
+    keepalive_interval: float = 15.0
+    """Seconds between keepalives when the ssh config sets none."""
+
+
+class ConnectFailure(Exception):
+    """A connection attempt failed; `state` and the message say how."""
+
+    def __init__(self, state: HostState, message: str) -> None:
+        super().__init__(message)
+        self.state = state
+        """The host state this failure means."""
+
+
+class _Client(asyncssh.SSHClient):
+    def __init__(self, policy: HostKeyPolicy) -> None:
+        self._policy = policy
+
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
+        return self._policy.decide(host, addr, port, key)
+
+
+def _config_arg(settings: SshSettings) -> Sequence[str] | None:
+    if settings.config_paths is not None:
+        return [str(p) for p in settings.config_paths]
+    default = Path("~/.ssh/config").expanduser()
+    return [str(default)] if default.is_file() else None
+
+
+Options = asyncssh.SSHClientConnectionOptions
+
+
+async def host_options(
+    spec: HostSpec, settings: SshSettings
+) -> asyncssh.SSHClientConnectionOptions:
+    """Options for one host from the ssh config (aliases, HostName, User, Port, keys, ProxyJump)."""
+    kwargs: dict[str, object] = {}
+    if spec.user:
+        kwargs["username"] = spec.user
+    if spec.port:
+        kwargs["port"] = spec.port
+    options: Options = await Options.construct(
+        config=_config_arg(settings) or (), host=spec.name, agent_forwarding=False, **kwargs
+    )
+    return options
+
+
+def known_hosts_files(options: Options, settings: SshSettings) -> list[Path]:
+    """Where host keys are looked up: override, the config's UserKnownHostsFile, or the default."""
+    if settings.known_hosts is not None:
+        return [settings.known_hosts]
+    configured = options.known_hosts
+    if isinstance(configured, list | tuple) and configured:
+        return [Path(str(p)).expanduser() for p in configured]
+    # Never None (no checking): `UserKnownHostsFile none` still means nothing is trusted.
+    return [Path("~/.ssh/known_hosts").expanduser(), Path("/etc/ssh/ssh_known_hosts")]
+
+
+def proxy_jump(options: asyncssh.SSHClientConnectionOptions) -> str | None:
+    """The ProxyJump chain the ssh config gives this host ("none" and empty mean none)."""
+    tunnel = options.tunnel
+    if isinstance(tunnel, str) and tunnel.strip() and tunnel.strip().lower() != "none":
+        return tunnel.strip()
+    return None
+
+
+async def resolve_options(spec: HostSpec, settings: SshSettings) -> Options:
+    """host_options, with a config error turned into ConnectFailure."""
+    try:
+        return await host_options(spec, settings)
+    except (OSError, ValueError, asyncssh.Error) as exc:
+        raise ConnectFailure(HostState.ERROR, f"bad ssh config for {spec.name}: {exc}") from exc
+
+
+async def open_connection(
+    spec: HostSpec,
+    settings: SshSettings,
+    tunnel: asyncssh.SSHClientConnection | None = None,
+    options: asyncssh.SSHClientConnectionOptions | None = None,
+) -> asyncssh.SSHClientConnection:
+    """Connect and authenticate one host; raises ConnectFailure with a precise state."""
+    if options is None:
+        options = await resolve_options(spec, settings)
+    files = known_hosts_files(options, settings)
+    policy = HostKeyPolicy(files, settings.accept_new_hostkeys)
+    keepalive = options.keepalive_interval or settings.keepalive_interval
+    connect_kwargs: dict[str, object] = {
+        "options": options,
+        "known_hosts": [str(p) for p in files if p.is_file()],
+        "client_factory": lambda: _Client(policy),
+        "keepalive_interval": keepalive,
+        "keepalive_count_max": 3,
+        "agent_forwarding": False,
+    }
+    if tunnel is not None:
+        connect_kwargs["tunnel"] = tunnel
+    try:
+        return await asyncio.wait_for(
+            asyncssh.connect(spec.name, **connect_kwargs),
+            settings.connect_timeout,
+        )
+    except asyncio.TimeoutError as exc:
+        raise ConnectFailure(
+            HostState.TIMEOUT, f"no SSH answer within {settings.connect_timeout:g} s"
+        ) from exc
+    except asyncssh.HostKeyNotVerifiable as exc:
+        seen = policy.seen
+        text = seen.message(spec.name, files[0] if files else None) if seen else str(exc)
+        raise ConnectFailure(HostState.HOSTKEY_FAILED, text) from exc
+    except (OSError, asyncssh.Error) as exc:
+        raise ConnectFailure(*classify(exc)) from exc
+
+
+_OS_REASONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ECONNRESET: "connection reset",
+    errno.ETIMEDOUT: "connection timed out",
+}
+
+
+def classify(exc: BaseException) -> tuple[HostState, str]:
+    """A failed connect or a lost connection as a host state and a readable reason."""
+    if isinstance(exc, socket.gaierror):
+        return HostState.UNREACHABLE, f"DNS: cannot resolve host ({exc.strerror or exc})"
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return HostState.AUTH_FAILED, f"authentication failed: {exc.reason or 'permission denied'}"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return HostState.HOSTKEY_FAILED, f"host key not verifiable: {exc.reason}"
+    if isinstance(exc, asyncssh.ConnectionLost):
+        return HostState.UNREACHABLE, f"connection lost: {exc.reason}"
+    if isinstance(exc, asyncssh.DisconnectError):
+        return HostState.ERROR, f"SSH error: {exc.reason}"
+    if isinstance(exc, OSError):
+        errors = [exc, *getattr(exc, "exceptions", ())]  # create_connection's multi-errors
+        for err in errors:
+            if isinstance(err, OSError) and err.errno in _OS_REASONS:
+                return HostState.UNREACHABLE, _OS_REASONS[err.errno]
+        if exc.errno == errno.ETIMEDOUT:
+            return HostState.TIMEOUT, "connection timed out"
+        return HostState.UNREACHABLE, exc.strerror or str(exc)
+    if isinstance(exc, asyncssh.Error):
+        return HostState.ERROR, f"SSH error: {exc.reason}"
+    return HostState.ERROR, f"{type(exc).__name__}: {exc}"

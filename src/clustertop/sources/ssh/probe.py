@@ -1,0 +1,157 @@
+"""The remote probe program and the frames it prints: building the script, splitting frames."""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from dataclasses import dataclass, field
+from importlib import resources
+
+from clustertop.parsers.docker import INSPECT_TEMPLATE
+from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
+
+PROBE_VERSION = "1"
+"""Printed by the probe in its ready line; bumped when the frame format changes."""
+
+REMOTE_COMMAND = "exec /bin/sh -s"
+"""What the exec channel runs; the script arrives on stdin (works from any login shell)."""
+
+
+def new_marker() -> str:
+    """A random frame marker: host output cannot forge a line that starts with it."""
+    return "@ct" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    """Parameters of one probe run."""
+
+    marker: str
+    """Frame marker (see new_marker)."""
+    deadline_s: float = 1.5
+    """How long a tick waits for its sections before reporting them pending."""
+    top_n: int = 25
+    """Processes kept by CPU and, separately, by memory."""
+    nvidia_smi: str = "nvidia-smi"
+    """nvidia-smi command (a per-host override may give a path)."""
+    docker: str = "docker"
+    """docker command."""
+    docker_host: str | None = None
+    """DOCKER_HOST to use on the host (None: the host's own environment)."""
+
+
+def probe_script(settings: ProbeSettings) -> str:
+    """The whole program sent to `sh -s`: parameter assignments, then probe.sh."""
+    params = {
+        "N": settings.marker,
+        "DL": f"{max(settings.deadline_s, 0.2):.2f}",
+        "TOPN": str(settings.top_n),
+        "GPUQ": ",".join(GPU_QUERY_FIELDS),
+        "APPQ": ",".join(APPS_QUERY_FIELDS),
+        "DTPL": INSPECT_TEMPLATE,
+        "NVSMI": settings.nvidia_smi,
+        "DOCKERCMD": settings.docker,
+        "DOCKERHOST": settings.docker_host or "",
+    }
+    head = "".join(f"{name}={shlex.quote(value)}\n" for name, value in params.items())
+    body = resources.files("clustertop.sources.ssh").joinpath("probe.sh").read_text()
+    return head + body
+
+
+@dataclass(frozen=True, slots=True)
+class SectionOutput:
+    """One finished section of a frame."""
+
+    name: str
+    """Section name (sys, gpu, disks, docker, procs)."""
+    body: str
+    """Raw output of the section's commands (with in-section markers)."""
+    returncode: int | None
+    """Exit status of the section's commands."""
+    started: float | None
+    """Host uptime (s) when the section's commands started."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One probe answer to one tick."""
+
+    seq: int
+    """Tick number the frame answers."""
+    uptime: float | None
+    """Host uptime (s) at the tick: the host's own clock for ages."""
+    sections: dict[str, SectionOutput] = field(default_factory=dict)
+    """Sections that finished (this tick, or late from an earlier one)."""
+    pending: dict[str, float] = field(default_factory=dict)
+    """Sections still running from an earlier start: name -> uptime when started."""
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def parse_frame(text: str, marker: str) -> Frame:
+    """Split one frame (everything up to and including the `MARKER d SEQ` line)."""
+    prefix = marker + " "
+    seq, uptime = -1, None
+    sections: dict[str, SectionOutput] = {}
+    pending: dict[str, float] = {}
+    current: str | None = None
+    body: list[str] = []
+    for line in text.split("\n"):
+        if not line.startswith(prefix):
+            if current is not None:
+                body.append(line)
+            continue
+        words = line[len(prefix) :].split(" ")
+        kind = words[0]
+        if kind == "t" and len(words) >= 3:
+            seq, uptime = _int(words[1]) or -1, _number(words[2])
+        elif kind == "b" and len(words) >= 2:
+            current, body = words[1], []
+        elif kind == "e" and len(words) >= 4 and current == words[1]:
+            if body and body[-1] == "":
+                body.pop()  # the probe adds one newline so a last line without one is kept whole
+            sections[current] = SectionOutput(
+                current, "\n".join(body), _int(words[2]), _number(words[3])
+            )
+            current = None
+        elif kind == "p" and len(words) >= 3:
+            started = _number(words[2])
+            if started is not None:
+                pending[words[1]] = started
+        elif kind == "d" and len(words) >= 2:
+            seq = _int(words[1]) if seq < 0 else seq  # type: ignore[assignment]
+        elif current is not None:
+            body.append(line)  # an in-section marker (apps, inodes, logs, users)
+    return Frame(seq=seq, uptime=uptime, sections=sections, pending=pending)
+
+
+def split_parts(body: str, marker: str) -> dict[str, str]:
+    """Split a section body at in-section markers (`MARKER apps RC`): part name -> text.
+
+    The text before the first marker is the part named "" ; a marker's extra words are kept in
+    the part named "<name>.args".
+    """
+    prefix = marker + " "
+    parts: dict[str, list[str]] = {"": []}
+    name = ""
+    for line in body.split("\n"):
+        if line.startswith(prefix):
+            words = line[len(prefix) :].split(" ", 1)
+            name = words[0]
+            parts[name] = []
+            parts[name + ".args"] = [words[1]] if len(words) > 1 else []
+            continue
+        parts[name].append(line)
+    return {key: "\n".join(lines) for key, lines in parts.items()}

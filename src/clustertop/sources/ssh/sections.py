@@ -1,0 +1,269 @@
+"""Raw probe sections to model values: each function reads one section's text."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from clustertop.model import Container, ContainerRef, Disk, Gpu, Memory
+from clustertop.owners import OwnerRule
+from clustertop.parsers.df import local_disks, parse_df, parse_df_inodes
+from clustertop.parsers.docker import container_from_inspect, docker_error, requested_gpus
+from clustertop.parsers.nvidia_smi import (
+    GpuApp,
+    nvidia_smi_error,
+    parse_apps_query,
+    parse_gpu_query,
+)
+from clustertop.parsers.procfs import CpuSample, parse_loadavg, parse_meminfo, parse_proc_stat
+from clustertop.sources.local_docker import GpuRequest
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class SectionError(Exception):
+    """A section's commands failed; the message is what the user sees."""
+
+
+@dataclass(frozen=True, slots=True)
+class SystemReading:
+    """The sys section: load and memory."""
+
+    load: tuple[float, float, float] | None
+    """Load averages."""
+    memory: Memory | None
+    """Memory and swap."""
+
+
+def read_system(body: str) -> SystemReading:
+    """loadavg line then /proc/meminfo."""
+    first, _, rest = body.partition("\n")
+    try:
+        load: tuple[float, float, float] | None = parse_loadavg(first)
+    except ValueError:
+        load = None
+    try:
+        memory: Memory | None = parse_meminfo(rest)
+    except (ValueError, KeyError):
+        memory = None
+    if load is None and memory is None:
+        raise SectionError(f"unreadable /proc/loadavg and /proc/meminfo: {first[:80]!r}")
+    return SystemReading(load, memory)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcRow:
+    """One process line of the procs section."""
+
+    pid: int
+    """Host PID."""
+    cpu_percent: float | None
+    """CPU per core over the last tick."""
+    rss_pages: int
+    """Resident pages."""
+    start_ticks: int
+    """Start time in clock ticks after boot."""
+    container_id: str | None
+    """Docker container ID from its cgroup."""
+    comm: str
+    """Kernel process name."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcsReading:
+    """The procs section: CPU counters, top processes, container usage, users and commands."""
+
+    cpu: CpuSample | None = None
+    """Aggregate /proc/stat counters."""
+    btime: float | None = None
+    """Boot time (unix s)."""
+    rows: dict[int, ProcRow] = field(default_factory=dict)
+    """Selected processes by PID."""
+    container_usage: dict[str, tuple[float | None, int | None]] = field(default_factory=dict)
+    """Container ID -> (CPU % per core, memory bytes)."""
+    details: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """PID -> (user, command line) from ps."""
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _proc_row(words: list[str]) -> ProcRow | None:
+    # p PID PCPU RSS START STATE CID COMM...
+    if len(words) < 8 or not words[1].isdigit():
+        return None
+    return ProcRow(
+        pid=int(words[1]),
+        cpu_percent=_float_or_none(words[2]),
+        rss_pages=_int_or_none(words[3]) or 0,
+        start_ticks=_int_or_none(words[4]) or 0,
+        container_id=words[6] if _HEX64.match(words[6]) else None,
+        comm=" ".join(words[7:]),
+    )
+
+
+def read_procs(main: str, users: str) -> ProcsReading:
+    """The awk part (cpu, btime, p and k lines) and the ps part (pid user args)."""
+    cpu, btime = None, None
+    rows: dict[int, ProcRow] = {}
+    usage: dict[str, tuple[float | None, int | None]] = {}
+    for line in main.split("\n"):
+        words = line.split(" ")
+        kind = words[0]
+        if kind == "cpu":
+            cpu = parse_proc_stat(line.replace("cpu", "cpu ", 1))
+        elif kind == "btime" and len(words) > 1:
+            btime = _float_or_none(words[1])
+        elif kind == "p":
+            row = _proc_row(words)
+            if row is not None:
+                rows[row.pid] = row
+        elif kind == "k" and len(words) >= 4 and _HEX64.match(words[1]):
+            usage[words[1]] = (_float_or_none(words[2]), _int_or_none(words[3]))
+    return ProcsReading(cpu, btime, rows, usage, dict(_ps_lines(users)))
+
+
+def _ps_lines(text: str) -> Iterator[tuple[int, tuple[str, str]]]:
+    for line in text.split("\n"):
+        words = line.split(None, 2)
+        if len(words) >= 2 and words[0].isdigit():
+            yield int(words[0]), (words[1], words[2] if len(words) > 2 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class GpuReading:
+    """The gpu section."""
+
+    gpus: list[Gpu]
+    """GPUs."""
+    apps: list[GpuApp]
+    """Compute processes."""
+    errors: list[str]
+    """Lines that were not GPU rows (a lost GPU among good ones)."""
+
+
+def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
+    """nvidia-smi --query-gpu output, then (after the apps marker) --query-compute-apps."""
+    query = parts.get("", "")
+    args = parts.get("apps.args", "").split()
+    query_rc = _int_or_none(args[0]) if args else returncode
+    error = nvidia_smi_error(query, query_rc if query_rc is not None else 1)
+    if error is not None:
+        raise SectionError(error)
+    gpus, errors = parse_gpu_query(query)
+    apps = parse_apps_query(parts.get("apps", "")) if "apps" in parts else []
+    return GpuReading(gpus, apps, errors)
+
+
+def read_disks(parts: Mapping[str, str]) -> list[Disk]:
+    """df -P -T -B1 -l (or df -P -k) output, then df -P -i; local filesystems only."""
+    text = parts.get("", "")
+    lines = [line for line in text.split("\n") if not line.startswith("df: ")]
+    try:
+        disks = local_disks(parse_df("\n".join(lines)))
+    except ValueError as exc:
+        raise SectionError(f"unreadable df output: {text.strip()[:200] or exc}") from exc
+    try:
+        inodes = parse_df_inodes(parts.get("inodes", ""))
+    except ValueError:
+        inodes = {}
+    if not disks and text.strip():
+        raise SectionError(text.strip().split("\n")[-1][:200])
+    return [_with_inodes(d, inodes.get(d.mount)) for d in disks]
+
+
+def _with_inodes(disk: Disk, inodes: tuple[int, int] | None) -> Disk:
+    if inodes is None:
+        return disk
+    return Disk(
+        disk.mount,
+        disk.device,
+        disk.fstype,
+        disk.total,
+        disk.used,
+        disk.available,
+        inodes_total=inodes[0],
+        inodes_used=inodes[1],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DockerReading:
+    """The docker section."""
+
+    containers: list[Container]
+    """All containers (CPU and memory filled in later from the procs section)."""
+    requests: dict[str, GpuRequest]
+    """Container ID -> requested GPUs ("all" or IDs)."""
+
+
+def read_docker(
+    parts: Mapping[str, str], returncode: int | None, *, now: float, rule: OwnerRule
+) -> DockerReading:
+    """Lines `ID PID LOGPATH {inspect json}`, then (after the logs marker) `SIZE PATH` lines."""
+    containers: list[Container] = []
+    requests: dict[str, GpuRequest] = {}
+    other: list[str] = []
+    sizes = _log_sizes(parts.get("logs", ""))
+    for line in parts.get("", "").split("\n"):
+        obj, log_path = _inspect_line(line)
+        if obj is None:
+            if line.strip():
+                other.append(line.strip())
+            continue
+        container = container_from_inspect(obj, now=now, owner_rule=rule)
+        size = sizes.get(log_path) if log_path else None
+        containers.append(_with_log(container, size))
+        requests[container.id] = requested_gpus(obj)
+    if returncode not in (0, None) and not containers:
+        raise SectionError(docker_error("\n".join(other), returncode) or "docker failed")
+    return DockerReading(containers, requests)
+
+
+def _inspect_line(line: str) -> tuple[dict[str, Any] | None, str | None]:
+    words = line.split(" ", 3)
+    if len(words) < 4 or not _HEX64.match(words[0]):
+        return None, None
+    try:
+        obj = json.loads(words[3])
+    except ValueError:
+        return None, None
+    return (obj, words[2]) if isinstance(obj, dict) else (None, None)
+
+
+def _log_sizes(text: str) -> dict[str, int]:
+    sizes = {}
+    for line in text.split("\n"):
+        size, _, path = line.partition(" ")
+        if size.isdigit() and path:
+            sizes[path] = int(size)
+    return sizes
+
+
+def _with_log(container: Container, size: int | None) -> Container:
+    if size is None:
+        return container
+    from dataclasses import replace
+
+    return replace(container, log_size=size)
+
+
+def container_ref(container_id: str | None, names: Mapping[str, str]) -> ContainerRef | None:
+    """A reference to a container by ID, named when the container list knows it."""
+    if container_id is None:
+        return None
+    return ContainerRef(container_id, names.get(container_id, ""))

@@ -1,0 +1,230 @@
+"""One host over SSH: connect with backoff, run the probe, turn its frames into snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass, field, replace
+
+import asyncssh
+
+from clustertop.hosts import HostSpec
+from clustertop.model import HostSnapshot, HostState, placeholder
+from clustertop.owners import DEFAULT_RULE, OwnerRule
+from clustertop.sources.base import SnapshotSink
+from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
+from clustertop.sources.ssh.connect import (
+    ConnectFailure,
+    SshSettings,
+    classify,
+    open_connection,
+    proxy_jump,
+    resolve_options,
+)
+from clustertop.sources.ssh.jumps import JumpPool
+from clustertop.sources.ssh.probe import (
+    REMOTE_COMMAND,
+    ProbeSettings,
+    new_marker,
+    parse_frame,
+    probe_script,
+)
+
+
+class ProbeFailure(Exception):
+    """The remote probe could not start or stopped answering."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """How one host is watched."""
+
+    interval: float = 2.0
+    """Seconds between ticks."""
+    deadline: float = 1.5
+    """Remote per-section deadline in seconds."""
+    frame_grace: float = 5.0
+    """Seconds beyond the deadline before a frame is given up (probe restarted)."""
+    backoff_base: float = 1.0
+    """First reconnect delay in seconds."""
+    backoff_cap: float = 10.0
+    """Longest reconnect delay in seconds."""
+    owner_rule: OwnerRule = field(default_factory=lambda: DEFAULT_RULE)
+    """Owner rule."""
+    nvidia_smi: str = "nvidia-smi"
+    """nvidia-smi command on this host."""
+    docker_host: str | None = None
+    """DOCKER_HOST on this host (None: its own environment)."""
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter: between half and all of min(cap, base * 2**attempt)."""
+    ceiling = min(cap, base * float(2 ** min(attempt, 16)))
+    return ceiling * (0.5 + 0.5 * float(rng.random()))
+
+
+class HostSession:
+    """Keeps one host connected and probed until cancelled, reporting every change to the sink."""
+
+    def __init__(  # noqa: PLR0917 - the session's collaborators, all required
+        self,
+        spec: HostSpec,
+        ssh: SshSettings,
+        settings: SessionSettings,
+        jumps: JumpPool,
+        handshakes: asyncio.Semaphore,
+        sink: SnapshotSink,
+    ) -> None:
+        self.spec = spec
+        self.name = spec.display
+        self._ssh = ssh
+        self._settings = settings
+        self._jumps = jumps
+        self._handshakes = handshakes
+        self._sink = sink
+        self._tick = asyncio.Event()
+        self._seq = 0
+        self._rng = random.Random(hash(self.name))
+        self._last: HostSnapshot | None = None
+        self.connection: asyncssh.SSHClientConnection | None = None
+        """The live connection (actions reuse it); None while down."""
+
+    def request_tick(self) -> None:
+        """Ask for one frame; a request while a frame is in flight waits for it (no pile-up)."""
+        self._tick.set()
+
+    async def run(self) -> None:
+        """Connect, probe, reconnect with backoff; forever."""
+        attempt = 0
+        self._report(HostState.CONNECTING, None)
+        while True:
+            try:
+                conn = await self._connect()
+                attempt = 0
+                try:
+                    await self._serve(conn)
+                finally:
+                    self.connection = None
+                    conn.close()
+            except ConnectFailure as failure:
+                self._report(failure.state, str(failure))
+            except ProbeFailure as failure:
+                self._report(HostState.ERROR, str(failure))
+            except (OSError, asyncssh.Error) as exc:
+                self._report(*classify(exc))
+            delay = backoff_delay(
+                attempt, self._settings.backoff_base, self._settings.backoff_cap, self._rng
+            )
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _report(self, state: HostState, error: str | None) -> None:
+        now = time.time()
+        last = self._last
+        since = last.state_since if last and last.state is state and last.error == error else now
+        data_time = last.data_time if last else None
+        snap = replace(placeholder(self.name, state, now, error), state_since=since)
+        self._emit(replace(snap, data_time=data_time))
+
+    def _emit(self, snap: HostSnapshot) -> None:
+        self._last = snap
+        self._sink(snap)
+
+    async def _connect(self) -> asyncssh.SSHClientConnection:
+        options = await resolve_options(self.spec, self._ssh)
+        tunnel = None
+        if chain := proxy_jump(options):
+            tunnel = await self._jumps.connection(chain)
+        async with self._handshakes:
+            return await open_connection(self.spec, self._ssh, tunnel, options)
+
+    async def _serve(self, conn: asyncssh.SSHClientConnection) -> None:
+        self.connection = conn
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                await self._probe(conn)
+            except ProbeFailure:
+                failures += 1
+                # A probe that keeps dying right away is a host problem, not a blip.
+                if failures >= 3 or time.monotonic() - started > 60:
+                    raise
+            if conn.is_closed():
+                raise OSError("connection closed")
+
+    async def _probe(self, conn: asyncssh.SSHClientConnection) -> None:
+        settings = ProbeSettings(
+            marker=new_marker(),
+            deadline_s=self._settings.deadline,
+            nvidia_smi=self._settings.nvidia_smi,
+            docker_host=self._settings.docker_host,
+        )
+        process = await conn.create_process(REMOTE_COMMAND, encoding="utf-8", errors="replace")
+        stderr_task = asyncio.create_task(_drain(process.stderr))
+        try:
+            process.stdin.write(probe_script(settings))
+            info = await self._ready(process, settings.marker)
+            assembler = FrameAssembler(
+                self.name,
+                settings.marker,
+                info,
+                rule=self._settings.owner_rule,
+                stale_after=max(3.0, 1.5 * self._settings.interval),
+            )
+            await self._frames(process, assembler)
+        finally:
+            stderr_task.cancel()
+            with contextlib.suppress(Exception):
+                process.stdin.write("q\n")
+            process.close()
+
+    async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
+        try:
+            await asyncio.wait_for(process.stdout.readuntil(marker + " ready "), 15.0)
+            line = await asyncio.wait_for(process.stdout.readline(), 5.0)
+        except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+            raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
+        words = line.split()
+        try:
+            return HostInfo(
+                hz=int(words[2]), page_size=int(words[3]), hostname=" ".join(words[4:]) or None
+            )
+        except (IndexError, ValueError):
+            return HostInfo()
+
+    async def _frames(
+        self, process: asyncssh.SSHClientProcess[str], assembler: FrameAssembler
+    ) -> None:
+        limit = self._settings.deadline + self._settings.frame_grace
+        warmup = True
+        while True:
+            if not warmup:
+                await self._tick.wait()
+            self._tick.clear()
+            self._seq += 1
+            sent = time.monotonic()
+            process.stdin.write(f"t {self._seq}\n")
+            try:
+                text = await asyncio.wait_for(
+                    process.stdout.readuntil(f"{assembler.marker} d {self._seq}\n"), limit
+                )
+            except asyncio.TimeoutError as exc:
+                raise ProbeFailure(f"remote probe sent no frame within {limit:g} s") from exc
+            except asyncio.IncompleteReadError as exc:
+                raise ProbeFailure("remote probe ended") from exc
+            latency = (time.monotonic() - sent) * 1000.0
+            frame = parse_frame(text, assembler.marker)
+            self._emit(assembler.apply(frame, round(latency, 1)))
+            if warmup:
+                # A second frame shortly after the first gives CPU deltas without waiting a tick.
+                warmup = False
+                await asyncio.sleep(min(0.5, self._settings.interval))
+
+
+async def _drain(reader: asyncssh.SSHReader[str]) -> None:
+    with contextlib.suppress(Exception):
+        while await reader.read(65536):
+            pass

@@ -1,0 +1,99 @@
+"""SshSource: many hosts at once, one connection and one probe each, ticked together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import resource
+from collections.abc import Callable, Sequence
+
+from clustertop.hosts import HostSpec
+from clustertop.sources.base import SnapshotSink, Source
+from clustertop.sources.ssh.connect import SshSettings
+from clustertop.sources.ssh.jumps import JumpPool
+from clustertop.sources.ssh.session import HostSession, SessionSettings
+
+FDS_PER_HOST = 2
+"""File descriptors one host needs (its socket, plus headroom for its jump/action channels)."""
+
+
+def raise_open_file_limit(hosts: int) -> str | None:
+    """Raise the soft open-file limit to the hard one; a message when it is still too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    needed = hosts * FDS_PER_HOST + 64
+    if needed > soft:
+        return (
+            f"{hosts} hosts need about {needed} open files but the limit is {soft} "
+            f"(raise it with `ulimit -n {needed}` or in /etc/security/limits.conf)"
+        )
+    return None
+
+
+class SshSource(Source):
+    """Watches hosts over SSH."""
+
+    def __init__(
+        self,
+        specs: Sequence[HostSpec],
+        ssh: SshSettings,
+        *,
+        interval: float = 2.0,
+        max_handshakes: int = 16,
+        session_settings: Callable[[HostSpec], SessionSettings] | None = None,
+    ) -> None:
+        self._specs = list(specs)
+        self._ssh = ssh
+        self._interval = interval
+        self._max_handshakes = max_handshakes
+        self._session_settings = session_settings or (lambda _: SessionSettings(interval=interval))
+        self._jumps: JumpPool | None = None
+        self.sessions: dict[str, HostSession] = {}
+        """Live sessions by host name (actions reuse their connections)."""
+
+    @property
+    def host_names(self) -> Sequence[str]:
+        return [spec.display for spec in self._specs]
+
+    async def run(self, sink: SnapshotSink) -> None:
+        handshakes = asyncio.Semaphore(self._max_handshakes)
+        self._jumps = JumpPool(self._ssh, handshakes)
+        self.sessions = {
+            spec.display: HostSession(
+                spec, self._ssh, self._session_settings(spec), self._jumps, handshakes, sink
+            )
+            for spec in self._specs
+        }
+        tasks = [asyncio.create_task(s.run(), name=f"host {n}") for n, s in self.sessions.items()]
+        try:
+            await self._tick_forever()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._close_connections()
+
+    async def _tick_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + self._interval
+        while True:
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+            next_tick += self._interval
+            if next_tick < loop.time():  # fell behind (suspended laptop): skip, do not burst
+                next_tick = loop.time() + self._interval
+            for session in self.sessions.values():
+                session.request_tick()
+
+    async def _close_connections(self) -> None:
+        for session in self.sessions.values():
+            if session.connection is not None:
+                session.connection.close()
+        if self._jumps is not None:
+            await self._jumps.aclose()
+
+    async def aclose(self) -> None:
+        await self._close_connections()
