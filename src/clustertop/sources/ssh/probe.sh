@@ -231,11 +231,13 @@ while read -r cmd seq; do
 	job gpu gpu
 	job disks disks
 	job docker docker_ps
-	job procs procs
 	printf '%s t %s %s\n' "$N" "$seq" "$up"
 	printf '%s b sys\n' "$N"
 	cat /proc/loadavg /proc/meminfo
 	printf '\n%s e sys %s %s\n' "$N" "$?" "$up"
+	waitjobs
+	# Processes last: they name this tick's GPU PIDs and running containers.
+	job procs procs
 	waitjobs
 	emit gpu disks docker procs
 	printf '%s d %s\n' "$N" "$seq"

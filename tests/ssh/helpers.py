@@ -1,0 +1,100 @@
+"""Running clustertop against the loopback fleet: the real CLI, and the SSH source live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clustertop.hosts import parse_host_spec
+from clustertop.model import HostSnapshot
+from clustertop.sources.ssh.connect import SshSettings
+from clustertop.sources.ssh.session import SessionSettings
+from clustertop.sources.ssh.source import SshSource
+from tests.fleet.fleet import Fleet
+
+
+@dataclass
+class OnceResult:
+    """What `clustertop --once --json` did."""
+
+    returncode: int
+    doc: dict[str, Any]
+    elapsed: float
+    stderr: str
+
+    def host(self, name: str) -> dict[str, Any]:
+        """The JSON entry of one host."""
+        return next(h for h in self.doc["hosts"] if h["name"] == name)
+
+
+def run_once(
+    fleet: Fleet, *hosts: str, args: Sequence[str] = (), timeout: float = 5.0
+) -> OnceResult:
+    """Run the installed CLI exactly as a user would, with the fleet's ssh config."""
+    argv = [sys.executable, "-m", "clustertop", "--once", "--json", "-F", str(fleet.ssh_config)]
+    argv += ["--timeout", str(timeout), *args, *hosts]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERTOP_")}
+    env["XDG_CONFIG_HOME"] = str(fleet.root / "xdg")  # never the developer's own config
+    started = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 30, env=env)
+    elapsed = time.monotonic() - started
+    doc = json.loads(done.stdout) if done.stdout.strip() else {}
+    return OnceResult(done.returncode, doc, elapsed, done.stderr)
+
+
+class LiveFleet:
+    """An SshSource running in the test's event loop; the latest snapshot per host."""
+
+    def __init__(
+        self, fleet: Fleet, hosts: Sequence[str], interval: float = 0.5, **ssh: Any
+    ) -> None:
+        settings = SshSettings(config_paths=(fleet.ssh_config,), connect_timeout=5.0, **ssh)
+        self.source = SshSource(
+            [parse_host_spec(h) for h in hosts],
+            settings,
+            interval=interval,
+            session_settings=lambda _: SessionSettings(
+                interval=interval, deadline=0.4, backoff_base=0.2, backoff_cap=1.0
+            ),
+        )
+        self.latest: dict[str, HostSnapshot] = {}
+        self.history: dict[str, list[HostSnapshot]] = {h: [] for h in hosts}
+        self._task: asyncio.Task[None] | None = None
+
+    def _sink(self, snap: HostSnapshot) -> None:
+        self.latest[snap.name] = snap
+        self.history.setdefault(snap.name, []).append(snap)
+
+    async def __aenter__(self) -> LiveFleet:
+        self._task = asyncio.create_task(self.source.run(self._sink))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.source.aclose()
+
+
+def probe_processes(host_name: str) -> list[int]:
+    """PIDs of clustertop probes (`/bin/sh -s`) running in a session of this simulated host."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline[:2] == [b"/bin/sh", b"-s"] and f"CT_HOST={host_name}".encode() in environ:
+            found.append(int(entry.name))
+    return found

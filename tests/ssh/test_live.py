@@ -1,0 +1,115 @@
+"""The SSH source over time: hung sections, a host that goes and comes back, nothing left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+
+from clustertop.model import HostState, Section
+from tests.fleet.fleet import Fleet
+from tests.fleet.gpu_specs import gpu, spec
+from tests.fleet.simhost import SimHost
+from tests.ssh.helpers import LiveFleet, probe_processes
+from tests.waiting import async_wait_for
+
+
+def _stand_in_processes(host: str) -> int:
+    count = 0
+    for proc in psutil.process_iter(["cmdline", "environ"]):
+        cmdline = " ".join(proc.info["cmdline"] or ())
+        if "fake_nvidia_smi" in cmdline and (proc.info["environ"] or {}).get("CT_HOST") == host:
+            count += 1
+    return count
+
+
+async def test_hung_nvidia_smi_marks_only_gpu_stale_and_never_piles_up(clean_fleet: Fleet) -> None:
+    async with LiveFleet(clean_fleet, ["h1", "h2"]) as live:
+        await async_wait_for(
+            lambda: live.latest.get("h1") and live.latest["h1"].gpus, 20, what="h1 GPUs"
+        )
+        clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)], mode="hang"))
+        await async_wait_for(
+            lambda: live.latest["h1"].stale.get(Section.GPU, 0) > 2.0, 20, what="GPU stale > 2 s"
+        )
+        snap = live.latest["h1"]
+        assert snap.state is HostState.UP
+        assert snap.gpus, "the last GPU data stays on screen, marked stale"
+        assert Section.PROCESSES not in snap.stale and Section.DOCKER not in snap.stale
+        assert snap.cpu is not None and snap.memory is not None
+        assert Section.GPU not in live.latest["h2"].stale
+        frames = len(live.history["h1"])
+        await async_wait_for(lambda: len(live.history["h1"]) >= frames + 4, 20, what="4 frames")
+        assert _stand_in_processes("h1") == 1, "a hung nvidia-smi is never started twice"
+        clean_fleet["h1"].reset_gpu_spec()
+        clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)]))
+
+
+async def test_killed_sshd_changes_only_that_host_and_it_returns(
+    fleet: Fleet, spare_host: SimHost
+) -> None:
+    async with LiveFleet(fleet, ["h2", "spare"]) as live:
+        await async_wait_for(
+            lambda: all(n in live.latest and live.latest[n].is_up for n in ("h2", "spare")),
+            20,
+            what="both up",
+        )
+        spare_host.stop_sshd()
+        await async_wait_for(
+            lambda: live.latest["spare"].state not in (HostState.UP, HostState.CONNECTING),
+            20,
+            what="spare down",
+        )
+        down = live.latest["spare"]
+        assert down.error
+        assert live.latest["h2"].is_up
+        ups = len(live.history["h2"])
+        spare_host.start_sshd()
+        await async_wait_for(lambda: live.latest["spare"].is_up, 20, what="spare back up")
+        assert len(live.history["h2"]) > ups, "h2 kept updating meanwhile"
+        states = [s.state for s in live.history["h2"]]
+        assert set(states[states.index(HostState.UP) :]) == {HostState.UP}
+
+
+async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fleet) -> None:
+    temp_dirs = set(Path("/tmp").glob("clustertop.*"))
+    async with LiveFleet(clean_fleet, ["h3"]) as live:
+        await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
+        assert probe_processes("h3"), "the probe runs while connected"
+        assert set(Path("/tmp").glob("clustertop.*")) - temp_dirs
+    await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
+    await async_wait_for(
+        lambda: not (set(Path("/tmp").glob("clustertop.*")) - temp_dirs), 10, what="temp dir gone"
+    )
+
+
+async def test_hosts_behind_one_jump_share_one_connection(fleet: Fleet, tmp_path: Path) -> None:
+    jump = fleet.jump
+    assert jump is not None
+    config = tmp_path / "ssh_config"
+    common = (
+        f"  User root\n  IdentityFile {fleet.files.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {fleet.known_hosts}\n  ProxyJump jump\n"
+    )
+    config.write_text(
+        f"Include {fleet.ssh_config}\n"  # before any Host line: inside one it would be conditional
+        f"Host h2-via-jump\n  HostName {fleet['h2'].address}\n  Port {fleet['h2'].port}\n{common}"
+        f"Host h3-via-jump\n  HostName {fleet['h3'].address}\n  Port {fleet['h3'].port}\n{common}"
+    )
+    live = LiveFleet(fleet, ["h1-via-jump", "h2-via-jump", "h3-via-jump"])
+    live.source._ssh = type(live.source._ssh)(
+        config_paths=(config,), connect_timeout=5.0
+    )  # the extra aliases, then the fleet's file
+    async with live:
+        await async_wait_for(
+            lambda: len(live.latest) == 3 and all(s.is_up for s in live.latest.values()),
+            30,
+            what="all three up through the jump host",
+        )
+        me = psutil.Process()
+        to_jump = [
+            c
+            for c in me.net_connections(kind="tcp")
+            if c.raddr and c.raddr.ip == jump.address and c.raddr.port == jump.port
+        ]
+        assert len(to_jump) == 1
