@@ -44,7 +44,9 @@ def run_once(
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERTOP_")}
     env["XDG_CONFIG_HOME"] = str(fleet.root / "xdg")  # never the developer's own config
     started = time.monotonic()
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 30, env=env)
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout + 30, env=env, check=False
+    )
     elapsed = time.monotonic() - started
     doc = json.loads(done.stdout) if done.stdout.strip() else {}
     return OnceResult(done.returncode, doc, elapsed, done.stderr)
