@@ -1,0 +1,187 @@
+"""What an action is: a verb, the identities it targets (captured at keypress), and the outcome."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from clustertop.model import Container, GpuProcess, Process
+
+
+class Verb(str, Enum):
+    """Every action clustertop can take."""
+
+    STOP = "stop"
+    """docker stop."""
+    KILL = "kill"
+    """docker kill (SIGKILL to the container)."""
+    RESTART = "restart"
+    """docker restart."""
+    REMOVE = "remove"
+    """docker rm (exited containers)."""
+    FORCE_REMOVE = "force-remove"
+    """docker rm -f (a running container: an explicit choice)."""
+    TERM = "term"
+    """SIGTERM to a process."""
+    SIGKILL = "sigkill"
+    """SIGKILL to a process."""
+
+    @property
+    def is_container_verb(self) -> bool:
+        """True for the docker verbs."""
+        return self in CONTAINER_VERBS
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CONTAINER_VERBS = frozenset({Verb.STOP, Verb.KILL, Verb.RESTART, Verb.REMOVE, Verb.FORCE_REMOVE})
+"""Verbs that act on containers."""
+PROCESS_VERBS = frozenset({Verb.TERM, Verb.SIGKILL})
+"""Verbs that signal processes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerTarget:
+    """A container as the user saw it when pressing the key."""
+
+    host: str
+    """Host name as the user gave it."""
+    id: str
+    """Full 64-hex ID: the only thing acted on."""
+    name: str
+    """Name (shown; checked to still belong to the ID)."""
+    image: str
+    """Image (shown)."""
+    state: str
+    """State when captured."""
+    owner: str | None
+    """Owner (shown)."""
+
+    @classmethod
+    def of(cls, host: str, container: Container) -> ContainerTarget:
+        """Capture a container's identity."""
+        return cls(
+            host, container.id, container.name, container.image, container.state, container.owner
+        )
+
+    def describe(self) -> str:
+        """One line for confirmations and notifications (host text made safe by the caller)."""
+        owner = self.owner or "?"
+        return f"{self.host}: container {self.name} ({self.id}) image {self.image}, owner {owner}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessTarget:
+    """A process as the user saw it when pressing the key."""
+
+    host: str
+    """Host name as the user gave it."""
+    pid: int
+    """PID."""
+    start_time: float
+    """Unix start time: together with the PID, the identity (a reused PID has another)."""
+    user: str | None
+    """Unix user (shown)."""
+    command: str
+    """Command line (shown)."""
+    owner: str | None = None
+    """Owner (shown)."""
+    container: str | None = None
+    """Container name (shown)."""
+
+    @classmethod
+    def of(cls, host: str, proc: Process | GpuProcess) -> ProcessTarget | None:
+        """Capture a process's identity; None when its start time is unknown (cannot be checked)."""
+        if proc.start_time is None:
+            return None
+        owner = proc.owner if isinstance(proc, GpuProcess) else None
+        return cls(
+            host,
+            proc.pid,
+            proc.start_time,
+            proc.user,
+            proc.command or "",
+            owner,
+            proc.container.name if proc.container else None,
+        )
+
+    def describe(self) -> str:
+        """One line for confirmations and notifications (host text made safe by the caller)."""
+        user = self.user or "?"
+        started = f"{self.start_time:.0f}"
+        return f"{self.host}: PID {self.pid} user {user} started {started}: {self.command}"
+
+
+Target = ContainerTarget | ProcessTarget
+"""Anything an action can act on."""
+
+
+class Outcome(str, Enum):
+    """How one target's action ended."""
+
+    DONE = "done"
+    """The host did it."""
+    FAILED = "failed"
+    """The host refused or the command failed (error says why)."""
+    CHANGED = "changed"
+    """The target is no longer the one confirmed (replaced container, reused PID): nothing done."""
+    GONE = "gone"
+    """The target no longer exists: nothing done."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The outcome of one verb on one target."""
+
+    verb: Verb
+    """What was asked."""
+    target: Target
+    """On what."""
+    outcome: Outcome
+    """How it ended."""
+    detail: str = ""
+    """The host's own message (stderr, the identity found instead)."""
+
+
+class ActionRunner(abc.ABC):
+    """Runs actions on hosts; implementations for SSH, the local machine and the demo."""
+
+    @abc.abstractmethod
+    async def run(self, verb: Verb, target: Target) -> ActionResult:
+        """Check the target is still the same one on its host, then act; never raises for a host."""
+
+    async def run_all(self, verb: Verb, targets: Sequence[Target]) -> list[ActionResult]:
+        """Run one verb on many targets (one at a time per host, hosts in parallel)."""
+        import asyncio
+
+        by_host: dict[str, list[Target]] = {}
+        for target in targets:
+            by_host.setdefault(target.host, []).append(target)
+
+        async def host_batch(batch: list[Target]) -> list[ActionResult]:
+            return [await self.run(verb, t) for t in batch]
+
+        batches = await asyncio.gather(*(host_batch(b) for b in by_host.values()))
+        return [result for batch in batches for result in batch]
+
+    def logs(self, target: ContainerTarget, lines: int = 200) -> LogStream | None:
+        """A live stream of a container's log (last `lines`, then following); None: unsupported."""
+        return None
+
+
+class LogStream(abc.ABC):
+    """Lines of a container log, followed live until closed."""
+
+    @abc.abstractmethod
+    async def lines(self) -> AsyncIterator[str]:
+        """Yield log lines (without newline) as they come."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Stop following."""

@@ -1,0 +1,95 @@
+"""The command line contract: version, usage errors, --once output for this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clustertop import __version__
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERTOP_")}
+    return subprocess.run(
+        [sys.executable, "-m", "clustertop", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **(env or {})},
+        check=False,
+    )
+
+
+def test_version() -> None:
+    done = _run("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"clustertop {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--json"], "--json needs --once"),
+        (["--once", "--interval", "soon"], "interval"),
+        (["--once", "bad;host"], "bad;host"),
+        (["--once", "@nogroup"], "nogroup"),
+    ],
+)
+def test_usage_errors_exit_1_with_a_message(args: list[str], message: str, tmp_path: Path) -> None:
+    done = _run(*args, env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+def test_config_error_names_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("interval = 'soon'\n")
+    done = _run("--once", "--config", str(config))
+    assert done.returncode == 1
+    assert str(config) in done.stderr and "interval" in done.stderr
+
+
+def test_once_json_for_this_machine(tmp_path: Path) -> None:
+    missing = tmp_path / "no.sock"
+    done = _run(
+        "--once",
+        "--json",
+        env={"DOCKER_HOST": f"unix://{missing}", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["schema"] == 1
+    [host] = doc["hosts"]
+    assert host["state"] == "up"
+    assert str(missing) in host["docker_error"]
+    assert host["gpu_error"]  # no NVIDIA driver on this machine
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
+    assert host["memory"]["total"] == int(meminfo[1]) * 1024
+    root = next(d for d in host["disks"] if d["mount"] == "/")
+    vfs = os.statvfs("/")
+    assert root["total"] == vfs.f_blocks * vfs.f_frsize
+    assert host["processes"], "the top processes are listed"
+
+
+def test_once_table_is_readable_text(tmp_path: Path) -> None:
+    done = _run("--once", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert done.returncode == 0
+    first = done.stdout.splitlines()[0]
+    assert first.split()[:3] == ["HOST", "STATE", "CPU"]
+    assert "localhost" in done.stdout
+    assert "\x1b" not in done.stdout
+
+
+def test_config_show_lists_sources(tmp_path: Path) -> None:
+    (tmp_path / "clustertop").mkdir()
+    (tmp_path / "clustertop" / "config.toml").write_text("interval = 5\n")
+    done = _run("config", "show", env={"XDG_CONFIG_HOME": str(tmp_path), "CLUSTERTOP_TIMEOUT": "7"})
+    assert done.returncode == 0, done.stderr
+    assert "interval" in done.stdout and "5" in done.stdout
+    assert "CLUSTERTOP_TIMEOUT" in done.stdout
