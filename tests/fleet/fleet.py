@@ -269,6 +269,6 @@ def _stop_host(host: SimHost) -> str | None:
     for step in steps:
         try:
             step()
-        except Exception as exc:  # keep stopping the rest; Fleet.stop reports it
+        except Exception as exc:  # noqa: BLE001 - keep stopping the rest; Fleet.stop reports it
             error = error or f"{host.name}: {exc}"
     return error

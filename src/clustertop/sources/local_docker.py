@@ -162,7 +162,7 @@ class DockerReader:
             if self._client is None:
                 self._client = self._connect(docker)
             inspects = self._inspect_all(docker)
-        except Exception as exc:  # the SDK raises many types; each one means "no data"
+        except Exception as exc:  # noqa: BLE001 - the SDK raises many types; each one means "no data"
             self._close()
             return DockerReading(error=docker_error_text(exc, url))
         return self._reading(inspects)

@@ -73,7 +73,7 @@ def init_error_text(nvml: Any, exc: Any) -> str:
     try:
         # The library's own text, e.g. "Driver/library version mismatch" as nvidia-smi prints it.
         message = _text(nvml.nvmlErrorString(code))
-    except Exception:  # any failure here just means "use pynvml's text"
+    except Exception:  # noqa: BLE001 - any failure here just means "use pynvml's text"
         message = str(exc)
     return f"Failed to initialize NVML: {message}"
 

@@ -41,7 +41,7 @@ def in_daemon_thread(collect: Callable[[], T], name: str) -> asyncio.Future[T]:
         error: BaseException | None = None
         try:
             value = collect()
-        except Exception as exc:  # handed to the awaiting side, not swallowed
+        except Exception as exc:  # noqa: BLE001 - handed to the awaiting side, not swallowed
             error = exc
         # RuntimeError: the loop closed while we worked, and nobody is waiting any more.
         with contextlib.suppress(RuntimeError):
