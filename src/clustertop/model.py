@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -306,6 +306,13 @@ class HostSnapshot:
             Section.PROCESSES: self.processes_error,
             Section.DISKS: self.disks_error,
         }[section]
+
+
+def by_cpu_then_memory(processes: Iterable[Process]) -> tuple[Process, ...]:
+    """Top-like order: busiest first, then largest; unknown CPU counts as 0."""
+    return tuple(
+        sorted(processes, key=lambda p: (p.cpu_percent or 0.0, p.memory_rss or 0), reverse=True)
+    )
 
 
 def placeholder(name: str, state: HostState, now: float, error: str | None = None) -> HostSnapshot:

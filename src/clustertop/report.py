@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from clustertop.model import HostSnapshot
+from clustertop.model import ContainerRef, HostSnapshot
 from clustertop.textsafe import printable
 from clustertop.units import NA, duration, human_bytes, number, percent, used_of
 
@@ -28,6 +28,13 @@ def table(headers: Sequence[str], rows: Sequence[Row], max_width: int = 60) -> s
 def _cell(value: object, max_width: int) -> str:
     text = NA if value is None else printable(value)
     return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+def container_label(ref: ContainerRef | None) -> str:
+    """A container's name, or its short ID when the host's container list does not name it."""
+    if ref is None:
+        return "-"
+    return ref.name or ref.id[:12]
 
 
 def _state(snap: HostSnapshot) -> str:
@@ -115,7 +122,7 @@ def _gpu_processes(s: HostSnapshot, now: float) -> str:
             human_bytes(p.memory_used),
             p.user,
             p.owner,
-            p.container.name if p.container else "-",
+            container_label(p.container),
             duration(now - p.start_time) if p.start_time else NA,
             p.command,
         ]
@@ -158,7 +165,7 @@ def _processes(s: HostSnapshot, now: float, count: int = 10) -> str:
             p.user,
             number(p.cpu_percent, 1, "%"),
             number(p.memory_percent, 1, "%"),
-            p.container.name if p.container else "-",
+            container_label(p.container),
             p.command,
         ]
         for p in s.processes[:count]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from clustertop.model import HostSnapshot, HostState, Section
+from clustertop.model import HostSnapshot, HostState, Section, by_cpu_then_memory
 from clustertop.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.local_disks import DiskReader, DiskReading
@@ -140,7 +140,9 @@ class LocalSource(Source):
             gpu_error=self._error(self._gpu, gpu.error),
             containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
             docker_error=self._error(self._docker, docker.error),
-            processes=name_process_containers(processes.processes, docker.containers),
+            processes=by_cpu_then_memory(
+                name_process_containers(processes.processes, docker.containers)
+            ),
             processes_error=self._error(self._processes, processes.error),
             disks=disks.disks,
             disks_error=self._error(self._disks, disks.error),

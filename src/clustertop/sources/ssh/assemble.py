@@ -18,6 +18,7 @@ from clustertop.model import (
     HostState,
     Process,
     Section,
+    by_cpu_then_memory,
 )
 from clustertop.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.procfs import CpuSample, cpu_between
@@ -270,8 +271,7 @@ class FrameAssembler:
                     container=container_ref(row.container_id, names),
                 )
             )
-        result.sort(key=lambda p: (p.cpu_percent or 0.0, p.memory_rss or 0), reverse=True)
-        return result
+        return list(by_cpu_then_memory(result))
 
 
 def _gpu_line_errors(gpu: GpuReading | None) -> str | None:
