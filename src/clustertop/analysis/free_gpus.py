@@ -1,0 +1,172 @@
+"""Free GPUs across the cluster, grouped by host, with a ready-to-paste ssh line."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from clustertop.model import MIB, Gpu, HostSnapshot, Section
+
+DEFAULT_MEMORY_MIB = 500
+"""Most MiB in use on a GPU that still counts as free."""
+DEFAULT_UTIL_PERCENT = 5.0
+"""Most utilisation on a GPU that still counts as free, percent."""
+
+
+@dataclass(frozen=True, slots=True)
+class FreeGpu:
+    """One free GPU."""
+
+    index: int
+    """nvidia-smi index (PCI bus order)."""
+    uuid: str
+    """GPU UUID."""
+    name: str
+    """Product name."""
+    memory_free: int | None
+    """Bytes not in use (None when the total is unknown)."""
+    memory_total: int | None
+    """Bytes of GPU memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostFreeGpus:
+    """The free GPUs of one up host."""
+
+    host: str
+    """Host name as the user gave it."""
+    gpus: tuple[FreeGpu, ...]
+    """Its free GPUs, by index."""
+    ready_line: str
+    """`ssh <host> CUDA_VISIBLE_DEVICES=2,3` (the host shell-quoted), to paste and complete."""
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """Indices of the free GPUs."""
+        return tuple(gpu.index for gpu in self.gpus)
+
+    @property
+    def uuids(self) -> tuple[str, ...]:
+        """UUIDs of the free GPUs."""
+        return tuple(gpu.uuid for gpu in self.gpus)
+
+    @property
+    def memory_free(self) -> int:
+        """Bytes free over the free GPUs (unknown ones count 0)."""
+        return sum(gpu.memory_free or 0 for gpu in self.gpus)
+
+
+def gpu_is_free(
+    gpu: Gpu,
+    busy_uuids: frozenset[str] | set[str],
+    *,
+    memory_mib: int = DEFAULT_MEMORY_MIB,
+    util_percent: float = DEFAULT_UTIL_PERCENT,
+) -> bool:
+    """No process on it, memory and utilisation known and at or under the limits, no error."""
+    return (
+        gpu.error is None
+        and gpu.uuid not in busy_uuids
+        and gpu.memory_used is not None
+        and gpu.memory_used <= memory_mib * MIB
+        and gpu.util_percent is not None
+        and gpu.util_percent <= util_percent
+    )
+
+
+def gpus_with_processes(snap: HostSnapshot) -> set[str]:
+    """UUIDs of the GPUs a compute process runs on (by UUID, else by index)."""
+    uuid_of = {gpu.index: gpu.uuid for gpu in snap.gpus}
+    return {proc.gpu_uuid or uuid_of.get(proc.gpu_index, "") for proc in snap.gpu_processes}
+
+
+def ready_line(host: str, gpus: Iterable[Gpu], all_gpus: Iterable[Gpu] = ()) -> str:
+    """`ssh <host> CUDA_VISIBLE_DEVICES=i,j`, the host shell-quoted only when it needs it.
+
+    CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, while nvidia-smi's
+    indices are in PCI bus order; the two agree on a host of one GPU model, so the order
+    variable is added only on hosts that mix models.
+    """
+    names = {gpu.name for gpu in all_gpus}
+    order = "CUDA_DEVICE_ORDER=PCI_BUS_ID " if len(names) > 1 else ""
+    devices = ",".join(str(gpu.index) for gpu in gpus)
+    return f"ssh {shlex.quote(host)} {order}CUDA_VISIBLE_DEVICES={devices}"
+
+
+def host_free_gpus(
+    snap: HostSnapshot,
+    *,
+    memory_mib: int = DEFAULT_MEMORY_MIB,
+    util_percent: float = DEFAULT_UTIL_PERCENT,
+) -> HostFreeGpus | None:
+    """The free GPUs of one snapshot; None when the host is not up, its GPU data is stale,
+    or nothing is free."""
+    if not snap.is_up or Section.GPU in snap.stale:
+        return None
+    busy = gpus_with_processes(snap)
+    free = sorted(
+        (
+            g
+            for g in snap.gpus
+            if gpu_is_free(g, busy, memory_mib=memory_mib, util_percent=util_percent)
+        ),
+        key=lambda gpu: gpu.index,
+    )
+    if not free:
+        return None
+    entries = tuple(
+        FreeGpu(
+            index=gpu.index,
+            uuid=gpu.uuid,
+            name=gpu.name,
+            memory_free=None
+            if gpu.memory_total is None
+            else gpu.memory_total - (gpu.memory_used or 0),
+            memory_total=gpu.memory_total,
+        )
+        for gpu in free
+    )
+    return HostFreeGpus(snap.name, entries, ready_line(snap.name, free, snap.gpus))
+
+
+def free_gpus(
+    snapshots: Iterable[HostSnapshot],
+    *,
+    memory_mib: int = DEFAULT_MEMORY_MIB,
+    util_percent: float = DEFAULT_UTIL_PERCENT,
+) -> list[HostFreeGpus]:
+    """Hosts with free GPUs: most free GPUs first, then most free memory, then by name."""
+    found = [
+        entry
+        for snap in snapshots
+        if (entry := host_free_gpus(snap, memory_mib=memory_mib, util_percent=util_percent))
+    ]
+    found.sort(key=lambda entry: (-len(entry.gpus), -entry.memory_free, entry.host))
+    return found
+
+
+def free_gpus_json(entries: Iterable[HostFreeGpus]) -> list[dict[str, Any]]:
+    """Plain dicts for `--json`."""
+    return [
+        {
+            "host": entry.host,
+            "count": len(entry.gpus),
+            "indices": list(entry.indices),
+            "uuids": list(entry.uuids),
+            "memory_free": entry.memory_free,
+            "gpus": [
+                {
+                    "index": gpu.index,
+                    "uuid": gpu.uuid,
+                    "name": gpu.name,
+                    "memory_free": gpu.memory_free,
+                    "memory_total": gpu.memory_total,
+                }
+                for gpu in entry.gpus
+            ],
+            "ready_line": entry.ready_line,
+        }
+        for entry in entries
+    ]

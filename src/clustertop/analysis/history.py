@@ -1,0 +1,219 @@
+"""Bounded per-host history of CPU, memory and per-GPU readings, for charts and trends."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from clustertop.model import HostSnapshot
+
+if TYPE_CHECKING:
+    from clustertop.config import Config
+
+MAX_POINTS = 360
+"""Most points kept per series, whatever the window."""
+
+Point = tuple[float, float | None]
+"""(unix time of the newest reading in the bucket, mean value or None when unknown)."""
+
+_COUNT_CAP = 255  # counts live in a bytearray; past this the mean weighs new samples a bit more
+
+
+class Metric(str, Enum):
+    """What a series measures."""
+
+    CPU = "cpu"
+    """Host CPU busy share, percent."""
+    MEMORY = "memory"
+    """Host memory used, bytes."""
+    GPU_UTIL = "gpu_util"
+    """One GPU's utilisation, percent."""
+    GPU_MEMORY = "gpu_memory"
+    """One GPU's memory used, bytes."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class _Series:
+    """One metric over the host's ring of buckets: running means as float32, sample counts."""
+
+    __slots__ = ("counts", "last_bucket", "values")
+
+    def __init__(self, slots: int) -> None:
+        self.values = array("f", bytes(4 * slots))
+        self.counts = bytearray(slots)
+        self.last_bucket = -1
+
+    def put(self, slot: int, bucket: int, value: float) -> None:
+        """Average `value` into the slot (count 0 means the slot is empty)."""
+        count = self.counts[slot]
+        if count == 0:
+            self.values[slot] = value
+            self.counts[slot] = 1
+        else:
+            if count < _COUNT_CAP:
+                count += 1
+                self.counts[slot] = count
+            self.values[slot] += (value - self.values[slot]) / count
+        self.last_bucket = bucket
+
+
+class _GpuSeries:
+    """Utilisation and memory of one GPU."""
+
+    __slots__ = ("memory", "util")
+
+    def __init__(self, slots: int) -> None:
+        self.util = _Series(slots)
+        self.memory = _Series(slots)
+
+
+class _HostHistory:
+    """The ring of buckets of one host: which bucket each slot holds, and every series."""
+
+    __slots__ = ("buckets", "cpu", "gpus", "memory", "newest", "snapshot", "times")
+
+    def __init__(self, slots: int) -> None:
+        self.buckets = array("q", [-1]) * slots
+        self.times = array("d", bytes(8 * slots))
+        self.cpu = _Series(slots)
+        self.memory = _Series(slots)
+        self.gpus: dict[str, _GpuSeries] = {}
+        self.newest = -1
+        self.snapshot: HostSnapshot | None = None
+
+    def open_bucket(self, bucket: int, slot: int, slots: int) -> None:
+        """Empty `slot` for `bucket`; drop GPUs not seen for a whole window."""
+        self.buckets[slot] = bucket
+        self.newest = bucket
+        self.cpu.counts[slot] = 0
+        self.memory.counts[slot] = 0
+        gone = []
+        for uuid, gpu in self.gpus.items():
+            gpu.util.counts[slot] = 0
+            gpu.memory.counts[slot] = 0
+            if bucket - max(gpu.util.last_bucket, gpu.memory.last_bucket) >= slots:
+                gone.append(uuid)
+        for uuid in gone:
+            del self.gpus[uuid]
+
+
+class History:
+    """The last `window_s` seconds of each host's readings, at most MAX_POINTS per series.
+
+    Time is cut into buckets of `resolution_s` seconds (at least window_s / MAX_POINTS); each
+    series keeps one value per bucket in a fixed ring, so memory per host is fixed from its
+    first reading on (plus one small ring per GPU). Several readings in one bucket are
+    AVERAGED (a running mean); the point's time is that of the newest reading in the bucket.
+    Only up snapshots add points: a host that is down leaves a gap (buckets with no point).
+    A snapshot older than the host's newest bucket is dropped, unless the clock went back by
+    more than a window, which starts the host afresh. GPUs are keyed by UUID (GPUs without
+    one, and readings with neither value, are skipped); a GPU not seen for a whole window is
+    dropped.
+    """
+
+    def __init__(self, window_s: float = 3600.0, resolution_s: float | None = None) -> None:
+        if window_s <= 0:
+            raise ValueError("history window must be positive")
+        self.window_s = window_s
+        """Seconds of readings kept."""
+        self.resolution_s = max(resolution_s or 0.0, window_s / MAX_POINTS)
+        """Seconds per bucket (one point per series per bucket)."""
+        # The epsilon keeps 3600 / 10.000000000000002 from rounding up to 361 slots.
+        self.slots = min(MAX_POINTS, max(1, math.ceil(window_s / self.resolution_s - 1e-9)))
+        """Buckets per series."""
+        self._hosts: dict[str, _HostHistory] = {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> History:
+        """A history of the config's `history` seconds, sampled every `interval`."""
+        return cls(config.history, config.interval)
+
+    def add(self, snap: HostSnapshot) -> None:
+        """Record one snapshot; O(GPUs of the snapshot)."""
+        host = self._hosts.get(snap.name)
+        if host is None:
+            host = self._hosts[snap.name] = _HostHistory(self.slots)
+        host.snapshot = snap
+        if not snap.is_up:
+            return
+        bucket = math.floor(snap.time / self.resolution_s)
+        if bucket < host.newest:
+            if host.newest - bucket < self.slots:
+                return
+            host = self._hosts[snap.name] = _HostHistory(self.slots)
+            host.snapshot = snap
+        slot = bucket % self.slots
+        if bucket != host.newest:
+            host.open_bucket(bucket, slot, self.slots)
+        host.times[slot] = max(host.times[slot], snap.time)
+        self._record(host, snap, slot, bucket)
+
+    def _record(self, host: _HostHistory, snap: HostSnapshot, slot: int, bucket: int) -> None:
+        if snap.cpu is not None and snap.cpu.percent is not None:
+            host.cpu.put(slot, bucket, snap.cpu.percent)
+        if snap.memory is not None:
+            host.memory.put(slot, bucket, snap.memory.used)
+        for gpu in snap.gpus:
+            if not gpu.uuid or (gpu.util_percent is None and gpu.memory_used is None):
+                continue  # nothing to record: no series, so nothing to allocate and prune
+            series = host.gpus.get(gpu.uuid)
+            if series is None:
+                series = host.gpus[gpu.uuid] = _GpuSeries(self.slots)
+            if gpu.util_percent is not None:
+                series.util.put(slot, bucket, gpu.util_percent)
+            if gpu.memory_used is not None:
+                series.memory.put(slot, bucket, gpu.memory_used)
+
+    def series(self, host: str, metric: Metric | str, gpu_uuid: str | None = None) -> list[Point]:
+        """Oldest first: one (time, value) per bucket in which the host was up.
+
+        `value` is None when that reading was unknown (e.g. utilisation N/A). GPU metrics need
+        `gpu_uuid`; an unknown host or GPU gives []; an unknown metric name, ValueError.
+        """
+        history = self._hosts.get(host)
+        if history is None:
+            return []
+        chosen = self._pick(history, Metric(metric), gpu_uuid)
+        if chosen is None:
+            return []
+        points: list[Point] = []
+        for bucket in range(max(history.newest - self.slots + 1, 0), history.newest + 1):
+            slot = bucket % self.slots
+            if history.buckets[slot] != bucket:
+                continue
+            value = float(chosen.values[slot]) if chosen.counts[slot] else None
+            points.append((history.times[slot], value))
+        return points
+
+    @staticmethod
+    def _pick(history: _HostHistory, metric: Metric, gpu_uuid: str | None) -> _Series | None:
+        if metric is Metric.CPU:
+            return history.cpu
+        if metric is Metric.MEMORY:
+            return history.memory
+        gpu = history.gpus.get(gpu_uuid or "")
+        if gpu is None:
+            return None
+        return gpu.util if metric is Metric.GPU_UTIL else gpu.memory
+
+    def last(self, host: str) -> HostSnapshot | None:
+        """The newest snapshot added for `host` (in any state)."""
+        history = self._hosts.get(host)
+        return history.snapshot if history is not None else None
+
+    def gpu_uuids(self, host: str) -> list[str]:
+        """UUIDs of the host's GPUs that have a series, in first-seen order."""
+        history = self._hosts.get(host)
+        return list(history.gpus) if history is not None else []
+
+    def hosts(self) -> list[str]:
+        """Hosts with a history, in first-seen order."""
+        return list(self._hosts)
+
+    def forget(self, host: str) -> None:
+        """Drop everything about `host` (it left the cluster)."""
+        self._hosts.pop(host, None)

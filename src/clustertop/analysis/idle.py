@@ -1,0 +1,84 @@
+"""What one snapshot says about each container's GPU idleness: the evidence the stale rule uses."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from clustertop.model import Container, HostSnapshot, Section
+
+
+class Observation(Enum):
+    """One snapshot's verdict on one container."""
+
+    IDLE = "idle"
+    """Running, holding GPU memory, every GPU it uses at or under the idle threshold."""
+    ACTIVE = "active"
+    """Not an idle GPU holder now (busy GPU, no GPU memory, not running): ends an idle run."""
+    UNKNOWN = "unknown"
+    """Cannot tell (utilisation N/A, GPU reading failed or stale): neither ends nor extends."""
+
+
+Verdicts = dict[str, tuple[Observation, float | None]]
+"""Container ID -> (observation, started_at) for every container in one snapshot."""
+
+
+def containers_readable(snap: HostSnapshot) -> bool:
+    """True when the snapshot's container list is a fresh, complete reading.
+
+    Otherwise (docker failed, or its data is older than a tick) the snapshot says nothing
+    about any container: an absent container is not known to be gone.
+    """
+    return snap.is_up and snap.docker_error is None and Section.DOCKER not in snap.stale
+
+
+class GpuEvidence:
+    """What one up snapshot tells about its GPUs, gathered once for all of its containers."""
+
+    __slots__ = ("known", "process_gpus", "util_of")
+
+    def __init__(self, snap: HostSnapshot) -> None:
+        # A stale GPU section repeats old numbers and an empty one has none: neither proves
+        # idleness.
+        self.known = bool(snap.gpus) and Section.GPU not in snap.stale
+        """True when the GPU list is a fresh reading."""
+        self.util_of = {gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
+        """GPU index -> utilisation (None when unknown or the GPU has an error)."""
+        self.process_gpus: dict[str, set[int]] = {}
+        """Container ID -> indices of the GPUs its processes run on."""
+        for proc in snap.gpu_processes:
+            if proc.container is not None:
+                self.process_gpus.setdefault(proc.container.id, set()).add(proc.gpu_index)
+
+    def holds_memory(self, ctr: Container) -> bool:
+        """True when a GPU process of the container runs, or it holds GPU memory."""
+        return ctr.id in self.process_gpus or bool(ctr.gpu_memory_used)
+
+    def verdict(self, ctr: Container, util_percent: float) -> Observation:
+        """The verdict on one container of the snapshot."""
+        if ctr.state != "running":
+            return Observation.ACTIVE
+        mine = self.process_gpus.get(ctr.id)
+        if mine is None and not ctr.gpu_memory_used:
+            return Observation.ACTIVE if self.known else Observation.UNKNOWN
+        used = set(ctr.gpus) | mine if mine else set(ctr.gpus)
+        unknown = not self.known or not used
+        for index in used:
+            util = self.util_of.get(index)
+            if util is None:
+                unknown = True
+            elif util > util_percent:
+                return Observation.ACTIVE  # evidence of work counts even from a stale reading
+        return Observation.UNKNOWN if unknown else Observation.IDLE
+
+
+def observe(snap: HostSnapshot, util_percent: float) -> Verdicts | None:
+    """The verdict on every container of an up snapshot; None when its containers are unreadable.
+
+    O(GPUs + GPU processes + containers).
+    """
+    if not containers_readable(snap):
+        return None
+    evidence = GpuEvidence(snap)
+    return {
+        ctr.id: (evidence.verdict(ctr, util_percent), ctr.started_at) for ctr in snap.containers
+    }

@@ -1,0 +1,150 @@
+"""Per-person usage across the cluster, and a host snapshot narrowed to one person."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from clustertop.model import HostSnapshot
+
+UNKNOWN_OWNER = "(unknown)"
+"""Owner shown for GPU processes and containers no rule attributes to anyone."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """What one person holds across all up hosts."""
+
+    owner: str
+    """Person (UNKNOWN_OWNER when no rule names one)."""
+    gpus: int
+    """Distinct (host, GPU) pairs with one of their GPU processes or running containers."""
+    gpu_memory: int
+    """Bytes of GPU memory their GPU processes hold."""
+    mean_util: float | None
+    """Mean utilisation of those GPUs (None when none is known)."""
+    containers_running: int
+    """Their running containers."""
+    containers_stale: int
+    """Their stale containers."""
+    processes: int
+    """Their GPU processes."""
+    hosts: tuple[str, ...]
+    """Hosts where they hold a GPU process or a running container, sorted."""
+
+
+@dataclass(slots=True)
+class _Tally:
+    gpus: dict[tuple[str, str], float | None] = field(default_factory=dict)
+    gpu_memory: int = 0
+    running: int = 0
+    stale: int = 0
+    processes: int = 0
+    hosts: set[str] = field(default_factory=set)
+
+
+def owner_name(owner: str | None) -> str:
+    """The owner as shown: None becomes UNKNOWN_OWNER."""
+    return owner if owner else UNKNOWN_OWNER
+
+
+def _tally_of(tallies: dict[str, _Tally], owner: str | None) -> _Tally:
+    name = owner_name(owner)
+    tally = tallies.get(name)
+    if tally is None:
+        tally = tallies[name] = _Tally()
+    return tally
+
+
+def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
+    by_index = {gpu.index: gpu for gpu in snap.gpus}
+    by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
+    for proc in snap.gpu_processes:
+        tally = _tally_of(tallies, proc.owner)
+        gpu = by_uuid.get(proc.gpu_uuid) or by_index.get(proc.gpu_index)
+        uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
+        tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
+        tally.gpu_memory += proc.memory_used or 0
+        tally.processes += 1
+        tally.hosts.add(snap.name)
+    for ctr in snap.containers:
+        if ctr.state != "running":
+            continue
+        tally = _tally_of(tallies, ctr.owner)
+        tally.running += 1
+        tally.stale += ctr.id in stale
+        tally.hosts.add(snap.name)
+        for index in ctr.gpus:
+            gpu = by_index.get(index)
+            if gpu is not None and gpu.uuid:  # a GPU not in the list cannot be named
+                tally.gpus[(snap.name, gpu.uuid)] = gpu.util_percent
+
+
+def _row(owner: str, tally: _Tally) -> UserRow:
+    known = [util for util in tally.gpus.values() if util is not None]
+    return UserRow(
+        owner=owner,
+        gpus=len(tally.gpus),
+        gpu_memory=tally.gpu_memory,
+        mean_util=sum(known) / len(known) if known else None,
+        containers_running=tally.running,
+        containers_stale=tally.stale,
+        processes=tally.processes,
+        hosts=tuple(sorted(tally.hosts)),
+    )
+
+
+def user_rows(
+    snapshots: Iterable[HostSnapshot], stale: Mapping[str, frozenset[str]]
+) -> list[UserRow]:
+    """One row per person with a GPU process or running container on an up host.
+
+    `stale` maps host name -> stale container IDs. Sorted by GPUs held (most first), then
+    GPU memory (most first), then name.
+    """
+    tallies: dict[str, _Tally] = {}
+    for snap in snapshots:
+        if snap.is_up:
+            _tally_host(snap, stale.get(snap.name, frozenset()), tallies)
+    rows = [_row(owner, tally) for owner, tally in tallies.items()]
+    rows.sort(key=lambda row: (-row.gpus, -row.gpu_memory, row.owner))
+    return rows
+
+
+def owner_filter(snap: HostSnapshot, owner: str) -> HostSnapshot:
+    """The snapshot with only `owner`'s GPU processes, containers and processes.
+
+    Processes kept: those in the owner's containers and those whose Unix user is the owner.
+    GPUs, disks and host figures stay as they are. UNKNOWN_OWNER selects what has no owner.
+    """
+    containers = tuple(c for c in snap.containers if owner_name(c.owner) == owner)
+    mine = {c.id for c in containers}
+    return dataclasses.replace(
+        snap,
+        gpu_processes=tuple(p for p in snap.gpu_processes if owner_name(p.owner) == owner),
+        containers=containers,
+        processes=tuple(
+            p
+            for p in snap.processes
+            if (p.container is not None and p.container.id in mine) or owner_name(p.user) == owner
+        ),
+    )
+
+
+def users_json(rows: Iterable[UserRow]) -> list[dict[str, Any]]:
+    """Plain dicts for `--json`."""
+    return [
+        {
+            "owner": row.owner,
+            "gpus": row.gpus,
+            "gpu_memory": row.gpu_memory,
+            "mean_util": row.mean_util,
+            "containers_running": row.containers_running,
+            "containers_stale": row.containers_stale,
+            "processes": row.processes,
+            "hosts": list(row.hosts),
+        }
+        for row in rows
+    ]
