@@ -179,7 +179,7 @@ class LogStream(abc.ABC):
     """Lines of a container log, followed live until closed."""
 
     @abc.abstractmethod
-    async def lines(self) -> AsyncIterator[str]:
+    def lines(self) -> AsyncIterator[str]:
         """Yield log lines (without newline) as they come."""
 
     @abc.abstractmethod

@@ -1,0 +1,31 @@
+# clustertop container log stream (POSIX sh), after the prelude. Parameters set by the client:
+# ID (full 64-hex id), LINES (lines of history), TS (1: --timestamps).
+# Prints the log (the container's stdout and stderr) until the log ends or our stdin reaches EOF.
+# One brace group: the shell reads the whole program before running it, so the stdin watcher
+# below can never read program text.
+{
+	if why=$(missing docker); then
+		printf 'clustertop: %s\n' "$why"
+		exit 1
+	fi
+	set -- logs --tail "$LINES" --follow
+	[ "$TS" = 1 ] && set -- "$@" --timestamps
+	set -- "$@" "$ID"
+	[ -n "${DOCKER_HOST:-}" ] && set -- -H "$DOCKER_HOST" "$@"
+	exec 3<&0
+	# Simple commands, so $! is docker (or sudo, which passes signals on) itself.
+	if [ "$SUDO" = 1 ]; then
+		sudo -n docker "$@" </dev/null 2>&1 &
+	else
+		docker "$@" </dev/null 2>&1 &
+	fi
+	p=$!
+	# The client closing the channel (EOF on stdin) stops the follow; nothing lingers on the host.
+	{ cat >/dev/null; kill "$p"; } <&3 >/dev/null 2>&1 &
+	w=$!
+	exec 3<&-
+	wait "$p"
+	rc=$?
+	kill "$w" 2>/dev/null
+	exit "$rc"
+}

@@ -1,0 +1,62 @@
+"""Checks on every value an action sends to a host: anything unexpected raises ValueError."""
+
+from __future__ import annotations
+
+import math
+import re
+
+CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+"""A full container ID (what `docker ps --no-trunc` prints); prefixes are never accepted."""
+CONTAINER_NAME = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+"""Docker's own rule for container names (the leading '/' of the API form is allowed)."""
+PID_MAX = 4_194_304
+"""Linux's largest possible PID (PID_MAX_LIMIT on 64-bit)."""
+LATEST_START = 1e11
+"""Later than any real start time (year 5138): a larger value is a unit mix-up."""
+MAX_LOG_LINES = 100_000
+"""Most lines of log history asked for at once."""
+
+
+def container_id(value: object) -> str:
+    """A full 64-hex container ID, or ValueError."""
+    if not isinstance(value, str) or not CONTAINER_ID.fullmatch(value):
+        raise ValueError(f"not a full 64-hex container ID: {value!r}")
+    return value
+
+
+def container_name(value: object) -> str:
+    """A container name as Docker allows them, or ValueError."""
+    if not isinstance(value, str) or not CONTAINER_NAME.fullmatch(value):
+        raise ValueError(f"not a Docker container name: {value!r}")
+    return value
+
+
+def pid(value: object) -> int:
+    """A PID that may be signalled (never 1, init), or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 < value <= PID_MAX:
+        raise ValueError(f"not a PID that may be signalled (2..{PID_MAX}): {value!r}")
+    return value
+
+
+def start_time(value: object) -> float:
+    """A finite, positive unix start time, or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a start time: {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or not 0 < number < LATEST_START:
+        raise ValueError(f"not a plausible unix start time: {value!r}")
+    return number
+
+
+def log_lines(value: object) -> int:
+    """How many lines of log history to ask for (0 .. MAX_LOG_LINES), or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOG_LINES:
+        raise ValueError(f"not a line count (0..{MAX_LOG_LINES}): {value!r}")
+    return value
+
+
+def docker_host(value: object) -> str:
+    """A DOCKER_HOST value: one line of printable text, or ValueError."""
+    if not isinstance(value, str) or not value or any(c < " " or c == "\x7f" for c in value):
+        raise ValueError(f"not a DOCKER_HOST value: {value!r}")
+    return value

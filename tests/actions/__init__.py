@@ -1,0 +1,1 @@
+"""Tests of the actions backend: scripts, runners (SSH and local), audit log."""

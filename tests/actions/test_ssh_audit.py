@@ -1,0 +1,70 @@
+"""Audited actions on a fleet host: each real result leaves exactly one line in the audit log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clustertop.actions.audit import AuditedRunner, AuditLog
+from clustertop.actions.model import Outcome, Verb
+from clustertop.config import default_audit_log
+from tests.actions.helpers import (
+    container_state,
+    container_target,
+    process_target,
+    ssh_runner,
+    start_sleep,
+    stop_sleep,
+)
+from tests.fleet.fleet import Fleet
+
+
+async def test_every_result_is_recorded_once(
+    clean_fleet: Fleet,
+    container_name: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    engine = clean_fleet["h1"].docker
+    assert engine is not None
+    name = container_name("olga-job")
+    cid = engine.run_container(name, labels={"owner": "olga"})
+    sleep_pid = start_sleep(clean_fleet["h1"])
+    try:
+        async with ssh_runner(clean_fleet, "h1") as inner:
+            runner = AuditedRunner(inner, AuditLog(default_audit_log()))
+            target = container_target("h1", engine, cid)
+            stopped = await runner.run(Verb.STOP, target)
+            reused = await runner.run(Verb.TERM, process_target("h1", sleep_pid, -60.0))
+    finally:
+        stop_sleep(sleep_pid)
+    assert stopped.outcome is Outcome.DONE
+    assert container_state(engine, cid) == "exited"
+    path = tmp_path / "clustertop" / "audit.jsonl"
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(entries) == 2
+    first, second = entries
+    assert {k: v for k, v in first.items() if k != "time"} == {
+        "local_user": getpass.getuser(),
+        "host": "h1",
+        "action": "stop",
+        "target": {
+            "kind": "container",
+            "id": cid,
+            "name": name,
+            "image": "ctbox:latest",
+            "state": "running",
+            "owner": None,
+        },
+        "outcome": "done",
+        "detail": "container stopped",
+    }
+    assert isinstance(first["time"], float)
+    assert (second["action"], second["outcome"]) == ("term", "changed")
+    assert second["target"]["pid"] == sleep_pid
+    assert second["detail"] == reused.detail
