@@ -19,6 +19,7 @@ from clustertop.actions.model import (
 )
 from clustertop.actions.scripts import action_script, logs_command, parse_result
 from clustertop.actions.streams import NOTICE_PREFIX, NoticeStream, split_lines
+from clustertop.aio import within
 
 SHELL = ("/bin/sh", "-s")
 """The program that reads the action programs on stdin."""
@@ -56,7 +57,7 @@ class LocalActionRunner(ActionRunner):
         except OSError as exc:
             return ActionResult(verb, target, Outcome.FAILED, f"cannot run /bin/sh: {exc}")
         try:
-            out, err = await asyncio.wait_for(shell.communicate(script.encode()), self._timeout)
+            out, err = await within(shell.communicate(script.encode()), self._timeout)
         except asyncio.TimeoutError:
             detail = f"no answer within {self._timeout:g} s (it may still happen)"
             return ActionResult(verb, target, Outcome.FAILED, detail)
@@ -120,7 +121,7 @@ class LocalLogStream(LogStream):
         if shell.stdin is not None:
             shell.stdin.close()
         try:
-            await asyncio.wait_for(shell.wait(), 5.0)
+            await within(shell.wait(), 5.0)
         except asyncio.TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 shell.kill()

@@ -25,6 +25,7 @@ from clustertop.actions.scripts import (
     parse_result,
 )
 from clustertop.actions.streams import NOTICE_PREFIX, NoticeStream, split_lines
+from clustertop.aio import within
 
 Connections = Callable[[str], asyncssh.SSHClientConnection | None]
 """Host name -> its live connection, or None while it is down."""
@@ -66,7 +67,7 @@ class SshActionRunner(ActionRunner):
             return ActionResult(verb, target, Outcome.FAILED, NOT_CONNECTED)
         try:
             # The whole exchange is bounded: opening the channel can hang on a stuck host too.
-            return await asyncio.wait_for(self._execute(conn, verb, target, script), self._timeout)
+            return await within(self._execute(conn, verb, target, script), self._timeout)
         except asyncio.TimeoutError:
             detail = f"no answer within {self._timeout:g} s (it may still happen)"
             return ActionResult(verb, target, Outcome.FAILED, detail)
@@ -149,4 +150,4 @@ class SshLogStream(LogStream):
             process.stdin.write_eof()
         process.close()
         with contextlib.suppress(asyncssh.Error, OSError, asyncio.TimeoutError):
-            await asyncio.wait_for(process.wait_closed(), 5.0)
+            await within(process.wait_closed(), 5.0)

@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
+from clustertop.aio import within
 from clustertop.model import HostSnapshot, HostState, placeholder
 
 SnapshotSink = Callable[[HostSnapshot], None]
@@ -55,7 +56,7 @@ class Source(abc.ABC):
         task = asyncio.create_task(self.run(sink))
         try:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(settled.wait(), timeout)
+                await within(settled.wait(), timeout)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncssh
 
+from clustertop.aio import within
 from clustertop.hosts import HostSpec
 from clustertop.model import HostState
 from clustertop.sources.ssh.hostkeys import HostKeyPolicy
@@ -126,7 +127,7 @@ async def open_connection(
     if tunnel is not None:
         connect_kwargs["tunnel"] = tunnel
     try:
-        return await asyncio.wait_for(
+        return await within(
             asyncssh.connect(spec.name, **connect_kwargs),
             settings.connect_timeout,
         )

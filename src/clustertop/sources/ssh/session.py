@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import asyncssh
 
+from clustertop.aio import within
 from clustertop.hosts import HostSpec
 from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.owners import DEFAULT_RULE, OwnerRule
@@ -183,8 +184,8 @@ class HostSession:
 
     async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
         try:
-            await asyncio.wait_for(process.stdout.readuntil(marker + " ready "), 15.0)
-            line = await asyncio.wait_for(process.stdout.readline(), 5.0)
+            await within(process.stdout.readuntil(marker + " ready "), 15.0)
+            line = await within(process.stdout.readline(), 5.0)
         except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
         words = line.split()
@@ -208,7 +209,7 @@ class HostSession:
             sent = time.monotonic()
             process.stdin.write(f"t {self._seq}\n")
             try:
-                text = await asyncio.wait_for(
+                text = await within(
                     process.stdout.readuntil(f"{assembler.marker} d {self._seq}\n"), limit
                 )
             except asyncio.TimeoutError as exc:
