@@ -93,3 +93,6 @@ def test_config_show_lists_sources(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "interval" in done.stdout and "5" in done.stdout
     assert "CLUSTERTOP_TIMEOUT" in done.stdout
+    over = _run("config", "show", "--interval", "9", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    line = next(x for x in over.stdout.splitlines() if x.startswith("interval"))
+    assert "9" in line and "command line --interval" in line

@@ -32,12 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
     add = parser.add_argument
     add("-V", "--version", action="version", version=f"clustertop {__version__}")
-    add("-F", "--ssh-config", metavar="FILE", help="ssh config file (like ssh -F)")
     add("-H", "--hosts-file", metavar="FILE", action="append", help="file with one host per line")
-    add("--config", metavar="FILE", help="clustertop config file (TOML)")
     add("--once", action="store_true", help="print one reading and exit")
     add("--json", action="store_true", help="with --once: print JSON (schema 1)")
     add("--demo", action="store_true", help="show a built-in demo cluster")
+    add_setting_options(parser)
+    return parser
+
+
+def add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """Options that override config settings (shared by `config show`)."""
+    add = parser.add_argument
+    add("-F", "--ssh-config", metavar="FILE", help="ssh config file (like ssh -F)")
+    add("--config", metavar="FILE", help="clustertop config file (TOML)")
     add("-i", "--interval", metavar="SECONDS", help="seconds between readings (default 2)")
     add("-t", "--timeout", metavar="SECONDS", help="per-host deadline (default 10)")
     add("--connect-timeout", metavar="SECONDS", help="SSH connection deadline")
@@ -52,7 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
     add("--readonly", action="store_const", const=True, help="no actions on hosts")
     add("--stale-after", metavar="DURATION", help="GPU idle time before a container is stale")
     add("--theme", metavar="NAME", help="Textual theme")
-    return parser
 
 
 def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
@@ -163,12 +169,16 @@ def _tui(source: Source, config: Config) -> int:
 
 
 def _config_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="clustertop config")
+    parser = argparse.ArgumentParser(
+        prog="clustertop config", description="show the effective settings and their sources"
+    )
     parser.add_argument("action", choices=_SUBCOMMANDS["config"])
-    parser.add_argument("--config", metavar="FILE", help="clustertop config file (TOML)")
+    add_setting_options(parser)
     args = parser.parse_args(argv)
     try:
-        config = load_config({}, os.environ, Path(args.config) if args.config else None)
+        config = load_config(
+            _cli_settings(args), os.environ, Path(args.config) if args.config else None
+        )
     except ConfigError as exc:
         return _usage_error(str(exc))
     sys.stdout.write(render_config(config))
