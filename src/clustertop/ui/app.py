@@ -1,0 +1,223 @@
+"""The clustertop Textual app: runs a Source, keeps its snapshots, repaints screens in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from clustertop.model import HostSnapshot, HostState
+from clustertop.sources.base import Source
+from clustertop.textsafe import printable
+from clustertop.ui.commands import HostCommands
+from clustertop.ui.context import AlertsProvider, LiveContext, StaleProvider, no_alerts, no_stale
+from clustertop.ui.grid import GridScreen, HostGridTable
+from clustertop.ui.help import HelpScreen, key_help
+from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.store import SnapshotStore
+from clustertop.ui.table_sync import KeyedTable
+
+MIN_REPAINT_GAP = 0.25
+"""Seconds between repaints: at most 4 per second, however many hosts report."""
+AGE_TICK = 1.0
+"""Seconds between refreshes of shown ages ("12s ago") when no data arrives."""
+
+
+class ClusterTopApp(App[None]):
+    """htop for a cluster: a grid of hosts, a screen per host, keys listed by `?`."""
+
+    CSS_PATH = "styles.tcss"
+    COMMANDS = App.COMMANDS | {HostCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        interval: float = 2.0,
+        readonly: bool = False,
+        title: str = "clustertop",
+        theme: str | None = None,
+        key_overrides: Mapping[str, str] | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
+        stale: StaleProvider | None = None,
+        alerts: AlertsProvider | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        """Where snapshots come from."""
+        self.readonly = readonly
+        """When True, actions that change hosts are refused (the actions layer checks it)."""
+        self.title = title
+        clock = clock or time.time
+        self.live = LiveContext(
+            store=SnapshotStore(source.host_names, clock()),
+            clock=clock,
+            interval=interval,
+            stale=stale or no_stale,
+            alerts=alerts or no_alerts,
+            groups=dict(groups or {}),
+        )
+        """Snapshots, clock and providers shared with the screens."""
+        if theme is not None and theme not in self.available_themes:
+            known = ", ".join(sorted(self.available_themes))
+            raise ValueError(f"unknown theme {theme!r}; known themes: {known}")
+        self._theme_name = theme
+        self._key_overrides = dict(key_overrides or {})
+        self._source_task: asyncio.Task[None] | None = None
+        self._repaint_pending = False
+        self._last_repaint = 0.0
+        self.grid = GridScreen(self.live)
+        """The start screen."""
+        self.host_screen = HostScreen(self.live)
+        """The one host screen, re-targeted to each host opened (mounting one costs ~100 ms)."""
+
+    def on_mount(self) -> None:
+        """Apply theme and keymap, show the grid, start the source."""
+        if self._theme_name:
+            self.theme = self._theme_name
+        if self._key_overrides:
+            self.set_keymap(self._key_overrides)
+        # Installed: popping it keeps it mounted for the next host.
+        self.install_screen(self.host_screen, name="host")
+        self._source_task = asyncio.create_task(self.source.run(self._receive))
+        self._source_task.add_done_callback(self._source_stopped)
+        self.set_interval(AGE_TICK, self._age_tick)
+
+    def get_default_screen(self) -> Screen[None]:
+        """The grid is the bottom of the screen stack."""
+        return self.grid
+
+    async def on_unmount(self) -> None:
+        """Stop the source and let it release connections."""
+        task = self._source_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.source.aclose()
+
+    def _receive(self, snap: HostSnapshot) -> None:
+        """The source's sink: store and schedule a repaint; never blocks."""
+        self.live.store.put(snap)
+        self._schedule_repaint()
+
+    def _source_stopped(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self.log.error("source stopped", error=error)
+            self.notify(
+                printable(f"{type(error).__name__}: {error}"),
+                title="Source stopped",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+
+    def _schedule_repaint(self) -> None:
+        if self._repaint_pending:
+            return
+        self._repaint_pending = True
+        delay = self._last_repaint + MIN_REPAINT_GAP - time.monotonic()
+        if delay > 0:
+            self.set_timer(delay, self._repaint, name="repaint")
+        else:
+            self.call_later(self._repaint)
+
+    def _repaint(self) -> None:
+        """Show every host changed since the last repaint, in one batch."""
+        self._repaint_pending = False
+        self._last_repaint = time.monotonic()
+        dirty = self.live.store.take_dirty()
+        if not dirty or not self.is_running:  # not while shutting down: widgets are going
+            return
+        with self.batch_update():
+            self.grid.show_updates(dirty)
+            for screen in self.screen_stack:
+                if isinstance(screen, HostScreen) and screen.host in dirty:
+                    screen.host_changed()
+
+    def _age_tick(self) -> None:
+        """Hosts whose screens show an age (down, stale data) repaint even without new data."""
+        now = self.live.clock()
+        aging = [snap.name for snap in self.live.store.all() if _shows_age(snap, now, self.live)]
+        aging += [screen.host for screen in self.screen_stack if isinstance(screen, HostScreen)]
+        if aging:
+            self.live.store.touch(aging)
+            self._schedule_repaint()
+
+    def host_names(self) -> Sequence[str]:
+        """Every host, in source order (for the command palette)."""
+        return list(self.live.store.names)
+
+    def go_to_host(self, name: str) -> None:
+        """Open the host screen of `name`, from wherever the user is."""
+        self._pop_to_grid()
+        self.grid.go_to(name)
+        self._open_host(name)
+
+    def on_grid_screen_open_host(self, message: GridScreen.OpenHost) -> None:
+        """Enter on the grid."""
+        self._open_host(message.host)
+
+    def _open_host(self, name: str) -> None:
+        self.host_screen.show_host(name)
+        self.push_screen(self.host_screen)
+
+    def _pop_to_grid(self) -> None:
+        while self.screen is not self.grid and len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's commands (theme, keys, quit) plus 'Filter hosts'."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Filter hosts", "Show only hosts matching a name or @group", self._filter_hosts
+        )
+
+    def _filter_hosts(self) -> None:
+        self._pop_to_grid()
+        self.grid.action_start_filter()
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = "host " + printable(screen.host) if isinstance(screen, HostScreen) else "grid"
+        self.push_screen(HelpScreen(title, key_help(self, screen.active_bindings)))
+
+    def selected_target(self) -> object | None:
+        """The model object under the cursor on a host screen (the seam for actions)."""
+        screen = self.screen
+        return screen.selected_target() if isinstance(screen, HostScreen) else None
+
+
+def binding_ids() -> list[str]:
+    """Every binding id `key_overrides` may remap (e.g. 'grid.sort', 'host.pane.gpus')."""
+    classes = (ClusterTopApp, GridScreen, HostGridTable, HostScreen, KeyedTable, HelpScreen)
+    ids = [
+        binding.id
+        for cls in classes
+        for binding in Binding.make_bindings(vars(cls).get("BINDINGS", []))
+        if binding.id
+    ]
+    return list(dict.fromkeys(ids))
+
+
+def _shows_age(snap: HostSnapshot, now: float, live: LiveContext) -> bool:
+    if snap.state is HostState.CONNECTING:
+        return False
+    return not snap.is_up or bool(snap.stale) or now - snap.time > 2 * live.interval

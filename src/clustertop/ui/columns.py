@@ -1,0 +1,231 @@
+"""The host grid's columns: one row of cells per HostSnapshot, plus the cluster summary line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from clustertop.analysis.free_gpus import gpu_is_free, gpus_with_processes
+from clustertop.model import HostSnapshot, HostState, Section
+from clustertop.textsafe import literal
+from clustertop.ui.cells import (
+    BAD,
+    DIM,
+    OK,
+    WARN,
+    Cell,
+    level_char,
+    na_cell,
+    number_cell,
+    severity,
+)
+from clustertop.ui.table_sync import ColumnSpec, RowData
+from clustertop.units import duration, percent, ratio_percent, used_of
+
+GRID_COLUMNS = (
+    ColumnSpec("host", "Host", None, descending=False),
+    ColumnSpec("state", "State", 24),
+    ColumnSpec("lat", "Lat", 5),
+    ColumnSpec("cpu", "CPU", 5),
+    ColumnSpec("load", "Load", 6),
+    ColumnSpec("mem", "Mem", 20),
+    ColumnSpec("gpus", "GPUs", 19),
+    ColumnSpec("gpumem", "GPU mem", 15),
+    ColumnSpec("temp", "Temp", 5),
+    ColumnSpec("disk", "Disk", 16),
+    ColumnSpec("ctrs", "Ctrs", 12),
+)
+"""Grid columns, left to right."""
+
+
+@dataclass(frozen=True, slots=True)
+class GridContext:
+    """What a grid row needs besides its snapshot."""
+
+    now: float
+    """Current time (from the app's clock)."""
+    interval: float
+    """Refresh interval: data older than two of these shows its age."""
+    stale: frozenset[str] = frozenset()
+    """Stale container IDs of this host."""
+    rank: int = 0
+    """Position of the host in the source's list: the Host column sorts in the user's order."""
+
+
+def busy_gpus(snap: HostSnapshot) -> list[bool]:
+    """Per GPU: busy unless free by the analysis rule (no process, <= 5 %, <= 500 MiB, known)."""
+    with_process = gpus_with_processes(snap)
+    return [not gpu_is_free(gpu, with_process) for gpu in snap.gpus]
+
+
+def host_row(snap: HostSnapshot, ctx: GridContext) -> RowData:
+    """The grid row of one host."""
+    cells = tuple(render(snap, ctx) for render in _RENDERERS)
+    return RowData(snap.name, cells, snap)
+
+
+def _host(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    flagged = bool(snap.stale) or any(snap.error_of(section) for section in Section)
+    cell = Cell(sort_key=(float(ctx.rank),))
+    cell.add(literal(snap.name), "bold" if snap.is_up else BAD)
+    return cell.add(" !", WARN) if flagged and snap.is_up else cell
+
+
+def _state(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    if snap.state is HostState.CONNECTING:
+        return Cell("connecting…", DIM, (2.0,))
+    if not snap.is_up:
+        cell = Cell(sort_key=(3.0,)).add(str(snap.state), BAD)
+        if snap.error:
+            cell.add(": ", BAD).add(literal(snap.error), BAD)
+        since = snap.data_time or snap.state_since
+        return cell.add(_ago(since, ctx.now), DIM) if since is not None else cell
+    issues = section_issues(snap, ctx.now)
+    age = ctx.now - snap.time
+    cell = Cell(sort_key=(1.0 if issues else 0.0,))
+    if issues:
+        cell.add("! ", WARN).add(literal("; ".join(issues)), WARN)
+    else:
+        cell.add("up", OK)
+    return cell.add(_ago(snap.time, ctx.now), DIM) if age > 2 * ctx.interval else cell
+
+
+def section_issues(snap: HostSnapshot, now: float) -> list[str]:
+    """'gpu: timed out 14s' for stale sections, then 'docker: <error>' for failing ones."""
+    issues = []
+    for section in Section:
+        error = snap.error_of(section)
+        if section in snap.stale:
+            what = error or "stale"
+            issues.append(f"{section}: {what} {duration(snap.stale[section])}")
+        elif error:
+            issues.append(f"{section}: {error}")
+    return issues
+
+
+def _ago(since: float | None, now: float) -> str:
+    return "" if since is None else f" ({duration(now - since)} ago)"
+
+
+def _latency(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    ms = snap.latency_ms if snap.is_up else None
+    if ms is None:
+        return na_cell()
+    shown = f"{ms:.0f}ms" if ms < 1000 else f"{ms / 1000:.1f}s"
+    return number_cell(shown, ms, severity(ms, 500, 2000))
+
+
+def _cpu(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    value = snap.cpu.percent if snap.cpu and snap.is_up else None
+    return number_cell(percent(value), value, severity(value, 70, 90))
+
+
+def _load(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    if snap.load is None or not snap.is_up:
+        return na_cell()
+    cores = snap.cpu.count if snap.cpu else None
+    per_core = snap.load[0] / cores if cores else None
+    return number_cell(f"{snap.load[0]:.1f}", snap.load[0], severity(per_core, 1.0, 2.0))
+
+
+def _memory(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    mem = snap.memory
+    if mem is None or not snap.is_up:
+        return na_cell()
+    share = ratio_percent(mem.used, mem.total)
+    shown = f"{percent(share):>4} {used_of(mem.used, mem.total)}"
+    return number_cell(shown, share, severity(share, 75, 90))
+
+
+def _gpus(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    if not snap.gpus:
+        return Cell("error" if snap.gpu_error else "-", WARN if snap.gpu_error else DIM, None)
+    busy = busy_gpus(snap)
+    free = busy.count(False)
+    cell = Cell(sort_key=(float(free), float(len(busy))))
+    for gpu, is_busy in zip(snap.gpus, busy, strict=True):
+        if gpu.error:
+            cell.add("✗", BAD)
+        else:
+            cell.add(level_char(gpu.util_percent), "" if is_busy else OK)
+    return cell.add(f" {free}/{len(busy)} free", OK if free else DIM)
+
+
+def _gpu_memory(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    known = [gpu for gpu in snap.gpus if gpu.memory_total is not None]
+    if not known:
+        return na_cell()
+    used = sum(gpu.memory_used or 0 for gpu in known)
+    total = sum(gpu.memory_total or 0 for gpu in known)
+    share = ratio_percent(used, total)
+    return number_cell(used_of(used, total), share, severity(share, 90, 98))
+
+
+def _temperature(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    temps = [gpu.temperature_c for gpu in snap.gpus if gpu.temperature_c is not None]
+    if not temps:
+        return na_cell()
+    hottest = max(temps)
+    return number_cell(f"{hottest:.0f}°C", hottest, severity(hottest, 75, 85))
+
+
+def _disk(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    known = [(disk.percent, disk) for disk in snap.disks if disk.percent is not None]
+    if not known:
+        return Cell("error", WARN) if snap.disks_error else na_cell()
+    worst, disk = max(known, key=lambda pair: pair[0] or 0.0)
+    style = severity(worst, 80, 90)
+    cell = Cell(sort_key=(worst or 0.0,)).add(f"{percent(worst)} ", style)
+    return cell.add(literal(disk.mount), style)
+
+
+def _containers(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    if not snap.containers:
+        return Cell("error", WARN) if snap.docker_error else Cell("-", DIM, (0.0, 0.0))
+    running = sum(1 for ctr in snap.containers if ctr.state == "running")
+    stale = sum(1 for ctr in snap.containers if ctr.id in ctx.stale)
+    cell = Cell(f"{running}/{len(snap.containers)}", sort_key=(float(running), float(stale)))
+    return cell.add(f" {stale} stale", WARN) if stale else cell
+
+
+_RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
+    _host,
+    _state,
+    _latency,
+    _cpu,
+    _load,
+    _memory,
+    _gpus,
+    _gpu_memory,
+    _temperature,
+    _disk,
+    _containers,
+)
+
+
+def summary_text(
+    snaps: Iterable[HostSnapshot], stale_count: int, alerts: int, shown: int | None = None
+) -> Text:
+    """'24 hosts: 22 up, 1 down · GPUs 40 busy, 36 free of 76 · ...' for the line above the grid."""
+    hosts = list(snaps)
+    up = sum(1 for snap in hosts if snap.is_up)
+    waiting = sum(1 for snap in hosts if snap.state is HostState.CONNECTING)
+    down = len(hosts) - up - waiting
+    busy = [flag for snap in hosts if snap.is_up for flag in busy_gpus(snap)]
+    running = sum(
+        1 for snap in hosts for ctr in snap.containers if snap.is_up and ctr.state == "running"
+    )
+    text = Text.assemble(("Hosts ", "bold"), (f"{up} up", OK))
+    text.append(f", {down} down", BAD if down else DIM)
+    if waiting:
+        text.append(f", {waiting} connecting", DIM)
+    text.append("   GPUs ", "bold").append(f"{busy.count(True)} busy, ")
+    text.append(f"{busy.count(False)} free", OK).append(f" of {len(busy)}")
+    text.append("   Containers ", "bold").append(f"{running} running, ")
+    text.append(f"{stale_count} stale", WARN if stale_count else DIM)
+    text.append("   Alerts ", "bold").append(str(alerts), BAD if alerts else DIM)
+    if shown is not None and shown != len(hosts):
+        text.append(f"   showing {shown} of {len(hosts)}", WARN)
+    return text

@@ -1,0 +1,52 @@
+"""The UI's copy of the newest snapshot per host, and which hosts changed since the last repaint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from clustertop.model import HostSnapshot, HostState, placeholder
+
+
+class SnapshotStore:
+    """Newest snapshot per host, in the source's host order, with a set of changed hosts."""
+
+    def __init__(self, host_names: Sequence[str], started: float) -> None:
+        self._names: list[str] = list(dict.fromkeys(host_names))
+        self._latest: dict[str, HostSnapshot] = {
+            name: placeholder(name, HostState.CONNECTING, started) for name in self._names
+        }
+        self._dirty: set[str] = set(self._names)
+
+    @property
+    def names(self) -> list[str]:
+        """Host names in source order (hosts first seen in a snapshot come last)."""
+        return self._names
+
+    def put(self, snap: HostSnapshot) -> None:
+        """Keep `snap` as its host's newest snapshot."""
+        if snap.name not in self._latest:
+            self._names.append(snap.name)
+        self._latest[snap.name] = snap
+        self._dirty.add(snap.name)
+
+    def get(self, name: str) -> HostSnapshot | None:
+        """The newest snapshot of `name`."""
+        return self._latest.get(name)
+
+    def all(self) -> list[HostSnapshot]:
+        """Newest snapshot of every host, in host order."""
+        return [self._latest[name] for name in self._names]
+
+    def touch(self, names: Iterable[str]) -> None:
+        """Mark hosts as changed (their shown ages moved on)."""
+        self._dirty.update(name for name in names if name in self._latest)
+
+    def take_dirty(self) -> set[str]:
+        """Hosts changed since the last call."""
+        dirty, self._dirty = self._dirty, set()
+        return dirty
+
+    @property
+    def has_dirty(self) -> bool:
+        """True when a repaint has something to show."""
+        return bool(self._dirty)

@@ -1,0 +1,1 @@
+"""UI tests: grid, host screen, help, palette, safe rendering, snapshots, demo source."""

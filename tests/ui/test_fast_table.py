@@ -1,0 +1,69 @@
+"""FastDataTable draws exactly what DataTable draws, and its caches never show stale cells."""
+
+from __future__ import annotations
+
+import itertools
+
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from clustertop.ui.cells import BAD, DIM, Cell, bar_cell, text_cell
+from clustertop.ui.table_sync import ColumnSpec, KeyedTable, RowData
+from tests.ui.helpers import widget_text
+
+COLUMNS = (
+    ColumnSpec("name", "Name", 8, descending=False),
+    ColumnSpec("use", "Use", 16),
+    ColumnSpec("note", "Note", None, descending=False),
+)
+
+
+def _row(name: str, use: float, note: str) -> RowData:
+    cells = (
+        text_cell(name, "bold"),
+        bar_cell(use, 10, 80, 90),
+        Cell(note, DIM if use < 50 else BAD),
+    )
+    return RowData(name, cells, None)
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS)
+
+
+async def test_cells_render_like_datatable_does() -> None:
+    async with TableApp().run_test(size=(80, 12)) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.fixed_columns = 1
+        rows = [_row("short", 10, "ok"), _row("a-much-longer-name", 95, "[b]x[/b] and more")]
+        rows.append(
+            RowData("empty", (Cell(""), bar_cell(None, 10, 80, 90), text_cell("\x1b[2J")), None)
+        )
+        table.sync(rows)
+        await pilot.pause()
+        base = Style(color="white", bgcolor="black")
+        for row, column, cursor, hover in itertools.product(
+            range(2), range(3), (False, True), (False, True)
+        ):
+            width = table.ordered_columns[column].get_render_width(table)
+            ours = table._render_cell(row, column, base, width, cursor, hover)
+            theirs = DataTable._render_cell(table, row, column, base, width, cursor, hover)
+            assert [list(line) for line in ours] == [list(line) for line in theirs], (row, column)
+
+
+async def test_rendered_lines_follow_updates_and_sorts() -> None:
+    async with TableApp().run_test(size=(80, 12)) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.sync([_row("a", 10, "first"), _row("b", 20, "second")])
+        await pilot.pause()
+        assert "first" in widget_text(table)
+        table.sync([_row("a", 10, "changed"), _row("b", 20, "second")])
+        await pilot.pause()
+        shown = widget_text(table)
+        assert "changed" in shown and "first" not in shown
+        table.set_sort(1)  # by use, biggest first: b above a
+        await pilot.pause()
+        lines = [line for line in widget_text(table).splitlines() if line.strip()]
+        assert lines[1].lstrip().startswith("b") and lines[2].lstrip().startswith("a")
