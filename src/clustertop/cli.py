@@ -143,10 +143,19 @@ def _main(argv: list[str]) -> int:
 
 def _once(source: Source, config: Config, *, as_json: bool) -> int:
     from clustertop import jsonout, report
+    from clustertop.analysis.live import ClusterAnalysis
 
     snapshots = asyncio.run(source.collect_once(config.timeout + 1.0))
+    analysis = ClusterAnalysis.from_config(config)
+    for snap in snapshots:
+        analysis.update(snap)
     if as_json:
-        json.dump(jsonout.document(snapshots), sys.stdout, indent=1)
+        doc = jsonout.document(
+            snapshots,
+            stale_ids={s.name: analysis.stale(s) for s in snapshots},
+            extra=analysis.document_extras(snapshots),
+        )
+        json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(report.render(snapshots))
@@ -154,10 +163,12 @@ def _once(source: Source, config: Config, *, as_json: bool) -> int:
 
 
 def _tui(source: Source, config: Config) -> int:
+    from clustertop.analysis.live import ClusterAnalysis
     from clustertop.ui.app import ClusterTopApp
 
     app = ClusterTopApp(
         source,
+        analysis=ClusterAnalysis.from_config(config),
         interval=config.interval,
         readonly=config.readonly,
         theme=config.theme,

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
 from clustertop.textsafe import printable
@@ -52,8 +53,14 @@ class ClusterTopApp(App[None]):
         stale: StaleProvider | None = None,
         alerts: AlertsProvider | None = None,
         clock: Callable[[], float] | None = None,
+        analysis: ClusterAnalysis | None = None,
     ) -> None:
         super().__init__()
+        self.analysis = analysis
+        """History, stale containers and alerts, fed with every snapshot (None: no analysis)."""
+        if analysis is not None:
+            stale = stale or analysis.stale
+            alerts = alerts or analysis.alert_count
         self.source = source
         """Where snapshots come from."""
         self.readonly = readonly
@@ -110,6 +117,8 @@ class ClusterTopApp(App[None]):
     def _receive(self, snap: HostSnapshot) -> None:
         """The source's sink: store and schedule a repaint; never blocks."""
         self.live.store.put(snap)
+        if self.analysis is not None:
+            self.analysis.update(snap)
         self._schedule_repaint()
 
     def _source_stopped(self, task: asyncio.Task[None]) -> None:

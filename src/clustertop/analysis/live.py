@@ -1,0 +1,87 @@
+"""ClusterAnalysis: the analysis trackers fed with every snapshot, in one place."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+from clustertop.analysis.alert_rules import AlertThresholds
+from clustertop.analysis.alerts import Alert, AlertTracker, alerts_json
+from clustertop.analysis.free_gpus import free_gpus, free_gpus_json
+from clustertop.analysis.history import History
+from clustertop.analysis.stale import StaleTracker
+from clustertop.analysis.summary import cluster_summary, summary_json
+from clustertop.analysis.users import user_rows, users_json
+from clustertop.config import Config
+from clustertop.model import HostSnapshot
+
+
+class ClusterAnalysis:
+    """History, stale containers and alerts, updated per snapshot (O(size of that snapshot))."""
+
+    def __init__(
+        self,
+        *,
+        stale: StaleTracker | None = None,
+        alerts: AlertTracker | None = None,
+        history: History | None = None,
+        free_gpu_memory_mib: int = 500,
+        free_gpu_util_percent: float = 5.0,
+    ) -> None:
+        self.stale_tracker = stale or StaleTracker(stale_after=1800.0, util_percent=5.0)
+        """Stale containers per host."""
+        self.alert_tracker = alerts or AlertTracker()
+        """Active alerts."""
+        self.history = history or History()
+        """Bounded per-host history for charts."""
+        self.free_gpu_memory_mib = free_gpu_memory_mib
+        """A GPU using at most this much memory can count as free."""
+        self.free_gpu_util_percent = free_gpu_util_percent
+        """A GPU at or under this utilisation can count as free."""
+
+    @classmethod
+    def from_config(cls, config: Config) -> ClusterAnalysis:
+        """Trackers with the thresholds of the effective config."""
+        return cls(
+            stale=StaleTracker.from_config(config),
+            alerts=AlertTracker(AlertThresholds.from_config(config)),
+            history=History.from_config(config),
+            free_gpu_memory_mib=config.free_gpu_memory_mib,
+            free_gpu_util_percent=config.free_gpu_util_percent,
+        )
+
+    def update(self, snap: HostSnapshot) -> None:
+        """Fold one new snapshot into every tracker."""
+        self.history.add(snap)
+        stale_ids = self.stale_tracker.update(snap)
+        idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
+        self.alert_tracker.update(snap, stale_ids, idle_since)
+
+    def stale(self, snap: HostSnapshot) -> frozenset[str]:
+        """Stale container IDs of a host (as of its last update)."""
+        return self.stale_tracker.stale(snap.name)
+
+    def alert_count(self, snaps: Iterable[HostSnapshot] = ()) -> int:
+        """Active alerts over the cluster."""
+        return self.alert_tracker.count()
+
+    def alerts(self) -> list[Alert]:
+        """Active alerts, as the tracker orders them."""
+        return self.alert_tracker.all()
+
+    def document_extras(self, snaps: list[HostSnapshot]) -> dict[str, Any]:
+        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts."""
+        stale = {s.name: self.stale(s) for s in snaps}
+        return {
+            "summary": summary_json(cluster_summary(snaps, stale, self.alerts())),
+            "users": users_json(user_rows(snaps, stale)),
+            "free_gpus": free_gpus_json(
+                free_gpus(
+                    snaps,
+                    memory_mib=self.free_gpu_memory_mib,
+                    util_percent=self.free_gpu_util_percent,
+                )
+            ),
+            "alerts": alerts_json(self.alerts()),
+        }
