@@ -64,7 +64,7 @@ class LiveFleet:
             settings,
             interval=interval,
             session_settings=lambda _: SessionSettings(
-                interval=interval, deadline=0.4, backoff_base=0.2, backoff_cap=1.0
+                interval=interval, deadline=1.0, backoff_base=0.2, backoff_cap=1.0
             ),
         )
         self.latest: dict[str, HostSnapshot] = {}

@@ -147,8 +147,7 @@ class FrameAssembler:
         return now
 
     def _age(self, slot: _Slot, now: float) -> float | None:
-        if slot.pending_since is not None and slot.data_time is not None:
-            return now - slot.data_time
+        # Stale means older than a tick and a half: a section still running for a moment is not.
         if slot.data_time is not None and now - slot.data_time > self.stale_after:
             return now - slot.data_time
         return None
