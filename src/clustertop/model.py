@@ -291,6 +291,8 @@ class HostSnapshot:
     """Why CPU, load or memory could not be read."""
     stale: Mapping[Section, float] = field(default_factory=dict)
     """Sections whose data is older than one tick: section -> age in seconds."""
+    waiting: frozenset[Section] = frozenset()
+    """Sections whose first reading has not arrived yet (neither data nor an error)."""
 
     @property
     def is_up(self) -> bool:

@@ -24,14 +24,14 @@ def _section(name: str, body: str, rc: int = 0, started: float = 100.0) -> str:
 
 SYS = "0.50 0.40 0.30 1/100 999\nMemTotal: 1000 kB\nMemAvailable: 400 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB"
 GPU = (
-    "0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 00000000:18:00.0, 0, Disabled\n"
-    f"{M} apps 0\n"
-    "GPU-1, 4242, 4000, python"
+    "1, 0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 00000000:18:00.0, 0, Disabled\n"
+    f"{M} apps 0 199.5\n"
+    "2026/11/25 10:00:00.000, GPU-1, 4242, 4000, python"
 )
-PROCS_1 = f"cpu 100 0 50 850 0 0 0 0\nbtime 1700000000\nncpu 2\np 4242 - 10 500 R {ID} python"
+PROCS_1 = f"cpu 100 0 50 850 0 0 0 0\nbtime 1700000000\nncpu 2\np 4242 - 10 500 R {ID} alice\tpython\tpython train.py --lr 0.1"
 PROCS_2 = (
-    f"cpu 200 0 100 1700 0 0 0 0\nbtime 1700000000\nncpu 2\np 4242 99.5 10 500 R {ID} python\n"
-    f"k {ID} 98.0 1048576\n{M} users\n 4242 alice python train.py --lr 0.1"
+    f"cpu 200 0 100 1700 0 0 0 0\nbtime 1700000000\nncpu 2\np 4242 99.5 10 500 R {ID} alice\tpython\tpython train.py --lr 0.1\n"
+    f"k {ID} 98.0 1048576"
 )
 DOCKER = (
     f'{ID} 4242 /var/lib/docker/containers/x.log {{"Id":"{ID}","Name":"/alice-train",'
@@ -53,8 +53,8 @@ def test_parse_frame_splits_sections_and_pending() -> None:
     assert frame.sections["gpu"].started == 150.0
     assert frame.pending == {"disks": 120.0}
     parts = split_parts(frame.sections["gpu"].body, M)
-    assert parts["apps.args"] == "0"
-    assert parts["apps"] == "GPU-1, 4242, 4000, python"
+    assert parts["apps.args"] == "0 199.5"
+    assert parts["apps"] == "2026/11/25 10:00:00.000, GPU-1, 4242, 4000, python"
 
 
 def test_forged_markers_from_host_output_are_just_text() -> None:

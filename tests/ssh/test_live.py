@@ -38,9 +38,11 @@ async def test_hung_nvidia_smi_marks_only_gpu_stale_and_never_piles_up(clean_fle
         assert Section.PROCESSES not in snap.stale and Section.DOCKER not in snap.stale
         assert snap.cpu is not None and snap.memory is not None
         assert Section.GPU not in live.latest["h2"].stale
+        hung = _stand_in_processes("h1")
+        assert hung >= 1
         frames = len(live.history["h1"])
         await async_wait_for(lambda: len(live.history["h1"]) >= frames + 4, 20, what="4 frames")
-        assert _stand_in_processes("h1") == 1, "a hung nvidia-smi is never started twice"
+        assert _stand_in_processes("h1") == hung, "a hung nvidia-smi is never started again"
         clean_fleet["h1"].reset_gpu_spec()
         clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)]))
 
@@ -76,8 +78,10 @@ async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fl
     async with LiveFleet(clean_fleet, ["h3"]) as live:
         await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
         assert probe_processes("h3"), "the probe runs while connected"
+        assert _stand_in_processes("h3") == 2, "one sampler for GPUs, one for their processes"
         assert set(Path("/tmp").glob("clustertop.*")) - temp_dirs
     await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
+    await async_wait_for(lambda: _stand_in_processes("h3") == 0, 10, what="GPU samplers gone")
     await async_wait_for(
         lambda: not (set(Path("/tmp").glob("clustertop.*")) - temp_dirs), 10, what="temp dir gone"
     )

@@ -86,8 +86,9 @@ def test_values_equal_real_host_and_stand_in(clean_fleet: Fleet) -> None:
     assert containers["bob-eval"]["exit_code"] == 3
     assert containers["bob-eval"]["owner"] == "bob"
     assert containers["bob-eval"]["cpu_percent"] is None
-    # The busy loop burns most of a core; on this shared 2-core machine not all of one.
-    assert containers["alice-train"]["cpu_percent"] > 20
+    # The busy loop burns what it gets of a core: on this shared 2-core machine under load that
+    # can be little, but never nothing, and never more than the machine has.
+    assert 5 < containers["alice-train"]["cpu_percent"] <= 100 * os.cpu_count()
     assert containers["alice-train"]["memory_used"] > 0
 
     other = result.host("h2")

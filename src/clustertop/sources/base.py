@@ -20,7 +20,7 @@ def is_settled(snap: HostSnapshot) -> bool:
     if snap.state is HostState.CONNECTING:
         return False
     if snap.state is HostState.UP:
-        if snap.cpu is None or snap.cpu.percent is None:
+        if snap.waiting or snap.cpu is None or snap.cpu.percent is None:
             return False
         # Per-process CPU needs a second reading too; a host with no process list is done.
         return not snap.processes or any(p.cpu_percent is not None for p in snap.processes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from clustertop.model import Cpu, HostSnapshot, HostState, Memory, Section
 from clustertop.sources.base import SnapshotSink, Source
@@ -52,6 +52,8 @@ class DemoSource(Source):
         self._hosts = [planner.host(*row) for row in HOST_LAYOUT]
         self.tick = 0
         """Ticks emitted so far (stays 0 when frozen)."""
+        self.edit: Callable[[HostSnapshot], HostSnapshot] | None = None
+        """Applied to every snapshot before it is emitted: how demo actions show their effect."""
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -66,7 +68,8 @@ class DemoSource(Source):
         """Every host at `tick` (default: the current tick), in host order."""
         now = self.clock()
         at = self.tick if tick is None else tick
-        return [self._snapshot(host, at, now) for host in self._hosts]
+        snaps = [self._snapshot(host, at, now) for host in self._hosts]
+        return [self.edit(snap) for snap in snaps] if self.edit else snaps
 
     async def run(self, sink: SnapshotSink) -> None:
         """Emit all hosts now and then every interval, until cancelled."""

@@ -21,6 +21,7 @@ from clustertop.model import (
     by_cpu_then_memory,
 )
 from clustertop.owners import DEFAULT_RULE, OwnerRule
+from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.local_join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
@@ -87,7 +88,13 @@ class FrameAssembler:
     rule: OwnerRule = DEFAULT_RULE
     """Owner rule."""
     stale_after: float = 3.0
-    """Data older than this many seconds is reported stale."""
+    """Data older than its refresh period plus this many seconds is reported stale."""
+    interval: float = 2.0
+    """Seconds between ticks (and between GPU samples)."""
+    every: dict[str, int] = field(default_factory=lambda: {"disks": 5, "docker": 30})
+    """Sections refreshed only every so many ticks."""
+    first_grace: float = 4.0
+    """Seconds a section may take to give its first reading before it counts as timed out."""
     clock: Callable[[], float] = time.time
     """Client clock."""
     _slots: dict[str, _Slot] = field(default_factory=dict)
@@ -95,16 +102,22 @@ class FrameAssembler:
     _cpu: Cpu | None = None
     _btime: float | None = None
     _uptime: float | None = None
+    _now: float = 0.0
+    _first_frame: float = -1.0
 
     def apply(self, frame: Frame, latency_ms: float | None) -> HostSnapshot:
         """Fold one frame in and return the host's snapshot."""
-        now = self.clock()
+        now = self._now = self.clock()
+        if self._first_frame < 0:
+            self._first_frame = now
         self._uptime = frame.uptime if frame.uptime is not None else self._uptime
         for name in SECTION_OF:
             slot = self._slots.setdefault(name, _Slot())
             output = frame.sections.get(name)
             if output is not None:
                 self._read(name, slot, output, frame, now)
+            elif name in frame.same and frame.uptime is not None:
+                slot.data_time = now - max(frame.uptime - frame.same[name], 0.0)
             started = frame.pending.get(name)
             slot.pending_since = (
                 None if started is None else now - max((frame.uptime or started) - started, 0)
@@ -132,7 +145,7 @@ class FrameAssembler:
             return read_disks(parts)
         if name == "docker":
             return read_docker(parts, out.returncode, now=self._host_now(now), rule=self.rule)
-        reading = read_procs(parts.get("", ""), parts.get("users", ""))
+        reading = read_procs(parts.get("", ""))
         self._btime = reading.btime if reading.btime is not None else self._btime
         if reading.cpu is not None:
             if self._prev_cpu is not None:
@@ -146,16 +159,25 @@ class FrameAssembler:
             return self._btime + self._uptime
         return now
 
-    def _age(self, slot: _Slot, now: float) -> float | None:
-        # Stale means older than a tick and a half: a section still running for a moment is not.
-        if slot.data_time is not None and now - slot.data_time > self.stale_after:
+    def _age(self, name: str, slot: _Slot, now: float) -> float | None:
+        # Stale means older than its refresh period plus some slack: not merely still running.
+        limit = self.every.get(name, 1) * self.interval + self.stale_after
+        if slot.data_time is not None and now - slot.data_time > limit:
             return now - slot.data_time
         return None
 
+    def _never_answered(self, slot: _Slot) -> bool:
+        return slot.value is None and slot.error is None and slot.data_time is None
+
+    def _waiting(self, slot: _Slot, now: float) -> bool:
+        """No reading yet, and still within the grace a first reading gets."""
+        return self._never_answered(slot) and now - self._first_frame <= self.first_grace
+
     def _error(self, name: str, now: float) -> str | None:
         slot = self._slots[name]
-        if slot.value is None and slot.pending_since is not None and slot.error is None:
-            return f"timed out: no answer for {now - slot.pending_since:.0f} s"
+        if self._never_answered(slot) and not self._waiting(slot, now):
+            since = slot.pending_since if slot.pending_since is not None else self._first_frame
+            return f"timed out: no answer for {now - since:.0f} s"
         return slot.error
 
     def _snapshot(self, now: float, latency_ms: float | None) -> HostSnapshot:
@@ -172,7 +194,7 @@ class FrameAssembler:
         stale = {
             SECTION_OF[name]: age
             for name, slot in self._slots.items()
-            if (age := self._age(slot, now)) is not None
+            if (age := self._age(name, slot, now)) is not None
         }
         data_times = [s.data_time for s in self._slots.values() if s.data_time is not None]
         return HostSnapshot(
@@ -197,6 +219,9 @@ class FrameAssembler:
             disks_error=self._error("disks", now),
             system_error=self._error("sys", now),
             stale=stale,
+            waiting=frozenset(
+                SECTION_OF[name] for name, slot in self._slots.items() if self._waiting(slot, now)
+            ),
         )
 
     def _containers(
@@ -228,7 +253,7 @@ class FrameAssembler:
         index_of = {g.uuid: g.index for g in gpu.gpus}
         result: list[GpuProcess] = []
         cpu: dict[tuple[int, float], float] = {}
-        for app in gpu.apps:
+        for app in self._current_apps(gpu):
             row = procs.rows.get(app.pid) if procs else None
             user, command = procs.details.get(app.pid, (None, None)) if procs else (None, None)
             start = self._start_time(procs, row.start_ticks) if procs and row else None
@@ -247,6 +272,17 @@ class FrameAssembler:
                 )
             )
         return list(gpu.gpus), list(resolve_gpu_processes(result, containers, cpu, self.rule))
+
+    def _current_apps(self, gpu: GpuReading) -> list[GpuApp]:
+        # nvidia-smi prints no line for a sample without processes: an apps sample older than
+        # a period and a half means there are none now (unless the GPU sampler itself is stuck).
+        slot = self._slots["gpu"]
+        if gpu.apps_uptime is None or self._uptime is None:
+            return []
+        sampler_stuck = slot.data_time is not None and self._age("gpu", slot, self._now) is not None
+        if sampler_stuck or self._uptime - gpu.apps_uptime <= 1.5 * self.interval:
+            return gpu.apps
+        return []
 
     def _processes(
         self, procs: ProcsReading | None, system: SystemReading | None, names: dict[str, str]

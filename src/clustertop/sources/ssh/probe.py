@@ -10,7 +10,12 @@ from importlib import resources
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
 
-PROBE_VERSION = "1"
+PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
+"""The GPU query the probe runs: `count` first, so the sampler knows when a sample is whole."""
+PROBE_APPS_FIELDS = ("timestamp", *APPS_QUERY_FIELDS)
+"""The compute-apps query: `timestamp` first, so the rows of one sample stay together."""
+
+PROBE_VERSION = "2"
 """Printed by the probe in its ready line; bumped when the frame format changes."""
 
 REMOTE_COMMAND = "exec /bin/sh -s"
@@ -29,7 +34,15 @@ class ProbeSettings:
     marker: str
     """Frame marker (see new_marker)."""
     deadline_s: float = 1.5
-    """How long a tick waits for its sections before reporting them pending."""
+    """How long the first frame waits for the first readings."""
+    sample_ms: int = 2000
+    """nvidia-smi sampling period (the tick interval)."""
+    disk_every: int = 5
+    """Ticks between df runs (disks change slowly)."""
+    proc_every: int = 5
+    """Ticks between full process scans when the host is not in focus."""
+    docker_every: int = 30
+    """Ticks between container refreshes (log sizes) when `docker events` reports nothing."""
     top_n: int = 25
     """Processes kept by CPU and, separately, by memory."""
     nvidia_smi: str = "nvidia-smi"
@@ -46,16 +59,21 @@ def probe_script(settings: ProbeSettings) -> str:
         "N": settings.marker,
         "DL": f"{max(settings.deadline_s, 0.2):.2f}",
         "TOPN": str(settings.top_n),
-        "GPUQ": ",".join(GPU_QUERY_FIELDS),
-        "APPQ": ",".join(APPS_QUERY_FIELDS),
+        "GPUQ": ",".join(PROBE_GPU_FIELDS),
+        "APPQ": ",".join(PROBE_APPS_FIELDS),
+        "LMS": str(max(100, settings.sample_ms)),
+        "DISKEVERY": str(max(1, settings.disk_every)),
+        "DOCKEREVERY": str(max(1, settings.docker_every)),
+        "PROCEVERY": str(max(1, settings.proc_every)),
         "DTPL": INSPECT_TEMPLATE,
         "NVSMI": settings.nvidia_smi,
         "DOCKERCMD": settings.docker,
         "DOCKERHOST": settings.docker_host or "",
     }
+    files = resources.files("clustertop.sources.ssh")
+    params["AWKPROG"] = files.joinpath("probe.awk").read_text()
     head = "".join(f"{name}={shlex.quote(value)}\n" for name, value in params.items())
-    body = resources.files("clustertop.sources.ssh").joinpath("probe.sh").read_text()
-    return head + body
+    return head + files.joinpath("probe.sh").read_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,8 @@ class Frame:
     """Sections that finished (this tick, or late from an earlier one)."""
     pending: dict[str, float] = field(default_factory=dict)
     """Sections still running from an earlier start: name -> uptime when started."""
+    same: dict[str, float] = field(default_factory=dict)
+    """Sections whose output did not change since the last frame: name -> uptime of that output."""
 
 
 def _number(text: str) -> float | None:
@@ -106,6 +126,7 @@ def parse_frame(text: str, marker: str) -> Frame:
     seq, uptime = -1, None
     sections: dict[str, SectionOutput] = {}
     pending: dict[str, float] = {}
+    same: dict[str, float] = {}
     current: str | None = None
     body: list[str] = []
     for line in text.split("\n"):
@@ -126,15 +147,15 @@ def parse_frame(text: str, marker: str) -> Frame:
                 current, "\n".join(body), _int(words[2]), _number(words[3])
             )
             current = None
-        elif kind == "p" and len(words) >= 3:
+        elif kind in ("p", "same") and len(words) >= 3:
             started = _number(words[2])
             if started is not None:
-                pending[words[1]] = started
-        elif kind == "d" and len(words) >= 2:
-            seq = _int(words[1]) if seq < 0 else seq  # type: ignore[assignment]
+                (pending if kind == "p" else same)[words[1]] = started
+        elif kind == "d" and len(words) >= 2 and seq < 0:
+            seq = _int(words[1]) or -1
         elif current is not None:
             body.append(line)  # an in-section marker (apps, inodes, logs, users)
-    return Frame(seq=seq, uptime=uptime, sections=sections, pending=pending)
+    return Frame(seq=seq, uptime=uptime, sections=sections, pending=pending, same=same)
 
 
 def split_parts(body: str, marker: str) -> dict[str, str]:

@@ -1,25 +1,35 @@
 # clustertop remote probe (POSIX sh). Sent over the SSH connection to `sh -s`; nothing is installed.
-# Set before this text by the client: N (frame marker, random), DL (section deadline, s), TOPN,
-# GPUQ, APPQ (nvidia-smi query fields), DTPL (docker inspect template), NVSMI, DOCKERCMD.
-# Protocol: after "$N ready", each stdin line "t SEQ" makes one frame on stdout:
-#   $N t SEQ UPTIME / per section: $N b NAME ... $N e NAME RC STARTED / or $N p NAME STARTED / $N d SEQ
-# A section runs in the background with its own deadline; one still running from an earlier tick is
-# reported as pending and never started twice. EOF on stdin (connection gone) ends the probe and
-# everything it started; its temp dir is removed.
+# Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
+# GPUQ, APPQ (nvidia-smi query fields), LMS (nvidia-smi sampling period, ms), DTPL (docker inspect
+# template), NVSMI, DOCKERCMD, DOCKERHOST, DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), AWKPROG
+# (probe.awk).
+#
+# Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
+# long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
+# `docker events` says a container changed (and every DOCKEREVERY ticks), `df` every DISKEVERY
+# ticks. A slow command runs in the background and is never started twice; while it runs, its
+# last output is reported with its age. Protocol: after "$N ready ...", each stdin line "t SEQ"
+# (or "t SEQ 1": with a full process scan) makes one frame on stdout, ending with "$N d SEQ". EOF on stdin (the connection is gone) ends
+# the probe and everything it started, and removes its temp dir.
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LC_ALL=C
 export PATH LC_ALL
 umask 077
 [ -n "$DOCKERHOST" ] && DOCKER_HOST=$DOCKERHOST && export DOCKER_HOST
 d=$(mktemp -d "${TMPDIR:-/tmp}/clustertop.XXXXXX") || { echo "$N fatal cannot create a temp dir"; exit 1; }
-all=""
-cleanup() { # only our own jobs: kill 0 when we lead our process group (sshd makes us), else each job
-	trap - EXIT HUP TERM INT PIPE USR1
-	rm -rf "$d"
-	if [ "$pgid" = "$$" ]; then kill 0 2>/dev/null; else for p in $all; do kill "$p" 2>/dev/null; done; fi
-}
 pgid=""
 read -r _ _ _ _ pgid _ </proc/$$/stat 2>/dev/null
+long=""
+gl=""
+al=""
+wp=""
+gl_at=""
+cleanup() { # our own processes only: kill 0 when we lead our process group (sshd makes us)
+	trap - EXIT HUP TERM INT PIPE USR1
+	exec 3>&-
+	rm -rf "$d"
+	if [ "$pgid" = "$$" ]; then kill 0 2>/dev/null; else for p in $long $gl $al $wp; do kill "$p" 2>/dev/null; done; fi
+}
 trap cleanup EXIT
 trap 'exit 0' HUP TERM INT PIPE
 fired=0
@@ -27,60 +37,130 @@ trap 'fired=1' USR1
 sleep 0.01 2>/dev/null || DL=${DL%.*}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 PG=$(getconf PAGESIZE 2>/dev/null || echo 4096)
-pids=""
-up=0
 DFGNU=0
 df -P -T -B1 -l / >/dev/null 2>&1 && DFGNU=1
+AWKI=""
+case $(awk -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" ;; esac
+mkfifo "$d/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
+awk $AWKI -v N="$N" -v D="$d" -v TOP="$TOPN" "$AWKPROG" <"$d/ctl" &
+long="$long $!"
+exec 3>"$d/ctl"
+pids=""
+up=0
 
-job() { # NAME FUNCTION: run FUNCTION in the background unless NAME is still running
-	eval "st=\${t_$1:-}"
-	[ -n "$st" ] && return 0
-	eval "t_$1=\$up"
-	( $2 >"$d/$1.tmp" 2>&1 </dev/null; rc=$?; mv -f "$d/$1.tmp" "$d/$1.out"; echo "$rc" >"$d/$1.rc" ) &
-	pids="$pids $!"
-	all="$all $!"
+write_cur() { # NAME TEXT: the latest sample of a long-lived command, stamped with the uptime
+	read -r now _ </proc/uptime
+	printf '%s\n%s' "$now" "$2" >"$d/$1.cur"
 }
 
-waitjobs() { # wait for this tick's jobs, at most DL seconds
-	[ -z "$pids" ] && return 0
+collect_gpu() { # a sample is "count" lines (count is the first field of every row)
+	block=""
+	first=""
+	n=0
+	count=0
+	while IFS= read -r line; do
+		case $line in
+		"@rc "*) write_cur gpu "$block$line
+" && return ;;
+		[0-9]*,*) c=${line%%,*} && case $c in *[!0-9]*) ;; *) count=$c ;; esac ;;
+		*) # text instead of rows (every GPU lost): a repeated first line starts a new sample
+			if [ "$count" = 0 ] && [ "$line" = "$first" ]; then
+				write_cur gpu "$block"
+				block=""
+				n=0
+			fi
+			;;
+		esac
+		[ -z "$block" ] && first=$line
+		block="$block$line
+"
+		n=$((n + 1))
+		if [ "$count" != 0 ] && [ "$n" -ge "$count" ]; then
+			write_cur gpu "$block"
+			block=""
+			n=0
+		fi
+	done
+}
+
+collect_apps() { # compute-apps rows of one sample share their first field (the timestamp)
+	block=""
+	ts=""
+	while IFS= read -r line; do
+		case $line in "@rc "*) write_cur apps "$block$line
+" && return ;; esac
+		t=${line%%,*}
+		[ "$t" != "$ts" ] && block="" && ts=$t
+		block="$block$line
+"
+		write_cur apps "$block"
+	done
+}
+
+gpu_loop() { # NAME OPTION FIELDS
+	{ "$NVSMI" "$2=$3" --format=csv,noheader,nounits -lms "$LMS" 2>&1; echo "@rc $?"; } </dev/null | "collect_$1"
+}
+
+gpu_watch() { # keep both samplers running; retry a failed one every 30 s
+	if [ -n "$gl" ] && kill -0 "$gl" 2>/dev/null; then return 0; fi
+	[ -n "$gl_at" ] && [ "${up%.*}" -lt $((${gl_at%.*} + 30)) ] && return 0
+	gl_at=$up
+	[ -n "$al" ] && kill "$al" 2>/dev/null
+	if ! command -v "$NVSMI" >/dev/null 2>&1; then
+		write_cur gpu "nvidia-smi: not found
+@rc 127
+"
+		gl=""
+		return 0
+	fi
+	gpu_loop gpu --query-gpu "$GPUQ" &
+	gl=$!
+	gpu_loop apps --query-compute-apps "$APPQ" &
+	al=$!
+}
+
+job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc = "RC STARTED"
+	eval "st=\${t_$1:-}"
+	if [ -n "$st" ]; then
+		rcst=""
+		[ -r "$d/$1.rc" ] && read -r _ rcst <"$d/$1.rc"
+		[ "$rcst" != "$st" ] && return 0
+	fi
+	eval "t_$1=\$up"
+	(
+		$2 >"$d/$1.tmp" 2>&1 </dev/null
+		rc=$?
+		mv -f "$d/$1.tmp" "$d/$1.out"
+		echo "$rc $up" >"$d/$1.rc"
+	) &
+	pids="$pids $!"
+}
+
+pending_list() { # sets pend: "name:started,..." of jobs still running, or "-"
+	pend=""
+	for s in disks docker; do
+		eval "st=\${t_$s:-}"
+		[ -z "$st" ] && continue
+		rcst=""
+		[ -r "$d/$s.rc" ] && read -r _ rcst <"$d/$s.rc"
+		[ "$rcst" = "$st" ] && continue
+		pend="$pend${pend:+,}$s:$st"
+	done
+	[ -n "$pend" ] || pend=-
+}
+
+first_wait() { # the first frame waits (at most DL s) for the first readings
 	fired=0
-	( sleep "$DL"; kill -USR1 $$ ) >/dev/null 2>&1 </dev/null &
+	(sleep "$DL" && kill -USR1 $$) >/dev/null 2>&1 </dev/null &
 	wd=$!
 	for p in $pids; do
 		[ "$fired" = 1 ] && break
 		wait "$p" 2>/dev/null
 	done
-	kill "$wd" 2>/dev/null
-	pids=""
-}
-
-emit() { # NAME...: print finished sections, report the others as pending
-	files=""
-	for s in "$@"; do
-		eval "st=\${t_$s:-}"
-		[ -z "$st" ] && continue
-		if [ -s "$d/$s.rc" ]; then
-			read -r rc <"$d/$s.rc"
-			: >"$d/$s.rc"
-			eval "t_$s="
-			printf '%s b %s\n' "$N" "$s" >"$d/$s.head"
-			printf '\n%s e %s %s %s\n' "$N" "$s" "$rc" "$st" >"$d/$s.tail"
-			files="$files $d/$s.head $d/$s.out $d/$s.tail"
-		else
-			printf '%s p %s %s\n' "$N" "$s" "$st"
-		fi
+	while [ "$fired" = 0 ] && [ -n "$gl" ] && [ ! -s "$d/gpu.cur" ]; do
+		sleep 0.05 2>/dev/null || break
 	done
-	[ -n "$files" ] && cat $files
-	return 0
-}
-
-gpu() {
-	if ! command -v "$NVSMI" >/dev/null 2>&1; then echo "nvidia-smi: not found"; return 127; fi
-	"$NVSMI" --query-gpu="$GPUQ" --format=csv,noheader,nounits
-	rc=$?
-	echo "$N apps $rc"
-	"$NVSMI" --query-compute-apps="$APPQ" --format=csv,noheader,nounits
-	return $rc
+	kill "$wd" 2>/dev/null
 }
 
 disks() {
@@ -107,138 +187,56 @@ docker_ps() {
 	return 0
 }
 
-procs() {
-	cat /proc/uptime /proc/stat /proc/[0-9]*/stat 2>/dev/null | awk -v top="$TOPN" -v prev="$d/procs.prev" \
-		-v gfile="$d/gpu.out" -v dfile="$d/docker.out" -v N="$N" -v sel="$d/procs.sel" '
-function cg(pid,   f, line, a, v1, v2, mem) { # cgroup paths of pid: sets CPU_P, MEM_P, V2
-	CPU_P = ""; MEM_P = ""; V2 = ""; f = "/proc/" pid "/cgroup"
-	while ((getline line < f) > 0) {
-		split(line, a, ":")
-		if (a[1] == "0" && a[2] == "") V2 = a[3]
-		else if (a[2] ~ /(^|,)cpuacct(,|$)/) CPU_P = "/sys/fs/cgroup/" a[2] a[3]
-		else if (a[2] ~ /(^|,)memory(,|$)/) MEM_P = "/sys/fs/cgroup/" a[2] a[3]
-	}
-	close(f)
-}
-function cid(pid,   f, line, r) {
-	f = "/proc/" pid "/cgroup"; r = "-"
-	while ((getline line < f) > 0) if (match(line, hexre)) { r = substr(line, RSTART, 64); break }
-	close(f)
-	return r
-}
-function firstval(f, key,   line, a, r) { # value of "key N" in file f, or the first line when key == ""
-	r = ""
-	while ((getline line < f) > 0) {
-		if (key == "") { r = line; break }
-		split(line, a, " "); if (a[1] == key) { r = a[2]; break }
-	}
-	close(f)
-	return r
-}
-function ctr(id, pid,   u, m, inact) {
-	cg(pid)
-	if (CPU_P == "" && V2 != "") {
-		u = firstval("/sys/fs/cgroup" V2 "/cpu.stat", "usage_usec"); if (u != "") u = u * 1000
-		m = firstval("/sys/fs/cgroup" V2 "/memory.current", "")
-		inact = firstval("/sys/fs/cgroup" V2 "/memory.stat", "inactive_file")
-	} else {
-		u = firstval(CPU_P "/cpuacct.usage", "")
-		m = firstval(MEM_P "/memory.usage_in_bytes", "")
-		inact = firstval(MEM_P "/memory.stat", "total_inactive_file")
-	}
-	if (m != "" && inact != "" && m + 0 >= inact + 0) m = m - inact
-	if (u == "") { print "k", id, "-", (m == "" ? "-" : m); return }
-	cu[id] = u
-	if ((id in pu) && upt > pupt && u + 0 >= pu[id] + 0)
-		printf "k %s %.1f %s\n", id, (u - pu[id]) / ((upt - pupt) * 1e7), (m == "" ? "-" : m)
-	else print "k", id, "-", (m == "" ? "-" : m)
-}
-function keep(arr, n, pid, val,   i, j) { # insert pid into top-n list arr (by val)
-	for (i = 1; i <= n; i++) if (!(i in arr) || val > KV[arr[i]]) break
-	if (i > n) return
-	for (j = n; j > i; j--) if ((j - 1) in arr) arr[j] = arr[j - 1]
-	arr[i] = pid
-}
-BEGIN {
-	hexre = "[0-9a-f]"; for (i = 1; i < 64; i++) hexre = hexre "[0-9a-f]"
-	while ((getline line < prev) > 0) {
-		split(line, a, " ")
-		if (a[1] == "T") { ptot = a[2]; pupt = a[3] }
-		else if (a[1] == "K") pu[a[2]] = a[3]
-		else { pt[a[1]] = a[2]; pst[a[1]] = a[3] }
-	}
-	close(prev)
-	ing = 0
-	while ((getline line < gfile) > 0) {
-		if (index(line, N " apps") == 1) { ing = 1; continue }
-		if (ing) { n = split(line, a, ","); p = a[2] + 0; if (p > 0) gp[p] = 1 }
-	}
-	close(gfile)
-}
-NR == 1 { upt = $1; next }
-$1 == "cpu" { tot = 0; for (i = 2; i <= 9 && i <= NF; i++) tot += $i; print "cpu", $2, $3, $4, $5, $6, $7, $8, $9; next }
-/^cpu[0-9]/ { ncpu++; next }
-$1 == "btime" { print "btime", $2; next }
-/^[0-9]+ \(/ {
-	pid = $1; rest = $0; sub(/^[0-9]+ \(/, "", rest)
-	comm = rest; sub(/\) [^)]*$/, "", comm)
-	sub(/.*\) /, "", rest)
-	split(rest, f, " ")
-	t = f[12] + f[13]; st = f[20]; rss = f[22]
-	T[pid] = t; ST[pid] = st; RSS[pid] = rss; COMM[pid] = comm; S[pid] = f[1]
-	if ((pid in pt) && pst[pid] == st) D[pid] = t - pt[pid]; else D[pid] = -1
-	KV[pid] = D[pid]; keep(bycpu, top, pid, D[pid])
-}
-END {
-	print "ncpu", ncpu
-	dt = (ncpu > 0 && ptot != "") ? (tot - ptot) / ncpu : 0
-	for (pid in RSS) { KV[pid] = RSS[pid] + 0; keep(bymem, top, pid, KV[pid]) }
-	for (i = 1; i <= top; i++) { if (i in bycpu) want[bycpu[i]] = 1; if (i in bymem) want[bymem[i]] = 1 }
-	for (p in gp) if (p in RSS) want[p] = 1
-	list = ""
-	for (pid in want) {
-		pc = (D[pid] >= 0 && dt > 0) ? sprintf("%.1f", 100 * D[pid] / dt) : "-"
-		c = COMM[pid]; gsub(/[^ -~]/, "?", c)
-		print "p", pid, pc, RSS[pid], ST[pid], S[pid], cid(pid), c
-		list = list (list == "" ? "" : ",") pid
-	}
-	print list > sel; close(sel)
-	while ((getline line < dfile) > 0) {
-		if (index(line, N " logs") == 1) break
-		split(line, a, " ")
-		if (length(a[1]) == 64 && a[2] + 0 > 0) ctr(a[1], a[2])
-	}
-	close(dfile)
-	printf "T %s %s\n", tot, upt > prev
-	for (pid in T) printf "%s %s %s\n", pid, T[pid], ST[pid] > prev
-	for (id in cu) printf "K %s %s\n", id, cu[id] > prev
-	close(prev)
-}'
-	read -r list <"$d/procs.sel" 2>/dev/null
-	echo "$N users"
-	[ -n "$list" ] && ps -o pid= -o user:32= -o args= -p "$list" 2>/dev/null
-	return 0
+docker_watch() { # a container event makes the next tick re-read containers
+	if [ -n "$wp" ] && kill -0 "$wp" 2>/dev/null; then return 0; fi
+	command -v "$DOCKERCMD" >/dev/null 2>&1 || return 0
+	{
+		"$DOCKERCMD" events --filter type=container --format '{{.Action}}' 2>/dev/null </dev/null | {
+			g=0
+			while read -r _; do
+				g=$((g + 1))
+				echo "$g" >"$d/docker.gen"
+			done
+		}
+	} &
+	wp=$!
 }
 
-echo "$N ready 1 $$ $HZ $PG $(uname -n 2>/dev/null)"
-while read -r cmd seq; do
+echo "$N ready 2 $$ $HZ $PG $(uname -n 2>/dev/null)"
+tick=0
+dg=""
+dlast=-100000
+klast=-100000
+while read -r cmd seq full; do
 	case $cmd in
 	t) ;;
 	q) exit 0 ;;
 	*) continue ;;
 	esac
 	read -r up _ </proc/uptime
-	job gpu gpu
-	job disks disks
-	job docker docker_ps
-	printf '%s t %s %s\n' "$N" "$seq" "$up"
-	printf '%s b sys\n' "$N"
-	cat /proc/loadavg /proc/meminfo
-	printf '\n%s e sys %s %s\n' "$N" "$?" "$up"
-	waitjobs
-	# Processes last: they name this tick's GPU PIDs and running containers.
-	job procs procs
-	waitjobs
-	emit gpu disks docker procs
-	printf '%s d %s\n' "$N" "$seq"
+	tick=$((tick + 1))
+	pids=""
+	gpu_watch
+	if [ $((tick - klast)) -ge "$DISKEVERY" ]; then
+		klast=$tick
+		job disks disks
+	fi
+	g=""
+	[ -r "$d/docker.gen" ] && read -r g <"$d/docker.gen"
+	if [ "$g" != "$dg" ] || [ $((tick - dlast)) -ge "$DOCKEREVERY" ]; then
+		dg=$g
+		dlast=$tick
+		job docker docker_ps
+		docker_watch
+	fi
+	[ "$tick" = 1 ] && first_wait
+	pending_list
+	# A full process scan on request (a host screen is open) or every PROCEVERY ticks; between
+	# them awk re-reads only the processes it shows.
+	if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = 0 ]; then
+		set -- /proc/[0-9]*
+		printf 't %s %s %s 1 %s\n' "$seq" "$up" "$pend" "$*" >&3
+	else
+		printf 't %s %s %s 0\n' "$seq" "$up" "$pend" >&3
+	fi
 done

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from clustertop.parsers.nvidia_smi import (
 )
 from clustertop.parsers.procfs import CpuSample, parse_loadavg, parse_meminfo, parse_proc_stat
 from clustertop.sources.local_docker import GpuRequest
+from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -102,46 +103,47 @@ def _int_or_none(text: str) -> int | None:
         return None
 
 
-def _proc_row(words: list[str]) -> ProcRow | None:
-    # p PID PCPU RSS START STATE CID COMM...
+def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
+    # p PID PCPU RSS START STATE CID USER<TAB>COMM<TAB>CMDLINE
+    head, _, tail = line.partition("\t")
+    words = head.split(" ")
     if len(words) < 8 or not words[1].isdigit():
         return None
-    return ProcRow(
+    comm, _, cmdline = tail.partition("\t")
+    row = ProcRow(
         pid=int(words[1]),
         cpu_percent=_float_or_none(words[2]),
         rss_pages=_int_or_none(words[3]) or 0,
         start_ticks=_int_or_none(words[4]) or 0,
         container_id=words[6] if _HEX64.match(words[6]) else None,
-        comm=" ".join(words[7:]),
+        comm=comm,
     )
+    return row, words[7], cmdline
 
 
-def read_procs(main: str, users: str) -> ProcsReading:
-    """The awk part (cpu, btime, p and k lines) and the ps part (pid user args)."""
+def read_procs(text: str) -> ProcsReading:
+    """cpu, btime, p (process) and k (container usage) lines from the probe's awk."""
     cpu, btime = None, None
     rows: dict[int, ProcRow] = {}
+    details: dict[int, tuple[str, str]] = {}
     usage: dict[str, tuple[float | None, int | None]] = {}
-    for line in main.split("\n"):
-        words = line.split(" ")
-        kind = words[0]
-        if kind == "cpu":
-            cpu = parse_proc_stat(line.replace("cpu", "cpu ", 1))
-        elif kind == "btime" and len(words) > 1:
-            btime = _float_or_none(words[1])
-        elif kind == "p":
-            row = _proc_row(words)
-            if row is not None:
-                rows[row.pid] = row
-        elif kind == "k" and len(words) >= 4 and _HEX64.match(words[1]):
-            usage[words[1]] = (_float_or_none(words[2]), _int_or_none(words[3]))
-    return ProcsReading(cpu, btime, rows, usage, dict(_ps_lines(users)))
-
-
-def _ps_lines(text: str) -> Iterator[tuple[int, tuple[str, str]]]:
     for line in text.split("\n"):
-        words = line.split(None, 2)
-        if len(words) >= 2 and words[0].isdigit():
-            yield int(words[0]), (words[1], words[2] if len(words) > 2 else "")
+        kind = line[:2]
+        if kind == "p ":
+            parsed = _proc_row(line)
+            if parsed is not None:
+                row, user, cmdline = parsed
+                rows[row.pid] = row
+                details[row.pid] = (user, cmdline)
+        elif kind == "k ":
+            words = line.split(" ")
+            if len(words) >= 4 and _HEX64.match(words[1]):
+                usage[words[1]] = (_float_or_none(words[2]), _int_or_none(words[3]))
+        elif line.startswith("cpu "):
+            cpu = parse_proc_stat(line)
+        elif line.startswith("btime "):
+            btime = _float_or_none(line[6:])
+    return ProcsReading(cpu, btime, rows, usage, details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,19 +156,21 @@ class GpuReading:
     """Compute processes."""
     errors: list[str]
     """Lines that were not GPU rows (a lost GPU among good ones)."""
+    apps_uptime: float | None = None
+    """Host uptime when the compute-apps sample was written (None: no sample yet)."""
 
 
 def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
-    """nvidia-smi --query-gpu output, then (after the apps marker) --query-compute-apps."""
+    """The latest --query-gpu sample, then (after the apps marker) the latest compute-apps one."""
     query = parts.get("", "")
-    args = parts.get("apps.args", "").split()
-    query_rc = _int_or_none(args[0]) if args else returncode
-    error = nvidia_smi_error(query, query_rc if query_rc is not None else 1)
+    error = nvidia_smi_error(query, returncode or 0)
     if error is not None:
         raise SectionError(error)
-    gpus, errors = parse_gpu_query(query)
-    apps = parse_apps_query(parts.get("apps", "")) if "apps" in parts else []
-    return GpuReading(gpus, apps, errors)
+    gpus, errors = parse_gpu_query(query, PROBE_GPU_FIELDS)
+    args = parts.get("apps.args", "").split()
+    apps_uptime = _float_or_none(args[1]) if len(args) > 1 else None
+    apps = parse_apps_query(parts.get("apps", ""), PROBE_APPS_FIELDS)
+    return GpuReading(gpus, apps, errors, apps_uptime)
 
 
 def read_disks(parts: Mapping[str, str]) -> list[Disk]:

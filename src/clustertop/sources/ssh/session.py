@@ -160,6 +160,7 @@ class HostSession:
         settings = ProbeSettings(
             marker=new_marker(),
             deadline_s=self._settings.deadline,
+            sample_ms=round(self._settings.interval * 1000),
             nvidia_smi=self._settings.nvidia_smi,
             docker_host=self._settings.docker_host,
         )
@@ -174,6 +175,8 @@ class HostSession:
                 info,
                 rule=self._settings.owner_rule,
                 stale_after=max(3.0, 1.5 * self._settings.interval),
+                interval=self._settings.interval,
+                every={"disks": settings.disk_every, "docker": settings.docker_every},
             )
             await self._frames(process, assembler)
         finally:

@@ -1,0 +1,248 @@
+# clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each
+# "t SEQ UPTIME PENDING /proc/PID..." line it reads, without starting any process.
+# Variables from the shell: N (frame marker), D (temp dir), TOP, HZ.
+function catfile(f,   line) {
+	while ((getline line < f) > 0) print line
+	close(f)
+}
+function firstline(f,   line) {
+	line = ""
+	if ((getline line < f) <= 0) line = ""
+	close(f)
+	return line
+}
+function keyval(f, key,   line, a, r) { # value after "key" in file f ("" if none)
+	r = ""
+	while ((getline line < f) > 0) {
+		split(line, a, " ")
+		if (a[1] == key) { r = a[2]; break }
+	}
+	close(f)
+	return r
+}
+function clean(s) { # control characters (and NUL) as "?"; UTF-8 bytes stay
+	gsub(/[^ -~\200-\377]/, "?", s)
+	return s
+}
+function section_file(name,   rcline, a) { # a background job's last output, or "same"
+	rcline = firstline(D "/" name ".rc")
+	if (rcline == "") return
+	split(rcline, a, " ")
+	if (rcline == LAST[name]) { print N " same " name " " a[2]; return }
+	LAST[name] = rcline
+	print N " b " name
+	catfile(D "/" name ".out")
+	print ""
+	print N " e " name " " a[1] " " a[2]
+	if (name == "docker") containers_changed()
+}
+function gpu_section(   g, a, gup, aup, rc, line, first) {
+	g = D "/gpu.cur"; a = D "/apps.cur"
+	gup = firstline(g); aup = firstline(a)
+	if (gup == "") return
+	if (gup == LAST["gpu"] && aup == LAST["apps"]) { print N " same gpu " gup; return }
+	LAST["gpu"] = gup; LAST["apps"] = aup
+	print N " b gpu"
+	rc = 0; first = 1
+	while ((getline line < g) > 0) {
+		if (first) { first = 0; continue }
+		if (index(line, "@rc ") == 1) { rc = substr(line, 5); continue }
+		print line
+	}
+	close(g)
+	print N " apps " rc " " (aup == "" ? "-" : aup)
+	first = 1
+	while ((getline line < a) > 0) {
+		if (first) { first = 0; continue }
+		if (index(line, "@rc ") != 1) print line
+	}
+	close(a)
+	print ""
+	print N " e gpu " rc " " gup
+}
+function containers_changed(   f, line, a) { # (id, host pid) of running containers
+	for (id in CPID) delete CPID[id]
+	f = D "/docker.out"
+	while ((getline line < f) > 0) {
+		if (index(line, N " logs") == 1) break
+		split(line, a, " ")
+		if (length(a[1]) == 64 && a[2] + 0 > 0) CPID[a[1]] = a[2]
+	}
+	close(f)
+}
+function cgroup_paths(pid,   f, line, a) { # sets CPU_P, MEM_P (cgroup v1) or V2
+	CPU_P = ""; MEM_P = ""; V2 = ""; f = "/proc/" pid "/cgroup"
+	while ((getline line < f) > 0) {
+		split(line, a, ":")
+		if (a[1] == "0" && a[2] == "") V2 = a[3]
+		else if (a[2] ~ /(^|,)cpuacct(,|$)/) CPU_P = "/sys/fs/cgroup/" a[2] a[3]
+		else if (a[2] ~ /(^|,)memory(,|$)/) MEM_P = "/sys/fs/cgroup/" a[2] a[3]
+	}
+	close(f)
+}
+function container_usage(id, pid,   u, m, inact, cpu) {
+	cgroup_paths(pid)
+	if (CPU_P == "" && V2 != "") {
+		u = keyval("/sys/fs/cgroup" V2 "/cpu.stat", "usage_usec"); if (u != "") u = u * 1000
+		m = firstline("/sys/fs/cgroup" V2 "/memory.current")
+		inact = keyval("/sys/fs/cgroup" V2 "/memory.stat", "inactive_file")
+	} else {
+		u = firstline(CPU_P "/cpuacct.usage")
+		m = firstline(MEM_P "/memory.usage_in_bytes")
+		inact = keyval(MEM_P "/memory.stat", "total_inactive_file")
+	}
+	if (m != "" && inact != "" && m + 0 >= inact + 0) m = m - inact
+	cpu = "-"
+	if (u != "" && (id in PU) && UP > PUP[id] && u + 0 >= PU[id] + 0)
+		cpu = sprintf("%.1f", (u - PU[id]) / ((UP - PUP[id]) * 1e7))
+	if (u != "") { PU[id] = u; PUP[id] = UP }
+	print "k", id, cpu, (m == "" ? "-" : m)
+}
+function container_of(pid,   f, line, r) {
+	f = "/proc/" pid "/cgroup"; r = "-"
+	while ((getline line < f) > 0) if (match(line, HEXRE)) { r = substr(line, RSTART, 64); break }
+	close(f)
+	return r
+}
+function user_of(pid,   f, line, a, uid, cmd) { # effective user, like ps
+	f = "/proc/" pid "/status"; uid = ""
+	while ((getline line < f) > 0) if (index(line, "Uid:") == 1) { split(line, a, " "); uid = a[3]; break }
+	close(f)
+	if (uid == "") return "?"
+	if (!(uid in UNAME)) {
+		cmd = "getent passwd " uid
+		line = ""
+		cmd | getline line
+		close(cmd)
+		split(line, a, ":")
+		UNAME[uid] = (a[1] != "" ? a[1] : uid)
+	}
+	return UNAME[uid]
+}
+function cmdline_of(pid,   f, line, r) { # the arguments, NULs and control characters as spaces
+	f = "/proc/" pid "/cmdline"; r = ""
+	while ((getline line < f) > 0) r = (r == "" ? line : r " " line)
+	close(f)
+	gsub(/[^ -~\200-\377]/, " ", r)
+	sub(/ +$/, "", r)
+	return r
+}
+function keep(arr, n, pid, val,   i, j) { # insert pid into top-n list arr, ordered by val
+	if ((n in arr) && val <= KV[arr[n]]) return  # the common case: not in the top n
+	for (i = 1; i <= n; i++) if (!(i in arr) || val > KV[arr[i]]) break
+	if (i > n) return
+	for (j = n; j > i; j--) if ((j - 1) in arr) arr[j] = arr[j - 1]
+	arr[i] = pid
+}
+function gpu_pids(   f, line, a, ing) {
+	for (p in GP) delete GP[p]
+	f = D "/apps.cur"; ing = 0
+	while ((getline line < f) > 0) {
+		if (!ing) { ing = 1; continue }
+		split(line, a, ",")
+		if (a[3] + 0 > 0) GP[a[3] + 0] = 1
+	}
+	close(f)
+}
+function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncpu, pc, id) {
+	print N " b procs"
+	f = "/proc/stat"; ncpu = 0
+	while ((getline line < f) > 0) {
+		split(line, a, " ")
+		if (a[1] == "cpu") {
+			tot = 0
+			for (i = 2; i <= 9; i++) tot += a[i]
+			print "cpu", a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]
+		} else if (a[1] ~ /^cpu[0-9]/) ncpu++
+		else if (a[1] == "btime") print "btime", a[2]
+	}
+	close(f)
+	print "ncpu", ncpu
+	for (pid in D_) delete D_[pid]
+	if ($5 == 1) { from = 6; for (pid in SCAN) delete SCAN[pid] }
+	else {
+		# Between full scans only the processes already shown (and GPU processes) are read.
+		from = NF + 1
+		gpu_pids()
+		for (pid in GP) SCAN["/proc/" pid] = 1
+	}
+	for (i = from; i <= NF; i++) SCAN[$i] = 1
+	for (path in SCAN) {
+		f = path "/stat"
+		if ((getline line < f) <= 0) { close(f); delete SCAN[path]; continue }
+		close(f)
+		pid = substr(path, 7)
+		# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
+		n = split(line, a, ") ")
+		rest = a[n]
+		split(rest, a, " ")
+		t = a[12] + a[13]; st = a[20]
+		if (n == 2) comm = substr(line, length(pid) + 3, length(line) - length(rest) - length(pid) - 4)
+		else { comm = line; sub(/^[0-9]+ \(/, "", comm); sub(/\) [^)]*$/, "", comm) }
+		NT[pid] = t; NST[pid] = st; RSS[pid] = a[22]; COMM[pid] = comm; STATE[pid] = a[1]
+		# CPU share since this process was last read (each process keeps its own reference).
+		if ((pid in PT) && PST[pid] == st && ncpu > 0 && tot > PTOTP[pid])
+			D_[pid] = 100 * (t - PT[pid]) / ((tot - PTOTP[pid]) / ncpu)
+		else D_[pid] = -1
+	}
+	if ($5 == 1) {
+		for (i in BYCPU) delete BYCPU[i]
+		for (i in BYMEM) delete BYMEM[i]
+		for (pid in WANT) delete WANT[pid]
+		for (pid in D_) { KV[pid] = D_[pid]; keep(BYCPU, TOP, pid, KV[pid]) }
+		for (pid in D_) { KV[pid] = RSS[pid] + 0; keep(BYMEM, TOP, pid, KV[pid]) }
+		for (i = 1; i <= TOP; i++) { if (i in BYCPU) WANT[BYCPU[i]] = 1; if (i in BYMEM) WANT[BYMEM[i]] = 1 }
+		for (path in SCAN) if (!(substr(path, 7) in WANT)) delete SCAN[path]
+	}
+	for (pid in WANT) if (!(pid in D_)) delete WANT[pid]
+	gpu_pids()
+	for (pid in GP) if (pid in D_) WANT[pid] = 1
+	for (pid in WANT) SCAN["/proc/" pid] = 1
+	for (pid in WANT) {
+		pc = D_[pid] >= 0 ? sprintf("%.1f", D_[pid]) : "-"
+		if (!((pid in ARGS) && ARGST[pid] == NST[pid])) {
+			# A new process (or a reused PID): container, user and arguments are read once.
+			ARGS[pid] = cmdline_of(pid); ARGST[pid] = NST[pid]
+			CID[pid] = container_of(pid); USER[pid] = user_of(pid)
+		}
+		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], NST[pid], STATE[pid], \
+			CID[pid], USER[pid], clean(COMM[pid]), ARGS[pid]
+	}
+	for (id in CPID) container_usage(id, CPID[id])
+	# Keep this reading as each process's reference; forget processes no longer followed.
+	for (pid in D_) { PT[pid] = NT[pid]; PST[pid] = NST[pid]; PTOTP[pid] = tot }
+	if ($5 == 1) for (pid in NT) if (!(pid in D_)) forget(pid)
+	print ""
+	print N " e procs 0 " UP
+}
+function forget(pid) {
+	delete NT[pid]; delete NST[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
+	delete KV[pid]; delete ARGS[pid]; delete ARGST[pid]; delete CID[pid]; delete USER[pid]
+	delete PT[pid]; delete PST[pid]; delete PTOTP[pid]
+}
+function pending(list,   items, kv, i, n) {
+	if (list == "-") return
+	n = split(list, items, ",")
+	for (i = 1; i <= n; i++) { split(items[i], kv, ":"); print N " p " kv[1] " " kv[2] }
+}
+BEGIN {
+	HEXRE = "[0-9a-f]"; for (i = 1; i < 64; i++) HEXRE = HEXRE "[0-9a-f]"
+	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); UNAME[a[3]] = a[1] }
+	close("/etc/passwd")
+}
+$1 == "q" { exit }
+$1 == "t" {
+	UP = $3
+	print N " t " $2 " " UP
+	print N " b sys"
+	catfile("/proc/loadavg"); catfile("/proc/meminfo")
+	print ""
+	print N " e sys 0 " UP
+	gpu_section()
+	section_file("disks")
+	section_file("docker")
+	procs()
+	pending($4)
+	print N " d " $2
+	fflush()
+}
