@@ -36,7 +36,7 @@ class OnceResult:
 
 
 def run_once(
-    fleet: Fleet, *hosts: str, args: Sequence[str] = (), timeout: float = 5.0
+    fleet: Fleet, *hosts: str, args: Sequence[str] = (), timeout: float = 8.0
 ) -> OnceResult:
     """Run the installed CLI exactly as a user would, with the fleet's ssh config."""
     argv = [sys.executable, "-m", "clustertop", "--once", "--json", "-F", str(fleet.ssh_config)]
