@@ -88,6 +88,35 @@ def known_hosts_files(options: Options, settings: SshSettings) -> list[Path]:
     return [Path("~/.ssh/known_hosts").expanduser(), Path("/etc/ssh/ssh_known_hosts")]
 
 
+_known_hosts_cache: dict[tuple[tuple[str, float], ...], asyncssh.SSHKnownHosts | list[str]] = {}
+
+
+def known_hosts_for(files: list[Path]) -> asyncssh.SSHKnownHosts | list[str]:
+    """The known_hosts files parsed once per (path, mtime), not once per connection.
+
+    asyncssh re-reads a path on every connect, which makes starting N hosts O(N^2) in the size
+    of known_hosts. A file that changes (accept-new writes to it) is read again.
+    """
+    present = [p for p in files if p.is_file()]
+    key = tuple((str(p), p.stat().st_mtime) for p in present)
+    cached = _known_hosts_cache.get(key)
+    if cached is None:
+        try:
+            # An empty SSHKnownHosts trusts nothing; an empty list would make asyncssh fall back
+            # to ~/.ssh/known_hosts, which the user did not name.
+            cached = (
+                asyncssh.read_known_hosts([str(p) for p in present])
+                if present
+                else asyncssh.import_known_hosts("")
+            )
+        except (OSError, ValueError):
+            cached = [str(p) for p in present]  # let asyncssh report the problem per host
+        if len(_known_hosts_cache) > 16:
+            _known_hosts_cache.clear()
+        _known_hosts_cache[key] = cached
+    return cached
+
+
 def proxy_jump(options: asyncssh.SSHClientConnectionOptions) -> str | None:
     """The ProxyJump chain the ssh config gives this host ("none" and empty mean none)."""
     tunnel = options.tunnel
@@ -118,7 +147,7 @@ async def open_connection(
     keepalive = options.keepalive_interval or settings.keepalive_interval
     connect_kwargs: dict[str, object] = {
         "options": options,
-        "known_hosts": [str(p) for p in files if p.is_file()],
+        "known_hosts": known_hosts_for(files),
         "client_factory": lambda: _Client(policy),
         "keepalive_interval": keepalive,
         "keepalive_count_max": 3,
