@@ -88,7 +88,7 @@ def test_unknown_key_fails_then_accept_new_learns_it_but_never_a_changed_one(
 
 
 def test_proxyjump_through_a_real_jump_host(fleet: Fleet) -> None:
-    result = run_once(fleet, "h1-via-jump", "h1", timeout=TIMEOUT)
+    result = run_once(fleet, "h1-via-jump", "h1")
     via, direct = result.host("h1-via-jump"), result.host("h1")
     assert via["state"] == "up", via["error"]
     assert [g["uuid"] for g in via["gpus"]] == [g["uuid"] for g in direct["gpus"]]
@@ -97,7 +97,7 @@ def test_proxyjump_through_a_real_jump_host(fleet: Fleet) -> None:
 def test_hosts_file_ranges_and_duplicates(fleet: Fleet, tmp_path: Path) -> None:
     hosts_file = tmp_path / "hosts"
     hosts_file.write_text("# lab\nh[1-2]\nh1   # again\n\n")
-    result = run_once(fleet, "h2", args=["-H", str(hosts_file)], timeout=TIMEOUT)
+    result = run_once(fleet, "h2", args=["-H", str(hosts_file)])
     assert [h["name"] for h in result.doc["hosts"]] == ["h2", "h1"]
     assert all(h["state"] == "up" for h in result.doc["hosts"])
 

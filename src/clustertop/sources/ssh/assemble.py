@@ -104,6 +104,7 @@ class FrameAssembler:
     _uptime: float | None = None
     _now: float = 0.0
     _first_frame: float = -1.0
+    _args: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def apply(self, frame: Frame, latency_ms: float | None) -> HostSnapshot:
         """Fold one frame in and return the host's snapshot."""
@@ -145,12 +146,22 @@ class FrameAssembler:
             return read_disks(parts)
         if name == "docker":
             return read_docker(parts, out.returncode, now=self._host_now(now), rule=self.rule)
-        reading = read_procs(parts.get("", ""))
+        reading = self._with_known_args(read_procs(parts.get("", "")))
         self._btime = reading.btime if reading.btime is not None else self._btime
         if reading.cpu is not None:
             if self._prev_cpu is not None:
                 self._cpu = cpu_between(self._prev_cpu, reading.cpu)
             self._prev_cpu = reading.cpu
+        return reading
+
+    def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
+        # The probe sends a process's arguments once; "=" stands for the ones it sent before.
+        known: dict[tuple[int, int], str] = {}
+        for pid, (user, sent) in reading.details.items():
+            key = (pid, reading.rows[pid].start_ticks)
+            known[key] = self._args.get(key, "") if sent == "=" else sent
+            reading.details[pid] = (user, known[key])
+        self._args = known
         return reading
 
     def _host_now(self, now: float) -> float:

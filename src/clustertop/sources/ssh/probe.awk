@@ -144,7 +144,7 @@ function gpu_pids(   f, line, a, ing) {
 	}
 	close(f)
 }
-function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncpu, pc, id) {
+function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncpu, pc, id, args) {
 	print N " b procs"
 	f = "/proc/stat"; ncpu = 0
 	while ((getline line < f) > 0) {
@@ -205,8 +205,11 @@ function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncp
 			ARGS[pid] = cmdline_of(pid); ARGST[pid] = NST[pid]
 			CID[pid] = container_of(pid); USER[pid] = user_of(pid)
 		}
+		# The arguments go over the wire once per process; "=" means "as sent before".
+		args = (SENT[pid] == NST[pid]) ? "=" : ARGS[pid]
+		SENT[pid] = NST[pid]
 		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], NST[pid], STATE[pid], \
-			CID[pid], USER[pid], clean(COMM[pid]), ARGS[pid]
+			CID[pid], USER[pid], clean(COMM[pid]), args
 	}
 	for (id in CPID) container_usage(id, CPID[id])
 	# Keep this reading as each process's reference; forget processes no longer followed.
@@ -218,7 +221,13 @@ function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncp
 function forget(pid) {
 	delete NT[pid]; delete NST[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
 	delete KV[pid]; delete ARGS[pid]; delete ARGST[pid]; delete CID[pid]; delete USER[pid]
-	delete PT[pid]; delete PST[pid]; delete PTOTP[pid]
+	delete PT[pid]; delete PST[pid]; delete PTOTP[pid]; delete SENT[pid]
+}
+function meminfo(   f, line) { # only the lines the client reads
+	f = "/proc/meminfo"
+	while ((getline line < f) > 0)
+		if (line ~ /^(MemTotal|MemFree|MemAvailable|Buffers|Cached|SReclaimable|SwapTotal|SwapFree):/) print line
+	close(f)
 }
 function pending(list,   items, kv, i, n) {
 	if (list == "-") return
@@ -235,7 +244,7 @@ $1 == "t" {
 	UP = $3
 	print N " t " $2 " " UP
 	print N " b sys"
-	catfile("/proc/loadavg"); catfile("/proc/meminfo")
+	catfile("/proc/loadavg"); meminfo()
 	print ""
 	print N " e sys 0 " UP
 	gpu_section()
