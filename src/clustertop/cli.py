@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import sys
@@ -27,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="clustertop",
         description="htop for a whole GPU cluster. No hosts: this machine. "
         "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
-        epilog="Also: `clustertop config show` prints the effective settings and their sources.",
+        epilog="Also: `clustertop config show` prints the effective settings and their sources; "
+        "`clustertop serve` serves this TUI to web browsers.",
     )
     parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
     add = parser.add_argument
@@ -36,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--once", action="store_true", help="print one reading and exit")
     add("--json", action="store_true", help="with --once: print JSON (schema 1)")
     add("--demo", action="store_true", help="show a built-in demo cluster")
+    add("--owner", metavar="NAME", help="show only this person's hosts, containers and processes")
+    add("--mine", action="store_true", help="like --owner with your own login name")
+    add("--bell", action="store_true", help="ring the terminal bell when a new alert appears")
     add_setting_options(parser)
     return parser
 
@@ -71,7 +76,10 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
         "known_hosts": args.known_hosts,
         "accept_new_hostkeys": args.accept_new_hostkeys,
         "readonly": args.readonly,
-        "stale_after": args.stale_after,
+        # The demo has no past: its idle containers are stale at once, as the demo is meant to show.
+        "stale_after": "0"
+        if args.stale_after is None and getattr(args, "demo", False)
+        else args.stale_after,
         "theme": args.theme,
     }
 
@@ -122,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["config"]:
         return _config_command(argv[1:])
+    if argv[:1] == ["serve"]:
+        from clustertop.serve import serve_command
+
+        return serve_command(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.json and not args.once:
@@ -138,7 +150,7 @@ def _main(argv: list[str]) -> int:
     source = make_source(args, config, specs)
     if args.once:
         return _once(source, config, as_json=args.json)
-    return _tui(source, config)
+    return _tui(source, config, args, specs)
 
 
 def _once(source: Source, config: Config, *, as_json: bool) -> int:
@@ -162,18 +174,16 @@ def _once(source: Source, config: Config, *, as_json: bool) -> int:
     return 0
 
 
-def _tui(source: Source, config: Config) -> int:
-    from clustertop.analysis.live import ClusterAnalysis
-    from clustertop.ui.app import ClusterTopApp
+def _tui(source: Source, config: Config, args: argparse.Namespace, specs: list[HostSpec]) -> int:
+    from clustertop.launch import build_app
+    from clustertop.ui.shell import launcher_for
 
-    app = ClusterTopApp(
+    app = build_app(
         source,
-        analysis=ClusterAnalysis.from_config(config),
-        interval=config.interval,
-        readonly=config.readonly,
-        theme=config.theme,
-        key_overrides=dict(config.keys),
-        groups={name: list(items) for name, items in config.groups.items()},
+        config,
+        owner=args.owner or (getpass.getuser() if args.mine else None),
+        bell=args.bell,
+        shell=launcher_for(demo=args.demo, ssh_config=config.ssh_config, specs=specs),
     )
     app.run()
     return 0

@@ -12,17 +12,27 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from clustertop.actions.model import ActionRunner
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
 from clustertop.textsafe import printable
+from clustertop.ui.actions import ActionController
+from clustertop.ui.alerts_view import AlertBell, AlertsScreen
+from clustertop.ui.cluster_view import ClusterView
 from clustertop.ui.commands import HostCommands
+from clustertop.ui.confirm import ConfirmScreen
 from clustertop.ui.context import AlertsProvider, LiveContext, StaleProvider, no_alerts, no_stale
+from clustertop.ui.free_view import FreeGpusScreen
 from clustertop.ui.grid import GridScreen, HostGridTable
+from clustertop.ui.grid_analysis import GridAnalysis
 from clustertop.ui.help import HelpScreen, key_help
 from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.shell import ShellLauncher, run_suspended
 from clustertop.ui.store import SnapshotStore
 from clustertop.ui.table_sync import KeyedTable
+from clustertop.ui.users_view import UsersScreen
 
 MIN_REPAINT_GAP = 0.25
 """Seconds between repaints: at most 4 per second, however many hosts report."""
@@ -54,6 +64,10 @@ class ClusterTopApp(App[None]):
         alerts: AlertsProvider | None = None,
         clock: Callable[[], float] | None = None,
         analysis: ClusterAnalysis | None = None,
+        runner: ActionRunner | None = None,
+        owner: str | None = None,
+        bell: bool = False,
+        shell: ShellLauncher | None = None,
     ) -> None:
         super().__init__()
         self.analysis = analysis
@@ -63,8 +77,8 @@ class ClusterTopApp(App[None]):
             alerts = alerts or analysis.alert_count
         self.source = source
         """Where snapshots come from."""
-        self.readonly = readonly
-        """When True, actions that change hosts are refused (the actions layer checks it)."""
+        self.readonly = readonly or runner is None
+        """When True (asked for, or no runner), no action key is offered and nothing is run."""
         self.title = title
         clock = clock or time.time
         self.live = LiveContext(
@@ -84,9 +98,19 @@ class ClusterTopApp(App[None]):
         self._source_task: asyncio.Task[None] | None = None
         self._repaint_pending = False
         self._last_repaint = 0.0
-        self.grid = GridScreen(self.live)
+        self.actions = ActionController(self, runner, self.live, readonly=self.readonly)
+        """Confirms and runs actions on hosts, and reports their outcome."""
+        self.shell = shell or ShellLauncher()
+        """How `o` opens a shell on a host (the default opens none)."""
+        self._bell = AlertBell(analysis.alert_tracker) if bell and analysis else None
+        self.grid = GridScreen(self.live, self.actions, GridAnalysis(analysis, owner))
         """The start screen."""
-        self.host_screen = HostScreen(self.live)
+        self.host_screen = HostScreen(
+            self.live,
+            actions=self.actions,
+            history=analysis.history if analysis else None,
+            owner=owner,
+        )
         """The one host screen, re-targeted to each host opened (mounting one costs ~100 ms)."""
 
     def on_mount(self) -> None:
@@ -100,6 +124,7 @@ class ClusterTopApp(App[None]):
         self._source_task = asyncio.create_task(self.source.run(self._receive))
         self._source_task.add_done_callback(self._source_stopped)
         self.set_interval(AGE_TICK, self._age_tick)
+        self.actions.check_audit()
 
     def get_default_screen(self) -> Screen[None]:
         """The grid is the bottom of the screen stack."""
@@ -157,6 +182,10 @@ class ClusterTopApp(App[None]):
             for screen in self.screen_stack:
                 if isinstance(screen, HostScreen) and screen.host in dirty:
                     screen.host_changed()
+                elif isinstance(screen, ClusterView):
+                    screen.show_updates()
+        if self._bell is not None and self._bell.poll(self.live.store.all()):
+            self.bell()
 
     def _age_tick(self) -> None:
         """Hosts whose screens show an age (down, stale data) repaint even without new data."""
@@ -206,6 +235,7 @@ class ClusterTopApp(App[None]):
         if isinstance(screen, HelpScreen):
             return
         title = "host " + printable(screen.host) if isinstance(screen, HostScreen) else "grid"
+        title = screen.VIEW_TITLE if isinstance(screen, ClusterView) else title
         self.push_screen(HelpScreen(title, key_help(self, screen.active_bindings)))
 
     def selected_target(self) -> object | None:
@@ -213,10 +243,77 @@ class ClusterTopApp(App[None]):
         screen = self.screen
         return screen.selected_target() if isinstance(screen, HostScreen) else None
 
+    def action_show_users(self) -> None:
+        """Who uses what, across the cluster."""
+        self.push_screen(UsersScreen(self.live, self.analysis))
+
+    def action_show_free(self) -> None:
+        """Where the free GPUs are."""
+        self.push_screen(FreeGpusScreen(self.live, self.analysis))
+
+    def action_show_alerts(self) -> None:
+        """What needs attention."""
+        self.push_screen(AlertsScreen(self.live, self.analysis))
+
+    def on_users_screen_owner_chosen(self, message: UsersScreen.OwnerChosen) -> None:
+        """Enter in the users view: filter everything to that person, back on the grid."""
+        self._pop_to_grid()
+        self.set_owner(message.owner)
+
+    def on_grid_screen_owner_cleared(self) -> None:
+        """Escape on the grid with only the owner filter left."""
+        self.set_owner(None)
+
+    def on_cluster_view_open_host(self, message: ClusterView.OpenHost) -> None:
+        """Enter in the free GPUs or alerts view."""
+        self.go_to_host(message.host)
+
+    def set_owner(self, owner: str | None) -> None:
+        """Show only `owner`'s hosts in the grid and their rows on host screens (None: all)."""
+        self.grid.set_owner(owner)
+        self.host_screen.set_owner(owner)
+
+    def shell_target(self) -> str | None:
+        """The host `o` opens a shell on: the host screen's, else the grid's cursor row."""
+        screen = self.screen
+        if isinstance(screen, HostScreen):
+            return screen.host
+        return self.grid.table.cursor_key if screen is self.grid else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`o` only where there is a shell to open (not on the demo)."""
+        if action == "open_shell":
+            return self.shell.mode != "none"
+        return True
+
+    def action_open_shell(self) -> None:
+        """Suspend, run ssh to the host (or $SHELL for this machine), resume when it exits."""
+        host = self.shell_target()
+        argv = self.shell.argv(host) if host is not None else None
+        if argv is None:
+            self.notify("No shell to open here (demo hosts are made up)", severity="warning")
+            return
+        problem = run_suspended(self, argv)
+        if problem is not None:
+            self.notify(problem, title="No shell", severity="warning", markup=False)
+
 
 def binding_ids() -> list[str]:
     """Every binding id `key_overrides` may remap (e.g. 'grid.sort', 'host.pane.gpus')."""
-    classes = (ClusterTopApp, GridScreen, HostGridTable, HostScreen, KeyedTable, HelpScreen)
+    classes = (
+        ClusterTopApp,
+        GridScreen,
+        HostGridTable,
+        HostScreen,
+        KeyedTable,
+        HelpScreen,
+        ConfirmScreen,
+        LogsScreen,
+        ClusterView,
+        UsersScreen,
+        FreeGpusScreen,
+        AlertsScreen,
+    )
     ids = [
         binding.id
         for cls in classes

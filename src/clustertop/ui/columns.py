@@ -26,16 +26,16 @@ from clustertop.units import duration, percent, ratio_percent, used_of
 
 GRID_COLUMNS = (
     ColumnSpec("host", "Host", None, descending=False),
-    ColumnSpec("state", "State", 24),
+    ColumnSpec("state", "State", 16),
     ColumnSpec("lat", "Lat", 5),
     ColumnSpec("cpu", "CPU", 5),
     ColumnSpec("load", "Load", 6),
-    ColumnSpec("mem", "Mem", 20),
-    ColumnSpec("gpus", "GPUs", 19),
+    ColumnSpec("mem", "Mem", 19),
+    ColumnSpec("gpus", "GPUs", 18),
     ColumnSpec("gpumem", "GPU mem", 15),
     ColumnSpec("temp", "Temp", 5),
-    ColumnSpec("disk", "Disk", 16),
-    ColumnSpec("ctrs", "Ctrs", 12),
+    ColumnSpec("disk", "Disk", 15),
+    ColumnSpec("ctrs", "Ctrs", 11),
 )
 """Grid columns, left to right."""
 

@@ -13,9 +13,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from clustertop.textsafe import printable
+from clustertop.ui.actions import ActionController
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row, summary_text
 from clustertop.ui.context import LiveContext
 from clustertop.ui.footer import KeysFooter
+from clustertop.ui.grid_analysis import GridAnalysis
 from clustertop.ui.table_sync import KeyedTable, RowData
 
 
@@ -39,7 +42,15 @@ class GridScreen(Screen[None]):
         Binding("r", "reverse_sort", "Reverse", id="grid.reverse"),
         Binding("slash", "start_filter", "Filter", id="grid.filter"),
         Binding("escape", "clear_filter", "Clear filter", id="grid.clear_filter"),
+        Binding("X", "stop_stale", "Stop stale", id="grid.action.stop_stale"),
+        Binding("u", "app.show_users", "Users", id="grid.users"),
+        Binding("f", "app.show_free", "Free GPUs", id="grid.free"),
+        Binding("a", "app.show_alerts", "Alerts", id="grid.alerts"),
+        Binding("o", "app.open_shell", "Shell", id="grid.shell"),
     ]
+
+    class OwnerCleared(Message):
+        """Escape dropped the owner filter (the app clears it on host screens too)."""
 
     class OpenHost(Message):
         """The user asked for a host's detail screen."""
@@ -49,10 +60,19 @@ class GridScreen(Screen[None]):
             self.host = host
             """Host name."""
 
-    def __init__(self, live: LiveContext) -> None:
+    def __init__(
+        self,
+        live: LiveContext,
+        actions: ActionController | None = None,
+        analysis: GridAnalysis | None = None,
+    ) -> None:
         super().__init__()
         self.live = live
         """Snapshots and providers."""
+        self.analysis = analysis or GridAnalysis(None)
+        """History column, alert highlights and the owner filter."""
+        self.actions = actions
+        """Runs confirmed actions; None: no action keys."""
         self.filter_text = ""
         """Current host filter (substring or @group)."""
         self._rows: dict[str, RowData] = {}
@@ -65,7 +85,7 @@ class GridScreen(Screen[None]):
         yield Header()
         yield Static(id="summary")
         yield Input(placeholder="filter: host name or @group", id="filter", compact=True)
-        yield HostGridTable(GRID_COLUMNS, id="hosts")
+        yield HostGridTable((*GRID_COLUMNS, *self.analysis.columns), id="hosts")
         yield KeysFooter()
 
     @property
@@ -101,7 +121,7 @@ class GridScreen(Screen[None]):
                 continue
             stale = self._stale[name] = self.live.stale(snap)
             context = GridContext(now, self.live.interval, stale, ranks[name])
-            self._rows[name] = host_row(snap, context)
+            self._rows[name] = self.analysis.decorate(host_row(snap, context), snap, now)
         self._sync()
 
     def _sync(self) -> None:
@@ -111,7 +131,7 @@ class GridScreen(Screen[None]):
         stale_count = sum(len(ids) for ids in self._stale.values())
         snaps = store.all()
         alerts = self.live.alerts(snaps)
-        filtered = len(shown) if self.filter_text else None
+        filtered = len(shown) if self.filter_text or self.analysis.owner is not None else None
         summary = summary_text(snaps, stale_count, alerts, filtered)
         if summary != self._summary:  # unchanged: no repaint at all
             self._summary = summary
@@ -121,7 +141,8 @@ class GridScreen(Screen[None]):
     def _visible(self, names: list[str]) -> list[str]:
         """Hosts with a row that pass the filter, in source order."""
         query = self.filter_text
-        known = [name for name in names if name in self._rows]
+        shows = self.analysis.shows
+        known = [name for name in names if name in self._rows and shows(name)]
         if not query:
             return known
         group_hosts = self.live.hosts_matching(query)
@@ -145,8 +166,16 @@ class GridScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide bindings that do nothing right now."""
         if action == "clear_filter":
-            return bool(self.filter_text) or self.filter_input.display
+            owner = self.analysis.owner is not None
+            return bool(self.filter_text) or self.filter_input.display or owner
+        if action == "stop_stale":
+            return self.actions is not None and self.actions.available
         return True
+
+    def action_stop_stale(self) -> None:
+        """Offer to stop every stale container of the hosts shown."""
+        if self.actions is not None:
+            self.actions.stop_stale(self._visible(self.live.store.names))
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column."""
@@ -159,7 +188,17 @@ class GridScreen(Screen[None]):
         self._update_sort_title()
 
     def _update_sort_title(self) -> None:
-        self.sub_title = f"sorted by {self.table.sort_label()}"
+        owner = self.analysis.owner
+        shown = "" if owner is None else f" · owner: {printable(owner)}"
+        self.sub_title = f"sorted by {self.table.sort_label()}{shown}"
+
+    def set_owner(self, owner: str | None) -> None:
+        """Show only hosts where `owner` has something (None: every host)."""
+        self.analysis.set_owner(owner, self.live.store.all())
+        self._update_sort_title()
+        if self.is_mounted:
+            self._sync()
+            self.refresh_bindings()
 
     def action_start_filter(self) -> None:
         """Show the filter box and type into it."""
@@ -168,7 +207,10 @@ class GridScreen(Screen[None]):
         self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
-        """Drop the filter and hide the box."""
+        """Drop the filter and hide the box; with neither, drop the owner filter."""
+        if not (self.filter_text or self.filter_input.display) and self.analysis.owner:
+            self.post_message(self.OwnerCleared())
+            return
         self.filter_input.value = ""
         self.filter_input.display = False
         self.set_filter("")

@@ -1,0 +1,49 @@
+"""Action keys of the host screen, and which pane each one applies to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from textual.binding import Binding, BindingType
+
+from clustertop.actions.model import Verb
+
+CONTAINERS_PANE = "containers"
+"""Pane id whose rows are containers."""
+PANE_VERBS: Mapping[str, frozenset[Verb]] = MappingProxyType(
+    {
+        CONTAINERS_PANE: frozenset({Verb.STOP, Verb.KILL, Verb.RESTART, Verb.REMOVE}),
+        "processes": frozenset({Verb.TERM, Verb.SIGKILL}),
+        "gpu-processes": frozenset({Verb.TERM, Verb.SIGKILL}),
+    }
+)
+"""The verbs each pane's rows take; a pane not listed takes none (and has no marks)."""
+
+HOST_ACTION_BINDINGS: list[BindingType] = [
+    # The same key means the same kind of thing per pane: T ends gently, K ends hard.
+    Binding("T", "act('stop')", "Stop", id="host.action.stop"),
+    Binding("K", "act('kill')", "Kill", id="host.action.kill"),
+    Binding("R", "act('restart')", "Restart", id="host.action.restart"),
+    Binding("D", "act('remove')", "Remove", id="host.action.remove"),
+    Binding("T", "act('term')", "SIGTERM", id="host.action.term"),
+    Binding("K", "act('sigkill')", "SIGKILL", id="host.action.sigkill"),
+    Binding("l", "logs", "Logs", id="host.action.logs"),
+    Binding("space", "toggle_mark", "Mark", id="host.action.mark"),
+    Binding("X", "stop_stale", "Stop stale", id="host.action.stop_stale"),
+]
+"""Action keys; each is offered (and shown) only where check_action allows it."""
+HOST_ACTIONS = frozenset({"act", "logs", "toggle_mark", "stop_stale"})
+"""Action names of HOST_ACTION_BINDINGS."""
+
+
+def applies(pane: str, action: str, parameters: tuple[object, ...]) -> bool:
+    """True when `action` makes sense on rows of `pane` (X applies to the whole host)."""
+    if action == "act":
+        verb = str(parameters[0]) if parameters else ""
+        return verb in {v.value for v in PANE_VERBS.get(pane, ())}
+    if action == "logs":
+        return pane == CONTAINERS_PANE
+    if action == "toggle_mark":
+        return pane in PANE_VERBS
+    return action == "stop_stale"

@@ -1,0 +1,1 @@
+"""End-to-end tests: the real clustertop command in a real terminal (tmux) against the fleet."""
