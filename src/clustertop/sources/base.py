@@ -42,6 +42,9 @@ class Source(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections and remote processes."""
 
+    def focus(self, host: str | None) -> None:  # noqa: B027 - optional hook
+        """The host the user looks at closely (its host screen), or None: read it in full."""
+
     async def collect_once(self, timeout: float) -> list[HostSnapshot]:
         """One settled snapshot per host, in host order, within `timeout` seconds."""
         names = list(self.host_names)

@@ -152,6 +152,7 @@ class GridScreen(Screen[None]):
 
     @on(ScreenResume)
     def _resumed(self) -> None:
+        self.app.source.focus(None)  # type: ignore[attr-defined]
         self._apply_pending()
         # An empty, open filter box was just asked for (command palette): type into it.
         starting_filter = self.filter_input.display and not self.filter_text

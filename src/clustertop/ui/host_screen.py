@@ -188,6 +188,7 @@ class HostScreen(Screen[None]):
 
     @on(ScreenResume)
     def _resumed(self) -> None:
+        self.app.source.focus(self.host)  # type: ignore[attr-defined]
         if self._dirty:
             self.show_snapshot()
 

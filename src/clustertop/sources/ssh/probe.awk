@@ -1,6 +1,7 @@
 # clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each
 # "t SEQ UPTIME PENDING /proc/PID..." line it reads, without starting any process.
-# Variables from the shell: N (frame marker), D (temp dir), TOP, HZ.
+# Variables from the shell: N (frame marker), D (temp dir), TOP (processes per list), HZ, MAWK
+# (1: this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
 function catfile(f,   line) {
 	while ((getline line < f) > 0) print line
 	close(f)
@@ -121,11 +122,23 @@ function user_of(pid,   f, line, a, uid, cmd) { # effective user, like ps
 }
 function cmdline_of(pid,   f, line, r) { # the arguments, NULs and control characters as spaces
 	f = "/proc/" pid "/cmdline"; r = ""
-	while ((getline line < f) > 0) r = (r == "" ? line : r " " line)
+	while ((getline line < f) > 0) {
+		gsub(/[^ -~\200-\377]/, " ", line)  # before joining: mawk cuts a string at a NUL
+		r = (r == "" ? line : r " " line)
+	}
 	close(f)
-	gsub(/[^ -~\200-\377]/, " ", r)
 	sub(/ +$/, "", r)
 	return r
+}
+function ps_args(list,   cmd, line, p) { # arguments of several processes with one ps
+	cmd = "exec 2>/dev/null; ps -ww -o pid= -o args= -p " list
+	while ((cmd | getline line) > 0) {
+		sub(/^ +/, "", line)
+		p = line; sub(/ .*/, "", p)
+		sub(/^[0-9]+ ?/, "", line)
+		if (p in ARGS) ARGS[p] = clean(line)
+	}
+	close(cmd)
 }
 function keep(arr, n, pid, val,   i, j) { # insert pid into top-n list arr, ordered by val
 	if ((n in arr) && val <= KV[arr[n]]) return  # the common case: not in the top n
@@ -183,6 +196,8 @@ function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncp
 		# CPU share since this process was last read (each process keeps its own reference).
 		if ((pid in PT) && PST[pid] == st && ncpu > 0 && tot > PTOTP[pid])
 			D_[pid] = 100 * (t - PT[pid]) / ((tot - PTOTP[pid]) / ncpu)
+		else if (UP * HZ > st + HZ / 10)  # first sight: its average since it started, as ps shows
+			D_[pid] = 100 * t / (UP * HZ - st)
 		else D_[pid] = -1
 	}
 	if ($5 == 1) {
@@ -198,13 +213,15 @@ function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncp
 	gpu_pids()
 	for (pid in GP) if (pid in D_) WANT[pid] = 1
 	for (pid in WANT) SCAN["/proc/" pid] = 1
+	for (pid in WANT) if (!((pid in ARGS) && ARGST[pid] == NST[pid])) {
+		# A new process (or a reused PID): container, user and arguments are read once.
+		ARGS[pid] = MAWK ? "" : cmdline_of(pid); ARGST[pid] = NST[pid]
+		CID[pid] = container_of(pid); USER[pid] = user_of(pid)
+		if (MAWK) NEWARGS = NEWARGS (NEWARGS == "" ? "" : ",") pid
+	}
+	if (NEWARGS != "") { ps_args(NEWARGS); NEWARGS = "" }
 	for (pid in WANT) {
 		pc = D_[pid] >= 0 ? sprintf("%.1f", D_[pid]) : "-"
-		if (!((pid in ARGS) && ARGST[pid] == NST[pid])) {
-			# A new process (or a reused PID): container, user and arguments are read once.
-			ARGS[pid] = cmdline_of(pid); ARGST[pid] = NST[pid]
-			CID[pid] = container_of(pid); USER[pid] = user_of(pid)
-		}
 		# The arguments go over the wire once per process; "=" means "as sent before".
 		args = (SENT[pid] == NST[pid]) ? "=" : ARGS[pid]
 		SENT[pid] = NST[pid]

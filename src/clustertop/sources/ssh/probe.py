@@ -51,6 +51,8 @@ class ProbeSettings:
     """docker command."""
     docker_host: str | None = None
     """DOCKER_HOST to use on the host (None: the host's own environment)."""
+    awk: str | None = None
+    """The awk to run (None: gawk where installed, else awk)."""
 
 
 def probe_script(settings: ProbeSettings) -> str:
@@ -69,6 +71,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "NVSMI": settings.nvidia_smi,
         "DOCKERCMD": settings.docker,
         "DOCKERHOST": settings.docker_host or "",
+        "AWKSEL": settings.awk or "",
     }
     files = resources.files("clustertop.sources.ssh")
     params["AWKPROG"] = files.joinpath("probe.awk").read_text()

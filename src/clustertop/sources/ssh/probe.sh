@@ -1,16 +1,17 @@
 # clustertop remote probe (POSIX sh). Sent over the SSH connection to `sh -s`; nothing is installed.
 # Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
-# GPUQ, APPQ (nvidia-smi query fields), LMS (nvidia-smi sampling period, ms), DTPL (docker inspect
-# template), NVSMI, DOCKERCMD, DOCKERHOST, DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), AWKPROG
-# (probe.awk).
+# AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), LMS
+# (nvidia-smi sampling period, ms), DTPL (docker inspect template), NVSMI, DOCKERCMD, DOCKERHOST,
+# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), AWKPROG (probe.awk).
 #
 # Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
 # `docker events` says a container changed (and every DOCKEREVERY ticks), `df` every DISKEVERY
 # ticks. A slow command runs in the background and is never started twice; while it runs, its
 # last output is reported with its age. Protocol: after "$N ready ...", each stdin line "t SEQ"
-# (or "t SEQ 1": with a full process scan) makes one frame on stdout, ending with "$N d SEQ". EOF on stdin (the connection is gone) ends
-# the probe and everything it started, and removes its temp dir.
+# (or "t SEQ 1": with a full process scan) makes one frame on stdout, ending with "$N d SEQ".
+# EOF on stdin (the connection is gone) ends the probe and everything it started, and removes its
+# temp dir.
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LC_ALL=C
 export PATH LC_ALL
@@ -39,10 +40,15 @@ HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 PG=$(getconf PAGESIZE 2>/dev/null || echo 4096)
 DFGNU=0
 df -P -T -B1 -l / >/dev/null 2>&1 && DFGNU=1
+# gawk where there is one; mawk needs -W interactive to answer each line at once, which also
+# makes it cut /proc/PID/cmdline at the first NUL, so with mawk awk asks ps for arguments.
+AWK=${AWKSEL:-awk}
 AWKI=""
-case $(awk -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" ;; esac
+MAWK=0
+if [ -z "$AWKSEL" ] && command -v gawk >/dev/null 2>&1; then AWK=gawk; fi
+case $($AWK -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" && MAWK=1 ;; esac
 mkfifo "$d/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
-awk $AWKI -v N="$N" -v D="$d" -v TOP="$TOPN" "$AWKPROG" <"$d/ctl" &
+$AWK $AWKI -v N="$N" -v D="$d" -v TOP="$TOPN" -v HZ="$HZ" -v MAWK="$MAWK" "$AWKPROG" <"$d/ctl" &
 long="$long $!"
 exec 3>"$d/ctl"
 pids=""

@@ -91,6 +91,8 @@ class HostSession:
         self._last: HostSnapshot | None = None
         self.connection: asyncssh.SSHClientConnection | None = None
         """The live connection (actions reuse it); None while down."""
+        self.full_scan = False
+        """Ask for a full process scan every tick (its host screen is open)."""
 
     def request_tick(self) -> None:
         """Ask for one frame; a request while a frame is in flight waits for it (no pile-up)."""
@@ -203,14 +205,19 @@ class HostSession:
         self, process: asyncssh.SSHClientProcess[str], assembler: FrameAssembler
     ) -> None:
         limit = self._settings.deadline + self._settings.frame_grace
-        warmup = True
+        frames = 0
         while True:
-            if not warmup:
+            # The first two frames go out at once (the second gives CPU deltas) with full
+            # process scans; then one frame per tick.
+            if frames >= 2:
                 await self._tick.wait()
+            elif frames == 1:
+                await asyncio.sleep(min(0.5, self._settings.interval))
             self._tick.clear()
             self._seq += 1
             sent = time.monotonic()
-            process.stdin.write(f"t {self._seq}\n")
+            full = 1 if frames < 2 or self.full_scan else 0
+            process.stdin.write(f"t {self._seq} {full}\n")
             try:
                 text = await within(
                     process.stdout.readuntil(f"{assembler.marker} d {self._seq}\n"), limit
@@ -222,10 +229,7 @@ class HostSession:
             latency = (time.monotonic() - sent) * 1000.0
             frame = parse_frame(text, assembler.marker)
             self._emit(assembler.apply(frame, round(latency, 1)))
-            if warmup:
-                # A second frame shortly after the first gives CPU deltas without waiting a tick.
-                warmup = False
-                await asyncio.sleep(min(0.5, self._settings.interval))
+            frames += 1
 
 
 async def _drain(reader: asyncssh.SSHReader[str]) -> None:

@@ -97,3 +97,8 @@ class SshSource(Source):
 
     async def aclose(self) -> None:
         await self._close_connections()
+
+    def focus(self, host: str | None) -> None:
+        """The focused host gets a full process scan every tick; the others every few ticks."""
+        for name, session in self.sessions.items():
+            session.full_scan = name == host

@@ -1,0 +1,116 @@
+"""The remote probe run directly under /bin/sh here: process scans, odd process names, cleanup."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
+from clustertop.sources.ssh.sections import read_procs
+
+MARKER = "@cttest0123456789ab"
+
+
+AWKS = [name for name in ("mawk", "gawk") if shutil.which(name)]
+"""The awks hosts run (Debian and Ubuntu default to mawk, RHEL to gawk) that are here."""
+
+
+class LocalProbe:
+    """The probe in a subprocess, one frame per tick, with a chosen awk first on PATH."""
+
+    def __init__(self, awk: str | None = None) -> None:
+        self.proc = subprocess.Popen(
+            ["/bin/sh", "-s"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # the probe leads its process group, as under sshd
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(probe_script(ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk)))
+        self.proc.stdin.flush()
+        self.ready = self.proc.stdout.readline()
+        self.seq = 0
+
+    def tick(self, full: int) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.seq += 1
+        self.proc.stdin.write(f"t {self.seq} {full}\n")
+        self.proc.stdin.flush()
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            assert line, "the probe ended"
+            lines.append(line)
+            if line.startswith(f"{MARKER} d {self.seq}"):
+                return "".join(lines)
+
+    def procs(self, full: int) -> dict[int, tuple[str, str]]:
+        frame = parse_frame(self.tick(full), MARKER)
+        return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""]).details
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(params=AWKS)
+def probe(request: pytest.FixtureRequest) -> Iterator[LocalProbe]:
+    running = LocalProbe(request.param)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def _busy(folder: Path) -> subprocess.Popen[bytes]:
+    # A busy process with an awkward name: spaces, ") " and a newline in its arguments.
+    script = folder / "a) b"
+    script.write_text("while :; do :; done\n")
+    return subprocess.Popen(["/bin/sh", str(script), "arg\nwith newline"])
+
+
+def test_ready_line_names_the_probe(probe: LocalProbe) -> None:
+    words = probe.ready.split()
+    assert words[:3] == [MARKER, "ready", "2"]
+    assert int(words[4]) > 0  # clock ticks per second
+
+
+def test_a_new_busy_process_shows_on_a_full_scan_only(probe: LocalProbe, tmp_path: Path) -> None:
+    probe.procs(full=1)
+    probe.procs(full=1)
+    busy = _busy(tmp_path)
+    try:
+        # Between full scans only the processes already shown are read: not the new one.
+        assert busy.pid not in probe.procs(full=0)
+        shown = probe.procs(full=1)
+        assert busy.pid in shown, "a full scan finds the new busy process"
+        user, command = shown[busy.pid]
+        assert user
+        assert "a) b" in command and "arg with newline" in command  # NUL, newline as spaces
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def test_probe_leaves_nothing_behind() -> None:
+    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("clustertop.*"))
+    running = LocalProbe()
+    running.tick(1)
+    made = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("clustertop.*")) - before
+    assert len(made) == 1
+    group = running.proc.pid
+    running.close()
+    assert not made.pop().exists()
+    # Zombies are gone already (their parent died; this sandbox's init reaps them late).
+    alive = subprocess.run(
+        ["ps", "-o", "pid=,stat=", "-g", str(group)], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    assert [line for line in alive if "Z" not in line.split()[-1]] == [], alive
