@@ -8,10 +8,12 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
 from clustertop.sources.ssh.sections import read_procs
+from tests.waiting import wait_for
 
 MARKER = "@cttest0123456789ab"
 
@@ -23,9 +25,11 @@ AWKS = [name for name in ("mawk", "gawk") if shutil.which(name)]
 class LocalProbe:
     """The probe in a subprocess, one frame per tick, with a chosen awk first on PATH."""
 
-    def __init__(self, awk: str | None = None) -> None:
+    def __init__(self, awk: str | None = None, tmpdir: Path | None = None) -> None:
+        env = dict(os.environ, TMPDIR=str(tmpdir)) if tmpdir else None
         self.proc = subprocess.Popen(
             ["/bin/sh", "-s"],
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -90,6 +94,8 @@ def test_a_new_busy_process_shows_on_a_full_scan_only(probe: LocalProbe, tmp_pat
     try:
         # Between full scans only the processes already shown are read: not the new one.
         assert busy.pid not in probe.procs(full=0)
+        # Once it has run a moment (first sight shows its average since it started) ...
+        wait_for(lambda: sum(psutil.Process(busy.pid).cpu_times()[:2]) > 0.2, 10, what="CPU")
         shown = probe.procs(full=1)
         assert busy.pid in shown, "a full scan finds the new busy process"
         user, command = shown[busy.pid]
@@ -100,17 +106,22 @@ def test_a_new_busy_process_shows_on_a_full_scan_only(probe: LocalProbe, tmp_pat
         busy.wait()
 
 
-def test_probe_leaves_nothing_behind() -> None:
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("clustertop.*"))
-    running = LocalProbe()
+def _alive_in_group(group: int) -> list[str]:
+    # Zombies are gone already (their parent died; this sandbox's init reaps them late).
+    listed = subprocess.run(
+        ["ps", "-o", "pid=,stat=,args=", "-g", str(group)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    return [line for line in listed if "Z" not in line.split()[1]]
+
+
+def test_probe_leaves_nothing_behind(tmp_path: Path) -> None:
+    running = LocalProbe(tmpdir=tmp_path)
     running.tick(1)
-    made = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("clustertop.*")) - before
-    assert len(made) == 1
+    [made] = tmp_path.glob("clustertop.*")
     group = running.proc.pid
     running.close()
-    assert not made.pop().exists()
-    # Zombies are gone already (their parent died; this sandbox's init reaps them late).
-    alive = subprocess.run(
-        ["ps", "-o", "pid=,stat=", "-g", str(group)], capture_output=True, text=True, check=False
-    ).stdout.splitlines()
-    assert [line for line in alive if "Z" not in line.split()[-1]] == [], alive
+    assert not made.exists()
+    wait_for(lambda: not _alive_in_group(group), 10, what="everything the probe started to end")

@@ -109,14 +109,16 @@ class Frame:
     """Sections whose output did not change since the last frame: name -> uptime of that output."""
 
 
-def _number(text: str) -> float | None:
+def as_float(text: str) -> float | None:
+    """A probe's number, or None for "-" and anything else that is not one."""
     try:
         return float(text)
     except ValueError:
         return None
 
 
-def _int(text: str) -> int | None:
+def as_int(text: str) -> int | None:
+    """A probe's whole number, or None."""
     try:
         return int(text)
     except ValueError:
@@ -140,22 +142,22 @@ def parse_frame(text: str, marker: str) -> Frame:
         words = line[len(prefix) :].split(" ")
         kind = words[0]
         if kind == "t" and len(words) >= 3:
-            seq, uptime = _int(words[1]) or -1, _number(words[2])
+            seq, uptime = as_int(words[1]) or -1, as_float(words[2])
         elif kind == "b" and len(words) >= 2:
             current, body = words[1], []
         elif kind == "e" and len(words) >= 4 and current == words[1]:
             if body and body[-1] == "":
                 body.pop()  # the probe adds one newline so a last line without one is kept whole
             sections[current] = SectionOutput(
-                current, "\n".join(body), _int(words[2]), _number(words[3])
+                current, "\n".join(body), as_int(words[2]), as_float(words[3])
             )
             current = None
         elif kind in ("p", "same") and len(words) >= 3:
-            started = _number(words[2])
+            started = as_float(words[2])
             if started is not None:
                 (pending if kind == "p" else same)[words[1]] = started
         elif kind == "d" and len(words) >= 2 and seq < 0:
-            seq = _int(words[1]) or -1
+            seq = as_int(words[1]) or -1
         elif current is not None:
             body.append(line)  # an in-section marker (apps, inodes, logs, users)
     return Frame(seq=seq, uptime=uptime, sections=sections, pending=pending, same=same)

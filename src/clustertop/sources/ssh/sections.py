@@ -20,7 +20,7 @@ from clustertop.parsers.nvidia_smi import (
 )
 from clustertop.parsers.procfs import CpuSample, parse_loadavg, parse_meminfo, parse_proc_stat
 from clustertop.sources.local_docker import GpuRequest
-from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS
+from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -89,20 +89,6 @@ class ProcsReading:
     """PID -> (user, command line) from ps."""
 
 
-def _float_or_none(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _int_or_none(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
     # p PID PCPU RSS START STATE CID USER<TAB>COMM<TAB>CMDLINE
     head, _, tail = line.partition("\t")
@@ -112,9 +98,9 @@ def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
     comm, _, cmdline = tail.partition("\t")
     row = ProcRow(
         pid=int(words[1]),
-        cpu_percent=_float_or_none(words[2]),
-        rss_pages=_int_or_none(words[3]) or 0,
-        start_ticks=_int_or_none(words[4]) or 0,
+        cpu_percent=as_float(words[2]),
+        rss_pages=as_int(words[3]) or 0,
+        start_ticks=as_int(words[4]) or 0,
         container_id=words[6] if _HEX64.match(words[6]) else None,
         comm=comm,
     )
@@ -138,11 +124,11 @@ def read_procs(text: str) -> ProcsReading:
         elif kind == "k ":
             words = line.split(" ")
             if len(words) >= 4 and _HEX64.match(words[1]):
-                usage[words[1]] = (_float_or_none(words[2]), _int_or_none(words[3]))
+                usage[words[1]] = (as_float(words[2]), as_int(words[3]))
         elif line.startswith("cpu "):
             cpu = parse_proc_stat(line)
         elif line.startswith("btime "):
-            btime = _float_or_none(line[6:])
+            btime = as_float(line[6:])
     return ProcsReading(cpu, btime, rows, usage, details)
 
 
@@ -168,7 +154,7 @@ def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
         raise SectionError(error)
     gpus, errors = parse_gpu_query(query, PROBE_GPU_FIELDS)
     args = parts.get("apps.args", "").split()
-    apps_uptime = _float_or_none(args[1]) if len(args) > 1 else None
+    apps_uptime = as_float(args[1]) if len(args) > 1 else None
     apps = parse_apps_query(parts.get("apps", ""), PROBE_APPS_FIELDS)
     return GpuReading(gpus, apps, errors, apps_uptime)
 
