@@ -22,19 +22,21 @@ class KeyHelp:
     """Key(s) as displayed, e.g. 'j / down'."""
     description: str
     """What they do."""
+    binding_id: str | None = None
+    """The id to remap the key with in the config's [keys] table."""
 
 
 def key_help(app: App[Any], bindings: Mapping[str, ActiveBinding]) -> list[KeyHelp]:
     """Keys grouped by action for every binding with a description: screen, widgets, then app."""
-    by_action: dict[tuple[int, str], tuple[list[str], str]] = {}
+    by_action: dict[tuple[int, str], tuple[list[str], str, str | None]] = {}
     for active in sorted(bindings.values(), key=_order):
         binding = active.binding
         if not binding.description or binding.system:
             continue
         slot = (id(active.node), binding.action)
-        keys, _ = by_action.setdefault(slot, ([], binding.description))
+        keys, _, _ = by_action.setdefault(slot, ([], binding.description, binding.id))
         keys.append(app.get_key_display(binding))
-    return [KeyHelp(" / ".join(keys), text) for keys, text in by_action.values()]
+    return [KeyHelp(" / ".join(keys), text, ident) for keys, text, ident in by_action.values()]
 
 
 def _order(active: ActiveBinding) -> tuple[int, int]:
@@ -64,15 +66,18 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Title, one line per key, and how to close."""
         width = max((len(line.keys) for line in self.lines), default=0)
+        said = max((len(line.description) for line in self.lines), default=0)
         keys = Text()
         for line in self.lines:
-            keys.append(f"{line.keys:<{width}}", "bold").append(f"  {line.description}\n")
+            keys.append(f"{line.keys:<{width}}", "bold").append(f"  {line.description:<{said}}")
+            keys.append(f"  {line.binding_id or ''}\n", "dim")
         keys.rstrip()
         with Vertical(id="help-body"):
             yield Static(Text(f"Keys: {self.help_title}", style="bold"), id="help-title")
             with VerticalScroll(id="help-scroll"):
                 yield Static(keys, id="help-keys")
-            yield Static(Text("Escape, ? or q closes this help.", style="dim"), id="help-hint")
+            hint = "Escape, ? or q closes this help. Remap a key by its id in the config's [keys]."
+            yield Static(Text(hint, style="dim"), id="help-hint")
 
     def action_close(self) -> None:
         """Back to the screen underneath."""
