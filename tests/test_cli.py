@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from clustertop import __version__
+from tests.fleet.dockerd import DockerEngine
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -96,3 +97,28 @@ def test_config_show_lists_sources(tmp_path: Path) -> None:
     over = _run("config", "show", "--interval", "9", env={"XDG_CONFIG_HOME": str(tmp_path)})
     line = next(x for x in over.stdout.splitlines() if x.startswith("interval"))
     assert "9" in line and "command line --interval" in line
+
+
+def test_once_json_shows_the_engine_in_docker_host(
+    docker_engine: DockerEngine, tmp_path: Path
+) -> None:
+    running = docker_engine.run_container("carol-notebook", "sleep", "600")
+    exited = docker_engine.run_container("dave-eval", "sh", "-c", "exit 2", detach=False)
+    labelled = docker_engine.run_container("job-17", "sleep", "600", labels={"owner": "erin"})
+    try:
+        done = _run(
+            "--once",
+            "--json",
+            env={"DOCKER_HOST": docker_engine.host, "XDG_CONFIG_HOME": str(tmp_path)},
+        )
+        assert done.returncode == 0, done.stderr
+        [host] = json.loads(done.stdout)["hosts"]
+        assert host["docker_error"] is None
+        by_id = {c["id"]: c for c in host["containers"]}
+        assert (by_id[running]["state"], by_id[running]["owner"]) == ("running", "carol")
+        assert (by_id[exited]["state"], by_id[exited]["owner"]) == ("exited", "dave")
+        assert by_id[exited]["exit_code"] == 2
+        assert by_id[labelled]["owner"] == "erin"
+        assert by_id[running]["name"] == "carol-notebook"
+    finally:
+        docker_engine.cli("rm", "-f", running, exited, labelled, check=False)
