@@ -107,6 +107,24 @@ def test_assembler_builds_a_snapshot_with_attribution_and_deltas() -> None:
     assert snap.hostname == "n1" and snap.latency_ms == 10.0
 
 
+def test_between_full_scans_unsent_processes_keep_their_rows() -> None:
+    times = iter([1000.0, 1002.0, 1004.0])
+    assembler = FrameAssembler("gpu01", M, clock=lambda: next(times))
+    other = "p 77 12.0 10 400 S - bob\tvim\tvim notes.txt"
+    full = f"{PROCS_1}\n{other}"
+    assembler.apply(parse_frame(_frame(1, 200.0, _section("procs", full)), M), 1.0)
+    # Only the GPU process was read again; "=" stands for the arguments sent before.
+    kept = f"cpu 200 0 100 1700 0 0 0 0\nbtime 1700000000\nncpu 2\nkeep\np 4242 99.5 10 500 R {ID} alice\tpython\t="
+    snap = assembler.apply(parse_frame(_frame(2, 202.0, _section("procs", kept)), M), 1.0)
+    rows = {p.pid: p for p in snap.processes}
+    assert set(rows) == {4242, 77}
+    assert rows[4242].cpu_percent == 99.5 and rows[4242].command == "python train.py --lr 0.1"
+    assert rows[77].cpu_percent == 12.0 and rows[77].command == "vim notes.txt"
+    # The next full scan replaces the list: bob's vim has ended.
+    snap = assembler.apply(parse_frame(_frame(3, 204.0, _section("procs", PROCS_2)), M), 1.0)
+    assert [p.pid for p in snap.processes] == [4242]
+
+
 def test_pending_section_keeps_last_data_and_reports_its_age() -> None:
     times = iter([1000.0, 1010.0])
     assembler = FrameAssembler("gpu01", M, clock=lambda: next(times))

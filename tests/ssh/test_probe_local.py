@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import psutil
 import pytest
 
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
-from clustertop.sources.ssh.sections import read_procs
+from clustertop.sources.ssh.sections import ProcsReading, read_procs
 from tests.waiting import wait_for
 
 MARKER = "@cttest0123456789ab"
@@ -25,8 +26,18 @@ AWKS = [name for name in ("mawk", "gawk") if shutil.which(name)]
 class LocalProbe:
     """The probe in a subprocess, one frame per tick, with a chosen awk first on PATH."""
 
-    def __init__(self, awk: str | None = None, tmpdir: Path | None = None) -> None:
-        env = dict(os.environ, TMPDIR=str(tmpdir)) if tmpdir else None
+    def __init__(
+        self,
+        awk: str | None = None,
+        tmpdir: Path | None = None,
+        path: str | None = None,
+        leader: bool = True,
+    ) -> None:
+        env = dict(os.environ)
+        if tmpdir:
+            env["TMPDIR"] = str(tmpdir)
+        if path:
+            env["PATH"] = f"{path}:{env['PATH']}"
         self.proc = subprocess.Popen(
             ["/bin/sh", "-s"],
             env=env,
@@ -34,7 +45,7 @@ class LocalProbe:
             stdout=subprocess.PIPE,
             text=True,
             errors="replace",
-            start_new_session=True,  # the probe leads its process group, as under sshd
+            start_new_session=leader,  # sshd makes the probe lead its process group
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(probe_script(ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk)))
@@ -55,9 +66,12 @@ class LocalProbe:
             if line.startswith(f"{MARKER} d {self.seq}"):
                 return "".join(lines)
 
-    def procs(self, full: int) -> dict[int, tuple[str, str]]:
+    def reading(self, full: int) -> ProcsReading:
         frame = parse_frame(self.tick(full), MARKER)
-        return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""]).details
+        return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""])
+
+    def procs(self, full: int) -> dict[int, tuple[str, str]]:
+        return self.reading(full).details
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -92,8 +106,10 @@ def test_a_new_busy_process_shows_on_a_full_scan_only(probe: LocalProbe, tmp_pat
     probe.procs(full=1)
     busy = _busy(tmp_path)
     try:
-        # Between full scans only the processes already shown are read: not the new one.
-        assert busy.pid not in probe.procs(full=0)
+        # Between full scans only GPU processes are read (none here): the rest keep their rows.
+        between = probe.reading(full=0)
+        assert between.keep and between.rows == {} and between.cpu is not None
+        assert busy.pid not in between.details
         # Once it has run a moment (first sight shows its average since it started) ...
         wait_for(lambda: sum(psutil.Process(busy.pid).cpu_times()[:2]) > 0.2, 10, what="CPU")
         shown = probe.procs(full=1)
@@ -125,3 +141,38 @@ def test_probe_leaves_nothing_behind(tmp_path: Path) -> None:
     running.close()
     assert not made.exists()
     wait_for(lambda: not _alive_in_group(group), 10, what="everything the probe started to end")
+
+
+FAKE_NVIDIA_SMI = """#!/bin/sh
+# A sampler that never stops by itself: only its pipe closing or a signal ends it.
+while :; do
+	echo "1, 0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 0, 0, Disabled"
+	sleep 0.1
+done
+"""
+
+
+@pytest.mark.parametrize("leader", [True, False], ids=["group-leader", "not-group-leader"])
+def test_probe_and_its_gpu_samplers_end_with_the_connection(tmp_path: Path, leader: bool) -> None:
+    # Under sshd the probe leads its process group; behind a wrapper (ForceCommand) it may not.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text(FAKE_NVIDIA_SMI)
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    running = LocalProbe(tmpdir=tmp_path, path=str(bin_dir), leader=leader)
+    gpu = parse_frame(running.tick(1), MARKER).sections["gpu"].body
+    assert "NVIDIA H200" in gpu
+    [made] = tmp_path.glob("clustertop.*")
+
+    def samplers() -> list[psutil.Process]:
+        mine = []
+        for proc in psutil.process_iter(["cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if str(bin_dir) in " ".join(proc.info["cmdline"] or []):
+                    mine.append(proc)
+        return mine
+
+    assert samplers(), "the probe runs nvidia-smi as a long-lived sampler"
+    running.close()
+    wait_for(lambda: not samplers(), 10, what="the GPU samplers to end")
+    wait_for(lambda: not made.exists(), 10, what="the temp dir to be removed")

@@ -91,7 +91,7 @@ class FrameAssembler:
     """Data older than its refresh period plus this many seconds is reported stale."""
     interval: float = 2.0
     """Seconds between ticks (and between GPU samples)."""
-    every: dict[str, int] = field(default_factory=lambda: {"disks": 5, "docker": 30})
+    every: dict[str, int] = field(default_factory=lambda: {"disks": 10, "docker": 30})
     """Sections refreshed only every so many ticks."""
     first_grace: float = 4.0
     """Seconds a section may take to give its first reading before it counts as timed out."""
@@ -146,13 +146,22 @@ class FrameAssembler:
             return read_disks(parts)
         if name == "docker":
             return read_docker(parts, out.returncode, now=self._host_now(now), rule=self.rule)
-        reading = self._with_known_args(read_procs(parts.get("", "")))
+        reading = self._with_known_args(self._kept(read_procs(parts.get("", ""))))
         self._btime = reading.btime if reading.btime is not None else self._btime
         if reading.cpu is not None:
             if self._prev_cpu is not None:
                 self._cpu = cpu_between(self._prev_cpu, reading.cpu)
             self._prev_cpu = reading.cpu
         return reading
+
+    def _kept(self, reading: ProcsReading) -> ProcsReading:
+        # Between full scans the probe re-reads only some processes; the rest stay as they were.
+        before = self._slots["procs"].value
+        if not reading.keep or not isinstance(before, ProcsReading):
+            return reading
+        rows = {**before.rows, **reading.rows}
+        details = {**before.details, **reading.details}
+        return dataclasses.replace(reading, rows=rows, details=details)
 
     def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
         # The probe sends a process's arguments once; "=" stands for the ones it sent before.

@@ -14,9 +14,10 @@ function firstline(f,   line) {
 }
 function keyval(f, key,   line, a, r) { # value after "key" in file f ("" if none)
 	r = ""
-	while ((getline line < f) > 0) {
+	while ((getline line < f) > 0) if (index(line, key " ") == 1) {
 		split(line, a, " ")
-		if (a[1] == key) { r = a[2]; break }
+		r = a[2]
+		break
 	}
 	close(f)
 	return r
@@ -32,38 +33,45 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	if (rcline == LAST[name]) { print N " same " name " " a[2]; return }
 	LAST[name] = rcline
 	print N " b " name
-	catfile(D "/" name ".out")
+	catfile(D "/" name "." a[3])
 	print ""
 	print N " e " name " " a[1] " " a[2]
-	if (name == "docker") containers_changed()
+	if (name == "docker") containers_changed(D "/docker." a[3])
 }
-function gpu_section(   g, a, gup, aup, rc, line, first) {
-	g = D "/gpu.cur"; a = D "/apps.cur"
-	gup = firstline(g); aup = firstline(a)
-	if (gup == "") return
-	if (gup == LAST["gpu"] && aup == LAST["apps"]) { print N " same gpu " gup; return }
-	LAST["gpu"] = gup; LAST["apps"] = aup
+function sample(name,   f, up, line, body, whole) { # the latest whole sample of D/name.cur
+	f = D "/" name ".cur"
+	if ((getline up < f) <= 0 || up == SUP[name]) { close(f); return }
+	body = ""; whole = 0
+	while ((getline line < f) > 0) {
+		if (line == "@end") { whole = 1; break }
+		body = body line "\n"
+	}
+	close(f)
+	# A sample being rewritten right now reads short (no "@end"): keep the last whole one.
+	if (whole) { SUP[name] = up; SBODY[name] = body }
+}
+function gpu_section(   rc, n, i, lines, aup) {
+	sample("gpu"); sample("apps")
+	if (SUP["gpu"] == "") return
+	aup = SUP["apps"] == "" ? "-" : SUP["apps"]
+	if (SUP["gpu"] == LAST["gpu"] && aup == LAST["apps"]) { print N " same gpu " SUP["gpu"]; return }
+	LAST["gpu"] = SUP["gpu"]; LAST["apps"] = aup
 	print N " b gpu"
-	rc = 0; first = 1
-	while ((getline line < g) > 0) {
-		if (first) { first = 0; continue }
-		if (index(line, "@rc ") == 1) { rc = substr(line, 5); continue }
-		print line
+	rc = 0
+	n = split(SBODY["gpu"], lines, "\n")
+	for (i = 1; i < n; i++) {
+		if (index(lines[i], "@rc ") == 1) rc = substr(lines[i], 5)
+		else print lines[i]
 	}
-	close(g)
-	print N " apps " rc " " (aup == "" ? "-" : aup)
-	first = 1
-	while ((getline line < a) > 0) {
-		if (first) { first = 0; continue }
-		if (index(line, "@rc ") != 1) print line
-	}
-	close(a)
+	print N " apps " rc " " aup
+	n = split(SBODY["apps"], lines, "\n")
+	for (i = 1; i < n; i++) if (index(lines[i], "@rc ") != 1) print lines[i]
 	print ""
-	print N " e gpu " rc " " gup
+	print N " e gpu " rc " " SUP["gpu"]
 }
-function containers_changed(   f, line, a) { # (id, host pid) of running containers
+function containers_changed(f,   line, a) { # (id, host pid) of running containers, from file f
 	for (id in CPID) delete CPID[id]
-	f = D "/docker.out"
+	for (id in CGPID) delete CGPID[id]
 	while ((getline line < f) > 0) {
 		if (index(line, N " logs") == 1) break
 		split(line, a, " ")
@@ -82,7 +90,9 @@ function cgroup_paths(pid,   f, line, a) { # sets CPU_P, MEM_P (cgroup v1) or V2
 	close(f)
 }
 function container_usage(id, pid,   u, m, inact, cpu) {
-	cgroup_paths(pid)
+	# A container's cgroup does not move while its main process lives: read it once.
+	if (CGPID[id] != pid) { cgroup_paths(pid); CGPID[id] = pid; CGC[id] = CPU_P; CGM[id] = MEM_P; CGV[id] = V2 }
+	CPU_P = CGC[id]; MEM_P = CGM[id]; V2 = CGV[id]
 	if (CPU_P == "" && V2 != "") {
 		u = keyval("/sys/fs/cgroup" V2 "/cpu.stat", "usage_usec"); if (u != "") u = u * 1000
 		m = firstline("/sys/fs/cgroup" V2 "/memory.current")
@@ -147,42 +157,43 @@ function keep(arr, n, pid, val,   i, j) { # insert pid into top-n list arr, orde
 	for (j = n; j > i; j--) if ((j - 1) in arr) arr[j] = arr[j - 1]
 	arr[i] = pid
 }
-function gpu_pids(   f, line, a, ing) {
+function gpu_pids(   n, i, lines, a) {
 	for (p in GP) delete GP[p]
-	f = D "/apps.cur"; ing = 0
-	while ((getline line < f) > 0) {
-		if (!ing) { ing = 1; continue }
-		split(line, a, ",")
+	n = split(SBODY["apps"], lines, "\n")
+	for (i = 1; i < n; i++) {
+		split(lines[i], a, ",")
 		if (a[3] + 0 > 0) GP[a[3] + 0] = 1
 	}
-	close(f)
 }
-function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncpu, pc, id, args) {
+function procs(   f, line, a, i, n, pid, path, rest, comm, t, st, tot, ncpu, pc, id, args, full) {
 	print N " b procs"
 	f = "/proc/stat"; ncpu = 0
 	while ((getline line < f) > 0) {
-		split(line, a, " ")
-		if (a[1] == "cpu") {
+		# Only cpu and btime lines are split: "intr" has a field per interrupt (thousands).
+		if (index(line, "cpu ") == 1) {
+			split(line, a, " ")
 			tot = 0
 			for (i = 2; i <= 9; i++) tot += a[i]
 			print "cpu", a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]
-		} else if (a[1] ~ /^cpu[0-9]/) ncpu++
-		else if (a[1] == "btime") print "btime", a[2]
+		} else if (index(line, "cpu") == 1) ncpu++
+		else if (index(line, "btime ") == 1) print "btime", substr(line, 7)
 	}
 	close(f)
 	print "ncpu", ncpu
 	for (pid in D_) delete D_[pid]
-	if ($5 == 1) { from = 6; for (pid in SCAN) delete SCAN[pid] }
+	for (path in READ) delete READ[path]
+	full = ($5 == 1)
+	gpu_pids()
+	if (full) for (i = 6; i <= NF; i++) READ[$i] = 1
 	else {
-		# Between full scans only the processes already shown (and GPU processes) are read.
-		from = NF + 1
-		gpu_pids()
-		for (pid in GP) SCAN["/proc/" pid] = 1
+		# Between full scans (no host screen open) only GPU processes are read again; "keep"
+		# tells the client that the other processes keep their rows from the last full scan.
+		print "keep"
+		for (pid in GP) READ["/proc/" pid] = 1
 	}
-	for (i = from; i <= NF; i++) SCAN[$i] = 1
-	for (path in SCAN) {
+	for (path in READ) {
 		f = path "/stat"
-		if ((getline line < f) <= 0) { close(f); delete SCAN[path]; continue }
+		if ((getline line < f) <= 0) { close(f); continue }
 		close(f)
 		pid = substr(path, 7)
 		# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
@@ -200,27 +211,23 @@ function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncp
 			D_[pid] = 100 * t / (UP * HZ - st)
 		else D_[pid] = -1
 	}
-	if ($5 == 1) {
+	for (pid in SHOW) delete SHOW[pid]
+	if (full) {
 		for (i in BYCPU) delete BYCPU[i]
 		for (i in BYMEM) delete BYMEM[i]
-		for (pid in WANT) delete WANT[pid]
 		for (pid in D_) { KV[pid] = D_[pid]; keep(BYCPU, TOP, pid, KV[pid]) }
 		for (pid in D_) { KV[pid] = RSS[pid] + 0; keep(BYMEM, TOP, pid, KV[pid]) }
-		for (i = 1; i <= TOP; i++) { if (i in BYCPU) WANT[BYCPU[i]] = 1; if (i in BYMEM) WANT[BYMEM[i]] = 1 }
-		for (path in SCAN) if (!(substr(path, 7) in WANT)) delete SCAN[path]
+		for (i = 1; i <= TOP; i++) { if (i in BYCPU) SHOW[BYCPU[i]] = 1; if (i in BYMEM) SHOW[BYMEM[i]] = 1 }
 	}
-	for (pid in WANT) if (!(pid in D_)) delete WANT[pid]
-	gpu_pids()
-	for (pid in GP) if (pid in D_) WANT[pid] = 1
-	for (pid in WANT) SCAN["/proc/" pid] = 1
-	for (pid in WANT) if (!((pid in ARGS) && ARGST[pid] == NST[pid])) {
+	for (pid in GP) if (pid in D_) SHOW[pid] = 1
+	for (pid in SHOW) if (!((pid in ARGS) && ARGST[pid] == NST[pid])) {
 		# A new process (or a reused PID): container, user and arguments are read once.
 		ARGS[pid] = MAWK ? "" : cmdline_of(pid); ARGST[pid] = NST[pid]
 		CID[pid] = container_of(pid); USER[pid] = user_of(pid)
 		if (MAWK) NEWARGS = NEWARGS (NEWARGS == "" ? "" : ",") pid
 	}
 	if (NEWARGS != "") { ps_args(NEWARGS); NEWARGS = "" }
-	for (pid in WANT) {
+	for (pid in SHOW) {
 		pc = D_[pid] >= 0 ? sprintf("%.1f", D_[pid]) : "-"
 		# The arguments go over the wire once per process; "=" means "as sent before".
 		args = (SENT[pid] == NST[pid]) ? "=" : ARGS[pid]
@@ -231,7 +238,7 @@ function procs(   f, line, a, i, n, pid, path, from, rest, comm, t, st, tot, ncp
 	for (id in CPID) container_usage(id, CPID[id])
 	# Keep this reading as each process's reference; forget processes no longer followed.
 	for (pid in D_) { PT[pid] = NT[pid]; PST[pid] = NST[pid]; PTOTP[pid] = tot }
-	if ($5 == 1) for (pid in NT) if (!(pid in D_)) forget(pid)
+	if (full) for (pid in NT) if (!(pid in D_)) forget(pid)
 	print ""
 	print N " e procs 0 " UP
 }

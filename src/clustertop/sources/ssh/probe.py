@@ -37,8 +37,8 @@ class ProbeSettings:
     """How long the first frame waits for the first readings."""
     sample_ms: int = 2000
     """nvidia-smi sampling period (the tick interval)."""
-    disk_every: int = 5
-    """Ticks between df runs (disks change slowly)."""
+    disk_every: int = 10
+    """Ticks between df runs (disks change slowly; df costs two processes)."""
     proc_every: int = 5
     """Ticks between full process scans when the host is not in focus."""
     docker_every: int = 30
@@ -75,6 +75,7 @@ def probe_script(settings: ProbeSettings) -> str:
     }
     files = resources.files("clustertop.sources.ssh")
     params["AWKPROG"] = files.joinpath("probe.awk").read_text()
+    params["COLLECTPROG"] = files.joinpath("collect.awk").read_text()
     head = "".join(f"{name}={shlex.quote(value)}\n" for name, value in params.items())
     return head + files.joinpath("probe.sh").read_text()
 

@@ -2,7 +2,7 @@
 # Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
 # AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), LMS
 # (nvidia-smi sampling period, ms), DTPL (docker inspect template), NVSMI, DOCKERCMD, DOCKERHOST,
-# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), AWKPROG (probe.awk).
+# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), AWKPROG (probe.awk), COLLECTPROG (collect.awk).
 #
 # Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
@@ -28,8 +28,14 @@ gl_at=""
 cleanup() { # our own processes only: kill 0 when we lead our process group (sshd makes us)
 	trap - EXIT HUP TERM INT PIPE USR1
 	exec 3>&-
-	rm -rf "$d"
-	if [ "$pgid" = "$$" ]; then kill 0 2>/dev/null; else for p in $long $gl $al $wp; do kill "$p" 2>/dev/null; done; fi
+	if [ "$pgid" = "$$" ]; then
+		trap '' TERM
+		kill 0 2>/dev/null
+	else
+		for p in $long $gl $al $wp; do kill "$p" 2>/dev/null; done
+	fi
+	# Samplers may write once more as they go: a second try removes what that left.
+	rm -rf "$d" 2>/dev/null || { sleep 1; rm -rf "$d"; }
 }
 trap cleanup EXIT
 trap 'exit 0' HUP TERM INT PIPE
@@ -54,57 +60,14 @@ exec 3>"$d/ctl"
 pids=""
 up=0
 
-write_cur() { # NAME TEXT: the latest sample of a long-lived command, stamped with the uptime
+write_cur() { # NAME TEXT: a sample written here, in the sampler's format (collect.awk)
 	read -r now _ </proc/uptime
-	printf '%s\n%s' "$now" "$2" >"$d/$1.cur"
-}
-
-collect_gpu() { # a sample is "count" lines (count is the first field of every row)
-	block=""
-	first=""
-	n=0
-	count=0
-	while IFS= read -r line; do
-		case $line in
-		"@rc "*) write_cur gpu "$block$line
-" && return ;;
-		[0-9]*,*) c=${line%%,*} && case $c in *[!0-9]*) ;; *) count=$c ;; esac ;;
-		*) # text instead of rows (every GPU lost): a repeated first line starts a new sample
-			if [ "$count" = 0 ] && [ "$line" = "$first" ]; then
-				write_cur gpu "$block"
-				block=""
-				n=0
-			fi
-			;;
-		esac
-		[ -z "$block" ] && first=$line
-		block="$block$line
-"
-		n=$((n + 1))
-		if [ "$count" != 0 ] && [ "$n" -ge "$count" ]; then
-			write_cur gpu "$block"
-			block=""
-			n=0
-		fi
-	done
-}
-
-collect_apps() { # compute-apps rows of one sample share their first field (the timestamp)
-	block=""
-	ts=""
-	while IFS= read -r line; do
-		case $line in "@rc "*) write_cur apps "$block$line
-" && return ;; esac
-		t=${line%%,*}
-		[ "$t" != "$ts" ] && block="" && ts=$t
-		block="$block$line
-"
-		write_cur apps "$block"
-	done
+	printf '%s\n%s@end\n' "$now" "$2" >"$d/$1.cur"
 }
 
 gpu_loop() { # NAME OPTION FIELDS
-	{ "$NVSMI" "$2=$3" --format=csv,noheader,nounits -lms "$LMS" 2>&1; echo "@rc $?"; } </dev/null | "collect_$1"
+	{ "$NVSMI" "$2=$3" --format=csv,noheader,nounits -lms "$LMS" 2>&1; echo "@rc $?"; } </dev/null |
+		$AWK $AWKI -v K="$1" -v D="$d" "$COLLECTPROG" 2>/dev/null
 }
 
 gpu_watch() { # keep both samplers running; retry a failed one every 30 s
@@ -125,19 +88,20 @@ gpu_watch() { # keep both samplers running; retry a failed one every 30 s
 	al=$!
 }
 
-job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc = "RC STARTED"
+job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc = "RC STARTED SLOT"
 	eval "st=\${t_$1:-}"
 	if [ -n "$st" ]; then
 		rcst=""
-		[ -r "$d/$1.rc" ] && read -r _ rcst <"$d/$1.rc"
+		[ -r "$d/$1.rc" ] && read -r _ rcst _ <"$d/$1.rc"
 		[ "$rcst" != "$st" ] && return 0
 	fi
 	eval "t_$1=\$up"
+	# Two output files in turn: the last finished output stays whole while the next is written.
+	eval "o=\$((1 - \${o_$1:-0})) && o_$1=\$o"
+	out="$d/$1.$o"
 	(
-		$2 >"$d/$1.tmp" 2>&1 </dev/null
-		rc=$?
-		mv -f "$d/$1.tmp" "$d/$1.out"
-		echo "$rc $up" >"$d/$1.rc"
+		$2 >"$out" 2>&1 </dev/null
+		echo "$? $up $o" >"$d/$1.rc"
 	) &
 	pids="$pids $!"
 }
@@ -148,7 +112,7 @@ pending_list() { # sets pend: "name:started,..." of jobs still running, or "-"
 		eval "st=\${t_$s:-}"
 		[ -z "$st" ] && continue
 		rcst=""
-		[ -r "$d/$s.rc" ] && read -r _ rcst <"$d/$s.rc"
+		[ -r "$d/$s.rc" ] && read -r _ rcst _ <"$d/$s.rc"
 		[ "$rcst" = "$st" ] && continue
 		pend="$pend${pend:+,}$s:$st"
 	done
@@ -186,7 +150,7 @@ docker_ps() {
 	logs=""
 	while read -r _ _ log _; do
 		case $log in /*) logs="$logs $log" ;; esac
-	done <"$d/docker.tmp"
+	done <"$out"
 	set -f
 	[ -n "$logs" ] && stat -c '%s %n' $logs 2>/dev/null
 	set +f
@@ -208,41 +172,44 @@ docker_watch() { # a container event makes the next tick re-read containers
 	wp=$!
 }
 
-echo "$N ready 2 $$ $HZ $PG $(uname -n 2>/dev/null)"
-tick=0
-dg=""
-dlast=-100000
-klast=-100000
-while read -r cmd seq full; do
-	case $cmd in
-	t) ;;
-	q) exit 0 ;;
-	*) continue ;;
-	esac
-	read -r up _ </proc/uptime
-	tick=$((tick + 1))
-	pids=""
-	gpu_watch
-	if [ $((tick - klast)) -ge "$DISKEVERY" ]; then
-		klast=$tick
-		job disks disks
-	fi
-	g=""
-	[ -r "$d/docker.gen" ] && read -r g <"$d/docker.gen"
-	if [ "$g" != "$dg" ] || [ $((tick - dlast)) -ge "$DOCKEREVERY" ]; then
-		dg=$g
-		dlast=$tick
-		job docker docker_ps
-		docker_watch
-	fi
-	[ "$tick" = 1 ] && first_wait
-	pending_list
-	# A full process scan on request (a host screen is open) or every PROCEVERY ticks; between
-	# them awk re-reads only the processes it shows.
-	if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = 0 ]; then
-		set -- /proc/[0-9]*
-		printf 't %s %s %s 1 %s\n' "$seq" "$up" "$pend" "$*" >&3
-	else
-		printf 't %s %s %s 0\n' "$seq" "$up" "$pend" >&3
-	fi
-done
+main() { # parsed whole before "ready" goes out, so no tick line is read as part of the script
+	echo "$N ready 2 $$ $HZ $PG $(uname -n 2>/dev/null)"
+	tick=0
+	dg=""
+	dlast=-100000
+	klast=-100000
+	while read -r cmd seq full; do
+		case $cmd in
+		t) ;;
+		q) exit 0 ;;
+		*) continue ;;
+		esac
+		read -r up _ </proc/uptime
+		tick=$((tick + 1))
+		pids=""
+		gpu_watch
+		if [ $((tick - klast)) -ge "$DISKEVERY" ]; then
+			klast=$tick
+			job disks disks
+		fi
+		g=""
+		[ -r "$d/docker.gen" ] && read -r g <"$d/docker.gen"
+		if [ "$g" != "$dg" ] || [ $((tick - dlast)) -ge "$DOCKEREVERY" ]; then
+			dg=$g
+			dlast=$tick
+			job docker docker_ps
+			docker_watch
+		fi
+		[ "$tick" = 1 ] && first_wait
+		pending_list
+		# A full process scan on request (a host screen is open) or every PROCEVERY ticks; between
+		# them awk re-reads only GPU processes and the client keeps the other rows.
+		if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = 0 ]; then
+			set -- /proc/[0-9]*
+			printf 't %s %s %s 1 %s\n' "$seq" "$up" "$pend" "$*" >&3
+		else
+			printf 't %s %s %s 0\n' "$seq" "$up" "$pend" >&3
+		fi
+	done
+}
+main

@@ -87,6 +87,8 @@ class ProcsReading:
     """Container ID -> (CPU % per core, memory bytes)."""
     details: dict[int, tuple[str, str]] = field(default_factory=dict)
     """PID -> (user, command line) from ps."""
+    keep: bool = False
+    """Only some processes were read again: the others keep their rows from the last reading."""
 
 
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
@@ -113,6 +115,7 @@ def read_procs(text: str) -> ProcsReading:
     rows: dict[int, ProcRow] = {}
     details: dict[int, tuple[str, str]] = {}
     usage: dict[str, tuple[float | None, int | None]] = {}
+    keep = False
     for line in text.split("\n"):
         kind = line[:2]
         if kind == "p ":
@@ -129,7 +132,9 @@ def read_procs(text: str) -> ProcsReading:
             cpu = parse_proc_stat(line)
         elif line.startswith("btime "):
             btime = as_float(line[6:])
-    return ProcsReading(cpu, btime, rows, usage, details)
+        elif line == "keep":
+            keep = True
+    return ProcsReading(cpu, btime, rows, usage, details, keep)
 
 
 @dataclass(frozen=True, slots=True)
