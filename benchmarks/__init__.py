@@ -1,0 +1,1 @@
+"""Benchmark of clustertop against pdsh, ClusterShell and exec-per-tick on a loopback fleet."""

@@ -1,0 +1,230 @@
+"""Cheap stand-ins for nvidia-smi and docker that replay real captured output, and their data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
+from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS
+
+REPO = Path(__file__).resolve().parents[1]
+_FIXTURE_CANDIDATES = (
+    REPO / "tests" / "fixtures" / "real",
+    REPO.parent / "shared" / "fixtures" / "real",
+)
+GPU_CAPTURE = "nvidia-smi-csv/h200-load-allfields-drv590.csv"
+"""Real `--query-gpu` capture the GPU rows come from (an H200 under gpu-burn)."""
+APPS_CAPTURE = "nvidia-smi-csv/h100-mig-load-compute-apps.csv"
+"""Real `--query-compute-apps` capture the GPU process rows come from."""
+INSPECT_CAPTURES = (
+    "docker/inspect-container-node-overlay2-2019.json",
+    "docker/inspect-container-redis-compose-btrfs-springboot.json",
+    "docker/inspect-container-redis-host-network-springboot.json",
+)
+"""Real `docker inspect` captures the container lines come from."""
+GPUS_PER_HOST = 8
+CONTAINERS_PER_HOST = 6
+_UNIT = re.compile(r"\s+(?:W|MiB|%|MHz|us)$")
+
+NVIDIA_SMI = """#!/bin/sh
+# Benchmark stand-in nvidia-smi: replays recorded real output (benchmarks/standins.py).
+# Moves itself into the stand-in accounting group first, so its cost is reported apart.
+[ -n "$CTB_STANDIN_CG" ] && echo $$ >"$CTB_STANDIN_CG" 2>/dev/null
+ms=""
+prev=""
+for a; do
+	[ "$prev" = -lms ] && ms=$a
+	prev=$a
+done
+stamp=0
+case "$1" in
+@CASES@
+*)
+	echo "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help."
+	exit 2
+	;;
+esac
+sample() { # one sample; compute-apps rows start with the time of the sample when asked
+	if [ "$stamp" = 1 ]; then # one write per sample, as nvidia-smi flushes a whole sample
+		t=$(date '+%Y/%m/%d %H:%M:%S.%3N')
+		out=""
+		while IFS= read -r row; do out="$out$t, $row
+"; done <"$CTB_DATA/$f"
+		printf '%s' "$out"
+	else
+		cat "$CTB_DATA/$f"
+	fi
+}
+sample
+[ -n "$ms" ] || exit 0
+# -lms N: a sample every N ms until killed, as the real one does.
+s=$((ms / 1000)).$(printf %03d $((ms % 1000)))
+while sleep "$s"; do sample; done
+"""
+"""The nvidia-smi stand-in (@CASES@ filled in by install): the queries the probe and the peers
+make, once or every N ms with -lms N."""
+
+DOCKER = """#!/bin/sh
+# Benchmark stand-in docker CLI: replays recorded real `docker inspect` data.
+[ -n "$CTB_STANDIN_CG" ] && echo $$ >"$CTB_STANDIN_CG" 2>/dev/null
+case "$1" in
+ps) exec cat "$CTB_DATA/docker-ids.txt" ;;
+inspect) exec cat "$CTB_DATA/docker-inspect.txt" ;;
+events) exec sleep 2147483647 ;; # no container ever changes: block, printing nothing
+esac
+echo "docker stand-in: unsupported command $1" >&2
+exit 1
+"""
+"""The docker stand-in: `ps -a -q --no-trunc`, `inspect --format <template> IDS`, `events`."""
+
+PEER_GPU_FIELDS = GPU_QUERY_FIELDS
+"""The GPU fields the peers ask for: clustertop's, without the probe's leading `count`."""
+PEER_APPS_FIELDS = APPS_QUERY_FIELDS
+"""The compute-apps fields the peers ask for: clustertop's, without the leading `timestamp`."""
+
+
+def fixtures_root() -> Path:
+    """$CT_FIXTURES_DIR, else the repo's tests/fixtures/real, else the shared folder beside it."""
+    override = os.environ.get("CT_FIXTURES_DIR")
+    if override:
+        return Path(override)
+    for candidate in _FIXTURE_CANDIDATES:
+        if candidate.is_dir():
+            return candidate
+    return _FIXTURE_CANDIDATES[-1]
+
+
+def _header_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a `--format=csv` capture as {field (units dropped): value}."""
+    rows = list(csv.reader(io.StringIO(path.read_text()), skipinitialspace=True))
+    fields = [re.sub(r"\s*\[[^\]]*\]$", "", name.strip()) for name in rows[0]]
+    return [dict(zip(fields, (cell.strip() for cell in row), strict=False)) for row in rows[1:]]
+
+
+def _nounits(value: str) -> str:
+    return _UNIT.sub("", value)
+
+
+def _gpu_uuid(index: int) -> str:
+    return f"GPU-00000000-0000-0000-0000-{index:012d}"
+
+
+def gpu_rows(root: Path, fields: tuple[str, ...] = PROBE_GPU_FIELDS) -> str:
+    """`--query-gpu=<fields> --format=csv,noheader,nounits` for 8 GPUs of the real H200."""
+    real = _header_rows(root / GPU_CAPTURE)[0]
+    lines = []
+    for index in range(GPUS_PER_HOST):
+        row = dict(real)
+        row["count"] = str(GPUS_PER_HOST)
+        row["index"] = str(index)
+        row["uuid"] = _gpu_uuid(index)  # the capture is masked to zeros: one per GPU here
+        row["pci.bus_id"] = f"00000000:{0x18 + 0x10 * index:02X}:00.0"
+        lines.append(", ".join(_nounits(row.get(field, "[N/A]")) for field in fields))
+    return "\n".join(lines) + "\n"
+
+
+def app_rows(root: Path) -> str:
+    """`--query-compute-apps=gpu_uuid,pid,used_memory,process_name` from the real capture.
+
+    The probe also asks for a leading `timestamp`; the stand-in adds it per sample.
+    """
+    lines = []
+    for number, app in enumerate(_header_rows(root / APPS_CAPTURE)):
+        memory = _nounits(app.get("used_gpu_memory", "[N/A]"))
+        lines.append(f"{_gpu_uuid(number)}, {app['pid']}, {memory}, {app['process_name']}")
+    return "\n".join(lines) + "\n"
+
+
+def _inspect_line(doc: dict[str, Any], number: int, log_dir: Path) -> tuple[str, str]:
+    """(id, the line `docker inspect --format "{{.Id}} {{.State.Pid}} {{.LogPath}} TPL"` prints)."""
+    cid = f"{number:02x}" + doc["Id"][2:]
+    log = log_dir / f"{cid}-json.log"
+    line = {
+        "Id": cid,
+        "Name": f"{doc['Name']}-{number}",
+        "Created": doc["Created"],
+        "Config": {"Image": doc["Config"]["Image"], "Labels": doc["Config"].get("Labels")},
+        "State": doc["State"],
+        "HostConfig": {"DeviceRequests": doc["HostConfig"].get("DeviceRequests")},
+        "LogPath": str(log),
+    }
+    rendered = json.dumps(line, separators=(",", ":"))
+    return cid, f"{cid} {doc['State'].get('Pid', 0)} {log} {rendered}"
+
+
+def docker_data(root: Path, log_dir: Path) -> tuple[str, str]:
+    """(`docker ps -a -q --no-trunc` output, `docker inspect --format` output), 6 containers."""
+    docs = []
+    for name in INSPECT_CAPTURES:
+        loaded = json.loads((root / name).read_text())
+        docs.append(loaded[0] if isinstance(loaded, list) else loaded)
+    ids, lines = [], []
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for number in range(CONTAINERS_PER_HOST):
+        cid, line = _inspect_line(docs[number % len(docs)], number, log_dir)
+        (log_dir / f"{cid}-json.log").write_text("{}\n" * (number + 1))
+        ids.append(cid)
+        lines.append(line)
+    return "\n".join(ids) + "\n", "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class StandIns:
+    """Where the stand-ins and their data live; every simulated host shares them."""
+
+    bin_dir: Path
+    """First folder on every simulated host's PATH: nvidia-smi, docker."""
+    data_dir: Path
+    """Replayed outputs ($CTB_DATA)."""
+
+    def env(self, home: Path, standin_group: Path | None = None) -> dict[str, str]:
+        """A simulated host's environment for a process run here (no SSH)."""
+        env = {
+            "PATH": f"{self.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(home),
+            "CTB_DATA": str(self.data_dir),
+            "LC_ALL": "C",
+        }
+        if standin_group is not None:
+            env["CTB_STANDIN_CG"] = str(standin_group)
+        return env
+
+
+def _query_cases() -> str:
+    """The stand-in's `case` branches: each query it answers, and the file holding the rows."""
+    queries = [
+        (f"--query-gpu={','.join(PROBE_GPU_FIELDS)}", "gpu-probe.csv", 0),
+        (f"--query-gpu={','.join(PEER_GPU_FIELDS)}", "gpu-peer.csv", 0),
+        (f"--query-compute-apps={','.join(PROBE_APPS_FIELDS)}", "apps.csv", 1),
+        (f"--query-compute-apps={','.join(PEER_APPS_FIELDS)}", "apps.csv", 0),
+    ]
+    assert ("timestamp", *PEER_APPS_FIELDS) == PROBE_APPS_FIELDS
+    return "\n".join(f'"{q}") f={name} stamp={stamp} ;;' for q, name, stamp in queries)
+
+
+def install(folder: Path) -> StandIns:
+    """Write the two stand-in scripts and their recorded data below `folder`."""
+    root = fixtures_root()
+    bin_dir, data_dir = folder / "bin", folder / "data"
+    for path in (bin_dir, data_dir):
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o755)
+    (data_dir / "gpu-probe.csv").write_text(gpu_rows(root, PROBE_GPU_FIELDS))
+    (data_dir / "gpu-peer.csv").write_text(gpu_rows(root, PEER_GPU_FIELDS))
+    (data_dir / "apps.csv").write_text(app_rows(root))
+    ids, inspect = docker_data(root, data_dir / "logs")
+    (data_dir / "docker-ids.txt").write_text(ids)
+    (data_dir / "docker-inspect.txt").write_text(inspect)
+    nvidia_smi = NVIDIA_SMI.replace("@CASES@", _query_cases())
+    for name, text in (("nvidia-smi", nvidia_smi), ("docker", DOCKER)):
+        script = bin_dir / name
+        script.write_text(text)
+        script.chmod(0o755)
+    return StandIns(bin_dir, data_dir)
