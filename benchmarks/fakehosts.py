@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import re
 import sys
 import time
@@ -47,6 +48,7 @@ class Replayer:
     async def _probe(self, process: asyncssh.SSHServerProcess[str]) -> None:
         marker = None
         sent = 0
+        phase = random.randrange(len(self.frames.steady))
         while True:
             line = await process.stdin.readline()
             if not line:
@@ -59,7 +61,7 @@ class Replayer:
             if line.lstrip().startswith('echo "$N ready'):
                 process.stdout.write(f"{marker} {self.frames.ready}\n")
             elif tick := _TICK.match(line):
-                frame = self.frames.frame(sent)
+                frame = self.frames.frame(sent, phase)
                 process.stdout.write(frame.render(marker, int(tick.group(1)), _uptime()))
                 sent += 1
             elif line == "q":

@@ -19,8 +19,8 @@ from clustertop.sources.ssh.probe import ProbeSettings, probe_script
 RECORD_MARKER = "@ctrec5f0c3a9e"
 FIRST_FRAMES = 2
 """Frames a session gets first, in order: the client asks for two full scans at once."""
-STEADY_FRAMES = 5
-"""Frames cycled afterwards: the probe's 5-tick cadences (df, full process scan) once each."""
+STEADY_FRAMES = 10
+"""Frames cycled afterwards: the probe's 10-tick cadences (df, full process scan) once each."""
 RECORD_GAP_S = 0.3
 """Seconds between recorded ticks; the GPU samplers run at this period, as they do at 2 s."""
 _M, _S = "\x00M", "\x00S"
@@ -113,11 +113,15 @@ class FrameSet:
     peer_output: str
     """What the peers' plain command printed on the same simulated host."""
 
-    def frame(self, sent: int) -> FrameTemplate:
-        """The frame to send when `sent` frames were sent already in this session."""
+    def frame(self, sent: int, phase: int = 0) -> FrameTemplate:
+        """The frame to send when `sent` frames were sent already in this session.
+
+        `phase` rotates the steady cycle, as each probe's PID sets its own phase for df and
+        full process scans, so sessions started together do not all scan in the same tick.
+        """
         if sent < len(self.first):
             return self.first[sent]
-        return self.steady[(sent - len(self.first)) % len(self.steady)]
+        return self.steady[(sent - len(self.first) + phase) % len(self.steady)]
 
     def sizes(self) -> dict[str, float]:
         """Bytes of the first frame and the mean of the steady ones (marker and numbers filled)."""

@@ -55,6 +55,7 @@ QUICK = Plan(
     settings=Settings(
         interval=0.3,
         window=Window(warmup=1, count=2),
+        sshd_window=Window(warmup=1, count=2),
         fan_out_window=Window(warmup=0, count=2, min_count=1, max_s=1.0),
         timeout=60.0,
         cold_timeout=30.0,

@@ -25,7 +25,11 @@ class Settings:
     interval: float = 2.0
     """Seconds between ticks."""
     window: Window = field(default_factory=lambda: Window(warmup=2, count=8))
-    """Window of the tools that keep connections (clustertop, exec-per-tick)."""
+    """Window of the tools that keep connections (clustertop, exec-per-tick), fake hosts."""
+    sshd_window: Window = field(default_factory=lambda: Window(warmup=2, count=30))
+    """The same on real sshd, where remote CPU is measured: 30 ticks hold a whole cycle of the
+    probe's cadences (df and full process scan every 10 ticks, containers every 30), so its
+    per-tick figure is their true average rather than depending on where the window falls."""
     fan_out_window: Window = field(
         default_factory=lambda: Window(warmup=0, count=10, min_count=1, max_s=20.0)
     )
@@ -65,7 +69,10 @@ def _window_argv(window: Window) -> list[str]:
 
 def runner_argv(tool: str, hosts_file: Path, target: Target, settings: Settings) -> list[str]:
     """The runner process of `tool`."""
-    window = settings.fan_out_window if tool in FAN_OUT_TOOLS else settings.window
+    if tool in FAN_OUT_TOOLS:
+        window = settings.fan_out_window
+    else:
+        window = settings.sshd_window if target.server == "sshd" else settings.window
     common = [
         "--hosts-file", str(hosts_file),
         "--ssh-config", str(target.ssh_config),

@@ -73,18 +73,21 @@ async def test_killed_sshd_changes_only_that_host_and_it_returns(
         assert set(states[states.index(HostState.UP) :]) == {HostState.UP}
 
 
+def _probe_temp_dirs() -> set[Path]:
+    # In memory (/dev/shm) where there is one, else /tmp.
+    return {*Path("/dev/shm").glob("clustertop.*"), *Path("/tmp").glob("clustertop.*")}
+
+
 async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fleet) -> None:
-    temp_dirs = set(Path("/tmp").glob("clustertop.*"))
+    temp_dirs = _probe_temp_dirs()
     async with LiveFleet(clean_fleet, ["h3"]) as live:
         await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
         assert probe_processes("h3"), "the probe runs while connected"
         assert _stand_in_processes("h3") == 2, "one sampler for GPUs, one for their processes"
-        assert set(Path("/tmp").glob("clustertop.*")) - temp_dirs
+        assert _probe_temp_dirs() - temp_dirs
     await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
     await async_wait_for(lambda: _stand_in_processes("h3") == 0, 10, what="GPU samplers gone")
-    await async_wait_for(
-        lambda: not (set(Path("/tmp").glob("clustertop.*")) - temp_dirs), 10, what="temp dir gone"
-    )
+    await async_wait_for(lambda: not (_probe_temp_dirs() - temp_dirs), 10, what="temp dir gone")
 
 
 async def test_hosts_behind_one_jump_share_one_connection(fleet: Fleet, tmp_path: Path) -> None:

@@ -48,7 +48,9 @@ class LocalProbe:
             start_new_session=leader,  # sshd makes the probe lead its process group
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(probe_script(ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk)))
+        # phase 0: full process scans at ticks 1, 10, 20 ... besides those asked for.
+        settings = ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk, phase=0)
+        self.proc.stdin.write(probe_script(settings))
         self.proc.stdin.flush()
         self.ready = self.proc.stdout.readline()
         self.seq = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from clustertop.model import MIB
@@ -40,8 +41,23 @@ def bracketed(cell: str | None) -> str | None:
     return None
 
 
+def _plain(cell: str, kind: type[float] | type[int]) -> float | None:
+    # The common case first (a nounits cell such as " 627.40"): one C-level conversion.
+    # Python's float() and int() also take "1_000", "nan" and "inf", which nvidia-smi never
+    # prints: those go the slow way (and are refused there).
+    if "_" in cell:
+        return None
+    try:
+        value = kind(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def number(cell: str | None) -> float | None:
     """'627.40 W' / '100 %' / '42' -> float; N/A or garbage -> None."""
+    if cell is not None and (fast := _plain(cell, float)) is not None:
+        return fast
     text = present(cell)
     if text is None:
         return None
@@ -51,6 +67,8 @@ def number(cell: str | None) -> float | None:
 
 def integer(cell: str | None) -> int | None:
     """'0' / '15' -> int; N/A, fractions or garbage -> None."""
+    if cell is not None and (fast := _plain(cell, int)) is not None:
+        return int(fast)
     text = present(cell)
     if text is None:
         return None
@@ -62,6 +80,8 @@ def integer(cell: str | None) -> int | None:
 
 def memory_bytes(cell: str | None) -> int | None:
     """'32362 MiB' or '32362' (MiB) -> bytes; N/A or garbage -> None."""
+    if cell is not None and (fast := _plain(cell, int)) is not None:
+        return int(fast) * MIB
     text = present(cell)
     if text is None:
         return None

@@ -105,6 +105,7 @@ class FrameAssembler:
     _now: float = 0.0
     _first_frame: float = -1.0
     _args: dict[tuple[int, int], str] = field(default_factory=dict)
+    _process_cache: dict[int, tuple[tuple[object, ...], Process]] = field(default_factory=dict)
 
     def apply(self, frame: Frame, latency_ms: float | None) -> HostSnapshot:
         """Fold one frame in and return the host's snapshot."""
@@ -146,7 +147,7 @@ class FrameAssembler:
             return read_disks(parts)
         if name == "docker":
             return read_docker(parts, out.returncode, now=self._host_now(now), rule=self.rule)
-        reading = self._with_known_args(self._kept(read_procs(parts.get("", ""))))
+        reading = self._kept(self._with_known_args(read_procs(parts.get("", ""))))
         self._btime = reading.btime if reading.btime is not None else self._btime
         if reading.cpu is not None:
             if self._prev_cpu is not None:
@@ -170,7 +171,8 @@ class FrameAssembler:
             key = (pid, reading.rows[pid].start_ticks)
             known[key] = self._args.get(key, "") if sent == "=" else sent
             reading.details[pid] = (user, known[key])
-        self._args = known
+        # A full scan names every process shown; between them only some come again.
+        self._args = {**self._args, **known} if reading.keep else known
         return reading
 
     def _host_now(self, now: float) -> float:
@@ -311,21 +313,30 @@ class FrameAssembler:
             return []
         total = system.memory.total if system and system.memory else None
         result = []
+        cache: dict[int, tuple[tuple[object, ...], Process]] = {}
         for row in procs.rows.values():
-            rss = row.rss_pages * self.info.page_size
             user, command = procs.details.get(row.pid, (None, ""))
-            result.append(
-                Process(
-                    pid=row.pid,
-                    user=user,
-                    cpu_percent=row.cpu_percent,
-                    memory_percent=100.0 * rss / total if total else None,
-                    memory_rss=rss,
-                    start_time=self._start_time(procs, row.start_ticks),
-                    command=command or f"[{row.comm}]",
-                    container=container_ref(row.container_id, names),
-                )
+            # Between full scans most rows are the same as last frame's: reuse their Process.
+            key = (row, user, command, names.get(row.container_id or ""), total, procs.btime)
+            known = self._process_cache.get(row.pid)
+            if known is not None and known[0] == key:
+                cache[row.pid] = known
+                result.append(known[1])
+                continue
+            rss = row.rss_pages * self.info.page_size
+            process = Process(
+                pid=row.pid,
+                user=user,
+                cpu_percent=row.cpu_percent,
+                memory_percent=100.0 * rss / total if total else None,
+                memory_rss=rss,
+                start_time=self._start_time(procs, row.start_ticks),
+                command=command or f"[{row.comm}]",
+                container=container_ref(row.container_id, names),
             )
+            cache[row.pid] = (key, process)
+            result.append(process)
+        self._process_cache = cache
         return list(by_cpu_then_memory(result))
 
 

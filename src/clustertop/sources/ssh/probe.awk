@@ -1,5 +1,5 @@
 # clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each
-# "t SEQ UPTIME PENDING /proc/PID..." line it reads, without starting any process.
+# "t SEQ DISKS DOCKER FULL /proc/PID..." line it reads, without starting any process.
 # Variables from the shell: N (frame marker), D (temp dir), TOP (processes per list), HZ, MAWK
 # (1: this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
 function catfile(f,   line) {
@@ -30,6 +30,7 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	rcline = firstline(D "/" name ".rc")
 	if (rcline == "") return
 	split(rcline, a, " ")
+	RCST[name] = a[2]
 	if (rcline == LAST[name]) { print N " same " name " " a[2]; return }
 	LAST[name] = rcline
 	print N " b " name
@@ -253,10 +254,8 @@ function meminfo(   f, line) { # only the lines the client reads
 		if (line ~ /^(MemTotal|MemFree|MemAvailable|Buffers|Cached|SReclaimable|SwapTotal|SwapFree):/) print line
 	close(f)
 }
-function pending(list,   items, kv, i, n) {
-	if (list == "-") return
-	n = split(list, items, ",")
-	for (i = 1; i <= n; i++) { split(items[i], kv, ":"); print N " p " kv[1] " " kv[2] }
+function pending(name, started) { # a job started at `started` that has not written its .rc yet
+	if (started != "-" && RCST[name] != started) print N " p " name " " started
 }
 BEGIN {
 	HEXRE = "[0-9a-f]"; for (i = 1; i < 64; i++) HEXRE = HEXRE "[0-9a-f]"
@@ -265,7 +264,8 @@ BEGIN {
 }
 $1 == "q" { exit }
 $1 == "t" {
-	UP = $3
+	# "t SEQ DISKS DOCKER FULL [/proc/PID ...]": DISKS, DOCKER are when their last job started.
+	UP = firstline("/proc/uptime"); sub(/ .*/, "", UP)
 	print N " t " $2 " " UP
 	print N " b sys"
 	catfile("/proc/loadavg"); meminfo()
@@ -275,7 +275,8 @@ $1 == "t" {
 	section_file("disks")
 	section_file("docker")
 	procs()
-	pending($4)
+	pending("disks", $3)
+	pending("docker", $4)
 	print N " d " $2
 	fflush()
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shlex
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -39,7 +40,7 @@ class ProbeSettings:
     """nvidia-smi sampling period (the tick interval)."""
     disk_every: int = 10
     """Ticks between df runs (disks change slowly; df costs two processes)."""
-    proc_every: int = 5
+    proc_every: int = 10
     """Ticks between full process scans when the host is not in focus."""
     docker_every: int = 30
     """Ticks between container refreshes (log sizes) when `docker events` reports nothing."""
@@ -53,6 +54,9 @@ class ProbeSettings:
     """DOCKER_HOST to use on the host (None: the host's own environment)."""
     awk: str | None = None
     """The awk to run (None: gawk where installed, else awk)."""
+    phase: int | None = None
+    """Tick offset of the slow sections' cadences (None: from the marker, so hosts started
+    together spread their df runs and full process scans over different ticks)."""
 
 
 def probe_script(settings: ProbeSettings) -> str:
@@ -67,6 +71,9 @@ def probe_script(settings: ProbeSettings) -> str:
         "DISKEVERY": str(max(1, settings.disk_every)),
         "DOCKEREVERY": str(max(1, settings.docker_every)),
         "PROCEVERY": str(max(1, settings.proc_every)),
+        "PHASE": str(
+            settings.phase if settings.phase is not None else zlib.crc32(settings.marker.encode())
+        ),
         "DTPL": INSPECT_TEMPLATE,
         "NVSMI": settings.nvidia_smi,
         "DOCKERCMD": settings.docker,

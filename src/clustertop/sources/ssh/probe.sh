@@ -2,7 +2,8 @@
 # Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
 # AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), LMS
 # (nvidia-smi sampling period, ms), DTPL (docker inspect template), NVSMI, DOCKERCMD, DOCKERHOST,
-# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), AWKPROG (probe.awk), COLLECTPROG (collect.awk).
+# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), PHASE (their offset), AWKPROG (probe.awk),
+# COLLECTPROG (collect.awk).
 #
 # Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
@@ -17,7 +18,11 @@ LC_ALL=C
 export PATH LC_ALL
 umask 077
 [ -n "$DOCKERHOST" ] && DOCKER_HOST=$DOCKERHOST && export DOCKER_HOST
-d=$(mktemp -d "${TMPDIR:-/tmp}/clustertop.XXXXXX") || { echo "$N fatal cannot create a temp dir"; exit 1; }
+# Samples are rewritten every tick: memory (/dev/shm) rather than a disk, unless TMPDIR says.
+base=${TMPDIR:-/tmp}
+[ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
+d=$(mktemp -d "$base/clustertop.XXXXXX" 2>/dev/null || mktemp -d "/tmp/clustertop.XXXXXX") ||
+	{ echo "$N fatal cannot create a temp dir"; exit 1; }
 pgid=""
 read -r _ _ _ _ pgid _ </proc/$$/stat 2>/dev/null
 long=""
@@ -72,6 +77,7 @@ gpu_loop() { # NAME OPTION FIELDS
 
 gpu_watch() { # keep both samplers running; retry a failed one every 30 s
 	if [ -n "$gl" ] && kill -0 "$gl" 2>/dev/null; then return 0; fi
+	read -r up _ </proc/uptime
 	[ -n "$gl_at" ] && [ "${up%.*}" -lt $((${gl_at%.*} + 30)) ] && return 0
 	gl_at=$up
 	[ -n "$al" ] && kill "$al" 2>/dev/null
@@ -95,6 +101,7 @@ job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc =
 		[ -r "$d/$1.rc" ] && read -r _ rcst _ <"$d/$1.rc"
 		[ "$rcst" != "$st" ] && return 0
 	fi
+	read -r up _ </proc/uptime
 	eval "t_$1=\$up"
 	# Two output files in turn: the last finished output stays whole while the next is written.
 	eval "o=\$((1 - \${o_$1:-0})) && o_$1=\$o"
@@ -104,19 +111,6 @@ job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc =
 		echo "$? $up $o" >"$d/$1.rc"
 	) &
 	pids="$pids $!"
-}
-
-pending_list() { # sets pend: "name:started,..." of jobs still running, or "-"
-	pend=""
-	for s in disks docker; do
-		eval "st=\${t_$s:-}"
-		[ -z "$st" ] && continue
-		rcst=""
-		[ -r "$d/$s.rc" ] && read -r _ rcst _ <"$d/$s.rc"
-		[ "$rcst" = "$st" ] && continue
-		pend="$pend${pend:+,}$s:$st"
-	done
-	[ -n "$pend" ] || pend=-
 }
 
 first_wait() { # the first frame waits (at most DL s) for the first readings
@@ -184,31 +178,33 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		q) exit 0 ;;
 		*) continue ;;
 		esac
-		read -r up _ </proc/uptime
 		tick=$((tick + 1))
 		pids=""
 		gpu_watch
+		# After the first reading, each probe keeps its own phase (PHASE) for the slow sections,
+		# so that hosts started together do not all scan in the same tick.
 		if [ $((tick - klast)) -ge "$DISKEVERY" ]; then
-			klast=$tick
+			if [ "$klast" -lt 0 ]; then klast=$((tick - PHASE % DISKEVERY)); else klast=$tick; fi
 			job disks disks
 		fi
 		g=""
 		[ -r "$d/docker.gen" ] && read -r g <"$d/docker.gen"
 		if [ "$g" != "$dg" ] || [ $((tick - dlast)) -ge "$DOCKEREVERY" ]; then
 			dg=$g
-			dlast=$tick
+			if [ "$dlast" -lt 0 ]; then dlast=$((tick - PHASE % DOCKEREVERY)); else dlast=$tick; fi
 			job docker docker_ps
 			docker_watch
 		fi
 		[ "$tick" = 1 ] && first_wait
-		pending_list
+		# awk reports a job as pending while its .rc does not carry the start time given here.
+		jobs="${t_disks:--} ${t_docker:--}"
 		# A full process scan on request (a host screen is open) or every PROCEVERY ticks; between
 		# them awk re-reads only GPU processes and the client keeps the other rows.
-		if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = 0 ]; then
+		if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = $((PHASE % PROCEVERY)) ]; then
 			set -- /proc/[0-9]*
-			printf 't %s %s %s 1 %s\n' "$seq" "$up" "$pend" "$*" >&3
+			printf 't %s %s 1 %s\n' "$seq" "$jobs" "$*" >&3
 		else
-			printf 't %s %s %s 0\n' "$seq" "$up" "$pend" >&3
+			printf 't %s %s 0\n' "$seq" "$jobs" >&3
 		fi
 	done
 }

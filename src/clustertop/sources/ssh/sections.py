@@ -154,7 +154,9 @@ class GpuReading:
 def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
     """The latest --query-gpu sample, then (after the apps marker) the latest compute-apps one."""
     query = parts.get("", "")
-    error = nvidia_smi_error(query, returncode or 0)
+    # Rows only (every line starts with the GPU count): no failure text to look for.
+    rows_only = not returncode and all(line[:1].isdigit() for line in query.split("\n") if line)
+    error = None if rows_only else nvidia_smi_error(query, returncode or 0)
     if error is not None:
         raise SectionError(error)
     gpus, errors = parse_gpu_query(query, PROBE_GPU_FIELDS)
