@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import variants
 from benchmarks.runner_common import emit, fail, read_hosts, status_kib
 from benchmarks.ticks import TickBook, window_args, window_of
 from clustertop.analysis.history import History
@@ -159,12 +158,8 @@ def main() -> None:
     window_args(parser)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--cold-timeout", type=float, default=120.0)
-    parser.add_argument(
-        "--variant", action="append", default=[], help="benchmarks.variants patch (experiments)"
-    )
     args = parser.parse_args()
     emit("start")
-    variants.apply(args.variant)
     asyncio.run(run(args))
     emit("exit")
 

@@ -1,11 +1,9 @@
-"""Experiments behind ANALYSIS.md: clustertop's client profile, and proposed changes measured.
+"""Experiment behind ANALYSIS.md: where clustertop's client time goes.
 
     .venv/bin/python -m benchmarks.experiments profile --hosts 500    # needs py-spy in .venv
-    .venv/bin/python -m benchmarks.experiments variants --hosts 500
 
-`profile` runs clustertop's driver against the fake-host server and samples it with py-spy
-during cold start and during the steady window, then prints where the time goes. `variants`
-runs the driver with each benchmarks.variants patch and prints the figures side by side.
+It runs clustertop's driver against the fake-host server and samples it with py-spy during cold
+start and during the steady window, then prints where the time goes and the window's figures.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.fakefleet import FakeFleet
-from benchmarks.harness import REPO, Run, ToolResult
+from benchmarks.harness import REPO
 from benchmarks.run import record_frames
 from benchmarks.scenarios import Settings, Target, runner_argv
 
@@ -111,37 +109,9 @@ def profile(target: Target, settings: Settings, work: Path) -> dict[str, list[tu
     }
 
 
-def variants(target: Target, settings: Settings, work: Path, sets: list[list[str]]) -> None:
-    """Run the driver once per variant set; print cold start, latency, client CPU, RSS."""
-    hosts_file = work / "hosts.txt"
-    hosts_file.write_text("".join(h + "\n" for h in target.hosts))
-    print(
-        "| variant | cold start (s) | sweep p50 (ms) | p95 (ms) | client CPU (ms/host/tick) ",
-        end="",
-    )
-    print("| RSS (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for names in sets:
-        argv = runner_argv("clustertop", hosts_file, target, settings)
-        argv += [arg for name in names for arg in ("--variant", name)]
-        r = Run(ToolResult("clustertop", len(target.hosts), "fake"), argv, None).execute(
-            settings.timeout, work / "variant.log"
-        )
-        print(
-            f"| {' + '.join(names) or 'clustertop as is'} | {_f(r.cold_s)} | {_f(r.p50_ms, 0)} "
-            f"| {_f(r.p95_ms, 0)} | {_f(r.client_cpu_ms)} | {_f(r.client_rss_mb, 0)} |"
-            + (f" {r.error}" if r.error else ""),
-            flush=True,
-        )
-
-
-def _f(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("profile", "variants"))
+    parser.add_argument("what", choices=("profile",))
     parser.add_argument("--hosts", type=int, default=500)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ctbench-exp-"))
@@ -150,19 +120,10 @@ def main() -> None:
         client = fleet.start(record_frames(work)[0])
         target = Target(fleet.addresses, client.ssh_config, client.known_hosts, "", "fake", None)
         settings = Settings()
-        if args.what == "profile":
-            for phase, shares in profile(target, settings, work).items():
-                print(f"\n{phase} (N = {args.hosts}): share of clustertop's CPU samples")
-                for name, share in shares:
-                    print(f"  {100 * share:5.1f}%  {name}")
-        else:
-            sets = [
-                [],
-                ["known-hosts-once"],
-                ["docker-parsed-once"],
-                ["known-hosts-once", "docker-parsed-once"],
-            ]
-            variants(target, settings, work, sets)
+        for phase, shares in profile(target, settings, work).items():
+            print(f"\n{phase} (N = {args.hosts}): share of clustertop's CPU samples")
+            for name, share in shares:
+                print(f"  {100 * share:5.1f}%  {name}")
     finally:
         fleet.stop()
     print(f"work folder: {work}")

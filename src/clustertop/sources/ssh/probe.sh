@@ -184,14 +184,14 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		# After the first reading, each probe keeps its own phase (PHASE) for the slow sections,
 		# so that hosts started together do not all scan in the same tick.
 		if [ $((tick - klast)) -ge "$DISKEVERY" ]; then
-			if [ "$klast" -lt 0 ]; then klast=$((tick - PHASE % DISKEVERY)); else klast=$tick; fi
+			if [ "$tick" = 1 ]; then klast=$((1 - PHASE % DISKEVERY)); else klast=$tick; fi
 			job disks disks
 		fi
 		g=""
 		[ -r "$d/docker.gen" ] && read -r g <"$d/docker.gen"
 		if [ "$g" != "$dg" ] || [ $((tick - dlast)) -ge "$DOCKEREVERY" ]; then
 			dg=$g
-			if [ "$dlast" -lt 0 ]; then dlast=$((tick - PHASE % DOCKEREVERY)); else dlast=$tick; fi
+			if [ "$tick" = 1 ]; then dlast=$((1 - PHASE % DOCKEREVERY)); else dlast=$tick; fi
 			job docker docker_ps
 			docker_watch
 		fi
