@@ -1,6 +1,6 @@
 """Experiment: remote CPU per tick of clustertop's probe, persistent and one-shot, and the peers'.
 
-    .venv/bin/python -m benchmarks.probe_cost [--ticks 60]
+    .venv/bin/python -m benchmarks.probe_cost [--ticks 60] [--breakdown]
 
 Runs each way of collecting locally (no SSH: an SSH session's own cost comes on top, the same
 for every exec-per-tick design) under /bin/sh in its own cpuacct group, with the stand-ins on
@@ -129,6 +129,62 @@ def plain(stand: standins.StandIns, group: CpuGroup, ticks: int) -> float:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _label(argv: list[str]) -> str:
+    """A short name for one of the probe's processes."""
+    sampler = [w for w in argv if w.startswith("K=")]
+    if sampler:
+        return f"sampler awk, collect.awk ({sampler[0][2:]})"
+    if argv and "awk" in argv[0]:
+        return "frame awk, probe.awk"
+    return "the probe's shell" if argv[:2] == ["/bin/sh", "-s"] else " ".join(argv)[:60]
+
+
+def _cpu_ms_by_command(group: CpuGroup) -> dict[int, tuple[str, float]]:
+    """PID -> (short command, user + system CPU ms so far) of every process in the group."""
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in group.pids():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            words = [a.decode(errors="replace") for a in argv if a]
+            out[pid] = (_label(words), (int(fields[11]) + int(fields[12])) * tick_ms)
+    return out
+
+
+def breakdown(stand: standins.StandIns, group: CpuGroup, ticks: int) -> list[tuple[str, float]]:
+    """The persistent probe (screen closed) per process: (command, CPU ms per tick)."""
+    settings = ProbeSettings(marker=MARKER, sample_ms=round(GAP_S * 1000))
+    proc = _spawn(stand, group, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(probe_script(settings).encode())
+    proc.stdout.readline()
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    for seq in (1, 2):
+        proc.stdin.write(f"t {seq} 1\n".encode())
+        time.sleep(0.5)
+    before, start = _cpu_ms_by_command(group), group.usage_ns()
+    for seq in range(3, ticks + 3):
+        proc.stdin.write(f"t {seq} 0\n".encode())
+        time.sleep(GAP_S)
+    time.sleep(1.0)
+    after, total = _cpu_ms_by_command(group), (group.usage_ns() - start) / 1e6
+    rows = [
+        (name, (ms - before.get(pid, (name, 0.0))[1]) / ticks) for pid, (name, ms) in after.items()
+    ]
+    rows = [row for row in rows if row[1] > 0]
+    rows.append(
+        (
+            "processes that ended (df, docker, job subshells)",
+            total / ticks - sum(r[1] for r in rows),
+        )
+    )
+    rows.append(("all", total / ticks))
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    return rows
+
+
 DESIGNS: dict[str, Measure] = {
     "clustertop probe, persistent (host screen closed: full process scan every 5 ticks)": (
         persistent(False)
@@ -153,12 +209,22 @@ def _kill_group(group: CpuGroup) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ticks", type=int, default=60)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="the persistent probe's CPU per process instead"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ctbench-probecost-"))
     root = CpuGroup(cgroups.CPUACCT / f"ctbench-probecost-{os.getpid()}").create()
     standin_group = CpuGroup(root.path / "standins").create()
     try:
         stand = standins.install(work / "standins")
+        if args.breakdown:
+            group = CpuGroup(root.path / "d-breakdown").create()
+            print(f"| process of the persistent probe | CPU per tick (ms), {args.ticks} ticks |")
+            print("| --- | ---: |")
+            for name, ms in breakdown(stand, group, args.ticks):
+                print(f"| {name} | {ms:.2f} |")
+            return
         print(f"| way of collecting | remote CPU per tick (ms), {args.ticks} ticks |")
         print("| --- | ---: |")
         for index, (name, measure) in enumerate(DESIGNS.items()):

@@ -104,7 +104,10 @@ def remote_target(results: Sequence[ToolResult]) -> Verdict:
     reason = (
         "at least 10x at every real-sshd size"
         if met
-        else f"the probe itself costs most of what an exec channel does; see {ANALYSIS}#remote-cpu"
+        else (
+            "what remains is a fixed set of wake-ups per tick (sshd, shell, frame awk, samplers), "
+            f"inflated when many simulated hosts share 2 cores; see {ANALYSIS}#remote-cpu"
+        )
     )
     return Verdict(name, "; ".join(parts), met if known else None, reason)
 
