@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openssh-server openssh-client docker.io busybox-static tmux procps gawk mawk chromium)
+packages=(openssh-server openssh-client docker.io busybox-static tmux procps gawk mawk chromium pdsh)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -21,6 +21,8 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# The benchmark's smoke test runs every peer (clush) and draws the plot (matplotlib).
+.venv/bin/python -m pip install -q -r benchmarks/requirements.txt
 
 .venv/bin/ruff check src tests benchmarks scripts
 .venv/bin/ruff format --check src tests benchmarks scripts
