@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fleet.realdata import fixtures_root
+from tests.fleet.realdata import fixture
 
 MODES = ("ok", "no-driver", "mismatch", "lost-gpu", "hang", "slow")
 """Behaviours a spec's "mode" may ask for."""
@@ -81,7 +81,7 @@ def strip_unit(value: str, unit: str | None) -> str:
 @functools.lru_cache(maxsize=32)
 def load_template(name: str) -> Template:
     """A template by file name (in the fixtures' nvidia-smi-csv folder) or absolute path."""
-    path = Path(name) if Path(name).is_absolute() else fixtures_root() / "nvidia-smi-csv" / name
+    path = Path(name) if Path(name).is_absolute() else fixture(f"nvidia-smi-csv/{name}")
     return parse_template(path.read_text())
 
 

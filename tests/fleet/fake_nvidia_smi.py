@@ -17,7 +17,7 @@ from tests.fleet.fake_gpu_state import (
     build_world,
     read_spec,
 )
-from tests.fleet.realdata import fixtures_root
+from tests.fleet.realdata import fixture
 
 APP_FIELDS = {
     "timestamp": "timestamp",
@@ -272,13 +272,13 @@ def text_table(world: FakeWorld, spec: dict[str, Any]) -> list[str]:
         first = str((spec.get("gpus") or [{}])[0].get("template", "h200"))
         prefix = next((p for p in TEXT_FOR_TEMPLATE if first.startswith(p)), "h200")
         name = TEXT_FOR_TEMPLATE[prefix]
-    return (fixtures_root() / "nvidia-smi-text" / name).read_text().splitlines()
+    return fixture(f"nvidia-smi-text/{name}").read_text().splitlines()
 
 
 def error_text(file_name: str, fallback: str) -> str:
     """A real driver error message from the fixtures, or the same words if they are missing."""
     try:
-        return (fixtures_root() / "errors" / file_name).read_text().strip()
+        return fixture(f"errors/{file_name}").read_text().strip()
     except OSError:
         return fallback
 

@@ -1,4 +1,8 @@
-"""Where the real captured command outputs (nvidia-smi CSV, texts, error messages) live."""
+"""Where the real captured command outputs (nvidia-smi CSV, texts, error messages) live.
+
+The repository carries the permissively licensed ones (tests/fixtures/real, see SOURCES.md there);
+the shared fixture folder beside the repository, when present, also has the others.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ _REPO = Path(__file__).resolve().parents[2]
 _CANDIDATES = (_REPO / "tests" / "fixtures" / "real", _REPO.parent / "shared" / "fixtures" / "real")
 
 
-def fixtures_root() -> Path:
-    """$CT_FIXTURES_DIR, else the repo's tests/fixtures/real, else the shared folder beside it."""
+def fixture(relative: str) -> Path:
+    """One captured file: from $CT_FIXTURES_DIR, the repository's set, or the shared folder."""
     override = os.environ.get("CT_FIXTURES_DIR")
-    if override:
-        return Path(override)
-    for candidate in _CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    return _CANDIDATES[-1]
+    roots = (Path(override),) if override else _CANDIDATES
+    for root in roots:
+        if (root / relative).is_file():
+            return root / relative
+    return roots[-1] / relative

@@ -1,4 +1,4 @@
-"""Access to the real captured outputs in ../shared/fixtures/real, skipping when absent."""
+"""Access to the real captured outputs (tests/fixtures/real, then ../shared), skipping when absent."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real"
-"""Root of the real-output fixtures (a sibling of the repository)."""
+_REPO = Path(__file__).resolve().parents[2]
+ROOTS = (_REPO / "tests" / "fixtures" / "real", _REPO.parent / "shared" / "fixtures" / "real")
+"""The repository's (permissively licensed) captures, then the shared set beside it."""
 
 
 def fixture_path(relative: str) -> Path:
-    """Path of one fixture; skips the test (with the reason) when the fixture set is absent."""
-    path = FIXTURES / relative
-    if not FIXTURES.is_dir():
-        pytest.skip(f"real fixtures not present at {FIXTURES}")
-    if not path.is_file():
-        pytest.skip(f"fixture {relative} not present")
-    return path
+    """Path of one fixture; skips the test (with the reason) when no fixture set has it."""
+    for root in ROOTS:
+        if (root / relative).is_file():
+            return root / relative
+    pytest.skip(f"fixture {relative} not present (in neither {ROOTS[0]} nor {ROOTS[1]})")
 
 
 def read_fixture(relative: str) -> str:
@@ -27,7 +26,11 @@ def read_fixture(relative: str) -> str:
 
 def fixture_names(folder: str, suffix: str = "") -> list[str]:
     """Files in one fixture folder (relative names), [] when absent (tests then skip)."""
-    directory = FIXTURES / folder
-    if not directory.is_dir():
-        return []
-    return sorted(f"{folder}/{p.name}" for p in directory.iterdir() if p.name.endswith(suffix))
+    names = {
+        f"{folder}/{p.name}"
+        for root in ROOTS
+        if (root / folder).is_dir()
+        for p in (root / folder).iterdir()
+        if p.name.endswith(suffix)
+    }
+    return sorted(names)
