@@ -195,7 +195,10 @@ def test_every_csv_fixture_has_expectations() -> None:
     names = {name.split("/", 1)[1] for name in fixture_names("nvidia-smi-csv", ".csv")}
     if not names:
         pytest.skip("real fixtures not present")
-    assert names == set(HEADER_EXPECTED)
+    # The repository ships only the permissively licensed captures; the shared set has more.
+    assert names <= set(HEADER_EXPECTED), (
+        f"captures without expectations: {names - set(HEADER_EXPECTED)}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(HEADER_EXPECTED))

@@ -112,7 +112,8 @@ def test_every_xml_fixture_has_expectations() -> None:
     names = {name.split("/", 1)[1] for name in fixture_names("nvidia-smi-xml", ".xml")}
     if not names:
         pytest.skip("real fixtures not present")
-    assert names == set(EXPECTED)
+    # The repository ships only the permissively licensed captures; the shared set has more.
+    assert names <= set(EXPECTED), f"captures without expectations: {names - set(EXPECTED)}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

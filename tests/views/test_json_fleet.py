@@ -7,6 +7,7 @@ nvidia-smi and one container that logs a few KiB; h2 has an idle GPU and a df th
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,12 +126,13 @@ def test_users_free_gpus_and_alerts_are_the_fleets_real_state(
     assert result.returncode == 0, result.stderr
     doc = result.doc
 
+    h1_gpu_processes = next(h for h in doc["hosts"] if h["name"] == "h1")["gpu_processes"]
     assert doc["users"] == [
         _user("alice", gpus=1, gpu_memory=4000 * MIB, mean_util=60.0, processes=1),
         _user("bob", gpus=1, gpu_memory=2000 * MIB, mean_util=0.0, processes=1),
         _user("carol"),
         _user("dana"),
-    ]
+    ], json.dumps({"users": doc["users"], "h1 gpu_processes": h1_gpu_processes}, indent=1)
 
     free = gpu("h2", 0, L40S)
     assert doc["free_gpus"] == [
