@@ -11,12 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fleet.sshd import generate_key
+
 from benchmarks import cgroups
 from benchmarks.cgroups import CpuGroup
 from benchmarks.fakehosts import write_keys
 from benchmarks.sshfleet import (
     ClientFiles,
-    generate_key,
     loopback_addresses,
     port_free,
     write_client_files,

@@ -48,29 +48,44 @@ def _spawn(stand: standins.StandIns, group: CpuGroup, stdout: int) -> subprocess
     )
 
 
+def _start_persistent(stand: standins.StandIns, group: CpuGroup) -> subprocess.Popen[bytes]:
+    """The probe as clustertop starts it, past its start-up and first two (full-scan) frames."""
+    settings = ProbeSettings(marker=MARKER, sample_ms=round(GAP_S * 1000))
+    proc = _spawn(stand, group, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(probe_script(settings).encode())
+    proc.stdout.readline()  # "ready": ticks sent before it could be read as script text
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    for seq in (1, 2):  # not per-tick cost
+        proc.stdin.write(f"t {seq} 1\n".encode())
+        time.sleep(0.5)
+    return proc
+
+
+def _tick(proc: subprocess.Popen[bytes], ticks: int, full: bool) -> None:
+    """Feed `ticks` tick lines GAP_S apart, then let the last frame finish."""
+    assert proc.stdin is not None
+    for seq in range(3, ticks + 3):
+        proc.stdin.write(f"t {seq} {int(full)}\n".encode())
+        time.sleep(GAP_S)
+    time.sleep(1.0)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
 def persistent(full_every_tick: bool) -> Measure:
     """The probe as clustertop runs it: started once, fed a tick line every GAP_S."""
 
     def measure(stand: standins.StandIns, group: CpuGroup, ticks: int) -> float:
-        settings = ProbeSettings(marker=MARKER, sample_ms=round(GAP_S * 1000))
-        proc = _spawn(stand, group, subprocess.PIPE)
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(probe_script(settings).encode())
-        proc.stdout.readline()  # "ready": ticks sent before it could be read as script text
-        drain = threading.Thread(target=proc.stdout.read, daemon=True)
-        drain.start()
-        # Start-up and the first two frames (full scans) are not per-tick cost.
-        for seq in (1, 2):
-            proc.stdin.write(f"t {seq} 1\n".encode())
-            time.sleep(0.5)
+        proc = _start_persistent(stand, group)
         start = group.usage_ns()
-        for seq in range(3, ticks + 3):
-            proc.stdin.write(f"t {seq} {int(full_every_tick)}\n".encode())
-            time.sleep(GAP_S)
-        time.sleep(1.0)
+        _tick(proc, ticks, full_every_tick)
         used = group.usage_ns() - start
-        proc.stdin.close()
-        proc.wait(timeout=30)
+        _stop(proc)
         return used / 1e6 / ticks
 
     return measure
@@ -154,20 +169,9 @@ def _cpu_ms_by_command(group: CpuGroup) -> dict[int, tuple[str, float]]:
 
 def breakdown(stand: standins.StandIns, group: CpuGroup, ticks: int) -> list[tuple[str, float]]:
     """The persistent probe (screen closed) per process: (command, CPU ms per tick)."""
-    settings = ProbeSettings(marker=MARKER, sample_ms=round(GAP_S * 1000))
-    proc = _spawn(stand, group, subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(probe_script(settings).encode())
-    proc.stdout.readline()
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
-    for seq in (1, 2):
-        proc.stdin.write(f"t {seq} 1\n".encode())
-        time.sleep(0.5)
+    proc = _start_persistent(stand, group)
     before, start = _cpu_ms_by_command(group), group.usage_ns()
-    for seq in range(3, ticks + 3):
-        proc.stdin.write(f"t {seq} 0\n".encode())
-        time.sleep(GAP_S)
-    time.sleep(1.0)
+    _tick(proc, ticks, full=False)
     after, total = _cpu_ms_by_command(group), (group.usage_ns() - start) / 1e6
     rows = [
         (name, (ms - before.get(pid, (name, 0.0))[1]) / ticks) for pid, (name, ms) in after.items()
@@ -180,13 +184,12 @@ def breakdown(stand: standins.StandIns, group: CpuGroup, ticks: int) -> list[tup
         )
     )
     rows.append(("all", total / ticks))
-    proc.stdin.close()
-    proc.wait(timeout=30)
+    _stop(proc)
     return rows
 
 
 DESIGNS: dict[str, Measure] = {
-    "clustertop probe, persistent (host screen closed: full process scan every 5 ticks)": (
+    "clustertop probe, persistent (host screen closed: full process scan every 10 ticks)": (
         persistent(False)
     ),
     "clustertop probe, persistent (host screen open: full process scan every tick)": (

@@ -14,24 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fleet.sshd import SSHD, generate_key
+
 from benchmarks import cgroups, standins
 from benchmarks.cgroups import CpuGroup
 
-SSHD = "/usr/sbin/sshd"
 START_TIMEOUT = 30.0
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-
-
-def generate_key(path: Path, comment: str) -> Path:
-    """A fresh ed25519 key pair without passphrase at `path` and `path`.pub."""
-    for old in (path, path.with_name(path.name + ".pub")):
-        old.unlink(missing_ok=True)
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-        check=True,
-        capture_output=True,
-    )
-    return path
 
 
 def loopback_addresses(count: int, second: int, third: int = 0) -> list[str]:
