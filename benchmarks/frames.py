@@ -19,8 +19,9 @@ from clustertop.sources.ssh.probe import ProbeSettings, probe_script
 RECORD_MARKER = "@ctrec5f0c3a9e"
 FIRST_FRAMES = 2
 """Frames a session gets first, in order: the client asks for two full scans at once."""
-STEADY_FRAMES = 10
-"""Frames cycled afterwards: the probe's 10-tick cadences (df, full process scan) once each."""
+STEADY_FRAMES = ProbeSettings(marker="").proc_every
+"""Frames cycled afterwards: one whole cycle of the probe's cadences (a full process scan once,
+df every `disk_every` ticks, containers every `docker_every`)."""
 RECORD_GAP_S = 0.3
 """Seconds between recorded ticks; the GPU samplers run at this period, as they do at 2 s."""
 _M, _S = "\x00M", "\x00S"

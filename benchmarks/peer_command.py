@@ -25,8 +25,7 @@ def plain_steps() -> list[str]:
         f"nvidia-smi --query-compute-apps={','.join(PEER_APPS_FIELDS)} "
         "--format=csv,noheader,nounits",
         "cat /proc/uptime /proc/loadavg /proc/meminfo /proc/stat",
-        "df -P -T -B1 -l",
-        "df -P -i -l",
+        "df -B1 -l --output=source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target",
         "docker ps -a -q --no-trunc | xargs -r docker inspect --format "
         + shlex.quote(inspect_format),
         "ps -eo pid,user,pcpu,rss,stat,lstart,args --sort=-pcpu | head -26",

@@ -189,7 +189,7 @@ def breakdown(stand: standins.StandIns, group: CpuGroup, ticks: int) -> list[tup
 
 
 DESIGNS: dict[str, Measure] = {
-    "clustertop probe, persistent (host screen closed: full process scan every 10 ticks)": (
+    "clustertop probe, persistent (host screen closed: full process scan every 30 ticks)": (
         persistent(False)
     ),
     "clustertop probe, persistent (host screen open: full process scan every tick)": (

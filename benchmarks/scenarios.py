@@ -28,7 +28,7 @@ class Settings:
     """Window of the tools that keep connections (clustertop, exec-per-tick), fake hosts."""
     sshd_window: Window = field(default_factory=lambda: Window(warmup=2, count=30))
     """The same on real sshd, where remote CPU is measured: 30 ticks hold a whole cycle of the
-    probe's cadences (df and full process scan every 10 ticks, containers every 30), so its
+    probe's cadences (df every 10 ticks, full process scan and containers every 30), so its
     per-tick figure is their true average rather than depending on where the window falls."""
     fan_out_window: Window = field(
         default_factory=lambda: Window(warmup=0, count=10, min_count=1, max_s=20.0)

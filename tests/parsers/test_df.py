@@ -167,6 +167,45 @@ def test_inodes_gnu_busybox_and_filesystems_without_inodes() -> None:
     assert parse_df_inodes(typed) == {"/": (100, 5)}
 
 
+GNU_OUTPUT = "source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target"
+
+
+def test_gnu_output_columns_carry_sizes_and_inodes_in_one_run() -> None:
+    text = (
+        "Filesystem Type     1B-blocks        Used       Avail Use%  IUsed    IFree IUse% Mounted on\n"
+        "/dev/sda2  ext4  270553174016 25271070720 83673223168  24% 452208 16325008    3% /\n"
+        "/dev/sdb1  btrfs   1073741824     1048576  1072693248   1%      0        0     - /mnt/b\n"
+        "/dev/sdc1  xfs     2147483648           0  2147483648   0%      -        -     - /data disk\n"
+    )
+    root, btrfs, spaced = parse_df(text)
+    assert root == Disk(
+        mount="/", device="/dev/sda2", fstype="ext4", total=270553174016, used=25271070720,
+        available=83673223168, inodes_total=452208 + 16325008, inodes_used=452208,
+    )  # fmt: skip
+    assert (btrfs.mount, btrfs.inodes_total, btrfs.inodes_used) == ("/mnt/b", None, None)
+    assert (spaced.mount, spaced.total, spaced.inodes_total) == ("/data disk", 2 * GIB, None)
+
+
+@pytest.mark.skipif(shutil.which("df") is None, reason="no df here")
+def test_this_machines_gnu_df_output_matches_its_two_posix_runs() -> None:
+    def run(*args: str) -> str:
+        return subprocess.run(["df", *args], capture_output=True, text=True, check=False).stdout
+
+    one = run("-B1", "-l", f"--output={GNU_OUTPUT}")
+    if not one.startswith("Filesystem"):
+        pytest.skip("df here is not GNU df with --output")
+    sizes = {d.mount: d for d in parse_df(run("-P", "-T", "-B1", "-l"))}
+    inodes = parse_df_inodes(run("-P", "-i", "-l"))
+    disks = parse_df(one)
+    assert disks and {d.mount for d in disks} == set(sizes)
+    for disk in disks:
+        two = sizes[disk.mount]
+        assert (disk.device, disk.fstype, disk.total) == (two.device, two.fstype, two.total)
+        assert (disk.inodes_total is not None) == (disk.mount in inodes)
+        if disk.inodes_total is not None:
+            assert disk.inodes_total == inodes[disk.mount][0]
+
+
 @pytest.mark.parametrize(
     ("device", "fstype", "mount", "pseudo"),
     [

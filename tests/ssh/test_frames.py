@@ -125,6 +125,20 @@ def test_between_full_scans_unsent_processes_keep_their_rows() -> None:
     assert [p.pid for p in snap.processes] == [4242]
 
 
+def test_between_full_scans_containers_keep_their_cpu_and_memory() -> None:
+    times = iter([1000.0, 1002.0, 1004.0])
+    assembler = FrameAssembler("gpu01", M, clock=lambda: next(times))
+    for seq, procs in ((1, PROCS_2), (2, "cpu 300 0 150 2550 0 0 0 0\nbtime 1700000000\nkeep")):
+        frame = _frame(seq, 200.0 + 2 * seq, _section("docker", DOCKER), _section("procs", procs))
+        snap = assembler.apply(parse_frame(frame, M), 1.0)
+        [container] = snap.containers
+        assert (container.cpu_percent, container.memory_used) == (98.0, MIB), f"frame {seq}"
+    # A full scan without usage for it (its cgroup could not be read) shows none.
+    full = "cpu 400 0 200 3400 0 0 0 0\nbtime 1700000000"
+    snap = assembler.apply(parse_frame(_frame(3, 206.0, _section("procs", full)), M), 1.0)
+    assert (snap.containers[0].cpu_percent, snap.containers[0].memory_used) == (None, None)
+
+
 def test_pending_section_keeps_last_data_and_reports_its_age() -> None:
     times = iter([1000.0, 1010.0])
     assembler = FrameAssembler("gpu01", M, clock=lambda: next(times))

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
-from clustertop.sources.ssh.sections import ProcsReading, read_procs
+from clustertop.sources.ssh.sections import ProcsReading, read_disks, read_procs
 from tests.waiting import wait_for
 
 MARKER = "@cttest0123456789ab"
@@ -122,6 +122,36 @@ def test_a_new_busy_process_shows_on_a_full_scan_only(probe: LocalProbe, tmp_pat
     finally:
         busy.kill()
         busy.wait()
+
+
+DF_FLAVOURS = {
+    "gnu": None,  # this machine's df: one run with --output
+    "gnu-without-output": 'case "$*" in *--output=*) exit 1 ;; esac; exec {df} "$@"',  # old coreutils
+    "busybox": 'exec busybox df "$@"',  # -P -k, then -P -i
+}
+
+
+@pytest.mark.parametrize("flavour", DF_FLAVOURS)
+def test_disks_carry_sizes_and_inodes_with_every_df(flavour: str, tmp_path: Path) -> None:
+    real_df = shutil.which("df")
+    assert real_df is not None
+    body = DF_FLAVOURS[flavour]
+    if flavour == "busybox" and shutil.which("busybox") is None:
+        pytest.skip("busybox not installed")
+    if body is not None:
+        (tmp_path / "df").write_text("#!/bin/sh\n" + body.replace("{df}", real_df) + "\n")
+        (tmp_path / "df").chmod(0o755)
+    probe = LocalProbe(path=str(tmp_path) if body is not None else None)
+    try:
+        frame = parse_frame(probe.tick(1), MARKER)  # the first frame waits for df
+        disks = read_disks(split_parts(frame.sections["disks"].body, MARKER))
+    finally:
+        probe.close()
+    assert disks, f"{flavour}: no local disk in {frame.sections['disks'].body!r}"
+    for disk in disks:
+        stat = os.statvfs(disk.mount)
+        assert disk.total == stat.f_blocks * stat.f_frsize, disk
+        assert disk.inodes_total == (stat.f_files or None), disk
 
 
 def _alive_in_group(group: int) -> list[str]:

@@ -36,14 +36,22 @@ CHATTY = (
 
 
 def _df_stand_in(real_df: str) -> str:
-    """A df for one simulated host: `df -P -T -B1 -l` answers with a fixed capture, shaped as
-    GNU df prints it; any other df (the inode listing) is the real one.
+    """A df for one simulated host: the probe's listing (`df -B1 -l --output=...`, or
+    `df -P -T -B1 -l` where --output is missing) answers with a fixed capture, shaped as GNU df
+    prints it; any other df is the real one.
 
     The first row is this test machine's own root as its df printed it; /data is a second
     disk at 97 % (used / (used + available), as df computes it).
     """
     return f"""#!/bin/sh
 case " $* " in
+*" --output="*)
+    cat <<'EOF'
+Filesystem     Type      1B-blocks         Used        Avail Use%  IUsed    IFree IUse% Mounted on
+/dev/vda       ext4   270553174016  24524058624  84420235264  23% 452208 16325008    3% /
+/dev/vdb       ext4  1000000000000 970000000000  30000000000  97%     11  6553589    1% /data
+EOF
+    ;;
 *" -T "*)
     cat <<'EOF'
 Filesystem     Type      1-blocks         Used    Available Capacity Mounted on

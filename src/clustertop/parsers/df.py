@@ -24,7 +24,8 @@ class _Layout:
     block_size: int | None
     """Bytes per block; None for human-readable sizes (`-h`)."""
     inode_columns: bool
-    """BSD/macOS iused/ifree/%iused columns follow Capacity."""
+    """Inode used/free/% columns follow the capacity column (BSD/macOS `iused ifree %iused`,
+    GNU `--output=...,pcent,iused,iavail,ipcent,target`)."""
     row: re.Pattern[str]
     """Regex for one data row."""
 
@@ -52,13 +53,13 @@ def _layout(header: str, inodes: bool) -> _Layout:
     block_size = 1 if size_column == "Inodes" else _block_size(size_column)
     if block_size is None and not human:
         raise ValueError(f"unknown df size column {size_column!r}")
-    inode_columns = "iused" in columns
+    inode_columns = not inodes and "iused" in (column.lower() for column in columns)
     number = _HUMAN_NUM if size_column == "Size" else _NUM
     pattern = (
         r"^(?P<device>\S.*?)\s+"
         + (r"(?P<fstype>\S+)\s+" if has_type else "")
         + rf"(?P<total>{number})\s+(?P<used>{number})\s+(?P<avail>{number})\s+(?:\d+%|-)"
-        + (r"\s+(?P<iused>\d+)\s+(?P<ifree>\d+)\s+(?:\d+%|-)" if inode_columns else "")
+        + (r"\s+(?P<iused>-|\d+)\s+(?P<ifree>-|\d+)\s+(?:\d+%|-)" if inode_columns else "")
         + r"\s+(?P<mount>\S.*)$"
     )
     size = None if size_column == "Size" else block_size
@@ -105,16 +106,19 @@ def parse_df(text: str) -> list[Disk]:
     """Filesystems from df output, sizes in bytes; blank text -> [], not df -> ValueError.
 
     The header gives the unit (1-blocks/1B-blocks from `df -P -T -B1`, 1K-blocks, 1024-blocks,
-    512-blocks) and whether a Type column exists (fstype is "" without one). The mount point
-    is everything after the capacity column, spaces included. Human output (`df -h`, "Size")
-    is read approximately, as powers of 1024 of its rounded figures.
+    512-blocks), whether a Type column exists (fstype is "" without one) and whether inode
+    columns follow the capacity (BSD `df -i`, GNU `--output`; no inode accounting -> None).
+    The mount point is everything after the capacity column, spaces included. Human output
+    (`df -h`, "Size") is read approximately, as powers of 1024 of its rounded figures.
     """
     disks: list[Disk] = []
     for layout, match in _rows(text, inodes=False):
         inodes_total = inodes_used = None
         if layout.inode_columns:
-            inodes_used = int(match.group("iused"))
-            inodes_total = inodes_used + int(match.group("ifree"))
+            iused, ifree = match.group("iused"), match.group("ifree")
+            if iused.isdigit() and ifree.isdigit() and int(iused) + int(ifree) > 0:
+                inodes_used = int(iused)
+                inodes_total = inodes_used + int(ifree)
         disks.append(
             Disk(
                 mount=match.group("mount"),

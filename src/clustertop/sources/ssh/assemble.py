@@ -156,13 +156,15 @@ class FrameAssembler:
         return reading
 
     def _kept(self, reading: ProcsReading) -> ProcsReading:
-        # Between full scans the probe re-reads only some processes; the rest stay as they were.
+        # Between full scans the probe re-reads only some processes and no container usage;
+        # the rest stay as they were.
         before = self._slots["procs"].value
         if not reading.keep or not isinstance(before, ProcsReading):
             return reading
         rows = {**before.rows, **reading.rows}
         details = {**before.details, **reading.details}
-        return dataclasses.replace(reading, rows=rows, details=details)
+        usage = {**before.container_usage, **reading.container_usage}
+        return dataclasses.replace(reading, rows=rows, details=details, container_usage=usage)
 
     def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
         # The probe sends a process's arguments once; "=" stands for the ones it sent before.

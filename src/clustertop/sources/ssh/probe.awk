@@ -236,7 +236,8 @@ function procs(   f, line, a, i, n, pid, path, rest, comm, t, st, tot, ncpu, pc,
 		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], NST[pid], STATE[pid], \
 			CID[pid], USER[pid], clean(COMM[pid]), args
 	}
-	for (id in CPID) container_usage(id, CPID[id])
+	# Containers' CPU and memory show only on the host screen, which asks for full scans.
+	if (full) for (id in CPID) container_usage(id, CPID[id])
 	# Keep this reading as each process's reference; forget processes no longer followed.
 	for (pid in D_) { PT[pid] = NT[pid]; PST[pid] = NST[pid]; PTOTP[pid] = tot }
 	if (full) for (pid in NT) if (!(pid in D_)) forget(pid)

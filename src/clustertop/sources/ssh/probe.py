@@ -39,9 +39,11 @@ class ProbeSettings:
     sample_ms: int = 2000
     """nvidia-smi sampling period (the tick interval)."""
     disk_every: int = 10
-    """Ticks between df runs (disks change slowly; df costs two processes)."""
-    proc_every: int = 10
-    """Ticks between full process scans when the host is not in focus."""
+    """Ticks between df runs (disks change slowly; each run costs a subshell and df)."""
+    proc_every: int = 30
+    """Ticks between full process scans when the host is not in focus. Only the host screen
+    shows the whole process list, and it asks for a full scan every tick (focus): in the
+    background a scan only keeps the list from going too old."""
     docker_every: int = 30
     """Ticks between container refreshes (log sizes) when `docker events` reports nothing."""
     top_n: int = 25

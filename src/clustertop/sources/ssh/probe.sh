@@ -49,8 +49,14 @@ trap 'fired=1' USR1
 sleep 0.01 2>/dev/null || DL=${DL%.*}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 PG=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+# GNU df gives sizes and inodes in one run with --output (coreutils >= 8.21); else two runs.
+DFCOLS=source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target
 DFGNU=0
-df -P -T -B1 -l / >/dev/null 2>&1 && DFGNU=1
+if df -B1 -l --output=$DFCOLS / >/dev/null 2>&1; then
+	DFGNU=2
+elif df -P -T -B1 -l / >/dev/null 2>&1; then
+	DFGNU=1
+fi
 # gawk where there is one; mawk needs -W interactive to answer each line at once, which also
 # makes it cut /proc/PID/cmdline at the first NUL, so with mawk awk asks ps for arguments.
 AWK=${AWKSEL:-awk}
@@ -128,6 +134,7 @@ first_wait() { # the first frame waits (at most DL s) for the first readings
 }
 
 disks() {
+	if [ "$DFGNU" = 2 ]; then df -B1 -l --output=$DFCOLS; return; fi
 	if [ "$DFGNU" = 1 ]; then df -P -T -B1 -l; else df -P -k; fi
 	rc=$?
 	echo "$N inodes"

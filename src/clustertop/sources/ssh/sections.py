@@ -167,7 +167,8 @@ def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
 
 
 def read_disks(parts: Mapping[str, str]) -> list[Disk]:
-    """df -P -T -B1 -l (or df -P -k) output, then df -P -i; local filesystems only."""
+    """`df -B1 -l --output=...` (sizes and inodes), or `df -P -T -B1 -l` / `df -P -k` then
+    `df -P -i`; local filesystems only."""
     text = parts.get("", "")
     lines = [line for line in text.split("\n") if not line.startswith("df: ")]
     try:
