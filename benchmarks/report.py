@@ -185,8 +185,8 @@ def render(
         "",
         f"Produced by `{info.command}` (started {info.started_utc}, took "
         f"{info.wall_s / 60:.1f} min). Everything below was measured in that one run. Plot: "
-        f"`results.svg`; raw data: `results.json`; why the unmet targets are unmet, with "
-        f"profiles: [{ANALYSIS}]({ANALYSIS}).",
+        f"`results.svg`; raw data: `results.json`; how the targets were reached and why any "
+        f"is not, with profiles: [{ANALYSIS}]({ANALYSIS}).",
         "",
     ]
     notes = (
