@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -85,6 +86,33 @@ def test_once_table_is_readable_text(tmp_path: Path) -> None:
     assert first.split()[:3] == ["HOST", "STATE", "CPU"]
     assert "localhost" in done.stdout
     assert "\x1b" not in done.stdout
+
+
+def test_once_mine_keeps_only_my_processes(tmp_path: Path) -> None:
+    env = {"DOCKER_HOST": f"unix://{tmp_path / 'no.sock'}", "XDG_CONFIG_HOME": str(tmp_path)}
+    me = getpass.getuser()
+    everything = json.loads(_run("--once", "--json", env=env).stdout)
+    assert everything["owner"] is None
+    done = _run("--once", "--json", "--mine", env=env)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["owner"] == me
+    [host] = doc["hosts"]  # this test runs as someone with processes here
+    assert host["processes"] and {p["user"] for p in host["processes"]} == {me}
+    table = _run("--once", "--mine", env=env)
+    assert table.stdout.startswith(f"Only {me}'s GPU processes, containers and processes: 1 of 1")
+
+
+def test_once_for_an_owner_with_nothing_says_so(tmp_path: Path) -> None:
+    env = {"DOCKER_HOST": f"unix://{tmp_path / 'no.sock'}", "XDG_CONFIG_HOME": str(tmp_path)}
+    nobody = "no-such-person\x1b[31m"
+    doc = json.loads(_run("--once", "--json", "--owner", nobody, env=env).stdout)
+    assert (doc["owner"], doc["hosts"], doc["users"]) == (nobody, [], [])
+    table = _run("--once", "--owner", nobody, env=env)
+    assert table.returncode == 0
+    assert table.stdout.splitlines() == [
+        "no-such-person\\x1b[31m has no GPU process, container or process on any of 1 hosts."
+    ]
 
 
 def test_config_show_lists_sources(tmp_path: Path) -> None:

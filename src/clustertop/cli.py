@@ -149,28 +149,43 @@ def _main(argv: list[str]) -> int:
         print(f"clustertop: warning: {warning}", file=sys.stderr)
     source = make_source(args, config, specs)
     if args.once:
-        return _once(source, config, as_json=args.json)
+        return _once(source, config, as_json=args.json, owner=_owner(args))
     return _tui(source, config, args, specs)
 
 
-def _once(source: Source, config: Config, *, as_json: bool) -> int:
+def _owner(args: argparse.Namespace) -> str | None:
+    owner: str | None = args.owner or (getpass.getuser() if args.mine else None)
+    return owner
+
+
+def _once(source: Source, config: Config, *, as_json: bool, owner: str | None) -> int:
     from clustertop import jsonout, report
     from clustertop.analysis.live import ClusterAnalysis
+    from clustertop.analysis.users import owner_view
 
     snapshots = asyncio.run(source.collect_once(config.timeout + 1.0))
     analysis = ClusterAnalysis.from_config(config)
     for snap in snapshots:
         analysis.update(snap)
+    # --owner/--mine: the hosts where that person has something, with only their rows, as in
+    # the grid; alerts, free GPUs and the summary stay the whole fleet's.
+    shown = snapshots if owner is None else owner_view(snapshots, owner)
     if as_json:
+        extra = analysis.document_extras(snapshots)
+        if owner is not None:
+            extra["users"] = [row for row in extra["users"] if row["owner"] == owner]
         doc = jsonout.document(
-            snapshots,
-            stale_ids={s.name: analysis.stale(s) for s in snapshots},
-            extra=analysis.document_extras(snapshots),
+            shown,
+            stale_ids={s.name: analysis.stale(s) for s in shown},
+            extra={**extra, "owner": owner},
         )
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(report.render(snapshots))
+        if owner is not None:
+            sys.stdout.write(report.owner_line(owner, len(shown), len(snapshots)))
+        if shown:
+            sys.stdout.write(report.render(shown))
     return 0
 
 
@@ -181,7 +196,7 @@ def _tui(source: Source, config: Config, args: argparse.Namespace, specs: list[H
     app = build_app(
         source,
         config,
-        owner=args.owner or (getpass.getuser() if args.mine else None),
+        owner=_owner(args),
         bell=args.bell,
         shell=launcher_for(demo=args.demo, ssh_config=config.ssh_config, specs=specs),
     )

@@ -173,6 +173,14 @@ def _processes(s: HostSnapshot, now: float, count: int = 10) -> str:
     return table(["PID", "USER", "CPU", "MEM", "CONTAINER", "COMMAND"], rows)
 
 
+def owner_line(owner: str, shown: int, hosts: int) -> str:
+    """The line above a report filtered to one person (`--owner`, `--mine`)."""
+    who = printable(owner)
+    if not shown:
+        return f"{who} has no GPU process, container or process on any of {hosts} hosts.\n"
+    return f"Only {who}'s GPU processes, containers and processes: {shown} of {hosts} hosts.\n\n"
+
+
 def render(snapshots: Sequence[HostSnapshot], now: float | None = None) -> str:
     """The whole report: overview, then details for each host that answered."""
     now = time.time() if now is None else now

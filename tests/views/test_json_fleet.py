@@ -195,3 +195,22 @@ def test_users_free_gpus_and_alerts_are_the_fleets_real_state(
     assert down["state"] in {"refused", "unreachable"}
     assert "NVIDIA driver" in hosts["h3"]["gpu_error"]
     assert doc["summary"]["alerts"] == len(expected)
+    assert doc["owner"] is None
+
+    # --owner keeps alice's hosts and rows only; alerts and free GPUs stay the fleet's.
+    args = ["--config", str(config), "--owner", "alice"]
+    mine = run_once(clean_fleet, "h1", "h2", "h3", REFUSED, args=args)
+    assert mine.returncode == 0, mine.stderr
+    assert mine.doc["owner"] == "alice"
+    [h1] = mine.doc["hosts"]
+    assert h1["name"] == "h1"
+    assert [c["name"] for c in h1["containers"]] == ["alice-train"]
+    assert [(p["owner"], p["memory_used"]) for p in h1["gpu_processes"]] == [("alice", 4000 * MIB)]
+    alice_id = h1["containers"][0]["id"]
+    assert all(
+        (p["container"] or {}).get("id") == alice_id or p["user"] == "alice"
+        for p in h1["processes"]
+    )
+    assert mine.doc["users"] == [doc["users"][0]]
+    assert [a["kind"] for a in mine.doc["alerts"]] == [a["kind"] for a in doc["alerts"]]
+    assert mine.doc["free_gpus"] == doc["free_gpus"]

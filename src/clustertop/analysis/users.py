@@ -133,6 +133,18 @@ def owner_filter(snap: HostSnapshot, owner: str) -> HostSnapshot:
     )
 
 
+def owner_has_something(snap: HostSnapshot, owner: str) -> bool:
+    """True when `owner` has a GPU process, a container or a process on the host."""
+    mine = owner_filter(snap, owner)
+    return bool(mine.gpu_processes or mine.containers or mine.processes)
+
+
+def owner_view(snapshots: Iterable[HostSnapshot], owner: str) -> list[HostSnapshot]:
+    """What the grid shows when filtered to `owner`: the hosts where the owner has something,
+    each with only the owner's GPU processes, containers and processes."""
+    return [owner_filter(snap, owner) for snap in snapshots if owner_has_something(snap, owner)]
+
+
 def users_json(rows: Iterable[UserRow]) -> list[dict[str, Any]]:
     """Plain dicts for `--json`."""
     return [

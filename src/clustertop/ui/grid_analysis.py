@@ -10,7 +10,7 @@ from rich.style import Style
 from clustertop.analysis.alerts import Alert, Severity
 from clustertop.analysis.history import History, Metric
 from clustertop.analysis.live import ClusterAnalysis
-from clustertop.analysis.users import owner_filter
+from clustertop.analysis.users import owner_has_something
 from clustertop.model import HostSnapshot
 from clustertop.ui.cells import DIM, Cell
 from clustertop.ui.charts import aligned_end, column_span, mean_columns, resample, sparkline
@@ -28,12 +28,6 @@ ALERT_STYLES: Mapping[Severity, Style] = {
     Severity.INFO: Style(underline=True),
 }
 """How the host cell of a host with alerts looks, by its most urgent alert."""
-
-
-def owner_has_something(snap: HostSnapshot, owner: str) -> bool:
-    """True when `owner` has a GPU process, a container or a process on the host."""
-    mine = owner_filter(snap, owner)
-    return bool(mine.gpu_processes or mine.containers or mine.processes)
 
 
 def highlight(cell: Cell, alerts: list[Alert]) -> Cell:
