@@ -214,6 +214,37 @@ def test_an_alert_keeps_its_since_while_active_and_clears_when_the_cause_is_gone
     assert again.since == T0 + 6
 
 
+def test_a_hot_gpu_or_full_disk_hovering_at_the_limit_raises_one_alert_not_many() -> None:
+    tracker = AlertTracker()  # limits 85 °C and 90 %, cleared 3 °C and 2 points under them
+    readings = [  # (GPU temperature, disk use %, inode use %) each tick
+        (85, 90.0, 90.0),  # raised
+        (84, 89.0, 88.5),  # under the limits, above the clear margins: still raised
+        (83, 88.5, 88.1),
+        (85, 91.0, 90.0),
+        (82, 87.9, 88.0),  # a margin under: cleared
+        (84, 89.0, 89.0),  # back under the limits only: nothing new
+        (85, 90.0, 90.0),  # at the limits again: raised anew
+    ]
+    seen = []
+    for tick, (temp, used, inodes) in enumerate(readings):
+        host = snap(
+            time=T0 + 2 * tick,
+            gpus=(gpu(0, temp=temp),),
+            disks=(disk("/", used, inodes_percent=inodes),),
+        )
+        alerts = tracker.update(host)
+        seen.append((len(alerts), {a.since for a in alerts}))
+        assert len(tracker.new_since_last()) == (3 if tick in (0, 6) else 0), f"tick {tick}"
+    assert seen == [
+        (3, {T0}), (3, {T0}), (3, {T0}), (3, {T0}), (0, set()), (0, set()), (3, {T0 + 12})
+    ]  # fmt: skip
+
+
+def test_one_reading_alerts_only_at_the_limits() -> None:
+    host = snap(gpus=(gpu(0, temp=84),), disks=(disk("/", 89.0, inodes_percent=89.5),))
+    assert alerts_of(host) == []
+
+
 def test_a_host_going_down_replaces_its_other_alerts() -> None:
     tracker = AlertTracker()
     tracker.update(snap(gpus=(gpu(0, temp=95),), disks=(disk("/", 99),)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -96,6 +96,12 @@ class AlertThresholds:
     """Disk (and inode) use that raises an alert, percent."""
     log_size: int = 2**30
     """Container log size that raises an alert, bytes."""
+    temperature_clear_c: float = 3.0
+    """How far under the limit a hot GPU must cool before its alert clears, Celsius (a GPU
+    hovering at the limit would otherwise raise a new alert, and ring, every few ticks)."""
+    disk_clear_percent: float = 2.0
+    """How far under the limit a full disk (or its inodes) must drop before its alert clears,
+    percentage points."""
 
     @classmethod
     def from_config(cls, config: Config) -> AlertThresholds:
@@ -146,8 +152,13 @@ def host_findings(
     had_gpus: bool = False,
     stale_ids: frozenset[str] = frozenset(),
     idle_since: Callable[[str], float | None] | None = None,
+    active: Container[tuple[AlertKind, str]] = frozenset(),
 ) -> list[Finding]:
-    """Every alert condition of one snapshot; O(GPUs + disks + containers)."""
+    """Every alert condition of one snapshot; O(GPUs + disks + containers).
+
+    `active` holds the (kind, subject) of the host's alerts that are raised now: a temperature,
+    disk or inode alert among them stays until its value is a margin under the limit.
+    """
     found: list[Finding] = []
     if snap.state is HostState.CONNECTING:
         return found
@@ -159,8 +170,8 @@ def host_findings(
     if snap.gpu_error and gpu_error_is_alarm(snap.gpu_error, had_gpus or bool(snap.gpus)):
         text = f"GPUs unreadable: {_plain(snap.gpu_error)}"
         found.append(Finding(AlertKind.GPU_DRIVER, "", text))
-    _gpu_findings(snap, limits, found)
-    _disk_findings(snap, limits, found)
+    _gpu_findings(snap, limits, active, found)
+    _disk_findings(snap, limits, active, found)
     if snap.docker_error and docker_error_is_alarm(snap.docker_error):
         found.append(Finding(AlertKind.DOCKER_DOWN, "", f"Docker: {_plain(snap.docker_error)}"))
     _container_findings(snap, limits, stale_ids, idle_since, found)
@@ -171,34 +182,57 @@ def _gpu_label(gpu: Gpu) -> str:
     return f"GPU {gpu.index}" + (f" ({_plain(gpu.name)})" if gpu.name else "")
 
 
-def _gpu_findings(snap: HostSnapshot, limits: AlertThresholds, found: list[Finding]) -> None:
+def _over(value: float, limit: float, margin: float, raised: bool) -> bool:
+    # Raised at the limit; once raised, it holds until the value is `margin` under it.
+    return value > limit - margin if raised else value >= limit
+
+
+def _gpu_findings(
+    snap: HostSnapshot,
+    limits: AlertThresholds,
+    active: Container[tuple[AlertKind, str]],
+    found: list[Finding],
+) -> None:
     for gpu in snap.gpus:
+        subject = gpu.uuid or f"index {gpu.index}"
         if gpu.error:
             text = f"{_gpu_label(gpu)}: {_plain(gpu.error)}"
-            found.append(Finding(AlertKind.GPU_LOST, gpu.uuid or f"index {gpu.index}", text))
+            found.append(Finding(AlertKind.GPU_LOST, subject, text))
         hot = gpu.temperature_c
-        if hot is not None and hot >= limits.temperature_c:
+        kind = AlertKind.GPU_TEMPERATURE
+        raised = (kind, subject) in active
+        if hot is not None and _over(hot, limits.temperature_c, limits.temperature_clear_c, raised):
             text = f"{_gpu_label(gpu)} at {hot:.0f} °C (limit {limits.temperature_c:.0f} °C)"
-            found.append(Finding(AlertKind.GPU_TEMPERATURE, gpu.uuid or f"index {gpu.index}", text))
+            found.append(Finding(kind, subject, text))
         if gpu.ecc_uncorrected:
             text = (
                 f"{_gpu_label(gpu)}: {gpu.ecc_uncorrected} uncorrected ECC errors"
                 " since the driver loaded"
             )
-            found.append(Finding(AlertKind.GPU_ECC, gpu.uuid or f"index {gpu.index}", text))
+            found.append(Finding(AlertKind.GPU_ECC, subject, text))
 
 
-def _disk_findings(snap: HostSnapshot, limits: AlertThresholds, found: list[Finding]) -> None:
+def _disk_findings(
+    snap: HostSnapshot,
+    limits: AlertThresholds,
+    active: Container[tuple[AlertKind, str]],
+    found: list[Finding],
+) -> None:
+    full, inodes_full = AlertKind.DISK_FULL, AlertKind.INODES_FULL
+    margin = limits.disk_clear_percent
     for disk in snap.disks:
         used = disk.percent
-        if used is not None and used >= limits.disk_percent:
+        raised = (full, disk.mount) in active
+        if used is not None and _over(used, limits.disk_percent, margin, raised):
             text = f"{_plain(disk.mount)} {used:.0f}% full ({human_bytes(disk.available)} free)"
-            found.append(Finding(AlertKind.DISK_FULL, disk.mount, text))
+            found.append(Finding(full, disk.mount, text))
         total, inodes = disk.inodes_total, disk.inodes_used
-        if total and inodes is not None and 100.0 * inodes / total >= limits.disk_percent:
+        if total and inodes is not None:
             share = 100.0 * inodes / total
-            text = f"{_plain(disk.mount)} inodes {share:.0f}% used ({total - inodes} free)"
-            found.append(Finding(AlertKind.INODES_FULL, disk.mount, text))
+            raised = (inodes_full, disk.mount) in active
+            if _over(share, limits.disk_percent, margin, raised):
+                text = f"{_plain(disk.mount)} inodes {share:.0f}% used ({total - inodes} free)"
+                found.append(Finding(inodes_full, disk.mount, text))
 
 
 def _container_findings(

@@ -92,6 +92,7 @@ class AlertTracker:
             had_gpus=snap.name in self._had_gpus,
             stale_ids=stale_ids,
             idle_since=idle_since,
+            active=previous,
         )
         for found in findings:
             ident = (found.kind, found.subject)
