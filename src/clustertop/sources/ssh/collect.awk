@@ -14,11 +14,29 @@ function put(text,   now, f) {
 	close(f)
 }
 /^@rc / { put(block $0 "\n"); exit }
+function carried(   i, out) { # rows of the last whole sample whose GPU and PID have no row yet
+	out = ""
+	for (i = 1; i <= NP; i++) if (!(PK[i] in SEEN)) out = out PR[i]
+	return out
+}
 K == "apps" {
+	# A sample's end is unknown until the next one begins (and a sample without processes
+	# prints nothing), so each row updates the file. Until this sample has a row for a GPU and
+	# PID of the last whole sample, that row is carried over: a frame that reads the file while
+	# a sample is half written never loses a process, it may show an ended one a period longer.
 	t = $0; sub(/,.*/, "", t)
-	if (t != ts) { block = ""; ts = t }
+	if (t != ts) {
+		NP = 0
+		if (index(block, ",")) {  # rows of data, not an error text
+			n = split(block, rows, "\n")
+			for (i = 1; i < n; i++) { split(rows[i], f, ","); PK[++NP] = f[2] "," f[3]; PR[NP] = rows[i] "\n" }
+		}
+		for (k in SEEN) delete SEEN[k]
+		block = ""; ts = t
+	}
 	block = block $0 "\n"
-	put(block)  # a sample's end is unknown until the next one: each row updates it
+	if (index($0, ",")) { split($0, f, ","); SEEN[f[2] "," f[3]] = 1; put(block carried()) }
+	else put(block)
 	next
 }
 {
