@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostState, Section
 from clustertop.sources.base import SnapshotSink
 from clustertop.sources.demo import DemoSource
@@ -40,6 +41,37 @@ async def test_grid_shows_every_demo_host() -> None:
         assert cell_text(table, "gpu14", "host") == "gpu14 !"
         summary = widget_text(app.grid.query_one("#summary"))
         assert "23 up, 1 down" in summary
+
+
+def _shown(app: ClusterTopApp) -> list[str]:
+    return [str(key.value) for key in app.grid.table.columns]
+
+
+async def test_a_narrow_terminal_hides_the_least_needed_columns_and_keeps_the_rest() -> None:
+    source = DemoSource(frozen=True)
+    app = ClusterTopApp(source, clock=source.clock, analysis=ClusterAnalysis())
+    every = ["host", "state", "lat", "cpu", "load", "mem", "gpus", "gpumem", "temp", "disk", "ctrs"]
+    async with app.run_test(size=(180, 48)) as pilot:
+        table = app.grid.table
+        await wait_rows(table, len(source.host_names))
+        assert _shown(app) == [*every, "gpu_trend"]
+        await pilot.resize_terminal(120, 30)
+        await until(lambda: "lat" not in _shown(app), "columns hidden")
+        assert _shown(app) == ["host", "state", "cpu", "gpus", "gpumem", "disk", "ctrs"]
+        region = table.virtual_size.width
+        assert region <= 120, f"the shown columns fit: {region} cells"
+        assert cell_text(table, "storage01", "disk") == "97% /data"
+        await pilot.press("down", "down")
+        cursor = table.cursor_key
+        await pilot.press("s", "s", "s")  # Host -> State -> CPU -> GPUs: hidden ones skipped
+        assert app.grid.sub_title == "sorted by GPUs ▼"
+        assert table.cursor_key == cursor
+        await pilot.resize_terminal(80, 24)
+        await until(lambda: "gpumem" not in _shown(app), "more columns hidden")
+        assert _shown(app) == ["host", "state", "cpu", "gpus", "disk"]
+        await pilot.resize_terminal(180, 48)
+        await until(lambda: len(_shown(app)) == len(every) + 1, "every column back")
+        assert table.cursor_key == cursor and app.grid.sub_title == "sorted by GPUs ▼"
 
 
 async def test_gpu_column_counts_free_gpus() -> None:

@@ -123,7 +123,7 @@ class ClusterView(Screen[None]):
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column."""
-        self.table.set_sort(self.table.sort_index + 1)
+        self.table.set_sort(self.table.next_sort_index())
         self._update_sort_title()
 
     def action_reverse_sort(self) -> None:

@@ -27,17 +27,19 @@ from clustertop.units import duration, percent, ratio_percent, used_of
 GRID_COLUMNS = (
     ColumnSpec("host", "Host", None, descending=False),
     ColumnSpec("state", "State", 16),
-    ColumnSpec("lat", "Lat", 5),
+    ColumnSpec("lat", "Lat", 5, drop=7),
     ColumnSpec("cpu", "CPU", 5),
-    ColumnSpec("load", "Load", 6),
-    ColumnSpec("mem", "Mem", 19),
+    ColumnSpec("load", "Load", 6, drop=6),
+    ColumnSpec("mem", "Mem", 19, drop=3),
     ColumnSpec("gpus", "GPUs", 18),
-    ColumnSpec("gpumem", "GPU mem", 15),
-    ColumnSpec("temp", "Temp", 5),
+    ColumnSpec("gpumem", "GPU mem", 15, drop=2),
+    ColumnSpec("temp", "Temp", 5, drop=5),
     ColumnSpec("disk", "Disk", 15),
-    ColumnSpec("ctrs", "Ctrs", 11),
+    ColumnSpec("ctrs", "Ctrs", 11, drop=1),
 )
-"""Grid columns, left to right."""
+"""Grid columns, left to right. In a narrow terminal latency goes first, then load, temperature,
+the GPU·1h trend (drop 4), memory, GPU memory and containers; host, state, CPU, GPUs and disk
+always show."""
 
 
 @dataclass(frozen=True, slots=True)

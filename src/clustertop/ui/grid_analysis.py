@@ -18,7 +18,7 @@ from clustertop.ui.table_sync import ColumnSpec, RowData
 
 TREND_WIDTH = 10
 """Characters of the GPU·1h sparkline (each one a twelfth of the history window)."""
-TREND_COLUMN = ColumnSpec("gpu_trend", "GPU·1h", TREND_WIDTH)
+TREND_COLUMN = ColumnSpec("gpu_trend", "GPU·1h", TREND_WIDTH, drop=4)
 """Mean GPU utilisation of the host over the history window, oldest left."""
 _TREND_STYLE = Style(color="green")
 

@@ -260,7 +260,7 @@ class HostScreen(Screen[None]):
     def action_cycle_sort(self) -> None:
         """Sort the pane by its next column."""
         table = self.current_table
-        table.set_sort(table.sort_index + 1)
+        table.set_sort(table.next_sort_index())
         self._update_sort_title()
 
     def action_reverse_sort(self) -> None:

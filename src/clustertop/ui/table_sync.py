@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
@@ -34,6 +35,9 @@ class ColumnSpec:
     """Direction used when this column is chosen for sorting (numbers: biggest first)."""
     flex: bool = False
     """Takes the width left over by the other columns (only the last column)."""
+    drop: int = 0
+    """When the table is too narrow for every column, columns with a higher `drop` are hidden
+    first (their data stays: sorting by them still works); 0: always shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +79,23 @@ class KeyedTable(FastDataTable):
         """True when the user reversed the column's natural direction."""
         self._rows: dict[str, RowData] = {}
         self._flex_width: int | None = None
+        self.shown: tuple[int, ...] = tuple(range(len(self.specs)))
+        """Indices of the specs shown as columns (narrow tables hide some, see `drop`)."""
 
     def on_mount(self) -> None:
         """Create the columns once; rows come later through `sync()`."""
-        for spec in self.specs:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for index in self.shown:
+            spec = self.specs[index]
             width = (spec.width or _MIN_FLEX) if spec.flex else spec.width
             self.add_column(Text(spec.label), width=width, key=spec.key)
+
+    def _shown_cells(self, row: RowData) -> tuple[Cell, ...]:
+        if len(self.shown) == len(self.specs):
+            return row.cells
+        return tuple(row.cells[index] for index in self.shown)
 
     @property
     def cursor_key(self) -> str | None:
@@ -110,18 +125,30 @@ class KeyedTable(FastDataTable):
         for key in [key for key in self._rows if key not in wanted]:
             self.remove_row(key)
             del self._rows[key]
+        added = False
         for key, row in wanted.items():
             old = self._rows.get(key)
             if old is row:
                 continue
             if old is None:
-                self.add_row(*row.cells, key=key)
+                self.add_row(*self._shown_cells(row), key=key)
+                added = True
             else:
                 self._update_changed(old, row)
             self._rows[key] = row
+        if added and self.size.width:  # a new, longer host name may leave less room
+            self._fit_columns(self.size.width)
         if not self._in_order():
             self._reorder()
         self._follow(cursor_key, scroll=False)
+
+    def next_sort_index(self) -> int:
+        """The shown column after the one rows are ordered by (wrapping round)."""
+        for step in range(1, len(self.specs) + 1):
+            index = (self.sort_index + step) % len(self.specs)
+            if index in self.shown:
+                return index
+        return self.sort_index
 
     def set_sort(self, index: int, reverse: bool = False) -> None:
         """Order rows by column `index`; the cursor stays on the same row identity."""
@@ -142,7 +169,8 @@ class KeyedTable(FastDataTable):
         return self._follow(key, scroll=True)
 
     def _update_changed(self, old: RowData, new: RowData) -> None:
-        for spec, before, after in zip(self.specs, old.cells, new.cells, strict=True):
+        for index in self.shown:
+            spec, before, after = self.specs[index], old.cells[index], new.cells[index]
             if not before.same_as(after):
                 grow = spec.width is None and after.cell_len > self._content_width(spec.key)
                 self.update_cell(new.key, spec.key, after, update_width=grow)
@@ -157,7 +185,14 @@ class KeyedTable(FastDataTable):
         return all(compare(rows[a].cells, rows[b].cells) <= 0 for a, b in itertools.pairwise(keys))
 
     def _reorder(self) -> None:
-        self.sort(key=functools.cmp_to_key(self._compare))
+        # DataTable.sort() hands its key only the shown cells; hidden columns sort too, so rows
+        # are ordered by their RowData through their keys. As DataTable.sort does (Textual 8.2).
+        rows = self._rows
+        compare = functools.cmp_to_key(self._compare)
+        ordered = sorted(self._data, key=lambda row_key: compare(rows[str(row_key.value)].cells))
+        self._row_locations = TwoWayDict({row_key: index for index, row_key in enumerate(ordered)})
+        self._update_count += 1
+        self.refresh()
 
     def _compare(self, a: Sequence[Cell], b: Sequence[Cell]) -> int:
         """Sort column first (unknown last, either direction), then the first column ascending."""
@@ -180,15 +215,57 @@ class KeyedTable(FastDataTable):
         return True
 
     def on_resize(self, event: Resize) -> None:
-        """Give the flex column (always last) whatever width the other columns leave."""
+        """Hide low-priority columns that do not fit; give the flex column (always last)
+        whatever width the other columns leave."""
+        self._fit_columns(event.size.width)
         self._fit_flex(event.size.width)
+
+    def _spec_width(self, index: int) -> int:
+        spec = self.specs[index]
+        if spec.width is not None:
+            content = spec.width
+        else:  # sized to its content: the widest cell or the label
+            cells = (row.cells[index].cell_len for row in self._rows.values())
+            content = max(len(spec.label), *cells, 0)
+        return content + 2 * self.cell_padding
+
+    def _fit_columns(self, table_width: int) -> None:
+        droppable = sorted(
+            (index for index, spec in enumerate(self.specs) if spec.drop > 0),
+            key=lambda index: -self.specs[index].drop,
+        )
+        if not droppable:
+            return
+        shown = set(range(len(self.specs)))
+        used = sum(self._spec_width(index) for index in shown) + _SCROLLBAR
+        for index in droppable:
+            if used <= table_width:
+                break
+            shown.discard(index)
+            used -= self._spec_width(index)
+        wanted = tuple(sorted(shown))
+        if wanted == self.shown:
+            return
+        self.shown = wanted
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        # Column sets have no public editor: rebuild the columns, then the rows, in order.
+        cursor_key = self.cursor_key
+        self.clear(columns=True)
+        self._add_columns()
+        for key, row in self._rows.items():
+            self.add_row(*self._shown_cells(row), key=key)
+        self._reorder()
+        self._follow(cursor_key, scroll=True)
 
     def _fit_flex(self, table_width: int) -> None:
         flex = self.specs[-1]
         if not flex.flex:
             return
         fixed = sum(
-            (self.columns[ColumnKey(spec.key)].get_render_width(self)) for spec in self.specs[:-1]
+            self.columns[ColumnKey(self.specs[index].key)].get_render_width(self)
+            for index in self.shown[:-1]
         )
         width = max(_MIN_FLEX, table_width - fixed - 2 * self.cell_padding - _SCROLLBAR)
         if width == self._flex_width:
