@@ -9,14 +9,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.runner_common import emit, fail, read_hosts, status_kib
-from benchmarks.ticks import TickBook, window_args, window_of
+from benchmarks.runner_common import emit, fail, status_kib
+from benchmarks.ticks import TickBook, connected_book, window_args
 from clustertop.analysis.history import History
 from clustertop.hosts import parse_host_spec
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.session import HostSession
-from clustertop.sources.ssh.source import SshSource, raise_open_file_limit
+from clustertop.sources.ssh.source import SshSource
 
 
 class Recorder:
@@ -90,11 +90,8 @@ def hook_ticks(book: TickBook, interval: float) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    hosts = read_hosts(args.hosts_file)
-    problem = raise_open_file_limit(len(hosts))
-    if problem:
-        fail(problem)
-    book = TickBook(hosts, window_of(args), args.interval)
+    book = connected_book(args)
+    hosts = book.hosts
     recorder = Recorder(book)
     book.extra = recorder.check
     hook_ticks(book, args.interval)

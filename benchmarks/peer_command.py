@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from benchmarks.standins import PEER_APPS_FIELDS, PEER_GPU_FIELDS, StandIns
+from clustertop.parsers.df import GNU_OUTPUT_COLUMNS
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 
 PEER_MARKER = "@ctpeer"
@@ -25,7 +26,7 @@ def plain_steps() -> list[str]:
         f"nvidia-smi --query-compute-apps={','.join(PEER_APPS_FIELDS)} "
         "--format=csv,noheader,nounits",
         "cat /proc/uptime /proc/loadavg /proc/meminfo /proc/stat",
-        "df -B1 -l --output=source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target",
+        f"df -B1 -l --output={GNU_OUTPUT_COLUMNS}",
         "docker ps -a -q --no-trunc | xargs -r docker inspect --format "
         + shlex.quote(inspect_format),
         "ps -eo pid,user,pcpu,rss,stat,lstart,args --sort=-pcpu | head -26",

@@ -15,10 +15,9 @@ from pathlib import Path
 import asyncssh
 
 from benchmarks.peer_command import DONE_LINE, PEER_MARKER
-from benchmarks.runner_common import emit, fail, read_hosts
-from benchmarks.ticks import TickBook, window_args, window_of
+from benchmarks.runner_common import emit, fail
+from benchmarks.ticks import TickBook, connected_book, window_args
 from clustertop.sources.ssh.probe import REMOTE_COMMAND, ProbeSettings, probe_script
-from clustertop.sources.ssh.source import raise_open_file_limit
 
 MAX_HANDSHAKES = 16
 """Concurrent handshakes, as clustertop's SshSource allows."""
@@ -99,12 +98,8 @@ async def ticker(book: TickBook, hosts: list[ExecHost], interval: float) -> None
 
 
 async def run(args: argparse.Namespace) -> None:
-    names = read_hosts(args.hosts_file)
-    problem = raise_open_file_limit(len(names))
-    if problem:
-        fail(problem)
-    book = TickBook(names, window_of(args), args.interval)
-    hosts = [ExecHost(name, args, book) for name in names]
+    book = connected_book(args)
+    hosts = [ExecHost(name, args, book) for name in book.hosts]
     handshakes = asyncio.Semaphore(MAX_HANDSHAKES)
     tasks = [asyncio.create_task(h.run(handshakes)) for h in hosts]
     limit = args.timeout

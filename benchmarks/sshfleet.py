@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fleet.sshd import SSHD, generate_key
+from tests.fleet.sshd import SSHD, banner_ready, generate_key
 
 from benchmarks import cgroups, standins
 from benchmarks.cgroups import CpuGroup
@@ -36,15 +36,6 @@ def port_free(address: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def banner_ready(address: str, port: int) -> bool:
-    """True when address:port greets with an SSH banner."""
-    try:
-        with socket.create_connection((address, port), timeout=1.0) as sock:
-            return sock.recv(64).startswith(b"SSH-")
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)

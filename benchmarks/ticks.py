@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.runner_common import SweepLog, cpu_self_s, emit, status_kib
+from benchmarks.runner_common import SweepLog, cpu_self_s, emit, fail, read_hosts, status_kib
+from clustertop.sources.ssh.source import raise_open_file_limit
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,13 @@ def window_args(parser: Any) -> None:
 def window_of(args: Any) -> Window:
     """The Window an argparse namespace (with window_args) asks for."""
     return Window(args.warmup_ticks, args.ticks, args.min_ticks, args.max_window_s)
+
+
+def connected_book(args: Any) -> TickBook:
+    """The TickBook for a tool that keeps a connection per host (--hosts-file, window args,
+    --interval), after raising the open-file limit for that many connections."""
+    hosts = read_hosts(args.hosts_file)
+    problem = raise_open_file_limit(len(hosts))
+    if problem:
+        fail(problem)
+    return TickBook(hosts, window_of(args), args.interval)

@@ -10,6 +10,7 @@ import pytest
 
 from clustertop.model import Disk
 from clustertop.parsers.df import (
+    GNU_OUTPUT_COLUMNS,
     is_network_filesystem,
     is_pseudo_filesystem,
     local_disks,
@@ -167,9 +168,6 @@ def test_inodes_gnu_busybox_and_filesystems_without_inodes() -> None:
     assert parse_df_inodes(typed) == {"/": (100, 5)}
 
 
-GNU_OUTPUT = "source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target"
-
-
 def test_gnu_output_columns_carry_sizes_and_inodes_in_one_run() -> None:
     text = (
         "Filesystem Type     1B-blocks        Used       Avail Use%  IUsed    IFree IUse% Mounted on\n"
@@ -191,7 +189,7 @@ def test_this_machines_gnu_df_output_matches_its_two_posix_runs() -> None:
     def run(*args: str) -> str:
         return subprocess.run(["df", *args], capture_output=True, text=True, check=False).stdout
 
-    one = run("-B1", "-l", f"--output={GNU_OUTPUT}")
+    one = run("-B1", "-l", f"--output={GNU_OUTPUT_COLUMNS}")
     if not one.startswith("Filesystem"):
         pytest.skip("df here is not GNU df with --output")
     sizes = {d.mount: d for d in parse_df(run("-P", "-T", "-B1", "-l"))}

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from clustertop.model import Disk
 
+GNU_OUTPUT_COLUMNS = "source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target"
+"""`df --output=` columns for sizes and inodes in one GNU df run, laid out as parse_df reads."""
+
 _UNIT_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6, "Z": 7, "Y": 8}
 _BLOCKS = re.compile(r"^(\d+)([KMGTPEZY]?)(B|iB)?-blocks$", re.IGNORECASE)
 _HUMAN = re.compile(r"^(\d+(?:[.,]\d+)?)([KMGTPEZY]?)(?:i?B)?$", re.IGNORECASE)

@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 
+from clustertop.parsers.df import GNU_OUTPUT_COLUMNS
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
 
@@ -69,6 +70,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "TOPN": str(settings.top_n),
         "GPUQ": ",".join(PROBE_GPU_FIELDS),
         "APPQ": ",".join(PROBE_APPS_FIELDS),
+        "DFCOLS": GNU_OUTPUT_COLUMNS,
         "LMS": str(max(100, settings.sample_ms)),
         "DISKEVERY": str(max(1, settings.disk_every)),
         "DOCKEREVERY": str(max(1, settings.docker_every)),

@@ -1,7 +1,8 @@
 # clustertop remote probe (POSIX sh). Sent over the SSH connection to `sh -s`; nothing is installed.
 # Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
-# AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), LMS
-# (nvidia-smi sampling period, ms), DTPL (docker inspect template), NVSMI, DOCKERCMD, DOCKERHOST,
+# AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), DFCOLS
+# (GNU df --output columns), LMS (nvidia-smi sampling period, ms), DTPL (docker inspect template),
+# NVSMI, DOCKERCMD, DOCKERHOST,
 # DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), PHASE (their offset), AWKPROG (probe.awk),
 # COLLECTPROG (collect.awk).
 #
@@ -49,8 +50,7 @@ trap 'fired=1' USR1
 sleep 0.01 2>/dev/null || DL=${DL%.*}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 PG=$(getconf PAGESIZE 2>/dev/null || echo 4096)
-# GNU df gives sizes and inodes in one run with --output (coreutils >= 8.21); else two runs.
-DFCOLS=source,fstype,size,used,avail,pcent,iused,iavail,ipcent,target
+# GNU df gives sizes and inodes in one run with --output=$DFCOLS (coreutils >= 8.21); else two.
 DFGNU=0
 if df -B1 -l --output=$DFCOLS / >/dev/null 2>&1; then
 	DFGNU=2
