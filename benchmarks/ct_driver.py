@@ -12,7 +12,7 @@ from typing import Any
 from benchmarks.runner_common import emit, fail, status_kib
 from benchmarks.ticks import TickBook, connected_book, window_args
 from clustertop.analysis.history import History
-from clustertop.hosts import parse_host_spec
+from clustertop.inventory.hosts import parse_host_spec
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.session import HostSession

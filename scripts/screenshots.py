@@ -8,14 +8,14 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from clustertop.config import Config
-from clustertop.launch import build_app
-from clustertop.sources.demo import DemoSource
+from clustertop.cli.launch import build_app
+from clustertop.config.settings import Config
+from clustertop.sources.demo.source import DemoSource
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.cluster_view import ClusterView
-from clustertop.ui.confirm import ConfirmScreen
-from clustertop.ui.host_screen import HostScreen
-from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.screens.cluster_view import ClusterView
+from clustertop.ui.screens.confirm import ConfirmScreen
+from clustertop.ui.screens.host import HostScreen
+from clustertop.ui.screens.logs import LogsScreen
 
 SHOTS = (
     ("host-gpus.svg", "dgx-a", "1"),

@@ -13,7 +13,8 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-from clustertop.config import (
+from clustertop.config.schema import SETTINGS
+from clustertop.config.settings import (
     Config,
     ConfigError,
     HostOverride,
@@ -22,8 +23,7 @@ from clustertop.config import (
     load_config,
     render_config,
 )
-from clustertop.config_schema import SETTINGS
-from clustertop.owners import owner_of
+from clustertop.model.owners import owner_of
 
 
 @pytest.fixture

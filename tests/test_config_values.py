@@ -12,7 +12,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-from clustertop.config_values import (
+from clustertop.config.values import (
     boolean,
     duration,
     format_duration,

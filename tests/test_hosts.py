@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clustertop.hosts import (
+from clustertop.inventory.hosts import (
     HostSpec,
     HostSpecError,
     expand_host_list,

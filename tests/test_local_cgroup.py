@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustertop.sources.local_cgroup import (
+from clustertop.sources.local.cgroup import (
     CgroupMounts,
     cgroup_dir,
     local_cgroup_mounts,

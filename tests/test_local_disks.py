@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from clustertop.sources.local_disks import DiskReader, DiskReading, Mount, real_mounts
+from clustertop.sources.local.disks import DiskReader, DiskReading, Mount, real_mounts
 from tests.waiting import wait_for
 
 

@@ -18,10 +18,10 @@ import pytest
 
 from clustertop.model import Container, ContainerRef, HostSnapshot
 from clustertop.sources import local_gpu
-from clustertop.sources.local import LocalSource
-from clustertop.sources.local_docker import DockerReader
-from clustertop.sources.local_join import name_process_containers
-from clustertop.sources.local_processes import ProcessTable, describe_pid
+from clustertop.sources.join import name_process_containers
+from clustertop.sources.local.docker import DockerReader
+from clustertop.sources.local.processes import ProcessTable, describe_pid
+from clustertop.sources.local.source import LocalSource
 from tests.test_local_gpu import UUID0, FakeNvml
 from tests.waiting import async_wait_for
 
@@ -206,7 +206,7 @@ def test_without_the_docker_sdk_the_error_says_so(monkeypatch: pytest.MonkeyPatc
 # root, collects once to load every module it needs, and only then becomes the user.
 AS_USER = """
 import asyncio, json, os, sys
-from clustertop.sources.local import LocalSource
+from clustertop.sources.local.source import LocalSource
 [warm] = asyncio.run(LocalSource(interval=0.5).collect_once(15.0))
 assert warm.docker_error is None, warm.docker_error
 uid, gid = int(sys.argv[1]), int(sys.argv[2])

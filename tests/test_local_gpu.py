@@ -16,8 +16,8 @@ import pytest
 
 from clustertop.model import Section
 from clustertop.sources import local_gpu
-from clustertop.sources.local import SECTION_WAIT_S, LocalSource
-from clustertop.sources.local_gpu import GpuReader
+from clustertop.sources.local.gpu import GpuReader
+from clustertop.sources.local.source import SECTION_WAIT_S, LocalSource
 
 NOT_SUPPORTED, DRIVER_NOT_LOADED, FUNCTION_NOT_FOUND, GPU_IS_LOST, MISMATCH = 3, 9, 13, 15, 18
 UUID0 = "GPU-11111111-2222-3333-4444-555555555555"

@@ -7,14 +7,14 @@ from types import MappingProxyType
 from typing import Any
 
 from clustertop.model import Container, ContainerRef, Gpu, GpuProcess, Process
-from clustertop.owners import OwnerRule
-from clustertop.sources.local_docker import gpu_request_of
-from clustertop.sources.local_join import (
+from clustertop.model.owners import OwnerRule
+from clustertop.sources.join import (
     attach_gpus,
     name_process_containers,
     requested_indices,
     resolve_gpu_processes,
 )
+from clustertop.sources.local.docker import gpu_request_of
 
 A = "a" * 64
 B = "b" * 64

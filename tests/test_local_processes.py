@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from clustertop.sources.local_processes import ProcessTable, command_of, describe_pid
+from clustertop.sources.local.processes import ProcessTable, command_of, describe_pid
 
 
 @pytest.fixture

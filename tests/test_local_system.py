@@ -13,8 +13,8 @@ import pytest
 
 from clustertop.model import HostState
 from clustertop.sources.base import is_settled
-from clustertop.sources.local import LocalSource
-from clustertop.sources.local_system import SystemSampler, busy_split
+from clustertop.sources.local.source import LocalSource
+from clustertop.sources.local.system import SystemSampler, busy_split
 from tests.waiting import async_wait_for
 
 

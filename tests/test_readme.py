@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from clustertop.config import load_config
-from clustertop.hosts import resolve_hosts
+from clustertop.config.settings import load_config
+from clustertop.inventory.hosts import resolve_hosts
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

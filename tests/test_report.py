@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from clustertop import jsonout, report
+from clustertop.cli import once_json as jsonout
+from clustertop.cli import once_table as report
 from clustertop.model import Container, Disk, HostSnapshot, HostState, Process
 
 HOSTILE = "[red]x[/] \x1b[2J\x07evil"

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from clustertop.cli import main
+from clustertop.cli.main import main
 
 raise SystemExit(main())

@@ -19,7 +19,7 @@ from clustertop.actions.model import (
     Target,
     Verb,
 )
-from clustertop.config import default_audit_log
+from clustertop.config.settings import default_audit_log
 
 CID = "ab" * 32
 CONTAINER = ContainerTarget("gpu01", CID, "alice-train", "ctbox:latest", "running", "alice")

@@ -11,7 +11,7 @@ import pytest
 
 from clustertop.actions.audit import AuditedRunner, AuditLog
 from clustertop.actions.model import Outcome, Verb
-from clustertop.config import default_audit_log
+from clustertop.config.settings import default_audit_log
 from tests.actions.helpers import (
     container_state,
     container_target,

@@ -13,12 +13,12 @@ from clustertop.analysis.alerts import (
     alert_key,
     alerts_json,
 )
-from clustertop.config import Config
+from clustertop.config.settings import Config
 from clustertop.model import HostSnapshot, HostState
 from clustertop.parsers.docker import docker_error
 from clustertop.parsers.nvidia_errors import nvidia_smi_error
-from clustertop.sources.demo_cluster import DOCKER_DENIED
-from clustertop.sources.local_docker import docker_error_text
+from clustertop.sources.demo.cluster import DOCKER_DENIED
+from clustertop.sources.local.docker import docker_error_text
 from tests.analysis.builders import GIB, T0, ctr, disk, gpu, snap
 
 

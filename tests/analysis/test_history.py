@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from clustertop.analysis.history import MAX_POINTS, History, Metric
-from clustertop.config import Config
+from clustertop.config.settings import Config
 from clustertop.model import Cpu, Gpu, HostSnapshot, HostState
 from tests.analysis.builders import GIB, T0, gpu, snap
 

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from clustertop.analysis.stale import StaleTracker, exited_for_cleanup, stale_containers
-from clustertop.config import Config
+from clustertop.config.settings import Config
 from clustertop.model import Container, HostSnapshot, HostState, Section
 from tests.analysis.builders import T0, ctr, gpu, proc, snap
 

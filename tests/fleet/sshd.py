@@ -162,6 +162,8 @@ class SshServer:
         if not self.host_key.exists():
             generate_key(self.host_key, f"host@{self.address}")
         self.config_path.write_text(self.config_text())
+        # `sshd -t` needs the privilege separation dir, which only a started service creates.
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         check = subprocess.run(
             [SSHD, "-t", "-f", str(self.config_path)], capture_output=True, text=True, check=False
         )
@@ -172,7 +174,6 @@ class SshServer:
         """Start sshd and wait (bounded) until it greets on its port."""
         if self.running:
             return
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation dir
         self.prepare()
         self.process = procs.spawn([SSHD, "-D", "-e", "-f", str(self.config_path)], self.log_path)
         deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from clustertop.owners import OwnerRule
+from clustertop.model.owners import OwnerRule
 from clustertop.parsers.docker import (
     INSPECT_TEMPLATE,
     container_from_inspect,

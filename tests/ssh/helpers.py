@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clustertop.hosts import parse_host_spec
+from clustertop.inventory.hosts import parse_host_spec
 from clustertop.model import HostSnapshot
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.session import SessionSettings

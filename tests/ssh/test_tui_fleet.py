@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustertop.ui.table_sync import KeyedTable
+from clustertop.ui.widgets.table_sync import KeyedTable
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
 from tests.fleet.simhost import SimHost

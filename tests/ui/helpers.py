@@ -23,7 +23,7 @@ from clustertop.model import (
 )
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.table_sync import KeyedTable
+from clustertop.ui.widgets.table_sync import KeyedTable
 from tests.waiting import async_wait_for
 
 NOW = 1_700_000_000.0

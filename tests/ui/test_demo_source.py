@@ -6,8 +6,8 @@ import asyncio
 
 from clustertop.model import MIB, HostSnapshot, HostState, Section
 from clustertop.sources.base import is_settled
-from clustertop.sources.demo import FROZEN_EPOCH, DemoSource
-from clustertop.sources.demo_cluster import HOSTILE_COMMAND
+from clustertop.sources.demo.cluster import HOSTILE_COMMAND
+from clustertop.sources.demo.source import FROZEN_EPOCH, DemoSource
 from tests.waiting import async_wait_for
 
 GIB = 1024 * MIB

@@ -8,8 +8,8 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from clustertop.ui.cells import BAD, DIM, Cell, bar_cell, text_cell
-from clustertop.ui.table_sync import ColumnSpec, KeyedTable, RowData
+from clustertop.ui.widgets.cells import BAD, DIM, Cell, bar_cell, text_cell
+from clustertop.ui.widgets.table_sync import ColumnSpec, KeyedTable, RowData
 from tests.ui.helpers import widget_text
 
 COLUMNS = (

@@ -9,9 +9,9 @@ import pytest
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostState, Section
 from clustertop.sources.base import SnapshotSink
-from clustertop.sources.demo import DemoSource
+from clustertop.sources.demo.source import DemoSource
 from clustertop.ui import ClusterTopApp, binding_ids
-from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import (
     NOW,
     ScriptedSource,

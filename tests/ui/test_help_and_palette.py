@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.command import CommandList
 
-from clustertop.ui.grid import GridScreen
-from clustertop.ui.help import HelpScreen
-from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.screens.grid import GridScreen
+from clustertop.ui.screens.help import HelpScreen
+from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import host, scripted_app, until, wait_rows, widget_text
 from tests.waiting import async_wait_for
 

@@ -9,10 +9,10 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from clustertop.model import Container, Disk, GpuProcess, Process
-from clustertop.sources.demo import DemoSource
+from clustertop.sources.demo.source import DemoSource
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.host_screen import HostScreen
-from clustertop.ui.table_sync import KeyedTable
+from clustertop.ui.screens.host import HostScreen
+from clustertop.ui.widgets.table_sync import KeyedTable
 from tests.ui.helpers import (
     GIB,
     NOW,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from clustertop.model import Disk, HostSnapshot, HostState, Process
-from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import GIB, NOW, cell_text, host, scripted_app, until, wait_rows, widget_text
 from tests.waiting import async_wait_for
 

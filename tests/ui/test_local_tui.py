@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from clustertop.config import Config
-from clustertop.launch import build_app
-from clustertop.sources.local import LocalSource
+from clustertop.cli.launch import build_app
+from clustertop.config.settings import Config
+from clustertop.sources.local.source import LocalSource
 from tests.fleet.dockerd import DockerEngine
 from tests.ui.helpers import until, widget_text
 

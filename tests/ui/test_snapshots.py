@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from clustertop.sources.demo import DemoSource
+from clustertop.sources.demo.source import DemoSource
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.screens.host import HostScreen
 
 SIZE = (160, 48)
 SnapCompare = Callable[..., bool]

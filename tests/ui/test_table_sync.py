@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
-from clustertop.ui.cells import Cell, na_cell, number_cell, text_cell
-from clustertop.ui.table_sync import ColumnSpec, KeyedTable, RowData
+from clustertop.ui.widgets.cells import Cell, na_cell, number_cell, text_cell
+from clustertop.ui.widgets.table_sync import ColumnSpec, KeyedTable, RowData
 from tests.ui.helpers import host, scripted_app, wait_rows
 from tests.waiting import async_wait_for
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from clustertop.actions.audit import AuditedRunner, AuditLog
 from clustertop.actions.demo_runner import DemoActionRunner
 from clustertop.model import Container, HostSnapshot
-from clustertop.sources.demo import DemoSource
-from clustertop.sources.demo_cluster import HOSTILE_COMMAND
+from clustertop.sources.demo.cluster import HOSTILE_COMMAND
+from clustertop.sources.demo.source import DemoSource
 from clustertop.ui import ClusterTopApp, binding_ids
-from clustertop.ui.help import HelpScreen
-from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.screens.help import HelpScreen
+from clustertop.ui.screens.logs import LogsScreen
 from tests.ui.helpers import until
 from tests.ui_actions.helpers import (
     SIZE,

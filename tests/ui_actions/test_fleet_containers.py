@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psutil
 
-from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.screens.logs import LogsScreen
 from tests.actions.helpers import BUSY_LOGGER, container_state, started_at
 from tests.fleet.fleet import Fleet
 from tests.ui.helpers import until

@@ -8,8 +8,8 @@ from clustertop.actions.demo_runner import DemoActionRunner
 from clustertop.actions.model import ContainerTarget, Verb
 from clustertop.model import Container
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.host_screen import HostScreen
 from clustertop.ui.marks import MARK
+from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import until
 from tests.ui_actions.helpers import (
     SIZE,

@@ -14,9 +14,9 @@ import pytest
 from textual.pilot import Pilot
 
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.confirm import ConfirmScreen
-from clustertop.ui.host_screen import HostScreen
-from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.screens.confirm import ConfirmScreen
+from clustertop.ui.screens.host import HostScreen
+from clustertop.ui.screens.logs import LogsScreen
 from tests.ui_actions.helpers import SIZE, demo_app
 
 SnapCompare = Callable[..., bool]

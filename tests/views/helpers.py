@@ -7,11 +7,11 @@ from typing import Any
 from textual.pilot import Pilot
 
 from clustertop.analysis.live import ClusterAnalysis
-from clustertop.sources.demo import DemoSource
-from clustertop.sources.demo_history import fill_history
+from clustertop.sources.demo.history import fill_history
+from clustertop.sources.demo.source import DemoSource
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.cluster_view import ClusterView
-from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.screens.cluster_view import ClusterView
+from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import until, wait_rows
 
 SIZE = (160, 48)

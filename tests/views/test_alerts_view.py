@@ -10,10 +10,10 @@ from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostState
 from clustertop.ui import ClusterTopApp
 from clustertop.ui import app as app_module
-from clustertop.ui.alerts_view import AlertsScreen
 from clustertop.ui.grid_analysis import ALERT_STYLES
-from clustertop.ui.host_screen import HostScreen
-from clustertop.units import duration
+from clustertop.ui.screens.alerts import AlertsScreen
+from clustertop.ui.screens.host import HostScreen
+from clustertop.util.units import duration
 from tests.ui.helpers import NOW, ScriptedSource, cell_text, host, until, wait_rows, widget_text
 from tests.views.helpers import SIZE, demo_app, grid_ready, open_view
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clustertop.ui.charts import (
+from clustertop.ui.widgets.charts import (
     aligned_end,
     column_chart,
     column_span,

@@ -6,8 +6,8 @@ import json
 
 from clustertop.analysis.free_gpus import free_gpus
 from clustertop.analysis.live import ClusterAnalysis
-from clustertop.ui.free_view import FreeGpusScreen
-from clustertop.ui.host_screen import HostScreen
+from clustertop.ui.screens.free import FreeGpusScreen
+from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import cell_text, until, widget_text
 from tests.views.helpers import SIZE, demo_app, grid_ready, open_view
 

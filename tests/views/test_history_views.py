@@ -7,7 +7,7 @@ import dataclasses
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.history_pane import HistoryCharts
+from clustertop.ui.widgets.history_pane import HistoryCharts
 from tests.ui.helpers import ScriptedSource, cell_text, host, until, wait_rows, widget_text
 from tests.views.helpers import SIZE, demo_app, grid_ready, open_host
 

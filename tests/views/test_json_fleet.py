@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from clustertop.model import MIB
-from clustertop.units import human_bytes
+from clustertop.util.units import human_bytes
 from tests.fleet.fleet import REFUSED, Fleet
 from tests.fleet.gpu_specs import H200, L40S, gpu, gpu_uuid, spec
 from tests.fleet.simhost import SimHost

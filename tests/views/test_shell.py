@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clustertop.hosts import HostSpec
+from clustertop.inventory.hosts import HostSpec
 from clustertop.ui.shell import ShellLauncher, launcher_for
 from tests.ui.helpers import host, scripted_app, until, wait_rows
 from tests.views.helpers import open_host

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from clustertop.analysis.users import user_rows
 from clustertop.model import HostSnapshot
-from clustertop.ui.users_view import UsersScreen
-from clustertop.units import human_bytes, percent
+from clustertop.ui.screens.users import UsersScreen
+from clustertop.util.units import human_bytes, percent
 from tests.ui.helpers import cell_text, until, widget_text
 from tests.views.helpers import SIZE, demo_app, grid_ready, open_host, open_view
 

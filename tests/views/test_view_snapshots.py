@@ -13,8 +13,8 @@ import pytest
 from textual.pilot import Pilot
 
 from clustertop.ui import ClusterTopApp
-from clustertop.ui.cluster_view import ClusterView
-from clustertop.ui.history_pane import HistoryCharts
+from clustertop.ui.screens.cluster_view import ClusterView
+from clustertop.ui.widgets.history_pane import HistoryCharts
 from tests.views.helpers import SIZE, demo_app, grid_ready, open_host
 
 SnapCompare = Callable[..., bool]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from clustertop.cli import main
-from clustertop.serve import is_loopback, served_argv
+from clustertop.cli.main import main
+from clustertop.cli.serve import is_loopback, served_argv
 from tests.waiting import wait_for
 from tests.web.server import serve
 

@@ -19,8 +19,8 @@ from clustertop.actions.model import (
     Verb,
 )
 from clustertop.model import Container, GpuProcess, HostSnapshot, Process
-from clustertop.sources.demo import DemoSource
-from clustertop.sources.demo_frame import docker_age
+from clustertop.sources.demo.frame import docker_age
+from clustertop.sources.demo.source import DemoSource
 
 _EXIT_CODES = {Verb.STOP: 0, Verb.KILL: 137}
 _DID = {Verb.STOP: "stopped", Verb.KILL: "killed"}

@@ -19,7 +19,7 @@ from clustertop.actions.model import (
 )
 from clustertop.actions.scripts import action_script, logs_command, parse_result
 from clustertop.actions.streams import NOTICE_PREFIX, NoticeStream, split_lines
-from clustertop.aio import within
+from clustertop.util.aio import within
 
 SHELL = ("/bin/sh", "-s")
 """The program that reads the action programs on stdin."""

@@ -25,7 +25,7 @@ from clustertop.actions.scripts import (
     parse_result,
 )
 from clustertop.actions.streams import NOTICE_PREFIX, NoticeStream, split_lines
-from clustertop.aio import within
+from clustertop.util.aio import within
 
 Connections = Callable[[str], asyncssh.SSHClientConnection | None]
 """Host name -> its live connection, or None while it is down."""

@@ -9,11 +9,11 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from clustertop.model import Gpu, HostSnapshot, HostState
-from clustertop.textsafe import printable
-from clustertop.units import human_bytes
+from clustertop.util.textsafe import printable
+from clustertop.util.units import human_bytes
 
 if TYPE_CHECKING:
-    from clustertop.config import Config
+    from clustertop.config.settings import Config
 
 
 class AlertKind(str, Enum):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from clustertop.model import HostSnapshot
 
 if TYPE_CHECKING:
-    from clustertop.config import Config
+    from clustertop.config.settings import Config
 
 MAX_POINTS = 360
 """Most points kept per series, whatever the window."""

@@ -13,7 +13,7 @@ from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
-from clustertop.config import Config
+from clustertop.config.settings import Config
 from clustertop.model import HostSnapshot
 
 

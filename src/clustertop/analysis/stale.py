@@ -16,7 +16,7 @@ from clustertop.analysis.idle import (
 from clustertop.model import Container, HostSnapshot
 
 if TYPE_CHECKING:
-    from clustertop.config import Config
+    from clustertop.config.settings import Config
 
 DEFAULT_STALE_AFTER = 30 * 60.0
 """Seconds of idle GPUs before a container counts as stale."""

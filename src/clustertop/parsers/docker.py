@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from clustertop.model import Container
-from clustertop.owners import DEFAULT_RULE, OwnerRule, owner_of
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.parsers.docker_status import human_status, parse_docker_time, state_name
 
 __all__ = [

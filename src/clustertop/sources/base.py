@@ -8,8 +8,8 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
-from clustertop.aio import within
 from clustertop.model import HostSnapshot, HostState, placeholder
+from clustertop.util.aio import within
 
 SnapshotSink = Callable[[HostSnapshot], None]
 """Receives every new snapshot; called on the event loop, must not block."""

@@ -19,10 +19,10 @@ from clustertop.actions.model import (
     Verb,
 )
 from clustertop.model import Container, GpuProcess, Process
-from clustertop.textsafe import printable
-from clustertop.ui.confirm import ConfirmScreen, verb_label
 from clustertop.ui.context import LiveContext
-from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.screens.confirm import ConfirmScreen, verb_label
+from clustertop.ui.screens.logs import LogsScreen
+from clustertop.util.textsafe import printable
 
 _SEVERITY: dict[Outcome, SeverityLevel] = {
     Outcome.DONE: "information",

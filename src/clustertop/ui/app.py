@@ -16,23 +16,23 @@ from clustertop.actions.model import ActionRunner
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
-from clustertop.textsafe import printable
 from clustertop.ui.actions import ActionController
-from clustertop.ui.alerts_view import AlertBell, AlertsScreen
-from clustertop.ui.cluster_view import ClusterView
 from clustertop.ui.commands import HostCommands
-from clustertop.ui.confirm import ConfirmScreen
 from clustertop.ui.context import AlertsProvider, LiveContext, StaleProvider, no_alerts, no_stale
-from clustertop.ui.free_view import FreeGpusScreen
-from clustertop.ui.grid import GridScreen, HostGridTable
 from clustertop.ui.grid_analysis import GridAnalysis
-from clustertop.ui.help import HelpScreen, key_help
-from clustertop.ui.host_screen import HostScreen
-from clustertop.ui.logs_view import LogsScreen
+from clustertop.ui.screens.alerts import AlertBell, AlertsScreen
+from clustertop.ui.screens.cluster_view import ClusterView
+from clustertop.ui.screens.confirm import ConfirmScreen
+from clustertop.ui.screens.free import FreeGpusScreen
+from clustertop.ui.screens.grid import GridScreen, HostGridTable
+from clustertop.ui.screens.help import HelpScreen, key_help
+from clustertop.ui.screens.host import HostScreen
+from clustertop.ui.screens.logs import LogsScreen
+from clustertop.ui.screens.users import UsersScreen
 from clustertop.ui.shell import ShellLauncher, run_suspended
 from clustertop.ui.store import SnapshotStore
-from clustertop.ui.table_sync import KeyedTable
-from clustertop.ui.users_view import UsersScreen
+from clustertop.ui.widgets.table_sync import KeyedTable
+from clustertop.util.textsafe import printable
 
 MIN_REPAINT_GAP = 0.25
 """Seconds between repaints: at most 4 per second, however many hosts report."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.app import App
 
-from clustertop.textsafe import printable
+from clustertop.util.textsafe import printable
 
 
 def copy_text(app: App[Any], text: str, what: str) -> None:

@@ -9,8 +9,7 @@ from rich.text import Text
 
 from clustertop.analysis.free_gpus import gpu_is_free, gpus_with_processes
 from clustertop.model import HostSnapshot, HostState, Section
-from clustertop.textsafe import literal
-from clustertop.ui.cells import (
+from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
     OK,
@@ -21,8 +20,9 @@ from clustertop.ui.cells import (
     number_cell,
     severity,
 )
-from clustertop.ui.table_sync import ColumnSpec, RowData
-from clustertop.units import duration, percent, ratio_percent, used_of
+from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
+from clustertop.util.textsafe import literal
+from clustertop.util.units import duration, percent, ratio_percent, used_of
 
 GRID_COLUMNS = (
     ColumnSpec("host", "Host", None, descending=False),

@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from clustertop.textsafe import printable
+from clustertop.util.textsafe import printable
 
 _PREFIX = "Go to host "
 _DISCOVER_LIMIT = 8

@@ -12,9 +12,9 @@ from clustertop.analysis.history import History, Metric
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.analysis.users import owner_has_something
 from clustertop.model import HostSnapshot
-from clustertop.ui.cells import DIM, Cell
-from clustertop.ui.charts import aligned_end, column_span, mean_columns, resample, sparkline
-from clustertop.ui.table_sync import ColumnSpec, RowData
+from clustertop.ui.widgets.cells import DIM, Cell
+from clustertop.ui.widgets.charts import aligned_end, column_span, mean_columns, resample, sparkline
+from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
 
 TREND_WIDTH = 10
 """Characters of the GPU·1h sparkline (each one a twelfth of the history window)."""

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from rich.style import Style
 
-from clustertop.ui.cells import Cell
-from clustertop.ui.table_sync import RowData
+from clustertop.ui.widgets.cells import Cell
+from clustertop.ui.widgets.table_sync import RowData
 
 MARK = "● "
 """Shown in front of a marked row's first cell."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
-from clustertop.ui.cells import (
+from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
     OK,
@@ -19,8 +19,8 @@ from clustertop.ui.cells import (
     severity,
     text_cell,
 )
-from clustertop.ui.table_sync import ColumnSpec, RowData
-from clustertop.units import NA, duration, human_bytes, number, ratio_percent, used_of
+from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
+from clustertop.util.units import NA, duration, human_bytes, number, ratio_percent, used_of
 
 
 @dataclass(frozen=True, slots=True)

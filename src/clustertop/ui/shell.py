@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from textual.app import App, SuspendNotSupported
 
-from clustertop.hosts import HostSpec
+from clustertop.inventory.hosts import HostSpec
 
 ShellMode = Literal["ssh", "local", "none"]
 """ssh: remote hosts; local: this machine; none: nothing to open (the demo)."""

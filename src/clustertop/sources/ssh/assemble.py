@@ -20,10 +20,10 @@ from clustertop.model import (
     Section,
     by_cpu_then_memory,
 )
-from clustertop.owners import DEFAULT_RULE, OwnerRule
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
-from clustertop.sources.local_join import attach_gpus, resolve_gpu_processes
+from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.sections import (
     DockerReading,

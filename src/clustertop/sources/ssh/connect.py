@@ -11,10 +11,10 @@ from pathlib import Path
 
 import asyncssh
 
-from clustertop.aio import within
-from clustertop.hosts import HostSpec
+from clustertop.inventory.hosts import HostSpec
 from clustertop.model import HostState
 from clustertop.sources.ssh.hostkeys import HostKeyPolicy
+from clustertop.util.aio import within
 
 
 @dataclass(frozen=True, slots=True)

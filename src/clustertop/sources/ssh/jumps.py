@@ -7,7 +7,7 @@ import contextlib
 
 import asyncssh
 
-from clustertop.hosts import HostSpec, parse_host_spec
+from clustertop.inventory.hosts import HostSpec, parse_host_spec
 from clustertop.sources.ssh.connect import (
     ConnectFailure,
     SshSettings,

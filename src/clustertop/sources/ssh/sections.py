@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, Memory
-from clustertop.owners import OwnerRule
+from clustertop.model.owners import OwnerRule
 from clustertop.parsers.df import local_disks, parse_df, parse_df_inodes
 from clustertop.parsers.docker import container_from_inspect, docker_error, requested_gpus
 from clustertop.parsers.nvidia_smi import (
@@ -19,7 +19,7 @@ from clustertop.parsers.nvidia_smi import (
     parse_gpu_query,
 )
 from clustertop.parsers.procfs import CpuSample, parse_loadavg, parse_meminfo, parse_proc_stat
-from clustertop.sources.local_docker import GpuRequest
+from clustertop.sources.local.docker import GpuRequest
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field, replace
 
 import asyncssh
 
-from clustertop.aio import within
-from clustertop.hosts import HostSpec
+from clustertop.inventory.hosts import HostSpec
 from clustertop.model import HostSnapshot, HostState, placeholder
-from clustertop.owners import DEFAULT_RULE, OwnerRule
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.connect import (
@@ -32,6 +31,7 @@ from clustertop.sources.ssh.probe import (
     parse_frame,
     probe_script,
 )
+from clustertop.util.aio import within
 
 
 class ProbeFailure(Exception):

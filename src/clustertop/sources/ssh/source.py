@@ -7,7 +7,7 @@ import contextlib
 import resource
 from collections.abc import Callable, Sequence
 
-from clustertop.hosts import HostSpec
+from clustertop.inventory.hosts import HostSpec
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.jumps import JumpPool

@@ -1,0 +1,1 @@
+"""The command line: options, `--once`, `serve`, and building the app."""

@@ -1,0 +1,109 @@
+"""`clustertop serve`: the same TUI in a browser, one clustertop process per browser session."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from clustertop.config.settings import ConfigError, load_config
+from clustertop.inventory.hosts import HostSpecError
+
+DEFAULT_HOST = "127.0.0.1"
+"""Where the web server listens unless told otherwise: this machine only."""
+DEFAULT_PORT = 8000
+"""Its default port."""
+_NOT_SERVED = ("--once", "--json", "-h", "--help", "-V", "--version")
+
+
+def build_serve_parser() -> argparse.ArgumentParser:
+    """Options of `clustertop serve`; everything else is passed to each served clustertop."""
+    parser = argparse.ArgumentParser(
+        prog="clustertop serve",
+        usage="clustertop serve [--host HOST] [--port PORT] [--public-url URL] "
+        "[--allow-actions] [clustertop options] [hosts ...]",
+        description="Serve the clustertop TUI in a web browser (textual-serve). Other options "
+        "and hosts are those of clustertop itself; each browser session runs its own "
+        "clustertop, read-only unless --allow-actions.",
+        allow_abbrev=False,  # `--host` must never swallow clustertop's `--hosts-file`
+    )
+    add = parser.add_argument
+    add("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    add("--public-url", metavar="URL", help="URL browsers reach the server at, if not host:port")
+    add(
+        "--allow-actions",
+        action="store_true",
+        help="let browser users act on hosts (default: served sessions are --readonly)",
+    )
+    return parser
+
+
+def is_loopback(host: str) -> bool:
+    """True for 'localhost' and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def served_argv(clustertop_args: Sequence[str], *, allow_actions: bool) -> list[str]:
+    """The clustertop command each browser session runs: this Python, read-only by default."""
+    # Before the passed-through arguments: after a `--` it would be a host name.
+    readonly = [] if allow_actions else ["--readonly"]
+    return [sys.executable, "-m", "clustertop", *readonly, *clustertop_args]
+
+
+def check_clustertop_args(clustertop_args: Sequence[str]) -> str | None:
+    """Why the passed-through options would fail in every session, or None when they are fine.
+
+    Checked once here, so a mistake shows on the terminal instead of as an ended browser session.
+    """
+    from clustertop.cli import main as cli
+
+    refused = [arg for arg in clustertop_args if arg.split("=", 1)[0] in _NOT_SERVED]
+    if refused:
+        return f"serve runs the live TUI: {refused[0]} cannot be served"
+    try:
+        args = cli.build_parser().parse_args(list(clustertop_args))
+    except SystemExit as exc:  # argparse already printed the usage error
+        return "" if exc.code else None
+    try:
+        config = load_config(
+            cli._cli_settings(args), os.environ, Path(args.config) if args.config else None
+        )
+        cli._host_specs(args, config)
+    except (ConfigError, HostSpecError, OSError) as exc:
+        return str(exc)
+    return None
+
+
+def serve_command(argv: Sequence[str]) -> int:
+    """Run `clustertop serve [--host H] [--port P] [--allow-actions] [clustertop options]`."""
+    args, rest = build_serve_parser().parse_known_args(list(argv))
+    problem = check_clustertop_args(rest)
+    if problem is not None:
+        if problem:
+            print(f"clustertop serve: {problem}", file=sys.stderr)
+        return 1
+    if not is_loopback(args.host):
+        print(
+            f"clustertop serve: warning: listening on {args.host}: anyone who can reach this "
+            "address and port can see the cluster"
+            + ("" if not args.allow_actions else " and act on its hosts"),
+            file=sys.stderr,
+        )
+    from textual_serve.server import Server
+
+    command = shlex.join(served_argv(rest, allow_actions=args.allow_actions))
+    server = Server(
+        command, host=args.host, port=args.port, title="clustertop", public_url=args.public_url
+    )
+    server.serve()
+    return 0

@@ -1,0 +1,1 @@
+"""The effective settings: each declared once, loaded, checked and rendered."""

@@ -1,0 +1,279 @@
+"""The effective settings: defaults < config file < environment < command line, with sources."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from clustertop.config.render import render_config
+from clustertop.config.schema import (
+    CONFIG_ENV,
+    ENV_PREFIX,
+    SETTINGS,
+    TABLES,
+    ConfigError,
+    HostOverride,
+    env_variable,
+    option_name,
+)
+from clustertop.config.tables import did_you_mean, parse_groups, parse_hosts, parse_keys
+from clustertop.config.values import toml_key
+from clustertop.model.owners import DEFAULT_NAME_PATTERN, OwnerRule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "HostOverride",
+    "config_file_path",
+    "default_audit_log",
+    "load_config",
+    "render_config",
+]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every setting with its effective value, plus groups, host overrides and key remaps."""
+
+    interval: float = 2.0
+    """Seconds between readings of each host."""
+    timeout: float = 10.0
+    """Per-host deadline for one reading, seconds."""
+    connect_timeout: float = 10.0
+    """Deadline for one SSH connection, seconds."""
+    max_handshakes: int = 16
+    """SSH handshakes in flight at once (sshd refuses bursts beyond MaxStartups)."""
+    ssh_config: Path | None = None
+    """ssh config file; None: ~/.ssh/config as asyncssh reads it."""
+    known_hosts: Path | None = None
+    """known_hosts file; None: what the ssh config says, else ~/.ssh/known_hosts."""
+    accept_new_hostkeys: bool = False
+    """Trust and record the keys of hosts not yet in known_hosts."""
+    readonly: bool = False
+    """Show only: every action on hosts is refused."""
+    stale_after: float = 30 * 60
+    """Seconds a container's GPUs must idle before it counts as stale."""
+    stale_util_percent: float = 5.0
+    """GPU use at or under which a GPU counts as idle, percent."""
+    cleanup_exited_after: float = 7 * 86400
+    """Seconds after exiting that a container may be cleaned up."""
+    alert_temperature_c: float = 85.0
+    """GPU temperature that raises an alert, Celsius."""
+    alert_disk_percent: float = 90.0
+    """Disk use that raises an alert, percent."""
+    alert_log_size: int = 2**30
+    """Container log size that raises an alert, bytes."""
+    free_gpu_memory_mib: int = 500
+    """Most MiB in use on a GPU that still counts as free."""
+    free_gpu_util_percent: float = 5.0
+    """Most GPU use on a GPU that still counts as free, percent."""
+    history: float = 3600.0
+    """Seconds of readings kept for charts and trends."""
+    theme: str = "textual-dark"
+    """Textual theme name."""
+    owner_labels: tuple[str, ...] = ("owner",)
+    """Container labels naming the owner, first non-empty wins."""
+    owner_name_regex: str = DEFAULT_NAME_PATTERN
+    """Regex with a `user` group matched on container names; '' turns it off."""
+    owner_unix_user_fallback: bool = True
+    """Use a process's Unix user when nothing else names an owner."""
+    audit_log: Path | None = None
+    """Where actions are recorded (JSON lines); None: nowhere. load_config fills the XDG path."""
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    """Host groups from `[groups]`: name -> items (hosts, ranges, @groups)."""
+    hosts: Mapping[str, HostOverride] = field(default_factory=_empty)
+    """Per-host overrides from `[hosts."<name>"]`, keyed by host name."""
+    keys: Mapping[str, str] = field(default_factory=_empty)
+    """Key remaps from `[keys]`: binding id -> key."""
+    path: Path | None = None
+    """The config file read, or None when there was none."""
+    default_path: Path | None = None
+    """Where the config file is looked for when neither --config nor CLUSTERTOP_CONFIG names one."""
+    sources: Mapping[str, str] = field(default_factory=_empty)
+    """Setting -> where its value came from: 'default', 'file P', 'env V', 'command line --x'."""
+    warnings: tuple[str, ...] = ()
+    """Things worth telling the user that are not errors (an unknown CLUSTERTOP_ variable)."""
+
+    def host_override(self, name: str) -> HostOverride:
+        """The `[hosts."<name>"]` settings for a host (names ignore case); empty when none."""
+        found = self.hosts.get(name)
+        if found is None:
+            lowered = name.lower()
+            found = next((o for n, o in self.hosts.items() if n.lower() == lowered), None)
+        return found if found is not None else HostOverride()
+
+    def owner_rule(self) -> OwnerRule:
+        """The owner rule these settings describe."""
+        return OwnerRule.from_config(
+            labels=list(self.owner_labels),
+            name_regex=self.owner_name_regex,
+            unix_user_fallback=self.owner_unix_user_fallback,
+        )
+
+
+_DEFAULTS: Mapping[str, object] = MappingProxyType(
+    {item.name: item.default for item in fields(Config) if item.name in SETTINGS}
+)
+
+_TABLE_PARSERS: Mapping[str, Callable[[object, str], Mapping[str, Any]]] = MappingProxyType(
+    {"groups": parse_groups, "hosts": parse_hosts, "keys": parse_keys}
+)
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    home = env.get("HOME")
+    return Path(home) if home else Path.home()
+
+
+def _xdg_dir(env: Mapping[str, str], variable: str, fallback: str) -> Path:
+    # The XDG spec says relative values are invalid and must be ignored.
+    value = env.get(variable, "")
+    return Path(value) if value and Path(value).is_absolute() else _home(env) / fallback
+
+
+def _expand_home(path: Path, env: Mapping[str, str]) -> Path:
+    """~/x with HOME taken from `env`, so tests never touch the developer's home."""
+    text = str(path)
+    if text == "~" or text.startswith("~/"):
+        return _home(env) / text[2:]
+    return path.expanduser()
+
+
+def config_file_path(env: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_CONFIG_HOME/clustertop/config.toml, else ~/.config/clustertop/config.toml."""
+    return _xdg_dir(env, "XDG_CONFIG_HOME", ".config") / "clustertop" / "config.toml"
+
+
+def default_audit_log(env: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_STATE_HOME/clustertop/audit.jsonl, else ~/.local/state/clustertop/audit.jsonl."""
+    return _xdg_dir(env, "XDG_STATE_HOME", ".local/state") / "clustertop" / "audit.jsonl"
+
+
+def _choose_file(path: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The file to read: --config, else CLUSTERTOP_CONFIG, else the default one if it exists."""
+    if path is not None:
+        given, by = path, "--config"
+    elif env.get(CONFIG_ENV, "").strip():
+        given, by = Path(env[CONFIG_ENV]), f"environment variable {CONFIG_ENV}"
+    else:
+        default = config_file_path(env)
+        return default if default.exists() else None
+    given = _expand_home(given, env)
+    if not given.exists():
+        raise ConfigError(str(given), None, f"config file not found (named by {by})")
+    return given
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), None, f"invalid TOML: {exc}") from None
+    return data
+
+
+def _parse(name: str, value: object, where: str, key: str | None) -> object:
+    try:
+        return SETTINGS[name].parse(value)
+    except ValueError as exc:
+        raise ConfigError(where, key, str(exc)) from None
+
+
+class _Layers:
+    """Setting values and their sources as each layer is applied over the last."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.values: dict[str, object] = dict(_DEFAULTS)
+        self.values["audit_log"] = default_audit_log(env)
+        self.sources: dict[str, str] = dict.fromkeys(SETTINGS, "default")
+        self.tables: dict[str, Mapping[str, Any]] = {}
+        self.warnings: list[str] = []
+
+    def file(self, data: Mapping[str, Any], path: Path) -> None:
+        """Top-level settings and the [groups], [hosts] and [keys] tables of the file."""
+        where = str(path)
+        for key, value in data.items():
+            if key in _TABLE_PARSERS:
+                self.tables[key] = MappingProxyType(dict(_TABLE_PARSERS[key](value, where)))
+            elif key in SETTINGS:
+                self.values[key] = _parse(key, value, where, toml_key(key))
+                self.sources[key] = f"file {where}"
+            else:
+                hint = did_you_mean(key, [*SETTINGS, *TABLES])
+                raise ConfigError(where, toml_key(key), f"unknown setting{hint}")
+
+    def environment(self, env: Mapping[str, str]) -> None:
+        """CLUSTERTOP_<NAME> variables; unknown CLUSTERTOP_ names become warnings."""
+        known = {env_variable(name): name for name in SETTINGS}
+        for variable in sorted(env):
+            name = known.get(variable)
+            if name is not None:
+                where = f"environment variable {variable}"
+                self.values[name] = _parse(name, env[variable], where, None)
+                self.sources[name] = f"env {variable}"
+            elif variable.startswith(ENV_PREFIX) and variable != CONFIG_ENV:
+                hint = did_you_mean(variable, [*known, CONFIG_ENV])
+                self.warnings.append(f"ignoring unknown environment variable {variable}{hint}")
+
+    def command_line(self, cli: Mapping[str, object]) -> None:
+        """Options the user gave; None means not given."""
+        for name, value in cli.items():
+            if value is None:
+                continue
+            if name not in SETTINGS:
+                raise ValueError(f"load_config: {name!r} is not a setting name")
+            option = option_name(name)
+            self.values[name] = _parse(name, value, f"option {option}", None)
+            self.sources[name] = f"command line {option}"
+
+
+def load_config(
+    cli: Mapping[str, object], env: Mapping[str, str] = os.environ, path: Path | None = None
+) -> Config:
+    """Settings from defaults, the config file, CLUSTERTOP_* variables and `cli`, later winning.
+
+    `cli` holds only the options the user gave (None values count as not given); `path` is
+    --config. Raises ConfigError naming the file, variable or option, the key and the problem.
+    """
+    layers = _Layers(env)
+    file = _choose_file(path, env)
+    if file is not None:
+        layers.file(_read_toml(file), file)
+    layers.environment(env)
+    layers.command_line(cli)
+    values = {
+        name: _expand_home(value, env) if isinstance(value, Path) else value
+        for name, value in layers.values.items()
+    }
+    empty: Mapping[str, Any] = MappingProxyType({})
+    settings: dict[str, Any] = values
+    return Config(
+        **settings,
+        groups=layers.tables.get("groups", empty),
+        hosts=layers.tables.get("hosts", empty),
+        keys=layers.tables.get("keys", empty),
+        path=file,
+        default_path=config_file_path(env),
+        sources=MappingProxyType(layers.sources),
+        warnings=tuple(layers.warnings),
+    )

@@ -1,0 +1,1 @@
+"""Which hosts to watch: host specs, ranges, groups and hosts files."""

@@ -1,0 +1,89 @@
+"""Joins the local sections: container names and owners on processes, GPUs on containers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+
+from clustertop.model import Container, ContainerRef, Gpu, GpuProcess, Process
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
+from clustertop.sources.local.docker import GpuRequest
+from clustertop.sources.local.processes import Identity
+
+
+def _named(ref: ContainerRef | None, by_id: Mapping[str, Container]) -> ContainerRef | None:
+    if ref is None or ref.id not in by_id:
+        return ref
+    return ContainerRef(ref.id, by_id[ref.id].name)
+
+
+def name_process_containers(
+    processes: Iterable[Process], containers: Sequence[Container]
+) -> tuple[Process, ...]:
+    """Processes with the names of the containers they run in."""
+    by_id = {c.id: c for c in containers}
+    return tuple(
+        dataclasses.replace(p, container=_named(p.container, by_id)) if p.container else p
+        for p in processes
+    )
+
+
+def resolve_gpu_processes(
+    processes: Iterable[GpuProcess],
+    containers: Sequence[Container],
+    cpu_percent: Mapping[Identity, float],
+    rule: OwnerRule = DEFAULT_RULE,
+) -> tuple[GpuProcess, ...]:
+    """GPU processes with container names, owners and CPU use."""
+    by_id = {c.id: c for c in containers}
+    rows = []
+    for proc in processes:
+        container = by_id.get(proc.container.id) if proc.container else None
+        owner = owner_of(
+            labels=container.labels if container else None,
+            container_name=container.name if container else None,
+            unix_user=proc.user,
+            rule=rule,
+        )
+        cpu = cpu_percent.get((proc.pid, proc.start_time)) if proc.start_time else None
+        rows.append(
+            dataclasses.replace(
+                proc, container=_named(proc.container, by_id), owner=owner, cpu_percent=cpu
+            )
+        )
+    return tuple(rows)
+
+
+def requested_indices(request: GpuRequest, gpus: Sequence[Gpu]) -> set[int]:
+    """GPU indices a request names, resolved against the GPUs present."""
+    if request == "all":
+        return {gpu.index for gpu in gpus}
+    return {gpu.index for gpu in gpus if str(gpu.index) in request or gpu.uuid in request}
+
+
+def attach_gpus(
+    containers: Iterable[Container],
+    requests: Mapping[str, GpuRequest],
+    gpus: Sequence[Gpu],
+    gpu_processes: Sequence[GpuProcess],
+) -> tuple[Container, ...]:
+    """Containers with the GPUs they requested or use, and the GPU memory their processes hold."""
+    result = []
+    for container in containers:
+        indices = (
+            requested_indices(requests[container.id], gpus) if container.id in requests else set()
+        )
+        mine = [p for p in gpu_processes if p.container and p.container.id == container.id]
+        indices.update(p.gpu_index for p in mine)
+        held = [p.memory_used for p in mine if p.memory_used is not None]
+        if not indices and not held:
+            result.append(container)
+            continue
+        result.append(
+            dataclasses.replace(
+                container,
+                gpus=tuple(sorted(indices)),
+                gpu_memory_used=sum(held) if held else container.gpu_memory_used,
+            )
+        )
+    return tuple(result)

@@ -1,0 +1,1 @@
+"""The local source: this machine through psutil, NVML and the docker SDK."""

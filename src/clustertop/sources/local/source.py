@@ -1,0 +1,150 @@
+"""The local source: `clustertop` with no arguments monitors the machine it runs on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from clustertop.model import HostSnapshot, HostState, Section, by_cpu_then_memory
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.sources.base import SnapshotSink, Source
+from clustertop.sources.join import (
+    attach_gpus,
+    name_process_containers,
+    resolve_gpu_processes,
+)
+from clustertop.sources.local.disks import DiskReader, DiskReading
+from clustertop.sources.local.docker import DockerReader, DockerReading
+from clustertop.sources.local.gpu import GpuReader, GpuReading
+from clustertop.sources.local.processes import ProcessReading, ProcessTable
+from clustertop.sources.local.sections import SectionRunner
+from clustertop.sources.local.system import SystemReading, SystemSampler, read_memory
+
+FIRST_GAP_S = 0.5
+"""Seconds between the first reading (CPU baseline) and the second, the first with CPU use."""
+
+SECTION_WAIT_S = 1.5
+"""Seconds a tick waits for its sections; a slower one is shown stale and not started again."""
+
+
+class LocalSource(Source):
+    """Snapshots of this machine from psutil, NVML and the docker SDK, one per interval."""
+
+    def __init__(
+        self,
+        interval: float = 2.0,
+        *,
+        name: str = "localhost",
+        owner_rule: OwnerRule = DEFAULT_RULE,
+        docker_host: str | None = None,
+    ) -> None:
+        self.interval = interval
+        """Seconds between snapshots."""
+        self.name = name
+        """The host name snapshots carry."""
+        self._owner_rule = owner_rule
+        self._system = SectionRunner(Section.SYSTEM, SystemSampler().read)
+        self._table = ProcessTable()
+        self._processes = SectionRunner(Section.PROCESSES, self._read_processes)
+        self._gpu_reader = GpuReader()
+        self._gpu = SectionRunner(Section.GPU, self._gpu_reader.read)
+        self._docker_reader = DockerReader(docker_host, owner_rule)
+        self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
+        self._disks = SectionRunner(Section.DISKS, DiskReader().read)
+        self._runners: tuple[SectionRunner[Any], ...] = (
+            self._system,
+            self._processes,
+            self._gpu,
+            self._docker,
+            self._disks,
+        )
+        self._memory_total: int | None = None
+        self._since = time.time()
+
+    @property
+    def host_names(self) -> Sequence[str]:
+        """The one local host."""
+        return (self.name,)
+
+    async def run(self, sink: SnapshotSink) -> None:
+        """A first snapshot at once (no CPU use yet), one FIRST_GAP_S later, then one a tick."""
+        self._since = time.time()
+        sink(await self.snapshot())
+        await asyncio.sleep(FIRST_GAP_S)
+        while True:
+            started = time.monotonic()
+            sink(await self.snapshot())
+            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+
+    async def aclose(self) -> None:
+        """Release the Docker connection and NVML."""
+        await asyncio.to_thread(self._docker_reader.close)
+        await asyncio.to_thread(self._gpu_reader.close)
+
+    async def snapshot(self) -> HostSnapshot:
+        """Collect every section (each in its own thread, bounded in time) into one snapshot."""
+        started = time.time()
+        await asyncio.wait([runner.start() for runner in self._runners], timeout=SECTION_WAIT_S)
+        for runner in self._runners:
+            runner.harvest()
+        return self._compose(started, time.time())
+
+    def _read_processes(self) -> ProcessReading:
+        if self._memory_total is None:
+            try:
+                self._memory_total = read_memory().total
+            except (OSError, RuntimeError):
+                self._memory_total = None
+        return self._table.read(self._memory_total)
+
+    def _error(self, runner: SectionRunner[Any], own: str | None) -> str | None:
+        """A section's error: a crash, no answer at all yet, or the reading's own error."""
+        if runner.failure is not None:
+            return runner.failure
+        if runner.latest is None and runner.busy_since is not None:
+            return f"no answer within {SECTION_WAIT_S:g} s"
+        return own
+
+    def _compose(self, started: float, now: float) -> HostSnapshot:
+        system = self._system.latest or SystemReading(None, None, None, None, None)
+        processes = self._processes.latest or ProcessReading()
+        gpu = self._gpu.latest or GpuReading()
+        docker = self._docker.latest or DockerReading()
+        disks = self._disks.latest or DiskReading()
+        gpu_processes = resolve_gpu_processes(
+            gpu.processes, docker.containers, processes.cpu_percent, self._owner_rule
+        )
+        stale = {
+            r.section: now - r.latest_time
+            for r in self._runners
+            if r.latest_time is not None and r.latest_time < started
+        }
+        times = [r.latest_time for r in self._runners if r.latest_time is not None]
+        return HostSnapshot(
+            name=self.name,
+            state=HostState.UP,
+            time=now,
+            latency_ms=(now - started) * 1000.0,
+            state_since=self._since,
+            data_time=max(times) if times else None,
+            hostname=system.hostname,
+            cpu=system.cpu,
+            load=system.load,
+            memory=system.memory,
+            uptime_s=system.uptime_s,
+            system_error=self._error(self._system, system.error),
+            gpus=gpu.gpus,
+            gpu_processes=gpu_processes,
+            gpu_error=self._error(self._gpu, gpu.error),
+            containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
+            docker_error=self._error(self._docker, docker.error),
+            processes=by_cpu_then_memory(
+                name_process_containers(processes.processes, docker.containers)
+            ),
+            processes_error=self._error(self._processes, processes.error),
+            disks=disks.disks,
+            disks_error=self._error(self._disks, disks.error),
+            stale=stale,
+        )

@@ -1,0 +1,1 @@
+"""Textual screens: the grid, the host screen, cluster views and modals."""

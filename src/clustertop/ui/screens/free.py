@@ -1,0 +1,109 @@
+"""The free GPUs view: every free GPU, grouped by host, with the line to paste to use them."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+
+from clustertop.analysis.free_gpus import (
+    DEFAULT_MEMORY_MIB,
+    DEFAULT_UTIL_PERCENT,
+    FreeGpu,
+    HostFreeGpus,
+    free_gpus,
+)
+from clustertop.ui.clipboard import copy_text
+from clustertop.ui.screens.cluster_view import ClusterView
+from clustertop.ui.widgets.cells import DIM, OK, Cell, text_cell
+from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
+from clustertop.util.units import NA, human_bytes, used_of
+
+FREE_COLUMNS = (
+    ColumnSpec("host", "Host", 16, descending=False),
+    ColumnSpec("free", "Free", 4, descending=False),
+    ColumnSpec("gpu", "GPU", 3, descending=False),
+    ColumnSpec("model", "Model", 24, descending=False),
+    ColumnSpec("memory", "Memory free", 20, descending=False),
+    ColumnSpec("ready", "Ready line (c copies it)", None, descending=False, flex=True),
+)
+"""Free GPUs view columns. Rows keep the analysis order (hosts with most free first)."""
+
+
+def _memory(gpu: FreeGpu) -> str:
+    if gpu.memory_total is None:
+        return NA
+    return f"{used_of(gpu.memory_free, gpu.memory_total)}"
+
+
+def host_rows(rank: int, entry: HostFreeGpus) -> list[RowData]:
+    """One row per free GPU of a host; the host, count and ready line on its first row only.
+
+    Every row sorts by (host rank, GPU index) in the first column, so the table keeps the
+    analysis order: hosts by free count and memory, GPUs by index.
+    """
+    rows = []
+    for position, gpu in enumerate(entry.gpus):
+        first = position == 0
+        order = (float(rank), float(gpu.index))
+        cells = (
+            Cell(sort_key=order).add(text_cell(entry.host, "bold") if first else Text("")),
+            Cell(str(len(entry.gpus)) if first else "", OK),
+            Cell(str(gpu.index)),
+            text_cell(gpu.name),
+            Cell(_memory(gpu), "" if gpu.memory_total is not None else DIM),
+            text_cell(entry.ready_line) if first else Cell(""),
+        )
+        key = json.dumps([entry.host, gpu.uuid or str(gpu.index)])
+        rows.append(RowData(key, cells, entry))
+    return rows
+
+
+class FreeGpusScreen(ClusterView):
+    """Where the free GPUs are right now; `c` copies the selected host's ssh line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy_ready_line", "Copy ssh line", id="free.copy"),
+        Binding("enter", "choose", "Open host", id="free.open", priority=True),
+    ]
+    COLUMNS = FREE_COLUMNS
+    VIEW_TITLE = "free GPUs"
+
+    def thresholds(self) -> tuple[int, float]:
+        """MiB and utilisation at or under which an idle GPU counts as free (from the config)."""
+        if self.analysis is None:
+            return DEFAULT_MEMORY_MIB, DEFAULT_UTIL_PERCENT
+        return self.analysis.free_gpu_memory_mib, self.analysis.free_gpu_util_percent
+
+    def entries(self) -> list[HostFreeGpus]:
+        """analysis.free_gpus over the newest snapshots."""
+        memory_mib, util_percent = self.thresholds()
+        return free_gpus(self.live.store.all(), memory_mib=memory_mib, util_percent=util_percent)
+
+    def build(self) -> tuple[list[RowData], Text]:
+        """Rows per free GPU, and how many there are where."""
+        entries = self.entries()
+        rows = [row for rank, entry in enumerate(entries) for row in host_rows(rank, entry)]
+        memory_mib, util_percent = self.thresholds()
+        free_memory = sum(entry.memory_free for entry in entries)
+        summary = Text.assemble(
+            ("Free GPUs ", "bold"),
+            (str(len(rows)), OK if rows else DIM),
+            f" on {len(entries)} hosts, {human_bytes(free_memory)} free",
+            ("   free: ", "bold"),
+            f"no process, ≤ {memory_mib} MiB used, ≤ {util_percent:g}% busy",
+        )
+        return rows, summary
+
+    def action_copy_ready_line(self) -> None:
+        """Copy the selected host's `ssh host CUDA_VISIBLE_DEVICES=...` line."""
+        row = self.selected()
+        if row is not None and isinstance(row.target, HostFreeGpus):
+            copy_text(self.app, row.target.ready_line, "ssh line")
+
+    def chosen(self, row: RowData) -> None:
+        """Open the host of the row."""
+        if isinstance(row.target, HostFreeGpus):
+            self.post_message(self.OpenHost(row.target.host))

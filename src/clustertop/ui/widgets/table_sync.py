@@ -1,0 +1,301 @@
+"""A DataTable kept in step with keyed rows: diffed cell updates, stable cursor, value sorting."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
+from textual.events import Resize
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+
+from clustertop.ui.widgets.cells import Cell
+from clustertop.ui.widgets.fast_table import FastDataTable
+
+_SCROLLBAR = 2
+_MIN_FLEX = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column of a table: how it is labelled, sized and first sorted."""
+
+    key: str
+    """Stable column key."""
+    label: str
+    """Header text (our own, never host data)."""
+    width: int | None = None
+    """Fixed width in cells; None sizes to the content."""
+    descending: bool = True
+    """Direction used when this column is chosen for sorting (numbers: biggest first)."""
+    flex: bool = False
+    """Takes the width left over by the other columns (only the last column)."""
+    drop: int = 0
+    """When the table is too narrow for every column, columns with a higher `drop` are hidden
+    first (their data stays: sorting by them still works); 0: always shown."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowData:
+    """One row to show: its identity, its cells in column order, and the object it shows."""
+
+    key: str
+    """Identity of the row (host name, GPU uuid, container id, pid:start)."""
+    cells: tuple[Cell, ...]
+    """Rendered cells, one per column."""
+    target: object
+    """The model object behind the row, captured with its cells."""
+
+    def text(self) -> str:
+        """All the row's text, lower-cased, for substring filters."""
+        return " ".join(cell.plain for cell in self.cells).lower()
+
+
+class KeyedTable(FastDataTable):
+    """Rows are keyed by identity; `sync()` adds, updates and removes rows without clearing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+        # No description: Enter means nothing in a pane table (the grid's table overrides it).
+        Binding("enter", "select_cursor", show=False, id="table.select"),
+    ]
+
+    def __init__(
+        self, columns: Sequence[ColumnSpec], *, sort_by: str | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(zebra_stripes=True, id=id)
+        self.specs: tuple[ColumnSpec, ...] = tuple(columns)
+        """Column definitions, in display order."""
+        keys = [spec.key for spec in self.specs]
+        self.sort_index = keys.index(sort_by) if sort_by in keys else 0
+        """Index of the column rows are ordered by."""
+        self.sort_reversed = False
+        """True when the user reversed the column's natural direction."""
+        self._rows: dict[str, RowData] = {}
+        self._flex_width: int | None = None
+        self.shown: tuple[int, ...] = tuple(range(len(self.specs)))
+        """Indices of the specs shown as columns (narrow tables hide some, see `drop`)."""
+
+    def on_mount(self) -> None:
+        """Create the columns once; rows come later through `sync()`."""
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for index in self.shown:
+            spec = self.specs[index]
+            width = (spec.width or _MIN_FLEX) if spec.flex else spec.width
+            self.add_column(Text(spec.label), width=width, key=spec.key)
+
+    def _shown_cells(self, row: RowData) -> tuple[Cell, ...]:
+        if len(self.shown) == len(self.specs):
+            return row.cells
+        return tuple(row.cells[index] for index in self.shown)
+
+    @property
+    def cursor_key(self) -> str | None:
+        """Identity of the row under the cursor, or None in an empty table."""
+        if not self.rows or not self.is_valid_row_index(self.cursor_row):
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def row_data(self, key: str) -> RowData | None:
+        """The row shown under `key`."""
+        return self._rows.get(key)
+
+    def selected(self) -> RowData | None:
+        """The row under the cursor, as shown when the method was called."""
+        key = self.cursor_key
+        return None if key is None else self._rows.get(key)
+
+    def ordered_keys(self) -> list[str]:
+        """Row identities in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def sync(self, rows: Sequence[RowData]) -> None:
+        """Show exactly `rows`: new keys added, gone keys removed, changed cells updated."""
+        cursor_key = self.cursor_key
+        wanted = _unique(rows)
+        for key in [key for key in self._rows if key not in wanted]:
+            self.remove_row(key)
+            del self._rows[key]
+        added = False
+        for key, row in wanted.items():
+            old = self._rows.get(key)
+            if old is row:
+                continue
+            if old is None:
+                self.add_row(*self._shown_cells(row), key=key)
+                added = True
+            else:
+                self._update_changed(old, row)
+            self._rows[key] = row
+        if added and self.size.width:  # a new, longer host name may leave less room
+            self._fit_columns(self.size.width)
+        if not self._in_order():
+            self._reorder()
+        self._follow(cursor_key, scroll=False)
+
+    def next_sort_index(self) -> int:
+        """The shown column after the one rows are ordered by (wrapping round)."""
+        for step in range(1, len(self.specs) + 1):
+            index = (self.sort_index + step) % len(self.specs)
+            if index in self.shown:
+                return index
+        return self.sort_index
+
+    def set_sort(self, index: int, reverse: bool = False) -> None:
+        """Order rows by column `index`; the cursor stays on the same row identity."""
+        cursor_key = self.cursor_key
+        self.sort_index = index % len(self.specs)
+        self.sort_reversed = reverse
+        self._reorder()
+        self._follow(cursor_key, scroll=True)
+
+    def sort_label(self) -> str:
+        """'CPU ▼' style description of the current order."""
+        spec = self.specs[self.sort_index]
+        arrow = "▼" if spec.descending != self.sort_reversed else "▲"
+        return f"{spec.label} {arrow}"
+
+    def go_to(self, key: str) -> bool:
+        """Put the cursor on row `key`; False when it is not shown."""
+        return self._follow(key, scroll=True)
+
+    def _update_changed(self, old: RowData, new: RowData) -> None:
+        for index in self.shown:
+            spec, before, after = self.specs[index], old.cells[index], new.cells[index]
+            if not before.same_as(after):
+                grow = spec.width is None and after.cell_len > self._content_width(spec.key)
+                self.update_cell(new.key, spec.key, after, update_width=grow)
+
+    def _content_width(self, column_key: str) -> int:
+        return self.columns[ColumnKey(column_key)].content_width
+
+    def _in_order(self) -> bool:
+        keys = self.ordered_keys()
+        compare = self._compare
+        rows = self._rows
+        return all(compare(rows[a].cells, rows[b].cells) <= 0 for a, b in itertools.pairwise(keys))
+
+    def _reorder(self) -> None:
+        # DataTable.sort() hands its key only the shown cells; hidden columns sort too, so rows
+        # are ordered by their RowData through their keys. As DataTable.sort does (Textual 8.2).
+        rows = self._rows
+        compare = functools.cmp_to_key(self._compare)
+        ordered = sorted(self._data, key=lambda row_key: compare(rows[str(row_key.value)].cells))
+        self._row_locations = TwoWayDict({row_key: index for index, row_key in enumerate(ordered)})
+        self._update_count += 1
+        self.refresh()
+
+    def _compare(self, a: Sequence[Cell], b: Sequence[Cell]) -> int:
+        """Sort column first (unknown last, either direction), then the first column ascending."""
+        index = self.sort_index
+        descending = self.specs[index].descending != self.sort_reversed
+        result = _compare_keys(a[index].sort_key, b[index].sort_key, descending)
+        return result or _compare_keys(a[0].sort_key, b[0].sort_key, False)
+
+    def _follow(self, key: str | None, *, scroll: bool) -> bool:
+        if key is None:
+            return False
+        try:
+            index = self.get_row_index(key)
+        except RowDoesNotExist:
+            return False
+        if index != self.cursor_row:
+            self.move_cursor(row=index, scroll=scroll)
+        elif scroll:
+            self.move_cursor(row=index, scroll=True)
+        return True
+
+    def on_resize(self, event: Resize) -> None:
+        """Hide low-priority columns that do not fit; give the flex column (always last)
+        whatever width the other columns leave."""
+        self._fit_columns(event.size.width)
+        self._fit_flex(event.size.width)
+
+    def _spec_width(self, index: int) -> int:
+        spec = self.specs[index]
+        if spec.width is not None:
+            content = spec.width
+        else:  # sized to its content: the widest cell or the label
+            cells = (row.cells[index].cell_len for row in self._rows.values())
+            content = max(len(spec.label), *cells, 0)
+        return content + 2 * self.cell_padding
+
+    def _fit_columns(self, table_width: int) -> None:
+        droppable = sorted(
+            (index for index, spec in enumerate(self.specs) if spec.drop > 0),
+            key=lambda index: -self.specs[index].drop,
+        )
+        if not droppable:
+            return
+        shown = set(range(len(self.specs)))
+        used = sum(self._spec_width(index) for index in shown) + _SCROLLBAR
+        for index in droppable:
+            if used <= table_width:
+                break
+            shown.discard(index)
+            used -= self._spec_width(index)
+        wanted = tuple(sorted(shown))
+        if wanted == self.shown:
+            return
+        self.shown = wanted
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        # Column sets have no public editor: rebuild the columns, then the rows, in order.
+        cursor_key = self.cursor_key
+        self.clear(columns=True)
+        self._add_columns()
+        for key, row in self._rows.items():
+            self.add_row(*self._shown_cells(row), key=key)
+        self._reorder()
+        self._follow(cursor_key, scroll=True)
+
+    def _fit_flex(self, table_width: int) -> None:
+        flex = self.specs[-1]
+        if not flex.flex:
+            return
+        fixed = sum(
+            self.columns[ColumnKey(self.specs[index].key)].get_render_width(self)
+            for index in self.shown[:-1]
+        )
+        width = max(_MIN_FLEX, table_width - fixed - 2 * self.cell_padding - _SCROLLBAR)
+        if width == self._flex_width:
+            return
+        self._flex_width = width
+        # Column widths have no public setter: replace the last column and refill its cells.
+        self.remove_column(flex.key)
+        self.add_column(Text(flex.label), width=width, key=flex.key)
+        for key, row in self._rows.items():
+            self.update_cell(key, flex.key, row.cells[-1])
+
+
+def _unique(rows: Sequence[RowData]) -> dict[str, RowData]:
+    """Rows by key; a repeated key (masked GPU UUIDs, bind mounts) gets a '#2' suffix."""
+    result: dict[str, RowData] = {}
+    for row in rows:
+        key, count = row.key, 1
+        while key in result:
+            count += 1
+            key = f"{row.key}#{count}"
+        result[key] = row if key == row.key else RowData(key, row.cells, row.target)
+    return result
+
+
+def _compare_keys(a: Any, b: Any, descending: bool) -> int:
+    if a == b:
+        return 0
+    if a is None:
+        return 1
+    if b is None:
+        return -1
+    result = -1 if a < b else 1
+    return -result if descending else result

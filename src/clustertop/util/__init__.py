@@ -1,0 +1,1 @@
+"""Helpers every layer may use: safe text, units, asyncio."""
