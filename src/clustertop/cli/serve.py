@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from clustertop.cli import options
 from clustertop.config.settings import ConfigError, load_config
 from clustertop.inventory.hosts import HostSpecError
 
@@ -65,20 +66,18 @@ def check_clustertop_args(clustertop_args: Sequence[str]) -> str | None:
 
     Checked once here, so a mistake shows on the terminal instead of as an ended browser session.
     """
-    from clustertop.cli import main as cli
-
     refused = [arg for arg in clustertop_args if arg.split("=", 1)[0] in _NOT_SERVED]
     if refused:
         return f"serve runs the live TUI: {refused[0]} cannot be served"
     try:
-        args = cli.build_parser().parse_args(list(clustertop_args))
+        args = options.build_parser().parse_args(list(clustertop_args))
     except SystemExit as exc:  # argparse already printed the usage error
         return "" if exc.code else None
     try:
         config = load_config(
-            cli._cli_settings(args), os.environ, Path(args.config) if args.config else None
+            options.cli_settings(args), os.environ, Path(args.config) if args.config else None
         )
-        cli._host_specs(args, config)
+        options.host_specs(args, config)
     except (ConfigError, HostSpecError, OSError) as exc:
         return str(exc)
     return None
