@@ -1,16 +1,4 @@
-"""The Source contract: a fixed list of hosts, each producing snapshots over time.
-
-What a source offers beyond its snapshots, each source implementing it (so callers never switch
-on a source's type):
-
-- `past_snapshots`: readings from before now, for the history charts. A source returns model
-  snapshots and the analysis ingests them (`ClusterAnalysis.add_past`): sources never import
-  the analysis. Only the demo has a past; the others have none.
-- `action_runner`: the source calls the one method of a `RunnerFactory` that fits it, handing
-  over what acting on its hosts needs (the SSH source: its live connection per host; the demo:
-  itself). The factory and the runners live in actions/, which imports sources, never the
-  other way round: this module only states the factory's shape.
-"""
+"""The Source contract: a fixed list of hosts, each producing snapshots over time."""
 
 from __future__ import annotations
 
@@ -72,7 +60,18 @@ def is_settled(snap: HostSnapshot) -> bool:
 
 
 class Source(abc.ABC):
-    """Produces snapshots for a fixed, ordered list of hosts."""
+    """Produces snapshots for a fixed, ordered list of hosts.
+
+    Beyond snapshots, each source says itself what it offers, so no caller switches on its type:
+
+    - `past_snapshots`: readings from before now, for the history charts. A source returns
+      model snapshots and the analysis ingests them (`ClusterAnalysis.add_past`), so sources
+      never import the analysis. Only the demo has a past (a made-up hour).
+    - `action_runner`: the source calls the one method of a `RunnerFactory` that fits it,
+      handing over what acting on its hosts needs (SSH: its live connection per host; the
+      demo: itself; local: nothing). The factory and the runners live in actions/, which
+      imports sources and never the other way round: sources only state the factory's shape.
+    """
 
     @property
     @abc.abstractmethod
