@@ -117,6 +117,20 @@ def test_an_operator_without_an_item_is_named(text: str, message: str) -> None:
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("gpu[1-3", "invalid range 'gpu[1-3': '[' without ']'"),
+        ("cpu1,gpu[1-3", "invalid range 'gpu[1-3': '[' without ']'"),
+        ("gpu1-3]!cpu1", "invalid range 'gpu1-3]': ']' without '['"),
+    ],
+)
+def test_unbalanced_brackets_in_a_list_are_named_not_dropped(item: str, message: str) -> None:
+    with pytest.raises(HostSpecError) as caught:
+        resolve_hosts([item])
+    assert str(caught.value) == message
+
+
 def _shown(specs: list[HostSpec]) -> list[str]:
     return [spec.display for spec in specs]
 

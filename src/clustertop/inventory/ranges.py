@@ -115,30 +115,35 @@ def _has_operator(name: str) -> bool:
 def split_host_list(text: str) -> list[tuple[str, str]]:
     """`gpu[1-4]!gpu2,cpu1` -> [(',', 'gpu[1-4]'), ('!', 'gpu2'), (',', 'cpu1')].
 
-    Splits on the operators outside brackets; each item is stripped and must not be empty.
+    Splits on the operators outside brackets; each item is stripped and must not be empty. An
+    unclosed '[' keeps the rest as one item, so expanding it names the problem.
     """
     terms: list[tuple[str, str]] = []
     depth, operator, current = 0, ",", ""
-    for index, char in enumerate(text + ","):
+    for char in text:
         if char in OPERATORS and depth == 0:
-            item = current.strip()
-            if not item:
-                where = _empty_item(operator, char, not terms, index == len(text))
-                raise HostSpecError(f"invalid host list {text!r}: {where}")
-            terms.append((operator, item))
+            terms.append((operator, _item(text, operator, current, char, not terms)))
             operator, current = char, ""
             continue
-        depth += {"[": 1, "]": -1}.get(char, 0)
+        depth = max(0, depth + {"[": 1, "]": -1}.get(char, 0))
         current += char
+    terms.append((operator, _item(text, operator, current, None, not terms)))
     return terms
 
 
-def _empty_item(before: str, after: str, at_start: bool, at_end: bool) -> str:
-    if before == after == ",":
-        return "empty item between commas"
-    if at_start:
-        return f"nothing before {after!r}"
-    return f"nothing after {before!r}" if at_end else f"nothing between {before!r} and {after!r}"
+def _item(text: str, before: str, item: str, after: str | None, at_start: bool) -> str:
+    """`item` stripped; an error naming the operators around it when it is empty."""
+    if item.strip():
+        return item.strip()
+    if before == "," and after in (",", None):
+        where = "empty item between commas"
+    elif at_start and after is not None:
+        where = f"nothing before {after!r}"
+    elif after is None:
+        where = f"nothing after {before!r}"
+    else:
+        where = f"nothing between {before!r} and {after!r}"
+    raise HostSpecError(f"invalid host list {text!r}: {where}")
 
 
 def expand_host_list(text: str) -> list[str]:
