@@ -12,6 +12,7 @@ from clustertop.cli import options
 from clustertop.config.settings import Config, ConfigError, render_config
 from clustertop.inventory.hosts import HostSpec, HostSpecError
 from clustertop.sources.base import Source
+from clustertop.util.quiet import quiet_third_party_warnings
 
 EXIT_USAGE = 1
 """Exit status for usage and configuration errors."""
@@ -41,6 +42,7 @@ def _usage_error(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run clustertop; returns the exit status."""
+    quiet_third_party_warnings()  # the console script's first step, before asyncssh loads
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:  # `clustertop --once | head`: the reader left, nothing is wrong
