@@ -17,6 +17,8 @@ DEFAULT_HOST = "127.0.0.1"
 """Where the web server listens unless told otherwise: this machine only."""
 DEFAULT_PORT = 8000
 """Its default port."""
+DEFAULT_MAX_SESSIONS = 2
+"""Browser sessions (each its own clustertop with its own SSH connections) at once."""
 _NOT_SERVED = ("--once", "--json", "-h", "--help", "-V", "--version")
 
 
@@ -25,10 +27,11 @@ def build_serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clustertop serve",
         usage="clustertop serve [--host HOST] [--port PORT] [--public-url URL] "
-        "[--allow-actions] [clustertop options] [hosts ...]",
+        "[--max-sessions N] [--no-auth] [--allow-actions] [clustertop options] [hosts ...]",
         description="Serve the clustertop TUI in a web browser (textual-serve). Other options "
         "and hosts are those of clustertop itself; each browser session runs its own "
-        "clustertop, read-only unless --allow-actions.",
+        "clustertop, read-only unless --allow-actions. The URL it prints carries a token "
+        "that every page and session needs.",
         allow_abbrev=False,  # `--host` must never swallow clustertop's `--hosts-file`
     )
     add = parser.add_argument
@@ -36,11 +39,34 @@ def build_serve_parser() -> argparse.ArgumentParser:
     add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     add("--public-url", metavar="URL", help="URL browsers reach the server at, if not host:port")
     add(
+        "--max-sessions",
+        type=_positive_int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"browser sessions at once; more are refused (default {DEFAULT_MAX_SESSIONS})",
+    )
+    add(
+        "--no-auth",
+        action="store_true",
+        help="serve without the token (Host and Origin are still checked); not with "
+        "--allow-actions",
+    )
+    add(
         "--allow-actions",
         action="store_true",
         help="let browser users act on hosts (default: served sessions are --readonly)",
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def is_loopback(host: str) -> bool:
@@ -87,6 +113,13 @@ def check_clustertop_args(clustertop_args: Sequence[str]) -> str | None:
 def serve_command(argv: Sequence[str]) -> int:
     """Run `clustertop serve [--host H] [--port P] [--allow-actions] [clustertop options]`."""
     args, rest = build_serve_parser().parse_known_args(list(argv))
+    if args.no_auth and args.allow_actions:
+        print(
+            "clustertop serve: --allow-actions needs authentication: it cannot be used with "
+            "--no-auth (anyone reaching the server could act with your credentials)",
+            file=sys.stderr,
+        )
+        return 1
     problem = check_clustertop_args(rest)
     if problem is not None:
         if problem:
@@ -99,11 +132,19 @@ def serve_command(argv: Sequence[str]) -> int:
             + ("" if not args.allow_actions else " and act on its hosts"),
             file=sys.stderr,
         )
-    from textual_serve.server import Server
+    from clustertop.cli.web_guard import make_guard, new_token
+    from clustertop.cli.web_server import GuardedServer
 
     command = shlex.join(served_argv(rest, allow_actions=args.allow_actions))
-    server = Server(
-        command, host=args.host, port=args.port, title="clustertop", public_url=args.public_url
+    token = None if args.no_auth else new_token()
+    server = GuardedServer(
+        command,
+        guard=make_guard(args.host, args.port, args.public_url, token),
+        max_sessions=args.max_sessions,
+        host=args.host,
+        port=args.port,
+        title="clustertop",
+        public_url=args.public_url,
     )
     server.serve()
     return 0

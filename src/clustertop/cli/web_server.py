@@ -1,0 +1,172 @@
+"""textual-serve's server with clustertop's guard, a cap on sessions, and the peer in the audit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+from clustertop.cli.web_guard import TOKEN_PARAM, Guard, add_safety_headers, guard_middleware
+
+log = logging.getLogger("clustertop.serve")
+
+WEB_PEER_ENV = "CLUSTERTOP_WEB_PEER"
+"""Set in a served clustertop's environment: who it serves, for the audit log."""
+
+
+class PeerAppService(AppService):
+    """One session's clustertop, told in its environment which web peer it serves."""
+
+    def __init__(self, command: str, *, peer: str, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self.peer = peer
+        """The browser's address (host:port), or the unix socket peer's uid."""
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        environment = super()._build_environment(width=width, height=height)
+        environment[WEB_PEER_ENV] = self.peer
+        return environment
+
+
+def web_peer(request: web.Request) -> str:
+    """Who is on the other end: 'host:port' for TCP, 'unix uid=N pid=N' for a unix socket."""
+    transport = request.transport
+    if transport is None:
+        return "unknown"
+    peername = transport.get_extra_info("peername")
+    if isinstance(peername, tuple) and len(peername) >= 2:
+        host, port = str(peername[0]), int(peername[1])
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family == socket.AF_UNIX:
+        credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        pid, uid, _gid = struct.unpack("3i", credentials)
+        return f"unix uid={uid} pid={pid}"
+    return "unknown"
+
+
+def session_cap_message(max_sessions: int) -> str:
+    """What a browser beyond the cap sees in its terminal."""
+    sessions = "1 session is" if max_sessions == 1 else f"{max_sessions} sessions are"
+    return (
+        f"\r\n  clustertop serve: {sessions} open already, the most this server runs at once "
+        f"(--max-sessions {max_sessions}).\r\n  Close one, then reload this page.\r\n"
+    )
+
+
+class GuardedServer(Server):
+    """Requests pass the guard first; at most `max_sessions` clustertops run at once."""
+
+    def __init__(self, command: str, *, guard: Guard, max_sessions: int, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self.guard = guard
+        """What each request must show."""
+        self.max_sessions = max_sessions
+        """The most clustertop processes (browser sessions) at once."""
+        self.sessions = 0
+        """Sessions running now."""
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(guard_middleware(self.guard))
+        app.on_response_prepare.append(add_safety_headers)
+        return app
+
+    def start_url(self) -> str:
+        """The URL to open: with the token, which the first visit turns into a cookie."""
+        if self.guard.token is None:
+            return f"{self.public_url}/"
+        return f"{self.public_url}/?{TOKEN_PARAM}={self.guard.token}"
+
+    async def on_startup(self, app: web.Application) -> None:
+        del app
+        # Plain, unwrapped text: the URL must stay one piece to be copied or parsed.
+        say = self.console.print
+        say(f"Serving {self.command!r}", markup=False, highlight=False, soft_wrap=True)
+        say(f"Open {self.start_url()}", markup=False, highlight=False, soft_wrap=True)
+        if self.guard.token is not None:
+            say("(the token in this URL lets its holder in: keep it private)", markup=False)
+        say("Press Ctrl+C to quit", markup=False, highlight=False)
+
+    def _base_url(self, request: web.Request) -> str:
+        """The page's own origin (Host was checked), so its WebSocket is same-origin whether
+        it was opened as localhost or 127.0.0.1; the public URL when it was opened there."""
+        public = self.guard.public
+        if public is not None and request.host.lower() == f"{public[1]}:{public[2]}":
+            return self.public_url
+        return f"http://{request.host}"
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        base = self._base_url(request)
+        websocket = ("wss:" if base.startswith("https:") else "ws:") + base.split(":", 1)[1]
+        return {
+            "font_size": _to_int(request.query.get("fontsize", "16"), 16),
+            "app_websocket_url": f"{websocket}/ws",
+            "config": {"static": {"url": f"{base}/static/"}},
+            "application": {"name": self.title},
+        }
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if self.sessions >= self.max_sessions:
+            return await self._refuse_session(request)
+        self.sessions += 1  # before any await: two sockets at once cannot both take the last
+        try:
+            return await self._run_session(request)
+        finally:
+            self.sessions -= 1
+
+    async def _refuse_session(self, request: web.Request) -> web.WebSocketResponse:
+        """Say why in the page's terminal, and start nothing. The socket stays open until the
+        browser leaves, so the message is not hidden under the page's "Session ended"."""
+        log.warning("refused a session from %s: %d running", web_peer(request), self.sessions)
+        websocket = web.WebSocketResponse(heartbeat=15)
+        await websocket.prepare(request)
+        await websocket.send_bytes(session_cap_message(self.max_sessions).encode())
+        async for _message in websocket:
+            pass
+        return websocket
+
+    async def _run_session(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's session, with the peer in the served clustertop's environment."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = _to_int(request.query.get("width", "80"), 80)
+        height = _to_int(request.query.get("height", "24"), 24)
+        peer = web_peer(request)
+        log.info("session for %s", peer)
+        app_service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+            app_service = PeerAppService(
+                self.command,
+                peer=peer,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+                debug=self.debug,
+            )
+            await app_service.start(width, height)
+            await self._process_messages(websocket, app_service)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # as textual-serve: one session's failure, logged
+            log.exception(error)
+        finally:
+            if app_service is not None:
+                await app_service.stop()
+        return websocket
+
+
+def _to_int(value: str, default: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return default
