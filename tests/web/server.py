@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,6 +31,14 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+_START_URL = re.compile(r"^Open (http://\S+)$", re.MULTILINE)
+
+
+def _start_url(log: Path) -> str:
+    found = _START_URL.search(log.read_text())
+    return found.group(1) if found else ""
+
+
 @dataclass
 class Served:
     """A running `clustertop serve`."""
@@ -37,19 +46,38 @@ class Served:
     process: subprocess.Popen[str]
     """The server (its own process group)."""
     url: str
-    """Where a browser opens it."""
+    """Its address, without the token."""
+    start_url: str
+    """The URL it printed for the user to open (with the token unless --no-auth)."""
+    port: int
+    """Its port on 127.0.0.1."""
 
-    def app_command_lines(self) -> list[list[str]]:
-        """Command lines of the clustertop apps it runs, one per browser session."""
+    @property
+    def token(self) -> str:
+        """The token in the printed URL."""
+        return self.start_url.split("?token=", 1)[1]
+
+    def apps(self) -> list[psutil.Process]:
+        """The clustertop apps it runs, one per browser session."""
         children = psutil.Process(self.process.pid).children(recursive=True)
-        lines = []
+        apps = []
         for child in children:
             try:
                 line = child.cmdline()
             except psutil.Error:
                 continue
             if "clustertop" in line and "serve" not in line:
-                lines.append(line)
+                apps.append(child)
+        return apps
+
+    def app_command_lines(self) -> list[list[str]]:
+        """Command lines of the clustertop apps it runs, one per browser session."""
+        lines = []
+        for app in self.apps():
+            try:
+                lines.append(app.cmdline())
+            except psutil.Error:
+                continue
         return lines
 
 
@@ -67,7 +95,8 @@ def serve(args: Sequence[str], folder: Path) -> Iterator[Served]:
     try:
         wait_for(lambda: _listening(port) or process.poll() is not None, 30, what="the server")
         assert process.poll() is None, (folder / "serve.log").read_text()
-        yield Served(process, f"http://127.0.0.1:{port}/")
+        start_url = wait_for(lambda: _start_url(folder / "serve.log"), 30, what="its URL")
+        yield Served(process, f"http://127.0.0.1:{port}/", start_url, port)
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the server and the apps it started
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -23,7 +24,7 @@ async def test_the_browser_shows_the_cluster_and_the_served_app_is_readonly(
 ) -> None:
     with serve(["--demo"], tmp_path) as served:
         async with chromium(tmp_path / "profile") as devtools, open_page(devtools) as page:
-            await page.call("Page.navigate", url=served.url)
+            await page.call("Page.navigate", url=served.start_url)
             await page.wait_for_text("gpu01", "storage01", "Hosts 23 up")
             await page.focus_terminal()  # as a click does: the footer shows the keys
             shown = await page.wait_for_text("Help")
@@ -46,10 +47,12 @@ async def test_the_browser_shows_the_cluster_and_the_served_app_is_readonly(
 async def test_allow_actions_serves_without_readonly(tmp_path: Path) -> None:
     with serve(["--allow-actions", "--demo"], tmp_path) as served:
         async with chromium(tmp_path / "profile") as devtools, open_page(devtools) as page:
-            await page.call("Page.navigate", url=served.url)
+            await page.call("Page.navigate", url=served.start_url)
             await page.wait_for_text("gpu01", "storage01")
             await page.focus_terminal()
             shown = await page.wait_for_text("Help")
-            lines = await async_wait_for(served.app_command_lines, what="the served app")
-            assert "--readonly" not in lines[0]
+            apps = await async_wait_for(served.apps, what="the served app")
+            assert "--readonly" not in apps[0].cmdline()
+            # The audit log names the browser's end of the connection, as the server saw it.
+            assert re.fullmatch(r"127\.0\.0\.1:\d+", apps[0].environ()["CLUSTERTOP_WEB_PEER"])
             assert "Stop stale" in shown  # the action keys the read-only session hides
