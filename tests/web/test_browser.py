@@ -125,7 +125,7 @@ async def test_a_page_on_another_local_port_cannot_open_a_session(tmp_path: Path
                 )
         assert verdict.startswith("refused")
         assert served.apps() == []
-        log = (tmp_path / "serve.log").read_text()
+        log = " ".join((tmp_path / "serve.log").read_text().split())  # unwrapped
         assert f"a page from '{attacker}' may not open a session here" in log
 
 
