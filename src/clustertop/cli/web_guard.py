@@ -20,6 +20,7 @@ TOKEN_PARAM = "token"
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 """Bind addresses that mean every interface."""
 _NOT_AN_AUTHORITY = set("/?#@\\ \t")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Authority = tuple[str, int]
 """A lower-case host name (IPv6 without brackets) and a port."""
@@ -91,17 +92,18 @@ def _is_ip(name: str) -> bool:
     return True
 
 
-def parse_authority(value: str) -> Authority | None:
-    """'host:port' (or '[v6]:port', or 'host' for port 80) as a Host header carries it."""
+def parse_authority(value: str, default_port: int = 80) -> Authority | None:
+    """'host:port' (or '[v6]:port', or 'host' for `default_port`) as a Host header carries it."""
     if not value or _NOT_AN_AUTHORITY & set(value):
         return None
     try:
         url = URL(f"http://{value}")
+        port = url.explicit_port
     except ValueError:
         return None
-    if not url.host or url.port is None:
+    if not url.host:
         return None
-    return url.host.lower().rstrip("."), url.port
+    return url.host.lower().rstrip("."), default_port if port is None else port
 
 
 def host_problem(guard: Guard, host_header: str) -> str | None:
@@ -110,7 +112,8 @@ def host_problem(guard: Guard, host_header: str) -> str | None:
     if authority is None:
         return f"Host {host_header!r} is not host:port"
     name, port = authority
-    if guard.public is not None and authority == guard.public[1:]:
+    public = guard.public
+    if public is not None and parse_authority(host_header, _DEFAULT_PORTS[public[0]]) == public[1:]:
         return None
     if port == guard.port and (name in guard.names or (guard.any_ip and _is_ip(name))):
         return None

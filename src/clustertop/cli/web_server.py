@@ -13,7 +13,13 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from clustertop.cli.web_guard import TOKEN_PARAM, Guard, add_safety_headers, guard_middleware
+from clustertop.cli.web_guard import (
+    TOKEN_PARAM,
+    Guard,
+    add_safety_headers,
+    guard_middleware,
+    parse_authority,
+)
 
 log = logging.getLogger("clustertop.serve")
 
@@ -99,8 +105,9 @@ class GuardedServer(Server):
         """The page's own origin (Host was checked), so its WebSocket is same-origin whether
         it was opened as localhost or 127.0.0.1; the public URL when it was opened there."""
         public = self.guard.public
-        if public is not None and request.host.lower() == f"{public[1]}:{public[2]}":
-            return self.public_url
+        default_port = 443 if public is not None and public[0] == "https" else 80
+        if public is not None and parse_authority(request.host, default_port) == public[1:]:
+            return self.public_url.rstrip("/")
         return f"http://{request.host}"
 
     @aiohttp_jinja2.template("app_index.html")
