@@ -9,9 +9,13 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clustertop.config.settings import ConfigError, load_config
 from clustertop.inventory.hosts import HostSpecError
+
+if TYPE_CHECKING:
+    from clustertop.cli.web_server import GuardedServer
 
 DEFAULT_HOST = "127.0.0.1"
 """Where the web server listens unless told otherwise: this machine only."""
@@ -27,7 +31,8 @@ def build_serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clustertop serve",
         usage="clustertop serve [--host HOST] [--port PORT] [--public-url URL] "
-        "[--max-sessions N] [--no-auth] [--allow-actions] [clustertop options] [hosts ...]",
+        "[--unix-socket PATH] [--max-sessions N] [--no-auth] [--allow-actions] "
+        "[clustertop options] [hosts ...]",
         description="Serve the clustertop TUI in a web browser (textual-serve). Other options "
         "and hosts are those of clustertop itself; each browser session runs its own "
         "clustertop, read-only unless --allow-actions. The URL it prints carries a token "
@@ -35,9 +40,16 @@ def build_serve_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,  # `--host` must never swallow clustertop's `--hosts-file`
     )
     add = parser.add_argument
-    add("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    add("--host", help=f"address to listen on (default {DEFAULT_HOST})")
     add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     add("--public-url", metavar="URL", help="URL browsers reach the server at, if not host:port")
+    add(
+        "--unix-socket",
+        metavar="PATH",
+        type=Path,
+        help="listen on this unix socket instead, in a folder only you can enter (made 0700 "
+        "if missing); reach it with ssh -L PORT:PATH",
+    )
     add(
         "--max-sessions",
         type=_positive_int,
@@ -113,38 +125,60 @@ def check_clustertop_args(clustertop_args: Sequence[str]) -> str | None:
 def serve_command(argv: Sequence[str]) -> int:
     """Run `clustertop serve [--host H] [--port P] [--allow-actions] [clustertop options]`."""
     args, rest = build_serve_parser().parse_known_args(list(argv))
-    if args.no_auth and args.allow_actions:
-        print(
-            "clustertop serve: --allow-actions needs authentication: it cannot be used with "
-            "--no-auth (anyone reaching the server could act with your credentials)",
-            file=sys.stderr,
-        )
-        return 1
-    problem = check_clustertop_args(rest)
+    problem = _serve_options_problem(args) or check_clustertop_args(rest)
     if problem is not None:
         if problem:
             print(f"clustertop serve: {problem}", file=sys.stderr)
         return 1
-    if not is_loopback(args.host):
+    if args.unix_socket is None and not is_loopback(args.host):
         print(
             f"clustertop serve: warning: listening on {args.host}: anyone who can reach this "
             "address and port can see the cluster"
             + ("" if not args.allow_actions else " and act on its hosts"),
             file=sys.stderr,
         )
-    from clustertop.cli.web_guard import make_guard, new_token
+    _server(args, rest).serve()
+    return 0
+
+
+def _serve_options_problem(args: argparse.Namespace) -> str | None:
+    """Why these serve options cannot be used together, or None; sets the default host."""
+    if args.no_auth and args.allow_actions:
+        return (
+            "--allow-actions needs authentication: it cannot be used with --no-auth "
+            "(anyone reaching the server could act with your credentials)"
+        )
+    if args.unix_socket is None:
+        args.host = args.host or DEFAULT_HOST
+        return None
+    if args.host is not None:
+        return "--host and --unix-socket: choose one"
+    from clustertop.cli.web_server import socket_path_problem
+
+    args.unix_socket = args.unix_socket.absolute()
+    return socket_path_problem(args.unix_socket)
+
+
+def _server(args: argparse.Namespace, rest: Sequence[str]) -> GuardedServer:
+    """The web server for these options, with a fresh token unless --no-auth."""
+    from clustertop.cli.web_guard import make_guard, new_token, unix_socket_guard
     from clustertop.cli.web_server import GuardedServer
 
     command = shlex.join(served_argv(rest, allow_actions=args.allow_actions))
     token = None if args.no_auth else new_token()
-    server = GuardedServer(
+    public_url = args.public_url
+    if args.unix_socket is None:
+        guard = make_guard(args.host, args.port, public_url, token)
+    else:
+        guard = unix_socket_guard(str(args.unix_socket), public_url, token)
+        public_url = public_url or f"http://localhost:{args.port}"  # the tunnel's near end
+    return GuardedServer(
         command,
-        guard=make_guard(args.host, args.port, args.public_url, token),
+        guard=guard,
         max_sessions=args.max_sessions,
-        host=args.host,
+        unix_socket=args.unix_socket,
+        host=args.host or "localhost",
         port=args.port,
         title="clustertop",
-        public_url=args.public_url,
+        public_url=public_url,
     )
-    server.serve()
-    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import logging
@@ -31,21 +32,18 @@ class Guard:
     """What every request must show: a Host this server answers to, a same-origin Origin on
     the WebSocket, and the token (in the query or the cookie) unless authentication is off."""
 
-    port: int
-    """The port the server listens on."""
+    port: int | None
+    """The port it listens on; None on a unix socket, whose tunnel's far end picks it."""
     names: frozenset[str]
     """The host names and addresses it answers to at `port`."""
     token: str | None
     """The secret; None with --no-auth."""
+    cookie_name: str
+    """Cookies ignore ports: two servers on one host (two users) must not share one name."""
     any_ip: bool = False
     """Bound to every interface: any IP address in Host is its own (no DNS is involved)."""
     public: tuple[str, str, int] | None = None
     """Scheme, host and port of --public-url, which it also answers to."""
-
-    @property
-    def cookie_name(self) -> str:
-        """Cookies ignore ports: two servers on one host (two users) must not share one."""
-        return f"clustertop_token_{self.port}"
 
 
 def new_token() -> str:
@@ -69,12 +67,23 @@ def served_names(host: str) -> tuple[frozenset[str], bool]:
 def make_guard(host: str, port: int, public_url: str | None, token: str | None) -> Guard:
     """The guard of a server bound to host:port, reached at `public_url` if given."""
     names, any_ip = served_names(host)
-    public = None
-    if public_url:
-        url = URL(public_url)
-        if url.scheme in ("http", "https") and url.host and url.port:
-            public = (url.scheme, url.host.lower(), url.port)
-    return Guard(port=port, names=names, token=token, any_ip=any_ip, public=public)
+    cookie = f"clustertop_token_{port}"
+    return Guard(port, names, token, cookie, any_ip=any_ip, public=_public(public_url))
+
+
+def unix_socket_guard(path: str, public_url: str | None, token: str | None) -> Guard:
+    """The guard of a server on a unix socket, reached through `ssh -L PORT:path`: the
+    browser's Host is a loopback name with whatever local port the tunnel listens on."""
+    names = frozenset({"localhost", "127.0.0.1", "::1"})
+    cookie = "clustertop_token_" + hashlib.sha256(path.encode()).hexdigest()[:12]
+    return Guard(None, names, token, cookie, public=_public(public_url))
+
+
+def _public(public_url: str | None) -> tuple[str, str, int] | None:
+    url = URL(public_url or "")
+    if url.scheme in ("http", "https") and url.host and url.port:
+        return url.scheme, url.host.lower(), url.port
+    return None
 
 
 def _is_loopback_ip(name: str) -> bool:
@@ -115,7 +124,7 @@ def host_problem(guard: Guard, host_header: str) -> str | None:
     public = guard.public
     if public is not None and parse_authority(host_header, _DEFAULT_PORTS[public[0]]) == public[1:]:
         return None
-    if port == guard.port and (name in guard.names or (guard.any_ip and _is_ip(name))):
+    if guard.port in (None, port) and (name in guard.names or (guard.any_ip and _is_ip(name))):
         return None
     return f"Host {host_header!r} is not an address of this server"
 

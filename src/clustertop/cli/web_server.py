@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import socket
+import stat
 import struct
+from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
@@ -23,6 +27,8 @@ from clustertop.cli.web_guard import (
 
 log = logging.getLogger("clustertop.serve")
 
+_UNIX_PATH_MAX = 108
+"""sun_path's size on Linux, the terminating NUL included."""
 WEB_PEER_ENV = "CLUSTERTOP_WEB_PEER"
 """Set in a served clustertop's environment: who it serves, for the audit log."""
 
@@ -70,10 +76,20 @@ def session_cap_message(max_sessions: int) -> str:
 class GuardedServer(Server):
     """Requests pass the guard first; at most `max_sessions` clustertops run at once."""
 
-    def __init__(self, command: str, *, guard: Guard, max_sessions: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        command: str,
+        *,
+        guard: Guard,
+        max_sessions: int,
+        unix_socket: Path | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(command, **kwargs)
         self.guard = guard
         """What each request must show."""
+        self.unix_socket = unix_socket
+        """Serve on this unix socket instead of host:port."""
         self.max_sessions = max_sessions
         """The most clustertop processes (browser sessions) at once."""
         self.sessions = 0
@@ -87,19 +103,45 @@ class GuardedServer(Server):
 
     def start_url(self) -> str:
         """The URL to open: with the token, which the first visit turns into a cookie."""
+        base = self.public_url.rstrip("/")
         if self.guard.token is None:
-            return f"{self.public_url}/"
-        return f"{self.public_url}/?{TOKEN_PARAM}={self.guard.token}"
+            return f"{base}/"
+        return f"{base}/?{TOKEN_PARAM}={self.guard.token}"
 
     async def on_startup(self, app: web.Application) -> None:
         del app
-        # Plain, unwrapped text: the URL must stay one piece to be copied or parsed.
-        say = self.console.print
-        say(f"Serving {self.command!r}", markup=False, highlight=False, soft_wrap=True)
-        say(f"Open {self.start_url()}", markup=False, highlight=False, soft_wrap=True)
+
+        def say(text: str) -> None:
+            # Plain, unwrapped text: the URL must stay one piece to be copied or parsed.
+            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+        say(f"Serving {self.command!r}")
+        if self.unix_socket is not None:
+            say(f"on the unix socket {self.unix_socket}; from your own machine run")
+            say(f"  ssh -N -L {self.port}:{self.unix_socket} {socket.gethostname()}")
+        say(f"Open {self.start_url()}")
         if self.guard.token is not None:
-            say("(the token in this URL lets its holder in: keep it private)", markup=False)
-        say("Press Ctrl+C to quit", markup=False, highlight=False)
+            say("(the token in this URL lets its holder in: keep it private)")
+        say("Press Ctrl+C to quit")
+
+    def serve(self, debug: bool = False) -> None:
+        """As textual-serve's, on the unix socket when there is one."""
+        if self.unix_socket is None:
+            super().serve(debug)
+            return
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.add_signal_handler(signal.SIGINT, self.request_exit)
+        loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            path=str(self.unix_socket),
+            handle_signals=False,
+            loop=loop,
+            print=lambda *args: None,
+        )
 
     def _base_url(self, request: web.Request) -> str:
         """The page's own origin (Host was checked), so its WebSocket is same-origin whether
@@ -170,6 +212,42 @@ class GuardedServer(Server):
             if app_service is not None:
                 await app_service.stop()
         return websocket
+
+
+def socket_path_problem(path: Path) -> str | None:
+    """Why serving on `path` would not be private, or None. Makes its folder (0700) if
+    missing: only a folder no one else can enter keeps other users off the socket."""
+    if len(os.fsencode(path)) >= _UNIX_PATH_MAX:
+        return f"unix socket path too long (at most {_UNIX_PATH_MAX - 1} bytes): {path}"
+    folder = path.parent
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError as exc:
+        return f"cannot make the folder {folder}: {exc.strerror}"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{folder} is not a folder (a link or a file); give a socket in a folder of yours"
+    if info.st_uid != os.getuid():
+        return f"the folder {folder} belongs to someone else; give a socket in a folder of yours"
+    if info.st_mode & 0o077:
+        mode = f"{stat.S_IMODE(info.st_mode):04o}"
+        return f"others can enter the folder {folder} (mode {mode}): chmod 700 it, or use another"
+    return _stale_socket_problem(path)
+
+
+def _stale_socket_problem(path: Path) -> str | None:
+    """Remove a socket left by a server that is gone; refuse to touch anything else."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISSOCK(info.st_mode):
+        return f"{path} exists and is not a socket"
+    with socket.socket(socket.AF_UNIX) as probe:
+        if probe.connect_ex(str(path)) == 0:
+            return f"a server is already listening on {path}"
+    path.unlink()
+    return None
 
 
 def _to_int(value: str, default: int) -> int:
