@@ -29,6 +29,8 @@ log = logging.getLogger("clustertop.serve")
 
 _UNIX_PATH_MAX = 108
 """sun_path's size on Linux, the terminating NUL included."""
+SLOT_WAIT = 5.0
+"""Seconds a session beyond the cap waits for one to end before it is refused."""
 WEB_PEER_ENV = "CLUSTERTOP_WEB_PEER"
 """Set in a served clustertop's environment: who it serves, for the audit log."""
 
@@ -94,6 +96,7 @@ class GuardedServer(Server):
         """The most clustertop processes (browser sessions) at once."""
         self.sessions = 0
         """Sessions running now."""
+        self._freed = asyncio.Event()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -164,13 +167,27 @@ class GuardedServer(Server):
         }
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        if self.sessions >= self.max_sessions:
+        if not await self._take_slot():
             return await self._refuse_session(request)
-        self.sessions += 1  # before any await: two sockets at once cannot both take the last
         try:
             return await self._run_session(request)
         finally:
             self.sessions -= 1
+            self._freed.set()
+
+    async def _take_slot(self) -> bool:
+        """Count one more session, waiting a little at the cap: a reloaded page opens its new
+        socket while its old session is still ending."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SLOT_WAIT
+        while self.sessions >= self.max_sessions:
+            self._freed.clear()
+            try:
+                await asyncio.wait_for(self._freed.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return False
+        self.sessions += 1  # no await since the check: two sockets cannot both take the last
+        return True
 
     async def _refuse_session(self, request: web.Request) -> web.WebSocketResponse:
         """Say why in the page's terminal, and start nothing. The socket stays open until the
