@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import os
 import shlex
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -159,6 +160,14 @@ def _serve_options_problem(args: argparse.Namespace) -> str | None:
     return socket_path_problem(args.unix_socket)
 
 
+def _default_public_url(host: str, port: int) -> str | None:
+    """Where to tell browsers to go when textual-serve's http://HOST:PORT would not work."""
+    name = host.strip("[]")
+    if name in ("0.0.0.0", "::", ""):  # every interface: this machine's own name
+        return f"http://{socket.gethostname()}:{port}"
+    return f"http://[{name}]:{port}" if ":" in name else None
+
+
 def _server(args: argparse.Namespace, rest: Sequence[str]) -> GuardedServer:
     """The web server for these options, with a fresh token unless --no-auth."""
     from clustertop.cli.web_guard import make_guard, new_token, unix_socket_guard
@@ -168,6 +177,7 @@ def _server(args: argparse.Namespace, rest: Sequence[str]) -> GuardedServer:
     token = None if args.no_auth else new_token()
     public_url = args.public_url
     if args.unix_socket is None:
+        public_url = public_url or _default_public_url(args.host, args.port)
         guard = make_guard(args.host, args.port, public_url, token)
     else:
         guard = unix_socket_guard(str(args.unix_socket), public_url, token)
