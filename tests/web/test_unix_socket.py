@@ -55,6 +55,9 @@ def test_a_folder_others_can_enter_is_refused(
 async def test_the_socket_needs_the_token_and_names_its_peer_by_uid(
     tmp_path: Path, private: Path
 ) -> None:
+    private.mkdir(parents=True, mode=0o700)
+    with socket.socket(socket.AF_UNIX) as stale:  # left by a server that was killed
+        stale.bind(str(private / "web.sock"))
     with serve(["--demo"], tmp_path, unix_socket=private / "web.sock") as served:
         assert stat.S_IMODE(private.stat().st_mode) == 0o700
         log = (tmp_path / "serve.log").read_text()
@@ -73,11 +76,12 @@ async def test_the_socket_needs_the_token_and_names_its_peer_by_uid(
                 apps = await async_wait_for(served.apps, 30, what="the session")
                 peer = apps[0].environ()["CLUSTERTOP_WEB_PEER"]
         assert peer == f"unix uid={os.getuid()} pid={os.getpid()}"
+    assert not (private / "web.sock").exists()  # removed when the server ends
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian)")
 async def test_the_browser_reaches_it_through_a_tunnel(tmp_path: Path, private: Path) -> None:
-    sock = private / "web.sock"
+    sock = private / "web.sock"  # its folder made by serve
     with serve(["--demo"], tmp_path, unix_socket=sock) as served:
         async with (
             tunnel(served.port, sock),

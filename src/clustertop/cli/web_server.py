@@ -102,7 +102,14 @@ class GuardedServer(Server):
         app = await super()._make_app()
         app.middlewares.append(guard_middleware(self.guard))
         app.on_response_prepare.append(add_safety_headers)
+        app.on_cleanup.append(self._remove_socket)
         return app
+
+    async def _remove_socket(self, app: web.Application) -> None:
+        """The socket this run listened on goes with it (never one it failed to bind)."""
+        del app
+        if self.unix_socket is not None:
+            self.unix_socket.unlink(missing_ok=True)
 
     def start_url(self) -> str:
         """The URL to open: with the token, which the first visit turns into a cookie."""
