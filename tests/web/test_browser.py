@@ -1,4 +1,5 @@
-"""`clustertop serve` end to end: real headless Chromium shows the demo cluster, read-only."""
+"""`clustertop serve` end to end in real headless Chromium: with the token it shows the demo cluster
+read-only; without it, from a foreign page or beyond the session cap, nothing starts."""
 
 from __future__ import annotations
 

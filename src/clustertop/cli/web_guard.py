@@ -126,7 +126,10 @@ def host_problem(guard: Guard, host_header: str) -> str | None:
         return None
     if guard.port in (None, port) and (name in guard.names or (guard.any_ip and _is_ip(name))):
         return None
-    return f"Host {host_header!r} is not an address of this server"
+    return (
+        f"Host {host_header!r} is not an address of this server (it answers to the one in the "
+        "URL it printed; start it with --public-url for another name)"
+    )
 
 
 def origin_problem(guard: Guard, origin: str | None, host_header: str) -> str | None:
