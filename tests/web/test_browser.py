@@ -1,5 +1,4 @@
-"""`clustertop serve` end to end in real headless Chromium: with the token it shows the demo cluster
-read-only; without it, from a foreign page or beyond the session cap, nothing starts."""
+"""`clustertop serve` in real headless Chromium: the token's URL shows the cluster, nothing else."""
 
 from __future__ import annotations
 
