@@ -1,5 +1,4 @@
-"""`clustertop serve` as a user starts it: a real process on a free loopback port (or a unix
-socket, with a tunnel to it as `ssh -L` makes)."""
+"""`clustertop serve` as a user starts it: a real process on a free port or a unix socket."""
 
 from __future__ import annotations
 
