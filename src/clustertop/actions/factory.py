@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from clustertop.actions.audit import AuditedRunner, AuditLog
 from clustertop.actions.model import ActionRunner
-from clustertop.sources.base import ConnectionLookup
-
-if TYPE_CHECKING:
-    from clustertop.sources.demo.source import DemoSource
+from clustertop.sources.base import ConnectionLookup, Source
 
 
 @dataclass(frozen=True)
@@ -46,8 +42,11 @@ class ActionRunners:
         )
         return AuditedRunner(runner, AuditLog(self.audit_log))
 
-    def demo(self, demo: DemoSource) -> ActionRunner:
+    def demo(self, demo: Source) -> ActionRunner:
         """Changes what the demo shows and nothing real, so nothing to audit."""
         from clustertop.actions.demo_runner import DemoActionRunner
+        from clustertop.sources.demo.source import DemoSource
 
+        if not isinstance(demo, DemoSource):
+            raise TypeError(f"the demo runner acts on the demo source, not {type(demo).__name__}")
         return DemoActionRunner(demo)

@@ -15,8 +15,6 @@ from clustertop.util.aio import within
 if TYPE_CHECKING:
     from asyncssh import SSHClientConnection
 
-    from clustertop.sources.demo.source import DemoSource
-
 SnapshotSink = Callable[[HostSnapshot], None]
 """Receives every new snapshot; called on the event loop, must not block."""
 ConnectionLookup = Callable[[str], "SSHClientConnection | None"]
@@ -42,8 +40,9 @@ class RunnerFactory(Protocol[_Made_co]):
         """Acts on SSH hosts over the source's own connections."""
         ...
 
-    def demo(self, demo: DemoSource) -> _Made_co:
-        """Acts on the made-up cluster by changing what the demo emits."""
+    def demo(self, demo: Source) -> _Made_co:
+        """Acts on the made-up cluster by changing what the demo emits (`demo` is the demo
+        source; typed as any Source so that this module needs no import of it)."""
         ...
 
 
