@@ -44,7 +44,7 @@ class CaseResult:
     """What one table cost, in CPU seconds of this process."""
 
     name: str
-    """Short name (keyed, datatable, fastdatatable)."""
+    """Short name (keyed, datatable, fastdatatable, fastdatatable-plain)."""
     label: str
     """What ran, for the report."""
     load_s: float = 0.0
@@ -208,10 +208,15 @@ def saving(results: Sequence[CaseResult]) -> str:
         statistics.median(result.paint_s) / statistics.median(ours.paint_s)
         for result in results[1:]
     )
+    cursor = min(
+        statistics.median(result.cursor_s) / statistics.median(ours.cursor_s)
+        for result in results[1:]
+    )
     return (
         f"The render caches save {saved * 1000:.0f} ms of CPU per full repaint against "
         "Textual's DataTable here (fast_table.py's docstring estimates ~100 ms); on the repaint "
-        f"alone the closest maintained table takes {repaint:.2f}x (a)'s CPU."
+        f"alone the closest maintained table takes {repaint:.2f}x (a)'s CPU. A cursor move "
+        f"repaints only a few lines, and there the closest takes {cursor:.2f}x."
     )
 
 
@@ -225,24 +230,21 @@ LIMITS = (
     "grid's diff by host identity and its cursor that stays on the same host would be ours to "
     "rebuild on top.",
     "- **No sort by the underlying value.** `sort()` orders the stored Arrow values: the markup "
-    "strings (`1.2 GiB` < `900 MiB`, N/A not last). Sort keys would need extra columns, and "
-    "every column is shown: there is no hidden column and no `remove_column`, so neither sort "
-    "keys nor KeyedTable's narrow-terminal column dropping fit.",
+    "strings, so rows order by colour tag first, then as text (`1.2 GiB` before `900 MiB`). "
+    "Sort keys would need extra columns, and every column is shown: there is no hidden column "
+    "and no `remove_column`, so neither sort keys nor KeyedTable's narrow-terminal column "
+    "dropping fit.",
     "- **Updates rebuild a column.** `ArrowBackend.update_cell` turns the whole column into "
     "Python values and back (O(rows) per changed cell), and every update bumps one table-wide "
     "counter that keys all render caches, as DataTable does; `update_cell_at` raises "
     "NotImplementedError.",
 )
-"""What (c) lacks that the grid uses, checked against its 0.19.5 source."""
+"""What (c) and (c') lack that the grid uses, checked against the 0.19.5 source."""
 
 
-def render(results: Sequence[CaseResult], facts: dict[str, float], ticks: int, warmup: int) -> str:
-    """TABLES.md."""
-    info = machine.describe()
-    keep = ("CPU", "Memory", "Kernel", "OS", "Python", "textual")
-    versions = ", ".join(
-        f"{name} {metadata.version(name)}" for name in ("rich", "textual-fastdatatable", "pyarrow")
-    )
+def render(results: Sequence[CaseResult], facts: dict[str, float], args: Sequence[str]) -> str:
+    """TABLES.md; `args` are the command's options."""
+    ticks, warmup = len(results[0].tick_s), int(facts["warmup"])
     lines = [
         "# Tables: the grid's table against DataTable and textual-fastdatatable",
         "",
@@ -253,6 +255,30 @@ def render(results: Sequence[CaseResult], facts: dict[str, float], ticks: int, w
         "",
         "## Setup",
         "",
+        *_setup(facts, ticks, warmup),
+        "",
+        "## Results",
+        "",
+        *table_rows(results),
+        "",
+        verdict(results),
+        "",
+        saving(results),
+        "",
+        "## What textual-fastdatatable cannot do that the grid needs",
+        "",
+        *LIMITS,
+        "",
+        "## Run",
+        "",
+        *_run_facts(facts, args),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _setup(facts: dict[str, float], ticks: int, warmup: int) -> list[str]:
+    return [
         f"- A headless Textual app (`App.run_test(size={SIZE})`) showing only the table; "
         f"{facts['hosts']:.0f} demo hosts (the demo cluster copied with other seeds), each row "
         f"built by the grid's own `host_row` plus the GPU·1h sparkline: {facts['built']:.0f} "
@@ -269,32 +295,32 @@ def render(results: Sequence[CaseResult], facts: dict[str, float], ticks: int, w
         "- (a) `HostGridTable.sync()` as the app calls it (diff by host, in-order check); "
         "(b) Textual's DataTable, `update_cell(row_key, column_key, cell)` for each changed cell "
         "(same Cell objects); (c) textual-fastdatatable's DataTable on an `ArrowBackend`, "
-        "`update_cell(row_index, column_index, cell.markup)` for each changed cell. (b) and (c) "
-        "find the changed cells with the same test KeyedTable uses, inside the timing. "
-        "`first fill` is loading the first grid (for (c), building its Arrow backend) plus the "
-        "first paint.",
-        "",
-        "## Results",
-        "",
-        *table_rows(results),
-        "",
-        verdict(results),
-        "",
-        saving(results),
-        "",
-        "## What textual-fastdatatable cannot do that the grid needs",
-        "",
-        *LIMITS,
-        "",
-        "## Run",
-        "",
-        f"- Command: `{' '.join(['python -m benchmarks.table_bench', *sys.argv[1:]])}`",
+        "`update_cell(row_index, column_index, cell.markup)` for each changed cell; (c') the "
+        "same with `cell.plain` and `render_markup=False` (no colours at all: its cheapest "
+        "case, shown to check that markup parsing is not what makes (c) slow). (b) and (c) find "
+        "the changed cells with the same test KeyedTable uses, inside the timing. `first fill` "
+        "is loading the first grid (for (c), building its Arrow backend) plus the first paint.",
+        "- textual-fastdatatable has no public way to swap in a whole new backend per tick, so "
+        "(c) changes data in place with `update_cell`; its README warns that the ArrowBackend "
+        '"is optimized to be fast for large, immutable datasets. Mutating the data [...] may '
+        'be slow".',
+    ]
+
+
+def _run_facts(facts: dict[str, float], args: Sequence[str]) -> list[str]:
+    info = machine.describe()
+    keep = ("CPU", "Memory", "Kernel", "OS", "Python", "textual")
+    versions = ", ".join(
+        f"{name} {metadata.version(name)}" for name in ("rich", "textual-fastdatatable", "pyarrow")
+    )
+    command = " ".join(["PYTHONPATH=src .venv/bin/python -m benchmarks.table_bench", *args])
+    return [
+        f"- Command: `{command}`",
         f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         *(f"- {name}: {info[name]}" for name in keep),
-        f"- Also: {versions}; load before the run: {facts.get('load', 0.0):.2f}",
-        "",
+        f"- Also: {versions}; load average before the run: {facts['load']:.2f} "
+        "(CPU time of this process is what is compared; a busy machine still slows it some)",
     ]
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -305,15 +331,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured ticks first (5)")
     parser.add_argument("--write", action="store_true", help=f"write {OUT.name}")
     parser.add_argument("--out", type=Path, default=OUT, help="where --write writes")
-    args = parser.parse_args(argv)
+    options = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(options)
     if args.hosts < 1 or args.ticks < 1 or args.warmup < 0:
         parser.error("--hosts and --ticks must be at least 1, --warmup at least 0")
     load = float(machine.load_average().split()[0])
     results, facts = run(args.hosts, args.ticks, args.warmup)
-    facts["load"] = load
+    facts["load"], facts["warmup"] = load, float(args.warmup)
     print("\n".join([*table_rows(results), "", verdict(results), saving(results)]))
     if args.write:
-        args.out.write_text(render(results, facts, args.ticks, args.warmup))
+        args.out.write_text(render(results, facts, options))
         print(f"wrote {args.out}")
     return 0
 

@@ -219,12 +219,18 @@ class ArrowTableCase(Table):
 
     name = "fastdatatable"
     label = "(c) textual-fastdatatable 0.19.5, update_cell"
+    markup = True
+
+    def value(self, cell: Cell) -> str:
+        """What the Arrow column stores for `cell`."""
+        return cell.markup if self.markup else cell.plain
 
     def build(self) -> Widget:
         """Row cursor, zebra, first column fixed, no row labels, the grid's widths."""
         rows = self.first
         data = {
-            spec.key: [row.cells[i].markup for row in rows] for i, spec in enumerate(self.specs)
+            spec.key: [self.value(row.cells[i]) for row in rows]
+            for i, spec in enumerate(self.specs)
         }
         return CountingArrowTable(
             backend=ArrowBackend.from_pydict(data),
@@ -235,22 +241,27 @@ class ArrowTableCase(Table):
             zebra_stripes=True,
             cursor_type="row",
             id="table",
+            render_markup=self.markup,
         )
 
     def mounted(self) -> None:
         """Nothing to add: the backend holds the rows."""
 
     def apply(self, rows: Sequence[RowData]) -> None:
-        """update_cell(row index, column index, markup) for every changed cell."""
+        """update_cell(row index, column index, value) for every changed cell."""
         table = self.widget
         assert isinstance(table, ArrowTable)
         for r, c, cell in self.changed(rows):
-            table.update_cell(r, c, cell.markup)
+            table.update_cell(r, c, self.value(cell))
 
 
-CASES: tuple[type[Table], ...] = (
-    OursTable,
-    PlainTable,
-    ArrowTableCase,
-)
+class ArrowPlainCase(ArrowTableCase):
+    """(c') The same with plain strings and markup off: fastdatatable's best case, no colours."""
+
+    name = "fastdatatable-plain"
+    label = "(c') textual-fastdatatable 0.19.5, plain text (no colours)"
+    markup = False
+
+
+CASES: tuple[type[Table], ...] = (OursTable, PlainTable, ArrowTableCase, ArrowPlainCase)
 """The tables compared, (a) first: ratios are to it."""
