@@ -47,8 +47,8 @@ class CaseResult:
     """Short name (keyed, datatable, fastdatatable, fastdatatable-plain)."""
     label: str
     """What ran, for the report."""
-    load_s: float = 0.0
-    """Filling the table with the first grid and painting it."""
+    load_s: list[float] = field(default_factory=list)
+    """Per round: filling the table with the first grid and painting it (reported: median)."""
     tick_s: list[float] = field(default_factory=list)
     """Per measured tick: applying the new grid plus the repaint."""
     paint_s: list[float] = field(default_factory=list)
@@ -90,7 +90,7 @@ async def measure(
         start = time.process_time()
         case.mounted()
         await pilot.pause()
-        result.load_s = built + time.process_time() - start
+        result.load_s.append(built + time.process_time() - start)
         if isinstance(case, OursTable) and len(case.grid.shown) != len(case.specs):
             raise RuntimeError("the grid hid columns: the tables would not show the same cells")
         for index, rows in enumerate(grids[1:]):
@@ -116,8 +116,11 @@ async def measure(
     return result
 
 
-def run(hosts: int, ticks: int, warmup: int) -> tuple[list[CaseResult], dict[str, float]]:
-    """Every table on the same grids; also facts about the grids."""
+def run(
+    hosts: int, ticks: int, warmup: int, rounds: int = 1
+) -> tuple[list[CaseResult], dict[str, float]]:
+    """Every table on the same grids, `rounds` times (every other round in reverse order, so
+    a machine getting busier does not favour one table); also facts about the grids."""
     grids = grid_ticks(hosts, ticks + warmup + 1)
     specs = fitting(SPECS, grids[0])
     shown = [project(rows, specs) for rows in grids]
@@ -127,11 +130,23 @@ def run(hosts: int, ticks: int, warmup: int) -> tuple[list[CaseResult], dict[str
         "columns": float(len(specs)),
         "built": float(len(SPECS)),
         "changed": statistics.median(changes[warmup:]),
+        "rounds": float(rounds),
     }
-    results = []
-    for kind in CASES:
-        results.append(asyncio.run(measure(kind, specs, shown, warmup)))
-    return results, facts
+    pooled = {kind: CaseResult(kind.name, kind.label) for kind in CASES}
+    for round_no in range(rounds):
+        for kind in CASES if round_no % 2 == 0 else reversed(CASES):
+            _pool(pooled[kind], asyncio.run(measure(kind, specs, shown, warmup)))
+    return list(pooled.values()), facts
+
+
+def _pool(into: CaseResult, result: CaseResult) -> None:
+    into.load_s += result.load_s
+    into.tick_s += result.tick_s
+    into.paint_s += result.paint_s
+    into.lines += result.lines
+    into.cursor_s += result.cursor_s
+    into.cursor_lines += result.cursor_lines
+    into.first_row = result.first_row
 
 
 def p95(values: Sequence[float]) -> float:
@@ -176,7 +191,7 @@ def table_rows(results: Sequence[CaseResult]) -> list[str]:
             _ms(cursor),
             _ms(p95(result.cursor_s)),
             _ratio(cursor, base[2]),
-            _ms(result.load_s),
+            _ms(statistics.median(result.load_s)),
             f"{statistics.median(result.lines):.0f}",
             f"{statistics.median(result.cursor_lines):.0f}",
         ]
@@ -244,7 +259,7 @@ LIMITS = (
 
 def render(results: Sequence[CaseResult], facts: dict[str, float], args: Sequence[str]) -> str:
     """TABLES.md; `args` are the command's options."""
-    ticks, warmup = len(results[0].tick_s), int(facts["warmup"])
+    ticks, warmup = len(results[0].tick_s) // int(facts["rounds"]), int(facts["warmup"])
     lines = [
         "# Tables: the grid's table against DataTable and textual-fastdatatable",
         "",
@@ -289,7 +304,9 @@ def _setup(facts: dict[str, float], ticks: int, warmup: int) -> list[str]:
         "`await pilot.pause()`, which repaints the screen; `lines/tick` counts render_line "
         "calls to show the repaint happened.",
         f"- {ticks} measured ticks after {warmup} warm-up ticks, then {ticks} measured cursor "
-        "moves (`down`, then a pause) after as many warm-up moves.",
+        "moves (`down`, then a pause) after as many warm-up moves; each table runs this "
+        f"{facts['rounds']:.0f} times in a fresh app (every other round in reverse order) and "
+        "the medians and p95 are over all rounds' samples.",
         "- CPU time of this process (`time.process_time`), in ms. Ratios are to (a); "
         "`repaint` is the pause alone, `tick` the update plus the repaint.",
         "- (a) `HostGridTable.sync()` as the app calls it (diff by host, in-order check); "
@@ -329,14 +346,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=500, help="hosts in the grid (500)")
     parser.add_argument("--ticks", type=int, default=30, help="measured ticks and moves (30)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured ticks first (5)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of every table, pooled (2)")
     parser.add_argument("--write", action="store_true", help=f"write {OUT.name}")
     parser.add_argument("--out", type=Path, default=OUT, help="where --write writes")
     options = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(options)
-    if args.hosts < 1 or args.ticks < 1 or args.warmup < 0:
-        parser.error("--hosts and --ticks must be at least 1, --warmup at least 0")
+    if min(args.hosts, args.ticks, args.rounds) < 1 or args.warmup < 0:
+        parser.error("--hosts, --ticks and --rounds must be at least 1, --warmup at least 0")
     load = float(machine.load_average().split()[0])
-    results, facts = run(args.hosts, args.ticks, args.warmup)
+    results, facts = run(args.hosts, args.ticks, args.warmup, args.rounds)
     facts["load"], facts["warmup"] = load, float(args.warmup)
     print("\n".join([*table_rows(results), "", verdict(results), saving(results)]))
     if args.write:

@@ -19,11 +19,12 @@ LABELS = (
 
 
 def test_every_table_repaints_every_tick_and_shows_the_same_row() -> None:
-    results, facts = run(hosts=20, ticks=3, warmup=1)
+    results, facts = run(hosts=20, ticks=3, warmup=1, rounds=2)
 
     assert [result.label for result in results] == list(LABELS)
     for result in results:
-        assert len(result.tick_s) == len(result.cursor_s) == 3
+        assert len(result.tick_s) == len(result.cursor_s) == 6
+        assert len(result.load_s) == 2
         assert min(result.lines) > 0, f"{result.label}: a tick painted nothing"
         assert min(result.cursor_lines) > 0, f"{result.label}: a key press painted nothing"
     assert facts["changed"] > 0
@@ -38,7 +39,22 @@ def test_write_puts_every_table_row_and_a_verdict_in_the_report(
     out = tmp_path / "TABLES.md"
 
     assert (
-        main(["--hosts", "20", "--ticks", "3", "--warmup", "1", "--write", "--out", str(out)]) == 0
+        main(
+            [
+                "--hosts",
+                "20",
+                "--ticks",
+                "3",
+                "--warmup",
+                "1",
+                "--rounds",
+                "1",
+                "--write",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
     )
 
     report = out.read_text()
