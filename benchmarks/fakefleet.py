@@ -11,17 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fleet import loopback
 from tests.fleet.sshd import generate_key
 
 from benchmarks import cgroups
 from benchmarks.cgroups import CpuGroup
 from benchmarks.fakehosts import write_keys
-from benchmarks.sshfleet import (
-    ClientFiles,
-    loopback_addresses,
-    port_free,
-    write_client_files,
-)
+from benchmarks.sshfleet import ClientFiles, write_client_files
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 120.0
@@ -36,7 +32,7 @@ class FakeFleet:
         """The fleet's folder."""
         self.group = CpuGroup(cgroups.CPUACCT / f"ctbench-fake-{run_id}")
         """CPU group of the server process."""
-        self.addresses = loopback_addresses(count, 16 + secrets.randbelow(200))
+        self.addresses = loopback.spread_addresses(count)
         """One address per host."""
         self.process: subprocess.Popen[str] | None = None
         """The server process."""
@@ -69,11 +65,7 @@ class FakeFleet:
         keys = write_keys(self.root / "keys", self.addresses)
         client_key = generate_key(self.root / "id_client", "ctbench-client")
         authorized = client_key.with_name(client_key.name + ".pub")
-        port = next(
-            p
-            for p in (20000 + secrets.randbelow(30000) for _ in range(50))
-            if port_free(self.addresses[0], p)
-        )
+        port = loopback.free_port("127.0.0.1")  # free on every 127.* address bound one by one
         self.host_keys = keys
         client = self.client = write_client_files(self.root, port, keys, client_key)
         argv = [

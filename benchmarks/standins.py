@@ -184,10 +184,15 @@ class StandIns:
     data_dir: Path
     """Replayed outputs ($CTB_DATA)."""
 
+    @property
+    def path(self) -> str:
+        """PATH of a simulated host: the stand-ins first."""
+        return f"{self.bin_dir}:/usr/local/bin:/usr/bin:/bin"
+
     def env(self, home: Path, standin_group: Path | None = None) -> dict[str, str]:
         """A simulated host's environment for a process run here (no SSH)."""
         env = {
-            "PATH": f"{self.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "PATH": self.path,
             "HOME": str(home),
             "CTB_DATA": str(self.data_dir),
             "LC_ALL": "C",

@@ -36,7 +36,11 @@ class HostPlan:
     allow_tcp_forwarding: bool = True
     """Whether this host can be a ProxyJump hop."""
     extra_env: Mapping[str, str] = field(default_factory=dict)
-    """More SetEnv variables for every session."""
+    """More SetEnv variables for every session (PATH here replaces the host's own)."""
+    sshd_options: tuple[str, ...] = ()
+    """More sshd_config lines (the benchmark raises MaxStartups and MaxSessions)."""
+    sshd_launcher: tuple[str, ...] = ()
+    """argv prefix that execs sshd (the benchmark's joins a CPU accounting group first)."""
 
 
 class SimHost:
@@ -71,6 +75,8 @@ class SimHost:
             root_env={**self.env, "HOME": str(self.home)},
             user_env=self.env,
             allow_tcp_forwarding=plan.allow_tcp_forwarding,
+            options=plan.sshd_options,
+            launcher=plan.sshd_launcher,
         )
         """Its OpenSSH server."""
 
