@@ -5,20 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.realdata import fixture
+
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS
 
-REPO = Path(__file__).resolve().parents[1]
-_FIXTURE_CANDIDATES = (
-    REPO / "tests" / "fixtures" / "real",
-    REPO.parent / "shared" / "fixtures" / "real",
-)
 GPU_CAPTURE = "nvidia-smi-csv/h200-load-allfields-drv590.csv"
 """Real `--query-gpu` capture the GPU rows come from (an H200 under gpu-burn)."""
 APPS_CAPTURE = "nvidia-smi-csv/h100-mig-load-compute-apps.csv"
@@ -90,17 +86,6 @@ PEER_APPS_FIELDS = APPS_QUERY_FIELDS
 """The compute-apps fields the peers ask for: clustertop's, without the leading `timestamp`."""
 
 
-def fixtures_root() -> Path:
-    """$CT_FIXTURES_DIR, else the repo's tests/fixtures/real, else the shared folder beside it."""
-    override = os.environ.get("CT_FIXTURES_DIR")
-    if override:
-        return Path(override)
-    for candidate in _FIXTURE_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    return _FIXTURE_CANDIDATES[-1]
-
-
 def _header_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a `--format=csv` capture as {field (units dropped): value}."""
     rows = list(csv.reader(io.StringIO(path.read_text()), skipinitialspace=True))
@@ -116,9 +101,9 @@ def _gpu_uuid(index: int) -> str:
     return f"GPU-00000000-0000-0000-0000-{index:012d}"
 
 
-def gpu_rows(root: Path, fields: tuple[str, ...] = PROBE_GPU_FIELDS) -> str:
+def gpu_rows(fields: tuple[str, ...] = PROBE_GPU_FIELDS) -> str:
     """`--query-gpu=<fields> --format=csv,noheader,nounits` for 8 GPUs of the real H200."""
-    real = _header_rows(root / GPU_CAPTURE)[0]
+    real = _header_rows(fixture(GPU_CAPTURE))[0]
     lines = []
     for index in range(GPUS_PER_HOST):
         row = dict(real)
@@ -130,13 +115,13 @@ def gpu_rows(root: Path, fields: tuple[str, ...] = PROBE_GPU_FIELDS) -> str:
     return "\n".join(lines) + "\n"
 
 
-def app_rows(root: Path) -> str:
+def app_rows() -> str:
     """`--query-compute-apps=gpu_uuid,pid,used_memory,process_name` from the real capture.
 
     The probe also asks for a leading `timestamp`; the stand-in adds it per sample.
     """
     lines = []
-    for number, app in enumerate(_header_rows(root / APPS_CAPTURE)):
+    for number, app in enumerate(_header_rows(fixture(APPS_CAPTURE))):
         memory = _nounits(app.get("used_gpu_memory", "[N/A]"))
         lines.append(f"{_gpu_uuid(number)}, {app['pid']}, {memory}, {app['process_name']}")
     return "\n".join(lines) + "\n"
@@ -159,11 +144,11 @@ def _inspect_line(doc: dict[str, Any], number: int, log_dir: Path) -> tuple[str,
     return cid, f"{cid} {doc['State'].get('Pid', 0)} {log} {rendered}"
 
 
-def docker_data(root: Path, log_dir: Path) -> tuple[str, str]:
+def docker_data(log_dir: Path) -> tuple[str, str]:
     """(`docker ps -a -q --no-trunc` output, `docker inspect --format` output), 6 containers."""
     docs = []
     for name in INSPECT_CAPTURES:
-        loaded = json.loads((root / name).read_text())
+        loaded = json.loads(fixture(name).read_text())
         docs.append(loaded[0] if isinstance(loaded, list) else loaded)
     ids, lines = [], []
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -216,15 +201,14 @@ def _query_cases() -> str:
 
 def install(folder: Path) -> StandIns:
     """Write the two stand-in scripts and their recorded data below `folder`."""
-    root = fixtures_root()
     bin_dir, data_dir = folder / "bin", folder / "data"
     for path in (bin_dir, data_dir):
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(0o755)
-    (data_dir / "gpu-probe.csv").write_text(gpu_rows(root, PROBE_GPU_FIELDS))
-    (data_dir / "gpu-peer.csv").write_text(gpu_rows(root, PEER_GPU_FIELDS))
-    (data_dir / "apps.csv").write_text(app_rows(root))
-    ids, inspect = docker_data(root, data_dir / "logs")
+    (data_dir / "gpu-probe.csv").write_text(gpu_rows(PROBE_GPU_FIELDS))
+    (data_dir / "gpu-peer.csv").write_text(gpu_rows(PEER_GPU_FIELDS))
+    (data_dir / "apps.csv").write_text(app_rows())
+    ids, inspect = docker_data(data_dir / "logs")
     (data_dir / "docker-ids.txt").write_text(ids)
     (data_dir / "docker-inspect.txt").write_text(inspect)
     nvidia_smi = NVIDIA_SMI.replace("@CASES@", _query_cases())

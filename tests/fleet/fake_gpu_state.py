@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fleet.realdata import fixture
+from tests.realdata import fixture
 
 MODES = ("ok", "no-driver", "mismatch", "lost-gpu", "hang", "slow")
 """Behaviours a spec's "mode" may ask for."""
