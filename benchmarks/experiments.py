@@ -19,10 +19,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.fakefleet import FakeFleet
-from benchmarks.harness import REPO
+from benchmarks.fakehosts import FakeFleet
+from benchmarks.harness import REPO, Settings, Target, runner_argv
 from benchmarks.run import record_frames
-from benchmarks.scenarios import Settings, Target, runner_argv
 
 CATEGORIES = [
     (r"sections\.py:(read_docker|_inspect_line|_log_sizes)|parsers/docker", "docker section parse"),
@@ -36,7 +35,7 @@ CATEGORIES = [
     (r"asyncssh/config", "ssh_config parse"),
     (r"asyncssh/", "SSH transport (asyncssh, incl. crypto)"),
     (r"session\.py|source\.py|connect\.py", "clustertop session/connect code"),
-    (r"ct_driver\.py:(sink|check|request_tick)|benchmarks/(ticks|runner_common)", "benchmark sink"),
+    (r"ct_driver\.py:(sink|check|request_tick)|benchmarks/ticks", "benchmark sink"),
 ]
 """Stack frame pattern -> where the time goes; the innermost matching frame of a sample wins."""
 

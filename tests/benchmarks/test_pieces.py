@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from benchmarks.peer_command import DONE_LINE, done_hosts
-from benchmarks.runner_common import SweepLog, percentile
-from benchmarks.ticks import TickBook, Window
+from benchmarks.ticks import SweepLog, TickBook, Window, percentile
 
 from benchmarks import frames, standins
 from clustertop.parsers.docker import parse_inspect_lines

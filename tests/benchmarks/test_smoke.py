@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchmarks.scenarios import REFERENCE_TOOLS
+from benchmarks.harness import REFERENCE_TOOLS
 from benchmarks.sshfleet import SSHD
 
 from benchmarks import cgroups
