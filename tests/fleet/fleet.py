@@ -85,7 +85,8 @@ class Fleet:
         pub = self.files.client_key.with_name(self.files.client_key.name + ".pub").read_text()
         write_atomic(self.files.authorized_keys, pub)
         ensure_login_user(LOGIN_USER)
-        hostbin.build_sysbin_without(self.files.sysbin_nodocker)
+        hostbin.build_sysbin_without(self.files.sysbin)
+        hostbin.build_sysbin_without(self.files.sysbin_nodocker, (*hostbin.SIMULATED, "docker"))
         new_hosts = [self._new_host(plan) for plan in plans]
         if jump:
             new_hosts.append(
