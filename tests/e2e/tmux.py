@@ -54,8 +54,8 @@ class TmuxTerminal:
         size = ["-x", str(columns), "-y", str(rows)]
         # The command waits for its terminal to be set up: output piped, pane kept after exit.
         # Its exit status goes to a file (renamed into place, never seen half written): tmux's
-        # pane_dead_status is only set once tmux has reaped the pane's process, which can come
-        # after pane_dead, and is missing from older tmux versions; the file is always written.
+        # pane_dead (pty closed) and pane_dead_status (process reaped) are separate events in
+        # tmux, and the status format differs between versions; the file is always written.
         ready = f"{SESSION}-ready"
         exit_file = shlex.quote(str(self.exit_file))
         script = (
