@@ -119,11 +119,11 @@ class DisplayProbe:
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    from clustertop.ui.app import ClusterTopApp
+    from clustertop.ui import AppOptions, ClusterTopApp
 
     base = base_snapshot(FrameSet.load(Path(args.frames)))
     source = ReplaySource(base, args.hosts, args.interval, args.spread)
-    app = ClusterTopApp(source, interval=args.interval)
+    app = ClusterTopApp(source, options=AppOptions(interval=args.interval))
     latencies: list[float] = []
     missed = 0
     async with app.run_test(size=(160, 50)) as pilot:
