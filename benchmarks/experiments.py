@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.fakehosts import FakeFleet
-from benchmarks.harness import REPO, Settings, Target, runner_argv
+from benchmarks.harness import REPO, Settings, Target, python_env, runner_argv
 from benchmarks.run import record_frames
 
 CATEGORIES = [
@@ -82,7 +81,7 @@ def profile(target: Target, settings: Settings, work: Path) -> dict[str, list[tu
     hosts_file = work / "hosts.txt"
     hosts_file.write_text("".join(h + "\n" for h in target.hosts))
     argv = runner_argv("clustertop", hosts_file, target, settings)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = python_env()
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     spy: subprocess.Popen[bytes] | None = _spy(proc.pid, work / "cold.raw")

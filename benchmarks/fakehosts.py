@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import secrets
@@ -31,6 +30,7 @@ from tests.fleet.sshd import generate_key
 from benchmarks import cgroups
 from benchmarks.cgroups import CpuGroup
 from benchmarks.frames import FrameSet
+from benchmarks.harness import REPO, python_env
 from benchmarks.sshfleet import ClientFiles, write_client_files
 from clustertop.sources.ssh.probe import REMOTE_COMMAND
 
@@ -135,7 +135,6 @@ def main() -> None:
     asyncio.run(serve(parser.parse_args()))
 
 
-REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 120.0
 
 
@@ -195,7 +194,7 @@ class FakeFleet:
         self.process = subprocess.Popen(
             ["sh", "-c", 'echo $$ >"$0" && exec "$@"', str(self.group.procs_file), *argv],
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
+            env=python_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=(self.root / "server.log").open("w"),

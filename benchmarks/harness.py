@@ -102,7 +102,7 @@ class Run:
     def execute(self, timeout: float, log: Path) -> ToolResult:
         """Run to the end (bounded); the result, with `error` set when figures are missing."""
         started = time.monotonic()
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = python_env()
         with log.open("ab") as err:
             proc = subprocess.Popen(
                 self._argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err
@@ -173,6 +173,15 @@ class Run:
             per_host = max(1.0, per / event["hosts"])
             result.remote_max_ms = max(deltas) / 1e6 / per_host
         result.standin_ms = (standin_end - standin_start) / 1e6 / per
+
+
+def python_env() -> dict[str, str]:
+    """Environment of a benchmark process: this tree's benchmarks and its clustertop (src/).
+
+    Without src/ a process would import whichever clustertop the venv has installed (an
+    editable install may point at another checkout), not the code being measured.
+    """
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")])}
 
 
 def python_module(module: str, *args: str) -> list[str]:

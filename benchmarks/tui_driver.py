@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import subprocess
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.frames import FrameSet
-from benchmarks.harness import REPO, python_module
+from benchmarks.harness import REPO, python_env, python_module
 from benchmarks.ticks import emit, percentile, status_kib
 from clustertop.model import Cpu, HostSnapshot
 from clustertop.sources.base import SnapshotSink, Source
@@ -183,7 +182,7 @@ def run_tui(frames: Path, hosts: int, presses: int, interval: float, work: Path)
     try:
         with log.open("w") as err:
             done = subprocess.run(
-                argv, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                argv, cwd=REPO, env=python_env(),
                 stdout=subprocess.PIPE, stderr=err, text=True, timeout=120 + presses, check=False,
             )  # fmt: skip
     except subprocess.TimeoutExpired:

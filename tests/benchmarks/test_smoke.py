@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchmarks.harness import REFERENCE_TOOLS
+from benchmarks.harness import REFERENCE_TOOLS, python_env
 from benchmarks.sshfleet import SSHD
 
 from benchmarks import cgroups
@@ -52,7 +52,7 @@ def test_quick_run_writes_every_figure_for_every_tool_and_stops_everything(tmp_p
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=python_env(),  # this tree's clustertop, not the venv's install
         capture_output=True,
         text=True,
         timeout=120,
