@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,10 +33,16 @@ def _unavailable() -> str | None:
 pytestmark = pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
 
 
+# Names benchmarks.run gives its CPU groups and fleet folders (a random run id each); other
+# benchmarks (probe_cost, ...) that someone runs on this machine meanwhile name theirs otherwise.
+_RUN_GROUP = re.compile(r"ctbench-(?:fake-)?[0-9a-f]{6}")
+_RUN_FOLDER = re.compile(r"ctb-(?:fake-)?[0-9a-f]{6}")
+
+
 def _ours() -> set[str]:
     """Benchmark cgroups, fleet folders and processes (sshd, fake server) that exist right now."""
-    groups = {p.name for p in cgroups.CPUACCT.glob("ctbench-*")}
-    folders = {p.name for p in Path("/tmp").glob("ctb-*")}
+    groups = {p.name for p in cgroups.CPUACCT.glob("ctbench-*") if _RUN_GROUP.fullmatch(p.name)}
+    folders = {p.name for p in Path("/tmp").glob("ctb-*") if _RUN_FOLDER.fullmatch(p.name)}
     processes = set()
     for entry in Path("/proc").iterdir():
         try:
