@@ -33,7 +33,7 @@ class LocalActionRunner(ActionRunner):
     ) -> None:
         self._docker_host = docker_host
         self._sudo = sudo
-        self._timeout = timeout
+        self.timeout = timeout
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -57,9 +57,9 @@ class LocalActionRunner(ActionRunner):
         except OSError as exc:
             return ActionResult(verb, target, Outcome.FAILED, f"cannot run /bin/sh: {exc}")
         try:
-            out, err = await within(shell.communicate(script.encode()), self._timeout)
+            out, err = await within(shell.communicate(script.encode()), self.timeout)
         except asyncio.TimeoutError:
-            detail = f"no answer within {self._timeout:g} s (it may still happen)"
+            detail = f"no answer within {self.timeout:g} s (it may still happen)"
             return ActionResult(verb, target, Outcome.FAILED, detail)
         finally:
             if shell.returncode is None:

@@ -49,7 +49,7 @@ class SshActionRunner(ActionRunner):
     ) -> None:
         self._sessions = sessions
         self._sudo_for = sudo_for
-        self._timeout = timeout
+        self.timeout = timeout
         self._docker_host_for = docker_host_for
 
     async def run(self, verb: Verb, target: Target) -> ActionResult:
@@ -67,9 +67,9 @@ class SshActionRunner(ActionRunner):
             return ActionResult(verb, target, Outcome.FAILED, NOT_CONNECTED)
         try:
             # The whole exchange is bounded: opening the channel can hang on a stuck host too.
-            return await within(self._execute(conn, verb, target, script), self._timeout)
+            return await within(self._execute(conn, verb, target, script), self.timeout)
         except asyncio.TimeoutError:
-            detail = f"no answer within {self._timeout:g} s (it may still happen)"
+            detail = f"no answer within {self.timeout:g} s (it may still happen)"
             return ActionResult(verb, target, Outcome.FAILED, detail)
         except (asyncssh.Error, OSError) as exc:
             return ActionResult(verb, target, Outcome.FAILED, _ssh_error(exc))
