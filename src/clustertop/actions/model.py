@@ -220,12 +220,27 @@ class ActionRunner(abc.ABC):
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What clustertop itself says in a log stream (why it ended, why there is none).
+
+    Its own type, never a text prefix: no line a container prints can pass for one.
+    """
+
+    text: str
+    """The message (may quote host text; shown made printable)."""
+
+
+LogItem = str | Notice
+"""A line of the container's log (str), or clustertop's own notice."""
+
+
 class LogStream(abc.ABC):
     """Lines of a container log, followed live until closed."""
 
     @abc.abstractmethod
-    def lines(self) -> AsyncIterator[str]:
-        """Yield log lines (without newline) as they come."""
+    def lines(self) -> AsyncIterator[LogItem]:
+        """Yield log lines (without newline) as they come, and clustertop's notices."""
 
     @abc.abstractmethod
     async def aclose(self) -> None:
