@@ -177,8 +177,13 @@ class ActionRunner(abc.ABC):
         """Run `work` to its end even if the caller is cancelled; counted in `in_flight`."""
         task = asyncio.ensure_future(work)
         self.in_flight.add(task)
-        task.add_done_callback(self.in_flight.discard)
+        task.add_done_callback(self._finished)
         return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.in_flight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here: the caller that would have may be gone
 
     async def settle(self, timeout: float) -> int:
         """Wait (at most `timeout` s) for the actions in flight; how many are still running."""
