@@ -81,7 +81,9 @@ def _once(source: Source, config: Config, *, as_json: bool, owner: str | None) -
     from clustertop.analysis.users import owner_view
     from clustertop.cli import once_json as jsonout
     from clustertop.cli import once_table as report
+    from clustertop.util.textsafe import safe_stdout
 
+    safe_stdout()  # an encoding error on stdout never ends the report half-way
     snapshots = asyncio.run(source.collect_once(config.timeout + 1.0))
     analysis = ClusterAnalysis.from_config(config)
     for snap in snapshots:
