@@ -15,10 +15,10 @@ from textual.screen import Screen
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
-from clustertop.ui.actions import ActionController
 from clustertop.ui.commands import HostCommands
 from clustertop.ui.context import LiveContext
 from clustertop.ui.options import AppOptions
+from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.screens.alerts import AlertBell, AlertsScreen
 from clustertop.ui.screens.cluster_view import ClusterView
 from clustertop.ui.screens.confirm import ConfirmScreen

@@ -11,6 +11,7 @@ import psutil
 
 from clustertop.model import ContainerRef, Process
 from clustertop.parsers.procfs import container_id_from_cgroup
+from clustertop.sources.join import Identity
 
 TOP_N = 25
 """How many processes the list keeps by CPU and, separately, by resident memory."""
@@ -18,9 +19,6 @@ TOP_N = 25
 # Read for every process each tick; the user and the name (which may mean reading cmdline)
 # only for the few that make the list.
 _ATTRS = ["cpu_times", "memory_info"]
-
-Identity = tuple[int, float]
-"""(pid, create_time): a process, never confused with a later one that reuses the PID."""
 
 
 @dataclass(frozen=True, slots=True)
