@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from clustertop.util.textsafe import literal, printable
+from tests.reliability import record
 from tests.waiting import wait_for
 
 HOSTILE_ARGV0 = b"\x9b31m\xff " + "\u202eevil\u200b\u2028x".encode()
@@ -71,6 +72,7 @@ def _line_of(pid: int, output: str) -> str:
 
 
 @pytest.mark.parametrize("encoding", ["utf-8:strict", "ascii:strict"])
+@pytest.mark.reliability
 def test_once_table_shows_a_hostile_argv_escaped(
     hostile_process: int, encoding: str, tmp_path: Path
 ) -> None:
@@ -83,6 +85,10 @@ def test_once_table_shows_a_hostile_argv_escaped(
         assert "\ufffd31m\ufffd \\u202eevil\\u200b\\u2028x -c import" in line
     else:  # what ASCII cannot hold, escaped by the stream rather than crashing it
         assert "\\ufffd31m\\ufffd \\u202eevil\\u200b\\u2028x -c import" in line
+    kind = f"--once table on a {encoding} stdout"
+    record("hostile", "escapes", f"{kind}: 8-bit CSI 0x9B never written raw")
+    record("hostile", "bidi", f"{kind}: U+202E, U+200B, U+2028 shown as \\u escapes")
+    record("hostile", "invalid-utf8", f"{kind}: undecodable bytes shown as U+FFFD, no crash")
 
 
 def test_once_json_is_valid_and_escaped(hostile_process: int) -> None:

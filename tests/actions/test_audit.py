@@ -20,6 +20,7 @@ from clustertop.actions.model import (
     Verb,
 )
 from clustertop.config.settings import default_audit_log
+from tests.reliability import record
 
 CID = "ab" * 32
 CONTAINER = ContainerTarget("gpu01", CID, "alice-train", "ctbox:latest", "running", "alice")
@@ -108,6 +109,7 @@ def test_unwritable_log_raises_the_message_to_show(tmp_path: Path) -> None:
         log.record(ActionResult(Verb.STOP, CONTAINER, Outcome.DONE))
 
 
+@pytest.mark.reliability
 async def test_audited_runner_records_every_result_of_run_all(tmp_path: Path) -> None:
     inner = CountingRunner()
     runner = AuditedRunner(inner, AuditLog(tmp_path / "audit.jsonl"))
@@ -116,6 +118,7 @@ async def test_audited_runner_records_every_result_of_run_all(tmp_path: Path) ->
     assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DONE]
     entries = _lines(tmp_path / "audit.jsonl", "outcome")
     assert [e["host"] for e in entries] == ["gpu01", "gpu02"]
+    record("lost", "audit-every-action", "every result of a multi-target action has its line")
 
 
 async def test_audited_runner_does_nothing_while_the_log_is_unwritable(tmp_path: Path) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from clustertop.actions.local_runner import LocalActionRunner, LocalLogStream
 from clustertop.actions.model import ContainerTarget
 from clustertop.actions.streams import MAX_LINE, cut_line, cut_mark
 from clustertop.ui.screens.logs import ENDED, LogsScreen
 from tests.actions.helpers import container_target
 from tests.fleet.dockerd import DockerEngine
+from tests.reliability import record
 from tests.ui.helpers import until
 from tests.ui_actions.helpers import SIZE, demo_app
 from tests.waiting import async_wait_for
@@ -28,6 +31,7 @@ def _widget_bytes(screen: LogsScreen) -> int:
     return sum(len(line.encode()) for line in screen.log_widget.lines)
 
 
+@pytest.mark.reliability
 async def test_a_flood_keeps_within_the_line_and_byte_caps() -> None:
     target = ContainerTarget("local", TARGET_ID, "flood", "img", "running", None)
     app, _ = demo_app()
@@ -47,8 +51,10 @@ async def test_a_flood_keeps_within_the_line_and_byte_caps() -> None:
         assert widget.line_count == 1000, "the line cap, once the lines are short"
         assert widget.lines[-1] == "small03000" and widget.lines[0] == "small02001"
         assert _widget_bytes(screen) == screen.kept.bytes <= max_bytes
+    record("hostile", "long-log-lines", "flood: the view keeps its line and byte caps", lines=1000)
 
 
+@pytest.mark.reliability
 async def test_long_lines_are_cut_visibly_and_bytes_capped() -> None:
     target = ContainerTarget("local", TARGET_ID, "flood", "img", "running", None)
     app, _ = demo_app()
@@ -73,8 +79,10 @@ async def test_long_lines_are_cut_visibly_and_bytes_capped() -> None:
         )
         assert len(lines) == max_bytes // len(lines[-1].encode())
         assert _widget_bytes(screen) <= max_bytes
+    record("hostile", "long-log-lines", "64 KiB lines cut visibly at MAX_LINE", max_line=MAX_LINE)
 
 
+@pytest.mark.reliability
 async def test_a_container_cannot_print_clustertops_notices(
     docker_engine: DockerEngine, container_name: Callable[[str], str]
 ) -> None:
@@ -106,5 +114,6 @@ async def test_a_container_cannot_print_clustertops_notices(
             await async_wait_for(lambda: screen.notices, 30, what="the real end")
             assert screen.notices == [ENDED]
             assert widget.line_count == 3
+        record("hostile", "forged-notice", "3 forged notice lines shown as log lines, not notices")
     finally:
         docker_engine.cli("rm", "--force", cid)

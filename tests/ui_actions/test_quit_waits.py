@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.actions.helpers import container_state
 from tests.fleet.fleet import Fleet
+from tests.reliability import record
 from tests.ui_actions.helpers import (
     audit_entries,
     confirmation,
@@ -17,6 +20,7 @@ from tests.ui_actions.helpers import (
 from tests.waiting import async_wait_for
 
 
+@pytest.mark.reliability
 async def test_quit_waits_for_the_stop_and_both_audit_lines(
     clean_fleet: Fleet, tmp_path: Path
 ) -> None:
@@ -44,3 +48,8 @@ async def test_quit_waits_for_the_stop_and_both_audit_lines(
         ("stop", "done", intent["action_id"])
     ]
     assert intent["target"]["id"] == cid
+    record(
+        "lost",
+        "audit-quit",
+        "q right after y: 'finishing 1 action' shown, container stopped, intent and outcome logged",
+    )
