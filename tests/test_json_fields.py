@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from clustertop import model
-from clustertop.cli import once_json
+from clustertop.cli import json_netio, once_json
 from clustertop.model import (
     Container,
     ContainerRef,
@@ -22,6 +22,14 @@ from clustertop.model import (
     Memory,
     Process,
     Section,
+)
+from clustertop.model.network import (
+    DiskCounters,
+    DiskIo,
+    Interface,
+    InterfaceKind,
+    ListeningPort,
+    NetCounters,
 )
 
 REF = ContainerRef(id="c0ffee", name="train-alice")
@@ -95,6 +103,30 @@ DISK = Disk(
 )
 CPU = Cpu(percent=50.0, user_percent=40.0, system_percent=9.0, iowait_percent=1.0, count=64)
 MEMORY = Memory(total=1 << 40, used=1 << 39, available=1 << 38, swap_total=1 << 33, swap_used=5)
+INTERFACE = Interface(
+    NetCounters("eth0", 1, 2, 3, 4, 5, 6, 7, 8), InterfaceKind.PHYSICAL, rx_rate=9.0, tx_rate=10.0
+)
+DISK_IO = DiskIo(
+    DiskCounters("sda", 1, 2, 3, 4, 5),
+    read_rate=1024.0,
+    write_rate=2048.0,
+    read_iops=1.0,
+    write_iops=2.0,
+    busy_percent=97.5,
+)
+PORT = ListeningPort(
+    protocol="tcp6",
+    address="::",
+    port=8888,
+    uid=1000,
+    inode=4242,
+    user="alice",
+    pid=4000,
+    process="jupyter-lab",
+    container="train-alice",
+    reach_address="172.17.0.2",
+    note=None,
+)
 SNAPSHOT = HostSnapshot(
     name="h1",
     state=HostState.UP,
@@ -120,6 +152,12 @@ SNAPSHOT = HostSnapshot(
     system_error="sys: unreadable",
     stale={Section.DOCKER: 4.26},
     waiting=frozenset({Section.DISKS}),
+    interfaces=(INTERFACE,),
+    network_error="net: half read",
+    disk_io=(DISK_IO,),
+    disk_io_error="diskstats: odd",
+    ports=(PORT,),
+    ports_error="tcp6: unreadable",
 )
 
 RENAMED: Mapping[type, Mapping[str, str]] = {
@@ -144,7 +182,8 @@ NOT_WRITTEN: Mapping[type, Mapping[str, str]] = {
 """Fields a writer leaves out on purpose, with the reason (schema v1 stays as it is)."""
 
 EXTRA_KEYS: Mapping[type, frozenset[str]] = {
-    HostSnapshot: frozenset({"cpu_percent"}),  # cpu.percent again, flat, for simple consumers
+    # cpu.percent again, flat, for simple consumers; the grid's network total likewise.
+    HostSnapshot: frozenset({"cpu_percent", "network_rx_rate", "network_tx_rate"}),
     Container: frozenset({"stale"}),  # not a field: the caller knows the container went away
     Disk: frozenset({"percent"}),  # the Disk.percent property (used of used + available), as df
 }
@@ -203,7 +242,8 @@ def test_each_writer_covers_every_field_of_its_dataclass(
 def test_the_host_writer_covers_every_field_of_the_snapshot_and_its_parts() -> None:
     written = once_json.host_json(SNAPSHOT)
     sequences = frozenset({"cpu", "memory", "gpus", "gpu_processes", "containers", "processes"})
-    _check(SNAPSHOT, written, nested=sequences | {"disks"})
+    netio = frozenset({"interfaces", "disk_io", "ports"})
+    _check(SNAPSHOT, written, nested=sequences | netio | {"disks"})
     _check(CPU, written["cpu"])
     _check(MEMORY, written["memory"])
     assert written["cpu_percent"] == CPU.percent
@@ -212,6 +252,27 @@ def test_the_host_writer_covers_every_field_of_the_snapshot_and_its_parts() -> N
     assert written["containers"] == [once_json.container_json(CONTAINER)]
     assert written["processes"] == [once_json.process_json(PROCESS)]
     assert written["disks"] == [once_json.disk_json(DISK)]
+    assert written["interfaces"] == [json_netio.interface_json(INTERFACE)]
+    assert written["disk_io"] == [json_netio.disk_io_json(DISK_IO)]
+    assert written["ports"] == [json_netio.port_json(PORT)]
+    assert (written["network_rx_rate"], written["network_tx_rate"]) == (9.0, 10.0)
+
+
+def test_network_io_and_port_writers_cover_every_field() -> None:
+    _check(PORT, json_netio.port_json(PORT))
+    interface = json_netio.interface_json(INTERFACE)
+    _check(
+        INTERFACE.counters,
+        {k: v for k, v in interface.items() if k not in ("kind", "rx_rate", "tx_rate")},
+    )
+    assert (interface["kind"], interface["rx_rate"], interface["tx_rate"]) == (
+        "physical",
+        9.0,
+        10.0,
+    )
+    device = json_netio.disk_io_json(DISK_IO)
+    assert (device["read_bytes"], device["write_bytes"], device["busy_ms"]) == (1024, 2048, 5)
+    assert (device["read_rate"], device["busy_percent"]) == (1024.0, 97.5)
 
 
 def test_container_refs_write_every_field() -> None:

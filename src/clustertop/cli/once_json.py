@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clustertop.cli.json_netio import netio_json
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 
-SCHEMA_VERSION = 1
-"""Bumped only on incompatible changes; new keys may appear at any time."""
+SCHEMA_VERSION = 2
+"""Bumped when keys are added (2: network, disk I/O and ports); existing keys keep their meaning."""
 
 
 def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
@@ -149,6 +150,7 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "disks_error": snap.disks_error,
         "disks": [disk_json(d) for d in snap.disks],
         "stale_sections": {str(k): round(v, 1) for k, v in snap.stale.items()},
+        **netio_json(snap),
     }
 
 

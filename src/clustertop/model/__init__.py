@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from clustertop.model.network import DiskIo, Interface, ListeningPort
+
 MIB = 1024 * 1024
 """Bytes in one MiB (nvidia-smi reports memory in MiB)."""
 
@@ -42,6 +44,12 @@ class Section(str, Enum):
     """Top processes."""
     DISKS = "disks"
     """Filesystems."""
+    NETWORK = "network"
+    """Interface traffic."""
+    DISK_IO = "disk_io"
+    """Block-device I/O."""
+    PORTS = "ports"
+    """Listening sockets."""
 
     def __str__(self) -> str:
         return self.value
@@ -293,6 +301,18 @@ class HostSnapshot:
     """Sections whose data is older than one tick: section -> age in seconds."""
     waiting: frozenset[Section] = frozenset()
     """Sections whose first reading has not arrived yet (neither data nor an error)."""
+    interfaces: tuple[Interface, ...] = ()
+    """Network interfaces with their rates."""
+    network_error: str | None = None
+    """Why interfaces could not be read."""
+    disk_io: tuple[DiskIo, ...] = ()
+    """Block devices with their I/O rates."""
+    disk_io_error: str | None = None
+    """Why block-device I/O could not be read."""
+    ports: tuple[ListeningPort, ...] = ()
+    """Listening sockets."""
+    ports_error: str | None = None
+    """Why listening sockets could not be read."""
 
     @property
     def is_up(self) -> bool:
@@ -307,6 +327,9 @@ class HostSnapshot:
             Section.DOCKER: self.docker_error,
             Section.PROCESSES: self.processes_error,
             Section.DISKS: self.disks_error,
+            Section.NETWORK: self.network_error,
+            Section.DISK_IO: self.disk_io_error,
+            Section.PORTS: self.ports_error,
         }[section]
 
 

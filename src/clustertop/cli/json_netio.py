@@ -1,0 +1,77 @@
+"""Schema 2 JSON keys for network interfaces, block-device I/O and listening ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clustertop.model import HostSnapshot
+from clustertop.model.network import DiskIo, Interface, ListeningPort, off_host_rates
+
+
+def interface_json(interface: Interface) -> dict[str, Any]:
+    """One interface: counters, group and rates."""
+    c = interface.counters
+    return {
+        "name": c.name,
+        "kind": interface.kind.value,
+        "rx_bytes": c.rx_bytes,
+        "rx_packets": c.rx_packets,
+        "rx_errors": c.rx_errors,
+        "rx_drops": c.rx_drops,
+        "tx_bytes": c.tx_bytes,
+        "tx_packets": c.tx_packets,
+        "tx_errors": c.tx_errors,
+        "tx_drops": c.tx_drops,
+        "rx_rate": interface.rx_rate,
+        "tx_rate": interface.tx_rate,
+    }
+
+
+def disk_io_json(device: DiskIo) -> dict[str, Any]:
+    """One block device: counters and rates."""
+    c = device.counters
+    return {
+        "name": c.name,
+        "reads": c.reads,
+        "read_bytes": c.read_sectors * 512,
+        "writes": c.writes,
+        "write_bytes": c.write_sectors * 512,
+        "busy_ms": c.busy_ms,
+        "read_rate": device.read_rate,
+        "write_rate": device.write_rate,
+        "read_iops": device.read_iops,
+        "write_iops": device.write_iops,
+        "busy_percent": device.busy_percent,
+    }
+
+
+def port_json(port: ListeningPort) -> dict[str, Any]:
+    """One listening socket."""
+    return {
+        "protocol": port.protocol,
+        "address": port.address,
+        "port": port.port,
+        "uid": port.uid,
+        "inode": port.inode,
+        "user": port.user,
+        "pid": port.pid,
+        "process": port.process,
+        "container": port.container,
+        "reach_address": port.reach_address,
+        "note": port.note,
+    }
+
+
+def netio_json(snap: HostSnapshot) -> dict[str, Any]:
+    """The host entry's network, disk I/O and ports keys."""
+    rx, tx = off_host_rates(snap.interfaces)
+    return {
+        "network_rx_rate": rx,
+        "network_tx_rate": tx,
+        "interfaces": [interface_json(i) for i in snap.interfaces],
+        "network_error": snap.network_error,
+        "disk_io": [disk_io_json(d) for d in snap.disk_io],
+        "disk_io_error": snap.disk_io_error,
+        "ports": [port_json(p) for p in snap.ports],
+        "ports_error": snap.ports_error,
+    }
