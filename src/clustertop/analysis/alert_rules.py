@@ -39,6 +39,8 @@ class AlertKind(str, Enum):
     """The Docker daemon is down or does not answer."""
     STALE_CONTAINER = "stale-container"
     """A container holds GPU memory on idle GPUs."""
+    DISK_BUSY = "disk-busy"
+    """A block device busy near 100 % for minutes (I/O is the bottleneck)."""
 
     def __str__(self) -> str:
         return self.value
@@ -76,6 +78,7 @@ SEVERITY: Mapping[AlertKind, Severity] = {
     AlertKind.CONTAINER_LOG: Severity.WARNING,
     AlertKind.DOCKER_DOWN: Severity.WARNING,
     AlertKind.STALE_CONTAINER: Severity.INFO,
+    AlertKind.DISK_BUSY: Severity.WARNING,
 }
 """The fixed severity of each kind."""
 
@@ -102,6 +105,8 @@ class AlertThresholds:
     disk_clear_percent: float = 2.0
     """How far under the limit a full disk (or its inodes) must drop before its alert clears,
     percentage points."""
+    disk_busy_s: float = 180.0
+    """Seconds a device must stay busy near 100 % (DiskBusyTracker) before it alerts."""
 
     @classmethod
     def from_config(cls, config: Config) -> AlertThresholds:
@@ -153,11 +158,13 @@ def host_findings(
     stale_ids: frozenset[str] = frozenset(),
     idle_since: Callable[[str], float | None] | None = None,
     active: Container[tuple[AlertKind, str]] = frozenset(),
+    busy_since: Mapping[str, float] | None = None,
 ) -> list[Finding]:
     """Every alert condition of one snapshot; O(GPUs + disks + containers).
 
     `active` holds the (kind, subject) of the host's alerts that are raised now: a temperature,
     disk or inode alert among them stays until its value is a margin under the limit.
+    `busy_since` maps a block device to the start of its busy run (DiskBusyTracker).
     """
     found: list[Finding] = []
     if snap.state is HostState.CONNECTING:
@@ -175,7 +182,17 @@ def host_findings(
     if snap.docker_error and docker_error_is_alarm(snap.docker_error):
         found.append(Finding(AlertKind.DOCKER_DOWN, "", f"Docker: {_plain(snap.docker_error)}"))
     _container_findings(snap, limits, stale_ids, idle_since, found)
+    _busy_findings(snap.time, limits, busy_since or {}, found)
     return found
+
+
+def _busy_findings(
+    now: float, limits: AlertThresholds, busy_since: Mapping[str, float], found: list[Finding]
+) -> None:
+    for device, since in busy_since.items():
+        if now - since >= limits.disk_busy_s:
+            text = f"disk {_plain(device)} busy near 100 % for {(now - since) / 60:.0f} min"
+            found.append(Finding(AlertKind.DISK_BUSY, device, text, since))
 
 
 def _gpu_label(gpu: Gpu) -> str:

@@ -14,6 +14,7 @@ from clustertop.analysis.alert_rules import (
     Severity,
     host_findings,
 )
+from clustertop.analysis.disk_busy import DiskBusyTracker
 from clustertop.model import HostSnapshot
 
 __all__ = [
@@ -67,6 +68,7 @@ class AlertTracker:
         self._current: dict[str, dict[tuple[AlertKind, str], Alert]] = {}
         self._had_gpus: set[str] = set()
         self._new: dict[str, Alert] = {}
+        self._busy = DiskBusyTracker()
 
     def update(
         self,
@@ -93,6 +95,7 @@ class AlertTracker:
             stale_ids=stale_ids,
             idle_since=idle_since,
             active=previous,
+            busy_since=self._busy.update(snap),
         )
         for found in findings:
             ident = (found.kind, found.subject)
@@ -144,6 +147,7 @@ class AlertTracker:
         """Drop the host's alerts (it left the cluster)."""
         self._current.pop(host, None)
         self._had_gpus.discard(host)
+        self._busy.forget(host)
         self._new = {key: alert for key, alert in self._new.items() if alert.host != host}
 
 

@@ -18,6 +18,13 @@ from clustertop.sources.join import (
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
+from clustertop.sources.local.netio import (
+    DiskIoReader,
+    DiskIoReading,
+    NetworkReader,
+    NetworkReading,
+)
+from clustertop.sources.local.ports import PortReader, PortReading
 from clustertop.sources.local.processes import ProcessReading, ProcessTable
 from clustertop.sources.local.sections import SectionRunner
 from clustertop.sources.local.system import SystemReading, SystemSampler, read_memory
@@ -53,12 +60,20 @@ class LocalSource(Source):
         self._docker_reader = DockerReader(docker_host, owner_rule)
         self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
+        self._network = SectionRunner(Section.NETWORK, NetworkReader().read)
+        self._disk_io = SectionRunner(Section.DISK_IO, DiskIoReader().read)
+        # Ports of running containers need their PIDs: the docker section's latest reading.
+        ports = PortReader(lambda: (self._docker.latest or DockerReading()).containers)
+        self._ports = SectionRunner(Section.PORTS, ports.read)
         self._runners: tuple[SectionRunner[Any], ...] = (
             self._system,
             self._processes,
             self._gpu,
             self._docker,
             self._disks,
+            self._network,
+            self._disk_io,
+            self._ports,
         )
         self._memory_total: int | None = None
         self._since = time.time()
@@ -151,4 +166,19 @@ class LocalSource(Source):
             disks=disks.disks,
             disks_error=self._error(self._disks, disks.error),
             stale=stale,
+            **self._netio(),
         )
+
+    def _netio(self) -> dict[str, Any]:
+        """The network, disk I/O and ports fields of a snapshot."""
+        network = self._network.latest or NetworkReading()
+        disk_io = self._disk_io.latest or DiskIoReading()
+        ports = self._ports.latest or PortReading()
+        return {
+            "interfaces": network.interfaces,
+            "network_error": self._error(self._network, network.error),
+            "disk_io": disk_io.devices,
+            "disk_io_error": self._error(self._disk_io, disk_io.error),
+            "ports": ports.ports,
+            "ports_error": self._error(self._ports, ports.error),
+        }
