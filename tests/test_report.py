@@ -19,6 +19,13 @@ from clustertop.model import (
     Process,
     Section,
 )
+from clustertop.model.network import (
+    DiskCounters,
+    DiskIo,
+    Interface,
+    InterfaceKind,
+    NetCounters,
+)
 from clustertop.ui import columns
 
 GIB = 1024**3
@@ -88,10 +95,29 @@ def _up(name: str, **sections: Any) -> HostSnapshot:
     )
 
 
+def _interface(name: str, kind: InterfaceKind, rx: float, tx: float) -> Interface:
+    return Interface(NetCounters(name, 0, 0, 0, 0, 0, 0, 0, 0), kind, rx, tx)
+
+
+def _disk_io(name: str, read: float, write: float, busy: float) -> DiskIo:
+    return DiskIo(DiskCounters(name, 0, 0, 0, 0, 0), read, write, 1.0, 1.0, busy)
+
+
+# Only eth0 counts in NET (the veth and lo traffic is the same bytes again); sda1 is sda's.
+NETIO = {
+    "interfaces": (
+        _interface("eth0", InterfaceKind.PHYSICAL, 1.5 * 2**20, 2048.0),
+        _interface("veth0", InterfaceKind.VIRTUAL, 9 * 2**30, 9 * 2**30),
+        _interface("lo", InterfaceKind.LOOPBACK, 9 * 2**30, 9 * 2**30),
+    ),
+    "disk_io": (_disk_io("sda", 25 * 2**20, 3 * 2**20, 97.0), _disk_io("sda1", 1e9, 1e9, 99.0)),
+}
+
+
 def _fleet() -> list[HostSnapshot]:
     running = Container("c" * 64, "train", "pytorch", "running", "Up 1 hour")
     return [
-        _up("ok", gpus=(_gpu(0, 50.0), _gpu(1, 30.0)), containers=(running,)),
+        _up("ok", gpus=(_gpu(0, 50.0), _gpu(1, 30.0)), containers=(running,), **NETIO),
         _up("nodriver", gpu_error="NVIDIA driver not loaded"),
         _up(
             "hung",
@@ -100,7 +126,11 @@ def _fleet() -> list[HostSnapshot]:
             stale={Section.GPU: 14.0},
         ),
         _up("silent", gpu_error="timed out: no answer for 12 s"),
-        _up("nodocker", docker_error="permission denied on /var/run/docker.sock"),
+        _up(
+            "nodocker",
+            docker_error="permission denied on /var/run/docker.sock",
+            network_error="cannot read /proc/self/net/dev",
+        ),
         _up("starting", waiting=frozenset({Section.GPU, Section.DOCKER})),
         _up("cpuonly"),
         HostSnapshot(
@@ -111,16 +141,16 @@ def _fleet() -> list[HostSnapshot]:
 
 
 _OVERVIEW = """\
-HOST      STATE                                                                CPU  LOAD            MEMORY         GPUS   GPU UTIL  GPU MEM         DISK   CTRS
-ok        up                                                                   12%  1.00 0.50 0.25  16.0/64.0 GiB  2      40%       20.0/160.0 GiB  40% /  1/1
-nodriver  ! gpu: NVIDIA driver not loaded                                      12%  1.00 0.50 0.25  16.0/64.0 GiB  error  N/A       -               40% /  0/0
-hung      ! gpu: nvidia-smi timed out (a GPU may have fallen off the bus) 14s  12%  1.00 0.50 0.25  16.0/64.0 GiB  1      90%       10.0/80.0 GiB   40% /  0/0
-silent    ! gpu: timed out: no answer for 12 s                                 12%  1.00 0.50 0.25  16.0/64.0 GiB  error  N/A       -               40% /  0/0
-nodocker  ! docker: permission denied on /var/run/docker.sock                  12%  1.00 0.50 0.25  16.0/64.0 GiB  0      N/A       -               40% /  error
-starting  up                                                                   12%  1.00 0.50 0.25  16.0/64.0 GiB  N/A    N/A       -               40% /  N/A
-cpuonly   up                                                                   12%  1.00 0.50 0.25  16.0/64.0 GiB  0      N/A       -               40% /  0/0
-down      unreachable: connection refused                                      -    -               -              -      -         -               -      -
-new       connecting                                                           -    -               -              -      -         -               -      -
+HOST      STATE                                                                             CPU  LOAD            MEMORY         GPUS   GPU UTIL  GPU MEM         DISK   CTRS   NET RX/TX  DISK R/W BUSY
+ok        up                                                                                12%  1.00 0.50 0.25  16.0/64.0 GiB  2      40%       20.0/160.0 GiB  40% /  1/1    1.5M/2.0K  25M/3.0M 97%
+nodriver  ! gpu: NVIDIA driver not loaded                                                   12%  1.00 0.50 0.25  16.0/64.0 GiB  error  N/A       -               40% /  0/0    N/A        N/A
+hung      ! gpu: nvidia-smi timed out (a GPU may have fallen off the bus) 14s               12%  1.00 0.50 0.25  16.0/64.0 GiB  1      90%       10.0/80.0 GiB   40% /  0/0    N/A        N/A
+silent    ! gpu: timed out: no answer for 12 s                                              12%  1.00 0.50 0.25  16.0/64.0 GiB  error  N/A       -               40% /  0/0    N/A        N/A
+nodocker  ! docker: permission denied on /var/run/docker.sock; network: cannot read /proc…  12%  1.00 0.50 0.25  16.0/64.0 GiB  0      N/A       -               40% /  error  error      N/A
+starting  up                                                                                12%  1.00 0.50 0.25  16.0/64.0 GiB  N/A    N/A       -               40% /  N/A    N/A        N/A
+cpuonly   up                                                                                12%  1.00 0.50 0.25  16.0/64.0 GiB  0      N/A       -               40% /  0/0    N/A        N/A
+down      unreachable: connection refused                                                   -    -               -              -      -         -               -      -      -          -
+new       connecting                                                                        -    -               -              -      -         -               -      -      -          -
 """
 """What the user reads: why a section failed, and '-' where a host is not up."""
 

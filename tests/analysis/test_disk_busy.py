@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from clustertop.analysis.alerts import AlertKind, AlertTracker
-from clustertop.analysis.disk_busy import whole_devices
 from clustertop.model import HostSnapshot, HostState
-from clustertop.model.network import DiskCounters, DiskIo
+from clustertop.model.network import DiskCounters, DiskIo, whole_devices
 from tests.analysis.builders import T0
 
 

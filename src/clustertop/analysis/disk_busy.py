@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from clustertop.model import HostSnapshot
-
-_PARTITION = re.compile(r"^(.*?)(p?\d+)$")
-
-
-def whole_devices(names: Iterable[str]) -> set[str]:
-    """Names that are not a partition of another listed device (sda1 of sda, nvme0n1p2 of
-    nvme0n1): a busy partition's disk is busy too, and one alert per disk is enough."""
-    listed = set(names)
-    whole: set[str] = set()
-    for name in listed:
-        match = _PARTITION.match(name)
-        parent = match.group(1) if match else ""
-        if not (parent and parent in listed):
-            whole.add(name)
-    return whole
+from clustertop.model.network import whole_devices
 
 
 class DiskBusyTracker:

@@ -6,13 +6,27 @@ import time
 from collections.abc import Sequence
 
 from clustertop.analysis.issues import section_issues
+from clustertop.cli.once_netio import disk_io_cell, netio_details, network_cell
 from clustertop.model import ContainerRef, HostSnapshot, Section
 from clustertop.util.textsafe import printable
 from clustertop.util.units import NA, duration, human_bytes, number, percent, used_of
 
 Row = Sequence[object]
 
-HEADERS = ("HOST", "STATE", "CPU", "LOAD", "MEMORY", "GPUS", "GPU UTIL", "GPU MEM", "DISK", "CTRS")
+HEADERS = (
+    "HOST",
+    "STATE",
+    "CPU",
+    "LOAD",
+    "MEMORY",
+    "GPUS",
+    "GPU UTIL",
+    "GPU MEM",
+    "DISK",
+    "CTRS",
+    "NET RX/TX",
+    "DISK R/W BUSY",
+)
 """The overview table's columns."""
 
 
@@ -84,6 +98,8 @@ def _resources(s: HostSnapshot) -> list[object]:
         used_of(gpu_used, gpu_total) if s.gpus else "-",
         f"{percent(worst.percent)} {worst.mount}" if worst else NA,
         _count(s, Section.DOCKER, f"{running}/{len(s.containers)}", bool(s.containers)),
+        network_cell(s),
+        disk_io_cell(s),
     ]
 
 
@@ -100,6 +116,9 @@ def host_details(s: HostSnapshot, now: float) -> str:
         ("Docker", s.docker_error),
         ("Disks", s.disks_error),
         ("Processes", s.processes_error),
+        ("Network", s.network_error),
+        ("Disk I/O", s.disk_io_error),
+        ("Ports", s.ports_error),
     ):
         if error:
             parts.append(f"{label}: {printable(error)}")
@@ -115,6 +134,7 @@ def host_details(s: HostSnapshot, now: float) -> str:
         parts.append(_disks(s))
     if s.processes:
         parts.append(_processes(s, now))
+    parts += netio_details(s, table)
     return "\n\n".join(parts)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+
+_PARTITION = re.compile(r"^(.*?)(p?\d+)$")
 
 
 class InterfaceKind(str, Enum):
@@ -150,3 +154,28 @@ def off_host_rates(interfaces: tuple[Interface, ...]) -> tuple[float | None, flo
     """
     chosen = [i for i in interfaces if i.kind in OFF_HOST_KINDS]
     return _sum([i.rx_rate for i in chosen]), _sum([i.tx_rate for i in chosen])
+
+
+def whole_devices(names: Iterable[str]) -> set[str]:
+    """Names that are not a partition of another listed device (sda1 of sda, nvme0n1p2 of
+    nvme0n1): a partition's I/O is its disk's too, so totals and alerts count disks only."""
+    listed = set(names)
+    whole: set[str] = set()
+    for name in listed:
+        match = _PARTITION.match(name)
+        parent = match.group(1) if match else ""
+        if not (parent and parent in listed):
+            whole.add(name)
+    return whole
+
+
+def disk_totals(devices: tuple[DiskIo, ...]) -> tuple[float | None, float | None, float | None]:
+    """(read bytes/s, write bytes/s, busiest %) over the whole devices; None where unknown."""
+    whole = whole_devices(d.name for d in devices)
+    chosen = [d for d in devices if d.name in whole]
+    busy = [d.busy_percent for d in chosen if d.busy_percent is not None]
+    return (
+        _sum([d.read_rate for d in chosen]),
+        _sum([d.write_rate for d in chosen]),
+        max(busy) if busy else None,
+    )

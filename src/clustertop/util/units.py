@@ -70,3 +70,21 @@ def ratio_percent(used: int | float | None, total: int | float | None) -> float 
     if used is None or total is None or total <= 0:
         return None
     return 100.0 * used / total
+
+
+def rate(value: float | None) -> str:
+    """Bytes per second: 1536.0 -> '1.5 KiB/s'; None -> 'N/A'."""
+    return NA if value is None else f"{human_bytes(value)}/s"
+
+
+def short_bytes(value: float | None) -> str:
+    """A size in at most 5 characters for narrow columns: 900 -> '900', 1536 -> '1.5K',
+    25 * 2**20 -> '25M'; None -> 'N/A'."""
+    if value is None:
+        return NA
+    size = float(value)
+    for unit in ("", "K", "M", "G", "T"):
+        if size < 1000 or unit == "T":
+            return f"{size:.0f}{unit}" if size >= 10 or not unit else f"{size:.1f}{unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

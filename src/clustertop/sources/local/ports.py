@@ -56,6 +56,10 @@ def _holders_of(pid: str, wanted: set[int], holders: Holders) -> None:
     for fd in fds:
         try:
             inode = inode_of_link(os.readlink(f"{fd_dir}/{fd}"))
+        except PermissionError:
+            # Even root may list but not read the links (a process of another user namespace).
+            holders.denied = True
+            return
         except OSError:
             continue
         if inode in wanted and inode not in holders.by_inode:
