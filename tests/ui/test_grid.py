@@ -50,7 +50,20 @@ def _shown(app: ClusterTopApp) -> list[str]:
 async def test_a_narrow_terminal_hides_the_least_needed_columns_and_keeps_the_rest() -> None:
     source = DemoSource(frozen=True)
     app = ClusterTopApp(source, ClusterAnalysis(), AppOptions(clock=source.clock))
-    every = ["host", "state", "lat", "cpu", "load", "mem", "gpus", "gpumem", "temp", "disk", "ctrs"]
+    every = [
+        "host",
+        "state",
+        "lat",
+        "cpu",
+        "load",
+        "mem",
+        "gpus",
+        "gpumem",
+        "temp",
+        "disk",
+        "ctrs",
+        "net",
+    ]
     async with app.run_test(size=(180, 48)) as pilot:
         table = app.grid.table
         await wait_rows(table, len(source.host_names))

@@ -61,7 +61,9 @@ async def test_history_tab_charts_cpu_memory_and_each_gpu() -> None:
         assert len(chart_lines) >= 2 * 3  # CPU and memory three lines each, GPUs below
         assert screen.sub_title.startswith("dgx-a · history")
         assert "s" not in screen.active_bindings  # sorting is for tables, not charts
-        await pilot.press("tab")
+        await pilot.press("tab")  # the panes after History: Network, Ports, then GPUs again
+        assert screen.current_pane.id == "network" and screen.current_table.has_focus
+        await pilot.press("tab", "tab")
         assert screen.current_pane.id == "gpus" and screen.current_table.has_focus
 
 

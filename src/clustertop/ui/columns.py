@@ -10,6 +10,7 @@ from rich.text import Text
 from clustertop.analysis.free_gpus import gpu_is_free, gpus_with_processes
 from clustertop.analysis.issues import section_issues
 from clustertop.model import HostSnapshot, HostState, Section
+from clustertop.model.network import off_host_rates
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -23,7 +24,7 @@ from clustertop.ui.widgets.cells import (
 )
 from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
 from clustertop.util.textsafe import literal
-from clustertop.util.units import duration, percent, ratio_percent, used_of
+from clustertop.util.units import duration, percent, ratio_percent, short_bytes, used_of
 
 GRID_COLUMNS = (
     ColumnSpec("host", "Host", None, descending=False),
@@ -37,10 +38,12 @@ GRID_COLUMNS = (
     ColumnSpec("temp", "Temp", 5, drop=5),
     ColumnSpec("disk", "Disk", 15),
     ColumnSpec("ctrs", "Ctrs", 11, drop=1),
+    ColumnSpec("net", "Net ↓/↑", 12, drop=8),
 )
 """Grid columns, left to right. In a narrow terminal latency goes first, then load, temperature,
 the GPU·1h trend (drop 4), memory, GPU memory and containers; host, state, CPU, GPUs and disk
-always show."""
+always show; the network column (receive/send per second of the physical interfaces) goes
+before any of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,14 @@ def _containers(snap: HostSnapshot, ctx: GridContext) -> Cell:
     return cell.add(f" {stale} stale", WARN) if stale else cell
 
 
+def _network(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    rx, tx = off_host_rates(snap.interfaces) if snap.is_up else (None, None)
+    if rx is None and tx is None:
+        return Cell("error", WARN) if snap.is_up and snap.network_error else na_cell()
+    total = (rx or 0.0) + (tx or 0.0)
+    return number_cell(f"{short_bytes(rx)}↓ {short_bytes(tx)}↑", total)
+
+
 _RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
     _host,
     _state,
@@ -192,6 +203,7 @@ _RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
     _temperature,
     _disk,
     _containers,
+    _network,
 )
 
 

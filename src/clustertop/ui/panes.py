@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -229,7 +230,10 @@ PROCESS_COLUMNS = (
 
 
 def _disk_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
-    return [RowData(disk.mount, _disk_cells(disk), disk) for disk in snap.disks]
+    return [
+        RowData(disk.mount, _disk_cells(disk) + disk_io_cells(device_io(disk, snap)), disk)
+        for disk in snap.disks
+    ]
 
 
 def _disk_cells(disk: Disk) -> tuple[Cell, ...]:
@@ -249,12 +253,13 @@ def _disk_cells(disk: Disk) -> tuple[Cell, ...]:
 DISK_COLUMNS = (
     ColumnSpec("mount", "Mount", 24, descending=False),
     ColumnSpec("device", "Device", 24, descending=False),
-    ColumnSpec("type", "Type", 8, descending=False),
+    ColumnSpec("type", "Type", 8, descending=False, drop=2),
     ColumnSpec("size", "Size", 10),
     ColumnSpec("used", "Used", 10),
     ColumnSpec("avail", "Avail", 10),
     ColumnSpec("use", "Use", 15),
-    ColumnSpec("inodes", "Inodes", 6),
+    ColumnSpec("inodes", "Inodes", 6, drop=1),
+    *DISK_IO_COLUMNS,
 )
 
 

@@ -1,4 +1,4 @@
-"""The host screen: a header and five panes (GPUs, GPU processes, containers, processes, disks)."""
+"""The host screen: a header, table panes (GPUs to disks, network, ports) and the History tab."""
 
 from __future__ import annotations
 
@@ -16,10 +16,14 @@ from clustertop.actions.model import Verb
 from clustertop.analysis.history import History
 from clustertop.analysis.users import owner_filter
 from clustertop.model import HostSnapshot
+from clustertop.model.network import ListeningPort
+from clustertop.ui.clipboard import copy_text
 from clustertop.ui.context import LiveContext
 from clustertop.ui.host_actions import HOST_ACTION_BINDINGS, HOST_ACTIONS, applies
 from clustertop.ui.marks import Marks
-from clustertop.ui.panes import PANES, Pane, PaneContext
+from clustertop.ui.netio_panes import NETIO_PANES, PORTS_PANE, tunnel_line
+from clustertop.ui.panes import PANES as FIRST_PANES
+from clustertop.ui.panes import Pane, PaneContext
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.history_pane import (
@@ -33,10 +37,22 @@ from clustertop.ui.widgets.table_sync import KeyedTable
 from clustertop.util.textsafe import printable
 
 _PANES_GROUP = Binding.Group("Panes", compact=True)
+PANES = (*FIRST_PANES, *NETIO_PANES)
+"""Every table pane; History keeps key len(FIRST_PANES) + 1, the panes after it the next keys."""
+HISTORY_KEY = len(FIRST_PANES) + 1
+"""The History tab's key (6: it keeps its key as panes are added after it)."""
 
 
-def _pane_bindings() -> list[BindingType]:
-    bindings: list[BindingType] = [
+def numbered_panes() -> list[tuple[int, Pane]]:
+    """Each table pane with its key: 1-5, then (after History) 7 and up."""
+    return [
+        (number if number < HISTORY_KEY else number + 1, pane)
+        for number, pane in enumerate(PANES, start=1)
+    ]
+
+
+def _pane_bindings() -> list[Binding]:
+    bindings = [
         Binding(
             str(number),
             f"show_pane('{pane.id}')",
@@ -44,16 +60,16 @@ def _pane_bindings() -> list[BindingType]:
             id=f"host.pane.{pane.id.replace('-', '_')}",
             group=_PANES_GROUP,
         )
-        for number, pane in enumerate(PANES, start=1)
+        for number, pane in numbered_panes()
     ]
-    history = Binding(  # after the table panes: the chart tab
-        str(len(PANES) + 1),
+    history = Binding(  # after the first table panes: the chart tab
+        str(HISTORY_KEY),
         f"show_pane('{HISTORY_PANE}')",
         "History",
         id="host.pane.history",
         group=_PANES_GROUP,
     )
-    return [*bindings, history]
+    return sorted([*bindings, history], key=lambda binding: binding.key)  # footer: 1 to 8
 
 
 class HostScreen(Screen[None]):
@@ -69,6 +85,8 @@ class HostScreen(Screen[None]):
         Binding("m", "sort_by('memory')", "By memory", id="host.sort.memory"),
         Binding("slash", "start_filter", "Filter", id="host.filter"),
         Binding("escape", "back", "Back", id="host.back"),
+        # Before the shell's `o`: in the Ports pane `o` gives the port's ssh -L line instead.
+        Binding("o", "tunnel_line", "ssh -L line", id="host.tunnel"),
         Binding("o", "app.open_shell", "Shell", id="host.shell"),
         *HOST_ACTION_BINDINGS,
     ]
@@ -107,10 +125,11 @@ class HostScreen(Screen[None]):
         yield Static(id="host-header")
         yield Input(placeholder="filter rows of this pane", id="pane-filter", compact=True)
         with TabbedContent(initial=f"pane-{PANES[0].id}"):
-            for number, pane in enumerate(PANES, start=1):
+            for number, pane in numbered_panes():
+                if number == HISTORY_KEY + 1:
+                    yield history_tab(HISTORY_KEY, self.history)
                 with TabPane(f"{number} {pane.title}", id=f"pane-{pane.id}"):
                     yield KeyedTable(pane.columns, sort_by=pane.initial_sort, id=f"table-{pane.id}")
-            yield history_tab(len(PANES) + 1, self.history)
         yield KeysFooter()
 
     def show_host(self, host: str) -> None:
@@ -216,7 +235,7 @@ class HostScreen(Screen[None]):
         if self.showing_history:
             self.query_one(HistoryCharts).show(snap, now)
         mine = owner_filter(snap, self.owner) if self.owner is not None else snap
-        for number, pane in enumerate(PANES, start=1):
+        for number, pane in numbered_panes():
             rows = pane.rows(mine, ctx)
             self.marks.keep_only(pane.id, [row.key for row in rows])
             needle = self.filters[pane.id].lower()
@@ -235,6 +254,8 @@ class HostScreen(Screen[None]):
         if action in HOST_ACTIONS:
             available = self.actions is not None and self.actions.available
             return available and applies(self.current_pane.id, action, parameters)
+        if action == "tunnel_line":
+            return self.current_pane.id == PORTS_PANE and not self.showing_history
         if action == "sort_by":
             pane = self.current_pane
             return (pane.cpu_column if parameters == ("cpu",) else pane.memory_column) is not None
@@ -246,7 +267,7 @@ class HostScreen(Screen[None]):
 
     def action_next_pane(self, step: int) -> None:
         """Switch to the next (1) or previous (-1) pane."""
-        ids = [pane.id for pane in PANES] + [HISTORY_PANE]
+        ids = [pane.id for pane in FIRST_PANES] + [HISTORY_PANE] + [p.id for p in NETIO_PANES]
         index = ids.index(HISTORY_PANE if self.showing_history else self.current_pane.id)
         self.action_show_pane(ids[(index + step) % len(ids)])
 
@@ -345,6 +366,20 @@ class HostScreen(Screen[None]):
         row = self.current_table.selected()
         if row is not None and self.actions is not None:
             self.actions.show_logs(self.host, row.target)
+
+    def action_tunnel_line(self) -> None:
+        """Copy and show the ready `ssh -L` line of the port under the cursor."""
+        row = self.current_table.selected()
+        if row is None or not isinstance(row.target, ListeningPort):
+            return
+        port = row.target
+        line = tunnel_line(self.host, port)
+        if line is None:
+            where = f"in container {port.container}" if port.container else "here"
+            text = f"port {port.port} ({port.address} {where}) is not reachable from the host"
+            self.notify(printable(text), title="No ssh -L line", severity="warning", markup=False)
+        else:
+            copy_text(self.app, line, "ssh -L line")
 
     def action_stop_stale(self) -> None:
         """Offer to stop every stale container of this host."""
