@@ -11,9 +11,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from clustertop.model import Container
 from clustertop.model.network import Interface, InterfaceKind
 from clustertop.sources.local.netio import DiskIoReader, NetworkReader
 from tests.waiting import wait_for
@@ -67,11 +69,10 @@ def netns_pair() -> Iterator[tuple[Netns, Netns]]:
         for name, link, address in zip(names, (f"cta{tag}", f"ctb{tag}"), ("1", "2"), strict=True):
             _ip("link", "set", link, "netns", name)
             _ip("-n", name, "link", "set", "lo", "up")
-            subprocess.run(
-                ["ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
-                check=True,
-                timeout=30,
-            )
+            # all: the links there now; default: the links moved in later (the container's).
+            for scope in ("all", "default"):
+                sysctl = ["sysctl", "-qw", f"net.ipv6.conf.{scope}.disable_ipv6=1"]
+                subprocess.run(["ip", "netns", "exec", name, *sysctl], check=True, timeout=30)
             _ip("-n", name, "addr", "add", f"10.251.0.{address}/24", "dev", link)
             _ip("-n", name, "link", "set", link, "address", f"02:00:00:00:00:0{address}")
             _ip("-n", name, "link", "set", link, "up")
@@ -191,3 +192,56 @@ def test_an_unreadable_proc_net_is_stated() -> None:
     assert reading.interfaces == ()
     assert reading.error is not None and "cannot read /nonexistent/net/dev" in reading.error
     assert "cannot read /nonexistent" in (DiskIoReader("/nonexistent").read().error or "")
+
+
+@needs_root_tools
+@pytest.mark.docker
+def test_a_containers_own_traffic_is_read_from_its_namespace_exactly(
+    docker_engine: Any, netns_pair: tuple[Netns, Netns]
+) -> None:
+    """A veth from the test's namespace into a container (--network none): datagrams sent to
+    the container count, exactly, as the container's received bytes."""
+    a, _ = netns_pair
+    name = f"ctnet-{uuid.uuid4().hex[:6]}"
+    tag = a.name[-6:]
+    try:
+        docker_engine.run_container(name)
+        pid = docker_engine.container_pid(name)
+        _ip("link", "add", f"cth{tag}", "type", "veth", "peer", "name", f"ctk{tag}")
+        _ip("link", "set", f"cth{tag}", "netns", a.name)
+        _ip("link", "set", f"ctk{tag}", "netns", str(pid))
+        inside = ["nsenter", "-t", str(pid), "-n", "ip"]
+        for args in (
+            ["link", "set", f"ctk{tag}", "address", "02:00:00:00:01:02"],
+            ["addr", "add", "10.252.0.2/24", "dev", f"ctk{tag}"],
+            ["link", "set", f"ctk{tag}", "up"],
+            ["neigh", "add", "10.252.0.1", "lladdr", "02:00:00:00:01:01", "dev", f"ctk{tag}"],
+        ):
+            subprocess.run([*inside, *args], check=True, capture_output=True, timeout=30)
+        # Moved in after the namespace's IPv6 was turned off: turn it off on this link too.
+        sysctl = ["sysctl", "-qw", f"net.ipv6.conf.cth{tag}.disable_ipv6=1"]
+        subprocess.run(["ip", "netns", "exec", a.name, *sysctl], check=True, timeout=30)
+        _ip("-n", a.name, "link", "set", f"cth{tag}", "address", "02:00:00:00:01:01")
+        _ip("-n", a.name, "addr", "add", "10.252.0.1/24", "dev", f"cth{tag}")
+        _ip("-n", a.name, "link", "set", f"cth{tag}", "up")
+        _ip("-n", a.name, "neigh", "add", "10.252.0.2", "lladdr", "02:00:00:00:01:02",
+            "dev", f"cth{tag}", "nud", "permanent")  # fmt: skip
+        container = Container("0" * 64, name, "ctbox", "running", "Up", pid=pid)
+        reader = NetworkReader(containers=lambda: (container,))
+
+        def row() -> Interface:
+            rows = [i for i in reader.read().interfaces if i.kind is InterfaceKind.CONTAINER]
+            assert [i.name for i in rows] == [name]
+            return rows[0]
+
+        before = row()
+        _send(a, "10.252.0.2", receiver=False)
+        after = row()
+        sent = COUNT * (PAYLOAD + UDP_IP + ETHERNET)
+        # The container answers with ICMP port unreachable (its tx, rate-limited); its rx is
+        # the test's datagrams alone (ARP entries are static both ways).
+        assert after.counters.rx_bytes - before.counters.rx_bytes == sent
+        assert after.counters.rx_packets - before.counters.rx_packets == COUNT
+        assert after.rx_rate is not None and after.rx_rate > 0
+    finally:
+        docker_engine.cli("rm", "--force", name, check=False)

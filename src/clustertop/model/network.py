@@ -21,6 +21,8 @@ class InterfaceKind(str, Enum):
     """lo: traffic that never leaves the host."""
     VIRTUAL = "virtual"
     """Container veths, bridges, tunnels: counted apart, since they double the NIC's traffic."""
+    CONTAINER = "container"
+    """One container's own traffic: every interface of its network namespace but lo, summed."""
 
     def __str__(self) -> str:
         return self.value

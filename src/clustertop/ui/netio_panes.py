@@ -28,6 +28,7 @@ _KIND_ORDER = {
     InterfaceKind.INFINIBAND: 1.0,
     InterfaceKind.LOOPBACK: 2.0,
     InterfaceKind.VIRTUAL: 3.0,
+    InterfaceKind.CONTAINER: 4.0,
 }
 
 
@@ -55,7 +56,13 @@ def _interface_cells(interface: Interface) -> tuple[Cell, ...]:
 
 
 def _interface_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
-    return [RowData(i.name, _interface_cells(i), i) for i in snap.interfaces]
+    return [RowData(_interface_key(i), _interface_cells(i), i) for i in snap.interfaces]
+
+
+def _interface_key(interface: Interface) -> str:
+    # A container may bear an interface's name: its row gets a key of its own.
+    kind = interface.kind
+    return f"container:{interface.name}" if kind is InterfaceKind.CONTAINER else interface.name
 
 
 NETWORK_COLUMNS = (

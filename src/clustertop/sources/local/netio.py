@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from clustertop.model import Container
 from clustertop.model.network import DiskIo, Interface, InterfaceKind, NetCounters
 from clustertop.parsers.diskstats import parse_diskstats
 from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
@@ -68,13 +71,41 @@ def _ib_ports(sys_root: str) -> tuple[list[NetCounters], list[str]]:
     return ports, problems
 
 
-class NetworkReader:
-    """Reads /proc/net/dev (of one network namespace) and InfiniBand counters each tick."""
+def container_counters(container: Container) -> tuple[NetCounters, str] | None:
+    """A running container's traffic (its namespace's interfaces but lo, summed) and the
+    namespace's identity; None when it shares the host's namespace or cannot be read."""
+    if container.state != "running" or container.pid is None:
+        return None
+    try:
+        namespace = os.readlink(f"/proc/{container.pid}/ns/net")
+        if namespace == os.readlink("/proc/self/ns/net"):
+            return None  # --network host: its traffic is the host's
+        found = parse_net_dev(_read(f"/proc/{container.pid}/net/dev"))
+    except (OSError, ValueError):
+        return None
+    own = [c for c in found if c.name != "lo"]
+    total = [sum(getattr(c, f) for c in own) for f in _COUNTER_FIELDS]
+    return NetCounters(container.name, *total), namespace
 
-    def __init__(self, proc_net: str = "/proc/self/net", sys_root: str = "/sys") -> None:
+
+_COUNTER_FIELDS = [f.name for f in dataclasses.fields(NetCounters) if f.name != "name"]
+
+
+class NetworkReader:
+    """Reads /proc/net/dev (of one network namespace), InfiniBand counters and each running
+    container's own traffic each tick."""
+
+    def __init__(
+        self,
+        proc_net: str = "/proc/self/net",
+        sys_root: str = "/sys",
+        containers: Callable[[], Iterable[Container]] = tuple,
+    ) -> None:
         self._proc_net = proc_net
         self._sys = sys_root
+        self._containers = containers
         self._last: NetSample | None = None
+        self._last_containers: NetSample | None = None
 
     def _ids_and_kinds(self, names: list[str]) -> tuple[dict[str, int], dict[str, InterfaceKind]]:
         ids: dict[str, int] = {}
@@ -100,7 +131,18 @@ class NetworkReader:
         sample = NetSample(time.monotonic(), tuple(counters + ib), boot_id(), ids)
         interfaces = interface_rates(self._last, sample, kinds)
         self._last = sample
-        return NetworkReading(interfaces, "; ".join(problems) or None)
+        return NetworkReading(interfaces + self._container_rows(), "; ".join(problems) or None)
+
+    def _container_rows(self) -> tuple[Interface, ...]:
+        read = [container_counters(c) for c in self._containers()]
+        found = [pair for pair in read if pair is not None]
+        # The namespace as the id: a container re-created under the same name starts afresh.
+        ids = {counters.name: hash(namespace) for counters, namespace in found}
+        sample = NetSample(time.monotonic(), tuple(c for c, _ in found), boot_id(), ids)
+        kinds = dict.fromkeys(ids, InterfaceKind.CONTAINER)
+        rows = interface_rates(self._last_containers, sample, kinds)
+        self._last_containers = sample
+        return rows
 
 
 class DiskIoReader:

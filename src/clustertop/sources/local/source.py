@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from clustertop.model import HostSnapshot, HostState, Section, by_cpu_then_memory
+from clustertop.model import Container, HostSnapshot, HostState, Section, by_cpu_then_memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.join import (
@@ -60,11 +60,11 @@ class LocalSource(Source):
         self._docker_reader = DockerReader(docker_host, owner_rule)
         self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
-        self._network = SectionRunner(Section.NETWORK, NetworkReader().read)
+        # Container traffic and ports need their PIDs: the docker section's latest reading.
+        network = NetworkReader(containers=self._known_containers)
+        self._network = SectionRunner(Section.NETWORK, network.read)
         self._disk_io = SectionRunner(Section.DISK_IO, DiskIoReader().read)
-        # Ports of running containers need their PIDs: the docker section's latest reading.
-        ports = PortReader(lambda: (self._docker.latest or DockerReading()).containers)
-        self._ports = SectionRunner(Section.PORTS, ports.read)
+        self._ports = SectionRunner(Section.PORTS, PortReader(self._known_containers).read)
         self._runners: tuple[SectionRunner[Any], ...] = (
             self._system,
             self._processes,
@@ -109,6 +109,9 @@ class LocalSource(Source):
         for runner in self._runners:
             runner.harvest()
         return self._compose(started, time.time())
+
+    def _known_containers(self) -> tuple[Container, ...]:
+        return (self._docker.latest or DockerReading()).containers
 
     def _read_processes(self) -> ProcessReading:
         if self._memory_total is None:
