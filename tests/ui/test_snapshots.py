@@ -45,8 +45,16 @@ def test_grid(snap_compare: SnapCompare) -> None:
 
 @pytest.mark.parametrize(
     ("host", "key"),
-    [("dgx-a", "1"), ("dgx-a", "2"), ("gpu02", "3"), ("gpu05", "4"), ("storage01", "5")],
-    ids=["gpus", "gpu-processes", "containers", "processes", "disks"],
+    [
+        ("dgx-a", "1"),
+        ("dgx-a", "2"),
+        ("gpu02", "3"),
+        ("gpu05", "4"),
+        ("storage01", "5"),
+        ("dgx-a", "7"),
+        ("gpu02", "8"),
+    ],
+    ids=["gpus", "gpu-processes", "containers", "processes", "disks", "network", "ports"],
 )
 def test_host_pane(snap_compare: SnapCompare, host: str, key: str) -> None:
     assert snap_compare(_demo_app(), terminal_size=SIZE, run_before=_open(host, key))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from clustertop.model import Cpu, HostSnapshot, HostState, Memory, Section
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
+from clustertop.sources.demo import netio as demo_netio
 from clustertop.sources.demo.cluster import (
     DOCKER_DENIED,
     DRIVER_NOT_LOADED,
@@ -106,6 +107,7 @@ class DemoSource(Source):
         gpus = () if host.name == NO_DRIVER_HOST or not host.gpu_count else frame.gpus()
         gpu_procs = frame.gpu_processes(gpus) if gpus else ()
         docker_denied = host.name == DOCKER_DENIED_HOST
+        containers = () if docker_denied else frame.containers(gpu_procs)
         cpu, load, memory = _system(host, frame)
         return HostSnapshot(
             name=host.name,
@@ -119,7 +121,7 @@ class DemoSource(Source):
             gpus=gpus,
             gpu_processes=gpu_procs,
             gpu_error=_gpu_error(host.name),
-            containers=() if docker_denied else frame.containers(gpu_procs),
+            containers=containers,
             docker_error=DOCKER_DENIED if docker_denied else None,
             processes=frame.processes(),
             disks=frame.disks(),
@@ -128,6 +130,9 @@ class DemoSource(Source):
             cpu=cpu,
             load=load,
             memory=memory,
+            interfaces=demo_netio.interfaces(frame, containers),
+            disk_io=demo_netio.disk_io(frame),
+            ports=demo_netio.ports(containers),
         )
 
 
