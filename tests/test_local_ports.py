@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from clustertop.model import Container
-from clustertop.model.network import ListeningPort
-from clustertop.sources.local.ports import NOT_PERMITTED, PortReader
+from clustertop.model import Container, HostSnapshot
+from clustertop.model.network import InterfaceKind, ListeningPort
+from clustertop.sources.local.ports import NOT_PERMITTED, PortReader, user_name
+from clustertop.sources.local.source import LocalSource
 from tests.waiting import wait_for
 
 NOBODY = 65534
@@ -120,3 +122,22 @@ def test_a_socket_inside_a_container_is_listed_with_the_container(docker_engine:
         assert host_ports == []  # not in the host's namespace
     finally:
         docker_engine.cli("rm", "--force", name, check=False)
+
+
+def test_the_local_source_carries_ports_interfaces_and_disk_io(listener: Any) -> None:
+    """Through LocalSource's own section runners: the ports, the interfaces with rates (the
+    second snapshot has them) and the block devices reach the snapshot, no section failing."""
+    proc, number = listener(as_nobody=False)
+    source = LocalSource(interval=0.2, docker_host="unix:///nonexistent/docker.sock")
+
+    async def two_snapshots() -> HostSnapshot:
+        await source.snapshot()
+        return await source.snapshot()
+
+    snap = asyncio.run(two_snapshots())
+    assert (snap.network_error, snap.ports_error, snap.disk_io_error) == (None, None, None)
+    port = _port(snap.ports, number)
+    assert (port.pid, port.user) == (proc.pid, user_name(os.geteuid()))
+    lo = next(i for i in snap.interfaces if i.name == "lo")
+    assert lo.kind is InterfaceKind.LOOPBACK and lo.rx_rate is not None
+    assert all(d.busy_percent is None or 0 <= d.busy_percent <= 100 for d in snap.disk_io)
