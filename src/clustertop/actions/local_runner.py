@@ -78,6 +78,9 @@ class LocalActionRunner(ActionRunner):
             return NoticeStream(f"refused: {exc}")
         return LocalLogStream(script, self._env())
 
+    def read_only_stream(self, host: str, script: str) -> LogStream | None:
+        return LocalLogStream(script, self._env())
+
 
 class LocalLogStream(LogStream):
     """`docker logs --follow` in a local subprocess; ends when the log ends or on aclose()."""

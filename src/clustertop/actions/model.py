@@ -194,6 +194,11 @@ class ActionRunner(abc.ABC):
             await asyncio.wait(pending, timeout=left)
         return len(self.in_flight)
 
+    def read_only_stream(self, host: str, script: str) -> LogStream | None:
+        """Run a read-only sh program (du, docker system df) on `host`, its output as lines;
+        None where this runner cannot. Never through sudo: it reads as the user."""
+        return None
+
     @abc.abstractmethod
     async def run(self, verb: Verb, target: Target) -> ActionResult:
         """Check the target is still the same one on its host, then act; never raises for a host."""

@@ -103,6 +103,9 @@ class SshActionRunner(ActionRunner):
             return NoticeStream(f"refused: {exc}")
         return SshLogStream(lambda: self._sessions(target.host), script)
 
+    def read_only_stream(self, host: str, script: str) -> LogStream | None:
+        return SshLogStream(lambda: self._sessions(host), script)
+
 
 class SshLogStream(LogStream):
     """`docker logs --follow` on its own exec channel; aclose() ends it on the host too."""
