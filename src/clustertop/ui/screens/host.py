@@ -10,21 +10,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import ScreenResume
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from clustertop.actions.model import Verb
 from clustertop.analysis.history import History
 from clustertop.analysis.users import owner_filter
-from clustertop.model import HostSnapshot
+from clustertop.model import Disk, HostSnapshot
 from clustertop.model.network import ListeningPort
-from clustertop.ui.clipboard import copy_text
 from clustertop.ui.context import LiveContext
 from clustertop.ui.host_actions import HOST_ACTION_BINDINGS, HOST_ACTIONS, applies
 from clustertop.ui.marks import Marks
-from clustertop.ui.netio_panes import NETIO_PANES, PORTS_PANE, tunnel_line
+from clustertop.ui.netio_panes import NETIO_PANES, PORTS_PANE
 from clustertop.ui.panes import PANES as FIRST_PANES
 from clustertop.ui.panes import Pane, PaneContext
 from clustertop.ui.screens.actions import ActionController
+from clustertop.ui.screens.disk_usage import DiskUsageCache
+from clustertop.ui.screens.host_extras import open_disk_usage, show_tunnel_line
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.history_pane import (
     HISTORY_ACTIONS,
@@ -113,6 +114,8 @@ class HostScreen(Screen[None]):
         """Filter text per pane."""
         self._dirty = True
         self._header = Text()
+        self.disk_usage = DiskUsageCache()
+        """Finished du scans of every host shown here (this screen is re-targeted, not rebuilt)."""
 
     @property
     def history(self) -> History | None:
@@ -370,16 +373,24 @@ class HostScreen(Screen[None]):
     def action_tunnel_line(self) -> None:
         """Copy and show the ready `ssh -L` line of the port under the cursor."""
         row = self.current_table.selected()
-        if row is None or not isinstance(row.target, ListeningPort):
-            return
-        port = row.target
-        line = tunnel_line(self.host, port)
-        if line is None:
-            where = f"in container {port.container}" if port.container else "here"
-            text = f"port {port.port} ({port.address} {where}) is not reachable from the host"
-            self.notify(printable(text), title="No ssh -L line", severity="warning", markup=False)
-        else:
-            copy_text(self.app, line, "ssh -L line")
+        if row is not None and isinstance(row.target, ListeningPort):
+            show_tunnel_line(self.app, self.host, row.target)
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a mount of the Disks pane: what fills it."""
+        row = self.current_table.selected()
+        if self.current_pane.id == "disks" and row is not None and isinstance(row.target, Disk):
+            event.stop()
+            snap = self.snapshot()
+            open_disk_usage(
+                self.app,
+                self.actions,
+                snap,
+                row.target,
+                cache=self.disk_usage,
+                clock=self.live.clock,
+            )
 
     def action_stop_stale(self) -> None:
         """Offer to stop every stale container of this host."""
