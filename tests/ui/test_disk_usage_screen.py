@@ -7,9 +7,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from clustertop.actions.demo_runner import DemoActionRunner
 from clustertop.actions.local_runner import LocalActionRunner
 from clustertop.model import Disk
-from clustertop.ui import ClusterTopApp
+from clustertop.sources.demo.source import DemoSource
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.screens.disk_usage import DiskUsageScreen
 from clustertop.ui.screens.host import HostScreen
 from clustertop.ui.widgets.table_sync import KeyedTable
@@ -72,3 +74,21 @@ async def test_readonly_runs_no_du(tmp_path: Path) -> None:
         await until(lambda: app.screen.query("Toast"), "a notice")
         assert "--readonly" in str(app.screen.query("Toast").first().render())
         assert isinstance(app.screen, HostScreen)
+
+
+async def test_on_the_demo_du_says_it_cannot_run() -> None:
+    source = DemoSource(frozen=True)
+    runner = DemoActionRunner(source)
+    app = ClusterTopApp(source, options=AppOptions(clock=source.clock, runner=runner))
+    async with app.run_test(size=(160, 40)) as pilot:
+        while app.grid.table.row_count < len(app.host_names()):
+            await pilot.pause(0.05)
+        app.go_to_host("storage01")
+        await until(lambda: isinstance(app.screen, HostScreen) and app.screen.is_mounted, "host")
+        await pilot.pause()
+        await pilot.press("5")
+        assert app.screen.current_table.go_to("/data")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, DiskUsageScreen), "du screen")
+        status = app.screen.query_one("#du-status")
+        await until(lambda: "du did not run" in widget_text(status), "the reason")

@@ -67,6 +67,9 @@ def status_text(usage: DiskUsage | None, progress: Progress, now: float, running
         return text
     if usage is None:
         return text.append("no scan yet: r runs du", "dim")
+    if usage.status is None and not usage.dirs:
+        why = usage.problems[0] if usage.problems else "no output"
+        return text.append("du did not run: ", "bold").append(printable(why), WARN)
     if usage.partial:
         text.append(f" PARTIAL: du stopped after {usage.seconds:.0f} s ", "bold reverse")
         text.append(" directories listed are complete; the rest (and totals above them) are not")
