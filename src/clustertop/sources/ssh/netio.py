@@ -1,0 +1,129 @@
+"""The probe's net, dio and ports sections to model values, with rates on the host's clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from clustertop.model.network import DiskIo, Interface, InterfaceKind, ListeningPort, NetCounters
+from clustertop.parsers.diskstats import parse_diskstats
+from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
+from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
+from clustertop.parsers.sockets import PROTOCOLS, RawSocket, parse_sockets
+
+NOT_PERMITTED = "not permitted"
+"""Note of a socket whose process the probe's user may not look at."""
+NO_PROCESS = "no process found"
+"""Note of a socket no process the probe could read holds."""
+
+
+def read_ib(text: str) -> list[NetCounters]:
+    """'DEVICE/PORT FILE VALUE' lines (the ib part) -> one NetCounters per port."""
+    files: dict[str, dict[str, str]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            files.setdefault(parts[0], {})[parts[1]] = parts[2]
+    return [parse_ib_port(name, counters) for name, counters in sorted(files.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class Holders:
+    """The holders part: socket inode -> (pid, name), and whether some fd tables were closed."""
+
+    by_inode: Mapping[int, tuple[int, str]] = field(default_factory=dict)
+    """Inodes found in fd tables the probe could read."""
+    denied: bool = False
+    """True when some process's fd table was not readable (another user's)."""
+
+
+def read_holders(text: str) -> Holders:
+    """'denied N' then 'INODE PID NAME' lines (NAME may hold spaces)."""
+    by_inode: dict[int, tuple[int, str]] = {}
+    denied = False
+    for line in text.splitlines():
+        parts = line.split(" ", 2)
+        if parts[0] == "denied" and len(parts) == 2:
+            denied = parts[1] not in {"", "0"}
+        elif len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+            by_inode.setdefault(int(parts[0]), (int(parts[1]), parts[2]))
+    return Holders(by_inode, denied)
+
+
+def read_users(text: str) -> dict[int, str]:
+    """'UID NAME' lines (the users part: names of the sockets' owners on the host)."""
+    users: dict[int, str] = {}
+    for line in text.splitlines():
+        uid, _, name = line.partition(" ")
+        if uid.isdigit() and name:
+            users[int(uid)] = name
+    return users
+
+
+def _reach(sock: RawSocket) -> str:
+    return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(sock.address, sock.address)
+
+
+def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
+    """The ports section: one part per protocol, then holders and users."""
+    holders = read_holders(parts.get("holders", ""))
+    users = read_users(parts.get("users", ""))
+    found = [sock for proto in PROTOCOLS for sock in parse_sockets(proto, parts.get(proto, ""))]
+    ports = []
+    for sock in found:
+        held = holders.by_inode.get(sock.inode)
+        note = None if held else (NOT_PERMITTED if holders.denied else NO_PROCESS)
+        ports.append(
+            ListeningPort(
+                protocol=sock.protocol,
+                address=sock.address,
+                port=sock.port,
+                uid=sock.uid,
+                inode=sock.inode,
+                user=users.get(sock.uid, str(sock.uid)),
+                pid=held[0] if held else None,
+                process=held[1] if held else None,
+                reach_address=_reach(sock),
+                note=note,
+            )
+        )
+    return tuple(sorted(ports, key=lambda p: (p.port, p.protocol, p.address)))
+
+
+@dataclass(slots=True)
+class NetioRates:
+    """The previous net and dio readings of one host, for rates between frames."""
+
+    net: NetSample | None = None
+    """Last interfaces reading."""
+    dio: DiskSample | None = None
+    """Last block-device reading."""
+    boot: str = ""
+    """Identity of the host's boot: uptime going back means it rebooted."""
+    last_uptime: float = -1.0
+
+    def _boot(self, uptime: float) -> str:
+        if uptime < self.last_uptime:
+            self.boot = f"after {self.last_uptime:.0f}"  # counters restarted with the host
+        self.last_uptime = uptime
+        return self.boot
+
+    def interfaces(self, parts: Mapping[str, str], uptime: float) -> tuple[Interface, ...]:
+        """The net section: /proc/net/dev, then the ib part; rates since the last one."""
+        counters = [*parse_net_dev(parts.get("", "")), *read_ib(parts.get("ib", ""))]
+        ib = {c.name for c in read_ib(parts.get("ib", ""))}
+        kinds = {
+            c.name: InterfaceKind.INFINIBAND if c.name in ib else interface_kind(c.name)
+            for c in counters
+        }
+        sample = NetSample(uptime, tuple(counters), self._boot(uptime))
+        rows = interface_rates(self.net, sample, kinds)
+        self.net = sample
+        return rows
+
+    def devices(self, body: str, uptime: float) -> tuple[DiskIo, ...]:
+        """The dio section: /proc/diskstats; rates since the last one."""
+        sample = DiskSample(uptime, parse_diskstats(body), self._boot(uptime))
+        rows = disk_rates(self.dio, sample)
+        self.dio = sample
+        return rows
