@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import asyncssh
 
 from clustertop.inventory.hosts import HostSpec
 from clustertop.model import HostState
+from clustertop.sources.ssh.gates import FIRST_TRY, ConnectGates
 from clustertop.sources.ssh.hostkeys import HostKeyPolicy
 from clustertop.util.aio import within
 
@@ -136,12 +137,117 @@ async def resolve_options(spec: HostSpec, settings: SshSettings) -> Options:
 async def open_connection(
     spec: HostSpec,
     settings: SshSettings,
+    gates: ConnectGates,
+    *,
+    rank: int = FIRST_TRY,
     tunnel: asyncssh.SSHClientConnection | None = None,
     options: asyncssh.SSHClientConnectionOptions | None = None,
+    started: Callable[[], None] | None = None,
 ) -> asyncssh.SSHClientConnection:
-    """Connect and authenticate one host; raises ConnectFailure with a precise state."""
+    """Connect and authenticate one host; raises ConnectFailure with a precise state.
+
+    A direct connection holds a `connects` slot for the TCP connect and the banner wait, and a
+    `handshakes` slot only for the key exchange, so silent hosts never hold up the CPU-bound
+    part. `started` is called when the attempt leaves the queue.
+    """
     if options is None:
         options = await resolve_options(spec, settings)
+    if tunnel is not None or options.proxy_command:
+        # Over a tunnel (or a ProxyCommand) asyncssh opens the transport itself.
+        async with gates.handshakes.slot(rank):
+            if started is not None:
+                started()
+            return await _handshake(spec, settings, options, tunnel=tunnel)
+    async with gates.connects.slot(rank):
+        if started is not None:
+            started()
+        sock = await _reach(options, settings.connect_timeout)
+    handed = False
+    try:
+        async with gates.handshakes.slot(rank):
+            handed = True  # from here asyncssh owns the socket and closes it on failure
+            return await _handshake(spec, settings, options, sock=sock)
+    finally:
+        if not handed:
+            sock.close()
+
+
+async def _reach(options: Options, timeout: float) -> socket.socket:
+    """A TCP connection to the host whose SSH banner has arrived, within `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        sock = await within(open_socket(options.host, options.port, options), timeout)
+    except asyncio.TimeoutError as exc:
+        raise ConnectFailure(
+            HostState.TIMEOUT,
+            f"no answer to TCP connect within {timeout:g} s (host down or packets dropped)",
+        ) from exc
+    except OSError as exc:
+        raise ConnectFailure(*classify(exc)) from exc
+    try:
+        await within(wait_readable(sock), max(0.0, deadline - loop.time()))
+    except asyncio.TimeoutError as exc:
+        sock.close()
+        raise ConnectFailure(
+            HostState.TIMEOUT, f"no SSH answer within {timeout:g} s (TCP up, no banner)"
+        ) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def open_socket(host: str, port: int, options: Options) -> socket.socket:
+    """A connected non-blocking TCP socket: each address in turn, as ssh does."""
+    loop = asyncio.get_running_loop()
+    family = options.family or socket.AF_UNSPEC
+    infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    errors: list[OSError] = []
+    for fam, kind, proto, _, address in infos:
+        sock = socket.socket(fam, kind, proto)
+        try:
+            sock.setblocking(False)
+            if options.local_addr:
+                sock.bind(options.local_addr)
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    if not errors:
+        raise OSError(f"no address for {host}")
+    raise errors[0]
+
+
+async def wait_readable(sock: socket.socket) -> None:
+    """Until the peer sends something (its SSH banner) or closes; nothing is read."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
+async def _handshake(
+    spec: HostSpec,
+    settings: SshSettings,
+    options: Options,
+    *,
+    tunnel: asyncssh.SSHClientConnection | None = None,
+    sock: socket.socket | None = None,
+) -> asyncssh.SSHClientConnection:
     files = known_hosts_files(options, settings)
     policy = HostKeyPolicy(files, settings.accept_new_hostkeys)
     keepalive = options.keepalive_interval or settings.keepalive_interval
@@ -155,6 +261,8 @@ async def open_connection(
     }
     if tunnel is not None:
         connect_kwargs["tunnel"] = tunnel
+    if sock is not None:
+        connect_kwargs.update(sock=sock, tunnel=None)  # never a second ProxyJump of its own
     try:
         return await within(
             asyncssh.connect(spec.name, **connect_kwargs),
