@@ -126,6 +126,37 @@ def proxy_jump(options: asyncssh.SSHClientConnectionOptions) -> str | None:
     return None
 
 
+def config_stamp(settings: SshSettings) -> tuple[tuple[str, float], ...]:
+    """The ssh config files and their mtimes: resolved options stay valid while this holds."""
+    stamp = []
+    for path in _config_arg(settings) or ():
+        try:
+            stamp.append((path, Path(path).stat().st_mtime))
+        except OSError:
+            stamp.append((path, -1.0))
+    return tuple(stamp)
+
+
+class OptionsCache:
+    """One host's resolved options, kept across attempts until its ssh config file changes.
+
+    Parsing the ssh config costs O(its size) per host; doing it again on every retry of every
+    dead host would keep the CPU busy for nothing (Includes are not watched).
+    """
+
+    def __init__(self, spec: HostSpec, settings: SshSettings) -> None:
+        self._spec = spec
+        self._settings = settings
+        self._held: tuple[tuple[tuple[str, float], ...], Options] | None = None
+
+    async def get(self) -> Options:
+        """The options, resolved again only when the config's mtime changed."""
+        stamp = config_stamp(self._settings)
+        if self._held is None or self._held[0] != stamp:
+            self._held = (stamp, await resolve_options(self._spec, self._settings))
+        return self._held[1]
+
+
 async def resolve_options(spec: HostSpec, settings: SshSettings) -> Options:
     """host_options, with a config error turned into ConnectFailure."""
     try:

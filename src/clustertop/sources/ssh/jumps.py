@@ -11,10 +11,10 @@ import asyncssh
 from clustertop.inventory.hosts import HostSpec, parse_host_spec
 from clustertop.sources.ssh.connect import (
     ConnectFailure,
+    OptionsCache,
     SshSettings,
     open_connection,
     proxy_jump,
-    resolve_options,
 )
 from clustertop.sources.ssh.gates import FIRST_TRY, ConnectGates, backoff_delay
 
@@ -42,6 +42,7 @@ class JumpPool:
         self._pending: dict[str, asyncio.Task[asyncssh.SSHClientConnection]] = {}
         self._failed: dict[str, tuple[ConnectFailure, float]] = {}
         self._failures: dict[str, int] = {}
+        self._options: dict[str, OptionsCache] = {}
 
     async def connection(self, chain: str, rank: int = FIRST_TRY) -> asyncssh.SSHClientConnection:
         """The connection to the last hop of `chain`, opening the hops that are not open."""
@@ -79,8 +80,9 @@ class JumpPool:
         self, key: str, hop: str, via: asyncssh.SSHClientConnection | None, rank: int
     ) -> asyncssh.SSHClientConnection:
         spec = _hop_spec(hop)
+        cache = self._options.setdefault(key, OptionsCache(spec, self._settings))
         try:
-            options = await resolve_options(spec, self._settings)
+            options = await cache.get()
             if via is None and (nested := proxy_jump(options)):
                 via = await self.connection(nested, rank)
             try:

@@ -17,11 +17,11 @@ from clustertop.sources.base import SnapshotSink
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.connect import (
     ConnectFailure,
+    OptionsCache,
     SshSettings,
     classify,
     open_connection,
     proxy_jump,
-    resolve_options,
 )
 from clustertop.sources.ssh.gates import FIRST_TRY, RETRY, ConnectGates, backoff_delay
 from clustertop.sources.ssh.jumps import JumpPool
@@ -80,6 +80,7 @@ class HostSession:
         self._jumps = jumps
         self._gates = gates
         self._tried = False
+        self._options = OptionsCache(spec, ssh)
         self._sink = sink
         self._tick = asyncio.Event()
         self._seq = 0
@@ -133,7 +134,7 @@ class HostSession:
         self._sink(snap)
 
     async def _connect(self, rank: int) -> asyncssh.SSHClientConnection:
-        options = await resolve_options(self.spec, self._ssh)
+        options = await self._options.get()
         tunnel = None
         if chain := proxy_jump(options):
             self._started()
