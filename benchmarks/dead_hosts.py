@@ -1,0 +1,191 @@
+"""Dead hosts never delay live ones: 1,000 silent hosts, 10 healthy ones, 40 behind a dead jump.
+
+Run as root from the repository root: `.venv/bin/python -m benchmarks.dead_hosts`. Silent hosts
+are addresses of a loopback /22 whose TCP packets an iptables DROP rule swallows (powered off or
+firewalled); the rule is deleted on the way out, whatever happens. Healthy hosts are real sshd
+servers of the test fleet. Three measurements, each printed as one JSON line:
+
+- `once`: `clustertop --once --json --timeout 5` on every host (healthy ones spread through the
+  list, one of them last): elapsed time and every healthy host's state;
+- `source`: the TUI's path, SshSource with the default settings: seconds from start to the first
+  and the last healthy host up;
+- `jump`: 40 hosts behind one dead jump host: seconds until each reported the jump's failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tests.fleet.fleet import Fleet
+from tests.fleet.simhost import HostPlan
+
+from clustertop.inventory.hosts import parse_host_spec
+from clustertop.model import HostSnapshot, HostState
+from clustertop.sources.ssh.connect import SshSettings
+from clustertop.sources.ssh.source import SshSource, raise_open_file_limit
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def dropped_block() -> Iterator[str]:
+    """A random "127.A.B" whose /22 (B, B+1, B+2, B+3) drops every TCP packet, until exit."""
+    base = f"127.{16 + secrets.randbelow(230)}.{4 * secrets.randbelow(63)}"
+    rule = ["INPUT", "-d", f"{base}.0/22", "-p", "tcp", "-j", "DROP"]
+    subprocess.run(["iptables", "-w", "-A", *rule], check=True, capture_output=True)
+    try:
+        yield base
+    finally:
+        subprocess.run(["iptables", "-w", "-D", *rule], check=True, capture_output=True)
+
+
+def silent_addresses(base: str, count: int) -> list[str]:
+    """`count` addresses of the dropped /22, 250 per third octet."""
+    prefix, third = base.rsplit(".", 1)
+    return [f"{prefix}.{int(third) + i // 250}.{1 + i % 250}" for i in range(count)]
+
+
+def write_config(path: Path, fleet: Fleet, base: str, silent_jump: str, behind: int) -> Path:
+    """The fleet's aliases, one pattern block for the silent range, hosts behind a dead jump."""
+    block = (
+        f"  User root\n  Port 22\n  IdentityFile {fleet.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {fleet.known_hosts}\n  StrictHostKeyChecking yes\n"
+    )
+    h1 = fleet["h1"]
+    via = "".join(
+        f"Host via{i}\n  HostName {h1.address}\n  Port {h1.port}\n  ProxyJump {silent_jump}\n"
+        + block.replace("  Port 22\n", "")
+        for i in range(1, behind + 1)
+    )
+    prefix = base.rsplit(".", 1)[0]
+    path.write_text(f"Include {fleet.ssh_config}\n\n{via}Host {prefix}.*\n{block}")
+    return path
+
+
+def interleave(silent: Sequence[str], healthy: Sequence[str]) -> list[str]:
+    """Healthy hosts spread evenly through the silent ones, the last one at the very end."""
+    hosts = list(silent)
+    step = len(silent) // len(healthy)
+    for i, name in enumerate(healthy):
+        hosts.insert(min(len(hosts), (i + 1) * step + i), name)
+    if hosts[-1] != healthy[-1]:
+        hosts.remove(healthy[-1])
+        hosts.append(healthy[-1])
+    return hosts
+
+
+def run_once(
+    config: Path, hosts_file: Path, healthy: Sequence[str], timeout: float
+) -> dict[str, Any]:
+    """`clustertop --once --json` as a user runs it; elapsed time and what it said."""
+    argv = [sys.executable, "-m", "clustertop", "--once", "--json", "-F", str(config)]
+    argv += ["--timeout", f"{timeout:g}", "-H", str(hosts_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERTOP_")}
+    env["PYTHONPATH"] = str(REPO / "src")
+    started = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.monotonic() - started
+    doc = json.loads(done.stdout) if done.stdout.strip() else {"hosts": []}
+    states: dict[str, int] = {}
+    for host in doc["hosts"]:
+        if host["name"] not in healthy:
+            key = f"{host['state']}: {host['error']}"
+            states[key] = states.get(key, 0) + 1
+    up = [h["name"] for h in doc["hosts"] if h["name"] in healthy and h["state"] == "up"]
+    return {
+        "what": "once",
+        "hosts": len(doc["hosts"]),
+        "elapsed_s": round(elapsed, 2),
+        "healthy_up": f"{len(up)} of {len(healthy)}",
+        "silent_states": states,
+        "returncode": done.returncode,
+    }
+
+
+async def first_times(
+    hosts: Sequence[str], config: Path, wanted: Sequence[str], until: float, done: str
+) -> dict[str, float]:
+    """Seconds from start until each wanted host reached `done` ("up" or "failed")."""
+    reached: dict[str, float] = {}
+    started = time.monotonic()
+
+    def sink(snap: HostSnapshot) -> None:
+        hit = snap.is_up if done == "up" else snap.state not in (HostState.CONNECTING, HostState.UP)
+        if snap.name in wanted and hit and snap.name not in reached:
+            reached[snap.name] = time.monotonic() - started
+
+    source = SshSource([parse_host_spec(h) for h in hosts], SshSettings(config_paths=(config,)))
+    task = asyncio.create_task(source.run(sink))
+    try:
+        while len(reached) < len(wanted) and time.monotonic() - started < until:
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await source.aclose()
+    return reached
+
+
+def spread(what: str, reached: dict[str, float], wanted: int, **extra: Any) -> dict[str, Any]:
+    """One measurement's line: how many reached it, the first and the last time."""
+    times = sorted(reached.values())
+    return {
+        "what": what,
+        "reached": f"{len(times)} of {wanted}",
+        "first_s": round(times[0], 2) if times else None,
+        "last_s": round(times[-1], 2) if times else None,
+        **extra,
+    }
+
+
+def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str, Any]]:
+    """The three measurements on one fleet and one dropped range."""
+    healthy = [f"h{i}" for i in range(1, args.healthy + 1)]
+    with dropped_block() as base:
+        silent = silent_addresses(base, args.silent + 1)  # the first is the dead jump host
+        config = write_config(work / "dead_hosts_config", fleet, base, silent[0], args.behind_jump)
+        hosts = interleave(silent[1:], healthy)
+        hosts_file = work / "hosts"
+        hosts_file.write_text("\n".join(hosts) + "\n")
+        lines = [run_once(config, hosts_file, healthy, args.timeout)]
+        ups = asyncio.run(first_times(hosts, config, healthy, 120.0, "up"))
+        lines.append(spread("source", ups, len(healthy), hosts=len(hosts)))
+        behind = [f"via{i}" for i in range(1, args.behind_jump + 1)]
+        failed = asyncio.run(first_times(behind, config, behind, 120.0, "failed"))
+        lines.append(spread("jump", failed, len(behind), connect_timeout_s=10.0))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--silent", type=int, default=1000)
+    parser.add_argument("--healthy", type=int, default=10)
+    parser.add_argument("--behind-jump", type=int, default=40)
+    parser.add_argument("--timeout", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("benchmarks.dead_hosts: needs root (sshd, iptables)", file=sys.stderr)
+        return 1
+    problem = raise_open_file_limit(args.silent + args.healthy)
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    plans = [HostPlan(f"h{i}", docker="none-running") for i in range(1, args.healthy + 1)]
+    with Fleet.start(plans, jump=False) as fleet:
+        for line in measure(args, fleet, fleet.root):
+            print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
