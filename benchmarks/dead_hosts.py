@@ -51,25 +51,28 @@ def dropped_block() -> Iterator[str]:
 
 
 def silent_addresses(base: str, count: int) -> list[str]:
-    """`count` addresses of the dropped /22, 250 per third octet."""
+    """`count` addresses of the dropped /22 (at most 1,016), 254 per third octet."""
     prefix, third = base.rsplit(".", 1)
-    return [f"{prefix}.{int(third) + i // 250}.{1 + i % 250}" for i in range(count)]
+    if count > 4 * 254:
+        raise ValueError(f"a /22 holds 1016 hosts, not {count}")
+    return [f"{prefix}.{int(third) + i // 254}.{1 + i % 254}" for i in range(count)]
 
 
-def write_config(path: Path, fleet: Fleet, base: str, silent_jump: str, behind: int) -> Path:
-    """The fleet's aliases, one pattern block for the silent range, hosts behind a dead jump."""
+def write_config(path: Path, fleet: Fleet, base: str, jump: str | None, behind: int) -> Path:
+    """The fleet's aliases and one pattern block for the silent range, as a lab's config would
+    have; with `jump`, also `behind` aliases of h1 reached through that (dead) jump host."""
     block = (
-        f"  User root\n  Port 22\n  IdentityFile {fleet.client_key}\n  IdentitiesOnly yes\n"
+        f"  User root\n  IdentityFile {fleet.client_key}\n  IdentitiesOnly yes\n"
         f"  UserKnownHostsFile {fleet.known_hosts}\n  StrictHostKeyChecking yes\n"
     )
     h1 = fleet["h1"]
     via = "".join(
-        f"Host via{i}\n  HostName {h1.address}\n  Port {h1.port}\n  ProxyJump {silent_jump}\n"
-        + block.replace("  Port 22\n", "")
+        f"Host via{i}\n  HostName {h1.address}\n  Port {h1.port}\n  ProxyJump {jump}\n{block}"
         for i in range(1, behind + 1)
+        if jump is not None
     )
     prefix = base.rsplit(".", 1)[0]
-    path.write_text(f"Include {fleet.ssh_config}\n\n{via}Host {prefix}.*\n{block}")
+    path.write_text(f"Include {fleet.ssh_config}\n\n{via}Host {prefix}.*\n  Port 22\n{block}")
     return path
 
 
@@ -154,7 +157,10 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str
     healthy = [f"h{i}" for i in range(1, args.healthy + 1)]
     with dropped_block() as base:
         silent = silent_addresses(base, args.silent + 1)  # the first is the dead jump host
-        config = write_config(work / "dead_hosts_config", fleet, base, silent[0], args.behind_jump)
+        config = write_config(work / "dead_hosts_config", fleet, base, None, 0)
+        jump_config = write_config(
+            work / "dead_jump_config", fleet, base, silent[0], args.behind_jump
+        )
         hosts = interleave(silent[1:], healthy)
         hosts_file = work / "hosts"
         hosts_file.write_text("\n".join(hosts) + "\n")
@@ -162,7 +168,7 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str
         ups = asyncio.run(first_times(hosts, config, healthy, 120.0, "up"))
         lines.append(spread("source", ups, len(healthy), hosts=len(hosts)))
         behind = [f"via{i}" for i in range(1, args.behind_jump + 1)]
-        failed = asyncio.run(first_times(behind, config, behind, 120.0, "failed"))
+        failed = asyncio.run(first_times(behind, jump_config, behind, 120.0, "failed"))
         lines.append(spread("jump", failed, len(behind), connect_timeout_s=10.0))
     return lines
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
+import shlex
 import socket
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncssh
+import asyncssh.config
 
 from clustertop.inventory.hosts import HostSpec
 from clustertop.model import HostState
@@ -62,6 +66,8 @@ def _config_arg(settings: SshSettings) -> Sequence[str] | None:
 
 Options = asyncssh.SSHClientConnectionOptions
 
+AI_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+
 
 async def host_options(
     spec: HostSpec, settings: SshSettings
@@ -72,10 +78,49 @@ async def host_options(
         kwargs["username"] = spec.user
     if spec.port:
         kwargs["port"] = spec.port
-    options: Options = await Options.construct(
-        config=_config_arg(settings) or (), host=spec.name, agent_forwarding=False, **kwargs
+    loop = asyncio.get_running_loop()
+    build = functools.partial(
+        Options,
+        loop=loop,
+        config=_config_arg(settings) or (),
+        host=spec.name,
+        agent_forwarding=False,
+        **kwargs,
     )
+    # What Options.construct does, on a thread of our own: a thousand hosts resolving at once
+    # would otherwise fill the default pool, where every DNS lookup then waits behind them.
+    options: Options = await loop.run_in_executor(_config_reader(), build)
     return options
+
+
+@functools.lru_cache(maxsize=65536)
+def _split_once(line: str) -> tuple[str, ...]:
+    return tuple(shlex.split(line))
+
+
+class _SplitOnce:
+    """`shlex` as asyncssh's config parser uses it, splitting each distinct line only once.
+
+    asyncssh parses the whole ssh config again for every host (its Host blocks are matched
+    while reading), and shlex.split is most of that: with 1,000 hosts and a 500-line config,
+    seconds of CPU before the first connect. The lines are the same for every host.
+    """
+
+    quote = staticmethod(shlex.quote)
+
+    @staticmethod
+    def split(line: str) -> list[str]:
+        return list(_split_once(line))
+
+
+if getattr(asyncssh.config, "shlex", None) is shlex:  # only the version this was written for
+    setattr(asyncssh.config, "shlex", _SplitOnce)  # noqa: B010 - mypy: a module attribute
+
+
+@functools.cache
+def _config_reader() -> ThreadPoolExecutor:
+    # One thread: parsing is CPU-bound, so more threads only fight over the GIL (and the loop).
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="clustertop-ssh-config")
 
 
 def known_hosts_files(options: Options, settings: SshSettings) -> list[Path]:
@@ -233,7 +278,10 @@ async def open_socket(host: str, port: int, options: Options) -> socket.socket:
     """A connected non-blocking TCP socket: each address in turn, as ssh does."""
     loop = asyncio.get_running_loop()
     family = options.family or socket.AF_UNSPEC
-    infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    try:  # an address needs no lookup: never queue it behind slow DNS in the thread pool
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0, AI_NUMERIC)
+    except socket.gaierror:
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     errors: list[OSError] = []
     for fam, kind, proto, _, address in infos:
         sock = socket.socket(fam, kind, proto)
