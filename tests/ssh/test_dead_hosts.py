@@ -59,6 +59,28 @@ def test_refused_hosts_fail_at_once_and_healthy_ones_are_up(fleet: Fleet, tmp_pa
         assert (host["state"], host["error"]) == ("unreachable", "connection refused")
 
 
+def test_dead_hosts_behind_a_live_jump_host_do_not_keep_its_live_ones_waiting(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    with dropped_range(avoid=fleet.base) as base:
+        # The jump host's own connect to these hangs: the channel open never answers.
+        dead = [
+            HostEntry(f"deadvia{i}", f"{base}.{i}", 22, extra=(("ProxyJump", "jump"),))
+            for i in range(1, 41)
+        ]
+        h2 = fleet["h2"]
+        live = HostEntry("h2via", h2.address, h2.port, extra=(("ProxyJump", "jump"),))
+        config = write_config(tmp_path / "ssh_config", fleet, [*dead, live])
+        hosts = [*(e.alias for e in dead), "h1-via-jump", "h2via"]
+        result = run_once(fleet, *hosts, args=["-F", str(config)], timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    for name in ("h1-via-jump", "h2via"):
+        assert result.host(name)["state"] == "up", result.host(name)
+    for entry in dead:
+        host = result.host(entry.alias)
+        assert host["state"] in ("timeout", "unreachable"), host
+
+
 async def test_hosts_behind_a_dead_jump_host_all_report_its_failure_together(
     fleet: Fleet, tmp_path: Path
 ) -> None:

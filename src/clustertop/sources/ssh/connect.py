@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import shlex
 import socket
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +15,11 @@ import asyncssh.config
 
 from clustertop.inventory.hosts import HostSpec
 from clustertop.model import HostState
+from clustertop.sources.ssh.configparse import config_reader
 from clustertop.sources.ssh.gates import FIRST_TRY, ConnectGates
 from clustertop.sources.ssh.hostkeys import HostKeyPolicy
+from clustertop.sources.ssh.reach import open_socket, wait_readable
+from clustertop.sources.ssh.tunnel import OpenedChannel, open_channel
 from clustertop.util.aio import within
 
 
@@ -66,8 +67,6 @@ def _config_arg(settings: SshSettings) -> Sequence[str] | None:
 
 Options = asyncssh.SSHClientConnectionOptions
 
-AI_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
-
 
 async def host_options(
     spec: HostSpec, settings: SshSettings
@@ -89,38 +88,8 @@ async def host_options(
     )
     # What Options.construct does, on a thread of our own: a thousand hosts resolving at once
     # would otherwise fill the default pool, where every DNS lookup then waits behind them.
-    options: Options = await loop.run_in_executor(_config_reader(), build)
+    options: Options = await loop.run_in_executor(config_reader(), build)
     return options
-
-
-@functools.lru_cache(maxsize=65536)
-def _split_once(line: str) -> tuple[str, ...]:
-    return tuple(shlex.split(line))
-
-
-class _SplitOnce:
-    """`shlex` as asyncssh's config parser uses it, splitting each distinct line only once.
-
-    asyncssh parses the whole ssh config again for every host (its Host blocks are matched
-    while reading), and shlex.split is most of that: with 1,000 hosts and a 500-line config,
-    seconds of CPU before the first connect. The lines are the same for every host.
-    """
-
-    quote = staticmethod(shlex.quote)
-
-    @staticmethod
-    def split(line: str) -> list[str]:
-        return list(_split_once(line))
-
-
-if getattr(asyncssh.config, "shlex", None) is shlex:  # only the version this was written for
-    setattr(asyncssh.config, "shlex", _SplitOnce)  # noqa: B010 - mypy: a module attribute
-
-
-@functools.cache
-def _config_reader() -> ThreadPoolExecutor:
-    # One thread: parsing is CPU-bound, so more threads only fight over the GIL (and the loop).
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="clustertop-ssh-config")
 
 
 def known_hosts_files(options: Options, settings: SshSettings) -> list[Path]:
@@ -222,30 +191,49 @@ async def open_connection(
 ) -> asyncssh.SSHClientConnection:
     """Connect and authenticate one host; raises ConnectFailure with a precise state.
 
-    A direct connection holds a `connects` slot for the TCP connect and the banner wait, and a
-    `handshakes` slot only for the key exchange, so silent hosts never hold up the CPU-bound
-    part. `started` is called when the attempt leaves the queue.
+    The way in (a TCP connect, or a channel through the jump host `tunnel`) and the wait for the
+    banner hold a `connects` slot; only the key exchange holds a `handshakes` slot, so silent
+    hosts never hold up the CPU-bound part. `started` is called when the attempt leaves the queue.
     """
     if options is None:
         options = await resolve_options(spec, settings)
-    if tunnel is not None or options.proxy_command:
-        # Over a tunnel (or a ProxyCommand) asyncssh opens the transport itself.
+    if tunnel is None and options.proxy_command:
+        # Through a ProxyCommand asyncssh starts the transport itself.
         async with gates.handshakes.slot(rank):
             if started is not None:
                 started()
-            return await _handshake(spec, settings, options, tunnel=tunnel)
+            return await _handshake(spec, settings, options)
     async with gates.connects.slot(rank):
         if started is not None:
             started()
-        sock = await _reach(options, settings.connect_timeout)
+        if tunnel is None:
+            way: socket.socket | OpenedChannel = await _reach(options, settings.connect_timeout)
+        else:
+            way = await _reach_via(tunnel, options, settings.connect_timeout)
     handed = False
     try:
         async with gates.handshakes.slot(rank):
-            handed = True  # from here asyncssh owns the socket and closes it on failure
-            return await _handshake(spec, settings, options, sock=sock)
+            handed = True  # from here asyncssh owns the way in and closes it on failure
+            if isinstance(way, OpenedChannel):
+                return await _handshake(spec, settings, options, tunnel=way)
+            return await _handshake(spec, settings, options, sock=way)
     finally:
         if not handed:
-            sock.close()
+            way.close()
+
+
+async def _reach_via(
+    via: asyncssh.SSHClientConnection, options: Options, timeout: float
+) -> OpenedChannel:
+    """A channel through the jump host to the host, its banner arrived, within `timeout` s."""
+    try:
+        return await within(open_channel(via, options.host, options.port), timeout)
+    except asyncio.TimeoutError as exc:
+        raise ConnectFailure(
+            HostState.TIMEOUT, f"no SSH answer through the jump host within {timeout:g} s"
+        ) from exc
+    except (OSError, asyncssh.Error) as exc:
+        raise ConnectFailure(*classify(exc)) from exc
 
 
 async def _reach(options: Options, timeout: float) -> socket.socket:
@@ -274,57 +262,12 @@ async def _reach(options: Options, timeout: float) -> socket.socket:
     return sock
 
 
-async def open_socket(host: str, port: int, options: Options) -> socket.socket:
-    """A connected non-blocking TCP socket: each address in turn, as ssh does."""
-    loop = asyncio.get_running_loop()
-    family = options.family or socket.AF_UNSPEC
-    try:  # an address needs no lookup: never queue it behind slow DNS in the thread pool
-        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0, AI_NUMERIC)
-    except socket.gaierror:
-        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
-    errors: list[OSError] = []
-    for fam, kind, proto, _, address in infos:
-        sock = socket.socket(fam, kind, proto)
-        try:
-            sock.setblocking(False)
-            if options.local_addr:
-                sock.bind(options.local_addr)
-            await loop.sock_connect(sock, address)
-        except OSError as exc:
-            sock.close()
-            errors.append(exc)
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    if not errors:
-        raise OSError(f"no address for {host}")
-    raise errors[0]
-
-
-async def wait_readable(sock: socket.socket) -> None:
-    """Until the peer sends something (its SSH banner) or closes; nothing is read."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(sock.fileno(), wake)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(sock.fileno())
-
-
 async def _handshake(
     spec: HostSpec,
     settings: SshSettings,
     options: Options,
     *,
-    tunnel: asyncssh.SSHClientConnection | None = None,
+    tunnel: OpenedChannel | None = None,
     sock: socket.socket | None = None,
 ) -> asyncssh.SSHClientConnection:
     files = known_hosts_files(options, settings)
@@ -376,6 +319,8 @@ def classify(exc: BaseException) -> tuple[HostState, str]:
         return HostState.AUTH_FAILED, f"authentication failed: {exc.reason or 'permission denied'}"
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
         return HostState.HOSTKEY_FAILED, f"host key not verifiable: {exc.reason}"
+    if isinstance(exc, asyncssh.ChannelOpenError):
+        return HostState.UNREACHABLE, f"the jump host could not reach it: {exc.reason}"
     if isinstance(exc, asyncssh.ConnectionLost):
         return HostState.UNREACHABLE, f"connection lost: {exc.reason}"
     if isinstance(exc, asyncssh.DisconnectError):
