@@ -3,13 +3,15 @@
 Run as root from the repository root: `.venv/bin/python -m benchmarks.dead_hosts`. Silent hosts
 are addresses of a loopback /22 whose TCP packets an iptables DROP rule swallows (powered off or
 firewalled); the rule is deleted on the way out, whatever happens. Healthy hosts are real sshd
-servers of the test fleet. Three measurements, each printed as one JSON line:
+servers of the test fleet. Four measurements, each printed as one JSON line:
 
 - `once`: `clustertop --once --json --timeout 5` on every host (healthy ones spread through the
   list, one of them last): elapsed time and every healthy host's state;
 - `source`: the TUI's path, SshSource with the default settings: seconds from start to the first
   and the last healthy host up;
-- `jump`: 40 hosts behind one dead jump host: seconds until each reported the jump's failure.
+- `jump`: 40 hosts behind one dead jump host: seconds until each reported the jump's failure;
+- `behind_live_jump`: the silent hosts and the healthy ones all behind one live jump host
+  (its connects to the silent ones hang): seconds to the first and the last healthy host up.
 """
 
 from __future__ import annotations
@@ -73,6 +75,22 @@ def write_config(path: Path, fleet: Fleet, base: str, jump: str | None, behind: 
     )
     prefix = base.rsplit(".", 1)[0]
     path.write_text(f"Include {fleet.ssh_config}\n\n{via}Host {prefix}.*\n  Port 22\n{block}")
+    return path
+
+
+def write_live_jump_config(path: Path, fleet: Fleet, base: str, healthy: Sequence[str]) -> Path:
+    """Every silent host and every healthy one (as okN) behind the fleet's live jump host."""
+    block = (
+        f"  User root\n  IdentityFile {fleet.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {fleet.known_hosts}\n  StrictHostKeyChecking yes\n"
+        "  ProxyJump jump\n"
+    )
+    ok = "".join(
+        f"Host ok{name}\n  HostName {fleet[name].address}\n  Port {fleet[name].port}\n{block}"
+        for name in healthy
+    )
+    prefix = base.rsplit(".", 1)[0]
+    path.write_text(f"Include {fleet.ssh_config}\n\n{ok}Host {prefix}.*\n  Port 22\n{block}")
     return path
 
 
@@ -153,7 +171,7 @@ def spread(what: str, reached: dict[str, float], wanted: int, **extra: Any) -> d
 
 
 def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str, Any]]:
-    """The three measurements on one fleet and one dropped range."""
+    """The four measurements on one fleet and one dropped range."""
     healthy = [f"h{i}" for i in range(1, args.healthy + 1)]
     with dropped_block() as base:
         silent = silent_addresses(base, args.silent + 1)  # the first is the dead jump host
@@ -170,6 +188,11 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str
         behind = [f"via{i}" for i in range(1, args.behind_jump + 1)]
         failed = asyncio.run(first_times(behind, jump_config, behind, 120.0, "failed"))
         lines.append(spread("jump", failed, len(behind), connect_timeout_s=10.0))
+        live_config = write_live_jump_config(work / "live_jump_config", fleet, base, healthy)
+        ok = [f"ok{name}" for name in healthy]
+        behind_live = interleave(silent[1:], ok)
+        ups = asyncio.run(first_times(behind_live, live_config, ok, 120.0, "up"))
+        lines.append(spread("behind_live_jump", ups, len(ok), hosts=len(behind_live)))
     return lines
 
 
@@ -187,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
     plans = [HostPlan(f"h{i}", docker="none-running") for i in range(1, args.healthy + 1)]
-    with Fleet.start(plans, jump=False) as fleet:
+    with Fleet.start(plans) as fleet:
         for line in measure(args, fleet, fleet.root):
             print(json.dumps(line), flush=True)
     return 0
