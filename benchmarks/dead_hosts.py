@@ -182,7 +182,7 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str
         hosts = interleave(silent[1:], healthy)
         hosts_file = work / "hosts"
         hosts_file.write_text("\n".join(hosts) + "\n")
-        lines = [run_once(config, hosts_file, healthy, args.timeout)]
+        lines = [{**run_once(config, hosts_file, healthy, args.timeout), "dropped": f"{base}.0/22"}]
         ups = asyncio.run(first_times(hosts, config, healthy, 120.0, "up"))
         lines.append(spread("source", ups, len(healthy), hosts=len(hosts)))
         behind = [f"via{i}" for i in range(1, args.behind_jump + 1)]
