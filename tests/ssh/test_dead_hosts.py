@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from clustertop.inventory.hosts import parse_host_spec
 from clustertop.model import NOT_TRIED, STILL_CONNECTING, HostState
 from clustertop.sources.ssh.connect import SshSettings
@@ -12,6 +14,7 @@ from clustertop.sources.ssh.session import SessionSettings
 from clustertop.sources.ssh.source import SshSource
 from tests.fleet.fleet import Fleet
 from tests.fleet.sshconfig import HostEntry
+from tests.reliability import record
 from tests.ssh.dropped import (
     behind_jump,
     dropped_range,
@@ -21,6 +24,8 @@ from tests.ssh.dropped import (
 )
 from tests.ssh.helpers import LiveFleet, run_once
 from tests.waiting import async_wait_for
+
+pytestmark = pytest.mark.reliability
 
 TIMEOUT = 5.0
 SILENT = 60
@@ -46,6 +51,45 @@ def test_sixty_silent_hosts_do_not_keep_two_healthy_ones_waiting(
         # Timed out, or (started late on a busy machine) cut short by the run's deadline.
         assert f"{TIMEOUT:g} s" in host["error"] or host["error"] in UNFINISHED, host
     assert result.elapsed < TIMEOUT + 20  # generous: the run ends at its deadline, not after
+    said = sorted({result.host(e.alias)["error"] for e in silent})
+    record(
+        "silent",
+        "silent-once",
+        f"both healthy hosts up; the silent ones said {said}",
+        silent=SILENT,
+        healthy=2,
+        elapsed_s=round(result.elapsed, 1),
+    )
+
+
+async def test_live_source_shows_healthy_hosts_while_sixty_silent_ones_hang(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    healthy = ("h1", "h2")
+    with dropped_range(avoid=fleet.base) as base:
+        silent = silent_entries(base, SILENT)
+        config = write_config(tmp_path / "ssh_config", fleet, silent)
+        names = ["h1", *(e.alias for e in silent), "h2"]
+        live = LiveFleet(fleet, names, config=config, connect_timeout=TIMEOUT)
+        started = time.time()
+        async with live:
+            await async_wait_for(
+                lambda: all(n in live.latest and live.latest[n].is_up for n in healthy),
+                30,
+                what="both healthy hosts up",
+            )
+    ups = sorted(next(s.time for s in live.history[n] if s.is_up) - started for n in healthy)
+    # Before, h2 waited for three rounds of 16 silent hosts (15 s and more); now no round at all.
+    assert ups[-1] < 2 * TIMEOUT, ups
+    record(
+        "silent",
+        "silent-tui",
+        "both healthy hosts up while the silent ones were still being tried",
+        silent=SILENT,
+        healthy=2,
+        first_healthy_s=round(ups[0], 1),
+        last_healthy_s=round(ups[-1], 1),
+    )
 
 
 def test_refused_hosts_fail_at_once_and_healthy_ones_are_up(fleet: Fleet, tmp_path: Path) -> None:
@@ -57,6 +101,13 @@ def test_refused_hosts_fail_at_once_and_healthy_ones_are_up(fleet: Fleet, tmp_pa
     for entry in closed:
         host = result.host(entry.alias)
         assert (host["state"], host["error"]) == ("unreachable", "connection refused")
+    record(
+        "silent",
+        "refused",
+        "each refused host 'unreachable: connection refused', the healthy one up",
+        refused=len(closed),
+        elapsed_s=round(result.elapsed, 1),
+    )
 
 
 def test_dead_hosts_behind_a_live_jump_host_do_not_keep_its_live_ones_waiting(
@@ -106,6 +157,14 @@ async def test_hosts_behind_a_dead_jump_host_all_report_its_failure_together(
     # One shared attempt: all fail together, not one after another (3, 6, ... 24 s before).
     assert times[-1] - times[0] < connect_timeout, times
     assert times[-1] < 2 * connect_timeout + 5, times
+    record(
+        "silent",
+        "dead-jump",
+        f"all {len(names)} hosts said {firsts[names[0]].error!r} together",
+        hosts=len(names),
+        connect_timeout_s=connect_timeout,
+        failed_s=f"{times[0]:.1f}..{times[-1]:.1f}",
+    )
 
 
 def _failed(live: LiveFleet, name: str) -> bool:

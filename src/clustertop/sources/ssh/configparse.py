@@ -35,7 +35,8 @@ if getattr(asyncssh.config, "shlex", None) is shlex:  # only the version this wa
 
 
 @functools.cache
-def config_reader() -> ThreadPoolExecutor:
-    """The one thread that parses ssh configs."""
-    # One thread: parsing is CPU-bound, so more threads only fight over the GIL (and the loop).
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="clustertop-ssh-config")
+def config_reader(lane: str = "hosts") -> ThreadPoolExecutor:
+    """The thread that parses ssh configs for `lane` ("hosts", or "jumps": a jump host's options
+    must not wait behind those of every host, all of which wait for it)."""
+    # One thread a lane: parsing is CPU-bound, more threads only fight over the GIL (and the loop).
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"clustertop-ssh-config-{lane}")

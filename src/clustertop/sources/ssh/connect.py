@@ -69,9 +69,10 @@ Options = asyncssh.SSHClientConnectionOptions
 
 
 async def host_options(
-    spec: HostSpec, settings: SshSettings
+    spec: HostSpec, settings: SshSettings, lane: str = "hosts"
 ) -> asyncssh.SSHClientConnectionOptions:
-    """Options for one host from the ssh config (aliases, HostName, User, Port, keys, ProxyJump)."""
+    """Options for one host from the ssh config (aliases, HostName, User, Port, keys, ProxyJump);
+    parsed on the thread of `lane` (configparse.config_reader)."""
     kwargs: dict[str, object] = {}
     if spec.user:
         kwargs["username"] = spec.user
@@ -88,7 +89,7 @@ async def host_options(
     )
     # What Options.construct does, on a thread of our own: a thousand hosts resolving at once
     # would otherwise fill the default pool, where every DNS lookup then waits behind them.
-    options: Options = await loop.run_in_executor(config_reader(), build)
+    options: Options = await loop.run_in_executor(config_reader(lane), build)
     return options
 
 
@@ -158,23 +159,24 @@ class OptionsCache:
     dead host would keep the CPU busy for nothing (Includes are not watched).
     """
 
-    def __init__(self, spec: HostSpec, settings: SshSettings) -> None:
+    def __init__(self, spec: HostSpec, settings: SshSettings, lane: str = "hosts") -> None:
         self._spec = spec
         self._settings = settings
+        self._lane = lane
         self._held: tuple[tuple[tuple[str, float], ...], Options] | None = None
 
     async def get(self) -> Options:
         """The options, resolved again only when the config's mtime changed."""
         stamp = config_stamp(self._settings)
         if self._held is None or self._held[0] != stamp:
-            self._held = (stamp, await resolve_options(self._spec, self._settings))
+            self._held = (stamp, await resolve_options(self._spec, self._settings, self._lane))
         return self._held[1]
 
 
-async def resolve_options(spec: HostSpec, settings: SshSettings) -> Options:
+async def resolve_options(spec: HostSpec, settings: SshSettings, lane: str = "hosts") -> Options:
     """host_options, with a config error turned into ConnectFailure."""
     try:
-        return await host_options(spec, settings)
+        return await host_options(spec, settings, lane)
     except (OSError, ValueError, asyncssh.Error) as exc:
         raise ConnectFailure(HostState.ERROR, f"bad ssh config for {spec.name}: {exc}") from exc
 

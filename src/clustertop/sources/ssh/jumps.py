@@ -80,7 +80,7 @@ class JumpPool:
         self, key: str, hop: str, via: asyncssh.SSHClientConnection | None, rank: int
     ) -> asyncssh.SSHClientConnection:
         spec = _hop_spec(hop)
-        cache = self._options.setdefault(key, OptionsCache(spec, self._settings))
+        cache = self._options.setdefault(key, OptionsCache(spec, self._settings, "jumps"))
         try:
             options = await cache.get()
             if via is None and (nested := proxy_jump(options)):

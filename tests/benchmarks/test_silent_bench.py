@@ -34,7 +34,7 @@ def _input_rules() -> str:
 
 
 def test_small_run_brings_every_healthy_host_up_and_fails_the_jump_hosts_together() -> None:
-    argv = [sys.executable, "-m", "benchmarks.dead_hosts", "--silent", "40", "--healthy", "2"]
+    argv = [sys.executable, "-m", "benchmarks.silent", "--silent", "40", "--healthy", "2"]
     done = subprocess.run(
         [*argv, "--behind-jump", "4"],
         cwd=REPO,

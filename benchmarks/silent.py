@@ -1,6 +1,6 @@
 """Dead hosts never delay live ones: 1,000 silent hosts, 10 healthy ones, 40 behind a dead jump.
 
-Run as root from the repository root: `.venv/bin/python -m benchmarks.dead_hosts`. Silent hosts
+Run as root from the repository root: `.venv/bin/python -m benchmarks.silent`. Silent hosts
 are addresses of a loopback /22 whose TCP packets an iptables DROP rule swallows (powered off or
 firewalled); the rule is deleted on the way out, whatever happens. Healthy hosts are real sshd
 servers of the test fleet. Four measurements, each printed as one JSON line:
@@ -12,6 +12,9 @@ servers of the test fleet. Four measurements, each printed as one JSON line:
 - `jump`: 40 hosts behind one dead jump host: seconds until each reported the jump's failure;
 - `behind_live_jump`: the silent hosts and the healthy ones all behind one live jump host
   (its connects to the silent ones hang): seconds to the first and the last healthy host up.
+
+Exit status 1 when a target is missed (a healthy host not up within 5 s, or the hosts behind the
+dead jump not failing together); `--record` also records the figures for RELIABILITY.md.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.source import SshSource, raise_open_file_limit
 
 REPO = Path(__file__).resolve().parents[1]
+TARGET_S = 5.0
+"""Every healthy host up within this many seconds of the start."""
 
 
 @contextlib.contextmanager
@@ -196,24 +201,70 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path) -> list[dict[str
     return lines
 
 
+def verdict(lines: Sequence[dict[str, Any]], healthy: int, behind: int) -> list[str]:
+    """The targets this run missed (none: every healthy host up within 5 s everywhere, and the
+    hosts behind the dead jump failing together, within one connect timeout)."""
+    by = {line["what"]: line for line in lines}
+    missed = []
+    if by["once"]["healthy_up"] != f"{healthy} of {healthy}":
+        missed.append(f"--once: healthy hosts up {by['once']['healthy_up']}")
+    for what in ("source", "behind_live_jump"):
+        line = by[what]
+        if line["reached"] != f"{healthy} of {healthy}" or line["last_s"] > TARGET_S:
+            missed.append(f"{what}: {line['reached']} up, the last after {line['last_s']} s")
+    jump = by["jump"]
+    if jump["reached"] != f"{behind} of {behind}" or (
+        jump["last_s"] - jump["first_s"] >= jump["connect_timeout_s"]
+    ):
+        missed.append(f"dead jump: {jump['reached']} failed, {jump['first_s']}..{jump['last_s']} s")
+    return missed
+
+
+def record_lines(lines: Sequence[dict[str, Any]], missed: Sequence[str]) -> None:
+    """Records for RELIABILITY.md (scripts/reliability.py sets where they go)."""
+    from tests.reliability import record
+
+    by = {line["what"]: line for line in lines}
+    result = "every healthy host up" if not missed else "missed: " + "; ".join(missed)
+    record(
+        "silent",
+        "silent-benchmark",
+        result,
+        hosts=by["source"]["hosts"],
+        once_elapsed_s=by["once"]["elapsed_s"],
+        once_healthy_up=by["once"]["healthy_up"],
+        first_healthy_s=by["source"]["first_s"],
+        last_healthy_s=by["source"]["last_s"],
+        behind_live_jump_last_s=by["behind_live_jump"]["last_s"],
+        dead_jump_hosts_failed_s=f"{by['jump']['first_s']}..{by['jump']['last_s']}",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--silent", type=int, default=1000)
     parser.add_argument("--healthy", type=int, default=10)
     parser.add_argument("--behind-jump", type=int, default=40)
     parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument("--record", action="store_true", help="record for RELIABILITY.md")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
-        print("benchmarks.dead_hosts: needs root (sshd, iptables)", file=sys.stderr)
+        print("benchmarks.silent: needs root (sshd, iptables)", file=sys.stderr)
         return 1
     problem = raise_open_file_limit(args.silent + args.healthy)
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
     plans = [HostPlan(f"h{i}", docker="none-running") for i in range(1, args.healthy + 1)]
     with Fleet.start(plans) as fleet:
-        for line in measure(args, fleet, fleet.root):
-            print(json.dumps(line), flush=True)
-    return 0
+        lines = measure(args, fleet, fleet.root)
+    for line in lines:
+        print(json.dumps(line), flush=True)
+    missed = verdict(lines, args.healthy, args.behind_jump)
+    if args.record:
+        record_lines(lines, missed)
+    for miss in missed:
+        print(f"target missed: {miss}", file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
