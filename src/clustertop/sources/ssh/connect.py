@@ -212,16 +212,16 @@ async def open_connection(
             way: socket.socket | OpenedChannel = await _reach(options, settings.connect_timeout)
         else:
             way = await _reach_via(tunnel, options, settings.connect_timeout)
-    handed = False
     try:
         async with gates.handshakes.slot(rank):
-            handed = True  # from here asyncssh owns the way in and closes it on failure
             if isinstance(way, OpenedChannel):
                 return await _handshake(spec, settings, options, tunnel=way)
             return await _handshake(spec, settings, options, sock=way)
-    finally:
-        if not handed:
-            way.close()
+    except BaseException:
+        # Never taken by asyncssh (cancelled before), or already closed by it when its attempt
+        # failed: closing again is harmless, leaving it open until garbage collection is not.
+        way.close()
+        raise
 
 
 async def _reach_via(
