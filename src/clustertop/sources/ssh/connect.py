@@ -294,7 +294,8 @@ async def _handshake(
         )
     except asyncio.TimeoutError as exc:
         raise ConnectFailure(
-            HostState.TIMEOUT, f"no SSH answer within {settings.connect_timeout:g} s"
+            HostState.TIMEOUT,
+            f"SSH key exchange and login not done within {settings.connect_timeout:g} s",
         ) from exc
     except asyncssh.HostKeyNotVerifiable as exc:
         seen = policy.seen
