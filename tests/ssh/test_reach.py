@@ -13,7 +13,13 @@ import pytest
 
 from clustertop.inventory.hosts import parse_host_spec
 from clustertop.model import HostState
-from clustertop.sources.ssh.connect import OptionsCache, SshSettings, classify
+from clustertop.sources.ssh.connect import (
+    ConnectFailure,
+    OptionsCache,
+    SshSettings,
+    classify,
+    resolve_options,
+)
 from clustertop.sources.ssh.reach import open_socket, wait_readable
 from tests.fleet import loopback
 
@@ -74,3 +80,16 @@ def test_config_lines_still_split_as_shlex_does() -> None:
     assert split('IdentityFile "/keys/my key"') == ["IdentityFile", "/keys/my key"]  # cached
     with pytest.raises(ValueError):
         split('IdentityFile "/keys/unbalanced')
+
+
+async def test_a_config_that_includes_itself_is_a_clear_error_not_a_silent_hang(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Include {config}\nHost gpu1\n  HostName 127.0.0.7\n")
+    with pytest.raises(ConnectFailure) as caught:
+        await resolve_options(parse_host_spec("gpu1"), SshSettings(config_paths=(config,)))
+    assert caught.value.state is HostState.ERROR
+    assert str(caught.value) == (
+        "bad ssh config for gpu1: Include nested too deep (a file includes itself?)"
+    )

@@ -177,6 +177,11 @@ async def resolve_options(spec: HostSpec, settings: SshSettings, lane: str = "ho
     """host_options, with a config error turned into ConnectFailure."""
     try:
         return await host_options(spec, settings, lane)
+    except RecursionError as exc:  # asyncssh follows Include without a depth limit
+        raise ConnectFailure(
+            HostState.ERROR,
+            f"bad ssh config for {spec.name}: Include nested too deep (a file includes itself?)",
+        ) from exc
     except (OSError, ValueError, asyncssh.Error) as exc:
         raise ConnectFailure(HostState.ERROR, f"bad ssh config for {spec.name}: {exc}") from exc
 

@@ -115,6 +115,8 @@ class HostSession:
                 self._report(HostState.ERROR, str(failure))
             except (OSError, asyncssh.Error) as exc:
                 self._report(*classify(exc))
+            except Exception as exc:  # noqa: BLE001 - shown and retried, never a silent stop
+                self._report(HostState.ERROR, f"internal error: {type(exc).__name__}: {exc}")
             delay = backoff_delay(
                 attempt, self._settings.backoff_base, self._settings.backoff_cap, self._rng
             )
