@@ -59,6 +59,10 @@ def _main(argv: list[str]) -> int:
         from clustertop.cli.serve import serve_command
 
         return serve_command(argv[1:])
+    if argv[:1] == ["export"]:
+        from clustertop.cli.export import export_command
+
+        return export_command(argv[1:])
     parser = options.build_parser()
     args = parser.parse_args(argv)
     if args.json and not args.once:
