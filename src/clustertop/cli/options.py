@@ -55,6 +55,7 @@ def add_setting_options(parser: argparse.ArgumentParser) -> None:
     add("--readonly", action="store_const", const=True, help="no actions on hosts")
     add("--stale-after", metavar="DURATION", help="GPU idle time before a container is stale")
     add("--theme", metavar="NAME", help="Textual theme")
+    add("--prometheus", metavar="URL", help="read hosts from this Prometheus instead of SSH")
 
 
 def cli_settings(args: argparse.Namespace) -> dict[str, object]:
@@ -73,6 +74,7 @@ def cli_settings(args: argparse.Namespace) -> dict[str, object]:
         if args.stale_after is None and getattr(args, "demo", False)
         else args.stale_after,
         "theme": args.theme,
+        "prometheus_url": args.prometheus,
     }
 
 

@@ -1,0 +1,31 @@
+"""Builds the Prometheus source from the effective config (`--prometheus URL`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from clustertop.config.settings import Config
+from clustertop.inventory.hosts import HostSpec
+from clustertop.sources.prometheus.client import PromSettings
+from clustertop.sources.prometheus.source import PrometheusSource, discover
+
+
+def prom_settings(config: Config) -> PromSettings:
+    """Where Prometheus is and how to log in, from the prometheus_* settings."""
+    return PromSettings(
+        url=config.prometheus_url,
+        bearer_token_file=config.prometheus_bearer_token_file,
+        user=config.prometheus_user,
+        password_file=config.prometheus_password_file,
+        verify_tls=config.prometheus_verify_tls,
+        timeout=config.timeout,
+    )
+
+
+def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusSource:
+    """The hosts given, else every host Prometheus knows now (PromError when it cannot say)."""
+    settings = prom_settings(config)
+    label = config.prometheus_host_label
+    names = [s.name for s in specs] or asyncio.run(discover(settings, label))
+    return PrometheusSource(settings, names, interval=config.interval, host_label=label)
