@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -156,6 +157,10 @@ class StandIn:
 
     text: str
     delay: float = 0.0
+    tls: tuple[Path, Path] | None = None
+    """Certificate and key files: serve https."""
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """The headers of each request, in order."""
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -170,6 +175,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                owner.headers.append(dict(self.headers.items()))
                 if owner.delay:
                     time.sleep(owner.delay)  # a slow exporter: the scrape times out
                 body = owner.text.encode()
@@ -183,6 +189,10 @@ class StandIn:
                 pass
 
         self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self

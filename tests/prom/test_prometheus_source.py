@@ -185,3 +185,50 @@ def test_exporter_gone_leaves_stale_series_out_with_the_reason(stack: Stack) -> 
     assert gpu2["gpu_error"].startswith("no NVIDIA GPU found in Prometheus")
     assert "target dcgm-old gpu2:9400 down: " in gpu2["gpu_error"]
     assert gpu2["memory"]["total"] == _meminfo_total()
+
+
+EMPTY = '{"status":"success","data":{"resultType":"vector","result":[]}}'
+
+
+def test_bearer_token_and_basic_auth_are_sent(tmp_path: Path) -> None:
+    server = StandIn(EMPTY).start()
+    (tmp_path / "token").write_text("tok-123\n")
+    (tmp_path / "password").write_text("pw\n")
+    config = tmp_path / "c.toml"
+    try:
+        config.write_text(f'prometheus_bearer_token_file = "{tmp_path / "token"}"\n')
+        once("--config", str(config), "--prometheus", f"http://{server.address}", "gpu1")
+        assert {h.get("Authorization") for h in server.headers} == {"Bearer tok-123"}
+        server.headers.clear()
+        config.write_text(
+            f'prometheus_user = "ann"\nprometheus_password_file = "{tmp_path / "password"}"\n'
+        )
+        code, doc, err = once(
+            "--config", str(config), "--prometheus", f"http://{server.address}", "gpu1"
+        )
+        assert code == 0, err
+        assert {h.get("Authorization") for h in server.headers} == {"Basic YW5uOnB3"}  # ann:pw
+        assert hosts_of(doc)["gpu1"]["error"] == "no series for this host in Prometheus"
+    finally:
+        server.stop()
+
+
+def test_tls_verification(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = StandIn(EMPTY, tls=(cert, key)).start()
+    url = f"https://{server.address}"
+    config = tmp_path / "c.toml"
+    config.write_text("prometheus_verify_tls = false\n")
+    try:
+        _, doc, _ = once("--prometheus", url, "gpu1")
+        [host] = doc["hosts"]
+        assert host["state"] == "error" and "certificate verify failed" in host["error"]
+        _, doc, _ = once("--config", str(config), "--prometheus", url, "gpu1")
+        assert hosts_of(doc)["gpu1"]["error"] == "no series for this host in Prometheus"
+    finally:
+        server.stop()

@@ -131,6 +131,9 @@ class PromClient:
             raise PromError(
                 "timeout", f"{where}: no answer within {self.settings.timeout:g} s"
             ) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            why = f"TLS certificate refused ({exc.certificate_error}); see prometheus_verify_tls"
+            raise PromError("error", f"{where}: {why}") from None
         except aiohttp.ClientConnectorError as exc:
             raise PromError("unreachable", f"{where}: cannot connect: {exc.os_error}") from None
         except (aiohttp.ClientError, ValueError) as exc:

@@ -1,0 +1,102 @@
+"""PromQL answers to snapshots, without a server: joins, states and partial answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clustertop.model import MIB, HostState
+from clustertop.sources.prometheus.assemble import QUERIES, assemble, host_key, strip_port
+from clustertop.sources.prometheus.client import PromError, Series, TargetHealth, parse_vector
+from tests.parsers._fixtures import read_fixture
+
+GPU = {"gpu": "0", "UUID": "GPU-a", "modelName": "NVIDIA A100", "instance": "10.0.0.9:9400"}
+
+
+def _answers(**given: list[Series] | PromError) -> dict[str, list[Series] | PromError]:
+    answers: dict[str, list[Series] | PromError] = {name: [] for name in QUERIES}
+    answers.update(given)
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("instance", "host"),
+    [("gpu01:9100", "gpu01"), ("[::1]:9100", "::1"), ("gpu01", "gpu01"), ("::1", "::1")],
+)
+def test_strip_port(instance: str, host: str) -> None:
+    assert strip_port(instance) == host
+
+
+def test_dcgm_hostname_wins_unless_another_label_is_chosen() -> None:
+    labels = {**GPU, "Hostname": "gpu07", "node": "n7:1"}
+    assert host_key(labels) == "gpu07"
+    assert host_key(labels, "node") == "n7"
+    assert host_key({"instance": "gpu01:9100"}) == "gpu01"
+
+
+def test_docs_example_answer_and_up_zero() -> None:
+    series = parse_vector(
+        json.loads(read_fixture("prometheus/prometheus-api-v1-query-vector-docs-example.json"))
+    )
+    assert series == [
+        ({"__name__": "up", "job": "prometheus", "instance": "localhost:9090"}, 1.0),
+        ({"__name__": "up", "job": "node", "instance": "localhost:9100"}, 0.0),
+    ]
+    [snap] = assemble(_answers(up=series), None, now=5.0)
+    assert (snap.name, snap.state) == ("localhost", HostState.UNREACHABLE)
+    assert snap.error == "target node localhost:9100 down (up == 0)"
+
+
+def test_error_answers_are_refused() -> None:
+    with pytest.raises(PromError, match="bad_data: parse error"):
+        parse_vector({"status": "error", "errorType": "bad_data", "error": "parse error"})
+    with pytest.raises(PromError, match="not an instant vector"):
+        parse_vector({"status": "success", "data": {"resultType": "matrix", "result": []}})
+    assert parse_vector({"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {}, "value": [1, "NaN"]}, {"metric": {}, "value": [1, "+Inf"]}]}}) == []  # fmt: skip
+
+
+def test_gpu_fields_xid_and_mig() -> None:
+    mig = {**GPU, "GPU_I_PROFILE": "3g.20gb", "GPU_I_ID": "1"}
+    answers = _answers(
+        gpu_util=[(GPU, 50.0)],
+        gpu_fb_used=[(GPU, 1000.0), (mig, 200.0)],
+        gpu_fb_free=[(GPU, 3000.0)],
+        gpu_xid=[(GPU, 79.0)],
+    )
+    [snap] = assemble(answers, [], now=1.0)
+    assert snap.name == "10.0.0.9" and snap.state is HostState.UP
+    whole, instance = snap.gpus
+    assert (whole.util_percent, whole.memory_used, whole.memory_total) == (
+        50.0,
+        1000 * MIB,
+        4000 * MIB,
+    )
+    assert whole.error == "XID error 79 (dcgm-exporter)"
+    assert (instance.name, instance.mig_mode, instance.memory_used) == (
+        "NVIDIA A100 MIG 3g.20gb", "Enabled", 200 * MIB)  # fmt: skip
+    assert snap.system_error == "no node_exporter series for this host"
+
+
+def test_a_failed_query_is_that_parts_error_only() -> None:
+    node = {"instance": "gpu01:9100", "job": "node"}
+    failed = PromError("error", "Prometheus at http://p: HTTP 503: overloaded")
+    answers = _answers(mem_total=[(node, 8e9)], mem_available=[(node, 6e9)], gpu_util=failed)
+    [snap] = assemble(answers, [TargetHealth(node, True, "")], now=1.0)
+    assert snap.state is HostState.UP and snap.memory is not None
+    assert snap.memory.used == 2_000_000_000
+    assert snap.gpu_error == "query gpu_util failed: Prometheus at http://p: HTTP 503: overloaded"
+    assert snap.system_error is None
+
+
+def test_target_error_names_the_missing_part() -> None:
+    node = {"instance": "gpu01:9100", "job": "node"}
+    dcgm = {"instance": "gpu01:9400", "job": "dcgm"}
+    targets = [TargetHealth(node, True, ""), TargetHealth(dcgm, False, "context deadline exceeded")]
+    [snap] = assemble(_answers(load1=[(node, 0.5)]), targets, now=1.0)
+    assert snap.state is HostState.UP
+    assert snap.gpu_error == (
+        "no NVIDIA GPU found in Prometheus (no dcgm-exporter series); "
+        "target dcgm gpu01:9400 down: context deadline exceeded"
+    )
