@@ -174,6 +174,31 @@ def test_prometheus_slow_or_answering_errors() -> None:
             server.stop()
 
 
+async def test_tui_grid_and_host_screen(stack: Stack, tmp_path: Path) -> None:
+    from clustertop.cli.launch import build_app
+    from clustertop.config.settings import Config
+    from clustertop.sources.prometheus.client import PromSettings
+    from clustertop.sources.prometheus.source import PrometheusSource
+    from tests.ui.helpers import cell_text, until
+    from tests.ui_actions.helpers import SIZE, open_host
+
+    names = ["k8s-gpu1", "down1"]
+    source = PrometheusSource(
+        PromSettings(stack.prometheus.url), names, interval=0.5, host_label="instance"
+    )
+    app = build_app(source, Config(interval=0.5, audit_log=tmp_path / "audit.jsonl"))
+    assert app.options.runner is None, "no actions on Prometheus hosts"
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.grid.table
+        await until(lambda: cell_text(table, "k8s-gpu1", "state") == "up", "k8s-gpu1 up")
+        await until(
+            lambda: cell_text(table, "down1", "state").startswith("unreachable: target node-down"),
+            "down1 unreachable with its scrape error",
+        )
+        screen = await open_host(app, pilot, "k8s-gpu1")
+        await until(lambda: (snap := screen.snapshot()) is not None and snap.gpus, "its GPU")
+
+
 def test_exporter_gone_leaves_stale_series_out_with_the_reason(stack: Stack) -> None:
     """Last in this module: it stops gpu2's dcgm-exporter for good."""
     stack.dcgm_old.stop()

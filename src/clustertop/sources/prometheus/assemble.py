@@ -242,7 +242,7 @@ def _snapshot(name: str, host: _HostData, answers: Answers, now: float) -> HostS
         or (None if gpus else f"no NVIDIA GPU found in Prometheus (no dcgm-exporter series){note}"),
         containers=_containers(host),
         docker_error=_failed(answers, CONTAINER_QUERIES),
-        processes_error="Prometheus has no per-process metrics",
+        # No exporter has processes: an empty list, not an error flagging every host's row.
         disks=_disks(host),
         disks_error=_failed(answers, DISK_QUERIES)
         or (None if host.disks else f"no node_exporter filesystem series for this host{note}"),
