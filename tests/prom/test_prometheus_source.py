@@ -174,6 +174,24 @@ def test_prometheus_slow_or_answering_errors() -> None:
             server.stop()
 
 
+def test_history_from_range_queries(stack: Stack) -> None:
+    from clustertop.sources.prometheus.client import PromSettings
+    from clustertop.sources.prometheus.source import PrometheusSource
+
+    source = PrometheusSource(
+        PromSettings(stack.prometheus.url), ["k8s-gpu1", "down1"], interval=1, host_label="instance"
+    )
+    past = list(source.past_snapshots(3600.0, 2.0))
+    assert past and all(s.name == "k8s-gpu1" for s in past), "down1 never had data"
+    assert [s.time for s in past] == sorted(s.time for s in past)
+    last = past[-1]
+    assert last.memory is not None and last.memory.total == _meminfo_total()
+    assert last.cpu is not None and last.cpu.percent is not None and 0 <= last.cpu.percent <= 100
+    [gpu] = last.gpus
+    assert (gpu.uuid, gpu.util_percent, gpu.memory_used) == (
+        "GPU-7ad09335-aadb-19c3-e3a8", 0, 21383 * MIB)  # fmt: skip
+
+
 async def test_tui_grid_and_host_screen(stack: Stack, tmp_path: Path) -> None:
     from clustertop.cli.launch import build_app
     from clustertop.config.settings import Config
@@ -188,6 +206,8 @@ async def test_tui_grid_and_host_screen(stack: Stack, tmp_path: Path) -> None:
     )
     app = build_app(source, Config(interval=0.5, audit_log=tmp_path / "audit.jsonl"))
     assert app.options.runner is None, "no actions on Prometheus hosts"
+    assert app.live.analysis is not None
+    assert app.live.analysis.history.series("k8s-gpu1", "cpu"), "charts start with the past"
     async with app.run_test(size=SIZE) as pilot:
         table = app.grid.table
         await until(lambda: cell_text(table, "k8s-gpu1", "state") == "up", "k8s-gpu1 up")

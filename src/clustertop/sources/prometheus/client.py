@@ -17,6 +17,8 @@ from clustertop.util.textsafe import printable
 Labels = dict[str, str]
 Series = tuple[Labels, float]
 """One series of an instant vector: its labels and value."""
+RangeSeries = tuple[Labels, list[tuple[float, float]]]
+"""One series of a range query: its labels and (unix time, value) points, oldest first."""
 
 
 class PromError(Exception):
@@ -99,6 +101,27 @@ def parse_vector(doc: object) -> list[Series]:
     return found
 
 
+def parse_matrix(doc: object) -> list[RangeSeries]:
+    """The series of a range-query answer (non-finite points left out)."""
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        parse_vector(doc)  # raises with the answer's own error
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(data, dict) or data.get("resultType") != "matrix":
+        raise PromError("error", "answer is not a range vector")
+    found: list[RangeSeries] = []
+    for item in data.get("result") or ():
+        labels, values = item.get("metric"), item.get("values")
+        if not isinstance(labels, dict) or not isinstance(values, list):
+            continue
+        points = [
+            (float(t), v)
+            for t, raw in (p for p in values if isinstance(p, list) and len(p) == 2)
+            if (v := number(raw)) is not None
+        ]
+        found.append(({str(k): str(v) for k, v in labels.items()}, points))
+    return found
+
+
 class PromClient:
     """One aiohttp session to one Prometheus."""
 
@@ -143,6 +166,23 @@ class PromClient:
         """An instant query's series."""
         try:
             return parse_vector(await self.get("/api/v1/query", {"query": promql}))
+        except PromError as exc:
+            if str(exc).startswith("Prometheus at"):
+                raise
+            raise PromError(exc.kind, f"Prometheus at {self.settings.url}: {exc}") from None
+
+    async def query_range(
+        self, promql: str, start: float, end: float, step: float
+    ) -> list[RangeSeries]:
+        """A range query's series, one point per `step` seconds."""
+        params = {
+            "query": promql,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": f"{step:g}",
+        }
+        try:
+            return parse_matrix(await self.get("/api/v1/query_range", params))
         except PromError as exc:
             if str(exc).startswith("Prometheus at"):
                 raise

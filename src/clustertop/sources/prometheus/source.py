@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.assemble import QUERIES, Answers, assemble
 from clustertop.sources.prometheus.client import PromClient, PromError, PromSettings, TargetHealth
+from clustertop.sources.prometheus.past import fetch_past
 
 _STATE_OF_ERROR = {
     "unreachable": HostState.UNREACHABLE,
@@ -70,6 +71,13 @@ class PrometheusSource(Source):
     @property
     def host_names(self) -> Sequence[str]:
         return self._names
+
+    def past_snapshots(self, window_s: float, resolution_s: float) -> Iterator[HostSnapshot]:
+        """The charts' past from range queries (CPU, memory, GPU utilisation and memory)."""
+        return fetch_past(
+            self.settings, self._names, self.host_label, now=time.time(), window_s=window_s,
+            resolution_s=resolution_s,
+        )  # fmt: skip
 
     async def read(self) -> list[HostSnapshot]:
         """One snapshot per host from one round of queries; never raises for Prometheus's faults."""
