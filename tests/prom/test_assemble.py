@@ -100,3 +100,31 @@ def test_target_error_names_the_missing_part() -> None:
         "no NVIDIA GPU found in Prometheus (no dcgm-exporter series); "
         "target dcgm gpu01:9400 down: context deadline exceeded"
     )
+
+
+def test_pods_and_hpc_jobs_on_gpus_are_owned_containers() -> None:
+    pod = {**GPU, "namespace": "research", "pod": "alice-train-7f9c", "container": "main"}
+    job = {**GPU, "gpu": "1", "UUID": "GPU-b", "hpc_job": "4711"}
+    cadvisor = {"instance": "10.0.0.9:8080", "id": "/kubepods/pod1/abc", "namespace": "research",
+                "pod": "alice-train-7f9c", "container": "main", "image": "train:1"}  # fmt: skip
+    answers = _answers(
+        gpu_util=[(pod, 90.0), (job, 10.0)],
+        gpu_fb_used=[(pod, 1000.0), (job, 50.0)],
+        ctr_memory=[(cadvisor, 5e8)],
+    )
+    [snap] = assemble(answers, [], now=1.0)
+    merged, hpc = snap.containers
+    assert (merged.id, merged.name, merged.image) == (
+        "/kubepods/pod1/abc",
+        "alice-train-7f9c",
+        "train:1",
+    )
+    assert (merged.gpus, merged.gpu_memory_used, merged.owner) == ((0,), 1000 * MIB, "alice")
+    assert merged.memory_used == 500_000_000
+    assert (hpc.id, hpc.name, hpc.gpus, hpc.gpu_memory_used) == (
+        "hpc_job:4711",
+        "job 4711",
+        (1,),
+        50 * MIB,
+    )
+    assert hpc.owner is None  # a job number names nobody; an `owner` label would

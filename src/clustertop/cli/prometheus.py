@@ -28,4 +28,6 @@ def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusSo
     settings = prom_settings(config)
     label = config.prometheus_host_label
     names = [s.name for s in specs] or asyncio.run(discover(settings, label))
-    return PrometheusSource(settings, names, interval=config.interval, host_label=label)
+    return PrometheusSource(
+        settings, names, interval=config.interval, host_label=label, owner_rule=config.owner_rule()
+    )

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from clustertop.model import MIB, Container, Cpu, Disk, HostSnapshot, HostState, Memory
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
-from clustertop.sources.prometheus.gpus import GPU_QUERIES, build_gpus
+from clustertop.sources.prometheus.gpus import GPU_QUERIES, build_gpus, gpu_workloads, workload_key
 
 _FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
 NODE_QUERIES = {
@@ -184,12 +185,17 @@ def _disks(host: _HostData) -> tuple[Disk, ...]:
     return tuple(disks)
 
 
-def _containers(host: _HostData) -> tuple[Container, ...]:
+def _containers(host: _HostData, rule: OwnerRule) -> tuple[Container, ...]:
+    """cAdvisor's containers, with the GPUs dcgm-exporter attributes to the same pod; pods (or
+    HPC jobs) holding GPUs that cAdvisor does not list are added."""
+    workloads = gpu_workloads(host.gpus, rule)
     found = []
     for cid, got in sorted(host.containers.items()):
         labels: Labels = got["labels"]  # type: ignore[assignment]
         name = labels.get("name") or labels.get("pod") or labels.get("container") or cid
         cpu, memory = got.get("ctr_cpu"), got.get("ctr_memory")
+        key = workload_key(labels)
+        gpu_use = workloads.pop(key, None) if key is not None else None
         found.append(
             Container(
                 id=cid,
@@ -199,9 +205,12 @@ def _containers(host: _HostData) -> tuple[Container, ...]:
                 status="running (cAdvisor)",
                 cpu_percent=100.0 * cpu if isinstance(cpu, float) else None,
                 memory_used=int(memory) if isinstance(memory, float) else None,
+                gpus=gpu_use.gpus if gpu_use else (),
+                owner=owner_of(labels=labels, container_name=name, rule=rule),
+                gpu_memory_used=gpu_use.gpu_memory_used if gpu_use else None,
             )
         )
-    return tuple(found)
+    return (*found, *workloads.values())
 
 
 def _failed(answers: Answers, names: Mapping[str, str]) -> str | None:
@@ -212,7 +221,9 @@ def _failed(answers: Answers, names: Mapping[str, str]) -> str | None:
     return None
 
 
-def _snapshot(name: str, host: _HostData, answers: Answers, now: float) -> HostSnapshot:
+def _snapshot(
+    name: str, host: _HostData, answers: Answers, now: float, rule: OwnerRule
+) -> HostSnapshot:
     note = "".join(f"; {d}" for d in host.down)
     if not host.has_data:
         if host.down:
@@ -240,7 +251,7 @@ def _snapshot(name: str, host: _HostData, answers: Answers, now: float) -> HostS
         gpus=gpus,
         gpu_error=_failed(answers, GPU_QUERIES)
         or (None if gpus else f"no NVIDIA GPU found in Prometheus (no dcgm-exporter series){note}"),
-        containers=_containers(host),
+        containers=_containers(host, rule),
         docker_error=_failed(answers, CONTAINER_QUERIES),
         # No exporter has processes: an empty list, not an error flagging every host's row.
         disks=_disks(host),
@@ -256,13 +267,14 @@ def assemble(
     now: float,
     host_label: str = "instance",
     names: Sequence[str] | None = None,
+    rule: OwnerRule = DEFAULT_RULE,
 ) -> list[HostSnapshot]:
     """One snapshot per host: `names` in that order, else every host found, sorted."""
     hosts = _group(answers, host_label)
     _mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     order = list(names) if names is not None else sorted(hosts)
-    return [_snapshot(n, hosts.get(n) or _HostData(), answers, now) for n in order]
+    return [_snapshot(n, hosts.get(n) or _HostData(), answers, now, rule) for n in order]
 
 
 __all__ = ["MIB", "QUERIES", "assemble", "host_key", "strip_port"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from clustertop.model import MIB, Gpu
+from clustertop.model import MIB, Container, Gpu
+from clustertop.model.owners import OwnerRule, owner_of
 
 GPU_QUERIES = {
     "gpu_util": "DCGM_FI_DEV_GPU_UTIL",
@@ -63,3 +64,49 @@ def build_gpus(found: Mapping[str, Mapping[str, object]]) -> tuple[Gpu, ...]:
     """The GPUs of one host, by index then MIG instance."""
     gpus = [gpu for got in found.values() if (gpu := _gpu(got)) is not None]
     return tuple(sorted(gpus, key=lambda g: (g.index, g.name)))
+
+
+WorkloadKey = tuple[str, str, str]
+"""(namespace, pod, container) of a Kubernetes workload, or ("", "", hpc_job)."""
+
+
+def workload_key(labels: Mapping[str, str]) -> WorkloadKey | None:
+    """Who uses a GPU, as dcgm-exporter's pod mapping (or HPC job mapping) labels its series."""
+    if labels.get("pod"):
+        return labels.get("namespace", ""), labels["pod"], labels.get("container", "")
+    if labels.get("hpc_job"):
+        return "", "", labels["hpc_job"]
+    return None
+
+
+def gpu_workloads(
+    found: Mapping[str, Mapping[str, object]], rule: OwnerRule
+) -> dict[WorkloadKey, Container]:
+    """One running Container per pod (or HPC job) that dcgm-exporter attributes GPUs to."""
+    workloads: dict[WorkloadKey, Container] = {}
+    for got in found.values():
+        labels, gpu = got.get("labels"), _gpu(got)
+        if not isinstance(labels, dict) or gpu is None:
+            continue
+        key = workload_key(labels)
+        if key is None:
+            continue
+        namespace, pod, container = key
+        name = pod or f"job {container}"
+        before = workloads.get(key)
+        held = (before.gpu_memory_used or 0) if before else 0
+        workloads[key] = Container(
+            id=f"k8s:{namespace}/{pod}/{container}" if pod else f"hpc_job:{container}",
+            name=name,
+            image="",
+            state="running",
+            status="holds a GPU (dcgm-exporter)",
+            gpus=tuple(sorted({*(before.gpus if before else ()), gpu.index})),
+            # A job number names no person: only an owner label does.
+            owner=owner_of(labels=labels, container_name=pod or None, rule=rule),
+            labels={
+                k: labels[k] for k in ("namespace", "pod", "container", "hpc_job") if labels.get(k)
+            },
+            gpu_memory_used=held + (gpu.memory_used or 0),
+        )
+    return workloads

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.assemble import QUERIES, Answers, assemble
 from clustertop.sources.prometheus.client import PromClient, PromError, PromSettings, TargetHealth
@@ -60,12 +61,19 @@ class PrometheusSource(Source):
     """Hosts as node_exporter, dcgm-exporter and cAdvisor report them to one Prometheus."""
 
     def __init__(
-        self, settings: PromSettings, names: Sequence[str], *, interval: float, host_label: str
+        self,
+        settings: PromSettings,
+        names: Sequence[str],
+        *,
+        interval: float,
+        host_label: str,
+        owner_rule: OwnerRule = DEFAULT_RULE,
     ) -> None:
         self.settings = settings
         self._names = list(names)
         self.interval = interval
         self.host_label = host_label
+        self.owner_rule = owner_rule
         self._client: PromClient | None = None
 
     @property
@@ -89,7 +97,10 @@ class PrometheusSource(Source):
         if failed is not None:
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
-        return assemble(answers, targets, now=now, host_label=self.host_label, names=self._names)
+        return assemble(
+            answers, targets, now=now, host_label=self.host_label, names=self._names,
+            rule=self.owner_rule,
+        )  # fmt: skip
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}
