@@ -57,6 +57,16 @@ def test_error_answers_are_refused() -> None:
         {"metric": {}, "value": [1, "NaN"]}, {"metric": {}, "value": [1, "+Inf"]}]}}) == []  # fmt: skip
 
 
+def test_malformed_answers_never_crash() -> None:
+    doc = {"status": "success", "data": {"resultType": "vector", "result": [
+        "junk", None, {"metric": "x", "value": [1, "2"]}, {"metric": {"a": 1}, "value": [1]},
+        {"metric": {"instance": "h:1"}, "value": [1, "3"]}]}}  # fmt: skip
+    assert parse_vector(doc) == [({"instance": "h:1"}, 3.0)]
+    for bad in (None, [], "x", {"status": "success"}, {"status": "success", "data": {"result": 1}}):
+        with pytest.raises(PromError):
+            parse_vector(bad)
+
+
 def test_gpu_fields_xid_and_mig() -> None:
     mig = {**GPU, "GPU_I_PROFILE": "3g.20gb", "GPU_I_ID": "1"}
     answers = _answers(

@@ -17,6 +17,7 @@ from clustertop.cli.main import main
         (["--listen", "127.0.0.1:9877"], "export needs hosts"),
         (["--once", "h1"], "--once, --json and --demo do not apply"),
         (["--token-file", "/nonexistent/token", "h1"], "cannot read"),
+        (["--prometheus", "http://127.0.0.1:9090", "h1"], "--prometheus does not apply"),
     ],
 )
 def test_refused_options(

@@ -164,6 +164,8 @@ def _make_source(argv: Sequence[str]) -> tuple[Source, Config]:
     if args.once or args.json or args.demo:
         raise ValueError("export serves the live readings: --once, --json and --demo do not apply")
     config = options.load_settings(args)
+    if config.prometheus_url:
+        raise ValueError("export serves the SSH fleet's readings: --prometheus does not apply")
     specs = options.host_specs(args, config)
     if not specs:
         raise ValueError("export needs hosts (it exports the SSH fleet), e.g. `export gpu[01-04]`")

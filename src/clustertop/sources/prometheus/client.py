@@ -82,6 +82,11 @@ def number(text: object) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _items(found: object) -> list[dict[str, Any]]:
+    """The objects of a JSON list (anything else in it, or a non-list, is skipped)."""
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
 def parse_vector(doc: object) -> list[Series]:
     """The series of an instant-query answer; PromError for an error or another result type."""
     if not isinstance(doc, dict):
@@ -92,7 +97,7 @@ def parse_vector(doc: object) -> list[Series]:
     if not isinstance(data, dict) or data.get("resultType") != "vector":
         raise PromError("error", "answer is not an instant vector")
     found: list[Series] = []
-    for item in data.get("result") or ():
+    for item in _items(data.get("result")):
         labels, value = item.get("metric"), item.get("value")
         if isinstance(labels, dict) and isinstance(value, list) and len(value) == 2:
             parsed = number(value[1])
@@ -109,7 +114,7 @@ def parse_matrix(doc: object) -> list[RangeSeries]:
     if not isinstance(data, dict) or data.get("resultType") != "matrix":
         raise PromError("error", "answer is not a range vector")
     found: list[RangeSeries] = []
-    for item in data.get("result") or ():
+    for item in _items(data.get("result")):
         labels, values = item.get("metric"), item.get("values")
         if not isinstance(labels, dict) or not isinstance(values, list):
             continue
@@ -193,8 +198,9 @@ class PromClient:
         doc = await self.get("/api/v1/targets", {"state": "active"})
         data = doc.get("data") if isinstance(doc, dict) else None
         found = []
-        for item in (data or {}).get("activeTargets") or ():
-            labels = {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
+        for item in _items((data or {}).get("activeTargets")):
+            labels = item.get("labels")
+            labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
             up = item.get("health") == "up"
             found.append(TargetHealth(labels, up, printable(str(item.get("lastError") or ""))))
         return found
