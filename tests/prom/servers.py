@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import signal
 import ssl
 import subprocess
@@ -20,14 +19,17 @@ from typing import Any
 from tests.fleet.loopback import free_port
 from tests.waiting import wait_for
 
-PROMETHEUS = "prometheus"
-NODE_EXPORTER = "prometheus-node-exporter"
+# Absolute paths: a stray `prometheus` elsewhere on PATH must not stand in for Debian's.
+PROMETHEUS = "/usr/bin/prometheus"
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+PROMTOOL = "/usr/bin/promtool"
+OPENSSL = "/usr/bin/openssl"
 LOOPBACK = "127.0.0.1"
 
 
 def unavailable() -> str | None:
     """Why a real Prometheus cannot run here, or None."""
-    missing = [t for t in (PROMETHEUS, NODE_EXPORTER) if shutil.which(t) is None]
+    missing = [t for t in (PROMETHEUS, NODE_EXPORTER) if not Path(t).is_file()]
     return (
         f"missing: {', '.join(missing)} (Debian prometheus, prometheus-node-exporter)"
         if missing

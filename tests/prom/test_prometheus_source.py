@@ -18,7 +18,7 @@ import pytest
 from clustertop.model import MIB
 from tests.fleet.loopback import free_port
 from tests.parsers._fixtures import read_fixture
-from tests.prom.servers import LOOPBACK, Daemon, Prometheus, StandIn, Target, node_exporter
+from tests.prom.servers import LOOPBACK, OPENSSL, Daemon, Prometheus, StandIn, Target, node_exporter
 from tests.prom.servers import unavailable as prometheus_unavailable
 from tests.waiting import wait_for
 
@@ -261,7 +261,7 @@ def test_bearer_token_and_basic_auth_are_sent(tmp_path: Path) -> None:
 def test_tls_verification(tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        [OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
          "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip

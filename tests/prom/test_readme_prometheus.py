@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from clustertop.analysis.metrics import build_metrics
 from clustertop.cli import options
 from clustertop.cli.export import build_export_parser
 from clustertop.config.settings import load_config
+from tests.prom.servers import PROMTOOL
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -53,7 +53,7 @@ def test_commands_parse() -> None:
 
 
 def test_scrape_config_accepted_by_promtool(tmp_path: Path) -> None:
-    if shutil.which("promtool") is None:
+    if not Path(PROMTOOL).is_file():
         pytest.skip("promtool missing (Debian prometheus)")
     [yaml] = _blocks("yaml")
     token = tmp_path / "token"
@@ -61,7 +61,7 @@ def test_scrape_config_accepted_by_promtool(tmp_path: Path) -> None:
     path = tmp_path / "prometheus.yml"
     path.write_text(yaml.replace("/etc/prometheus/clustertop-token", str(token)))
     done = subprocess.run(
-        ["promtool", "check", "config", str(path)], capture_output=True, text=True, check=False
+        [PROMTOOL, "check", "config", str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
