@@ -37,3 +37,15 @@ def test_empty_token_file_is_refused(capsys: pytest.CaptureFixture[str], tmp_pat
     (tmp_path / "t").write_text("\n")
     assert main(["export", "--token-file", str(tmp_path / "t"), "h1"]) == 1
     assert "expected one token without spaces" in capsys.readouterr().err
+
+
+def test_address_in_use(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        argv = ["export", "--no-auth", "--listen", f"127.0.0.1:{port}", "-F", "/dev/null", "h1"]
+        assert main(argv) == 1
+    assert f"cannot listen on 127.0.0.1:{port}: " in capsys.readouterr().err

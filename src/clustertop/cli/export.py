@@ -140,17 +140,19 @@ async def _serve(source: Source, config: Config, host: str, port: int, token: st
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    task = asyncio.create_task(source.run(readings.sink))
+    task: asyncio.Task[None] | None = None
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port).start()  # first: a taken port connects to nothing
+        task = asyncio.create_task(source.run(readings.sink))
         print(
             f"clustertop export: serving http://{_url_host(host)}:{port}/metrics", file=sys.stderr
         )
         await stop.wait()
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await source.aclose()
         await runner.cleanup()
 
@@ -195,5 +197,10 @@ def export_command(argv: Sequence[str]) -> int:
     if not args.no_auth and token is None:
         token = new_token()
         print(f"clustertop export: bearer token: {token}", file=sys.stderr)
-    asyncio.run(_serve(source, config, *address, token))
+    try:
+        asyncio.run(_serve(source, config, *address, token))
+    except OSError as exc:  # the address is taken or not this machine's
+        print(f"clustertop export: cannot listen on {args.listen}: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
