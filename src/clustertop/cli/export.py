@@ -66,7 +66,7 @@ def _read_token(path: Path) -> str:
     return token
 
 
-class _Readings:
+class Readings:
     """The latest snapshot of each host and its stale containers, kept by the source's sink."""
 
     def __init__(self, source: Source, config: Config) -> None:
@@ -122,7 +122,7 @@ def _auth_middleware(host: str, port: int, token: str | None) -> Middleware:
     return check
 
 
-def _app(readings: _Readings, host: str, port: int, token: str | None) -> web.Application:
+def _app(readings: Readings, host: str, port: int, token: str | None) -> web.Application:
     async def metrics(_request: web.Request) -> web.Response:
         body = readings.payload()
         return web.Response(body=body, headers={hdrs.CONTENT_TYPE: CONTENT_TYPE_LATEST})
@@ -133,7 +133,7 @@ def _app(readings: _Readings, host: str, port: int, token: str | None) -> web.Ap
 
 
 async def _serve(source: Source, config: Config, host: str, port: int, token: str | None) -> None:
-    readings = _Readings(source, config)
+    readings = Readings(source, config)
     runner = web.AppRunner(_app(readings, host, port, token), access_log=None)
     await runner.setup()
     stop = asyncio.Event()
