@@ -87,6 +87,14 @@ def _items(found: object) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
+def _labels(labels: dict[str, Any]) -> Labels:
+    """JSON label maps hold strings; a copy is made only of one that does not (cheaper at 40,000
+    series per query)."""
+    if all(type(value) is str for value in labels.values()):
+        return labels
+    return {str(k): str(v) for k, v in labels.items()}
+
+
 def parse_vector(doc: object) -> list[Series]:
     """The series of an instant-query answer; PromError for an error or another result type."""
     if not isinstance(doc, dict):
@@ -102,7 +110,7 @@ def parse_vector(doc: object) -> list[Series]:
         if isinstance(labels, dict) and isinstance(value, list) and len(value) == 2:
             parsed = number(value[1])
             if parsed is not None:
-                found.append(({str(k): str(v) for k, v in labels.items()}, parsed))
+                found.append((_labels(labels), parsed))
     return found
 
 
@@ -123,7 +131,7 @@ def parse_matrix(doc: object) -> list[RangeSeries]:
             for t, raw in (p for p in values if isinstance(p, list) and len(p) == 2)
             if (v := number(raw)) is not None
         ]
-        found.append(({str(k): str(v) for k, v in labels.items()}, points))
+        found.append((_labels(labels), points))
     return found
 
 

@@ -85,11 +85,10 @@ def gpu_workloads(
     """One running Container per pod (or HPC job) that dcgm-exporter attributes GPUs to."""
     workloads: dict[WorkloadKey, Container] = {}
     for got in found.values():
-        labels, gpu = got.get("labels"), _gpu(got)
-        if not isinstance(labels, dict) or gpu is None:
-            continue
-        key = workload_key(labels)
-        if key is None:
+        labels = got.get("labels")
+        key = workload_key(labels) if isinstance(labels, dict) else None
+        gpu = _gpu(got) if key is not None else None  # most GPUs name no workload: skip early
+        if key is None or gpu is None or not isinstance(labels, dict):
             continue
         namespace, pod, container = key
         name = pod or f"job {container}"
