@@ -43,7 +43,12 @@ def build_export_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     add = parser.add_argument
-    add("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help=f"(default {DEFAULT_LISTEN})")
+    add(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"where to serve /metrics (default {DEFAULT_LISTEN})",
+    )
     add("--token-file", type=Path, metavar="FILE", help="file holding the bearer token")
     add("--no-auth", action="store_true", help="serve without a token (loopback addresses only)")
     return parser
