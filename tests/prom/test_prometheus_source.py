@@ -254,6 +254,9 @@ def test_bearer_token_and_basic_auth_are_sent(tmp_path: Path) -> None:
         assert code == 0, err
         assert {h.get("Authorization") for h in server.headers} == {"Basic YW5uOnB3"}  # ann:pw
         assert hosts_of(doc)["gpu1"]["error"] == "no series for this host in Prometheus"
+        code, doc, err = once("--prometheus", f"http://{server.address}")
+        assert code == 1 and doc == {}
+        assert f"Prometheus at http://{server.address} knows no hosts" in err
     finally:
         server.stop()
 

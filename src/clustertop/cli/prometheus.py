@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from clustertop.config.settings import Config
 from clustertop.inventory.hosts import HostSpec
-from clustertop.sources.prometheus.client import PromSettings
+from clustertop.sources.prometheus.client import PromError, PromSettings
 from clustertop.sources.prometheus.source import PrometheusSource, discover
 
 
@@ -28,6 +28,12 @@ def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusSo
     settings = prom_settings(config)
     label = config.prometheus_host_label
     names = [s.name for s in specs] or asyncio.run(discover(settings, label))
+    if not names:
+        raise PromError(
+            "error",
+            f"Prometheus at {settings.url} knows no hosts (no node_exporter, dcgm-exporter or "
+            "cAdvisor series, no failing target)",
+        )
     return PrometheusSource(
         settings, names, interval=config.interval, host_label=label, owner_rule=config.owner_rule()
     )
