@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import Sequence
 
 from clustertop.config.settings import Config
-from clustertop.inventory.hosts import HostSpec
+from clustertop.inventory.hosts import HostSpec, parse_host_spec
 from clustertop.sources.prometheus.client import PromError, PromSettings
 from clustertop.sources.prometheus.source import PrometheusSource, discover
+from clustertop.sources.prometheus.with_ssh import PrometheusWithSsh
+from clustertop.sources.ssh.source import SshSource
 
 
 def prom_settings(config: Config) -> PromSettings:
@@ -23,8 +25,9 @@ def prom_settings(config: Config) -> PromSettings:
     )
 
 
-def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusSource:
-    """The hosts given, else every host Prometheus knows now (PromError when it cannot say)."""
+def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusWithSsh:
+    """The hosts given, else every host Prometheus knows now (PromError when it cannot say);
+    the host on screen is also read over SSH, with the config's ssh settings."""
     settings = prom_settings(config)
     label = config.prometheus_host_label
     names = [s.name for s in specs] or asyncio.run(discover(settings, label))
@@ -34,6 +37,17 @@ def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusSo
             f"Prometheus at {settings.url} knows no hosts (no node_exporter, dcgm-exporter or "
             "cAdvisor series, no failing target)",
         )
-    return PrometheusSource(
+    prom = PrometheusSource(
         settings, names, interval=config.interval, host_label=label, owner_rule=config.owner_rule()
+    )
+    return PrometheusWithSsh(prom, lambda host: _ssh_for(config, host))
+
+
+def _ssh_for(config: Config, host: str) -> SshSource:
+    from clustertop.cli.fleet import ssh_source
+
+    override = config.host_override(host)
+    spec = parse_host_spec(host)
+    return ssh_source(
+        [HostSpec(spec.name, spec.user or override.user, spec.port or override.port)], config
     )
