@@ -55,7 +55,13 @@ def add_setting_options(parser: argparse.ArgumentParser) -> None:
     add("--readonly", action="store_const", const=True, help="no actions on hosts")
     add("--stale-after", metavar="DURATION", help="GPU idle time before a container is stale")
     add("--theme", metavar="NAME", help="Textual theme")
-    add("--prometheus", metavar="URL", help="read hosts from this Prometheus instead of SSH")
+    add(
+        "--prometheus",
+        "--prometheus-url",  # the setting's own name, as `config show` cites it
+        dest="prometheus",
+        metavar="URL",
+        help="read hosts from this Prometheus instead of SSH",
+    )
 
 
 def cli_settings(args: argparse.Namespace) -> dict[str, object]:
