@@ -23,6 +23,7 @@ from tests.waiting import wait_for
 PROMETHEUS = "/usr/bin/prometheus"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 PROMTOOL = "/usr/bin/promtool"
+VICTORIA = "/usr/bin/victoria-metrics"
 OPENSSL = "/usr/bin/openssl"
 LOOPBACK = "127.0.0.1"
 
@@ -113,17 +114,17 @@ class Prometheus:
             t.scrape_config() for t in self.targets]}  # fmt: skip
         path = self.root / "prometheus.yml"
         path.write_text(json.dumps(config, indent=1))  # JSON is YAML
-        self.daemon = Daemon(
-            [
-                PROMETHEUS,
-                f"--config.file={path}",
-                f"--storage.tsdb.path={self.root / 'data'}",
-                f"--web.listen-address={LOOPBACK}:{self.port}",
-            ],
-            self.root / "prometheus.log",
-        )
+        self.daemon = Daemon(self.argv(path), self.root / "prometheus.log")
         self.daemon.start()
         wait_for(self._all_scraped, 30, 0.2, "Prometheus to scrape every target once")
+
+    def argv(self, config: Path) -> list[str]:
+        return [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={self.root / 'data'}",
+            f"--web.listen-address={LOOPBACK}:{self.port}",
+        ]
 
     def _all_scraped(self) -> bool:
         jobs = {(r["metric"]["job"]) for r in self.query("up")}
@@ -146,6 +147,19 @@ class Prometheus:
     def stop(self) -> None:
         if self.daemon is not None:
             self.daemon.stop()
+
+
+class VictoriaMetrics(Prometheus):
+    """Single-node VictoriaMetrics scraping the same targets (Prometheus's query API)."""
+
+    def argv(self, config: Path) -> list[str]:
+        return [
+            VICTORIA,
+            f"-promscrape.config={config}",
+            f"-storageDataPath={self.root / 'vmdata'}",
+            f"-httpListenAddr={LOOPBACK}:{self.port}",
+            "-search.latencyOffset=1s",  # tests read what was scraped a second ago
+        ]
 
 
 def _get(url: str, timeout: float = 5.0) -> str | None:
