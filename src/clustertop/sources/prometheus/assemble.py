@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from clustertop.model import MIB, Container, Cpu, Disk, HostSnapshot, HostState, Memory
+from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
 from clustertop.sources.prometheus.gpus import GPU_QUERIES, build_gpus, gpu_workloads, workload_key
@@ -277,4 +277,4 @@ def assemble(
     return [_snapshot(n, hosts.get(n) or _HostData(), answers, now, rule) for n in order]
 
 
-__all__ = ["MIB", "QUERIES", "assemble", "host_key", "strip_port"]
+__all__ = ["QUERIES", "assemble", "host_key", "strip_port"]
