@@ -138,3 +138,31 @@ def test_pods_and_hpc_jobs_on_gpus_are_owned_containers() -> None:
         50 * MIB,
     )
     assert hpc.owner is None  # a job number names nobody; an `owner` label would
+
+
+def _exposition(relative: str, instance: str) -> dict[str, list[Series]]:
+    """A real exposition as instant-query answers by metric name (one scrape, one instance)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[str, list[Series]] = {}
+    for family in text_string_to_metric_families(read_fixture(relative)):
+        for sample in family.samples:
+            labels = {**sample.labels, "instance": instance, "job": "node"}
+            found.setdefault(sample.name, []).append((labels, float(sample.value)))
+    return found
+
+
+def test_node_exporter_capture_without_memavailable() -> None:
+    """The node_exporter e2e output (a 2014-era kernel: no MemAvailable): memory as `free`
+    counts it, load and boot time exactly."""
+    series = _exposition(
+        "prometheus/node-exporter-e2e-fixture-cpu-memory-load-TRIMMED.prom", "n1:9100"
+    )
+    by_query = {name: series.get(promql, []) for name, promql in QUERIES.items()}
+    [snap] = assemble(_answers(**by_query), [], now=1.418183276e9 + 3600)
+    assert snap.load == (0.21, 0.37, 0.39)
+    assert snap.uptime_s == 3600
+    assert snap.memory is not None and snap.memory.available is None
+    assert snap.memory.total == 3831959552
+    assert snap.memory.used == 3831959552 - 230883328 - 22568960 - 953229312
+    assert snap.memory.swap_used == 4294963200 - 3231088640

@@ -17,6 +17,10 @@ NODE_QUERIES = {
     "load15": "node_load15",
     "mem_total": "node_memory_MemTotal_bytes",
     "mem_available": "node_memory_MemAvailable_bytes",
+    # Kernels before 3.14 have no MemAvailable: then used = total - free - buffers - cached.
+    "mem_free": "node_memory_MemFree_bytes",
+    "mem_buffers": "node_memory_Buffers_bytes",
+    "mem_cached": "node_memory_Cached_bytes",
     "swap_total": "node_memory_SwapTotal_bytes",
     "swap_free": "node_memory_SwapFree_bytes",
     "boot": "node_boot_time_seconds",
@@ -158,10 +162,13 @@ def _memory(values: dict[str, float]) -> Memory | None:
     if total is None:
         return None
     available = values.get("mem_available")
+    parts = [values.get(k) for k in ("mem_free", "mem_buffers", "mem_cached")]
+    reclaimable = sum(p for p in parts if p is not None) if None not in parts else None
+    unused = available if available is not None else reclaimable
     swap_total, swap_free = values.get("swap_total"), values.get("swap_free")
     return Memory(
         total=int(total),
-        used=int(total - available) if available is not None else 0,
+        used=int(total - unused) if unused is not None else 0,
         available=int(available) if available is not None else None,
         swap_total=int(swap_total) if swap_total is not None else None,
         swap_used=int(swap_total - swap_free) if None not in (swap_total, swap_free) else None,  # type: ignore[operator]
