@@ -1,5 +1,5 @@
 # clustertop probe, sampler side: reads one `nvidia-smi ... -lms` stream and keeps its latest
-# sample in D/K.cur ("UPTIME" line, the rows, "@end"), so the per-tick awk never waits for it.
+# sample in D/K.cur (format: protocol.md), so the per-tick awk never waits for it.
 # An awk reads the stream in blocks; a shell `read` loop costs a system call per byte.
 # Variables from the shell: K ("gpu": a sample is `count` rows, count being every row's first
 # field; "apps": rows of one sample share their first field, the timestamp), D (temp dir).

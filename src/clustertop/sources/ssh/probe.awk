@@ -1,5 +1,5 @@
-# clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each
-# "t SEQ DISKS DOCKER FULL /proc/PID..." line it reads, without starting any process.
+# clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each tick
+# line the shell writes, without starting any process. Lines in and out: protocol.md.
 # Variables from the shell: N (frame marker), D (temp dir), TOP (processes per list), HZ, MAWK
 # (1: this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
 function catfile(f,   line) {
@@ -265,7 +265,6 @@ BEGIN {
 }
 $1 == "q" { exit }
 $1 == "t" {
-	# "t SEQ DISKS DOCKER FULL [/proc/PID ...]": DISKS, DOCKER are when their last job started.
 	UP = firstline("/proc/uptime"); sub(/ .*/, "", UP)
 	print N " t " $2 " " UP
 	print N " b sys"

@@ -1,19 +1,13 @@
 # clustertop remote probe (POSIX sh). Sent over the SSH connection to `sh -s`; nothing is installed.
-# Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
-# AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), DFCOLS
-# (GNU df --output columns), LMS (nvidia-smi sampling period, ms), DTPL (docker inspect template),
-# NVSMI, DOCKERCMD, DOCKERHOST,
-# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), PHASE (their offset), AWKPROG (probe.awk),
-# COLLECTPROG (collect.awk).
+# Every line it reads and prints is described in protocol.md (next to this file); the parameters
+# set before this text are listed in probe.py (probe_script).
 #
 # Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
 # `docker events` says a container changed (and every DOCKEREVERY ticks), `df` every DISKEVERY
 # ticks. A slow command runs in the background and is never started twice; while it runs, its
-# last output is reported with its age. Protocol: after "$N ready ...", each stdin line "t SEQ"
-# (or "t SEQ 1": with a full process scan) makes one frame on stdout, ending with "$N d SEQ".
-# EOF on stdin (the connection is gone) ends the probe and everything it started, and removes its
-# temp dir.
+# last output is reported with its age. EOF on stdin (the connection is gone) ends the probe and
+# everything it started, and removes its temp dir.
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LC_ALL=C
 export PATH LC_ALL

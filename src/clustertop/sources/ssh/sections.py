@@ -92,7 +92,7 @@ class ProcsReading:
 
 
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
-    # p PID PCPU RSS START STATE CID USER<TAB>COMM<TAB>CMDLINE
+    # A `p` line of the procs section (protocol.md).
     head, _, tail = line.partition("\t")
     words = head.split(" ")
     if len(words) < 8 or not words[1].isdigit():
@@ -110,7 +110,7 @@ def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
 
 
 def read_procs(text: str) -> ProcsReading:
-    """cpu, btime, p (process) and k (container usage) lines from the probe's awk."""
+    """The procs section's lines (protocol.md): cpu, btime, keep, p (process), k (container)."""
     cpu, btime = None, None
     rows: dict[int, ProcRow] = {}
     details: dict[int, tuple[str, str]] = {}
