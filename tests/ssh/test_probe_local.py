@@ -19,8 +19,13 @@ from tests.waiting import wait_for
 MARKER = "@cttest0123456789ab"
 
 
-AWKS = [name for name in ("mawk", "gawk") if shutil.which(name)]
-"""The awks hosts run (Debian and Ubuntu default to mawk, RHEL to gawk) that are here."""
+AWKS = [
+    awk
+    for awk, program in (("mawk", "mawk"), ("gawk", "gawk"), ("busybox awk", "busybox"))
+    if shutil.which(program)
+]
+"""The awks hosts run that are here: Debian and Ubuntu default to mawk, RHEL to gawk, Alpine and
+embedded systems to BusyBox's (busybox-static in the test machine's setup)."""
 
 
 class LocalProbe:
