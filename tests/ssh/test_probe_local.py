@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
 from clustertop.sources.ssh.sections import ProcsReading, read_disks, read_procs
 from tests.waiting import wait_for
@@ -37,8 +38,9 @@ class LocalProbe:
         tmpdir: Path | None = None,
         path: str | None = None,
         leader: bool = True,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
-        env = dict(os.environ)
+        env = {**os.environ, **(extra_env or {})}
         if tmpdir:
             env["TMPDIR"] = str(tmpdir)
         if path:
@@ -213,3 +215,45 @@ def test_probe_and_its_gpu_samplers_end_with_the_connection(tmp_path: Path, lead
     running.close()
     wait_for(lambda: not samplers(), 10, what="the GPU samplers to end")
     wait_for(lambda: not made.exists(), 10, what="the temp dir to be removed")
+
+
+FAKE_SAMPLERS = """#!/bin/sh
+# nvidia-smi's two sampling queries, one sample a period: a GPU, and process $CT_GPU_PID on it.
+case "$1" in
+--query-gpu=*) row="1, 0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 0, 0, Disabled" ;;
+*) row="2026/11/25 10:00:00.000, GPU-1, $CT_GPU_PID, 4000, python" ;;
+esac
+while :; do
+	echo "$row"
+	sleep 0.2
+done
+"""
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_every_section_of_a_frame_reads_under_every_awk(awk: str, tmp_path: Path) -> None:
+    busy = _busy(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text(FAKE_SAMPLERS)
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    extra = {"CT_GPU_PID": str(busy.pid)}
+    running = LocalProbe(awk, tmpdir=tmp_path, path=str(bin_dir), extra_env=extra)
+    assembler = FrameAssembler("h", MARKER, HostInfo())
+    try:
+        snap = assembler.apply(parse_frame(running.tick(1), MARKER), 1.0)
+
+        def gpu_process_named() -> bool:
+            nonlocal snap
+            snap = assembler.apply(parse_frame(running.tick(0), MARKER), 1.0)
+            return any(p.command and "a) b" in p.command for p in snap.gpu_processes)
+
+        wait_for(gpu_process_named, 10, what="the GPU process with its arguments")
+    finally:
+        running.close()
+        busy.kill()
+        busy.wait()
+    assert snap.memory is not None and snap.load is not None, snap.system_error
+    assert [g.name for g in snap.gpus] == ["NVIDIA H200"], snap.gpu_error
+    assert any(d.mount == "/" for d in snap.disks), snap.disks_error
+    assert snap.processes and snap.cpu is not None, snap.processes_error
