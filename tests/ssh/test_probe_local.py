@@ -15,6 +15,7 @@ import pytest
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
 from clustertop.sources.ssh.sections import ProcsReading, read_disks, read_procs
+from tests.ssh.helpers import huge_argv_process
 from tests.waiting import wait_for
 
 MARKER = "@cttest0123456789ab"
@@ -257,3 +258,30 @@ def test_every_section_of_a_frame_reads_under_every_awk(awk: str, tmp_path: Path
     assert [g.name for g in snap.gpus] == ["NVIDIA H200"], snap.gpu_error
     assert any(d.mount == "/" for d in snap.disks), snap.disks_error
     assert snap.processes and snap.cpu is not None, snap.processes_error
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_megabytes_of_arguments_are_cut_under_every_awk(awk: str, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text(FAKE_SAMPLERS)
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    with huge_argv_process() as huge:
+        extra = {"CT_GPU_PID": str(huge.pid)}  # a GPU process: read and shown every tick
+        running = LocalProbe(awk, tmpdir=tmp_path, path=str(bin_dir), extra_env=extra)
+        assembler = FrameAssembler("h", MARKER, HostInfo())
+        frames: list[str] = []
+
+        def shown() -> str | None:
+            frames.append(running.tick(1))
+            snap = assembler.apply(parse_frame(frames[-1], MARKER), 1.0)
+            return next((p.command for p in snap.gpu_processes if p.pid == huge.pid), None)
+
+        try:
+            command = wait_for(shown, 10, what="the process with 1.9 MB of arguments")
+            assert running.proc.poll() is None, "the probe runs on"
+        finally:
+            running.close()
+    assert command.startswith("sh -c sleep 300; true x xxxx")
+    assert command.endswith("…") and len(command.encode()) <= 4096
+    assert max(len(frame) for frame in frames) < 100_000

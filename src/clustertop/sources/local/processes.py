@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from clustertop.model import ContainerRef, Process
-from clustertop.parsers.procfs import container_id_from_cgroup
+from clustertop.parsers.procfs import cap_args, container_id_from_cgroup
 
 TOP_N = 25
 """How many processes the list keeps by CPU and, separately, by resident memory."""
@@ -58,13 +58,14 @@ def container_id_of(pid: int) -> str | None:
 
 
 def command_of(proc: psutil.Process, name: str | None) -> str:
-    """The joined argv; `[name]` for kernel threads, zombies or an unreadable cmdline."""
+    """The joined argv (capped: ARGS_LIMIT); `[name]` for kernel threads, zombies or an
+    unreadable cmdline."""
     try:
         argv = proc.cmdline()
     except (psutil.AccessDenied, psutil.ZombieProcess):
         argv = []
     if argv:
-        return " ".join(argv)
+        return cap_args(" ".join(argv))
     return f"[{name or proc.pid}]"
 
 

@@ -1,8 +1,8 @@
 # clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each tick
 # line the shell writes, without starting any process. Lines in and out: protocol.md.
 # Variables from the shell: MARKER (frame marker), DIR (temp dir), TOP_N (processes per list),
-# HZ (clock ticks per second), MAWK (1: this is mawk in interactive mode, which cannot read NULs:
-# arguments come from ps).
+# HZ (clock ticks per second), ARGS_LIMIT (most bytes of a process's arguments sent), MAWK (1:
+# this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
 #
 # State kept between ticks, by key (PID, section or container ID):
 #   UPTIME                          host uptime at this tick
@@ -153,15 +153,22 @@ function user_of(pid,   f, line, a, uid, cmd) { # effective user, like ps
 	}
 	return USER_NAME[uid]
 }
+function capped(s) { # at most ARGS_LIMIT bytes, ending in "..." (one character) when cut
+	if (length(s) <= ARGS_LIMIT) return s
+	s = substr(s, 1, ARGS_LIMIT - 3)
+	sub(/[\300-\377][\200-\277]*$/, "", s)  # never half a UTF-8 character
+	return s "\342\200\246"
+}
 function cmdline_of(pid,   f, line, r) { # the arguments, NULs and control characters as spaces
 	f = "/proc/" pid "/cmdline"; r = ""
-	while ((getline line < f) > 0) {
+	# A host user can give a process megabytes of arguments: read no more than is sent.
+	while (length(r) <= ARGS_LIMIT && (getline line < f) > 0) {
 		gsub(/[^ -~\200-\377]/, " ", line)  # before joining: mawk cuts a string at a NUL
 		r = (r == "" ? line : r " " line)
 	}
 	close(f)
 	sub(/ +$/, "", r)
-	return r
+	return capped(r)
 }
 function ps_args(list,   cmd, line, p) { # arguments of several processes with one ps
 	cmd = "exec 2>/dev/null; ps -ww -o pid= -o args= -p " list
@@ -169,7 +176,7 @@ function ps_args(list,   cmd, line, p) { # arguments of several processes with o
 		sub(/^ +/, "", line)
 		p = line; sub(/ .*/, "", p)
 		sub(/^[0-9]+ ?/, "", line)
-		if (p in ARGS) ARGS[p] = clean(line)
+		if (p in ARGS) ARGS[p] = capped(clean(line))
 	}
 	close(cmd)
 }

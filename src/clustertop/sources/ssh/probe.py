@@ -11,6 +11,7 @@ from importlib import resources
 from clustertop.parsers.df import GNU_OUTPUT_COLUMNS
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
+from clustertop.parsers.procfs import ARGS_LIMIT
 
 PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
 """The GPU query the probe runs: `count` first, so the sampler knows when a sample is whole."""
@@ -69,6 +70,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "N": settings.marker,  # frame marker
         "DL": f"{max(settings.deadline_s, 0.2):.2f}",  # first frame's wait for readings, s
         "TOPN": str(settings.top_n),  # processes per top list
+        "ARGSMAX": str(ARGS_LIMIT),  # most bytes of one process's arguments sent
         "GPUQ": ",".join(PROBE_GPU_FIELDS),  # nvidia-smi --query-gpu fields
         "APPQ": ",".join(PROBE_APPS_FIELDS),  # nvidia-smi --query-compute-apps fields
         "DFCOLS": GNU_OUTPUT_COLUMNS,  # GNU df --output columns

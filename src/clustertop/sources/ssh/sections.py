@@ -18,7 +18,13 @@ from clustertop.parsers.nvidia_smi import (
     parse_apps_query,
     parse_gpu_query,
 )
-from clustertop.parsers.procfs import CpuSample, parse_loadavg, parse_meminfo, parse_proc_stat
+from clustertop.parsers.procfs import (
+    CpuSample,
+    cap_args,
+    parse_loadavg,
+    parse_meminfo,
+    parse_proc_stat,
+)
 from clustertop.sources.local.docker import GpuRequest
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
@@ -106,7 +112,7 @@ def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
         container_id=words[6] if _HEX64.match(words[6]) else None,
         comm=comm,
     )
-    return row, words[7], cmdline
+    return row, words[7], cap_args(cmdline)  # the probe cuts them; an older probe may not
 
 
 def read_procs(text: str) -> ProcsReading:
