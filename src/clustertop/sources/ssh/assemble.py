@@ -25,6 +25,7 @@ from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
+from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
     DockerReading,
     GpuReading,
@@ -63,6 +64,10 @@ class _SlotState:
     pending_since: float | None = None
     """Client time a still-running run started, when one is running."""
 
+    def fail(self, error: str, data_time: float) -> None:
+        """A run whose output could not be had at all."""
+        self.error, self.data_time = error, data_time
+
 
 @dataclass(slots=True)
 class _Slot(_SlotState, Generic[T]):
@@ -70,6 +75,10 @@ class _Slot(_SlotState, Generic[T]):
 
     value: T | None = None
     """Parsed data of the last good run (None before the first, and after a failed one)."""
+
+    def fail(self, error: str, data_time: float) -> None:
+        """A run whose output could not be had at all: no value, and why."""
+        self.value, self.error, self.data_time = None, error, data_time
 
     def read(self, parse: Callable[[], T], name: str, data_time: float) -> None:
         """Replace the value with a new run's, or record why that run's output is unusable."""
@@ -141,8 +150,8 @@ class FrameAssembler:
             "disks": self._disks,
         }
 
-    def apply(self, frame: Frame, latency_ms: float | None) -> HostSnapshot:
-        """Fold one frame in and return the host's snapshot."""
+    def apply(self, frame: Frame, latency_ms: float | None, cut: bool = False) -> HostSnapshot:
+        """Fold one frame in and return the host's snapshot; `cut`: only its first part came."""
         now = self._now = self.clock()
         if self._first_frame < 0:
             self._first_frame = now
@@ -159,6 +168,11 @@ class FrameAssembler:
             slot.pending_since = (
                 None if started is None else now - max((frame.uptime or started) - started, 0)
             )
+        if cut:
+            # Over the read limit: the rest of the frame was skipped. The section it stopped
+            # in says so until its output fits again (frames between say "same" to it).
+            limit = f"{READ_LIMIT // 1024 // 1024} MiB"
+            self._slots[frame.unfinished or "sys"].fail(f"output over {limit}: skipped", now)
         return self._snapshot(now, latency_ms)
 
     def _read(self, name: str, out: SectionOutput, now: float, data_time: float) -> None:

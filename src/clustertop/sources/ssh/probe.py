@@ -122,6 +122,8 @@ class Frame:
     """Sections still running from an earlier start: name -> uptime when started."""
     same: dict[str, float] = field(default_factory=dict)
     """Sections whose output did not change since the last frame: name -> uptime of that output."""
+    unfinished: str | None = None
+    """The section the text stopped in, without its end line (a frame cut at the read limit)."""
 
 
 def as_float(text: str) -> float | None:
@@ -175,7 +177,7 @@ def parse_frame(text: str, marker: str) -> Frame:
             seq = as_int(words[1]) or -1
         elif current is not None:
             body.append(line)  # a part marker (apps, inodes, logs)
-    return Frame(seq=seq, uptime=uptime, sections=sections, pending=pending, same=same)
+    return Frame(seq, uptime, sections, pending, same, unfinished=current)
 
 
 def split_parts(body: str, marker: str) -> dict[str, str]:
