@@ -14,10 +14,24 @@ export PATH LC_ALL
 umask 077
 [ -n "$DOCKERHOST" ] && DOCKER_HOST=$DOCKERHOST && export DOCKER_HOST
 # Samples are rewritten every tick: memory (/dev/shm) rather than a disk, unless TMPDIR says.
-base=${TMPDIR:-/tmp}
-[ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
-dir=$(mktemp -d "$base/clustertop.XXXXXX" 2>/dev/null || mktemp -d "/tmp/clustertop.XXXXXX") ||
-	{ echo "$N fatal cannot create a temp dir"; exit 1; }
+# A full one (a 64 KiB test write fails) is passed over for the next; all full: the fatal line
+# says so, instead of samples that never come (timeouts).
+dir=""
+full=""
+for base in ${TMPDIR:+"$TMPDIR"} /dev/shm /tmp; do
+	[ -d "$base" ] && [ -w "$base" ] || continue
+	if dir=$(mktemp -d "$base/clustertop.XXXXXX" 2>/dev/null) &&
+		dd if=/dev/zero of="$dir/space" bs=4096 count=16 2>/dev/null && rm -f "$dir/space"; then
+		break
+	fi
+	[ -n "$dir" ] && rm -rf "$dir"
+	dir=""
+	full="$full $base"
+done
+if [ -z "$dir" ]; then
+	if [ -n "$full" ]; then echo "$N fatal temp dir full:$full"; else echo "$N fatal no temp dir"; fi
+	exit 1
+fi
 pgid=""
 read -r _ _ _ _ pgid _ </proc/$$/stat 2>/dev/null
 awk_pid=""
@@ -44,13 +58,6 @@ trap 'fired=1' USR1
 sleep 0.01 2>/dev/null || DL=${DL%.*}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 PG=$(getconf PAGESIZE 2>/dev/null || echo 4096)
-# GNU df gives sizes and inodes in one run with --output=$DFCOLS (coreutils >= 8.21); else two.
-DFGNU=0
-if df -B1 -l --output=$DFCOLS / >/dev/null 2>&1; then
-	DFGNU=2
-elif df -P -T -B1 -l / >/dev/null 2>&1; then
-	DFGNU=1
-fi
 # gawk where there is one; mawk needs -W interactive to answer each line at once, which also
 # makes it cut /proc/PID/cmdline at the first NUL, so with mawk awk asks ps for arguments.
 AWK=${AWKSEL:-awk}
@@ -132,12 +139,24 @@ first_wait() { # the first frame waits (at most DL s) for the first readings
 	kill "$timer" 2>/dev/null
 }
 
-disks() {
-	if [ "$DFGNU" = 2 ]; then df -B1 -l --output=$DFCOLS; return; fi
-	if [ "$DFGNU" = 1 ]; then df -P -T -B1 -l; else df -P -k; fi
+disks() { # which df this is, found by the first run (in the background: df can hang)
+	flavour=""
+	[ -r "$dir/df.flavour" ] && read -r flavour <"$dir/df.flavour"
+	if [ -z "$flavour" ]; then
+		# GNU df gives sizes and inodes in one run with --output (coreutils >= 8.21); else two.
+		flavour=0
+		if df -B1 -l --output=$DFCOLS / >/dev/null 2>&1; then
+			flavour=2
+		elif df -P -T -B1 -l / >/dev/null 2>&1; then
+			flavour=1
+		fi
+		echo "$flavour" >"$dir/df.flavour"
+	fi
+	if [ "$flavour" = 2 ]; then df -B1 -l --output=$DFCOLS; return; fi
+	if [ "$flavour" = 1 ]; then df -P -T -B1 -l; else df -P -k; fi
 	rc=$?
 	echo "$N inodes"
-	if [ "$DFGNU" = 1 ]; then df -P -i -l; else df -P -i; fi
+	if [ "$flavour" = 1 ]; then df -P -i -l; else df -P -i; fi
 	return $rc
 }
 

@@ -192,10 +192,14 @@ class HostSession:
 
     async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
         try:
-            await within(process.stdout.readuntil(marker + " ready "), 15.0)
+            found = await within(
+                process.stdout.readuntil([f"{marker} ready ", f"{marker} fatal "]), 15.0
+            )
             line = await within(process.stdout.readline(), 5.0)
         except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
+        if found.endswith(" fatal "):  # e.g. "temp dir full: /dev/shm /tmp"
+            raise ProbeFailure(f"remote probe: {line.strip()[:200]}")
         words = line.split()
         try:
             return HostInfo(
