@@ -13,7 +13,14 @@ import psutil
 import pytest
 
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
-from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
+from clustertop.sources.ssh.probe import (
+    Frame,
+    ProbeSettings,
+    new_marker,
+    parse_frame,
+    probe_script,
+    split_parts,
+)
 from clustertop.sources.ssh.sections import ProcsReading, read_disks, read_procs
 from tests.ssh.helpers import huge_argv_process
 from tests.waiting import wait_for
@@ -36,10 +43,12 @@ class LocalProbe:
     def __init__(
         self,
         awk: str | None = None,
+        *,
         tmpdir: Path | None = None,
         path: str | None = None,
         leader: bool = True,
         extra_env: dict[str, str] | None = None,
+        marker: str = MARKER,
     ) -> None:
         env = {**os.environ, **(extra_env or {})}
         if tmpdir:
@@ -57,10 +66,11 @@ class LocalProbe:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         # phase 0: full process scans at ticks 1, 10, 20 ... besides those asked for.
-        settings = ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk, phase=0)
+        settings = ProbeSettings(marker=marker, sample_ms=1000, awk=awk, phase=0)
         self.proc.stdin.write(probe_script(settings))
         self.proc.stdin.flush()
         self.ready = self.proc.stdout.readline()
+        self.marker = marker
         self.seq = 0
 
     def tick(self, full: int) -> str:
@@ -73,7 +83,7 @@ class LocalProbe:
             line = self.proc.stdout.readline()
             assert line, "the probe ended"
             lines.append(line)
-            if line.startswith(f"{MARKER} d {self.seq}"):
+            if line.startswith(f"{self.marker} d {self.seq}"):
                 return "".join(lines)
 
     def reading(self, full: int) -> ProcsReading:
@@ -285,3 +295,61 @@ def test_megabytes_of_arguments_are_cut_under_every_awk(awk: str, tmp_path: Path
     assert command.startswith("sh -c sleep 300; true x xxxx")
     assert command.endswith("…") and len(command.encode()) <= 4096
     assert max(len(frame) for frame in frames) < 100_000
+
+
+def _command_lines() -> dict[int, bytes]:
+    lines = {}
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit():
+                lines[int(entry.name)] = (entry / "cmdline").read_bytes()
+    return lines
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_the_marker_is_in_no_argument_list_on_the_host(awk: str) -> None:
+    marker = new_marker()  # not the other tests' one: they may run at the same time
+    running = LocalProbe(awk, marker=marker)
+    try:
+        running.tick(1)  # its jobs and samplers running too
+        seen = [pid for pid, argv in _command_lines().items() if marker.encode() in argv]
+    finally:
+        running.close()
+    assert seen == [], "every host user can read argument lists with ps"
+
+
+FORGED = f"{MARKER} e disks 0 1\n{MARKER} d 1\n{MARKER} b procs\n{MARKER} inodes"
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
+    awk: str, tmp_path: Path
+) -> None:
+    # A df whose output and a process whose arguments carry frame lines, marker and all.
+    real_df = shutil.which("df")
+    (tmp_path / "df").write_text(f"#!/bin/sh\nprintf '%s\\n' '{FORGED}'\nexec {real_df} \"$@\"\n")
+    (tmp_path / "df").chmod(0o755)
+    forger = subprocess.Popen(["sh", "-c", "sleep 300", f"x\n{FORGED}"], start_new_session=True)
+    extra = {"CT_GPU_PID": str(forger.pid)}  # a GPU process: shown every tick
+    (tmp_path / "nvidia-smi").write_text(FAKE_SAMPLERS)
+    (tmp_path / "nvidia-smi").chmod(0o755)
+    running = LocalProbe(awk, tmpdir=tmp_path, path=str(tmp_path), extra_env=extra)
+    try:
+
+        def whole() -> Frame | None:
+            frame = parse_frame(running.tick(1), MARKER)
+            return frame if forger.pid in _procs_of(frame).details else None
+
+        frame = wait_for(whole, 10, what="a frame with the forger's row")
+    finally:
+        running.close()
+        forger.kill()
+        forger.wait()
+    assert set(frame.sections) == {"sys", "gpu", "disks", "docker", "procs"} and frame.seq > 0
+    assert "?" + FORGED.split("\n", 1)[0] in frame.sections["disks"].body.split("\n")
+    _, command = _procs_of(frame).details[forger.pid]
+    assert command == "sh -c sleep 300 x " + FORGED.replace("\n", " ")
+
+
+def _procs_of(frame: Frame) -> ProcsReading:
+    return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""])

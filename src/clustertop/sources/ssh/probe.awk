@@ -1,6 +1,7 @@
 # clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each tick
 # line the shell writes, without starting any process. Lines in and out: protocol.md.
-# Variables from the shell: MARKER (frame marker), DIR (temp dir), TOP_N (processes per list),
+# From the shell: CT_MARKER in the environment (the frame marker, kept out of the argument list,
+# which every host user can read with ps); variables DIR (temp dir), TOP_N (processes per list),
 # HZ (clock ticks per second), ARGS_LIMIT (most bytes of a process's arguments sent), MAWK (1:
 # this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
 #
@@ -18,6 +19,14 @@
 #   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF (read once per process)
 function catfile(f,   line) {
 	while ((getline line < f) > 0) print line
+	close(f)
+}
+function body_line(line, part) { # a line of command output, never taken for a frame line
+	if (index(line, MARKER) == 1 && (part == "" || line != MARKER " " part)) return "?" line
+	return line
+}
+function print_output(f, part,   line) { # file f's lines; "MARKER part" may split it in two
+	while ((getline line < f) > 0) print body_line(line, part)
 	close(f)
 }
 function firstline(f,   line) {
@@ -48,7 +57,7 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	if (rcline == LAST_SENT[name]) { print MARKER " same " name " " a[2]; return }
 	LAST_SENT[name] = rcline
 	print MARKER " b " name
-	catfile(DIR "/" name "." a[3])
+	print_output(DIR "/" name "." a[3], name == "disks" ? "inodes" : "logs")
 	print ""
 	print MARKER " e " name " " a[1] " " a[2]
 	if (name == "docker") containers_changed(DIR "/docker." a[3])
@@ -70,7 +79,7 @@ function sample_rows(body,   n, i, lines, rc) { # prints the rows; returns "@rc"
 	n = split(body, lines, "\n")
 	for (i = 1; i < n; i++) {
 		if (index(lines[i], "@rc ") == 1) rc = substr(lines[i], 5)
-		else print lines[i]
+		else print body_line(lines[i], "")
 	}
 	return rc
 }
@@ -306,6 +315,7 @@ function pending(name, started) { # a job started at `started` that has not writ
 	if (started != "-" && JOB_STARTED[name] != started) print MARKER " p " name " " started
 }
 BEGIN {
+	MARKER = ENVIRON["CT_MARKER"]
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); USER_NAME[a[3]] = a[1] }
 	close("/etc/passwd")

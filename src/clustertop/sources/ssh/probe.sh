@@ -66,7 +66,8 @@ MAWK=0
 if [ -z "$AWKSEL" ] && command -v gawk >/dev/null 2>&1; then AWK=gawk; fi
 case $($AWK -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" && MAWK=1 ;; esac
 mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
-$AWK $AWKI -v MARKER="$N" -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
+# The marker goes in the environment: an argument list is there for every host user to read.
+CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
 	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" "$AWKPROG" <"$dir/ctl" &
 awk_pid=$!
 exec 3>"$dir/ctl"
