@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.runner_common import emit, fail, status_kib
-from benchmarks.ticks import TickBook, connected_book, window_args
+from benchmarks.ticks import TickBook, connected_book, emit, fail, status_kib, window_args
 from clustertop.analysis.history import History
 from clustertop.inventory.hosts import parse_host_spec
 from clustertop.model import HostSnapshot, HostState

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
 import subprocess
@@ -19,10 +18,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.fakefleet import FakeFleet
-from benchmarks.harness import REPO
+from benchmarks.fakehosts import FakeFleet
+from benchmarks.harness import REPO, Settings, Target, python_env, runner_argv
 from benchmarks.run import record_frames
-from benchmarks.scenarios import Settings, Target, runner_argv
 
 CATEGORIES = [
     (r"sections\.py:(read_docker|_inspect_line|_log_sizes)|parsers/docker", "docker section parse"),
@@ -36,7 +34,7 @@ CATEGORIES = [
     (r"asyncssh/config", "ssh_config parse"),
     (r"asyncssh/", "SSH transport (asyncssh, incl. crypto)"),
     (r"session\.py|source\.py|connect\.py", "clustertop session/connect code"),
-    (r"ct_driver\.py:(sink|check|request_tick)|benchmarks/(ticks|runner_common)", "benchmark sink"),
+    (r"ct_driver\.py:(sink|check|request_tick)|benchmarks/ticks", "benchmark sink"),
 ]
 """Stack frame pattern -> where the time goes; the innermost matching frame of a sample wins."""
 
@@ -83,7 +81,7 @@ def profile(target: Target, settings: Settings, work: Path) -> dict[str, list[tu
     hosts_file = work / "hosts.txt"
     hosts_file.write_text("".join(h + "\n" for h in target.hosts))
     argv = runner_argv("clustertop", hosts_file, target, settings)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = python_env()
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     spy: subprocess.Popen[bytes] | None = _spy(proc.pid, work / "cold.raw")

@@ -15,8 +15,7 @@ from pathlib import Path
 import asyncssh
 
 from benchmarks.peer_command import DONE_LINE, PEER_MARKER
-from benchmarks.runner_common import emit, fail
-from benchmarks.ticks import TickBook, connected_book, window_args
+from benchmarks.ticks import TickBook, connected_book, emit, fail, window_args
 from clustertop.sources.ssh.probe import REMOTE_COMMAND, ProbeSettings, probe_script
 
 MAX_HANDSHAKES = 16

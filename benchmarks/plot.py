@@ -6,8 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import ToolResult
-from benchmarks.scenarios import TOOLS
+from benchmarks.harness import TOOLS, ToolResult
 
 COLORS = {
     "clustertop": "#1b7837",

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.harness import ToolResult
-from benchmarks.scenarios import TOOLS
+from benchmarks.harness import TOOLS, ToolResult
 from benchmarks.targets import ANALYSIS, Verdict
 
 SERVER_LABEL = {

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import cgroups, frames, machine, peer_command, plot, report, standins, targets
-from benchmarks.fakefleet import FakeFleet
-from benchmarks.harness import ToolResult
-from benchmarks.scenarios import TOOLS, Settings, Target, run_size
+from benchmarks.fakehosts import FakeFleet
+from benchmarks.harness import TOOLS, Settings, Target, ToolResult, run_size
 from benchmarks.sshfleet import SshFleet
 from benchmarks.ticks import Window
-from benchmarks.tui_run import run_tui
+from benchmarks.tui_driver import run_tui
 
 HERE = Path(__file__).resolve().parent
 

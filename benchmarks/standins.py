@@ -1,24 +1,26 @@
-"""Cheap stand-ins for nvidia-smi and docker that replay real captured output, and their data."""
+"""Cheap stand-ins for nvidia-smi and docker that replay recorded output, and their data.
+
+The GPU rows are what the test fleet's stand-in nvidia-smi (tests/fleet/fake_nvidia_smi.py, real
+captures shaped by a spec) prints; here a sh script only replays them, since a Python start per
+call would add tens of milliseconds to every peer's sweep on this 2-core machine.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.fleet import fake_nvidia_smi, gpu_specs
+from tests.realdata import fixture
+
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS
 
-REPO = Path(__file__).resolve().parents[1]
-_FIXTURE_CANDIDATES = (
-    REPO / "tests" / "fixtures" / "real",
-    REPO.parent / "shared" / "fixtures" / "real",
-)
 GPU_CAPTURE = "nvidia-smi-csv/h200-load-allfields-drv590.csv"
 """Real `--query-gpu` capture the GPU rows come from (an H200 under gpu-burn)."""
 APPS_CAPTURE = "nvidia-smi-csv/h100-mig-load-compute-apps.csv"
@@ -31,10 +33,10 @@ INSPECT_CAPTURES = (
 """Real `docker inspect` captures the container lines come from."""
 GPUS_PER_HOST = 8
 CONTAINERS_PER_HOST = 6
-_UNIT = re.compile(r"\s+(?:W|MiB|%|MHz|us)$")
+FORMAT = "--format=csv,noheader,nounits"
 
 NVIDIA_SMI = """#!/bin/sh
-# Benchmark stand-in nvidia-smi: replays recorded real output (benchmarks/standins.py).
+# Benchmark stand-in nvidia-smi: replays what tests/fleet/fake_nvidia_smi.py printed.
 # Moves itself into the stand-in accounting group first, so its cost is reported apart.
 [ -n "$CTB_STANDIN_CG" ] && echo $$ >"$CTB_STANDIN_CG" 2>/dev/null
 ms=""
@@ -90,56 +92,60 @@ PEER_APPS_FIELDS = APPS_QUERY_FIELDS
 """The compute-apps fields the peers ask for: clustertop's, without the leading `timestamp`."""
 
 
-def fixtures_root() -> Path:
-    """$CT_FIXTURES_DIR, else the repo's tests/fixtures/real, else the shared folder beside it."""
-    override = os.environ.get("CT_FIXTURES_DIR")
-    if override:
-        return Path(override)
-    for candidate in _FIXTURE_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    return _FIXTURE_CANDIDATES[-1]
-
-
-def _header_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a `--format=csv` capture as {field (units dropped): value}."""
-    rows = list(csv.reader(io.StringIO(path.read_text()), skipinitialspace=True))
+def _apps_capture() -> list[dict[str, str]]:
+    """Rows of the real compute-apps capture as {field (unit dropped): value}."""
+    rows = list(csv.reader(io.StringIO(fixture(APPS_CAPTURE).read_text()), skipinitialspace=True))
     fields = [re.sub(r"\s*\[[^\]]*\]$", "", name.strip()) for name in rows[0]]
     return [dict(zip(fields, (cell.strip() for cell in row), strict=False)) for row in rows[1:]]
-
-
-def _nounits(value: str) -> str:
-    return _UNIT.sub("", value)
 
 
 def _gpu_uuid(index: int) -> str:
     return f"GPU-00000000-0000-0000-0000-{index:012d}"
 
 
-def gpu_rows(root: Path, fields: tuple[str, ...] = PROBE_GPU_FIELDS) -> str:
+def gpu_spec() -> dict[str, Any]:
+    """The fleet stand-in's spec of one host: 8 real H200s under load, the real GPU processes."""
+    # The H200 capture is masked to zeros: one UUID and bus per GPU here.
+    gpus = [
+        {
+            "template": gpu_specs.H200,
+            "uuid": _gpu_uuid(i),
+            "pci.bus_id": f"00000000:{0x18 + 0x10 * i:02X}:00.0",
+        }
+        for i in range(GPUS_PER_HOST)
+    ]
+    apps = [
+        {
+            "gpu": number,
+            "pid": int(app["pid"]),
+            "process_name": app["process_name"],
+            "used_memory_mib": int(app["used_gpu_memory"].split()[0]),
+        }
+        for number, app in enumerate(_apps_capture())
+    ]
+    return gpu_specs.spec(gpus, apps)
+
+
+def nvidia_smi_output(argv: list[str], spec: dict[str, Any]) -> str:
+    """What the fleet's stand-in nvidia-smi (tests/fleet/fake_nvidia_smi.py) prints for `argv`."""
+    lines, status = fake_nvidia_smi.render(fake_nvidia_smi.parse_args(argv), spec, first=True)
+    if status != 0:
+        raise RuntimeError(f"stand-in nvidia-smi {' '.join(argv)} failed: {lines}")
+    return "".join(line + "\n" for line in lines)
+
+
+def gpu_rows(fields: tuple[str, ...] = PROBE_GPU_FIELDS) -> str:
     """`--query-gpu=<fields> --format=csv,noheader,nounits` for 8 GPUs of the real H200."""
-    real = _header_rows(root / GPU_CAPTURE)[0]
-    lines = []
-    for index in range(GPUS_PER_HOST):
-        row = dict(real)
-        row["count"] = str(GPUS_PER_HOST)
-        row["index"] = str(index)
-        row["uuid"] = _gpu_uuid(index)  # the capture is masked to zeros: one per GPU here
-        row["pci.bus_id"] = f"00000000:{0x18 + 0x10 * index:02X}:00.0"
-        lines.append(", ".join(_nounits(row.get(field, "[N/A]")) for field in fields))
-    return "\n".join(lines) + "\n"
+    return nvidia_smi_output([f"--query-gpu={','.join(fields)}", FORMAT], gpu_spec())
 
 
-def app_rows(root: Path) -> str:
+def app_rows() -> str:
     """`--query-compute-apps=gpu_uuid,pid,used_memory,process_name` from the real capture.
 
-    The probe also asks for a leading `timestamp`; the stand-in adds it per sample.
+    The probe also asks for a leading `timestamp`; the replaying script adds it per sample.
     """
-    lines = []
-    for number, app in enumerate(_header_rows(root / APPS_CAPTURE)):
-        memory = _nounits(app.get("used_gpu_memory", "[N/A]"))
-        lines.append(f"{_gpu_uuid(number)}, {app['pid']}, {memory}, {app['process_name']}")
-    return "\n".join(lines) + "\n"
+    argv = [f"--query-compute-apps={','.join(PEER_APPS_FIELDS)}", FORMAT]
+    return nvidia_smi_output(argv, gpu_spec())
 
 
 def _inspect_line(doc: dict[str, Any], number: int, log_dir: Path) -> tuple[str, str]:
@@ -159,11 +165,11 @@ def _inspect_line(doc: dict[str, Any], number: int, log_dir: Path) -> tuple[str,
     return cid, f"{cid} {doc['State'].get('Pid', 0)} {log} {rendered}"
 
 
-def docker_data(root: Path, log_dir: Path) -> tuple[str, str]:
+def docker_data(log_dir: Path) -> tuple[str, str]:
     """(`docker ps -a -q --no-trunc` output, `docker inspect --format` output), 6 containers."""
     docs = []
     for name in INSPECT_CAPTURES:
-        loaded = json.loads((root / name).read_text())
+        loaded = json.loads(fixture(name).read_text())
         docs.append(loaded[0] if isinstance(loaded, list) else loaded)
     ids, lines = [], []
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -184,10 +190,15 @@ class StandIns:
     data_dir: Path
     """Replayed outputs ($CTB_DATA)."""
 
+    @property
+    def path(self) -> str:
+        """PATH of a simulated host: the stand-ins first."""
+        return f"{self.bin_dir}:/usr/local/bin:/usr/bin:/bin"
+
     def env(self, home: Path, standin_group: Path | None = None) -> dict[str, str]:
         """A simulated host's environment for a process run here (no SSH)."""
         env = {
-            "PATH": f"{self.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "PATH": self.path,
             "HOME": str(home),
             "CTB_DATA": str(self.data_dir),
             "LC_ALL": "C",
@@ -211,15 +222,14 @@ def _query_cases() -> str:
 
 def install(folder: Path) -> StandIns:
     """Write the two stand-in scripts and their recorded data below `folder`."""
-    root = fixtures_root()
     bin_dir, data_dir = folder / "bin", folder / "data"
     for path in (bin_dir, data_dir):
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(0o755)
-    (data_dir / "gpu-probe.csv").write_text(gpu_rows(root, PROBE_GPU_FIELDS))
-    (data_dir / "gpu-peer.csv").write_text(gpu_rows(root, PEER_GPU_FIELDS))
-    (data_dir / "apps.csv").write_text(app_rows(root))
-    ids, inspect = docker_data(root, data_dir / "logs")
+    (data_dir / "gpu-probe.csv").write_text(gpu_rows(PROBE_GPU_FIELDS))
+    (data_dir / "gpu-peer.csv").write_text(gpu_rows(PEER_GPU_FIELDS))
+    (data_dir / "apps.csv").write_text(app_rows())
+    ids, inspect = docker_data(data_dir / "logs")
     (data_dir / "docker-ids.txt").write_text(ids)
     (data_dir / "docker-inspect.txt").write_text(inspect)
     nvidia_smi = NVIDIA_SMI.replace("@CASES@", _query_cases())

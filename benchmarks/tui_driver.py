@@ -4,14 +4,17 @@ Method: Textual computes every screen update in headless mode too and hands it t
 `App._display`, which skips only the terminal write. We wrap `_display` to (1) render the update
 to terminal escape sequences, as a real terminal run would, and (2) stamp the time and the grid
 cursor row. A keypress's latency is from just before `pilot.press()` posts the key to the first
-displayed update that shows the cursor on its new row.
+displayed update that shows the cursor on its new row. `run_tui` starts this module in its own
+process (`python -m benchmarks.tui_driver`) and reads its figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.frames import FrameSet
-from benchmarks.runner_common import emit, percentile, status_kib
+from benchmarks.harness import REPO, python_env, python_module
+from benchmarks.ticks import emit, percentile, status_kib
 from clustertop.model import Cpu, HostSnapshot
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.ssh.assemble import FrameAssembler
@@ -114,11 +118,11 @@ class DisplayProbe:
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    from clustertop.ui.app import ClusterTopApp
+    from clustertop.ui import AppOptions, ClusterTopApp
 
     base = base_snapshot(FrameSet.load(Path(args.frames)))
     source = ReplaySource(base, args.hosts, args.interval, args.spread)
-    app = ClusterTopApp(source, interval=args.interval)
+    app = ClusterTopApp(source, options=AppOptions(interval=args.interval))
     latencies: list[float] = []
     missed = 0
     async with app.run_test(size=(160, 50)) as pilot:
@@ -162,6 +166,35 @@ def main() -> None:
     args = parser.parse_args()
     emit("start")
     emit("tui", **asyncio.run(measure(args)))
+
+
+def run_tui(frames: Path, hosts: int, presses: int, interval: float, work: Path) -> dict[str, Any]:
+    """The driver's figures (p50/p95/max ms, missed keys...), or {"error": why}."""
+    argv = python_module(
+        "benchmarks.tui_driver",
+        "--frames", str(frames),
+        "--hosts", str(hosts),
+        "--presses", str(presses),
+        "--interval", str(interval),
+    )  # fmt: skip
+    print(f"TUI, {hosts} hosts updating every {interval:g} s", flush=True)
+    log = work / "tui.log"
+    try:
+        with log.open("w") as err:
+            done = subprocess.run(
+                argv, cwd=REPO, env=python_env(),
+                stdout=subprocess.PIPE, stderr=err, text=True, timeout=120 + presses, check=False,
+            )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"error": "TUI measurement timed out"}
+    for line in reversed(done.stdout.splitlines()):
+        event = json.loads(line)
+        if event.get("ev") == "tui":
+            figures: dict[str, Any] = {**event, "interval": interval}
+            print(f"  TUI p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms")
+            return figures
+    tail = log.read_text(errors="replace")[-500:]
+    return {"error": f"TUI driver exited with {done.returncode}: {tail}"}
 
 
 if __name__ == "__main__":

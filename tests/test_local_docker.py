@@ -17,8 +17,8 @@ import psutil
 import pytest
 
 from clustertop.model import Container, ContainerRef, HostSnapshot
-from clustertop.sources import local_gpu
 from clustertop.sources.join import name_process_containers
+from clustertop.sources.local import gpu as local_gpu
 from clustertop.sources.local.docker import DockerReader
 from clustertop.sources.local.processes import ProcessTable, describe_pid
 from clustertop.sources.local.source import LocalSource

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from clustertop.model import Section
-from clustertop.sources import local_gpu
+from clustertop.sources.local import gpu as local_gpu
 from clustertop.sources.local.gpu import GpuReader
 from clustertop.sources.local.source import SECTION_WAIT_S, LocalSource
 

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 from benchmarks.peer_command import DONE_LINE, done_hosts
-from benchmarks.runner_common import SweepLog, percentile
-from benchmarks.ticks import TickBook, Window
+from benchmarks.ticks import SweepLog, TickBook, Window, percentile
 
 from benchmarks import frames, standins
 from clustertop.parsers.docker import parse_inspect_lines
 from clustertop.parsers.nvidia_smi import parse_apps_query, parse_gpu_query
 from clustertop.sources.ssh.probe import parse_frame
+from tests.realdata import fixture
 
 
 @pytest.fixture(scope="module")
 def stand(tmp_path_factory: pytest.TempPathFactory) -> standins.StandIns:
-    if not (standins.fixtures_root() / standins.GPU_CAPTURE).is_file():
-        pytest.skip(f"real captures not found under {standins.fixtures_root()}")
+    if not fixture(standins.GPU_CAPTURE).is_file():
+        pytest.skip(f"real capture {standins.GPU_CAPTURE} not found")
     return standins.install(tmp_path_factory.mktemp("standins"))
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from benchmarks.scenarios import REFERENCE_TOOLS
+from benchmarks.harness import REFERENCE_TOOLS, python_env
 from benchmarks.sshfleet import SSHD
 
 from benchmarks import cgroups
@@ -32,10 +33,16 @@ def _unavailable() -> str | None:
 pytestmark = pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
 
 
+# Names benchmarks.run gives its CPU groups and fleet folders (a random run id each); other
+# benchmarks (probe_cost, ...) that someone runs on this machine meanwhile name theirs otherwise.
+_RUN_GROUP = re.compile(r"ctbench-(?:fake-)?[0-9a-f]{6}")
+_RUN_FOLDER = re.compile(r"ctb-(?:fake-)?[0-9a-f]{6}")
+
+
 def _ours() -> set[str]:
     """Benchmark cgroups, fleet folders and processes (sshd, fake server) that exist right now."""
-    groups = {p.name for p in cgroups.CPUACCT.glob("ctbench-*")}
-    folders = {p.name for p in Path("/tmp").glob("ctb-*")}
+    groups = {p.name for p in cgroups.CPUACCT.glob("ctbench-*") if _RUN_GROUP.fullmatch(p.name)}
+    folders = {p.name for p in Path("/tmp").glob("ctb-*") if _RUN_FOLDER.fullmatch(p.name)}
     processes = set()
     for entry in Path("/proc").iterdir():
         try:
@@ -52,7 +59,7 @@ def test_quick_run_writes_every_figure_for_every_tool_and_stops_everything(tmp_p
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=python_env(),  # this tree's clustertop, not the venv's install
         capture_output=True,
         text=True,
         timeout=120,

@@ -34,6 +34,8 @@ class TmuxTerminal:
         """Terminal size."""
         self.output = output
         """Every byte the command writes to the terminal (tmux pipe-pane)."""
+        self.exit_file = output.with_name(output.name + ".exit")
+        """The command's exit status, written by the pane's shell once the command has ended."""
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a tmux client command against this server."""
@@ -51,9 +53,19 @@ class TmuxTerminal:
         columns, rows = self.size
         size = ["-x", str(columns), "-y", str(rows)]
         # The command waits for its terminal to be set up: output piped, pane kept after exit.
+        # Its exit status goes to a file (renamed into place, never seen half written): tmux's
+        # pane_dead (pty closed) and pane_dead_status (process reaped) are separate events in
+        # tmux, and the status format differs between versions; the file is always written.
         ready = f"{SESSION}-ready"
-        shell = f"tmux -L {self.socket} wait-for {ready} && exec {shlex.join(argv)}"
-        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", SESSION, *size, shell)
+        exit_file = shlex.quote(str(self.exit_file))
+        script = (
+            f"tmux -L {self.socket} wait-for {ready} || exit 99\n"
+            f"{shlex.join(argv)}\n"
+            f'echo "$?" >{exit_file}.tmp && mv {exit_file}.tmp {exit_file}\n'
+        )
+        # Given as argv, tmux runs /bin/sh itself, whatever the tester's $SHELL is.
+        shell = ["/bin/sh", "-c", script]
+        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", SESSION, *size, *shell)
         self.tmux("set-option", "-t", SESSION, "remain-on-exit", "on")
         self.tmux("pipe-pane", "-t", SESSION, f"cat >> {shlex.quote(str(self.output))}")
         self.tmux("wait-for", "-S", ready)
@@ -82,6 +94,15 @@ class TmuxTerminal:
     def type(self, text: str) -> None:
         """Type `text` literally."""
         self.tmux("send-keys", "-t", SESSION, "-l", text)
+
+    def exit_status(self, timeout: float = 15.0) -> int:
+        """Wait (bounded) until the command has ended; its exit status (128 + N: signal N)."""
+        text = wait_for(
+            lambda: self.exit_file.is_file() and self.exit_file.read_text().strip(),
+            timeout,
+            what="the command to end (its exit status file)",
+        )
+        return int(text)
 
     def written(self) -> bytes:
         """What the command wrote to its terminal so far."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fleet.realdata import fixture
+from tests.realdata import fixture
 
 MODES = ("ok", "no-driver", "mismatch", "lost-gpu", "hang", "slow")
 """Behaviours a spec's "mode" may ask for."""
@@ -219,7 +219,7 @@ def process_name(pid: int) -> str:
         argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
         if argv0:
             return argv0
-        return (proc / "comm").read_text().strip() or "[N/A]"
+        return (proc / "comm").read_bytes().decode(errors="replace").strip() or "[N/A]"
     except OSError:
         return "[N/A]"
 

@@ -17,7 +17,7 @@ from tests.fleet.fake_gpu_state import (
     build_world,
     read_spec,
 )
-from tests.fleet.realdata import fixture
+from tests.realdata import fixture
 
 APP_FIELDS = {
     "timestamp": "timestamp",

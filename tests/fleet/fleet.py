@@ -45,6 +45,8 @@ class Fleet:
         """The ProxyJump hop (no Docker, no GPUs), if started."""
         self.refused_port = 0
         """Port of the REFUSED alias."""
+        self.shared_port: int | None = None
+        """The one port of every host, if the fleet was started with one."""
         self._silent: socket.socket | None = None
         self._trusted: dict[str, str] = {}
         self._next_octet = 1
@@ -57,10 +59,16 @@ class Fleet:
         *,
         jump: bool = True,
         parent: Path = Path("/tmp"),
+        port: int | None = None,
     ) -> Fleet:
-        """Start hosts (engines in parallel), a jump host, client files; on failure stop all."""
+        """Start hosts (engines in parallel), a jump host, client files; on failure stop all.
+
+        `port`: every host listens on this one port (on its own address), so that one
+        `Host 127.*` block reaches them all; None: each host gets a free port of its own.
+        """
         janitor.reap_stale(parent, FLEET_PREFIX)
         fleet = cls(Path(tempfile.mkdtemp(prefix=FLEET_PREFIX, dir=parent)), loopback.random_base())
+        fleet.shared_port = port
         atexit.register(fleet.stop)
         try:
             fleet._setup(list(plans) if plans is not None else default_plans(), jump)
@@ -77,7 +85,8 @@ class Fleet:
         pub = self.files.client_key.with_name(self.files.client_key.name + ".pub").read_text()
         write_atomic(self.files.authorized_keys, pub)
         ensure_login_user(LOGIN_USER)
-        hostbin.build_sysbin_without(self.files.sysbin_nodocker)
+        hostbin.build_sysbin_without(self.files.sysbin)
+        hostbin.build_sysbin_without(self.files.sysbin_nodocker, (*hostbin.SIMULATED, "docker"))
         new_hosts = [self._new_host(plan) for plan in plans]
         if jump:
             new_hosts.append(
@@ -102,11 +111,12 @@ class Fleet:
         if taken or "-" in plan.name:
             # "-" is kept for the derived aliases (h1-via-jump, h1-ctuser, ...).
             raise ValueError(f"host name {plan.name!r} is taken or contains '-'")
+        if self._next_octet >= 250:  # .250 and .251 are the REFUSED and SILENT aliases
+            raise ValueError("a fleet holds at most 249 hosts (one /24 of loopback addresses)")
         address = self.address(self._next_octet)
         self._next_octet += 1
-        host = SimHost(
-            plan, self.root / plan.name, address, loopback.free_port(address), self.files
-        )
+        port = self.shared_port or loopback.free_port(address)
+        host = SimHost(plan, self.root / plan.name, address, port, self.files)
         host.prepare()
         return host
 

@@ -1,4 +1,4 @@
-"""A simulated host's own commands: the nvidia-smi stand-in, and a PATH without docker."""
+"""A simulated host's own commands: the nvidia-smi stand-in, and system folders without strays."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 FAKE_NVIDIA_SMI = Path(__file__).resolve().with_name("fake_nvidia_smi.py")
 SYSTEM_BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin")
-"""Folders a normal simulated host has on its PATH after its own bin folder."""
+"""Folders whose commands a simulated host has (as links) on its PATH after its own bin folder."""
+SIMULATED = ("nvidia-smi",)
+"""Commands the fleet simulates: never taken from this machine (a stray one may sit in
+/usr/local/bin), so a host without the stand-in really has none."""
 
 
 def interpreters() -> list[str]:
@@ -48,7 +51,7 @@ def install_nvidia_smi(bin_dir: Path) -> Path:
     return path
 
 
-def build_sysbin_without(dest: Path, excluded_prefixes: tuple[str, ...] = ("docker",)) -> Path:
+def build_sysbin_without(dest: Path, excluded_prefixes: tuple[str, ...] = SIMULATED) -> Path:
     """A folder of symlinks to every system command except those named `excluded_prefixes*`."""
     dest.mkdir(parents=True, exist_ok=True)
     for folder in SYSTEM_BIN_DIRS:

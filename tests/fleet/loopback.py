@@ -12,6 +12,12 @@ def random_base() -> str:
     return f"127.{rng.randint(16, 250)}.{rng.randint(0, 255)}"
 
 
+def spread_addresses(count: int) -> list[str]:
+    """`count` addresses 127.A.B.1.., 250 per third octet from a random A (none ends in 0/255)."""
+    second = random.SystemRandom().randint(16, 215)
+    return [f"127.{second}.{i // 250}.{1 + i % 250}" for i in range(count)]
+
+
 def free_port(address: str) -> int:
     """A TCP port nothing listens on at `address` right now (the kernel's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

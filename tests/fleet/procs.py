@@ -51,10 +51,15 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
             proc.wait(5)
 
 
+def _read(path: Path) -> str:
+    """A /proc file as text: other users' process names need not be UTF-8 (bytes replaced)."""
+    return path.read_bytes().decode(errors="replace")
+
+
 def alive(pid: int) -> bool:
     """True while `pid` exists and is not a zombie."""
     try:
-        stat = (PROC / str(pid) / "stat").read_text()
+        stat = _read(PROC / str(pid) / "stat")
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
@@ -75,7 +80,7 @@ def _words(pid: int, name: str) -> list[str]:
 
 def _ppid(pid: int) -> int:
     try:
-        stat = (PROC / str(pid) / "stat").read_text()
+        stat = _read(PROC / str(pid) / "stat")
     except OSError:
         return -1
     return int(stat.rsplit(")", 1)[-1].split()[1])
@@ -110,7 +115,7 @@ def pids_in_cgroups(container_ids: Iterable[str]) -> list[int]:
     found = []
     for pid in _all_pids():
         try:
-            cgroup = (PROC / str(pid) / "cgroup").read_text()
+            cgroup = _read(PROC / str(pid) / "cgroup")
         except OSError:
             continue
         if any(cid in cgroup for cid in ids) and alive(pid):
@@ -150,7 +155,7 @@ def mounts_under(root: Path) -> list[str]:
     """Mount points at or below `root`, deepest first."""
     prefix = str(root).rstrip("/")
     found = []
-    for line in (PROC / "self" / "mountinfo").read_text().splitlines():
+    for line in _read(PROC / "self" / "mountinfo").splitlines():
         # Field 5 is the mount point, with spaces and such escaped as octal.
         point = line.split()[4].encode().decode("unicode_escape")
         if point == prefix or point.startswith(prefix + "/"):

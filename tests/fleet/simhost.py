@@ -18,8 +18,6 @@ from tests.fleet.sshd import SshServer
 DockerMode = Literal["engine", "absent", "none-running"]
 """engine: own dockerd; absent: no docker client on PATH; none-running: client, no daemon."""
 
-SYSTEM_PATH = ":".join(hostbin.SYSTEM_BIN_DIRS)
-
 
 @dataclass(frozen=True)
 class HostPlan:
@@ -36,7 +34,11 @@ class HostPlan:
     allow_tcp_forwarding: bool = True
     """Whether this host can be a ProxyJump hop."""
     extra_env: Mapping[str, str] = field(default_factory=dict)
-    """More SetEnv variables for every session."""
+    """More SetEnv variables for every session (PATH here replaces the host's own)."""
+    sshd_options: tuple[str, ...] = ()
+    """More sshd_config lines (the benchmark raises MaxStartups and MaxSessions)."""
+    sshd_launcher: tuple[str, ...] = ()
+    """argv prefix that execs sshd (the benchmark's joins a CPU accounting group first)."""
 
 
 class SimHost:
@@ -71,6 +73,8 @@ class SimHost:
             root_env={**self.env, "HOME": str(self.home)},
             user_env=self.env,
             allow_tcp_forwarding=plan.allow_tcp_forwarding,
+            options=plan.sshd_options,
+            launcher=plan.sshd_launcher,
         )
         """Its OpenSSH server."""
 
@@ -88,7 +92,9 @@ class SimHost:
     def env(self) -> dict[str, str]:
         """Environment every session gets through sshd's SetEnv."""
         nodocker = self.plan.docker == "absent"
-        path = f"{self.bin_dir}:{self.files.sysbin_nodocker if nodocker else SYSTEM_PATH}"
+        # An explicit PATH: the host's own bin, then links to this machine's commands minus
+        # the ones the fleet simulates (never the tester's PATH, never a stray nvidia-smi).
+        path = f"{self.bin_dir}:{self.files.sysbin_nodocker if nodocker else self.files.sysbin}"
         env = {"PATH": path, "CT_HOST": self.name, "CT_FAKE_GPU": str(self.gpu_spec_path)}
         if not nodocker:
             env["DOCKER_HOST"] = f"unix://{self.engine_root / 'docker.sock'}"
@@ -205,6 +211,11 @@ class FleetFiles:
         return self.root / "authorized_keys"
 
     @property
+    def sysbin(self) -> Path:
+        """Symlinks to every system command but the simulated ones (hostbin.SIMULATED)."""
+        return self.root / "sysbin"
+
+    @property
     def sysbin_nodocker(self) -> Path:
-        """Symlinks to every system command but docker*, for hosts without Docker."""
+        """The same without docker*, for hosts without Docker."""
         return self.root / "sysbin-nodocker"

@@ -14,7 +14,7 @@ class HostEntry:
     alias: str
     """The name clients use (`ssh -F cfg ALIAS`)."""
     address: str
-    """HostName: a loopback address."""
+    """HostName: a loopback address ("": none, the alias is a pattern such as `127.*`)."""
     port: int
     """Port."""
     user: str = "root"
@@ -30,7 +30,7 @@ def render_ssh_config(entries: Sequence[HostEntry], client_key: Path, known_host
     blocks = []
     for entry in entries:
         options = [
-            ("HostName", entry.address),
+            *([("HostName", entry.address)] if entry.address else []),
             ("Port", str(entry.port)),
             ("User", entry.user),
             ("IdentityFile", str(entry.identity or client_key)),

@@ -6,7 +6,7 @@ import pwd
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests.fleet import procs
@@ -84,6 +84,8 @@ class SshServer:
         root_env: Mapping[str, str],
         user_env: Mapping[str, str],
         allow_tcp_forwarding: bool = True,
+        options: Sequence[str] = (),
+        launcher: Sequence[str] = (),
     ) -> None:
         self.root = root
         """Folder with the host key, config, pid file and log."""
@@ -99,6 +101,10 @@ class SshServer:
         """SetEnv for every other user's sessions."""
         self.allow_tcp_forwarding = allow_tcp_forwarding
         """Whether the host may serve as a ProxyJump hop."""
+        self.options = tuple(options)
+        """More sshd_config lines (before the Match blocks), e.g. a higher MaxStartups."""
+        self.launcher = tuple(launcher)
+        """argv prefix sshd is started through (it must exec sshd, e.g. to join a cgroup)."""
         self.process: subprocess.Popen[bytes] | None = None
         """The listening sshd, or None while stopped."""
 
@@ -148,6 +154,7 @@ class SshServer:
             "UseDNS no",
             f"AllowUsers root {LOGIN_USER}",
             "Subsystem sftp internal-sftp",
+            *self.options,
             # sshd keeps only the first SetEnv line that applies: root's block must come first.
             "Match User root",
             "  " + _setenv_line(self.root_env),
@@ -175,7 +182,8 @@ class SshServer:
         if self.running:
             return
         self.prepare()
-        self.process = procs.spawn([SSHD, "-D", "-e", "-f", str(self.config_path)], self.log_path)
+        argv = [*self.launcher, SSHD, "-D", "-e", "-f", str(self.config_path)]
+        self.process = procs.spawn(argv, self.log_path)
         deadline = time.monotonic() + timeout
         while not banner_ready(self.address, self.port):
             if self.process.poll() is not None:

@@ -15,7 +15,7 @@ import pytest
 from tests.fleet import gpu_specs
 from tests.fleet.dockerd import DockerEngine
 from tests.fleet.hostbin import install_nvidia_smi
-from tests.fleet.realdata import fixture
+from tests.realdata import fixture
 from tests.waiting import wait_for
 
 Smi = Callable[..., subprocess.CompletedProcess[str]]

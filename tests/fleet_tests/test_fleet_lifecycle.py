@@ -31,7 +31,11 @@ def own_fleet() -> Iterator[Fleet]:
 
 
 def _process_names(pids: list[int]) -> list[str]:
-    return [Path(f"/proc/{p}/comm").read_text().strip() for p in pids if procs.alive(p)]
+    return [
+        Path(f"/proc/{p}/comm").read_bytes().decode(errors="replace").strip()
+        for p in pids
+        if procs.alive(p)
+    ]
 
 
 def test_stop_leaves_no_daemon_session_container_or_folder(own_fleet: Fleet) -> None:

@@ -20,7 +20,7 @@ def test_root_login_and_setenv_reach_the_session(fleet: Fleet) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
-        f"{h1.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        f"{h1.bin_dir}:{fleet.files.sysbin}",  # explicit: never the tester's own PATH
         h1.docker.host if h1.docker else "",
         "h1",
         "root",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import psutil
+import pytest
 
 from clustertop.model import HostState, Process, Section
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
 from tests.fleet.simhost import SimHost
+from tests.reliability import record
 from tests.ssh.helpers import LiveFleet, huge_argv_process, probe_processes
 from tests.waiting import async_wait_for
 
@@ -23,6 +25,7 @@ def _stand_in_processes(host: str) -> int:
     return count
 
 
+@pytest.mark.reliability
 async def test_hung_nvidia_smi_marks_only_gpu_stale_and_never_piles_up(clean_fleet: Fleet) -> None:
     async with LiveFleet(clean_fleet, ["h1", "h2"]) as live:
         await async_wait_for(
@@ -45,8 +48,15 @@ async def test_hung_nvidia_smi_marks_only_gpu_stale_and_never_piles_up(clean_fle
         assert _stand_in_processes("h1") == hung, "a hung nvidia-smi is never started again"
         clean_fleet["h1"].reset_gpu_spec()
         clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)]))
+    record(
+        "faults",
+        "nvidia-smi-hung",
+        "only the GPU part marked stale, last data kept, no nvidia-smi piled up",
+        hung_processes=hung,
+    )
 
 
+@pytest.mark.reliability
 async def test_killed_sshd_changes_only_that_host_and_it_returns(
     fleet: Fleet, spare_host: SimHost
 ) -> None:
@@ -74,6 +84,7 @@ async def test_killed_sshd_changes_only_that_host_and_it_returns(
         await async_wait_for(lambda: live.latest["spare"].is_up, 20, what="spare back up")
         states = [s.state for s in live.history["h2"]]
         assert set(states[states.index(HostState.UP) :]) == {HostState.UP}
+    record("faults", "sshd-killed", f"only that host went down ({down.error!r}), then came back")
 
 
 def _probe_temp_dirs() -> set[Path]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from textual.geometry import Region
 from textual.widget import Widget
 
+from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import (
     MIB,
     Container,
@@ -22,7 +24,7 @@ from clustertop.model import (
     Process,
 )
 from clustertop.sources.base import SnapshotSink, Source
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.widgets.table_sync import KeyedTable
 from tests.waiting import async_wait_for
 
@@ -129,11 +131,11 @@ def host(name: str, cpu: float = 10.0, **changes: object) -> HostSnapshot:
 
 
 def scripted_app(
-    snaps: Sequence[HostSnapshot], **options: object
+    snaps: Sequence[HostSnapshot], analysis: ClusterAnalysis | None = None, **options: Any
 ) -> tuple[ClusterTopApp, ScriptedSource]:
-    """An app over a ScriptedSource with a fixed clock."""
+    """An app over a ScriptedSource with a fixed clock; `options` as AppOptions takes them."""
     source = ScriptedSource(snaps)
-    app = ClusterTopApp(source, clock=lambda: NOW, **options)  # type: ignore[arg-type]
+    app = ClusterTopApp(source, analysis, AppOptions(clock=lambda: NOW, **options))
     return app, source
 
 

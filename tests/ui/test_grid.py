@@ -10,7 +10,7 @@ from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostState, Section
 from clustertop.sources.base import SnapshotSink
 from clustertop.sources.demo.source import DemoSource
-from clustertop.ui import ClusterTopApp, binding_ids
+from clustertop.ui import AppOptions, ClusterTopApp, binding_ids
 from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import (
     NOW,
@@ -29,7 +29,7 @@ SIZE = (160, 48)
 
 async def test_grid_shows_every_demo_host() -> None:
     source = DemoSource(frozen=True)
-    app = ClusterTopApp(source, clock=source.clock)
+    app = ClusterTopApp(source, options=AppOptions(clock=source.clock))
     async with app.run_test(size=SIZE):
         table = app.grid.table
         await wait_rows(table, len(source.host_names))
@@ -49,7 +49,7 @@ def _shown(app: ClusterTopApp) -> list[str]:
 
 async def test_a_narrow_terminal_hides_the_least_needed_columns_and_keeps_the_rest() -> None:
     source = DemoSource(frozen=True)
-    app = ClusterTopApp(source, clock=source.clock, analysis=ClusterAnalysis())
+    app = ClusterTopApp(source, ClusterAnalysis(), AppOptions(clock=source.clock))
     every = ["host", "state", "lat", "cpu", "load", "mem", "gpus", "gpumem", "temp", "disk", "ctrs"]
     async with app.run_test(size=(180, 48)) as pilot:
         table = app.grid.table
@@ -196,7 +196,7 @@ async def test_q_quits_and_closes_the_source() -> None:
 
 
 async def test_key_overrides_remap_bindings_by_id() -> None:
-    app, _ = scripted_app([host("a", cpu=1), host("b", cpu=2)], key_overrides={"grid.sort": "o"})
+    app, _ = scripted_app([host("a", cpu=1), host("b", cpu=2)], keys={"grid.sort": "o"})
     async with app.run_test(size=SIZE) as pilot:
         await wait_rows(app.grid.table, 2)
         await pilot.press("s")
@@ -214,7 +214,7 @@ class _FailingSource(ScriptedSource):
 
 async def test_a_failing_source_is_reported_literally_and_the_app_keeps_running() -> None:
     source = _FailingSource([host("a")])
-    app = ClusterTopApp(source, clock=lambda: NOW)
+    app = ClusterTopApp(source, options=AppOptions(clock=lambda: NOW))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_rows(app.grid.table, 1)
         await until(lambda: app.screen.query("Toast"), "error toast")
@@ -239,4 +239,4 @@ def test_binding_ids_are_unique_and_named_by_screen() -> None:
 
 def test_unknown_theme_is_refused_before_the_app_starts() -> None:
     with pytest.raises(ValueError, match="unknown theme 'nope'"):
-        ClusterTopApp(DemoSource(frozen=True), theme="nope")
+        ClusterTopApp(DemoSource(frozen=True), options=AppOptions(theme="nope"))

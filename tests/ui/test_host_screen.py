@@ -10,7 +10,7 @@ from textual.widget import Widget
 
 from clustertop.model import Container, Disk, GpuProcess, Process
 from clustertop.sources.demo.source import DemoSource
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.screens.host import HostScreen
 from clustertop.ui.widgets.table_sync import KeyedTable
 from tests.ui.helpers import (
@@ -53,7 +53,7 @@ def _table(screen: HostScreen) -> KeyedTable:
 
 async def test_each_pane_shows_its_rows_on_the_demo() -> None:
     source = DemoSource(frozen=True)
-    app = ClusterTopApp(source, clock=source.clock)
+    app = ClusterTopApp(source, options=AppOptions(clock=source.clock))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot, "dgx-a")
         expected = {
@@ -79,7 +79,7 @@ async def test_each_pane_shows_its_rows_on_the_demo() -> None:
 
 async def test_header_shows_section_errors_literally_and_staleness() -> None:
     source = DemoSource(frozen=True)
-    app = ClusterTopApp(source, clock=source.clock)
+    app = ClusterTopApp(source, options=AppOptions(clock=source.clock))
     async with app.run_test(size=SIZE) as pilot:
         for name, line in (
             ("gpu11", "GPU: NVIDIA-SMI has failed because it couldn't communicate"),

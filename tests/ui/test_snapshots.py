@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from clustertop.sources.demo.source import DemoSource
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.screens.host import HostScreen
 
 SIZE = (160, 48)
@@ -21,7 +21,7 @@ SnapCompare = Callable[..., bool]
 
 def _demo_app() -> ClusterTopApp:
     source = DemoSource(frozen=True)
-    return ClusterTopApp(source, clock=source.clock)
+    return ClusterTopApp(source, options=AppOptions(clock=source.clock))
 
 
 def _open(host: str | None, *keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:

@@ -21,7 +21,7 @@ from clustertop.sources.demo.source import DemoSource
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.session import SessionSettings
 from clustertop.sources.ssh.source import SshSource
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.screens.confirm import ConfirmScreen
 from clustertop.ui.screens.host import HostScreen
 from tests.fleet.fleet import Fleet
@@ -32,11 +32,14 @@ SIZE = (160, 48)
 """Terminal size of every test here."""
 
 
-def demo_app(**options: Any) -> tuple[ClusterTopApp, DemoSource]:
-    """The frozen demo with its action runner (actions change what the demo shows)."""
+def demo_app(
+    analysis: ClusterAnalysis | None = None, **options: Any
+) -> tuple[ClusterTopApp, DemoSource]:
+    """The frozen demo with its action runner (actions change what the demo shows); `options`
+    as AppOptions takes them."""
     source = DemoSource(frozen=True, interval=1.0)
     options.setdefault("runner", DemoActionRunner(source))
-    return ClusterTopApp(source, clock=source.clock, **options), source
+    return ClusterTopApp(source, analysis, AppOptions(clock=source.clock, **options)), source
 
 
 def stale_now() -> ClusterAnalysis:
@@ -66,7 +69,7 @@ async def fleet_app(
     # The runner even when read-only: the UI alone must keep every action key dead.
     runner = action_runner(source, Config(audit_log=audit_log))
     app = ClusterTopApp(
-        source, interval=interval, readonly=readonly, analysis=analysis, runner=runner
+        source, analysis, AppOptions(interval=interval, readonly=readonly, runner=runner)
     )
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         yield app, pilot

@@ -9,7 +9,7 @@ from clustertop.actions.demo_runner import DemoActionRunner
 from clustertop.model import Container, HostSnapshot
 from clustertop.sources.demo.cluster import HOSTILE_COMMAND
 from clustertop.sources.demo.source import DemoSource
-from clustertop.ui import ClusterTopApp, binding_ids
+from clustertop.ui import AppOptions, ClusterTopApp, binding_ids
 from clustertop.ui.screens.help import HelpScreen
 from clustertop.ui.screens.logs import LogsScreen
 from tests.ui.helpers import until
@@ -220,7 +220,7 @@ async def test_footer_and_help_offer_only_the_keys_of_the_pane() -> None:
 
 async def test_action_keys_can_be_remapped_by_binding_id() -> None:
     assert {"host.action.stop", "host.action.term", "grid.action.stop_stale"} <= set(binding_ids())
-    app, _ = demo_app(key_overrides={"host.action.stop": "S"})
+    app, _ = demo_app(keys={"host.action.stop": "S"})
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_host(app, pilot, "gpu02")
         await show_only(screen, pilot, "3", "alice")
@@ -234,7 +234,7 @@ async def test_unwritable_audit_log_is_reported_and_refuses_actions(tmp_path: Pa
     blocker.write_text("")
     source = DemoSource(frozen=True, interval=0.2)
     runner = AuditedRunner(DemoActionRunner(source), AuditLog(blocker / "audit.jsonl"))
-    app = ClusterTopApp(source, clock=source.clock, runner=runner)
+    app = ClusterTopApp(source, options=AppOptions(clock=source.clock, runner=runner))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await toast_with(app, "audit log not writable", "actions will be refused")
         screen = await open_host(app, pilot, "gpu02")

@@ -7,9 +7,8 @@ from typing import Any
 from textual.pilot import Pilot
 
 from clustertop.analysis.live import ClusterAnalysis
-from clustertop.sources.demo.history import fill_history
 from clustertop.sources.demo.source import DemoSource
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.screens.cluster_view import ClusterView
 from clustertop.ui.screens.host import HostScreen
 from tests.ui.helpers import until, wait_rows
@@ -18,13 +17,16 @@ SIZE = (160, 48)
 """Terminal size of the view tests (as the UI snapshot tests)."""
 
 
-def demo_app(*, history: bool = True, **options: Any) -> tuple[ClusterTopApp, DemoSource]:
-    """The frozen demo with an analysis (and, unless told not to, an hour of made-up history)."""
+def demo_app(
+    *, history: bool = True, analysis: ClusterAnalysis | None = None, **options: Any
+) -> tuple[ClusterTopApp, DemoSource]:
+    """The frozen demo with an analysis (and, unless told not to, an hour of made-up history);
+    `options` as AppOptions takes them."""
     source = DemoSource(frozen=True)
-    analysis = options.pop("analysis", None) or ClusterAnalysis()
+    analysis = analysis or ClusterAnalysis()
     if history:
-        fill_history(source, analysis.history)
-    app = ClusterTopApp(source, clock=source.clock, analysis=analysis, **options)
+        analysis.add_past(source.past_snapshots)
+    app = ClusterTopApp(source, analysis, AppOptions(clock=source.clock, **options))
     return app, source
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from clustertop.analysis.alerts import Severity
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostState
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui import app as app_module
 from clustertop.ui.grid_analysis import ALERT_STYLES
 from clustertop.ui.screens.alerts import AlertsScreen
@@ -23,8 +23,8 @@ async def test_rows_are_the_active_alerts_most_urgent_first_with_their_age() -> 
     async with app.run_test(size=SIZE) as pilot:
         await grid_ready(app)
         view = await open_view(pilot, "a", AlertsScreen)
-        assert app.analysis is not None
-        alerts = app.analysis.alerts()
+        assert app.live.analysis is not None
+        alerts = app.live.analysis.alerts()
         table = view.table
         assert table.ordered_keys() == [alert.key for alert in alerts]
         now = source.clock()
@@ -50,13 +50,13 @@ async def test_hosts_with_alerts_are_highlighted_in_the_grid() -> None:
     app, _ = demo_app(history=False)
     async with app.run_test(size=SIZE):
         await grid_ready(app)
-        assert app.analysis is not None
+        assert app.live.analysis is not None
         table = app.grid.table
-        alerting = {alert.host for alert in app.analysis.alerts()}
+        alerting = {alert.host for alert in app.live.analysis.alerts()}
         for name in app.host_names():
             cell = table.get_cell(name, "host")
             styles = {span.style for span in cell.spans}
-            expected = app.analysis.alert_tracker.host_alerts(name)
+            expected = app.live.analysis.alert_tracker.host_alerts(name)
             if name in alerting:
                 assert ALERT_STYLES[expected[0].severity] in styles, name
             else:
@@ -75,7 +75,7 @@ async def test_message_with_markup_and_escapes_is_shown_literally() -> None:
     hostile = "[red]x[/] \x1b[2J"
     snap = host("a", state=HostState.UNREACHABLE, error=hostile, state_since=NOW - 5)
     source = ScriptedSource([snap])
-    app = ClusterTopApp(source, clock=lambda: NOW, analysis=ClusterAnalysis())
+    app = ClusterTopApp(source, ClusterAnalysis(), AppOptions(clock=lambda: NOW))
     async with app.run_test(size=SIZE) as pilot:
         await wait_rows(app.grid.table, 1)
         view = await open_view(pilot, "a", AlertsScreen)
@@ -98,10 +98,10 @@ class _BellCounter(ClusterTopApp):
 async def test_bell_rings_once_for_an_alert_that_appears_not_for_those_at_start() -> None:
     down_from_start = host("b", state=HostState.UNREACHABLE, error="refused", state_since=NOW)
     source = ScriptedSource([host("a"), down_from_start])
-    app = _BellCounter(source, clock=lambda: NOW, analysis=ClusterAnalysis(), bell=True)
+    app = _BellCounter(source, ClusterAnalysis(), AppOptions(clock=lambda: NOW, bell=True))
     async with app.run_test(size=SIZE) as pilot:
         await wait_rows(app.grid.table, 2)
-        await until(lambda: app.analysis and app.analysis.alert_count() == 1, "b's alert")
+        await until(lambda: app.live.analysis and app.live.analysis.alert_count() == 1, "b's alert")
         await pilot.pause(0.3)
         assert app.rings == 0
         full = dataclasses.replace(host("a").disks[0], used=99 * 2**30, available=2**30)
@@ -115,10 +115,10 @@ async def test_bell_rings_once_for_an_alert_that_appears_not_for_those_at_start(
 
 async def test_no_bell_unless_asked() -> None:
     source = ScriptedSource([host("a")])
-    app = _BellCounter(source, clock=lambda: NOW, analysis=ClusterAnalysis())
+    app = _BellCounter(source, ClusterAnalysis(), AppOptions(clock=lambda: NOW))
     async with app.run_test(size=SIZE) as pilot:
         await wait_rows(app.grid.table, 1)
         source.emit(host("a", time=NOW + 2, state=HostState.UNREACHABLE, error="gone"))
-        await until(lambda: app.analysis and app.analysis.alert_count() == 1, "alert")
+        await until(lambda: app.live.analysis and app.live.analysis.alert_count() == 1, "alert")
         await pilot.pause(0.3)
         assert app.rings == 0

@@ -6,7 +6,7 @@ import dataclasses
 
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot
-from clustertop.ui import ClusterTopApp
+from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.widgets.history_pane import HistoryCharts
 from tests.ui.helpers import ScriptedSource, cell_text, host, until, wait_rows, widget_text
 from tests.views.helpers import SIZE, demo_app, grid_ready, open_host
@@ -35,7 +35,7 @@ async def test_grid_sparkline_shows_the_last_hour_of_gpu_use() -> None:
     for snap in _idle_then_busy("a"):
         analysis.history.add(snap)
     source = ScriptedSource([host("a"), host("nogpu", gpus=(), gpu_processes=())])
-    app = ClusterTopApp(source, clock=lambda: END, analysis=analysis)
+    app = ClusterTopApp(source, analysis, AppOptions(clock=lambda: END))
     async with app.run_test(size=WIDE):
         await wait_rows(app.grid.table, 2)
         table = app.grid.table
@@ -69,8 +69,8 @@ async def test_history_tab_says_when_there_is_nothing_yet() -> None:
     app, _ = demo_app(history=False)
     async with app.run_test(size=SIZE) as pilot:
         await grid_ready(app)
-        assert app.analysis is not None
-        app.analysis.history.forget("gpu05")
+        assert app.live.analysis is not None
+        app.live.analysis.history.forget("gpu05")
         screen = await open_host(pilot, app, "gpu05")
         await pilot.press("6")
         charts = screen.query_one(HistoryCharts)

@@ -26,8 +26,8 @@ async def test_rows_are_the_analysis_user_rows_of_the_demo() -> None:
         await grid_ready(app)
         view = await open_view(pilot, "u", UsersScreen)
         snaps = app.live.store.all()
-        assert app.analysis is not None
-        expected = user_rows(snaps, {snap.name: app.analysis.stale(snap) for snap in snaps})
+        assert app.live.analysis is not None
+        expected = user_rows(snaps, {snap.name: app.live.analysis.stale(snap) for snap in snaps})
         table = view.table
         assert table.ordered_keys() == [row.owner for row in expected]
         for row in expected:

@@ -78,3 +78,21 @@ def test_loopback_serves_without_warning(tmp_path: Path) -> None:
         text = wait_for(lambda: "Serving" in log.read_text() and log.read_text(), what="banner")
     assert "warning" not in text
     assert "--readonly" in text  # the command it serves, as printed at start
+
+
+def test_actions_are_refused_without_authentication(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["serve", "--port", "1", "--no-auth", "--allow-actions", "--demo"]) == 1
+    err = capsys.readouterr().err
+    assert "--allow-actions needs authentication: it cannot be used with --no-auth" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_the_session_cap_is_at_least_one(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--max-sessions", value, "--demo"])
+    assert f"--max-sessions: expected a whole number of at least 1, got '{value}'" in (
+        capsys.readouterr().err
+    )

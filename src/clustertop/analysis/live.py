@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from clustertop.analysis.alert_rules import AlertThresholds
@@ -58,11 +58,20 @@ class ClusterAnalysis:
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
         self.alert_tracker.update(snap, stale_ids, idle_since)
 
+    def add_past(self, past: Callable[[float, float], Iterable[HostSnapshot]]) -> None:
+        """Feed the history the readings a source has from before now (`Source.past_snapshots`).
+
+        `past(window_s, resolution_s)` yields them oldest first. Only the history takes them:
+        stale containers and alerts keep judging live readings.
+        """
+        for snap in past(self.history.window_s, self.history.resolution_s):
+            self.history.add(snap)
+
     def stale(self, snap: HostSnapshot) -> frozenset[str]:
         """Stale container IDs of a host (as of its last update)."""
         return self.stale_tracker.stale(snap.name)
 
-    def alert_count(self, snaps: Iterable[HostSnapshot] = ()) -> int:
+    def alert_count(self) -> int:
         """Active alerts over the cluster."""
         return self.alert_tracker.count()
 

@@ -4,96 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from clustertop import __version__
-from clustertop.config.settings import Config, ConfigError, load_config, render_config
-from clustertop.inventory.hosts import HostSpec, HostSpecError, read_hosts_file, resolve_hosts
+from clustertop.cli import options
+from clustertop.config.settings import Config, ConfigError, render_config
+from clustertop.inventory.hosts import HostSpec, HostSpecError
 from clustertop.sources.base import Source
+from clustertop.util.quiet import quiet_third_party_warnings
 
 EXIT_USAGE = 1
 """Exit status for usage and configuration errors."""
 
 _SUBCOMMANDS = {"config": ("show",)}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for `clustertop [options] [hosts...]`."""
-    parser = argparse.ArgumentParser(
-        prog="clustertop",
-        description="htop for a whole GPU cluster. No hosts: this machine. "
-        "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
-        epilog="Also: `clustertop config show` prints the effective settings and their sources; "
-        "`clustertop serve` serves this TUI to web browsers.",
-    )
-    parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
-    add = parser.add_argument
-    add("-V", "--version", action="version", version=f"clustertop {__version__}")
-    add("-H", "--hosts-file", metavar="FILE", action="append", help="file with one host per line")
-    add("--once", action="store_true", help="print one reading and exit")
-    add("--json", action="store_true", help="with --once: print JSON (schema 1)")
-    add("--demo", action="store_true", help="show a built-in demo cluster")
-    add("--owner", metavar="NAME", help="show only this person's hosts, containers and processes")
-    add("--mine", action="store_true", help="like --owner with your own login name")
-    add("--bell", action="store_true", help="ring the terminal bell when a new alert appears")
-    add_setting_options(parser)
-    return parser
-
-
-def add_setting_options(parser: argparse.ArgumentParser) -> None:
-    """Options that override config settings (shared by `config show`)."""
-    add = parser.add_argument
-    add("-F", "--ssh-config", metavar="FILE", help="ssh config file (like ssh -F)")
-    add("--config", metavar="FILE", help="clustertop config file (TOML)")
-    add("-i", "--interval", metavar="SECONDS", help="seconds between readings (default 2)")
-    add("-t", "--timeout", metavar="SECONDS", help="per-host deadline (default 10)")
-    add("--connect-timeout", metavar="SECONDS", help="SSH connection deadline")
-    add("--max-handshakes", metavar="N", help="SSH handshakes in flight at once")
-    add("--known-hosts", metavar="FILE", help="known_hosts file to check host keys against")
-    add(
-        "--accept-new-hostkeys",
-        action="store_const",
-        const=True,
-        help="learn keys of hosts not in known_hosts (changed keys are still refused)",
-    )
-    add("--readonly", action="store_const", const=True, help="no actions on hosts")
-    add("--stale-after", metavar="DURATION", help="GPU idle time before a container is stale")
-    add("--theme", metavar="NAME", help="Textual theme")
-
-
-def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
-    return {
-        "interval": args.interval,
-        "timeout": args.timeout,
-        "connect_timeout": args.connect_timeout,
-        "max_handshakes": args.max_handshakes,
-        "ssh_config": args.ssh_config,
-        "known_hosts": args.known_hosts,
-        "accept_new_hostkeys": args.accept_new_hostkeys,
-        "readonly": args.readonly,
-        # The demo has no past: its idle containers are stale at once, as the demo is meant to show.
-        "stale_after": "0"
-        if args.stale_after is None and getattr(args, "demo", False)
-        else args.stale_after,
-        "theme": args.theme,
-    }
-
-
-def _host_specs(args: argparse.Namespace, config: Config) -> list[HostSpec]:
-    items = list(args.hosts)
-    for path in args.hosts_file or ():
-        items += read_hosts_file(path)
-    specs = resolve_hosts(items, config.groups)
-    result = []
-    for spec in specs:
-        override = config.host_override(spec.name)
-        result.append(HostSpec(spec.name, spec.user or override.user, spec.port or override.port))
-    return result
 
 
 def make_source(args: argparse.Namespace, config: Config, specs: list[HostSpec]) -> Source:
@@ -118,6 +42,7 @@ def _usage_error(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run clustertop; returns the exit status."""
+    quiet_third_party_warnings()  # the console script's first step, before asyncssh loads
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:  # `clustertop --once | head`: the reader left, nothing is wrong
@@ -134,28 +59,21 @@ def _main(argv: list[str]) -> int:
         from clustertop.cli.serve import serve_command
 
         return serve_command(argv[1:])
-    parser = build_parser()
+    parser = options.build_parser()
     args = parser.parse_args(argv)
     if args.json and not args.once:
         return _usage_error("--json needs --once")
     try:
-        config = load_config(
-            _cli_settings(args), os.environ, Path(args.config) if args.config else None
-        )
-        specs = _host_specs(args, config)
+        config = options.load_settings(args)
+        specs = options.host_specs(args, config)
     except (ConfigError, HostSpecError, OSError) as exc:
         return _usage_error(str(exc))
     for warning in config.warnings:
         print(f"clustertop: warning: {warning}", file=sys.stderr)
     source = make_source(args, config, specs)
     if args.once:
-        return _once(source, config, as_json=args.json, owner=_owner(args))
+        return _once(source, config, as_json=args.json, owner=options.owner(args))
     return _tui(source, config, args, specs)
-
-
-def _owner(args: argparse.Namespace) -> str | None:
-    owner: str | None = args.owner or (getpass.getuser() if args.mine else None)
-    return owner
 
 
 def _once(source: Source, config: Config, *, as_json: bool, owner: str | None) -> int:
@@ -197,7 +115,7 @@ def _tui(source: Source, config: Config, args: argparse.Namespace, specs: list[H
     app = build_app(
         source,
         config,
-        owner=_owner(args),
+        owner=options.owner(args),
         bell=args.bell,
         shell=launcher_for(demo=args.demo, ssh_config=config.ssh_config, specs=specs),
     )
@@ -210,12 +128,10 @@ def _config_command(argv: list[str]) -> int:
         prog="clustertop config", description="show the effective settings and their sources"
     )
     parser.add_argument("action", choices=_SUBCOMMANDS["config"])
-    add_setting_options(parser)
+    options.add_setting_options(parser)
     args = parser.parse_args(argv)
     try:
-        config = load_config(
-            _cli_settings(args), os.environ, Path(args.config) if args.config else None
-        )
+        config = options.load_settings(args)
     except ConfigError as exc:
         return _usage_error(str(exc))
     sys.stdout.write(render_config(config))

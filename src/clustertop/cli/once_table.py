@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from clustertop.model import ContainerRef, HostSnapshot
+from clustertop.analysis.issues import section_issues
+from clustertop.model import ContainerRef, HostSnapshot, Section
 from clustertop.util.textsafe import printable
 from clustertop.util.units import NA, duration, human_bytes, number, percent, used_of
 
 Row = Sequence[object]
+
+HEADERS = ("HOST", "STATE", "CPU", "LOAD", "MEMORY", "GPUS", "GPU UTIL", "GPU MEM", "DISK", "CTRS")
+"""The overview table's columns."""
 
 
 def table(headers: Sequence[str], rows: Sequence[Row], max_width: int = 60) -> str:
@@ -38,33 +42,49 @@ def container_label(ref: ContainerRef | None) -> str:
 
 
 def _state(snap: HostSnapshot) -> str:
-    return snap.state.value if snap.error is None else f"{snap.state.value}: {snap.error}"
+    """As the grid's State column words it: 'up', '! gpu: <why>; ...' or 'unreachable: <why>'."""
+    if not snap.is_up:
+        return snap.state.value if snap.error is None else f"{snap.state.value}: {snap.error}"
+    issues = section_issues(snap)
+    return "! " + "; ".join(issues) if issues else "up"
+
+
+def _count(snap: HostSnapshot, section: Section, shown: str, found: bool) -> str:
+    """`shown` when the section found something; else 'error', N/A (no reading yet) or `shown`.
+
+    A failed nvidia-smi or docker must not read as 0 GPUs or 0/0 containers.
+    """
+    if found:
+        return shown
+    if snap.error_of(section):
+        return "error"
+    return NA if section in snap.waiting else shown
 
 
 def summary_rows(snapshots: Sequence[HostSnapshot]) -> list[Row]:
-    """One row per host for the overview table."""
-    rows: list[Row] = []
-    for s in snapshots:
-        mem = s.memory
-        gpu_used = sum(g.memory_used or 0 for g in s.gpus)
-        gpu_total = sum(g.memory_total or 0 for g in s.gpus)
-        worst = max(s.disks, key=lambda d: d.percent or 0.0, default=None)
-        running = sum(1 for c in s.containers if c.state == "running")
-        rows.append(
-            [
-                s.name,
-                _state(s),
-                number(s.cpu.percent if s.cpu else None, 0, "%"),
-                " ".join(f"{v:.2f}" for v in s.load) if s.load else NA,
-                used_of(mem.used, mem.total) if mem else NA,
-                len(s.gpus),
-                percent(_mean([g.util_percent for g in s.gpus])),
-                used_of(gpu_used, gpu_total) if s.gpus else "-",
-                f"{percent(worst.percent)} {worst.mount}" if worst else NA,
-                f"{running}/{len(s.containers)}",
-            ]
-        )
-    return rows
+    """One row per host for the overview table; a host that is not up shows '-' past its state."""
+    return [
+        [s.name, _state(s), *(_resources(s) if s.is_up else ["-"] * (len(HEADERS) - 2))]
+        for s in snapshots
+    ]
+
+
+def _resources(s: HostSnapshot) -> list[object]:
+    mem = s.memory
+    gpu_used = sum(g.memory_used or 0 for g in s.gpus)
+    gpu_total = sum(g.memory_total or 0 for g in s.gpus)
+    worst = max(s.disks, key=lambda d: d.percent or 0.0, default=None)
+    running = sum(1 for c in s.containers if c.state == "running")
+    return [
+        number(s.cpu.percent if s.cpu else None, 0, "%"),
+        " ".join(f"{v:.2f}" for v in s.load) if s.load else NA,
+        used_of(mem.used, mem.total) if mem else NA,
+        _count(s, Section.GPU, str(len(s.gpus)), bool(s.gpus)),
+        percent(_mean([g.util_percent for g in s.gpus])),
+        used_of(gpu_used, gpu_total) if s.gpus else "-",
+        f"{percent(worst.percent)} {worst.mount}" if worst else NA,
+        _count(s, Section.DOCKER, f"{running}/{len(s.containers)}", bool(s.containers)),
+    ]
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -184,18 +204,6 @@ def owner_line(owner: str, shown: int, hosts: int) -> str:
 def render(snapshots: Sequence[HostSnapshot], now: float | None = None) -> str:
     """The whole report: overview, then details for each host that answered."""
     now = time.time() if now is None else now
-    headers = [
-        "HOST",
-        "STATE",
-        "CPU",
-        "LOAD",
-        "MEMORY",
-        "GPUS",
-        "GPU UTIL",
-        "GPU MEM",
-        "DISK",
-        "CTRS",
-    ]
-    parts = [table(headers, summary_rows(snapshots), max_width=80)]
+    parts = [table(HEADERS, summary_rows(snapshots), max_width=80)]
     parts += [host_details(s, now) for s in snapshots if s.is_up]
     return "\n\n".join(parts) + "\n"

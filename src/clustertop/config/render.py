@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import TYPE_CHECKING
-
-from clustertop.config.schema import SETTINGS, HostOverride
-from clustertop.config.values import format_duration, toml_key, toml_string, toml_value
-
-if TYPE_CHECKING:
-    from clustertop.config.settings import Config
+from clustertop.config.schema import HOST_SETTINGS, SETTINGS, Config, HostOverride
+from clustertop.config.values import toml_key, toml_string, toml_value
 
 _VALUE_WIDTH = 24
 """Values longer than this push their comment right instead of widening every line."""
-
-_HOST_DURATIONS = frozenset({"timeout", "interval"})
 
 
 def _header(config: Config) -> list[str]:
@@ -54,12 +46,6 @@ def _groups(config: Config) -> list[str]:
     return lines
 
 
-def _host_value(name: str, value: object) -> str:
-    if name in _HOST_DURATIONS and isinstance(value, float):
-        return toml_string(format_duration(value))
-    return toml_value(value)
-
-
 def _hosts(config: Config) -> list[str]:
     if not config.hosts:
         return ['# no [hosts."<name>"] overrides']
@@ -69,10 +55,10 @@ def _hosts(config: Config) -> list[str]:
         if lines:
             lines.append("")
         lines.append(f"[hosts.{toml_key(host, quote=True)}]")
-        for item in fields(override):
-            value = getattr(override, item.name)
-            if value != getattr(unset, item.name):
-                lines.append(f"{item.name} = {_host_value(item.name, value)}")
+        for name, setting in HOST_SETTINGS.items():
+            value = getattr(override, name)
+            if value != getattr(unset, name):
+                lines.append(f"{name} = {setting.render(value)}")
     return lines
 
 

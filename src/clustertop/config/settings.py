@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +15,7 @@ from clustertop.config.schema import (
     ENV_PREFIX,
     SETTINGS,
     TABLES,
+    Config,
     ConfigError,
     HostOverride,
     env_variable,
@@ -23,7 +23,6 @@ from clustertop.config.schema import (
 )
 from clustertop.config.tables import did_you_mean, parse_groups, parse_hosts, parse_keys
 from clustertop.config.values import toml_key
-from clustertop.model.owners import DEFAULT_NAME_PATTERN, OwnerRule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,92 +40,8 @@ __all__ = [
 ]
 
 
-def _empty() -> Mapping[str, Any]:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    """Every setting with its effective value, plus groups, host overrides and key remaps."""
-
-    interval: float = 2.0
-    """Seconds between readings of each host."""
-    timeout: float = 10.0
-    """Per-host deadline for one reading, seconds."""
-    connect_timeout: float = 10.0
-    """Deadline for one SSH connection, seconds."""
-    max_handshakes: int = 16
-    """SSH handshakes in flight at once (sshd refuses bursts beyond MaxStartups)."""
-    ssh_config: Path | None = None
-    """ssh config file; None: ~/.ssh/config as asyncssh reads it."""
-    known_hosts: Path | None = None
-    """known_hosts file; None: what the ssh config says, else ~/.ssh/known_hosts."""
-    accept_new_hostkeys: bool = False
-    """Trust and record the keys of hosts not yet in known_hosts."""
-    readonly: bool = False
-    """Show only: every action on hosts is refused."""
-    stale_after: float = 30 * 60
-    """Seconds a container's GPUs must idle before it counts as stale."""
-    stale_util_percent: float = 5.0
-    """GPU use at or under which a GPU counts as idle, percent."""
-    cleanup_exited_after: float = 7 * 86400
-    """Seconds after exiting that a container may be cleaned up."""
-    alert_temperature_c: float = 85.0
-    """GPU temperature that raises an alert, Celsius."""
-    alert_disk_percent: float = 90.0
-    """Disk use that raises an alert, percent."""
-    alert_log_size: int = 2**30
-    """Container log size that raises an alert, bytes."""
-    free_gpu_memory_mib: int = 500
-    """Most MiB in use on a GPU that still counts as free."""
-    free_gpu_util_percent: float = 5.0
-    """Most GPU use on a GPU that still counts as free, percent."""
-    history: float = 3600.0
-    """Seconds of readings kept for charts and trends."""
-    theme: str = "textual-dark"
-    """Textual theme name."""
-    owner_labels: tuple[str, ...] = ("owner",)
-    """Container labels naming the owner, first non-empty wins."""
-    owner_name_regex: str = DEFAULT_NAME_PATTERN
-    """Regex with a `user` group matched on container names; '' turns it off."""
-    owner_unix_user_fallback: bool = True
-    """Use a process's Unix user when nothing else names an owner."""
-    audit_log: Path | None = None
-    """Where actions are recorded (JSON lines); None: nowhere. load_config fills the XDG path."""
-    groups: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
-    """Host groups from `[groups]`: name -> items (hosts, ranges, @groups)."""
-    hosts: Mapping[str, HostOverride] = field(default_factory=_empty)
-    """Per-host overrides from `[hosts."<name>"]`, keyed by host name."""
-    keys: Mapping[str, str] = field(default_factory=_empty)
-    """Key remaps from `[keys]`: binding id -> key."""
-    path: Path | None = None
-    """The config file read, or None when there was none."""
-    default_path: Path | None = None
-    """Where the config file is looked for when neither --config nor CLUSTERTOP_CONFIG names one."""
-    sources: Mapping[str, str] = field(default_factory=_empty)
-    """Setting -> where its value came from: 'default', 'file P', 'env V', 'command line --x'."""
-    warnings: tuple[str, ...] = ()
-    """Things worth telling the user that are not errors (an unknown CLUSTERTOP_ variable)."""
-
-    def host_override(self, name: str) -> HostOverride:
-        """The `[hosts."<name>"]` settings for a host (names ignore case); empty when none."""
-        found = self.hosts.get(name)
-        if found is None:
-            lowered = name.lower()
-            found = next((o for n, o in self.hosts.items() if n.lower() == lowered), None)
-        return found if found is not None else HostOverride()
-
-    def owner_rule(self) -> OwnerRule:
-        """The owner rule these settings describe."""
-        return OwnerRule.from_config(
-            labels=list(self.owner_labels),
-            name_regex=self.owner_name_regex,
-            unix_user_fallback=self.owner_unix_user_fallback,
-        )
-
-
 _DEFAULTS: Mapping[str, object] = MappingProxyType(
-    {item.name: item.default for item in fields(Config) if item.name in SETTINGS}
+    {name: getattr(Config(), name) for name in SETTINGS}
 )
 
 _TABLE_PARSERS: Mapping[str, Callable[[object, str], Mapping[str, Any]]] = MappingProxyType(

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from clustertop.config.schema import HOST_FIELDS, SETTINGS, ConfigError, HostOverride
+from clustertop.config.schema import HOST_SETTINGS, SETTINGS, ConfigError, HostOverride
 from clustertop.config.values import shown, toml_key
 from clustertop.inventory.hosts import (
     HostSpecError,
@@ -79,12 +79,12 @@ def _host_override(name: str, value: object, where: str) -> HostOverride:
     table = _table(value, where, key, f'[hosts."{name}"] port = 2222', _misplaced(name))
     fields: dict[str, Any] = {}
     for field, raw in table.items():
-        parse = HOST_FIELDS.get(field)
-        if parse is None:
-            hint = did_you_mean(field, HOST_FIELDS)
+        declared = HOST_SETTINGS.get(field)
+        if declared is None:
+            hint = did_you_mean(field, HOST_SETTINGS)
             raise ConfigError(where, f"{key}.{toml_key(field)}", f"unknown key{hint}")
         try:
-            fields[field] = parse(raw)
+            fields[field] = declared.parse(raw)
         except ValueError as exc:
             raise ConfigError(where, f"{key}.{toml_key(field)}", str(exc)) from None
     return HostOverride(**fields)

@@ -63,8 +63,9 @@ def _duration_text(text: str) -> float | None:
     return total if position and text[position:].strip() == "" else None
 
 
-def duration(*, positive: bool) -> Callable[[object], float]:
-    """Seconds from a number or text like '90s', '30m', '1h30m', '7d', '500ms', '2w'."""
+def duration(*, positive: bool, minimum: float = 0.0) -> Callable[[object], float]:
+    """Seconds from a number or text like '90s', '30m', '1h30m', '7d', '500ms', '2w'; more than 0
+    when `positive`, and at least `minimum`."""
 
     def parse(value: object) -> float:
         seconds = _number(value)
@@ -74,6 +75,8 @@ def duration(*, positive: bool) -> Callable[[object], float]:
             raise ValueError(f"{DURATION_HINT}, got {shown(value)}")
         if positive and seconds == 0:
             raise ValueError(f"must be more than 0 seconds, got {shown(value)}")
+        if seconds < minimum:
+            raise ValueError(f"must be at least {minimum:g} seconds, got {shown(value)}")
         return seconds
 
     return parse

@@ -1,4 +1,4 @@
-"""Which hosts to watch: host specs, pdsh-style ranges, @groups and hosts files."""
+"""Which hosts to watch: host specs, pdsh-style ranges and operators, @groups and hosts files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from clustertop.inventory.ranges import HostSpecError, expand_host_list, expand_ranges
+from clustertop.inventory.ranges import (
+    HostSpecError,
+    apply_operator,
+    expand_host_list,
+    expand_ranges,
+    split_host_list,
+)
 
 __all__ = [
     "HostSpec",
@@ -20,6 +26,7 @@ __all__ = [
     "parse_hosts_text",
     "read_hosts_file",
     "resolve_hosts",
+    "split_host_list",
 ]
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9._-]+\Z")
@@ -56,6 +63,12 @@ class HostSpec:
 
     def __str__(self) -> str:
         return self.display
+
+
+def _answers_to(spec: HostSpec) -> tuple[tuple[str, str | None, int | None], ...]:
+    """What an exclusion may name to reach `spec`: `!gpu2` also removes `alice@gpu2:22`."""
+    name = spec.name.lower()
+    return (spec.key, (name, None, spec.port), (name, spec.user, None), (name, None, None))
 
 
 def _invalid(text: str, problem: str) -> HostSpecError:
@@ -151,6 +164,16 @@ def _check_group_name(name: str, item: str) -> None:
         raise HostSpecError(f"invalid group {item!r}: a group name may use {_ALLOWED_NAME}")
 
 
+def _check_item(item: str) -> None:
+    """Raise HostSpecError for any bad host, range or group name in one item, excluded ones too."""
+    for _, term in split_host_list(item):
+        for piece in expand_ranges(term):
+            if piece.startswith("@"):
+                _check_group_name(piece[1:], piece)
+            else:
+                parse_host_spec(piece)
+
+
 def parse_hosts_text(text: str, origin: str) -> list[str]:
     """Host items from hosts-file text (one per line, `#` comments); errors say `origin:line`."""
     items: list[str] = []
@@ -161,11 +184,7 @@ def parse_hosts_text(text: str, origin: str) -> list[str]:
         if any(char.isspace() for char in line):
             raise HostSpecError(f"{origin}:{number}: expected one host per line, got {line!r}")
         try:
-            for piece in expand_host_list(line):
-                if piece.startswith("@"):
-                    _check_group_name(piece[1:], piece)
-                else:
-                    parse_host_spec(piece)
+            _check_item(line)
         except HostSpecError as exc:
             raise HostSpecError(f"{origin}:{number}: {exc}") from None
         items.append(line)
@@ -200,18 +219,30 @@ class _GroupResolver:
         self._done: dict[str, list[HostSpec]] = {}
 
     def item(self, item: str, stack: tuple[str, ...] = ()) -> list[HostSpec]:
-        """The hosts one item names: a host, a range, a comma list or an @group."""
+        """The hosts one item names: a host, a range, an @group, or a list with operators."""
         specs: list[HostSpec] = []
-        for piece in self._pieces(item, stack):
+        for operator, term in self._terms(item, stack):
+            specs = apply_operator(specs, operator, self._term(term, stack), _answers_to)
+        return specs
+
+    def _term(self, term: str, stack: tuple[str, ...]) -> list[HostSpec]:
+        specs: list[HostSpec] = []
+        for piece in self._expand(term, stack):
             if piece.startswith("@"):
                 specs.extend(self.group(piece, stack))
             else:
                 specs.append(self._parse(piece, stack))
         return specs
 
-    def _pieces(self, item: str, stack: tuple[str, ...]) -> list[str]:
+    def _terms(self, item: str, stack: tuple[str, ...]) -> list[tuple[str, str]]:
         try:
-            return expand_host_list(item)
+            return split_host_list(item)
+        except HostSpecError as exc:
+            raise self._in_group(exc, stack) from None
+
+    def _expand(self, term: str, stack: tuple[str, ...]) -> list[str]:
+        try:
+            return expand_ranges(term)
         except HostSpecError as exc:
             raise self._in_group(exc, stack) from None
 

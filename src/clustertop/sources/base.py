@@ -6,13 +6,44 @@ import abc
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.util.aio import within
 
+if TYPE_CHECKING:
+    from asyncssh import SSHClientConnection
+
 SnapshotSink = Callable[[HostSnapshot], None]
 """Receives every new snapshot; called on the event loop, must not block."""
+ConnectionLookup = Callable[[str], "SSHClientConnection | None"]
+"""A host's live SSH connection, looked up when an action runs (None: not connected now)."""
+
+Runner = TypeVar("Runner")
+"""What a RunnerFactory makes (in actions/: an ActionRunner)."""
+_Made_co = TypeVar("_Made_co", covariant=True)
+
+
+class RunnerFactory(Protocol[_Made_co]):
+    """Makes the action runner of each kind of source, from what the source hands over.
+
+    Implemented in actions/ (`actions.factory.ActionRunners`); each Source calls the method
+    for its kind in `Source.action_runner`.
+    """
+
+    def local(self) -> _Made_co:
+        """Acts on this machine."""
+        ...
+
+    def ssh(self, connection_for: ConnectionLookup) -> _Made_co:
+        """Acts on SSH hosts over the source's own connections."""
+        ...
+
+    def demo(self, demo: Source) -> _Made_co:
+        """Acts on the made-up cluster by changing what the demo emits (`demo` is the demo
+        source; typed as any Source so that this module needs no import of it)."""
+        ...
 
 
 def is_settled(snap: HostSnapshot) -> bool:
@@ -28,7 +59,18 @@ def is_settled(snap: HostSnapshot) -> bool:
 
 
 class Source(abc.ABC):
-    """Produces snapshots for a fixed, ordered list of hosts."""
+    """Produces snapshots for a fixed, ordered list of hosts.
+
+    Beyond snapshots, each source says itself what it offers, so no caller switches on its type:
+
+    - `past_snapshots`: readings from before now, for the history charts. A source returns
+      model snapshots and the analysis ingests them (`ClusterAnalysis.add_past`), so sources
+      never import the analysis. Only the demo has a past (a made-up hour).
+    - `action_runner`: the source calls the one method of a `RunnerFactory` that fits it,
+      handing over what acting on its hosts needs (SSH: its live connection per host; the
+      demo: itself; local: nothing). The factory and the runners live in actions/, which
+      imports sources and never the other way round: sources only state the factory's shape.
+    """
 
     @property
     @abc.abstractmethod
@@ -44,6 +86,15 @@ class Source(abc.ABC):
 
     def focus(self, host: str | None) -> None:  # noqa: B027 - optional hook
         """The host the user looks at closely (its host screen), or None: read it in full."""
+
+    def past_snapshots(self, window_s: float, resolution_s: float) -> Iterator[HostSnapshot]:
+        """Readings from before now, oldest first, covering up to `window_s` seconds at one per
+        `resolution_s` at most; for the history only (default: none, the past is unknown)."""
+        return iter(())
+
+    def action_runner(self, factory: RunnerFactory[Runner]) -> Runner | None:
+        """The runner that acts on these hosts, made by `factory` (default None: no actions)."""
+        return None
 
     async def collect_once(self, timeout: float) -> list[HostSnapshot]:
         """One settled snapshot per host, in host order, within `timeout` seconds."""

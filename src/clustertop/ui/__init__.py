@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from clustertop.ui.app import ClusterTopApp, binding_ids
+from clustertop.ui.options import AppOptions
 
-__all__ = ["ClusterTopApp", "binding_ids"]
+__all__ = ["AppOptions", "ClusterTopApp", "binding_ids"]

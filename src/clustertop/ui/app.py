@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from clustertop.actions.model import ActionRunner
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
 from clustertop.ui.actions import ActionController
 from clustertop.ui.commands import HostCommands
-from clustertop.ui.context import AlertsProvider, LiveContext, StaleProvider, no_alerts, no_stale
-from clustertop.ui.grid_analysis import GridAnalysis
+from clustertop.ui.context import LiveContext
+from clustertop.ui.options import AppOptions
 from clustertop.ui.screens.alerts import AlertBell, AlertsScreen
 from clustertop.ui.screens.cluster_view import ClusterView
 from clustertop.ui.screens.confirm import ConfirmScreen
@@ -29,7 +28,7 @@ from clustertop.ui.screens.help import HelpScreen, key_help
 from clustertop.ui.screens.host import HostScreen
 from clustertop.ui.screens.logs import LogsScreen
 from clustertop.ui.screens.users import UsersScreen
-from clustertop.ui.shell import ShellLauncher, run_suspended
+from clustertop.ui.shell import run_suspended
 from clustertop.ui.store import SnapshotStore
 from clustertop.ui.widgets.table_sync import KeyedTable
 from clustertop.util.textsafe import printable
@@ -53,72 +52,48 @@ class ClusterTopApp(App[None]):
     def __init__(
         self,
         source: Source,
-        *,
-        interval: float = 2.0,
-        readonly: bool = False,
-        title: str = "clustertop",
-        theme: str | None = None,
-        key_overrides: Mapping[str, str] | None = None,
-        groups: Mapping[str, Sequence[str]] | None = None,
-        stale: StaleProvider | None = None,
-        alerts: AlertsProvider | None = None,
-        clock: Callable[[], float] | None = None,
         analysis: ClusterAnalysis | None = None,
-        runner: ActionRunner | None = None,
-        owner: str | None = None,
-        bell: bool = False,
-        shell: ShellLauncher | None = None,
+        options: AppOptions | None = None,
     ) -> None:
         super().__init__()
-        self.analysis = analysis
-        """History, stale containers and alerts, fed with every snapshot (None: no analysis)."""
-        if analysis is not None:
-            stale = stale or analysis.stale
-            alerts = alerts or analysis.alert_count
+        options = options or AppOptions()
+        if options.theme is not None and options.theme not in self.available_themes:
+            known = ", ".join(sorted(self.available_themes))
+            raise ValueError(f"unknown theme {options.theme!r}; known themes: {known}")
+        self.options = options
+        """What the app was told at start."""
         self.source = source
         """Where snapshots come from."""
-        self.readonly = readonly or runner is None
+        self.readonly = options.readonly or options.runner is None
         """When True (asked for, or no runner), no action key is offered and nothing is run."""
-        self.title = title
-        clock = clock or time.time
+        self.title = options.title
         self.live = LiveContext(
-            store=SnapshotStore(source.host_names, clock()),
-            clock=clock,
-            interval=interval,
-            stale=stale or no_stale,
-            alerts=alerts or no_alerts,
-            groups=dict(groups or {}),
+            store=SnapshotStore(source.host_names, options.clock()),
+            clock=options.clock,
+            interval=options.interval,
+            analysis=analysis,
+            groups={name: list(hosts) for name, hosts in options.groups.items()},
         )
-        """Snapshots, clock and providers shared with the screens."""
-        if theme is not None and theme not in self.available_themes:
-            known = ", ".join(sorted(self.available_themes))
-            raise ValueError(f"unknown theme {theme!r}; known themes: {known}")
-        self._theme_name = theme
-        self._key_overrides = dict(key_overrides or {})
+        """Snapshots, clock and the analysis, shared with the screens."""
         self._source_task: asyncio.Task[None] | None = None
         self._repaint_pending = False
         self._last_repaint = 0.0
-        self.actions = ActionController(self, runner, self.live, readonly=self.readonly)
+        self.actions = ActionController(self, options.runner, self.live, readonly=self.readonly)
         """Confirms and runs actions on hosts, and reports their outcome."""
-        self.shell = shell or ShellLauncher()
-        """How `o` opens a shell on a host (the default opens none)."""
-        self._bell = AlertBell(analysis.alert_tracker) if bell and analysis else None
-        self.grid = GridScreen(self.live, self.actions, GridAnalysis(analysis, owner))
+        self.shell = options.shell
+        """How `o` opens a shell on a host."""
+        self._bell = AlertBell(analysis.alert_tracker) if options.bell and analysis else None
+        self.grid = GridScreen(self.live, self.actions, owner=options.owner)
         """The start screen."""
-        self.host_screen = HostScreen(
-            self.live,
-            actions=self.actions,
-            history=analysis.history if analysis else None,
-            owner=owner,
-        )
+        self.host_screen = HostScreen(self.live, actions=self.actions, owner=options.owner)
         """The one host screen, re-targeted to each host opened (mounting one costs ~100 ms)."""
 
     def on_mount(self) -> None:
         """Apply theme and keymap, show the grid, start the source."""
-        if self._theme_name:
-            self.theme = self._theme_name
-        if self._key_overrides:
-            self.set_keymap(self._key_overrides)
+        if self.options.theme:
+            self.theme = self.options.theme
+        if self.options.keys:
+            self.set_keymap(dict(self.options.keys))
         # Installed: popping it keeps it mounted for the next host.
         self.install_screen(self.host_screen, name="host")
         self._source_task = asyncio.create_task(self.source.run(self._receive))
@@ -142,8 +117,8 @@ class ClusterTopApp(App[None]):
     def _receive(self, snap: HostSnapshot) -> None:
         """The source's sink: store and schedule a repaint; never blocks."""
         self.live.store.put(snap)
-        if self.analysis is not None:
-            self.analysis.update(snap)
+        if self.live.analysis is not None:
+            self.live.analysis.update(snap)
         self._schedule_repaint()
 
     def _source_stopped(self, task: asyncio.Task[None]) -> None:
@@ -245,15 +220,15 @@ class ClusterTopApp(App[None]):
 
     def action_show_users(self) -> None:
         """Who uses what, across the cluster."""
-        self.push_screen(UsersScreen(self.live, self.analysis))
+        self.push_screen(UsersScreen(self.live))
 
     def action_show_free(self) -> None:
         """Where the free GPUs are."""
-        self.push_screen(FreeGpusScreen(self.live, self.analysis))
+        self.push_screen(FreeGpusScreen(self.live))
 
     def action_show_alerts(self) -> None:
         """What needs attention."""
-        self.push_screen(AlertsScreen(self.live, self.analysis))
+        self.push_screen(AlertsScreen(self.live))
 
     def on_users_screen_owner_chosen(self, message: UsersScreen.OwnerChosen) -> None:
         """Enter in the users view: filter everything to that person, back on the grid."""
@@ -299,7 +274,7 @@ class ClusterTopApp(App[None]):
 
 
 def binding_ids() -> list[str]:
-    """Every binding id `key_overrides` may remap (e.g. 'grid.sort', 'host.pane.gpus')."""
+    """Every binding id `AppOptions.keys` may remap (e.g. 'grid.sort', 'host.pane.gpus')."""
     classes = (
         ClusterTopApp,
         GridScreen,

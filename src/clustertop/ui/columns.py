@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from clustertop.analysis.free_gpus import gpu_is_free, gpus_with_processes
+from clustertop.analysis.issues import section_issues
 from clustertop.model import HostSnapshot, HostState, Section
 from clustertop.ui.widgets.cells import (
     BAD,
@@ -84,7 +85,7 @@ def _state(snap: HostSnapshot, ctx: GridContext) -> Cell:
             cell.add(": ", BAD).add(literal(snap.error), BAD)
         since = snap.data_time or snap.state_since
         return cell.add(_ago(since, ctx.now), DIM) if since is not None else cell
-    issues = section_issues(snap, ctx.now)
+    issues = section_issues(snap)
     age = ctx.now - snap.time
     cell = Cell(sort_key=(1.0 if issues else 0.0,))
     if issues:
@@ -92,19 +93,6 @@ def _state(snap: HostSnapshot, ctx: GridContext) -> Cell:
     else:
         cell.add("up", OK)
     return cell.add(_ago(snap.time, ctx.now), DIM) if age > 2 * ctx.interval else cell
-
-
-def section_issues(snap: HostSnapshot, now: float) -> list[str]:
-    """'gpu: timed out 14s' for stale sections, then 'docker: <error>' for failing ones."""
-    issues = []
-    for section in Section:
-        error = snap.error_of(section)
-        if section in snap.stale:
-            what = error or "stale"
-            issues.append(f"{section}: {what} {duration(snap.stale[section])}")
-        elif error:
-            issues.append(f"{section}: {error}")
-    return issues
 
 
 def _ago(since: float | None, now: float) -> str:

@@ -1,27 +1,13 @@
-"""What every screen reads: the snapshot store, the clock and the analysis providers."""
+"""What every screen reads: the snapshot store, the clock and the one analysis of the app."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot
 from clustertop.ui.store import SnapshotStore
-
-StaleProvider = Callable[[HostSnapshot], frozenset[str]]
-"""Container IDs of a host that are stale (decided by the analysis layer)."""
-AlertsProvider = Callable[[Sequence[HostSnapshot]], int]
-"""Number of active alerts over the whole cluster."""
-
-
-def no_stale(snap: HostSnapshot) -> frozenset[str]:
-    """Default stale provider: nothing is stale."""
-    return frozenset()
-
-
-def no_alerts(snaps: Sequence[HostSnapshot]) -> int:
-    """Default alerts provider: no alerts."""
-    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +20,19 @@ class LiveContext:
     """Current unix time (fixed in screenshots and snapshot tests)."""
     interval: float
     """Refresh interval of the source in seconds."""
-    stale: StaleProvider = no_stale
-    """Stale containers per host."""
-    alerts: AlertsProvider = no_alerts
-    """Alert count over all hosts."""
+    analysis: ClusterAnalysis | None = None
+    """History, stale containers, alerts and free-GPU thresholds, fed with every snapshot by the
+    app; the only analysis the screens read (None: the app runs without one)."""
     groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Host groups for `@group` filters."""
+
+    def stale(self, snap: HostSnapshot) -> frozenset[str]:
+        """Container IDs of the host that the analysis calls stale (none without analysis)."""
+        return self.analysis.stale(snap) if self.analysis is not None else frozenset()
+
+    def alert_count(self) -> int:
+        """Active alerts over the whole cluster (0 without analysis)."""
+        return self.analysis.alert_count() if self.analysis is not None else 0
 
     def hosts_matching(self, query: str) -> set[str] | None:
         """Hosts a filter selects: '@name' selects groups starting with name; None: by substring."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from clustertop.model import Cpu, HostSnapshot, HostState, Memory, Section
-from clustertop.sources.base import SnapshotSink, Source
+from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.demo.cluster import (
     DOCKER_DENIED,
     DRIVER_NOT_LOADED,
@@ -18,6 +18,7 @@ from clustertop.sources.demo.cluster import (
     Planner,
 )
 from clustertop.sources.demo.frame import Frame
+from clustertop.sources.demo.history import made_up_past
 
 FROZEN_EPOCH = 1_760_000_000.0
 """The fixed 'now' of a frozen demo (2025-10-09 08:53:20 UTC), so screenshots never change."""
@@ -70,6 +71,16 @@ class DemoSource(Source):
         at = self.tick if tick is None else tick
         snaps = [self._snapshot(host, at, now) for host in self._hosts]
         return [self.edit(snap) for snap in snaps] if self.edit else snaps
+
+    def past_snapshots(self, window_s: float, resolution_s: float) -> Iterator[HostSnapshot]:
+        """An hour of made-up past (the demo's drift replayed backwards): charts show something."""
+        return made_up_past(
+            self.snapshots, self.tick, self.clock(), window_s=window_s, resolution_s=resolution_s
+        )
+
+    def action_runner(self, factory: RunnerFactory[Runner]) -> Runner:
+        """Demo actions change what this source emits, and nothing anywhere else."""
+        return factory.demo(self)
 
     async def run(self, sink: SnapshotSink) -> None:
         """Emit all hosts now and then every interval, until cancelled."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from clustertop.model import HostSnapshot, HostState, Section, by_cpu_then_memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
-from clustertop.sources.base import SnapshotSink, Source
+from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.join import (
     attach_gpus,
     name_process_containers,
@@ -82,6 +82,10 @@ class LocalSource(Source):
         """Release the Docker connection and NVML."""
         await asyncio.to_thread(self._docker_reader.close)
         await asyncio.to_thread(self._gpu_reader.close)
+
+    def action_runner(self, factory: RunnerFactory[Runner]) -> Runner:
+        """Actions run here, on this machine."""
+        return factory.local()
 
     async def snapshot(self) -> HostSnapshot:
         """Collect every section (each in its own thread, bounded in time) into one snapshot."""

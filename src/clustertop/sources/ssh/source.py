@@ -7,8 +7,10 @@ import contextlib
 import resource
 from collections.abc import Callable, Sequence
 
+import asyncssh
+
 from clustertop.inventory.hosts import HostSpec
-from clustertop.sources.base import SnapshotSink, Source
+from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.jumps import JumpPool
 from clustertop.sources.ssh.session import HostSession, SessionSettings
@@ -102,3 +104,12 @@ class SshSource(Source):
         """The focused host gets a full process scan every tick; the others every few ticks."""
         for name, session in self.sessions.items():
             session.full_scan = name == host
+
+    def connection_for(self, host: str) -> asyncssh.SSHClientConnection | None:
+        """The host's live connection now (sessions reconnect: look it up per action)."""
+        session = self.sessions.get(host)
+        return session.connection if session is not None else None
+
+    def action_runner(self, factory: RunnerFactory[Runner]) -> Runner:
+        """Actions run over this source's own connections (no second login per action)."""
+        return factory.ssh(self.connection_for)

@@ -46,14 +46,17 @@ class ClusterView(Screen[None]):
             self.host = host
             """Host name."""
 
-    def __init__(self, live: LiveContext, analysis: ClusterAnalysis | None) -> None:
+    def __init__(self, live: LiveContext) -> None:
         super().__init__()
         self.live = live
-        """Snapshots, clock and providers."""
-        self.analysis = analysis
-        """Alerts, history and thresholds (None: the app runs without analysis)."""
+        """Snapshots, clock and the analysis."""
         self._dirty = True
         self._summary = Text()
+
+    @property
+    def analysis(self) -> ClusterAnalysis | None:
+        """Alerts, history and thresholds, from the context (None: the app runs without)."""
+        return self.live.analysis
 
     def compose(self) -> ComposeResult:
         """Header, summary line, the table, footer."""

@@ -64,13 +64,13 @@ class GridScreen(Screen[None]):
         self,
         live: LiveContext,
         actions: ActionController | None = None,
-        analysis: GridAnalysis | None = None,
+        owner: str | None = None,
     ) -> None:
         super().__init__()
         self.live = live
-        """Snapshots and providers."""
-        self.analysis = analysis or GridAnalysis(None)
-        """History column, alert highlights and the owner filter."""
+        """Snapshots, clock and the analysis."""
+        self.extras = GridAnalysis(live.analysis, owner)
+        """History column and alert highlights from the analysis, and the owner filter."""
         self.actions = actions
         """Runs confirmed actions; None: no action keys."""
         self.filter_text = ""
@@ -85,7 +85,7 @@ class GridScreen(Screen[None]):
         yield Header()
         yield Static(id="summary")
         yield Input(placeholder="filter: host name or @group", id="filter", compact=True)
-        yield HostGridTable((*GRID_COLUMNS, *self.analysis.columns), id="hosts")
+        yield HostGridTable((*GRID_COLUMNS, *self.extras.columns), id="hosts")
         yield KeysFooter()
 
     @property
@@ -121,7 +121,7 @@ class GridScreen(Screen[None]):
                 continue
             stale = self._stale[name] = self.live.stale(snap)
             context = GridContext(now, self.live.interval, stale, ranks[name])
-            self._rows[name] = self.analysis.decorate(host_row(snap, context), snap, now)
+            self._rows[name] = self.extras.decorate(host_row(snap, context), snap, now)
         self._sync()
 
     def _sync(self) -> None:
@@ -130,8 +130,8 @@ class GridScreen(Screen[None]):
         self.table.sync(shown)
         stale_count = sum(len(ids) for ids in self._stale.values())
         snaps = store.all()
-        alerts = self.live.alerts(snaps)
-        filtered = len(shown) if self.filter_text or self.analysis.owner is not None else None
+        alerts = self.live.alert_count()
+        filtered = len(shown) if self.filter_text or self.extras.owner is not None else None
         summary = summary_text(snaps, stale_count, alerts, filtered)
         if summary != self._summary:  # unchanged: no repaint at all
             self._summary = summary
@@ -141,7 +141,7 @@ class GridScreen(Screen[None]):
     def _visible(self, names: list[str]) -> list[str]:
         """Hosts with a row that pass the filter, in source order."""
         query = self.filter_text
-        shows = self.analysis.shows
+        shows = self.extras.shows
         known = [name for name in names if name in self._rows and shows(name)]
         if not query:
             return known
@@ -167,7 +167,7 @@ class GridScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide bindings that do nothing right now."""
         if action == "clear_filter":
-            owner = self.analysis.owner is not None
+            owner = self.extras.owner is not None
             return bool(self.filter_text) or self.filter_input.display or owner
         if action == "stop_stale":
             return self.actions is not None and self.actions.available
@@ -189,13 +189,13 @@ class GridScreen(Screen[None]):
         self._update_sort_title()
 
     def _update_sort_title(self) -> None:
-        owner = self.analysis.owner
+        owner = self.extras.owner
         shown = "" if owner is None else f" · owner: {printable(owner)}"
         self.sub_title = f"sorted by {self.table.sort_label()}{shown}"
 
     def set_owner(self, owner: str | None) -> None:
         """Show only hosts where `owner` has something (None: every host)."""
-        self.analysis.set_owner(owner, self.live.store.all())
+        self.extras.set_owner(owner, self.live.store.all())
         self._update_sort_title()
         if self.is_mounted:
             self._sync()
@@ -209,7 +209,7 @@ class GridScreen(Screen[None]):
 
     def action_clear_filter(self) -> None:
         """Drop the filter and hide the box; with neither, drop the owner filter."""
-        if not (self.filter_text or self.filter_input.display) and self.analysis.owner:
+        if not (self.filter_text or self.filter_input.display) and self.extras.owner:
             self.post_message(self.OwnerCleared())
             return
         self.filter_input.value = ""

@@ -78,12 +78,9 @@ class HostScreen(Screen[None]):
         live: LiveContext,
         host: str = "",
         actions: ActionController | None = None,
-        history: History | None = None,
         owner: str | None = None,
     ) -> None:
         super().__init__()
-        self.history = history
-        """Per-host series for the History tab (None: the app runs without analysis)."""
         self.owner = owner
         """Show only this person's rows (None: everyone's)."""
         self.actions = actions
@@ -93,11 +90,16 @@ class HostScreen(Screen[None]):
         self.host = host
         """Name of the host shown (the app keeps one installed HostScreen and re-targets it)."""
         self.live = live
-        """Snapshots and providers."""
+        """Snapshots, clock and the analysis."""
         self.filters: dict[str, str] = {pane.id: "" for pane in PANES}
         """Filter text per pane."""
         self._dirty = True
         self._header = Text()
+
+    @property
+    def history(self) -> History | None:
+        """Per-host series for the History tab, from the analysis (None: the app runs without)."""
+        return self.live.analysis.history if self.live.analysis is not None else None
 
     def compose(self) -> ComposeResult:
         """Header, host summary, filter box, one tab per pane, footer."""

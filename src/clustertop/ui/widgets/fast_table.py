@@ -1,11 +1,12 @@
 """A DataTable whose renders are cached per cell object, so live updates redraw only what changed.
 
 DataTable (Textual 8.2) keys its cell and row caches on one table-wide counter that every
-update_cell() and sort() bumps: one changed host re-renders every visible cell, and Rich's
-generic Padding/Styled path costs ~0.25 ms a cell, ~100 ms for a full 160x48 grid. Cells here
-are replaced, never mutated, so the cell object is a safe cache key; a cache miss renders a
-single-line Text directly. These override private DataTable methods: Textual is pinned to 8.2.x
-and tests/ui/test_fast_table.py checks the output against DataTable's own rendering.
+update_cell() and sort() bumps: one changed host re-renders every visible cell through Rich's
+generic Padding/Styled path. Cells here are replaced, never mutated, so the cell object is a safe
+cache key; a cache miss renders a single-line Text directly. benchmarks/TABLES.md measures it on
+a 160x48 grid of 500 updating hosts: DataTable costs ~2x this table's CPU per tick (50-75 ms more
+per repaint) and textual-fastdatatable ~7x, so the private overrides stay: Textual is pinned to
+8.2.x and tests/ui/test_fast_table.py checks the output against DataTable's own rendering.
 """
 
 from __future__ import annotations
