@@ -60,7 +60,12 @@ class LiveFleet:
     """An SshSource running in the test's event loop; the latest snapshot per host."""
 
     def __init__(
-        self, fleet: Fleet, hosts: Sequence[str], interval: float = 0.5, **ssh: Any
+        self,
+        fleet: Fleet,
+        hosts: Sequence[str],
+        interval: float = 0.5,
+        frame_grace: float = 5.0,
+        **ssh: Any,
     ) -> None:
         settings = SshSettings(config_paths=(fleet.ssh_config,), connect_timeout=5.0, **ssh)
         self.source = SshSource(
@@ -68,7 +73,11 @@ class LiveFleet:
             settings,
             interval=interval,
             session_settings=lambda _: SessionSettings(
-                interval=interval, deadline=1.0, backoff_base=0.2, backoff_cap=1.0
+                interval=interval,
+                deadline=1.0,
+                frame_grace=frame_grace,
+                backoff_base=0.2,
+                backoff_cap=1.0,
             ),
         )
         self.latest: dict[str, HostSnapshot] = {}

@@ -12,7 +12,7 @@ from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
 from tests.fleet.simhost import SimHost
 from tests.reliability import record
-from tests.ssh.helpers import LiveFleet, huge_argv_process, probe_processes
+from tests.ssh.helpers import HUGE_ARGV, LiveFleet, huge_argv_process, probe_processes
 from tests.waiting import async_wait_for
 
 
@@ -136,6 +136,7 @@ async def test_hosts_behind_one_jump_share_one_connection(fleet: Fleet, tmp_path
         assert len(to_jump) == 1
 
 
+@pytest.mark.reliability
 async def test_a_process_with_megabytes_of_arguments_shows_cut_and_the_host_stays_up(
     clean_fleet: Fleet,
 ) -> None:
@@ -167,3 +168,11 @@ async def test_a_process_with_megabytes_of_arguments_shows_cut_and_the_host_stay
     assert set(states[states.index(HostState.UP) :]) == {HostState.UP}
     [on_screen] = [p for p in live.latest["h1"].gpu_processes if p.pid == huge.pid]
     assert on_screen.command == shown.command
+    record(
+        "hostile",
+        "huge-argv",
+        "over SSH: the host stays up, the process row shows its arguments cut, ending in '…'",
+        argv_bytes=sum(len(a) + 1 for a in HUGE_ARGV),
+        shown_bytes=len(shown.command.encode()),
+        frames=len(live.history["h1"]),
+    )

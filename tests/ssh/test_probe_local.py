@@ -22,6 +22,7 @@ from clustertop.sources.ssh.probe import (
     split_parts,
 )
 from clustertop.sources.ssh.sections import ProcsReading, read_disks, read_procs
+from tests.reliability import record
 from tests.ssh.helpers import huge_argv_process
 from tests.waiting import wait_for
 
@@ -306,6 +307,7 @@ def _command_lines() -> dict[int, bytes]:
     return lines
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("awk", AWKS)
 def test_the_marker_is_in_no_argument_list_on_the_host(awk: str) -> None:
     marker = new_marker()  # not the other tests' one: they may run at the same time
@@ -316,11 +318,13 @@ def test_the_marker_is_in_no_argument_list_on_the_host(awk: str) -> None:
     finally:
         running.close()
     assert seen == [], "every host user can read argument lists with ps"
+    record("hostile", "forged-frame", f"{awk}: the marker is in no process's argument list")
 
 
 FORGED = f"{MARKER} e disks 0 1\n{MARKER} d 1\n{MARKER} b procs\n{MARKER} inodes"
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("awk", AWKS)
 def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
     awk: str, tmp_path: Path
@@ -349,7 +353,42 @@ def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
     assert "?" + FORGED.split("\n", 1)[0] in frame.sections["disks"].body.split("\n")
     _, command = _procs_of(frame).details[forger.pid]
     assert command == "sh -c sleep 300 x " + FORGED.replace("\n", " ")
+    record(
+        "hostile",
+        "forged-frame",
+        f"{awk}: forged frame lines in argv and in df output stay text; the frame reads whole",
+    )
 
 
 def _procs_of(frame: Frame) -> ProcsReading:
     return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""])
+
+
+LONG_NAME_SAMPLER = """#!/bin/sh
+case "$1" in
+--query-gpu=*) row="1, 0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 0, 0, Disabled" ;;
+*) row="2026/11/25 10:00:00.000, GPU-1, 4242, 4000, $(yes p | head -c 2000000 | tr -d '\\n')" ;;
+esac
+while :; do
+	echo "$row"
+	sleep 0.2
+done
+"""
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_one_line_of_output_is_cut_at_256_kib_under_every_awk(awk: str, tmp_path: Path) -> None:
+    (tmp_path / "nvidia-smi").write_text(LONG_NAME_SAMPLER)
+    (tmp_path / "nvidia-smi").chmod(0o755)
+    running = LocalProbe(awk, tmpdir=tmp_path, path=str(tmp_path))
+    try:
+
+        def apps() -> str:
+            gpu = parse_frame(running.tick(0), MARKER).sections.get("gpu")
+            return split_parts(gpu.body, MARKER).get("apps", "") if gpu else ""
+
+        line = wait_for(apps, 10, what="the GPU process sample")
+    finally:
+        running.close()
+    assert line.startswith("2026/11/25 10:00:00.000, GPU-1, 4242, 4000, pppp")
+    assert line.endswith("p…") and len(line.encode()) == 262144 + 3

@@ -16,6 +16,7 @@ from clustertop.model import HostState, Section
 from clustertop.sources.ssh.probe import ProbeSettings, probe_script
 from tests.fleet.fleet import Fleet
 from tests.fleet.simhost import HostPlan, SimHost
+from tests.reliability import record
 from tests.ssh.helpers import LiveFleet, probe_processes
 from tests.waiting import async_wait_for
 
@@ -81,6 +82,7 @@ def _host(fleet: Fleet, plan: HostPlan) -> Iterator[SimHost]:
         fleet.remove_host(host.name)
 
 
+@pytest.mark.reliability
 async def test_a_full_tmpdir_is_passed_over_and_the_host_reads_as_usual(
     fleet: Fleet, tmp_path: Path
 ) -> None:
@@ -94,8 +96,12 @@ async def test_a_full_tmpdir_is_passed_over_and_the_host_reads_as_usual(
             )
             assert live.latest["fulltmp"].gpu_error is None
             assert not list(full.glob("clustertop.*"))
+    record(
+        "faults", "shm-full", "a full TMPDIR is passed over for /dev/shm: the host reads as usual"
+    )
 
 
+@pytest.mark.reliability
 async def test_a_full_temp_dir_is_the_error_shown(fleet: Fleet, tmp_path: Path) -> None:
     # This host's mktemp makes the probe's folder on a full filesystem, wherever it asks.
     with (
@@ -115,6 +121,7 @@ async def test_a_full_temp_dir_is_the_error_shown(fleet: Fleet, tmp_path: Path) 
             )
             snap = live.latest["fullshm"]
     assert snap.error == "remote probe: temp dir full: /dev/shm /tmp"
+    record("faults", "shm-full", f"all temp dirs full: the host's error says so ({snap.error!r})")
 
 
 def _probes(host: str) -> list[int]:
@@ -141,6 +148,7 @@ def _temp_dirs() -> set[Path]:
     return {*Path("/dev/shm").glob("clustertop.*"), *Path("/tmp").glob("clustertop.*")}
 
 
+@pytest.mark.reliability
 async def test_a_hung_df_marks_disks_and_leaves_nothing_behind(fleet: Fleet) -> None:
     before = _temp_dirs()
     with _host(fleet, HostPlan("hungdf", docker="none-running")) as host:
@@ -163,3 +171,8 @@ async def test_a_hung_df_marks_disks_and_leaves_nothing_behind(fleet: Fleet) -> 
         await async_wait_for(lambda: not probe_processes("hungdf"), 10, what="the probe gone")
         await async_wait_for(lambda: not _hung_dfs(host), 10, what="the hung df gone")
         await async_wait_for(lambda: _temp_dirs() <= before, 10, what="its temp dir gone")
+    record(
+        "faults",
+        "df-hung",
+        f"only disks marked ({snap.disks_error!r}); one probe, one df; nothing left after",
+    )

@@ -22,7 +22,9 @@ function catfile(f,   line) {
 	close(f)
 }
 function body_line(line, part) { # a line of command output, never taken for a frame line
-	if (index(line, MARKER) == 1 && (part == "" || line != MARKER " " part)) return "?" line
+	if (index(line, MARKER) == 1 && (part == "" || line != MARKER " " part)) line = "?" line
+	# One line (a GPU process name, a container's labels) can never fill a frame by itself.
+	if (length(line) > LINE_LIMIT) line = substr(line, 1, LINE_LIMIT) "\342\200\246"
 	return line
 }
 function print_output(f, part,   line) { # file f's lines; "MARKER part" may split it in two
@@ -316,6 +318,7 @@ function pending(name, started) { # a job started at `started` that has not writ
 }
 BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
+	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); USER_NAME[a[3]] = a[1] }
 	close("/etc/passwd")
