@@ -87,3 +87,20 @@ def test_describe_pid_of_this_process_and_of_a_gone_one() -> None:
     assert me.command == " ".join(psutil.Process().cmdline())
     assert me.start_time == psutil.Process().create_time()
     assert describe_pid(gone.pid) is None
+
+
+def test_an_argv_that_is_not_utf8_is_decoded_with_replacement() -> None:
+    # A user's process whose argv holds an 8-bit CSI (0x9B), a stray 0xFF and a bidi override.
+    # (As argv[0]: sleep itself would refuse them as arguments.)
+    argv0 = b"\x9b31m\xff " + "\u202eevil".encode()
+    proc = subprocess.Popen([argv0, "300"], executable="sleep")
+    try:
+        rows = {p.pid: p for p in ProcessTable(top_n=100_000).read(None).processes}
+        described = describe_pid(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    expected = "\ufffd31m\ufffd \u202eevil 300"
+    assert rows[proc.pid].command == expected
+    assert described is not None and described.command == expected
+    expected.encode("utf-8", "strict")  # no lone surrogate left to crash a strict stdout

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import asyncssh
 import psutil
 
-from clustertop.actions.model import ContainerTarget, LogStream, ProcessTarget
+from clustertop.actions.model import ContainerTarget, LogItem, LogStream, ProcessTarget
 from clustertop.actions.ssh_runner import SshActionRunner
 from tests.fleet.dockerd import DockerEngine
 from tests.fleet.fleet import Fleet
@@ -88,12 +88,14 @@ async def ssh_runner(
 
 
 async def read_lines(
-    stream: LogStream, until: Callable[[list[str]], bool] = lambda _: False, timeout: float = 20
-) -> list[str]:
-    """Lines of `stream` until `until(lines)` or its end; fails after `timeout` s."""
+    stream: LogStream,
+    until: Callable[[list[LogItem]], bool] = lambda _: False,
+    timeout: float = 20,
+) -> list[LogItem]:
+    """Lines (and notices) of `stream` until `until(lines)` or its end; fails after `timeout` s."""
 
-    async def collect() -> list[str]:
-        lines: list[str] = []
+    async def collect() -> list[LogItem]:
+        lines: list[LogItem] = []
         async for line in stream.lines():
             lines.append(line)
             if until(lines):
@@ -106,6 +108,7 @@ async def read_lines(
         raise AssertionError(f"log stream: no wanted lines within {timeout} s") from None
 
 
-def without_timestamp(line: str) -> str:
+def without_timestamp(line: LogItem) -> str:
     """A `docker logs --timestamps` line without its timestamp."""
+    assert isinstance(line, str), f"a log line, not {line!r}"
     return line.split(" ", 1)[1]

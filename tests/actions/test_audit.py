@@ -20,6 +20,7 @@ from clustertop.actions.model import (
     Verb,
 )
 from clustertop.config.settings import default_audit_log
+from tests.reliability import record
 
 CID = "ab" * 32
 CONTAINER = ContainerTarget("gpu01", CID, "alice-train", "ctbox:latest", "running", "alice")
@@ -37,8 +38,9 @@ class CountingRunner(ActionRunner):
         return ActionResult(verb, target, Outcome.DONE, "container stopped")
 
 
-def _lines(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+def _lines(path: Path, event: str | None = None) -> list[dict[str, object]]:
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    return [e for e in entries if event is None or e["event"] == event]
 
 
 def test_one_line_per_result_with_identity_and_private_modes(
@@ -47,11 +49,17 @@ def test_one_line_per_result_with_identity_and_private_modes(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     path = default_audit_log()
     log = AuditLog(path)
-    log.record(ActionResult(Verb.STOP, CONTAINER, Outcome.DONE, "container stopped"), now=100.5)
+    log.record(
+        ActionResult(Verb.STOP, CONTAINER, Outcome.DONE, "container stopped"),
+        action_id="a1",
+        now=100.5,
+    )
     log.record(ActionResult(Verb.TERM, PROCESS, Outcome.CHANGED, "PID reused"), now=101.0)
     first, second = _lines(path)
     assert first == {
         "time": 100.5,
+        "event": "outcome",
+        "action_id": "a1",
         "local_user": getpass.getuser(),
         "host": "gpu01",
         "action": "stop",
@@ -101,13 +109,16 @@ def test_unwritable_log_raises_the_message_to_show(tmp_path: Path) -> None:
         log.record(ActionResult(Verb.STOP, CONTAINER, Outcome.DONE))
 
 
+@pytest.mark.reliability
 async def test_audited_runner_records_every_result_of_run_all(tmp_path: Path) -> None:
     inner = CountingRunner()
     runner = AuditedRunner(inner, AuditLog(tmp_path / "audit.jsonl"))
     other = ContainerTarget("gpu02", "cd" * 32, "bob-x", "i", "running", "bob")
     results = await runner.run_all(Verb.STOP, [CONTAINER, other])
     assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DONE]
-    assert [e["host"] for e in _lines(tmp_path / "audit.jsonl")] == ["gpu01", "gpu02"]
+    entries = _lines(tmp_path / "audit.jsonl", "outcome")
+    assert [e["host"] for e in entries] == ["gpu01", "gpu02"]
+    record("lost", "audit-every-action", "every result of a multi-target action has its line")
 
 
 async def test_audited_runner_does_nothing_while_the_log_is_unwritable(tmp_path: Path) -> None:

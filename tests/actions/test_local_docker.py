@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from collections.abc import Callable
+from pathlib import Path
 
+from clustertop.actions.audit import AuditedRunner, AuditLog
 from clustertop.actions.local_runner import LocalActionRunner
 from clustertop.actions.model import Outcome, Verb
 from tests.actions.helpers import (
@@ -14,6 +19,7 @@ from tests.actions.helpers import (
     without_timestamp,
 )
 from tests.fleet.dockerd import DockerEngine
+from tests.waiting import async_wait_for
 
 
 async def test_stop_happens_on_the_engine(
@@ -72,5 +78,32 @@ async def test_local_log_follows_and_closes(
         await stream.aclose()
         numbers = [int(without_timestamp(text).removeprefix("line ")) for text in seen]
         assert numbers == list(range(numbers[0], numbers[0] + 8))
+    finally:
+        docker_engine.cli("rm", "--force", cid)
+
+
+async def test_a_stop_cancelled_by_quitting_still_happens_and_is_recorded(
+    docker_engine: DockerEngine, container_name: Callable[[str], str], tmp_path: Path
+) -> None:
+    # busybox ignores SIGTERM: this stop takes its 3 s grace period, and the caller goes away.
+    cid = docker_engine.run_container(
+        container_name("quit-job"), extra_args=("--stop-timeout", "3")
+    )
+    path = tmp_path / "audit.jsonl"
+    try:
+        runner = AuditedRunner(LocalActionRunner(docker_engine.host), AuditLog(path))
+        target = container_target("local", docker_engine, cid)
+        caller = asyncio.ensure_future(runner.run_all(Verb.STOP, [target]))
+        await async_wait_for(path.exists, 10, what="the intent line")
+        caller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await caller
+        assert await runner.settle(runner.timeout) == 0
+        assert container_state(docker_engine, cid) == "exited"
+        entries = [json.loads(line) for line in path.read_text().splitlines()]
+        assert [(e["event"], e.get("outcome"), e["target"]["id"]) for e in entries] == [
+            ("intent", None, cid),
+            ("outcome", "done", cid),
+        ]
     finally:
         docker_engine.cli("rm", "--force", cid)

@@ -41,14 +41,27 @@ async def test_reused_pid_is_left_alone(sleeper: subprocess.Popen[bytes]) -> Non
     assert is_running(sleeper.pid)
 
 
-async def test_start_time_within_rounding_is_the_same_process(
+async def test_the_start_time_as_printed_is_the_same_process(
     sleeper: subprocess.Popen[bytes],
 ) -> None:
-    # The SSH probe rounds start times to 0.01 s: that must still match.
-    target = process_target("local", sleeper.pid, start_shift=0.02)
+    # Start times travel as decimals (the SSH probe rounds them to 0.01 s, one tick): a
+    # difference well under half a tick names the same tick, so the same process.
+    target = process_target("local", sleeper.pid, start_shift=0.003)
     result = await LocalActionRunner().run(Verb.TERM, target)
     assert result.outcome is Outcome.DONE, result.detail
     assert sleeper.wait(timeout=10) == -signal.SIGTERM
+
+
+@pytest.mark.parametrize("shift", [0.01, -0.01, 0.04, -0.05])
+async def test_a_start_time_one_tick_off_is_another_process(
+    sleeper: subprocess.Popen[bytes], shift: float
+) -> None:
+    # One clock tick (0.01 s) is already another process; 0.04 s used to be tolerated.
+    target = process_target("local", sleeper.pid, start_shift=shift)
+    result = await LocalActionRunner().run(Verb.SIGKILL, target)
+    assert result.outcome is Outcome.CHANGED, result.detail
+    assert "PID reused" in result.detail
+    assert is_running(sleeper.pid)
 
 
 async def test_exited_process_is_gone(sleeper: subprocess.Popen[bytes]) -> None:

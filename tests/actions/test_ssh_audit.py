@@ -1,4 +1,4 @@
-"""Audited actions on a fleet host: each real result leaves exactly one line in the audit log."""
+"""Audited actions on a fleet host: each real action leaves its intent and its outcome line."""
 
 from __future__ import annotations
 
@@ -47,9 +47,15 @@ async def test_every_result_is_recorded_once(
     assert container_state(engine, cid) == "exited"
     path = tmp_path / "clustertop" / "audit.jsonl"
     entries = [json.loads(line) for line in path.read_text().splitlines()]
-    assert len(entries) == 2
-    first, second = entries
-    assert {k: v for k, v in first.items() if k != "time"} == {
+    assert [e["event"] for e in entries] == ["intent", "outcome"] * 2
+    intent, first, _, second = entries
+    assert first["action_id"] == intent["action_id"] != second["action_id"]
+    # The intent line names the same action and target, written before anything was sent.
+    same = ("local_user", "host", "action", "target")
+    assert {k: intent[k] for k in same} == {k: first[k] for k in same}
+    assert intent["time"] <= first["time"] and "outcome" not in intent
+    assert {k: v for k, v in first.items() if k not in ("time", "action_id")} == {
+        "event": "outcome",
         "local_user": getpass.getuser(),
         "host": "h1",
         "action": "stop",

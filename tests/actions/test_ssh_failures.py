@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import asyncssh
 import pytest
 
-from clustertop.actions.model import ContainerTarget, Outcome, ProcessTarget, Verb
+from clustertop.actions.model import ContainerTarget, Notice, Outcome, ProcessTarget, Verb
 from clustertop.actions.ssh_runner import SshActionRunner
 from tests.actions.helpers import (
     container_state,
@@ -86,7 +86,7 @@ async def test_host_without_connection_fails_without_raising() -> None:
     assert (result.outcome, result.detail) == (Outcome.FAILED, "host not connected")
     stream = runner.logs(TARGET)
     assert stream is not None
-    assert await read_lines(stream) == ["clustertop: host not connected"]
+    assert await read_lines(stream) == [Notice("host not connected")]
 
 
 async def test_connection_that_died_fails_without_raising(clean_fleet: Fleet) -> None:

@@ -47,9 +47,12 @@ async def test_pid_with_another_start_time_is_not_signalled(
     async with ssh_runner(fleet, "h1") as runner:
         result = await runner.run(Verb.SIGKILL, process_target("h1", pid, start_shift=-3600.0))
         again = await runner.run(Verb.TERM, process_target("h1", pid, start_shift=0.5))
+        # One clock tick later is another process: the start is compared exactly, in ticks.
+        tick = await runner.run(Verb.TERM, process_target("h1", pid, start_shift=0.01))
     assert result.outcome is Outcome.CHANGED
     assert result.detail.startswith(f"PID {pid} is now a process started at ")
     assert again.outcome is Outcome.CHANGED
+    assert tick.outcome is Outcome.CHANGED, tick.detail
     assert is_running(pid)
 
 

@@ -64,10 +64,14 @@ class LiveFleet:
         fleet: Fleet,
         hosts: Sequence[str],
         interval: float = 0.5,
+        *,
+        config: Path | None = None,
+        connect_timeout: float = 5.0,
         frame_grace: float = 5.0,
         **ssh: Any,
     ) -> None:
-        settings = SshSettings(config_paths=(fleet.ssh_config,), connect_timeout=5.0, **ssh)
+        paths = (config or fleet.ssh_config,)
+        settings = SshSettings(config_paths=paths, connect_timeout=connect_timeout, **ssh)
         self.source = SshSource(
             [parse_host_spec(h) for h in hosts],
             settings,

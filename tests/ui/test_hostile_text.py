@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from clustertop.model import Disk, HostSnapshot, HostState, Process
 from clustertop.ui.screens.host import HostScreen
+from tests.reliability import record
 from tests.ui.helpers import GIB, NOW, cell_text, host, scripted_app, until, wait_rows, widget_text
 from tests.waiting import async_wait_for
 
@@ -32,6 +35,7 @@ def _hostile_host() -> HostSnapshot:
     )
 
 
+@pytest.mark.reliability
 async def test_hostile_strings_render_literally_in_cells_and_on_screen() -> None:
     app, _ = scripted_app([_hostile_host()])
     async with app.run_test(size=(160, 40)) as pilot:
@@ -59,6 +63,8 @@ async def test_hostile_strings_render_literally_in_cells_and_on_screen() -> None
         await until(lambda: MARKUP_MOUNT in widget_text(screen.current_table), "mount on screen")
         header = screen.query_one("#host-header")
         await until(lambda: "Docker: [b]boom[/b]" in widget_text(header), "docker error")
+    record("hostile", "markup", "shown literally on screen: closing tags, @click, [link], [b]")
+    record("hostile", "hostile-owner", f"owner label {MARKUP_LABEL!r} shown as text, not styled")
 
 
 async def test_clicking_a_click_markup_process_name_does_not_quit() -> None:

@@ -125,8 +125,9 @@ async def toast_with(app: ClusterTopApp, *parts: str) -> str:
     return shown
 
 
-def audit_entries(path: Path) -> list[dict[str, Any]]:
-    """The audit log's records, oldest first."""
+def audit_entries(path: Path, event: str = "outcome") -> list[dict[str, Any]]:
+    """The audit log's records of one kind (outcome or intent lines), oldest first."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    return [entry for entry in entries if entry["event"] == event]

@@ -1,12 +1,14 @@
-"""The audit log: one JSON line per action result, and a runner that never acts unrecorded."""
+"""The audit log: an intent line before each action, its outcome after; nothing acts unrecorded."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import getpass
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +41,45 @@ def target_identity(target: Target) -> dict[str, Any]:
     return {"kind": kind, **fields}
 
 
-def audit_entry(result: ActionResult, now: float, local_user: str) -> dict[str, Any]:
-    """The JSON object recorded for one result."""
+WEB_PEER_ENV = "CLUSTERTOP_WEB_PEER"
+"""Set by `clustertop serve` for a browser session: the peer's address, recorded per entry."""
+
+
+def served_fields() -> dict[str, Any]:
+    """`served` and `web_peer` when this clustertop runs for a browser (env WEB_PEER_ENV)."""
+    peer = os.environ.get(WEB_PEER_ENV)
+    return {"served": "web", "web_peer": peer} if peer else {}
+
+
+def _common(verb: Verb, target: Target, event: str, action_id: str, now: float) -> dict[str, Any]:
     return {
         "time": round(now, 3),
-        "local_user": local_user,
-        "host": result.target.host,
-        "action": result.verb.value,
-        "target": target_identity(result.target),
-        "outcome": result.outcome.value,
-        "detail": result.detail,
+        "event": event,
+        "action_id": action_id,
+        "local_user": _local_user(),
+        "host": target.host,
+        "action": verb.value,
+        "target": target_identity(target),
     }
+
+
+def intent_entry(verb: Verb, target: Target, action_id: str, now: float) -> dict[str, Any]:
+    """The JSON object recorded before `verb` is sent to `target`."""
+    return _common(verb, target, "intent", action_id, now) | served_fields()
+
+
+def audit_entry(result: ActionResult, now: float, action_id: str = "") -> dict[str, Any]:
+    """The JSON object recorded for one result (action_id: that of its intent line)."""
+    return (
+        _common(result.verb, result.target, "outcome", action_id, now)
+        | {"outcome": result.outcome.value, "detail": result.detail}
+        | served_fields()
+    )
+
+
+def new_action_id() -> str:
+    """A fresh ID tying an outcome line to its intent line."""
+    return uuid.uuid4().hex[:16]
 
 
 class AuditLog:
@@ -74,11 +104,23 @@ class AuditLog:
         if self.path is not None:
             os.close(self._open())
 
-    def record(self, result: ActionResult, *, now: float | None = None) -> None:
+    def record_intent(
+        self, verb: Verb, target: Target, action_id: str, *, now: float | None = None
+    ) -> None:
+        """Append the line saying `verb` is about to be sent to `target`; AuditError if not."""
+        self._append(intent_entry(verb, target, action_id, time.time() if now is None else now))
+
+    def record(
+        self, result: ActionResult, *, action_id: str = "", now: float | None = None
+    ) -> None:
         """Append one line for `result`; AuditError (with the message to show) when it cannot."""
+        self._append(audit_entry(result, time.time() if now is None else now, action_id))
+
+    def _append(self, entry: dict[str, Any]) -> None:
         if self.path is None:
             return
-        entry = audit_entry(result, time.time() if now is None else now, _local_user())
+        # ensure_ascii: every control, format or bidi character and lone surrogate of host
+        # text becomes a \uXXXX escape; the file is plain ASCII whatever the hosts sent.
         line = (json.dumps(entry, ensure_ascii=True, sort_keys=False) + "\n").encode()
         fd = self._open()
         try:
@@ -95,26 +137,46 @@ class AuditLog:
 
 
 class AuditedRunner(ActionRunner):
-    """Wraps a runner: refuses to act while the log is not writable, then records every result.
+    """Wraps a runner: an intent line before each action, its outcome after, or no action.
 
-    A record that fails after the action (disk full in between) cannot undo it: the result comes
-    back with the audit message added to its detail, so the user sees both.
+    The action and its outcome line run in a task shielded from cancellation: quitting while a
+    `docker stop` is under way still leaves both lines. A record that fails after the action
+    (disk full in between) cannot undo it: the result comes back with the audit message added to
+    its detail, so the user sees both.
     """
 
     def __init__(self, inner: ActionRunner, audit: AuditLog) -> None:
         self.inner = inner
         """The runner that acts."""
         self.audit = audit
-        """Where results are recorded."""
+        """Where intents and results are recorded."""
+        self.timeout = inner.timeout
 
     async def run(self, verb: Verb, target: Target) -> ActionResult:
+        action_id = new_action_id()
         try:
-            self.audit.check()
+            self.audit.record_intent(verb, target, action_id)
         except AuditError as exc:
             return ActionResult(verb, target, Outcome.FAILED, f"{exc}: nothing done")
-        result = await self.inner.run(verb, target)
+        return await self.shielded(self._act_and_record(verb, target, action_id))
+
+    async def act(self, verb: Verb, target: Target) -> ActionResult:
+        # run() shields itself (once its intent is written); no second task around it.
+        if self.closing:
+            return ActionResult(verb, target, Outcome.FAILED, "not sent: clustertop is quitting")
+        return await self.run(verb, target)
+
+    async def _act_and_record(self, verb: Verb, target: Target, action_id: str) -> ActionResult:
         try:
-            self.audit.record(result)
+            result = await self.inner.run(verb, target)
+        except BaseException as exc:
+            # A runner bug (or the loop going away) still leaves an outcome line for the intent.
+            lost = ActionResult(verb, target, Outcome.FAILED, f"no result: {exc!r}")
+            with contextlib.suppress(AuditError):
+                self.audit.record(lost, action_id=action_id)
+            raise
+        try:
+            self.audit.record(result, action_id=action_id)
         except AuditError as exc:
             detail = f"{result.detail}; {exc}" if result.detail else str(exc)
             return dataclasses.replace(result, detail=detail)

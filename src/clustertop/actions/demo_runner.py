@@ -25,8 +25,6 @@ from clustertop.sources.demo.source import DemoSource
 _EXIT_CODES = {Verb.STOP: 0, Verb.KILL: 137}
 _DID = {Verb.STOP: "stopped", Verb.KILL: "killed"}
 _SIGNALS = {Verb.TERM: "SIGTERM", Verb.SIGKILL: "SIGKILL"}
-_SAME_START = 0.05
-"""Seconds two start times may differ and still be the same process (as on a real host)."""
 LOG_INTERVAL = 1.0
 """Seconds between new lines of a demo log (a live demo only; a frozen one never adds any)."""
 
@@ -155,7 +153,8 @@ class DemoActionRunner(ActionRunner):
         if found is None:
             return ActionResult(verb, target, Outcome.GONE, f"no process {target.pid} on this host")
         start = found.start_time
-        if start is None or abs(start - target.start_time) > _SAME_START:
+        # Exact, as on a real host (where the start is compared in clock ticks).
+        if start is None or start != target.start_time:
             detail = f"PID {target.pid} is now another process (PID reused): nothing done"
             return ActionResult(verb, target, Outcome.CHANGED, detail)
         self.ended.add((target.host, target.pid))

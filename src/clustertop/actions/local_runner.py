@@ -12,13 +12,15 @@ from clustertop.actions.model import (
     ActionResult,
     ActionRunner,
     ContainerTarget,
+    LogItem,
     LogStream,
+    Notice,
     Outcome,
     Target,
     Verb,
 )
 from clustertop.actions.scripts import action_script, logs_command, parse_result
-from clustertop.actions.streams import NOTICE_PREFIX, NoticeStream, split_lines
+from clustertop.actions.streams import MAX_NOTICE_TEXT, NoticeStream, notices, split_lines
 from clustertop.util.aio import within
 
 SHELL = ("/bin/sh", "-s")
@@ -33,7 +35,7 @@ class LocalActionRunner(ActionRunner):
     ) -> None:
         self._docker_host = docker_host
         self._sudo = sudo
-        self._timeout = timeout
+        self.timeout = timeout
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -57,9 +59,9 @@ class LocalActionRunner(ActionRunner):
         except OSError as exc:
             return ActionResult(verb, target, Outcome.FAILED, f"cannot run /bin/sh: {exc}")
         try:
-            out, err = await within(shell.communicate(script.encode()), self._timeout)
+            out, err = await within(shell.communicate(script.encode()), self.timeout)
         except asyncio.TimeoutError:
-            detail = f"no answer within {self._timeout:g} s (it may still happen)"
+            detail = f"no answer within {self.timeout:g} s (it may still happen)"
             return ActionResult(verb, target, Outcome.FAILED, detail)
         finally:
             if shell.returncode is None:
@@ -86,7 +88,7 @@ class LocalLogStream(LogStream):
         self._shell: asyncio.subprocess.Process | None = None
         self._closed = False
 
-    async def lines(self) -> AsyncIterator[str]:
+    async def lines(self) -> AsyncIterator[LogItem]:
         if self._closed:
             return
         try:
@@ -94,13 +96,13 @@ class LocalLogStream(LogStream):
                 *SHELL,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
+                stderr=asyncio.subprocess.PIPE,
                 env=self._env,
             )
         except OSError as exc:
-            yield f"{NOTICE_PREFIX}cannot run /bin/sh: {exc}"
+            yield Notice(f"cannot run /bin/sh: {exc}")
             return
-        assert shell.stdin is not None and shell.stdout is not None
+        assert shell.stdin is not None and shell.stdout is not None and shell.stderr is not None
         # stdin stays open: its EOF is what tells the program to stop following.
         shell.stdin.write(self._script.encode())
         stdout = shell.stdout
@@ -112,6 +114,10 @@ class LocalLogStream(LogStream):
 
         async for line in split_lines(read):
             yield line
+        # The program's own words, after the log: docker output never goes there (2>&1).
+        said = await shell.stderr.read(MAX_NOTICE_TEXT)
+        for notice in notices(said.decode("utf-8", "replace")):
+            yield notice
 
     async def aclose(self) -> None:
         self._closed = True

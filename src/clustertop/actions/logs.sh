@@ -1,11 +1,13 @@
 # clustertop container log stream (POSIX sh), after the prelude. Parameters set by the client:
 # ID (full 64-hex id), LINES (lines of history), TS (1: --timestamps).
-# Prints the log (the container's stdout and stderr) until the log ends or our stdin reaches EOF.
+# Prints the log (the container's stdout and stderr, both on our stdout) until the log ends or our
+# stdin reaches EOF. Our stderr carries only this program's own words (docker missing...): the
+# client shows them as its notices, which no log line can pass for.
 # One brace group: the shell reads the whole program before running it, so the stdin watcher
 # below can never read program text.
 {
 	if why=$(missing docker); then
-		printf 'clustertop: %s\n' "$why"
+		printf '%s\n' "$why" >&2
 		exit 1
 	fi
 	set -- logs --tail "$LINES" --follow

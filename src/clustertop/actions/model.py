@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, TypeVar
 
 from clustertop.model import Container, GpuProcess, Process
 
@@ -115,6 +117,8 @@ class ProcessTarget:
         return f"{self.host}: PID {self.pid} user {user} started {started}: {self.command}"
 
 
+_T = TypeVar("_T")
+
 Target = ContainerTarget | ProcessTarget
 """Anything an action can act on."""
 
@@ -150,22 +154,68 @@ class ActionResult:
 
 
 class ActionRunner(abc.ABC):
-    """Runs actions on hosts; implementations for SSH, the local machine and the demo."""
+    """Runs actions on hosts; implementations for SSH, the local machine and the demo.
+
+    An action once sent is never cut off half-way: act() and run_all() run it in a task of its
+    own, shielded from the caller's cancellation (quitting) and kept in `in_flight` until done.
+    """
+
+    timeout: float = 30.0
+    """Seconds one action may take before it is reported unanswered (bounds waiting on quit)."""
+    closing: bool = False
+    """True once close() was called: act() sends nothing new."""
+    _tasks: set[asyncio.Task[Any]] | None = None
+
+    @property
+    def in_flight(self) -> set[asyncio.Task[Any]]:
+        """Actions sent and not finished yet (also what keeps their tasks alive)."""
+        if self._tasks is None:  # per instance; subclasses need not call an __init__ here
+            self._tasks = set()
+        return self._tasks
+
+    async def shielded(self, work: Coroutine[Any, Any, _T]) -> _T:
+        """Run `work` to its end even if the caller is cancelled; counted in `in_flight`."""
+        task = asyncio.ensure_future(work)
+        self.in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.in_flight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here: the caller that would have may be gone
+
+    async def settle(self, timeout: float) -> int:
+        """Wait (at most `timeout` s) for the actions in flight; how many are still running."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # Loop: an action may finish and its batch start none (act() refuses while closing).
+        while (pending := set(self.in_flight)) and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(pending, timeout=left)
+        return len(self.in_flight)
 
     @abc.abstractmethod
     async def run(self, verb: Verb, target: Target) -> ActionResult:
         """Check the target is still the same one on its host, then act; never raises for a host."""
 
+    async def act(self, verb: Verb, target: Target) -> ActionResult:
+        """run(), shielded: once sent, an action runs to its result whatever the caller does."""
+        if self.closing:
+            return ActionResult(verb, target, Outcome.FAILED, "not sent: clustertop is quitting")
+        return await self.shielded(self.run(verb, target))
+
+    def close(self) -> None:
+        """Start no new action from now on (quitting); those in flight go on."""
+        self.closing = True
+
     async def run_all(self, verb: Verb, targets: Sequence[Target]) -> list[ActionResult]:
         """Run one verb on many targets (one at a time per host, hosts in parallel)."""
-        import asyncio
-
         by_host: dict[str, list[Target]] = {}
         for target in targets:
             by_host.setdefault(target.host, []).append(target)
 
         async def host_batch(batch: list[Target]) -> list[ActionResult]:
-            return [await self.run(verb, t) for t in batch]
+            return [await self.act(verb, t) for t in batch]
 
         batches = await asyncio.gather(*(host_batch(b) for b in by_host.values()))
         return [result for batch in batches for result in batch]
@@ -175,12 +225,27 @@ class ActionRunner(abc.ABC):
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What clustertop itself says in a log stream (why it ended, why there is none).
+
+    Its own type, never a text prefix: no line a container prints can pass for one.
+    """
+
+    text: str
+    """The message (may quote host text; shown made printable)."""
+
+
+LogItem = str | Notice
+"""A line of the container's log (str), or clustertop's own notice."""
+
+
 class LogStream(abc.ABC):
     """Lines of a container log, followed live until closed."""
 
     @abc.abstractmethod
-    def lines(self) -> AsyncIterator[str]:
-        """Yield log lines (without newline) as they come."""
+    def lines(self) -> AsyncIterator[LogItem]:
+        """Yield log lines (without newline) as they come, and clustertop's notices."""
 
     @abc.abstractmethod
     async def aclose(self) -> None:

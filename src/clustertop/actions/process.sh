@@ -4,7 +4,9 @@
 [ -r /proc/stat ] || result failed "no /proc/stat on this host (not Linux?): nothing done"
 if why=$(missing); then result failed "$why"; fi
 
-# Identity: start = btime + starttime / CLK_TCK, as the probe and psutil compute it.
+# Identity: start = btime + starttime / CLK_TCK, as the probe and psutil compute it. Compared
+# exactly, in clock ticks (/proc/PID/stat field 22 is an integer): the confirmed START names one
+# tick, and any other tick is another process.
 st=$(cat "/proc/$PID/stat" 2>/dev/null)
 [ -n "$st" ] || result gone "no process $PID on this host"
 # comm (field 2) may hold spaces and ')': the fields we need follow its last ') '.
@@ -19,9 +21,11 @@ shift 19
 ticks=$1
 btime=$(awk '$1 == "btime" { print $2; exit }' /proc/stat)
 hz=$(getconf CLK_TCK 2>/dev/null) || hz=100
+case $ticks in '' | *[!0-9]*) result failed "cannot parse /proc/$PID/stat" ;; esac
+# The tick START falls on (rounded: START is printed in decimals); never negative.
+want=$(awk -v b="$btime" -v w="$START" -v hz="$hz" 'BEGIN { d = (w - b) * hz; printf "%.0f", d < 0 ? -1 : d }')
 found=$(awk -v b="$btime" -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", b + t / hz }')
-same=$(awk -v f="$found" -v w="$START" 'BEGIN { d = f - w; if (d < 0) d = -d; print (d <= 0.05) }')
-[ "$same" = 1 ] ||
+[ "$ticks" = "$want" ] ||
 	result changed "PID $PID is now a process started at $found, not $START (PID reused): nothing done"
 [ "$state" = Z ] && result gone "process $PID has already exited (zombie)"
 

@@ -12,7 +12,9 @@ from clustertop.actions.model import (
     ActionResult,
     ActionRunner,
     ContainerTarget,
+    LogItem,
     LogStream,
+    Notice,
     Outcome,
     Target,
     Verb,
@@ -24,7 +26,7 @@ from clustertop.actions.scripts import (
     one_line,
     parse_result,
 )
-from clustertop.actions.streams import NOTICE_PREFIX, NoticeStream, split_lines
+from clustertop.actions.streams import MAX_NOTICE_TEXT, NoticeStream, notices, split_lines
 from clustertop.util.aio import within
 
 Connections = Callable[[str], asyncssh.SSHClientConnection | None]
@@ -49,7 +51,7 @@ class SshActionRunner(ActionRunner):
     ) -> None:
         self._sessions = sessions
         self._sudo_for = sudo_for
-        self._timeout = timeout
+        self.timeout = timeout
         self._docker_host_for = docker_host_for
 
     async def run(self, verb: Verb, target: Target) -> ActionResult:
@@ -67,9 +69,9 @@ class SshActionRunner(ActionRunner):
             return ActionResult(verb, target, Outcome.FAILED, NOT_CONNECTED)
         try:
             # The whole exchange is bounded: opening the channel can hang on a stuck host too.
-            return await within(self._execute(conn, verb, target, script), self._timeout)
+            return await within(self._execute(conn, verb, target, script), self.timeout)
         except asyncio.TimeoutError:
-            detail = f"no answer within {self._timeout:g} s (it may still happen)"
+            detail = f"no answer within {self.timeout:g} s (it may still happen)"
             return ActionResult(verb, target, Outcome.FAILED, detail)
         except (asyncssh.Error, OSError) as exc:
             return ActionResult(verb, target, Outcome.FAILED, _ssh_error(exc))
@@ -113,20 +115,20 @@ class SshLogStream(LogStream):
         self._process: asyncssh.SSHClientProcess[str] | None = None
         self._closed = False
 
-    async def lines(self) -> AsyncIterator[str]:
+    async def lines(self) -> AsyncIterator[LogItem]:
         if self._closed:
             return
         conn = self._connection()
         if conn is None:
-            yield NOTICE_PREFIX + NOT_CONNECTED
+            yield Notice(NOT_CONNECTED)
             return
         try:
-            # Merged: docker writes a container's stderr to its own stderr.
+            # The log (container stdout and stderr) comes on stdout; stderr is the program's own.
             process = self._process = await conn.create_process(
-                REMOTE_COMMAND, encoding="utf-8", errors="replace", stderr=asyncssh.STDOUT
+                REMOTE_COMMAND, encoding="utf-8", errors="replace"
             )
         except (asyncssh.Error, OSError) as exc:
-            yield NOTICE_PREFIX + _ssh_error(exc)
+            yield Notice(_ssh_error(exc))
             return
         # stdin stays open: its EOF is what tells the program to stop following.
         process.stdin.write(self._script)
@@ -140,6 +142,12 @@ class SshLogStream(LogStream):
 
         async for line in split_lines(read):
             yield line
+        try:
+            said = await within(process.stderr.read(MAX_NOTICE_TEXT), 5.0)
+        except (asyncssh.Error, OSError, asyncio.TimeoutError):
+            return
+        for notice in notices(said):
+            yield notice
 
     async def aclose(self) -> None:
         self._closed = True

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from clustertop.model import Container, ContainerRef, Gpu, GpuProcess, Process
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
-from clustertop.sources.local.docker import GpuRequest
-from clustertop.sources.local.processes import Identity
+
+GpuRequest = tuple[str, ...] | Literal["all"]
+"""GPUs a container asked for: "all", or indices / UUIDs as given (see requested_gpus)."""
+
+Identity = tuple[int, float]
+"""(pid, create_time): a process, never confused with a later one that reuses the PID."""
 
 
 def _named(ref: ContainerRef | None, by_id: Mapping[str, Container]) -> ContainerRef | None:

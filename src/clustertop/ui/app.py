@@ -15,10 +15,10 @@ from textual.screen import Screen
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
-from clustertop.ui.actions import ActionController
 from clustertop.ui.commands import HostCommands
 from clustertop.ui.context import LiveContext
 from clustertop.ui.options import AppOptions
+from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.screens.alerts import AlertBell, AlertsScreen
 from clustertop.ui.screens.cluster_view import ClusterView
 from clustertop.ui.screens.confirm import ConfirmScreen
@@ -48,6 +48,8 @@ class ClusterTopApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
+    _quitting = False
+    """True once quitting started (waiting for actions under way)."""
 
     def __init__(
         self,
@@ -105,8 +107,21 @@ class ClusterTopApp(App[None]):
         """The grid is the bottom of the screen stack."""
         return self.grid
 
+    async def action_quit(self) -> None:
+        """Quit, once every action under way has its result and audit line (visibly)."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.run_worker(self._quit_after_actions(), group="quit")
+
+    async def _quit_after_actions(self) -> None:
+        await self.actions.finish()
+        self.exit()
+
     async def on_unmount(self) -> None:
-        """Stop the source and let it release connections."""
+        """Stop the source and let it release connections (after actions under way end)."""
+        # Any other way out (exit(), a signal) still waits: actions use the source's connections.
+        await self.actions.finish(visible=False)
         task = self._source_task
         if task is not None and not task.done():
             task.cancel()

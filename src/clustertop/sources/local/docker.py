@@ -7,12 +7,13 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from clustertop.model import Container
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.docker import container_from_inspect, requested_gpus
 from clustertop.parsers.procfs import container_id_from_cgroup
+from clustertop.sources.join import GpuRequest
 from clustertop.sources.local.cgroup import CgroupMounts, local_cgroup_mounts, read_usage
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -20,10 +21,6 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 API_TIMEOUT = 5.0
 """Seconds one Docker API call may take."""
-
-
-GpuRequest = tuple[str, ...] | Literal["all"]
-"""GPUs a container asked for: "all", or indices / UUIDs as given (see requested_gpus)."""
 
 
 @dataclass(frozen=True, slots=True)

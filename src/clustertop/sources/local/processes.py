@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ import psutil
 
 from clustertop.model import ContainerRef, Process
 from clustertop.parsers.procfs import cap_args, container_id_from_cgroup
+from clustertop.sources.join import Identity
 
 TOP_N = 25
 """How many processes the list keeps by CPU and, separately, by resident memory."""
@@ -17,9 +19,6 @@ TOP_N = 25
 # Read for every process each tick; the user and the name (which may mean reading cmdline)
 # only for the few that make the list.
 _ATTRS = ["cpu_times", "memory_info"]
-
-Identity = tuple[int, float]
-"""(pid, create_time): a process, never confused with a later one that reuses the PID."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +56,17 @@ def container_id_of(pid: int) -> str | None:
         return None
 
 
+def decoded(text: str | None) -> str | None:
+    """Text psutil read from /proc, as UTF-8 with U+FFFD for what is not UTF-8.
+
+    psutil keeps undecodable bytes as lone surrogates (surrogateescape); those crash a strict
+    UTF-8 stdout and, written back out, become raw bytes such as 0x9B (an 8-bit CSI).
+    """
+    if text is None or text.isascii():
+        return text
+    return os.fsencode(text).decode("utf-8", "replace")
+
+
 def command_of(proc: psutil.Process, name: str | None) -> str:
     """The joined argv (capped: ARGS_LIMIT); `[name]` for kernel threads, zombies or an
     unreadable cmdline."""
@@ -65,8 +75,8 @@ def command_of(proc: psutil.Process, name: str | None) -> str:
     except (psutil.AccessDenied, psutil.ZombieProcess):
         argv = []
     if argv:
-        return cap_args(" ".join(argv))
-    return f"[{name or proc.pid}]"
+        return cap_args(decoded(" ".join(argv)) or "")
+    return f"[{decoded(name) or proc.pid}]"
 
 
 def describe_pid(pid: int) -> PidInfo | None:
@@ -76,7 +86,8 @@ def describe_pid(pid: int) -> PidInfo | None:
         with proc.oneshot():
             info = proc.as_dict(attrs=["username", "name"], ad_value=None)
             command = command_of(proc, info["name"])
-        return PidInfo(info["username"], command, proc.create_time(), container_id_of(pid))
+        user = decoded(info["username"])
+        return PidInfo(user, command, proc.create_time(), container_id_of(pid))
     except psutil.NoSuchProcess:
         return None
 
@@ -169,7 +180,7 @@ class ProcessTable:
         rss = row.rss
         return Process(
             pid=pid,
-            user=info["username"],
+            user=decoded(info["username"]),
             cpu_percent=row.cpu,
             memory_percent=100.0 * rss / memory_total if rss is not None and memory_total else None,
             memory_rss=rss,

@@ -25,7 +25,7 @@ from clustertop.parsers.procfs import (
     parse_meminfo,
     parse_proc_stat,
 )
-from clustertop.sources.local.docker import GpuRequest
+from clustertop.sources.join import GpuRequest
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -13,10 +13,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
-from clustertop.ui.actions import ActionController
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row, summary_text
 from clustertop.ui.context import LiveContext
 from clustertop.ui.grid_analysis import GridAnalysis
+from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.table_sync import KeyedTable, RowData
 from clustertop.util.textsafe import printable

@@ -16,11 +16,11 @@ from clustertop.actions.model import Verb
 from clustertop.analysis.history import History
 from clustertop.analysis.users import owner_filter
 from clustertop.model import HostSnapshot
-from clustertop.ui.actions import ActionController
 from clustertop.ui.context import LiveContext
 from clustertop.ui.host_actions import HOST_ACTION_BINDINGS, HOST_ACTIONS, applies
 from clustertop.ui.marks import Marks
 from clustertop.ui.panes import PANES, Pane, PaneContext
+from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.history_pane import (
     HISTORY_ACTIONS,

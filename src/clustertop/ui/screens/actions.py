@@ -33,6 +33,8 @@ _SEVERITY: dict[Outcome, SeverityLevel] = {
 _SECONDS_SHOWN = {Outcome.DONE: 6.0}
 """How long a result stays on screen; anything but done stays longer (_LONG_SECONDS), to be read."""
 _LONG_SECONDS = 20.0
+QUIT_MARGIN = 5.0
+"""Seconds beyond an action's own timeout that quitting waits for it (its audit line)."""
 
 
 def capture(host: str, rows: Iterable[object]) -> tuple[list[Target], int]:
@@ -156,6 +158,28 @@ class ActionController:
         for result in results:
             self.notify_result(result)
         return results
+
+    async def finish(self, *, visible: bool = True) -> int:
+        """Send nothing new; wait for actions under way (bounded by their own timeout).
+
+        Returns how many were still running when the wait ended (0: all have their result and
+        audit line). `visible`: say so on screen while waiting ("finishing 1 action…").
+        """
+        runner = self.runner
+        if runner is None:
+            return 0
+        runner.close()
+        count = len(runner.in_flight)
+        if not count:
+            return 0
+        if visible:
+            self.app.notify(
+                f"finishing {count} action{'s' if count != 1 else ''}…",
+                title="Quitting",
+                timeout=runner.timeout + QUIT_MARGIN,
+                markup=False,
+            )
+        return await runner.settle(runner.timeout + QUIT_MARGIN)
 
     def notify_result(self, result: ActionResult) -> None:
         """One toast per target: done, failed with the host's words, changed or gone."""
