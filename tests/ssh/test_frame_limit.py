@@ -9,9 +9,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from clustertop.inventory.hosts import parse_host_spec
 from clustertop.model import HostState
-from clustertop.sources.ssh.connect import SshSettings, open_connection, resolve_options
 from clustertop.sources.ssh.reader import READ_LIMIT, read_frame
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
@@ -25,9 +23,10 @@ NEXT = "@ct0123456789abcdef t 8 1.0\n@ct0123456789abcdef d 8\n"
 
 @pytest.fixture
 async def connection(fleet: Fleet) -> AsyncIterator[asyncssh.SSHClientConnection]:
-    spec_ = parse_host_spec("h2")
-    settings = SshSettings(config_paths=(fleet.ssh_config,), connect_timeout=5.0)
-    conn = await open_connection(spec_, settings, None, await resolve_options(spec_, settings))
+    # Plain asyncssh with the fleet's ssh config: these tests are about the reader only.
+    conn = await asyncssh.connect(
+        "h2", config=[str(fleet.ssh_config)], known_hosts=str(fleet.known_hosts)
+    )
     try:
         yield conn
     finally:
