@@ -118,7 +118,7 @@ def _busy(folder: Path) -> subprocess.Popen[bytes]:
 
 def test_ready_line_names_the_probe(probe: LocalProbe) -> None:
     words = probe.ready.split()
-    assert words[:3] == [MARKER, "ready", "2"]
+    assert words[:3] == [MARKER, "ready", "3"]
     assert int(words[4]) > 0  # clock ticks per second
 
 
@@ -349,7 +349,8 @@ def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
         running.close()
         forger.kill()
         forger.wait()
-    assert set(frame.sections) == {"sys", "gpu", "disks", "docker", "procs"} and frame.seq > 0
+    sections = {"sys", "gpu", "disks", "docker", "procs", "net", "dio", "ports"}
+    assert set(frame.sections) == sections and frame.seq > 0
     assert "?" + FORGED.split("\n", 1)[0] in frame.sections["disks"].body.split("\n")
     _, command = _procs_of(frame).details[forger.pid]
     assert command == "sh -c sleep 300 x " + FORGED.replace("\n", " ")

@@ -20,10 +20,12 @@ from clustertop.model import (
     Section,
     by_cpu_then_memory,
 )
+from clustertop.model.network import DiskIo, Interface, ListeningPort
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
+from clustertop.sources.ssh.netio import NetioRates, read_ports
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
@@ -46,6 +48,9 @@ SECTION_OF = {
     "docker": Section.DOCKER,
     "procs": Section.PROCESSES,
     "disks": Section.DISKS,
+    "net": Section.NETWORK,
+    "dio": Section.DISK_IO,
+    "ports": Section.PORTS,
 }
 """Probe section name -> model section."""
 
@@ -119,7 +124,7 @@ class FrameAssembler:
     """Data older than its refresh period plus this many seconds is reported stale."""
     interval: float = 2.0
     """Seconds between ticks (and between GPU samples)."""
-    every: dict[str, int] = field(default_factory=lambda: {"disks": 10, "docker": 30})
+    every: dict[str, int] = field(default_factory=lambda: {"disks": 10, "docker": 30, "ports": 5})
     """Sections refreshed only every so many ticks."""
     first_grace: float = 4.0
     """Seconds a section may take to give its first reading before it counts as timed out."""
@@ -130,6 +135,10 @@ class FrameAssembler:
     _disks: _Slot[list[Disk]] = field(default_factory=_Slot)
     _docker: _Slot[DockerReading] = field(default_factory=_Slot)
     _procs: _Slot[ProcsReading] = field(default_factory=_Slot)
+    _net: _Slot[tuple[Interface, ...]] = field(default_factory=_Slot)
+    _dio: _Slot[tuple[DiskIo, ...]] = field(default_factory=_Slot)
+    _ports: _Slot[tuple[ListeningPort, ...]] = field(default_factory=_Slot)
+    _rates: NetioRates = field(default_factory=NetioRates)
     _prev_cpu: CpuSample | None = None
     _cpu: Cpu | None = None
     _btime: float | None = None
@@ -148,6 +157,9 @@ class FrameAssembler:
             "docker": self._docker,
             "procs": self._procs,
             "disks": self._disks,
+            "net": self._net,
+            "dio": self._dio,
+            "ports": self._ports,
         }
 
     def apply(self, frame: Frame, latency_ms: float | None, cut: bool = False) -> HostSnapshot:
@@ -190,8 +202,20 @@ class FrameAssembler:
                 name,
                 data_time,
             )
-        else:
+        elif name == "procs":
             self._procs.read(lambda: self._read_procs(parts.get("", "")), name, data_time)
+        else:
+            self._read_netio(name, parts, data_time)
+
+    def _read_netio(self, name: str, parts: dict[str, str], data_time: float) -> None:
+        # Rates run on the host's uptime: our clock and the channel's delays stay out of them.
+        up = self._uptime or 0.0
+        if name == "net":
+            self._net.read(lambda: self._rates.interfaces(parts, up), name, data_time)
+        elif name == "dio":
+            self._dio.read(lambda: self._rates.devices(parts.get("", ""), up), name, data_time)
+        else:
+            self._ports.read(lambda: read_ports(parts), name, data_time)
 
     def _read_procs(self, text: str) -> ProcsReading:
         reading = self._kept(self._with_known_args(read_procs(text)))
@@ -291,6 +315,12 @@ class FrameAssembler:
             waiting=frozenset(
                 SECTION_OF[name] for name, slot in self._slots.items() if self._waiting(slot, now)
             ),
+            interfaces=self._net.value or (),
+            network_error=self._error("net", now),
+            disk_io=self._dio.value or (),
+            disk_io_error=self._error("dio", now),
+            ports=self._ports.value or (),
+            ports_error=self._error("ports", now),
         )
 
     def _containers(

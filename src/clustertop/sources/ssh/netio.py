@@ -15,6 +15,8 @@ NOT_PERMITTED = "not permitted"
 """Note of a socket whose process the probe's user may not look at."""
 NO_PROCESS = "no process found"
 """Note of a socket no process the probe could read holds."""
+NOT_YET = "not looked up yet"
+"""Note of a socket new since the probe last looked at the fd tables (it does so sparingly)."""
 
 
 def read_ib(text: str) -> list[NetCounters]:
@@ -35,19 +37,23 @@ class Holders:
     """Inodes found in fd tables the probe could read."""
     denied: bool = False
     """True when some process's fd table was not readable (another user's)."""
+    later: bool = False
+    """True when some sockets are newer than the probe's last look at the fd tables."""
 
 
 def read_holders(text: str) -> Holders:
-    """'denied N' then 'INODE PID NAME' lines (NAME may hold spaces)."""
+    """'denied N', 'INODE PID NAME' lines (NAME may hold spaces), 'later 1' when some were not
+    looked up."""
     by_inode: dict[int, tuple[int, str]] = {}
-    denied = False
+    denied = later = False
     for line in text.splitlines():
         parts = line.split(" ", 2)
-        if parts[0] == "denied" and len(parts) == 2:
-            denied = parts[1] not in {"", "0"}
+        if parts[0] in {"denied", "later"} and len(parts) == 2:
+            denied = denied or (parts[0] == "denied" and parts[1] not in {"", "0"})
+            later = later or parts[0] == "later"
         elif len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
             by_inode.setdefault(int(parts[0]), (int(parts[1]), parts[2]))
-    return Holders(by_inode, denied)
+    return Holders(by_inode, denied, later)
 
 
 def read_users(text: str) -> dict[int, str]:
@@ -58,6 +64,12 @@ def read_users(text: str) -> dict[int, str]:
         if uid.isdigit() and name:
             users[int(uid)] = name
     return users
+
+
+def _note(holders: Holders) -> str:
+    if holders.later:
+        return NOT_YET
+    return NOT_PERMITTED if holders.denied else NO_PROCESS
 
 
 def _reach(sock: RawSocket) -> str:
@@ -72,7 +84,7 @@ def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
     ports = []
     for sock in found:
         held = holders.by_inode.get(sock.inode)
-        note = None if held else (NOT_PERMITTED if holders.denied else NO_PROCESS)
+        note = None if held else _note(holders)
         ports.append(
             ListeningPort(
                 protocol=sock.protocol,

@@ -313,6 +313,84 @@ function meminfo(   f, line) { # only the lines the client reads
 		if (line ~ /^(MemTotal|MemFree|MemAvailable|Buffers|Cached|SReclaimable|SwapTotal|SwapFree):/) print line
 	close(f)
 }
+function net_section(   n, i, j, d, p, v) { # /proc/net/dev, then each InfiniBand port's counters
+	print MARKER " b net"
+	catfile("/proc/net/dev") # the kernel's lines: interface names are at most 15 bytes
+	n = split(IBDIRS, d, " ")
+	if (n) print MARKER " ib"
+	for (i = 1; i <= n; i++) {
+		split(d[i], p, "/") # /sys/class/infiniband/DEVICE/ports/PORT/counters
+		for (j = 1; j <= IB_N; j++) if ((v = firstline(d[i] "/" IB_FILE[j])) != "") print p[5] "/" p[7] " " IB_FILE[j] " " v
+	}
+	print ""
+	print MARKER " e net 0 " UPTIME
+}
+function dio_section(   f, line, a) { # /proc/diskstats, devices that never did I/O left out
+	print MARKER " b dio"
+	f = "/proc/diskstats"
+	while ((getline line < f) > 0) { split(line, a, " "); if (a[4] + a[8] + a[13] > 0) print line }
+	close(f)
+	print ""
+	print MARKER " e dio 0 " UPTIME
+}
+function listening(proto,   f, line, a, r) { # listening TCP / unconnected UDP lines of a protocol
+	f = "/proc/net/" proto
+	r = ""
+	while ((getline line < f) > 0) {
+		split(line, a, " ")
+		if (proto ~ /^tcp/) { if (a[4] == "0A") r = r line "\n" }
+		else if (a[4] == "07" && a[3] ~ /:0000$/) r = r line "\n"
+	}
+	close(f)
+	return r
+}
+function walk_fds(   cmd, line, a, pid, ino) { # HOLDER[inode] = "PID NAME" for every fd the user may read
+	for (ino in HOLDER) delete HOLDER[ino]
+	DENIED = 0
+	cmd = "LC_ALL=C exec ls -l /proc/[0-9]*/fd 2>&1"
+	while ((cmd | getline line) > 0) {
+		if (line ~ /^\/proc\/[0-9]+\/fd:$/) { split(line, a, "/"); pid = a[3] }
+		else if (line ~ /ermission denied/) DENIED++
+		else if (match(line, /socket:\[[0-9]+\]$/)) {
+			ino = substr(line, RSTART + 8, RLENGTH - 9)
+			if (!(ino in HOLDER)) HOLDER[ino] = pid " " clean(firstline("/proc/" pid "/comm"))
+		}
+	}
+	close(cmd)
+	LAST_WALK = PORT_TICK
+}
+function holders(body,   n, i, lines, a, missing, out) { # the holders part, from HOLDER
+	n = split(body, lines, "\n")
+	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[10] in HOLDER) && !(a[10] in LOOKED)) missing = 1
+	# A socket not looked for yet: one ls over every fd table, only on a full tick (the host
+	# screen is open, or the first tick) and at most every HOLDEREVERY ticks: services that open
+	# listeners all the time must not cost an ls each time.
+	if (missing && FULL && (LAST_WALK == "" || PORT_TICK - LAST_WALK >= HOLDEREVERY)) {
+		walk_fds()
+		for (i in LOOKED) delete LOOKED[i]
+		for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) LOOKED[a[10]] = 1
+		missing = 0
+	}
+	out = "denied " (DENIED + 0) "\n"
+	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
+		if (a[10] in HOLDER) out = out a[10] " " HOLDER[a[10]] "\n"
+		else if (!(a[10] in LOOKED)) missing = 1
+	}
+	return out (missing ? "later 1\n" : "")
+}
+function ports_section(   i, body, rows, n, lines, a, seen, out) { # listening sockets, holders, users
+	body = ""
+	for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i])) != "") body = body MARKER " " PROTO[i] "\n" rows
+	out = body MARKER " holders\n" holders(body) MARKER " users\n"
+	n = split(body, lines, "\n")
+	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
+	if (out == PORTS_SENT) { print MARKER " same ports " UPTIME; return }
+	PORTS_SENT = out
+	print MARKER " b ports"
+	printf "%s", out
+	print ""
+	print MARKER " e ports 0 " UPTIME
+}
 function pending(name, started) { # a job started at `started` that has not written its .rc yet
 	if (started != "-" && JOB_STARTED[name] != started) print MARKER " p " name " " started
 }
@@ -322,6 +400,8 @@ BEGIN {
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); USER_NAME[a[3]] = a[1] }
 	close("/etc/passwd")
+	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")
+	split("tcp tcp6 udp udp6", PROTO, " ")
 }
 $1 == "q" { exit }
 $1 == "t" {
@@ -335,6 +415,13 @@ $1 == "t" {
 	section_file("disks")
 	section_file("docker")
 	procs($5 == 1, 6)
+	net_section()
+	dio_section()
+	# Reading /proc/net/tcp walks the kernel's whole socket hash: every PORTEVERY ticks while
+	# the host screen is open (full ticks), else every PORTIDLE ticks; the first tick always.
+	FULL = $5 == 1
+	if (PORT_TICK == 0 || PORT_TICK % (FULL ? PORTEVERY : PORTIDLE) == 0) ports_section()
+	PORT_TICK++
 	pending("disks", $3)
 	pending("docker", $4)
 	print MARKER " d " $2

@@ -18,7 +18,7 @@ PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
 PROBE_APPS_FIELDS = ("timestamp", *APPS_QUERY_FIELDS)
 """The compute-apps query: `timestamp` first, so the rows of one sample stay together."""
 
-PROBE_VERSION = "2"
+PROBE_VERSION = "3"
 """Printed by the probe in its ready line; bumped when the frame format changes."""
 
 REMOTE_COMMAND = "exec /bin/sh -s"
@@ -48,6 +48,14 @@ class ProbeSettings:
     background a scan only keeps the list from going too old."""
     docker_every: int = 30
     """Ticks between container refreshes (log sizes) when `docker events` reports nothing."""
+    port_every: int = 5
+    """Ticks between readings of the listening sockets while the host screen is open."""
+    port_idle: int = 150
+    """Ticks between those readings otherwise: reading /proc/net/tcp walks the kernel's whole
+    socket hash table, which costs more than the rest of a tick on a big host."""
+    holder_every: int = 30
+    """Fewest ticks between two looks at every fd table (`ls -l /proc/*/fd`), made only on a
+    full tick (host screen open, or the first) when a listening socket's process is unknown."""
     top_n: int = 25
     """Processes kept by CPU and, separately, by memory."""
     nvidia_smi: str = "nvidia-smi"
@@ -78,6 +86,9 @@ def probe_script(settings: ProbeSettings) -> str:
         "DISKEVERY": str(max(1, settings.disk_every)),  # ticks between df runs
         "DOCKEREVERY": str(max(1, settings.docker_every)),  # ticks between docker inspects
         "PROCEVERY": str(max(1, settings.proc_every)),  # ticks between full process scans
+        "PORTEVERY": str(max(1, settings.port_every)),  # ticks between listening-socket reads
+        "PORTIDLE": str(max(1, settings.port_idle)),  # ticks between them otherwise
+        "HOLDEREVERY": str(max(1, settings.holder_every)),  # ticks between fd walks
         "PHASE": str(  # offset of those cadences
             settings.phase if settings.phase is not None else zlib.crc32(settings.marker.encode())
         ),

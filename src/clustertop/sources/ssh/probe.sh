@@ -67,8 +67,12 @@ if [ -z "$AWKSEL" ] && command -v gawk >/dev/null 2>&1; then AWK=gawk; fi
 case $($AWK -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" && MAWK=1 ;; esac
 mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
 # The marker goes in the environment: an argument list is there for every host user to read.
+ibdirs="" # InfiniBand ports, found once: awk reads their counters each tick
+for d in /sys/class/infiniband/*/ports/*/counters; do [ -d "$d" ] && ibdirs="$ibdirs $d"; done
 CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
-	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" "$AWKPROG" <"$dir/ctl" &
+	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v IBDIRS="$ibdirs" -v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" \
+	-v HOLDEREVERY="$HOLDEREVERY" \
+	"$AWKPROG" <"$dir/ctl" &
 awk_pid=$!
 exec 3>"$dir/ctl"
 pids=""
@@ -193,7 +197,7 @@ docker_watch() { # a container event makes the next tick re-read containers
 }
 
 main() { # parsed whole before "ready" goes out, so no tick line is read as part of the script
-	echo "$N ready 2 $$ $HZ $PG $(uname -n 2>/dev/null)"
+	echo "$N ready 3 $$ $HZ $PG $(uname -n 2>/dev/null)"
 	tick=0
 	docker_gen=""
 	docker_tick=-100000
