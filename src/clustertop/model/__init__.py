@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from clustertop.model.mig import MigInstance, MigRef
+
 MIB = 1024 * 1024
 """Bytes in one MiB (nvidia-smi reports memory in MiB)."""
 
@@ -123,6 +125,10 @@ class Gpu:
     """MIG mode ("Enabled"/"Disabled"), None when not supported."""
     error: str | None = None
     """Why this GPU could not be read (lost GPU, device handle error)."""
+    mig_instances: tuple[MigInstance, ...] = ()
+    """MIG devices of a partitioned GPU, by device index (empty when MIG is off or unknown)."""
+    mig_error: str | None = None
+    """Why the MIG instances of this GPU could not be read (GPU figures stay valid)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +155,8 @@ class GpuProcess:
     """Unix time the process started (identity together with pid)."""
     cpu_percent: float | None = None
     """CPU use of the process, per core (may exceed 100)."""
+    mig: MigRef | None = None
+    """The MIG instance it runs in (None on a whole GPU or when unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
