@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustertop.analysis.mig import GpuUnit, instance_of
 from clustertop.model import HostSnapshot
 
 UNKNOWN_OWNER = "(unknown)"
@@ -20,7 +21,8 @@ class UserRow:
     owner: str
     """Person (UNKNOWN_OWNER when no rule names one)."""
     gpus: int
-    """Distinct (host, GPU) pairs with one of their GPU processes or running containers."""
+    """Distinct (host, GPU) pairs with one of their GPU processes or running containers; on a
+    MIG GPU each instance with one of their processes counts as one."""
     gpu_memory: int
     """Bytes of GPU memory their GPU processes hold."""
     mean_util: float | None
@@ -64,8 +66,13 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
     for proc in snap.gpu_processes:
         tally = _tally_of(tallies, proc.owner)
         gpu = by_uuid.get(proc.gpu_uuid) or by_index.get(proc.gpu_index)
-        uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
-        tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
+        instance = instance_of(proc, gpu) if gpu is not None else None
+        if gpu is not None and instance is not None:
+            unit = GpuUnit(gpu, instance)  # a MIG instance: its own util, its own count
+            tally.gpus[(snap.name, unit.uuid)] = unit.util_percent
+        else:
+            uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
+            tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
         tally.gpu_memory += proc.memory_used or 0
         tally.processes += 1
         tally.hosts.add(snap.name)
