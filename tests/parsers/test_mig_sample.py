@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clustertop.model import MIB, Gpu, GpuProcess
 from clustertop.model.mig import MigRef
-from clustertop.parsers.mig_sample import MigReading, apply_mig, parse_mig_sample
+from clustertop.parsers.mig_sample import MigReading, apply_mig, parse_mig_sample, parse_probe_mig
 from tests.parsers._fixtures import read_fixture
 
 UUID = "GPU-513536b6-7d19-9063-b049-1e69664bb298"
@@ -76,3 +76,12 @@ def test_no_sample_yet_and_gpus_without_mig() -> None:
     assert gpus[1].mig_error is None and gpus[1].mig_instances == ()
     plain = [_gpu(None)]
     assert apply_mig(plain, [_proc(1)], MigReading()) == (plain, [_proc(1)])
+
+
+def test_probe_part_splits_listing_and_xml() -> None:
+    reading = parse_probe_mig(f"{LISTING}@xml\n{XML}", 0)
+    assert reading.error is None and len(reading.gpus[0].mig_instances) == 4
+    assert reading.gpus[0].mig_instances[0].uuid == "MIG-a"
+    failed = parse_probe_mig("No devices were found\n@xml\nNo devices were found\n", 6)
+    assert failed.error == "No devices were found"
+    assert parse_probe_mig("garbage", 0).error == "MIG sample without its XML part: garbage"

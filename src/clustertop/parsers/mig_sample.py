@@ -89,3 +89,22 @@ def apply_mig(
         for proc in processes
     ]
     return result, procs
+
+
+XML_SEPARATOR = "@xml"
+"""The line between `nvidia-smi -L` and `nvidia-smi -q -x` in the probe's MIG sample."""
+
+
+def parse_probe_mig(text: str, returncode: int) -> MigReading:
+    """The probe's MIG part: `-L` lines, the XML_SEPARATOR line, then the (filtered) XML.
+
+    A non-zero status of `-q -x` with no XML is nvidia-smi's error, shown as it said it.
+    """
+    listing, separator, xml = text.partition("\n" + XML_SEPARATOR + "\n")
+    if not separator:
+        listing, separator, xml = text.partition(XML_SEPARATOR + "\n")
+        if not separator or listing:
+            return MigReading(error=f"MIG sample without its XML part: {_first_words(text)}")
+    if returncode and "<nvidia_smi_log" not in xml:
+        return MigReading(error=_first_words(xml))
+    return parse_mig_sample(listing, xml)
