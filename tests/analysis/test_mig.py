@@ -178,3 +178,10 @@ def test_stale_rule_judges_a_mig_job_by_its_own_instance() -> None:
 def test_stale_rule_without_instance_utilisation_never_marks_a_mig_job() -> None:
     history = [mig_host(T0 + 60 * i, None, None) for i in range(31)]
     assert _both(history, 0.0) == frozenset()
+
+
+def test_users_view_counts_a_containers_instance_not_its_whole_gpu() -> None:
+    job = dataclasses.replace(ctr("bob-serve", gpus=(0,)))
+    host = snap(gpus=(mig_gpu(0),), gpu_processes=(on(7, 0, 10, container=job),), containers=(job,))
+    [row] = user_rows([host], {})
+    assert (row.owner, row.gpus, row.containers_running) == ("bob", 1, 1)

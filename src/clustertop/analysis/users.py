@@ -63,6 +63,7 @@ def _tally_of(tallies: dict[str, _Tally], owner: str | None) -> _Tally:
 def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
     by_index = {gpu.index: gpu for gpu in snap.gpus}
     by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
+    in_instances: set[tuple[str, int]] = set()  # (container, GPU) counted by its instances
     for proc in snap.gpu_processes:
         tally = _tally_of(tallies, proc.owner)
         gpu = by_uuid.get(proc.gpu_uuid) or by_index.get(proc.gpu_index)
@@ -70,6 +71,8 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         if gpu is not None and instance is not None:
             unit = GpuUnit(gpu, instance)  # a MIG instance: its own util, its own count
             tally.gpus[(snap.name, unit.uuid)] = unit.util_percent
+            if proc.container is not None:
+                in_instances.add((proc.container.id, gpu.index))
         else:
             uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
             tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
@@ -85,6 +88,8 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.hosts.add(snap.name)
         for index in ctr.gpus:
             gpu = by_index.get(index)
+            if (ctr.id, index) in in_instances:
+                continue  # its MIG instances are what it holds, not the whole GPU
             if gpu is not None and gpu.uuid:  # a GPU not in the list cannot be named
                 tally.gpus[(snap.name, gpu.uuid)] = gpu.util_percent
 
