@@ -47,6 +47,7 @@ def row_key(host: str, gpu: FreeGpu) -> str:
 
 
 def _ready(entry: HostFreeGpus, gpu: FreeGpu, first: bool) -> Cell:
+    """`first`: the host's first whole GPU, which carries the whole GPUs' line."""
     if gpu.instance is None:
         return text_cell(entry.ready_line) if first else Cell("")
     if gpu.ready_line is None:
@@ -66,13 +67,14 @@ def _gpu(gpu: FreeGpu) -> Cell:
 
 
 def host_rows(rank: int, entry: HostFreeGpus) -> list[RowData]:
-    """One row per free GPU or MIG instance of a host; the host, count and the whole GPUs'
-    ready line on its first row only, each MIG instance's own line on its row.
+    """One row per free GPU or MIG instance of a host; the host and count on its first row, the
+    whole GPUs' ready line on the first whole GPU's row, each MIG instance's own line on its row.
 
     Every row sorts by (host rank, position) in the first column, so the table keeps the
     analysis order: hosts by free count and memory, GPUs by index, instances under them.
     """
     rows = []
+    first_whole = next((g for g in entry.gpus if g.instance is None), None)
     for position, gpu in enumerate(entry.gpus):
         first = position == 0
         order = (float(rank), float(position))
@@ -82,7 +84,7 @@ def host_rows(rank: int, entry: HostFreeGpus) -> list[RowData]:
             _gpu(gpu),
             _model(gpu),
             Cell(_memory(gpu), "" if gpu.memory_total is not None else DIM),
-            _ready(entry, gpu, first),
+            _ready(entry, gpu, gpu is first_whole),
         )
         rows.append(RowData(row_key(entry.host, gpu), cells, entry))
     return rows
