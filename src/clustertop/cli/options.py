@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="htop for a whole GPU cluster. No hosts: this machine. "
         "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
         epilog="Also: `clustertop config show` prints the effective settings and their sources; "
-        "`clustertop serve` serves this TUI to web browsers.",
+        "`clustertop serve` serves this TUI to web browsers; `clustertop report` sums up the "
+        "recorded history.",
     )
     parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
     add = parser.add_argument

@@ -35,6 +35,7 @@ __all__ = [
     "HostOverride",
     "config_file_path",
     "default_audit_log",
+    "default_history_path",
     "load_config",
     "render_config",
 ]
@@ -76,6 +77,11 @@ def config_file_path(env: Mapping[str, str] = os.environ) -> Path:
 def default_audit_log(env: Mapping[str, str] = os.environ) -> Path:
     """$XDG_STATE_HOME/clustertop/audit.jsonl, else ~/.local/state/clustertop/audit.jsonl."""
     return _xdg_dir(env, "XDG_STATE_HOME", ".local/state") / "clustertop" / "audit.jsonl"
+
+
+def default_history_path(env: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_STATE_HOME/clustertop/history.sqlite, else ~/.local/state/clustertop/history.sqlite."""
+    return _xdg_dir(env, "XDG_STATE_HOME", ".local/state") / "clustertop" / "history.sqlite"
 
 
 def _choose_file(path: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -120,6 +126,7 @@ class _Layers:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.values: dict[str, object] = dict(_DEFAULTS)
         self.values["audit_log"] = default_audit_log(env)
+        self.values["history_path"] = default_history_path(env)
         self.sources: dict[str, str] = dict.fromkeys(SETTINGS, "default")
         self.tables: dict[str, Mapping[str, Any]] = {}
         self.warnings: list[str] = []

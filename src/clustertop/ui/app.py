@@ -50,6 +50,8 @@ class ClusterTopApp(App[None]):
     ]
     _quitting = False
     """True once quitting started (waiting for actions under way)."""
+    _history_told = False
+    """True once the user was told that history is not recorded."""
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class ClusterTopApp(App[None]):
         self._source_task.add_done_callback(self._source_stopped)
         self.set_interval(AGE_TICK, self._age_tick)
         self.actions.check_audit()
+        self._history_notice(self.options.history_problem)
 
     def get_default_screen(self) -> Screen[None]:
         """The grid is the bottom of the screen stack."""
@@ -128,12 +131,16 @@ class ClusterTopApp(App[None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.source.aclose()
+        if self.options.recorder is not None:
+            await asyncio.to_thread(self.options.recorder.close)
 
     def _receive(self, snap: HostSnapshot) -> None:
         """The source's sink: store and schedule a repaint; never blocks."""
         self.live.store.put(snap)
         if self.live.analysis is not None:
             self.live.analysis.update(snap)
+        if self.options.recorder is not None:
+            self.options.recorder.offer(snap, self.live.analysis)  # queued: written off this path
         self._schedule_repaint()
 
     def _source_stopped(self, task: asyncio.Task[None]) -> None:
@@ -177,8 +184,17 @@ class ClusterTopApp(App[None]):
         if self._bell is not None and self._bell.poll(self.live.store.all()):
             self.bell()
 
+    def _history_notice(self, problem: str | None) -> None:
+        """Say once, visibly, that history is not being recorded (the monitor carries on)."""
+        if problem is None or self._history_told:
+            return
+        self._history_told = True
+        self.notify(printable(problem), title="History", severity="error", timeout=30, markup=False)
+
     def _age_tick(self) -> None:
         """Hosts whose screens show an age (down, stale data) repaint even without new data."""
+        if self.options.recorder is not None:
+            self._history_notice(self.options.recorder.problem)
         now = self.live.clock()
         aging = [snap.name for snap in self.live.store.all() if _shows_age(snap, now, self.live)]
         aging += [screen.host for screen in self.screen_stack if isinstance(screen, HostScreen)]

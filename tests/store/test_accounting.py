@@ -1,0 +1,93 @@
+"""Exact accounting: known GPU-hours from every tier (raw, minutes, hours) and across restarts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from clustertop.store.report import Report, build_report
+from clustertop.store.rollup import roll_up
+from tests.store.crafted import (
+    END,
+    EXPECTED_DOWN_H,
+    EXPECTED_GPU_UTIL,
+    EXPECTED_OWNERS,
+    EXPECTED_UP_H,
+    T0,
+    write_crafted,
+)
+
+YEAR = 365 * 86400.0
+
+
+def _check(report: Report) -> None:
+    owners = {o.owner: (o.held_h, o.busy_h, o.idle_h, o.peak_gpus) for o in report.owners}
+    assert owners.keys() == EXPECTED_OWNERS.keys()
+    for owner, expected in EXPECTED_OWNERS.items():
+        assert owners[owner] == pytest.approx(expected, abs=1e-6), owner
+    assert [o.owner for o in report.owners] == ["alice", "bob"]  # most GPU-hours first
+    (host,) = report.hosts
+    assert host.host == "gpu01"
+    assert host.up_h == pytest.approx(EXPECTED_UP_H)
+    assert host.down_h == pytest.approx(EXPECTED_DOWN_H)
+    assert host.gpu_util == pytest.approx(EXPECTED_GPU_UTIL)
+    assert host.cpu == pytest.approx(50.0)
+
+
+def test_raw_readings_give_exact_gpu_hours(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    write_crafted(path)
+    _check(build_report(path, T0, END))
+
+
+def test_minute_and_hour_tiers_give_the_same_hours(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    write_crafted(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    roll_up(conn, END + 600, YEAR)  # every minute and hour rolled, raw kept (under an hour old)
+    assert conn.execute("SELECT count(*) FROM min_gpu").fetchone()[0] > 0
+    assert conn.execute("SELECT count(*) FROM hour_gpu").fetchone()[0] > 0
+    _check(build_report(path, T0, END))
+    roll_up(conn, END + 20 * 86400, YEAR)  # raw and minutes pruned: hours alone answer
+    assert conn.execute("SELECT count(*) FROM raw_host").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM min_gpu").fetchone()[0] == 0
+    conn.close()
+    _check(build_report(path, T0, END))
+
+
+def test_a_span_counts_only_its_part(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    write_crafted(path)
+    report = build_report(path, T0 + 3600, T0 + 2 * 3600)
+    alice = next(o for o in report.owners if o.owner == "alice")
+    # Minute rows: the reading at the hour stands for the 10 s before it but lands after it.
+    assert alice.held_h == pytest.approx(1.0, abs=11 / 3600)
+    assert alice.idle_h == pytest.approx(1.0, abs=11 / 3600)
+    assert [o.owner for o in report.owners] == ["alice"]
+
+
+def test_hosts_filter(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    write_crafted(path)
+    assert build_report(path, T0, END, ["other"]).owners == []
+    _check(build_report(path, T0, END, ["gpu01"]))
+
+
+def test_continuity_across_a_restart(tmp_path: Path) -> None:
+    """A second writer (a restarted clustertop) continues where the first stopped."""
+    path = tmp_path / "h.sqlite"
+    write_crafted(path, 1, 500)
+    write_crafted(path, 501)
+    _check(build_report(path, T0, END))
+
+
+def test_rollup_between_restarts_counts_everything_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    write_crafted(path, 1, 500)
+    conn = sqlite3.connect(path, isolation_level=None)
+    roll_up(conn, T0 + 500 * 10 + 1, YEAR)  # as the first process would, at its last reading
+    conn.close()
+    write_crafted(path, 501)
+    _check(build_report(path, T0, END))
