@@ -105,7 +105,7 @@ class HistoryRecorder:
                 self._writer.write(readings)
                 self._writer.maybe_roll_up(self._clock())
         except (sqlite3.Error, StoreError, OSError) as exc:
-            self.problem = f"history recording stopped: {exc} ({self.path})"
+            self.problem = f"history recording stopped: {_why(exc)} ({self.path})"
         for item in items:
             if isinstance(item, threading.Event):
                 item.set()
@@ -123,3 +123,13 @@ def _stale_of(snap: HostSnapshot, analysis: ClusterAnalysis) -> tuple[tuple[str,
         if since is not None:
             found.append((cid, names.get(cid, ""), since))
     return tuple(found)
+
+
+def _why(exc: BaseException) -> str:
+    """The error in words, naming the likely cause of SQLite's I/O errors."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_FULL":
+        return "the disk is full"
+    if name.startswith("SQLITE_IOERR"):
+        return f"cannot write: {exc} (disk full, file too large or failing disk)"
+    return str(exc)
