@@ -67,7 +67,19 @@ def reading(k: int, host: str = "gpu01") -> HostSnapshot:
 def readings(first: int = 1, last: int = UP_READINGS + DOWN_READINGS) -> Iterator[Reading]:
     """Readings first..last, each standing for STEP seconds."""
     for k in range(first, last + 1):
-        yield Reading(reading(k), STEP)
+        yield Reading(reading(k), STEP, _stale(k))
+
+
+STALE_SINCE = T0 + 3610.0
+"""alice's container idles from reading 361 on, stale (30 min) from reading 541 to 720."""
+STALE_LAST = T0 + 7200.0
+"""Its last stale reading."""
+
+
+def _stale(k: int) -> tuple[tuple[str, str, float], ...]:
+    if 541 <= k <= 720:
+        return ((b"alice-job".hex().ljust(64, "0"), "alice-job", STALE_SINCE),)
+    return ()
 
 
 def write_crafted(path: Path, first: int = 1, last: int = UP_READINGS + DOWN_READINGS) -> None:

@@ -132,15 +132,18 @@ def _text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def _row(cells: list[str], widths: list[int]) -> str:
-    first, *rest = cells
-    right = [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
-    return "  ".join([first.ljust(widths[0]), *right])
+def _row(cells: list[str], widths: list[int], left: int) -> str:
+    """Text columns (the first `left`) to the left, figures to the right."""
+    padded = [
+        cell.ljust(width) if n < left else cell.rjust(width)
+        for n, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "  ".join(padded).rstrip()
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return [_row(header, widths), *(_row(r, widths) for r in rows)]
+    return [_row(header, widths, left), *(_row(r, widths, left) for r in rows)]
 
 
 def report_table(report: Report) -> str:
@@ -175,7 +178,8 @@ def report_table(report: Report) -> str:
             [printable(s.container), printable(s.host), iso(s.started), f"{s.hours:.1f}"]
             for s in report.stale
         ]
-        lines += ["", *_table(["STALE CONTAINER", "HOST", "IDLE SINCE", "HOURS"], stale)]
+        header = ["STALE CONTAINER", "HOST", "IDLE SINCE", "HOURS"]
+        lines += ["", *_table(header, stale, left=3)]
     return "\n".join(lines) + "\n"
 
 
