@@ -32,10 +32,11 @@ def build_app(
     """The app exactly as `clustertop` runs it (screenshots use this too)."""
     analysis = ClusterAnalysis.from_config(config)
     analysis.add_past(source.past_snapshots)  # the demo's made-up hour, so charts show something
-    recorder, problem = history_recorder(source, config)
+    recorder, problem = history_recorder(source, config, clock or time.time)
     if recorder is not None:
         path = recorder.path
-        analysis.add_past(lambda window, res: store_past(path, time.time(), window, res))
+        now = clock or time.time
+        analysis.add_past(lambda window, res: store_past(path, now(), window, res))
     options = AppOptions(
         interval=config.interval,
         readonly=config.readonly,
@@ -54,7 +55,9 @@ def build_app(
     return ClusterTopApp(source, analysis, options)
 
 
-def history_recorder(source: Source, config: Config) -> tuple[HistoryRecorder | None, str | None]:
+def history_recorder(
+    source: Source, config: Config, clock: Callable[[], float] = time.time
+) -> tuple[HistoryRecorder | None, str | None]:
     """The recorder of this run, or None with why not (None, None: history is off).
 
     A source with a past of its own (the demo's made-up hour) is never recorded: made-up
@@ -71,6 +74,7 @@ def history_recorder(source: Source, config: Config) -> tuple[HistoryRecorder | 
             interval=config.interval,
             limits=limits,
             retention_s=config.history_retention,
+            clock=clock,
         )
     except StoreError as exc:
         return None, f"history is not recorded: {exc}"

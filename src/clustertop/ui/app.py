@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from clustertop.analysis.history import History
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
@@ -105,6 +106,8 @@ class ClusterTopApp(App[None]):
         self.set_interval(AGE_TICK, self._age_tick)
         self.actions.check_audit()
         self._history_notice(self.options.history_problem)
+        if self.live.analysis is not None and len(self.live.analysis.zoom.levels) > 1:
+            self.run_worker(self._load_zoom, thread=True, group="zoom", exit_on_error=False)
 
     def get_default_screen(self) -> Screen[None]:
         """The grid is the bottom of the screen stack."""
@@ -183,6 +186,30 @@ class ClusterTopApp(App[None]):
                     screen.show_updates()
         if self._bell is not None and self._bell.poll(self.live.store.all()):
             self.bell()
+
+    def _load_zoom(self) -> None:
+        """Fill the 24 h and 7 d histories from the past (the store, the demo) off the UI path."""
+        analysis = self.live.analysis
+        assert analysis is not None
+        loaded = analysis.zoom.load(list(analysis.pasts))
+        self.call_from_thread(self._zoom_loaded, loaded)
+
+    def _zoom_loaded(self, loaded: list[History]) -> None:
+        assert self.live.analysis is not None
+        self.live.analysis.zoom.finish(loaded)
+        if self.live.analysis.zoom.index:
+            self._zoom_changed()
+
+    def action_zoom_history(self) -> None:
+        """Show the next history window (1 h, 24 h, 7 d) in the grid's trend and the charts."""
+        if self.live.analysis is None:
+            return
+        self.live.analysis.zoom.cycle()
+        self._zoom_changed()
+
+    def _zoom_changed(self) -> None:
+        self.grid.zoom_changed()
+        self.host_screen.zoom_changed()
 
     def _history_notice(self, problem: str | None) -> None:
         """Say once, visibly, that history is not being recorded (the monitor carries on)."""
