@@ -107,7 +107,8 @@ def roll_up(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
         if end_h > first_h:
             _hours(conn, first_h, end_h)
             _set_meta(conn, "hours_done", end_h)
-        _prune(conn, now, retention_s)
+            _prune_tiers(conn, now, retention_s)  # once an hour is enough for them
+        _prune_raw(conn, now)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -136,14 +137,17 @@ def _hours(conn: sqlite3.Connection, first_h: int, end_h: int) -> None:
     )
 
 
-def _prune(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
+def _prune_raw(conn: sqlite3.Connection, now: float) -> None:
     raw_before = min(now - RAW_KEEP_S, minutes_done(conn) * 60.0)
     conn.execute("DELETE FROM raw_host WHERE t < ?", (raw_before,))
     conn.execute("DELETE FROM raw_gpu WHERE t < ?", (raw_before,))
+
+
+def _prune_tiers(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
     minute_before = int(min(now - MINUTE_KEEP_S, hours_done(conn) * 3600.0) // 60)
     conn.execute("DELETE FROM min_host WHERE m < ?", (minute_before,))
     conn.execute("DELETE FROM min_gpu WHERE m < ?", (minute_before,))
-    # Disk use: one reading a minute for two weeks, then one an hour.
+    # Disk use: one reading every 10 minutes for two weeks, then one an hour.
     conn.execute("DELETE FROM disks WHERE m < ? AND m % 60 != 0", (minute_before,))
     old = now - retention_s
     conn.execute("DELETE FROM hour_host WHERE h < ?", (int(old // 3600),))

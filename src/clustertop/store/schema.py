@@ -15,6 +15,8 @@ RAW_KEEP_S = 3600.0
 """Raw readings (every tick) are kept this long."""
 MINUTE_KEEP_S = 14 * 86400.0
 """One-minute rows are kept this long; hourly rows for the retention period."""
+DISK_EVERY_M = 10
+"""Disk use is kept once per this many minutes (for two weeks; then once an hour)."""
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Times: `t` is unix seconds (REAL) in raw tables; `m` a minute number (unix // 60) and `h` an
@@ -50,8 +52,8 @@ CREATE TABLE hour_gpu(h INTEGER NOT NULL, gpu INTEGER NOT NULL, holder INTEGER N
     PRIMARY KEY(h, gpu, holder)) WITHOUT ROWID;
 CREATE TABLE hour_peak(h INTEGER NOT NULL, owner TEXT NOT NULL, peak INTEGER NOT NULL,
     PRIMARY KEY(h, owner)) WITHOUT ROWID;
-CREATE TABLE disks(host INTEGER NOT NULL, mount TEXT NOT NULL, m INTEGER NOT NULL,
-    used INTEGER NOT NULL, total INTEGER NOT NULL, PRIMARY KEY(host, mount, m)) WITHOUT ROWID;
+CREATE TABLE disks(m INTEGER NOT NULL, host INTEGER NOT NULL, mount TEXT NOT NULL,
+    used INTEGER NOT NULL, total INTEGER NOT NULL, PRIMARY KEY(m, host, mount)) WITHOUT ROWID;
 CREATE TABLE containers(t REAL NOT NULL, host INTEGER NOT NULL, id TEXT NOT NULL,
     name TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX containers_t ON containers(t);

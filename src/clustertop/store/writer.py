@@ -15,7 +15,7 @@ from clustertop.store.rows import (
     gpu_rows,
     host_row,
 )
-from clustertop.store.schema import connect
+from clustertop.store.schema import DISK_EVERY_M, connect
 
 ROLLUP_EVERY_S = 60.0
 """Seconds between roll-ups of finished minutes."""
@@ -114,7 +114,7 @@ class StoreWriter:
             self._events(reading, host)
 
     def _events(self, reading: Reading, host: int) -> None:
-        """Container states and alerts when they change; disks once a minute; stale runs."""
+        """Container states and alerts when they change; disks every 10 minutes; stale runs."""
         snap, conn, t = reading.snap, self.conn, reading.snap.time
         states = container_states(snap)
         if states:
@@ -126,11 +126,12 @@ class StoreWriter:
             self._containers[snap.name] = states
         self._alert_events(reading, host)
         minute = int(t // 60)
-        if self._disk_minute.get(snap.name) != minute:
-            self._disk_minute[snap.name] = minute
+        slot = minute - minute % DISK_EVERY_M
+        if self._disk_minute.get(snap.name) != slot:
+            self._disk_minute[snap.name] = slot
             conn.executemany(
                 "INSERT OR REPLACE INTO disks VALUES (?,?,?,?,?)",
-                [(host, mount, minute, used, total) for mount, used, total in disk_rows(snap)],
+                [(slot, host, mount, used, total) for mount, used, total in disk_rows(snap)],
             )
         conn.executemany(
             "INSERT INTO stale VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET last = excluded.last",
