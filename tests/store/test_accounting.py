@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from clustertop.model import HostState, placeholder
+from clustertop.store.recorder import HistoryRecorder
 from clustertop.store.report import Report, build_report
 from clustertop.store.rollup import roll_up
+from clustertop.store.writer import Reading, StoreWriter
 from tests.store.crafted import (
     END,
     EXPECTED_DOWN_H,
@@ -16,6 +20,7 @@ from tests.store.crafted import (
     EXPECTED_OWNERS,
     EXPECTED_UP_H,
     T0,
+    reading,
     write_crafted,
 )
 
@@ -91,3 +96,33 @@ def test_rollup_between_restarts_counts_everything_once(tmp_path: Path) -> None:
     conn.close()
     write_crafted(path, 501)
     _check(build_report(path, T0, END))
+
+
+def test_a_hosts_own_interval_is_what_its_readings_stand_for(tmp_path: Path) -> None:
+    """`[hosts."x"] interval = 30`: readings 30 s apart count 30 s each, not 2 x the global 2 s."""
+    path = tmp_path / "h.sqlite"
+    recorder = HistoryRecorder(
+        path,
+        interval=2.0,
+        interval_for=lambda host: 30.0 if host == "slow" else None,
+        clock=lambda: T0,
+    )
+    for k in range(1, 121):  # one hour
+        recorder.offer(dataclasses.replace(reading(1, "slow"), time=T0 + 30 * k))
+        recorder.offer(dataclasses.replace(reading(1, "fast"), time=T0 + 30 * k))
+    assert recorder.flush()
+    recorder.close()
+    hosts = {h.host: h.up_h for h in build_report(path, T0, END).hosts}
+    assert hosts["slow"] == pytest.approx(1.0)
+    # The global 2 s: a gap is never filled in beyond 2 intervals (the first reading: one).
+    assert hosts["fast"] == pytest.approx((2 + 119 * 4) / 3600)
+
+
+def test_connecting_is_neither_up_nor_down(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    writer = StoreWriter(path)
+    writer.write([Reading(placeholder("a", HostState.CONNECTING, T0 + 10), 10.0)])
+    writer.write([Reading(dataclasses.replace(reading(1, "a"), time=T0 + 20), 10.0)])
+    writer.close()
+    (host,) = build_report(path, T0, END).hosts
+    assert (host.up_h, host.down_h) == (pytest.approx(10 / 3600), 0.0)

@@ -72,6 +72,7 @@ def history_recorder(
         recorder = HistoryRecorder(
             config.history_path,
             interval=config.interval,
+            interval_for=lambda host: config.host_override(host).interval,
             limits=limits,
             retention_s=config.history_retention,
             clock=clock,

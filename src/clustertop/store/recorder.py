@@ -33,6 +33,7 @@ class HistoryRecorder:
         path: Path,
         *,
         interval: float,
+        interval_for: Callable[[str], float | None] | None = None,
         limits: Thresholds | None = None,
         retention_s: float = 365 * 86400.0,
         clock: Callable[[], float] = time.time,
@@ -41,6 +42,8 @@ class HistoryRecorder:
         """The store's file."""
         self.interval = interval
         """What one reading stands for, seconds (the source's interval)."""
+        self.interval_for = interval_for
+        """A host's own interval where it has one (`[hosts."x"] interval`), else None."""
         self.problem: str | None = None
         """Why recording stopped (None while it works)."""
         self.dropped = 0
@@ -64,7 +67,8 @@ class HistoryRecorder:
                 for a in analysis.alert_tracker.host_alerts(snap.name)
             )
         try:
-            self._queue.put_nowait(Reading(snap, self.interval, stale, alerts))
+            own = self.interval_for(snap.name) if self.interval_for is not None else None
+            self._queue.put_nowait(Reading(snap, own or self.interval, stale, alerts))
         except queue.Full:
             self.dropped += 1
 

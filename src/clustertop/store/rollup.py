@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from clustertop.store.rows import FLAG_BUSY, FLAG_IDLE, UP_CODE
+from clustertop.store.rows import CONNECTING_CODE, FLAG_BUSY, FLAG_IDLE, UP_CODE
 from clustertop.store.schema import MINUTE_KEEP_S, RAW_KEEP_S
 
 GRACE_S = 120.0
@@ -24,7 +24,7 @@ WHERE t >= :a
 _HOSTS = f"""
 INSERT INTO {{target}}_host SELECT host, CAST(t / 60 AS INTEGER) AS m,
     round(10 * total(CASE WHEN state = {UP_CODE} THEN wt END)),
-    round(10 * total(CASE WHEN state != {UP_CODE} THEN wt END)),
+    round(10 * total(CASE WHEN state NOT IN ({UP_CODE}, {CONNECTING_CODE}) THEN wt END)),
     round(10 * total(cpu * wt)), max(mem),
     round(10 * total(gutil * gknown * wt)), round(10 * total(gknown * wt))
 FROM temp.w GROUP BY m, host

@@ -11,6 +11,8 @@ STATES = tuple(HostState)
 """Host states by their code in the store (the index)."""
 UP_CODE = STATES.index(HostState.UP)
 """The code of an up host."""
+CONNECTING_CODE = STATES.index(HostState.CONNECTING)
+"""The code of a host not answered yet (counts neither up nor down)."""
 FLAG_NONE, FLAG_BUSY, FLAG_IDLE = 0, 1, 2
 """A GPU row's verdict: held or unheld without one, busy, or held idle."""
 UNKNOWN_OWNER = "(unknown)"
