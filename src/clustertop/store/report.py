@@ -105,7 +105,12 @@ class _Span:
         minutes_into(conn, "temp.r", max(self.md, self.ma), self.mb)
 
     def params(self) -> dict[str, int]:
-        return {"ha": self.ha, "hb": self.hb, "ma": self.ma, "mb": self.mb}
+        """Bounds: hours [ha, hb); minutes [ma, mb) less the hours, as [ma, m1) and [m2, mb)."""
+        m1 = max(self.ma, min(self.mb, self.ha * 60))
+        m2 = min(self.mb, max(self.ma, self.hb * 60))
+        if self.hb <= self.ha:  # no hours: the minutes are one range
+            m1 = m2 = self.mb
+        return {"ha": self.ha, "hb": self.hb, "ma": self.ma, "mb": self.mb, "m1": m1, "m2": m2}
 
     def rows(self, kind: str, columns: str, *, hours: bool = True) -> str:
         """A UNION ALL over the tiers of `kind` (gpu or host), each row with its minute `m`."""
@@ -114,10 +119,9 @@ class _Span:
             if not hours
             else [f"SELECT h * 60 AS m, {columns} FROM hour_{kind} WHERE h >= :ha AND h < :hb"]
         )
-        parts.append(
-            f"SELECT m, {columns} FROM min_{kind} WHERE m >= :ma AND m < :mb"
-            " AND (m < :ha * 60 OR m >= :hb * 60)"
-        )
+        # Two index ranges around the hours (an OR would scan every minute row in between).
+        parts.append(f"SELECT m, {columns} FROM min_{kind} WHERE m >= :ma AND m < :m1")
+        parts.append(f"SELECT m, {columns} FROM min_{kind} WHERE m >= :m2 AND m < :mb")
         parts.append(f"SELECT m, {columns} FROM temp.r_{kind} WHERE m >= :ma AND m < :mb")
         return " UNION ALL ".join(parts)
 
