@@ -126,3 +126,23 @@ def test_connecting_is_neither_up_nor_down(tmp_path: Path) -> None:
     writer.close()
     (host,) = build_report(path, T0, END).hosts
     assert (host.up_h, host.down_h) == (pytest.approx(10 / 3600), 0.0)
+
+
+def test_two_processes_recording_one_host_count_its_time_once(tmp_path: Path) -> None:
+    """Two clustertops watching gpu01, each every 20 s, their readings interleaved."""
+    path = tmp_path / "h.sqlite"
+    first, second = StoreWriter(path), StoreWriter(path)
+    for k in range(1, 1141):
+        item = Reading(reading(k), 20.0, ())
+        (first if k % 2 else second).write([item])
+    first.close()
+    second.close()
+    report = build_report(path, T0, END)
+    # Each reading stands for the 10 s since the other process's; only the very first one,
+    # with no reading before it, stands for its own interval (20 s): 10 s more than STEP.
+    extra = 10 / 3600
+    owners = {o.owner: (o.held_h, o.busy_h, o.idle_h, o.peak_gpus) for o in report.owners}
+    assert owners["alice"] == pytest.approx((2.0 + extra, 1.0 + extra, 1.0, 1))
+    assert owners["bob"] == pytest.approx((0.5 + extra, 0.5 + extra, 0.0, 1))
+    (host,) = report.hosts
+    assert (host.up_h, host.down_h) == pytest.approx((3.0 + extra, EXPECTED_DOWN_H))
