@@ -191,7 +191,11 @@ class ClusterTopApp(App[None]):
         """Fill the 24 h and 7 d histories from the past (the store, the demo) off the UI path."""
         analysis = self.live.analysis
         assert analysis is not None
-        loaded = analysis.zoom.load(list(analysis.pasts))
+        try:
+            loaded = analysis.zoom.load(list(analysis.pasts))
+        except Exception as exc:  # noqa: BLE001 - a past that fails leaves the charts live-only
+            self.log.error("history past not loaded", error=exc)
+            loaded = analysis.zoom.load([])
         self.call_from_thread(self._zoom_loaded, loaded)
 
     def _zoom_loaded(self, loaded: list[History]) -> None:
