@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from clustertop.store.recorder import HistoryRecorder
 from clustertop.store.schema import StoreError, connect
 from clustertop.store.writer import StoreWriter
+from tests.store.crafted import T0, reading, write_crafted
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,3 +162,21 @@ def test_a_full_tmpfs_says_the_disk_is_full(tmp_path: Path) -> None:
         assert lines[-2].startswith("problem history recording stopped: the disk is full")
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_damage_inside_the_file_stops_recording_with_a_notice(tmp_path: Path) -> None:
+    """Pages damaged past the schema: the store opens, the first write fails, recording stops."""
+    path = tmp_path / "h.sqlite"
+    write_crafted(path, 1, 300)
+    data = bytearray(path.read_bytes())
+    for offset in range(3 * 4096, len(data), 4096):
+        data[offset : offset + 200] = b"\xee" * 200
+    path.write_bytes(bytes(data))
+    recorder = HistoryRecorder(path, interval=10.0, clock=lambda: T0)
+    recorder.offer(reading(301))
+    assert recorder.flush()
+    recorder.close()
+    assert recorder.problem is not None
+    assert recorder.problem.startswith(
+        "history recording stopped: database disk image is malformed"
+    )
