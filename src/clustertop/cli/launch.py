@@ -60,8 +60,9 @@ def history_recorder(
 ) -> tuple[HistoryRecorder | None, str | None]:
     """The recorder of this run, or None with why not (None, None: history is off).
 
-    A source with a past of its own (the demo's made-up hour) is never recorded: made-up
-    readings must not enter the user's store.
+    A source with a past of its own is never recorded: the demo's readings are made up and
+    must not enter the user's store, and Prometheus keeps the history itself (the charts'
+    longer windows come from its range queries instead).
     """
     if not config.history_store or config.history_path is None:
         return None, None
