@@ -197,3 +197,14 @@ def test_the_command_runs_as_installed(store: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert [o["owner"] for o in json.loads(done.stdout)["owners"]] == ["alice", "bob"]
+
+
+def test_a_span_with_hosts_but_no_gpu_holders_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "h.sqlite"
+    write_crafted(path, 1081, 1140)  # only the 10 minutes the host was unreachable
+    status, out, _ = _run(capsys, "--store", str(path), "--since", "4h")
+    assert status == 0
+    assert "No GPU was held by anyone in this span.\n" in out
+    assert "gpu01   0.0     0.2" in out

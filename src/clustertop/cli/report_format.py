@@ -161,7 +161,10 @@ def report_table(report: Report) -> str:
         ]
         for o in report.owners
     ]
-    lines += _table(["OWNER", "GPU-H HELD", "GPU-H BUSY", "GPU-H IDLE", "PEAK GPUS"], owners)
+    if owners:
+        lines += _table(["OWNER", "GPU-H HELD", "GPU-H BUSY", "GPU-H IDLE", "PEAK GPUS"], owners)
+    else:
+        lines.append("No GPU was held by anyone in this span.")
     hosts = [
         [
             printable(h.host),
