@@ -23,8 +23,22 @@ from clustertop.model import (
     Process,
     Section,
 )
+from clustertop.model.attribution import Attribution
 
 REF = ContainerRef(id="c0ffee", name="train-alice")
+ATTRIBUTION = Attribution(
+    kind="slurm",
+    id="748468",
+    name="train",
+    owner="alice",
+    via="job-user",
+    step="0",
+    uid=1001,
+    container_id="c0ffee",
+    gpus=(1, 2),
+    account="physics",
+    namespace="ml",
+)
 GPU = Gpu(
     index=1,
     uuid="GPU-1",
@@ -53,6 +67,7 @@ GPU_PROCESS = GpuProcess(
     owner="alice",
     start_time=1_700_000_000.5,
     cpu_percent=88.0,
+    attribution=ATTRIBUTION,
 )
 CONTAINER = Container(
     id="c0ffee",
@@ -82,6 +97,7 @@ PROCESS = Process(
     start_time=1_700_000_004.0,
     command="sleep 600",
     container=REF,
+    attribution=ATTRIBUTION,
 )
 DISK = Disk(
     mount="/data",
@@ -159,6 +175,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, ContainerRef):
         return {"id": value.id, "name": value.name}
+    if isinstance(value, Attribution):  # its own fields: test_attribution_writes_every_field
+        return once_json.attribution_json(value)
     if isinstance(value, Mapping):
         return {str(k.value if isinstance(k, Section) else k): v for k, v in value.items()}
     return value
@@ -216,6 +234,11 @@ def test_the_host_writer_covers_every_field_of_the_snapshot_and_its_parts() -> N
 
 def test_container_refs_write_every_field() -> None:
     _check(REF, once_json.gpu_process_json(GPU_PROCESS)["container"])
+
+
+def test_attribution_writes_every_field() -> None:
+    _check(ATTRIBUTION, once_json.gpu_process_json(GPU_PROCESS)["attribution"])
+    assert once_json.process_json(PROCESS)["attribution"] == once_json.attribution_json(ATTRIBUTION)
 
 
 def test_every_model_dataclass_is_checked_here() -> None:

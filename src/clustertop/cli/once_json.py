@@ -1,4 +1,4 @@
-"""Schema v1 JSON for `--once --json`: snapshots to plain dicts."""
+"""Schema v2 JSON for `--once --json`: snapshots to plain dicts."""
 
 from __future__ import annotations
 
@@ -7,13 +7,33 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.model.attribution import Attribution
 
-SCHEMA_VERSION = 1
-"""Bumped only on incompatible changes; new keys may appear at any time."""
+SCHEMA_VERSION = 2
+"""2 adds keys to 1 (per process an `attribution` object, ...); new keys may appear any time."""
 
 
 def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
     return None if ref is None else {"id": ref.id, "name": ref.name}
+
+
+def attribution_json(found: Attribution | None) -> dict[str, Any] | None:
+    """What a process belongs to (null: its cgroup was not read)."""
+    if found is None:
+        return None
+    return {
+        "kind": found.kind,
+        "id": found.id,
+        "name": found.name,
+        "owner": found.owner,
+        "via": found.via,
+        "step": found.step,
+        "uid": found.uid,
+        "container_id": found.container_id,
+        "gpus": list(found.gpus) if found.gpus is not None else None,
+        "account": found.account,
+        "namespace": found.namespace,
+    }
 
 
 def gpu_json(gpu: Gpu) -> dict[str, Any]:
@@ -50,6 +70,7 @@ def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
         "owner": proc.owner,
         "start_time": proc.start_time,
         "cpu_percent": proc.cpu_percent,
+        "attribution": attribution_json(proc.attribution),
     }
 
 
@@ -88,6 +109,7 @@ def process_json(proc: Process) -> dict[str, Any]:
         "start_time": proc.start_time,
         "command": proc.command,
         "container": _container_ref(proc.container),
+        "attribution": attribution_json(proc.attribution),
     }
 
 

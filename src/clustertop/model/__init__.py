@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from clustertop.model.attribution import Attribution
+
 MIB = 1024 * 1024
 """Bytes in one MiB (nvidia-smi reports memory in MiB)."""
 
@@ -149,6 +151,8 @@ class GpuProcess:
     """Unix time the process started (identity together with pid)."""
     cpu_percent: float | None = None
     """CPU use of the process, per core (may exceed 100)."""
+    attribution: Attribution | None = None
+    """Slurm job, container, pod or session it belongs to, and who owns it by which rule."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +215,8 @@ class Process:
     """Command line, or the process name in brackets for kernel threads."""
     container: ContainerRef | None = None
     """Container the process runs in."""
+    attribution: Attribution | None = None
+    """Slurm job, container, pod or session it belongs to (None: its cgroup was not read)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,7 +103,8 @@ def _container_owner(facts: Facts, rule: OwnerRule) -> tuple[str | None, str]:
 
 def _slurm(base: Attribution, facts: Facts) -> Attribution:
     if facts.job_user:
-        owner, via = facts.job_user, VIA_JOB_USER
+        owner: str | None = facts.job_user
+        via = VIA_JOB_USER
     else:
         owner, via = facts.unix_user, VIA_UNIX_USER
     return replace(

@@ -230,6 +230,7 @@ def _processes(nvml: Any, gpu: Gpu, handle: Any) -> list[GpuProcess]:
                 command=described.command if described else None,
                 container=ContainerRef(container_id, "") if container_id else None,
                 start_time=described.start_time if described else None,
+                attribution=described.attribution if described else None,
             )
         )
     return rows

@@ -145,7 +145,7 @@ class LocalSource(Source):
             containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
             docker_error=self._error(self._docker, docker.error),
             processes=by_cpu_then_memory(
-                name_process_containers(processes.processes, docker.containers)
+                name_process_containers(processes.processes, docker.containers, self._owner_rule)
             ),
             processes_error=self._error(self._processes, processes.error),
             disks=disks.disks,
