@@ -18,6 +18,7 @@ from clustertop.sources.join import (
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
+from clustertop.sources.local.podman import PodmanCatalog, podman_ids
 from clustertop.sources.local.processes import ProcessReading, ProcessTable
 from clustertop.sources.local.sections import SectionRunner
 from clustertop.sources.local.system import SystemReading, SystemSampler, read_memory
@@ -49,7 +50,8 @@ class LocalSource(Source):
         self._table = ProcessTable()
         self._processes = SectionRunner(Section.PROCESSES, self._read_processes)
         self._gpu_reader = GpuReader()
-        self._gpu = SectionRunner(Section.GPU, self._gpu_reader.read)
+        self._gpu = SectionRunner(Section.GPU, self._read_gpu)
+        self._podman = PodmanCatalog()
         self._docker_reader = DockerReader(docker_host, owner_rule)
         self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
@@ -101,7 +103,14 @@ class LocalSource(Source):
                 self._memory_total = read_memory().total
             except (OSError, RuntimeError):
                 self._memory_total = None
-        return self._table.read(self._memory_total)
+        reading = self._table.read(self._memory_total)
+        self._podman.want(podman_ids(p.attribution for p in reading.processes))
+        return reading
+
+    def _read_gpu(self) -> GpuReading:
+        reading = self._gpu_reader.read()
+        self._podman.want(podman_ids(p.attribution for p in reading.processes))
+        return reading
 
     def _error(self, runner: SectionRunner[Any], own: str | None) -> str | None:
         """A section's error: a crash, no answer at all yet, or the reading's own error."""
@@ -117,8 +126,10 @@ class LocalSource(Source):
         gpu = self._gpu.latest or GpuReading()
         docker = self._docker.latest or DockerReading()
         disks = self._disks.latest or DiskReading()
+        # Podman's containers name and label their processes; the containers pane stays Docker's.
+        known = (*docker.containers, *self._podman.containers.values())
         gpu_processes = resolve_gpu_processes(
-            gpu.processes, docker.containers, processes.cpu_percent, self._owner_rule
+            gpu.processes, known, processes.cpu_percent, self._owner_rule
         )
         stale = {
             r.section: now - r.latest_time
@@ -145,7 +156,7 @@ class LocalSource(Source):
             containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
             docker_error=self._error(self._docker, docker.error),
             processes=by_cpu_then_memory(
-                name_process_containers(processes.processes, docker.containers, self._owner_rule)
+                name_process_containers(processes.processes, known, self._owner_rule)
             ),
             processes_error=self._error(self._processes, processes.error),
             disks=disks.disks,
