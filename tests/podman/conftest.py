@@ -29,3 +29,21 @@ def podman() -> Iterator[Podman]:
     finally:
         engine.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def rootless_podman() -> Iterator[Podman]:
+    """podman run by `nobody` (rootless, vfs storage, no container cgroup on cgroup v1)."""
+    missing = missing_programs()
+    if missing:
+        pytest.skip(f"podman not usable (missing {', '.join(missing)}: apt-get install podman)")
+    if os.geteuid() != 0:
+        pytest.skip("starting podman as another user needs root")
+    root = Path(tempfile.mkdtemp(prefix="ct-podman-rootless-"))
+    engine = Podman(root, user="nobody")
+    try:
+        engine.setup()
+        yield engine
+    finally:
+        engine.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -71,3 +71,17 @@ def test_a_hanging_podman_leaves_the_kind_and_the_true_user(podman: Podman, tmp_
             "podman", cid, "root", "unix-user")  # fmt: skip
     finally:
         podman.cli("rm", "-f", "-t", "0", cid)
+
+
+def test_rootless_podman_is_found_through_conmon(rootless_podman: Podman) -> None:
+    """cgroup v1 gives a rootless container no cgroup of its own: conmon names it."""
+    cid, pid = rootless_podman.run("zed-rootless", "--network", "none", command=BUSY)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERS_")}
+        found = _attribution(_once_json(env), pid)
+        # root's podman ps does not list it: name from conmon's -n, owner the rootless user
+        # (the name prefix "zed" is not trusted from a command line).
+        assert (found["kind"], found["id"], found["name"], found["owner"], found["via"]) == (
+            "podman", cid, "zed-rootless", "nobody", "rootless-user")  # fmt: skip
+    finally:
+        rootless_podman.cli("rm", "-f", "-t", "0", cid)
