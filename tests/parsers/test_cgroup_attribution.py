@@ -161,3 +161,17 @@ def test_a_pod_is_never_a_docker_container() -> None:
     """The cgroupfs kubepods path ends in a bare 64-hex id, which alone reads as Docker."""
     found = classify_cgroup(f"4:memory:/kubepods/burstable/pod{K8S_POD}/{K8S_CTR}\n")
     assert (found.kind, found.id) == ("pod", K8S_POD)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A user's own cgroup named "x\n0::/slurm/uid_0/job_1/step_0" (pure v2: one line).
+        "0::/user.slice/user-1000.slice/user@1000.service/x\n0::/slurm/uid_0/job_1/step_0\n",
+        "0::/user.slice/user-1000.slice/user@1000.service/x\n5:freezer:/slurm/uid_0/job_1\n",
+        # v1: the forged line repeats an id that is already there.
+        "6:freezer:/user.slice/x\n5:devices:/slurm/uid_0/job_1\n5:devices:/\n0::/\n",
+    ],
+)
+def test_a_forged_line_in_a_cgroup_name_gives_nothing(text: str) -> None:
+    assert classify_cgroup(text) == Attribution("none", "")

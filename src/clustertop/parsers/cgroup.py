@@ -17,7 +17,7 @@ _HEX64 = r"[0-9a-f]{64}"
 _UUID_DASH = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _UUID_UNDER = r"[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12}"
 _END = r"(?=/|$)"
-_LINE = re.compile(r"^[0-9]+:[^:]*:(/.*)$")
+_LINE = re.compile(r"^([0-9]{1,6}):[^:]*:(/.*)$")
 
 # Kubernetes: the pod level (cgroupfs `/kubepods[/qos]/pod<uid>`, systemd
 # `kubepods[-qos]-pod<uid_with_underscores>.slice`), then the container below it.
@@ -49,9 +49,24 @@ _SESSION = re.compile(
 
 
 def cgroup_paths(text: str) -> list[str]:
-    """The paths of the complete, well-formed lines (a last line without newline is dropped)."""
-    lines = text.split("\n")[:-1]
-    return [m.group(1) for line in lines if (m := _LINE.match(line))]
+    """The paths of the complete, well-formed lines (a last line without newline is dropped).
+
+    The kernel lists hierarchies by strictly decreasing id (the v2 line, id 0, last). A cgroup
+    name may contain a newline (mkdir allows it, in a subtree delegated to a user), which would
+    forge a line of its own; its id then breaks that order, and the whole file says nothing.
+    """
+    paths: list[str] = []
+    last = None
+    for line in text.split("\n")[:-1]:
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        ident = int(match.group(1))
+        if last is not None and ident >= last:
+            return []
+        last = ident
+        paths.append(match.group(2))
+    return paths
 
 
 def _pod(path: str) -> Attribution | None:
