@@ -10,7 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from clustertop.parsers.cgroup import classify_cgroup
 from clustertop.sources.local.attribution import attribution_of
+from clustertop.sources.local.slurm import SCONTROL_TIMEOUT_S, SlurmCatalog, jobs_wanted, with_job
 from tests.slurm.cluster import JOB_USER, SlurmCluster, wait_running
 
 # Busy, so that it is among the top processes by CPU whatever else runs on the machine.
@@ -98,3 +102,36 @@ def test_the_local_reader_on_a_real_job(slurm: SlurmCluster) -> None:
             JOB_USER, "job-user", "sleeper", None)  # fmt: skip
     finally:
         slurm.cancel(job)
+
+
+def test_scontrol_describes_a_job_whose_environment_is_unreadable(
+    slurm: SlurmCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's environ is unreadable: name, account and GRES IDX come from scontrol."""
+    first, second, pid = _gpu_jobs(slurm)
+    try:
+        monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
+        monkeypatch.setenv("PATH", slurm.env["PATH"])
+        cgroup_only = classify_cgroup(Path(f"/proc/{pid}/cgroup").read_text())
+        catalog = SlurmCatalog()
+        catalog.want(jobs_wanted([cgroup_only]))
+        assert catalog.error is None
+        found = with_job(cgroup_only, catalog.jobs)
+        assert found is not None
+        assert (found.id, found.name, found.owner, found.via, found.gpus) == (
+            second, "train-run", JOB_USER, "job-user", (1, 2))  # fmt: skip
+    finally:
+        slurm.cancel(first)
+        slurm.cancel(second)
+
+
+def test_a_hanging_scontrol_is_cut_at_its_timeout(tmp_path: Path) -> None:
+    stub = tmp_path / "scontrol"
+    stub.write_text("#!/bin/sh\nexec sleep 600\n")
+    stub.chmod(0o755)
+    catalog = SlurmCatalog(command=str(stub))
+    started = time.monotonic()
+    catalog.want(["12"])
+    assert time.monotonic() - started < SCONTROL_TIMEOUT_S + 5
+    assert catalog.error == f"scontrol: no answer within {SCONTROL_TIMEOUT_S:g} s"
+    assert catalog.jobs == {}
