@@ -38,6 +38,7 @@ ATTRIBUTION = Attribution(
     gpus=(1, 2),
     account="physics",
     namespace="ml",
+    partition="gpu",
 )
 GPU = Gpu(
     index=1,
@@ -160,7 +161,8 @@ NOT_WRITTEN: Mapping[type, Mapping[str, str]] = {
 """Fields a writer leaves out on purpose, with the reason (schema v1 stays as it is)."""
 
 EXTRA_KEYS: Mapping[type, frozenset[str]] = {
-    HostSnapshot: frozenset({"cpu_percent"}),  # cpu.percent again, flat, for simple consumers
+    # cpu.percent again, flat, for simple consumers; the Slurm jobs its processes belong to
+    HostSnapshot: frozenset({"cpu_percent", "slurm_jobs"}),
     Container: frozenset({"stale"}),  # not a field: the caller knows the container went away
     Disk: frozenset({"percent"}),  # the Disk.percent property (used of used + available), as df
 }

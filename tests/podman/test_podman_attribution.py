@@ -44,7 +44,7 @@ def test_label_owner_then_name_prefix(podman: Podman) -> None:
         assert first == {
             "kind": "podman", "id": labelled, "name": "alice-train", "owner": "carol",
             "via": "label", "step": None, "uid": None, "container_id": None, "gpus": None,
-            "account": None, "namespace": None,
+            "account": None, "namespace": None, "partition": None,
         }  # fmt: skip
         second = _attribution(doc, pid2)
         assert (second["id"], second["name"], second["owner"], second["via"]) == (

@@ -53,7 +53,8 @@ def test_a_job_process_is_attributed_in_once_json(slurm: SlurmCluster) -> None:
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes()
         assert b"CUDA_VISIBLE_DEVICES=0,1\0" in environ  # renumbered inside the job
-        row = _row(_once_json(), pid)
+        doc = _once_json()
+        row = _row(doc, pid)
         assert row["user"] == JOB_USER
         assert row["attribution"] == {
             "kind": "slurm",
@@ -67,7 +68,14 @@ def test_a_job_process_is_attributed_in_once_json(slurm: SlurmCluster) -> None:
             "gpus": [1, 2],
             "account": None,
             "namespace": None,
+            "partition": "debug",
         }
+        jobs = {job["id"]: job for job in doc["hosts"][0]["slurm_jobs"]}
+        job = jobs[second]
+        assert (job["user"], job["name"], job["partition"], job["gpus"]) == (
+            JOB_USER, "train-run", "debug", [1, 2])  # fmt: skip
+        assert job["processes"] >= 1 and job["elapsed_s"] >= 0
+        assert job["gpu_util_percent"] is None  # no GPU readings on this machine
     finally:
         slurm.cancel(first)
         slurm.cancel(second)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clustertop.analysis.jobs import jobs_json, slurm_jobs
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 from clustertop.model.attribution import Attribution
 
@@ -33,6 +34,7 @@ def attribution_json(found: Attribution | None) -> dict[str, Any] | None:
         "gpus": list(found.gpus) if found.gpus is not None else None,
         "account": found.account,
         "namespace": found.namespace,
+        "partition": found.partition,
     }
 
 
@@ -171,6 +173,7 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "disks_error": snap.disks_error,
         "disks": [disk_json(d) for d in snap.disks],
         "stale_sections": {str(k): round(v, 1) for k, v in snap.stale.items()},
+        "slurm_jobs": jobs_json(slurm_jobs(snap)),
     }
 
 

@@ -65,6 +65,8 @@ class Attribution:
     """Slurm account, when readable."""
     namespace: str | None = None
     """Kubernetes namespace, when readable."""
+    partition: str | None = None
+    """Slurm partition, when readable."""
 
 
 @dataclass(frozen=True, slots=True)

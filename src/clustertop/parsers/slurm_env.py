@@ -14,6 +14,7 @@ _KEYS = (
     "SLURM_JOB_ACCOUNT",
     "SLURM_JOB_GPUS",
     "SLURM_STEP_GPUS",
+    "SLURM_JOB_PARTITION",
 )
 _INDICES = re.compile(r"^[0-9]{1,4}(?:,[0-9]{1,4})*$")
 _SAFE = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
@@ -31,6 +32,8 @@ class SlurmEnv:
     """SLURM_JOB_NAME."""
     account: str | None = None
     """SLURM_JOB_ACCOUNT (set only when the job has one)."""
+    partition: str | None = None
+    """SLURM_JOB_PARTITION."""
     gpus: tuple[int, ...] | None = None
     """Physical GPU indices: SLURM_STEP_GPUS, else SLURM_JOB_GPUS (never CUDA_VISIBLE_DEVICES,
     which Slurm renumbers from 0 inside the job)."""
@@ -57,6 +60,7 @@ def parse_environ(data: bytes | str) -> SlurmEnv:
         user=found.get("SLURM_JOB_USER"),
         name=found.get("SLURM_JOB_NAME"),
         account=found.get("SLURM_JOB_ACCOUNT"),
+        partition=found.get("SLURM_JOB_PARTITION"),
         gpus=gpu_indices(found.get("SLURM_STEP_GPUS")) or gpu_indices(found.get("SLURM_JOB_GPUS")),
     )
 
@@ -75,5 +79,6 @@ def with_env(base: Attribution, env: SlurmEnv) -> Attribution:
         owner=env.user or base.owner,
         via=VIA_JOB_USER if env.user else base.via,
         account=env.account or base.account,
+        partition=env.partition or base.partition,
         gpus=env.gpus if env.gpus is not None else base.gpus,
     )

@@ -93,5 +93,6 @@ def with_job(found: Attribution | None, jobs: Mapping[str, SlurmJob]) -> Attribu
         owner=owner,
         via=found.via or (VIA_JOB_USER if owner else None),
         account=found.account or job.account,
+        partition=found.partition or job.partition,
         gpus=found.gpus if found.gpus is not None else _gpus_here(job),
     )
