@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clustertop.model.attribution import Attribution
-from clustertop.parsers.cgroup import classify_cgroup
+from clustertop.parsers.cgroup import classify_cgroup, classify_paths
 from tests.parsers._fixtures import fixture_names, read_fixture
 
 K8S_POD = "b96a7488-3ee1-4bdc-9c98-155cc887b417"
@@ -175,3 +175,17 @@ def test_a_pod_is_never_a_docker_container() -> None:
 )
 def test_a_forged_line_in_a_cgroup_name_gives_nothing(text: str) -> None:
     assert classify_cgroup(text) == Attribution("none", "")
+
+
+def test_the_probes_paths_classify_like_the_file() -> None:
+    """The probe sends the distinct interesting paths of a file, tab-separated."""
+    for name in sorted(CGROUP):
+        text = read_fixture(f"cgroup/{name}")
+        paths = []
+        for line in text.splitlines():
+            path = line.split(":", 2)[2]
+            if path not in paths:
+                paths.append(path)
+        assert _shape(classify_paths("\t" + "\t".join(paths))) == CGROUP[name], name
+    assert classify_paths("") == Attribution("none", "")
+    assert classify_paths("\tnot/a/path\t") == Attribution("none", "")

@@ -138,6 +138,8 @@ def classify_cgroup(text: str | None) -> Attribution:
     return _best(paths) or Attribution(NONE, "")
 
 
-def docker_container_id(found: Attribution) -> str | None:
-    """The Docker container id a classification names (docker kind only)."""
-    return found.id if found.kind == DOCKER else None
+def classify_paths(paths: str) -> Attribution:
+    """The probe's `a` line payload (tab-separated cgroup paths, already checked for order)."""
+    parts = [p for p in paths.split("\t") if p.startswith("/")]
+    text = "".join(f"{len(parts) - i}::{path}\n" for i, path in enumerate(parts))
+    return classify_cgroup(text)
