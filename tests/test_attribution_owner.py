@@ -24,7 +24,8 @@ def _owner(base: Attribution, **facts: object) -> tuple[str | None, str | None]:
 
 
 def test_slurm_job_user_wins_over_the_unix_user() -> None:
-    base = Attribution("slurm", "7", owner="alice", via="job-user")
+    # v1: the cgroup's uid named the job's user; a root helper in the job is still alice's.
+    base = Attribution("slurm", "7", owner="alice", via="job-user", uid=1001)
     assert _owner(base, unix_user="root", job_user="alice") == ("alice", "job-user")
     assert _owner(Attribution("slurm", "7"), unix_user="bob") == ("bob", "unix-user")
 
@@ -93,9 +94,13 @@ def _env(record: int) -> bytes:
 
 
 def test_a_real_slurm_job_environment_gives_user_and_physical_gpus() -> None:
-    cgroup = "6:freezer:/slurm_vm/uid_1003/job_3/step_0\n"
-    found = with_env(classify_cgroup(cgroup), parse_environ(_env(2)))
+    v1 = "6:freezer:/slurm_vm/uid_1003/job_3/step_0\n"
+    found = with_env(classify_cgroup(v1), parse_environ(_env(2)))
     # SLURM_STEP_GPUS/SLURM_JOB_GPUS=1,2 while CUDA_VISIBLE_DEVICES=0,1 (renumbered).
+    assert (found.id, found.uid, found.gpus) == ("3", 1003, (1, 2))
+    assert found.owner is None  # v1: the user is uid 1003's (the local reader), not the env's
+    v2 = "0::/system.slice/slurmstepd.scope/job_3/step_0/user/task_0\n"
+    found = with_env(classify_cgroup(v2), parse_environ(_env(2)))
     assert (found.id, found.owner, found.via, found.gpus) == ("3", "slurmtest", "job-user", (1, 2))
 
 
@@ -117,3 +122,20 @@ def test_an_environment_of_another_job_is_ignored() -> None:
 def test_bad_environments_add_nothing_wrong(environ: bytes) -> None:
     found = with_env(classify_cgroup("6:freezer:/slurm/uid_5/job_3\n"), parse_environ(environ))
     assert found.gpus is None and found.owner is None
+
+
+def test_a_forged_slurm_job_user_never_names_another_owner() -> None:
+    """The environment is the job's to change: SLURM_JOB_USER=alice in bob's job."""
+    environ = b"SLURM_JOB_ID=3\0SLURM_JOB_USER=alice\0"
+    v1 = with_env(
+        classify_cgroup("6:freezer:/slurm/uid_1002/job_3/step_0\n"), parse_environ(environ)
+    )
+    assert v1.owner is None  # the uid (bob's) is resolved by the local reader, never alice
+    v2 = with_env(
+        classify_cgroup("0::/system.slice/slurmstepd.scope/job_3/step_0/user/task_0\n"),
+        parse_environ(environ),
+    )
+    found = resolve(v2, Facts(unix_user="bob", job_user=v2.owner))
+    assert (found.owner, found.via) == ("bob", "unix-user")
+    honest = resolve(v2, Facts(unix_user="alice", job_user=v2.owner))
+    assert (honest.owner, honest.via) == ("alice", "job-user")

@@ -104,7 +104,10 @@ def _container_owner(facts: Facts, rule: OwnerRule) -> tuple[str | None, str]:
 
 
 def _slurm(base: Attribution, facts: Facts) -> Attribution:
-    if facts.job_user:
+    # Without a uid in the cgroup (v2) the job's user came from the job's own environment or
+    # scontrol: it must be the process's user too, else the process's user is the answer.
+    trusted = base.uid is not None or not facts.unix_user or facts.job_user == facts.unix_user
+    if facts.job_user and trusted:
         owner: str | None = facts.job_user
         via = VIA_JOB_USER
     else:

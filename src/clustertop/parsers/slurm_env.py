@@ -69,15 +69,19 @@ def with_env(base: Attribution, env: SlurmEnv) -> Attribution:
     """A Slurm classification completed from the environment of the same job.
 
     The cgroup decides the job; an environment naming another job (a process that inherited
-    it and was moved, or a forged variable) is ignored.
+    it and was moved, or a forged variable) is ignored. The environment is the job's own to
+    change: its user counts only where the cgroup names no uid (v2), and then only when it is
+    the process's own user (checked by the owner rule); name, account and GPUs are the job's
+    own claims about itself.
     """
     if base.kind != SLURM or env.job_id != base.id:
         return base
+    owner = base.owner or (env.user if base.uid is None else None)
     return replace(
         base,
         name=env.name or base.name,
-        owner=env.user or base.owner,
-        via=VIA_JOB_USER if env.user else base.via,
+        owner=owner,
+        via=VIA_JOB_USER if owner else base.via,
         account=env.account or base.account,
         partition=env.partition or base.partition,
         gpus=env.gpus if env.gpus is not None else base.gpus,
