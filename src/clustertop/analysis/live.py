@@ -11,6 +11,7 @@ from clustertop.analysis.alerts import Alert, AlertTracker, alerts_json
 from clustertop.analysis.free_gpus import free_gpus, free_gpus_json
 from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
+from clustertop.analysis.stale_jobs import JobStaleTracker, stale_jobs_json
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
 from clustertop.config.settings import Config
@@ -39,6 +40,10 @@ class ClusterAnalysis:
         """A GPU using at most this much memory can count as free."""
         self.free_gpu_util_percent = free_gpu_util_percent
         """A GPU at or under this utilisation can count as free."""
+        self.job_tracker = JobStaleTracker(
+            self.stale_tracker.stale_after, self.stale_tracker.util_percent
+        )
+        """Stale Slurm jobs per host (the containers' thresholds)."""
 
     @classmethod
     def from_config(cls, config: Config) -> ClusterAnalysis:
@@ -54,6 +59,7 @@ class ClusterAnalysis:
     def update(self, snap: HostSnapshot) -> None:
         """Fold one new snapshot into every tracker."""
         self.history.add(snap)
+        self.job_tracker.update(snap)
         stale_ids = self.stale_tracker.update(snap)
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
         self.alert_tracker.update(snap, stale_ids, idle_since)
@@ -80,7 +86,7 @@ class ClusterAnalysis:
         return self.alert_tracker.all()
 
     def document_extras(self, snaps: list[HostSnapshot]) -> dict[str, Any]:
-        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts."""
+        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts, stale jobs."""
         stale = {s.name: self.stale(s) for s in snaps}
         return {
             "summary": summary_json(cluster_summary(snaps, stale, self.alerts())),
@@ -93,4 +99,5 @@ class ClusterAnalysis:
                 )
             ),
             "alerts": alerts_json(self.alerts()),
+            "slurm_jobs_stale": stale_jobs_json(self.job_tracker, [s.name for s in snaps]),
         }
