@@ -7,20 +7,23 @@ from pathlib import Path
 import psutil
 import pytest
 
-from clustertop.model import HostState, Section
+from clustertop.model import HostState, Process, Section
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
 from tests.fleet.simhost import SimHost
 from tests.reliability import record
-from tests.ssh.helpers import LiveFleet, probe_processes
+from tests.ssh.helpers import HUGE_ARGV, LiveFleet, huge_argv_process, probe_processes
 from tests.waiting import async_wait_for
 
 
-def _stand_in_processes(host: str) -> int:
+def _stand_in_processes(host: SimHost) -> int:
+    """This fleet's stand-in nvidia-smi processes of `host` (other fleets on the machine may
+    have a host of the same name: their spec file differs)."""
     count = 0
     for proc in psutil.process_iter(["cmdline", "environ"]):
         cmdline = " ".join(proc.info["cmdline"] or ())
-        if "fake_nvidia_smi" in cmdline and (proc.info["environ"] or {}).get("CT_HOST") == host:
+        env = proc.info["environ"] or {}
+        if "fake_nvidia_smi" in cmdline and env.get("CT_FAKE_GPU") == str(host.gpu_spec_path):
             count += 1
     return count
 
@@ -41,11 +44,13 @@ async def test_hung_nvidia_smi_marks_only_gpu_stale_and_never_piles_up(clean_fle
         assert Section.PROCESSES not in snap.stale and Section.DOCKER not in snap.stale
         assert snap.cpu is not None and snap.memory is not None
         assert Section.GPU not in live.latest["h2"].stale
-        hung = _stand_in_processes("h1")
+        hung = _stand_in_processes(clean_fleet["h1"])
         assert hung >= 1
         frames = len(live.history["h1"])
         await async_wait_for(lambda: len(live.history["h1"]) >= frames + 4, 20, what="4 frames")
-        assert _stand_in_processes("h1") == hung, "a hung nvidia-smi is never started again"
+        assert _stand_in_processes(clean_fleet["h1"]) == hung, (
+            "a hung nvidia-smi is never started again"
+        )
         clean_fleet["h1"].reset_gpu_spec()
         clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)]))
     record(
@@ -97,10 +102,14 @@ async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fl
     async with LiveFleet(clean_fleet, ["h3"]) as live:
         await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
         assert probe_processes("h3"), "the probe runs while connected"
-        assert _stand_in_processes("h3") == 2, "one sampler for GPUs, one for their processes"
+        assert _stand_in_processes(clean_fleet["h3"]) == 2, (
+            "one sampler for GPUs, one for their processes"
+        )
         assert _probe_temp_dirs() - temp_dirs
     await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
-    await async_wait_for(lambda: _stand_in_processes("h3") == 0, 10, what="GPU samplers gone")
+    await async_wait_for(
+        lambda: _stand_in_processes(clean_fleet["h3"]) == 0, 10, what="GPU samplers gone"
+    )
     await async_wait_for(lambda: not (_probe_temp_dirs() - temp_dirs), 10, what="temp dir gone")
 
 
@@ -134,3 +143,45 @@ async def test_hosts_behind_one_jump_share_one_connection(fleet: Fleet, tmp_path
             if c.raddr and c.raddr.ip == jump.address and c.raddr.port == jump.port
         ]
         assert len(to_jump) == 1
+
+
+@pytest.mark.reliability
+async def test_a_process_with_megabytes_of_arguments_shows_cut_and_the_host_stays_up(
+    clean_fleet: Fleet,
+) -> None:
+    with huge_argv_process() as huge:
+        # Listed by the stand-in nvidia-smi: a GPU process is read and shown every tick.
+        on_gpu = {"gpu": 0, "pid": huge.pid, "used_memory_mib": 100, "process_name": "sh"}
+        clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)], [on_gpu]))
+        try:
+            async with LiveFleet(clean_fleet, ["h1"]) as live:
+
+                def row() -> Process | None:
+                    snap = live.latest.get("h1")
+                    return (
+                        next((p for p in snap.processes if p.pid == huge.pid), None)
+                        if snap
+                        else None
+                    )
+
+                shown = await async_wait_for(row, 20, what="the process's row")
+                frames = len(live.history["h1"])
+                await async_wait_for(
+                    lambda: len(live.history["h1"]) >= frames + 3, 20, what="3 frames"
+                )
+        finally:
+            clean_fleet["h1"].reset_gpu_spec()
+    assert shown.command is not None and shown.command.startswith("sh -c sleep 300; true x xxxx")
+    assert shown.command.endswith("…") and len(shown.command.encode()) <= 4096
+    states = [s.state for s in live.history["h1"]]
+    assert set(states[states.index(HostState.UP) :]) == {HostState.UP}
+    [on_screen] = [p for p in live.latest["h1"].gpu_processes if p.pid == huge.pid]
+    assert on_screen.command == shown.command
+    record(
+        "hostile",
+        "huge-argv",
+        "over SSH: the host stays up, the process row shows its arguments cut, ending in '…'",
+        argv_bytes=sum(len(a) + 1 for a in HUGE_ARGV),
+        shown_bytes=len(shown.command.encode()),
+        frames=len(live.history["h1"]),
+    )

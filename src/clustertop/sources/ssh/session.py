@@ -11,18 +11,19 @@ from dataclasses import dataclass, field, replace
 import asyncssh
 
 from clustertop.inventory.hosts import HostSpec
-from clustertop.model import HostSnapshot, HostState, placeholder
+from clustertop.model import WAITING_FOR_SLOT, HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.connect import (
     ConnectFailure,
+    OptionsCache,
     SshSettings,
     classify,
     open_connection,
     proxy_jump,
-    resolve_options,
 )
+from clustertop.sources.ssh.gates import FIRST_TRY, RETRY, ConnectGates, backoff_delay
 from clustertop.sources.ssh.jumps import JumpPool
 from clustertop.sources.ssh.probe import (
     REMOTE_COMMAND,
@@ -31,6 +32,7 @@ from clustertop.sources.ssh.probe import (
     parse_frame,
     probe_script,
 )
+from clustertop.sources.ssh.reader import READ_LIMIT, read_frame
 from clustertop.util.aio import within
 
 
@@ -60,12 +62,6 @@ class SessionSettings:
     """DOCKER_HOST on this host (None: its own environment)."""
 
 
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter: between half and all of min(cap, base * 2**attempt)."""
-    ceiling = min(cap, base * float(2 ** min(attempt, 16)))
-    return ceiling * (0.5 + 0.5 * float(rng.random()))
-
-
 class HostSession:
     """Keeps one host connected and probed until cancelled, reporting every change to the sink."""
 
@@ -75,7 +71,7 @@ class HostSession:
         ssh: SshSettings,
         settings: SessionSettings,
         jumps: JumpPool,
-        handshakes: asyncio.Semaphore,
+        gates: ConnectGates,
         sink: SnapshotSink,
     ) -> None:
         self.spec = spec
@@ -83,7 +79,9 @@ class HostSession:
         self._ssh = ssh
         self._settings = settings
         self._jumps = jumps
-        self._handshakes = handshakes
+        self._gates = gates
+        self._tried = False
+        self._options = OptionsCache(spec, ssh)
         self._sink = sink
         self._tick = asyncio.Event()
         self._seq = 0
@@ -101,10 +99,11 @@ class HostSession:
     async def run(self) -> None:
         """Connect, probe, reconnect with backoff; forever."""
         attempt = 0
-        self._report(HostState.CONNECTING, None)
+        self._report(HostState.CONNECTING, WAITING_FOR_SLOT)
         while True:
             try:
-                conn = await self._connect()
+                # After a failure the host queues behind every host not yet tried.
+                conn = await self._connect(RETRY if attempt else FIRST_TRY)
                 attempt = 0
                 try:
                     await self._serve(conn)
@@ -117,6 +116,8 @@ class HostSession:
                 self._report(HostState.ERROR, str(failure))
             except (OSError, asyncssh.Error) as exc:
                 self._report(*classify(exc))
+            except Exception as exc:  # noqa: BLE001 - shown and retried, never a silent stop
+                self._report(HostState.ERROR, f"internal error: {type(exc).__name__}: {exc}")
             delay = backoff_delay(
                 attempt, self._settings.backoff_base, self._settings.backoff_cap, self._rng
             )
@@ -135,13 +136,27 @@ class HostSession:
         self._last = snap
         self._sink(snap)
 
-    async def _connect(self) -> asyncssh.SSHClientConnection:
-        options = await resolve_options(self.spec, self._ssh)
+    async def _connect(self, rank: int) -> asyncssh.SSHClientConnection:
+        options = await self._options.get()
         tunnel = None
         if chain := proxy_jump(options):
-            tunnel = await self._jumps.connection(chain)
-        async with self._handshakes:
-            return await open_connection(self.spec, self._ssh, tunnel, options)
+            self._started()
+            tunnel = await self._jumps.connection(chain, rank)
+        return await open_connection(
+            self.spec,
+            self._ssh,
+            self._gates,
+            rank=rank,
+            tunnel=tunnel,
+            options=options,
+            started=self._started,
+        )
+
+    def _started(self) -> None:
+        """The first attempt left the queue: the host is connecting, no longer waiting."""
+        if not self._tried:
+            self._tried = True
+            self._report(HostState.CONNECTING, None)
 
     async def _serve(self, conn: asyncssh.SSHClientConnection) -> None:
         self.connection = conn
@@ -166,7 +181,9 @@ class HostSession:
             nvidia_smi=self._settings.nvidia_smi,
             docker_host=self._settings.docker_host,
         )
-        process = await conn.create_process(REMOTE_COMMAND, encoding="utf-8", errors="replace")
+        process = await conn.create_process(
+            REMOTE_COMMAND, encoding="utf-8", errors="replace", window=READ_LIMIT
+        )
         stderr_task = asyncio.create_task(_drain(process.stderr))
         try:
             process.stdin.write(probe_script(settings))
@@ -189,10 +206,14 @@ class HostSession:
 
     async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
         try:
-            await within(process.stdout.readuntil(marker + " ready "), 15.0)
+            found = await within(
+                process.stdout.readuntil([f"{marker} ready ", f"{marker} fatal "]), 15.0
+            )
             line = await within(process.stdout.readline(), 5.0)
         except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
+        if found.endswith(" fatal "):  # e.g. "temp dir full: /dev/shm /tmp"
+            raise ProbeFailure(f"remote probe: {line.strip()[:200]}")
         words = line.split()
         try:
             return HostInfo(
@@ -218,17 +239,16 @@ class HostSession:
             sent = time.monotonic()
             full = 1 if frames < 2 or self.full_scan else 0
             process.stdin.write(f"t {self._seq} {full}\n")
+            end = f"{assembler.marker} d {self._seq}\n"
             try:
-                text = await within(
-                    process.stdout.readuntil(f"{assembler.marker} d {self._seq}\n"), limit
-                )
+                text, cut = await within(read_frame(process.stdout, end), limit)
             except asyncio.TimeoutError as exc:
                 raise ProbeFailure(f"remote probe sent no frame within {limit:g} s") from exc
             except asyncio.IncompleteReadError as exc:
                 raise ProbeFailure("remote probe ended") from exc
             latency = (time.monotonic() - sent) * 1000.0
             frame = parse_frame(text, assembler.marker)
-            self._emit(assembler.apply(frame, round(latency, 1)))
+            self._emit(assembler.apply(frame, round(latency, 1), cut))
             frames += 1
 
 
