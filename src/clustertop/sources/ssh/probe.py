@@ -18,7 +18,7 @@ PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
 PROBE_APPS_FIELDS = ("timestamp", *APPS_QUERY_FIELDS)
 """The compute-apps query: `timestamp` first, so the rows of one sample stay together."""
 
-PROBE_VERSION = "2"
+PROBE_VERSION = "3"
 """Printed by the probe in its ready line; bumped when the frame format changes."""
 
 REMOTE_COMMAND = "exec /bin/sh -s"
