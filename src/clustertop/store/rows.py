@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clustertop.model import MIB, HostSnapshot, HostState, Section
+from clustertop.analysis.mig import gpu_of, instance_of
+from clustertop.model import MIB, GpuProcess, HostSnapshot, HostState, Section
 
 STATES = tuple(HostState)
 """Host states by their code in the store (the index)."""
@@ -77,12 +78,21 @@ def host_row(snap: HostSnapshot) -> HostRow:
     )
 
 
+def in_instance(proc: GpuProcess, snap: HostSnapshot) -> bool:
+    """True when the process runs in a MIG instance it is attributed to (kept per instance)."""
+    gpu = gpu_of(proc, snap.gpus)
+    return gpu is not None and instance_of(proc, gpu) is not None
+
+
 def gpu_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[GpuRow]:
     """One row per (GPU, holder) of an up snapshot with a fresh GPU reading; unheld GPUs too."""
     if not snap.is_up or Section.GPU in snap.stale:
         return
     held: dict[tuple[int, str, str], int] = {}
+    mig = any(gpu.mig_instances for gpu in snap.gpus)
     for proc in snap.gpu_processes:
+        if mig and in_instance(proc, snap):
+            continue  # kept per instance (store.mig_rows); its GPU's row is not held by it
         owner = proc.owner or proc.user or UNKNOWN_OWNER
         name = proc.container.name if proc.container is not None else ""
         key = (proc.gpu_index, owner, name)
@@ -92,14 +102,15 @@ def gpu_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[GpuRow]:
         holders = [(k, v) for k, v in held.items() if k[0] == gpu.index]
         if not holders:
             used = (gpu.memory_used or 0) // MIB
-            yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, _flag(util, None, limits))
+            yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, verdict(util, None, limits))
             continue
         for (_, owner, name), used in holders:
             mib = used // MIB
-            yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, _flag(util, mib, limits))
+            yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, verdict(util, mib, limits))
 
 
-def _flag(util: float | None, held_mib: int | None, limits: Thresholds) -> int:
+def verdict(util: float | None, held_mib: int | None, limits: Thresholds) -> int:
+    """Busy, held idle or neither, from utilisation and the MiB held (None: not held)."""
     if util is None:
         return FLAG_NONE
     if util > limits.util_percent:
