@@ -226,6 +226,4 @@ def _older(conn: sqlite3.Connection, path: Path, version: int, *, readonly: bool
 
 def _temp_mig_tables() -> str:
     tables = [s for s in _MIG_TABLES.split(";") if s.strip().startswith("CREATE TABLE")]
-    return ";".join(
-        s.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS", 1) for s in tables
-    )
+    return ";".join(s.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS", 1) for s in tables)

@@ -198,7 +198,13 @@ class StoreWriter:
         return found
 
     def _mig_id(self, host: int, row: MigRow) -> int:
-        key = (self._gpu_id(host, row.gpu_index, row.gpu_uuid), row.gi, row.ci, row.uuid, row.profile)
+        key = (
+            self._gpu_id(host, row.gpu_index, row.gpu_uuid),
+            row.gi,
+            row.ci,
+            row.uuid,
+            row.profile,
+        )
         found = self._migs.get(key)
         if found is None:
             # UNIQUE treats NULLs as distinct: look IDs up with IS, and insert only when absent.
@@ -208,7 +214,9 @@ class StoreWriter:
             )
             row_id = self.conn.execute(select, key).fetchone()
             if row_id is None:
-                self.conn.execute("INSERT INTO migs(gpu, gi, ci, uuid, profile) VALUES (?,?,?,?,?)", key)
+                self.conn.execute(
+                    "INSERT INTO migs(gpu, gi, ci, uuid, profile) VALUES (?,?,?,?,?)", key
+                )
                 row_id = self.conn.execute(select, key).fetchone()
             found = self._migs[key] = int(row_id[0])
         return found
