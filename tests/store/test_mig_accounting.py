@@ -9,8 +9,8 @@ import pytest
 
 from clustertop.store.report import Report, build_report
 from clustertop.store.rollup import roll_up
-from tests.store.crafted_mig import END, EXPECTED, MIG_UUIDS, write_crafted_mig
 from tests.store.crafted import T0
+from tests.store.crafted_mig import END, EXPECTED, MIG_UUIDS, write_crafted_mig
 
 YEAR = 365 * 86400.0
 
