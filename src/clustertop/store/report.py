@@ -232,15 +232,22 @@ def _owners(conn: sqlite3.Connection, span: _Span, host_ids: str) -> list[OwnerU
         peaks[owner] = max(peaks.get(owner, 0), peak)
     gpu_h = {owner: (held, busy, idle) for owner, held, busy, idle in totals}
     instance_h = _instance_hours(conn, span, host_ids)
-    owners = [
-        OwnerUse(
-            owner,
-            *(ds / _DS_PER_HOUR for ds in gpu_h.get(owner, (0.0, 0.0, 0.0))),
-            int(peaks.get(owner, 0)),
-            *instance_h.get(owner, (0.0, 0.0, 0.0)),
+    owners: list[OwnerUse] = []
+    for owner in gpu_h.keys() | instance_h.keys():
+        held, busy, idle = gpu_h.get(owner, (0.0, 0.0, 0.0))
+        inst_held, inst_busy, inst_idle = instance_h.get(owner, (0.0, 0.0, 0.0))
+        owners.append(
+            OwnerUse(
+                owner,
+                held / _DS_PER_HOUR,
+                busy / _DS_PER_HOUR,
+                idle / _DS_PER_HOUR,
+                int(peaks.get(owner, 0)),
+                inst_held,
+                inst_busy,
+                inst_idle,
+            )
         )
-        for owner in gpu_h.keys() | instance_h.keys()
-    ]
     return sorted(owners, key=lambda o: (-o.held_h, -o.held_instance_h, o.owner))
 
 
