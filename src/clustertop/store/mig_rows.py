@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clustertop.analysis.mig import UnitState, gpu_of, host_unit_states
-from clustertop.model import MIB, HostSnapshot, Section
-from clustertop.store.rows import UNKNOWN_OWNER, Thresholds, verdict
+from clustertop.analysis.mig import GpuUnit, UnitState, processes_by_gpu, unit_state
+from clustertop.model import MIB, Gpu, GpuProcess, HostSnapshot, Section
+from clustertop.model.mig import MigInstance
+from clustertop.store.rows import UNKNOWN_OWNER, Thresholds, in_instances, verdict
 
 UNIT_STATES = tuple(UnitState)
 """Instance states (as analysis.mig judges them) by their code in the store (the index)."""
@@ -46,33 +47,57 @@ class MigRow:
     utilisation as the stale rule does: none while it is unknown."""
 
 
-def mig_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[MigRow]:
-    """One row per (instance, holder) of an up snapshot with a fresh GPU reading."""
+def mig_rows(
+    snap: HostSnapshot,
+    limits: Thresholds,
+    placed: dict[int, tuple[Gpu, MigInstance]] | None = None,
+) -> Iterator[MigRow]:
+    """One row per (instance, holder) of an up snapshot with a fresh GPU reading; `placed`:
+    its in_instances() when the caller has it."""
     if not snap.is_up or Section.GPU in snap.stale:
         return
     if not any(gpu.mig_instances for gpu in snap.gpus):
         return
-    states = host_unit_states(snap, memory_mib=limits.memory_mib, util_percent=limits.util_percent)
-    for unit, state in states:
-        inst = unit.instance
-        if inst is None:
-            continue
-        held: dict[tuple[str, str], int] = {}
-        for proc in snap.gpu_processes:
-            if gpu_of(proc, snap.gpus) is unit.gpu and inst.runs(proc.mig):
-                owner = proc.owner or proc.user or UNKNOWN_OWNER
-                name = proc.container.name if proc.container is not None else ""
-                held[(owner, name)] = held.get((owner, name), 0) + (proc.memory_used or 0)
-        util = None if unit.error else inst.util_percent
-        total = None if inst.memory_total is None else inst.memory_total // MIB
-        ids = (unit.gpu.index, unit.gpu.uuid, inst.gpu_instance_id, inst.compute_instance_id)
-        names = (inst.uuid or "", inst.profile or "")
-        code = UNIT_STATES.index(state)
-        if not held:
-            used = (inst.memory_used or 0) // MIB
-            flag = verdict(util, None, limits)
-            yield MigRow(*ids, *names, "", "", util, used, total, code, flag)
-        for (owner, name), used in held.items():
-            mib = used // MIB
-            flag = verdict(util, mib, limits)
-            yield MigRow(*ids, *names, owner, name, util, mib, total, code, flag)
+    if placed is None:
+        placed = in_instances(snap)
+    mine: dict[tuple[int, int], list[GpuProcess]] = {}  # (id(GPU), id(instance)) -> processes
+    loose: dict[int, list[GpuProcess]] = {}  # id(GPU) -> processes in no known instance
+    for index, procs in processes_by_gpu(snap).items():
+        for proc in procs:
+            where = placed.get(id(proc))
+            if where is not None:
+                mine.setdefault((id(where[0]), id(where[1])), []).append(proc)
+            else:
+                loose.setdefault(index, []).append(proc)
+    for gpu in snap.gpus:
+        for inst in gpu.mig_instances:
+            procs = mine.get((id(gpu), id(inst)), [])
+            # unit_state sees the instance's processes and those in no known instance: the
+            # same verdict as over every process of the GPU, without judging each one 7 times.
+            state = unit_state(
+                GpuUnit(gpu, inst),
+                [*procs, *loose.get(gpu.index, ())],
+                memory_mib=limits.memory_mib,
+                util_percent=limits.util_percent,
+            )
+            yield from _rows(gpu, inst, procs, UNIT_STATES.index(state), limits)
+
+
+def _rows(
+    gpu: Gpu, inst: MigInstance, procs: list[GpuProcess], state: int, limits: Thresholds
+) -> Iterator[MigRow]:
+    held: dict[tuple[str, str], int] = {}
+    for proc in procs:
+        owner = proc.owner or proc.user or UNKNOWN_OWNER
+        name = proc.container.name if proc.container is not None else ""
+        held[(owner, name)] = held.get((owner, name), 0) + (proc.memory_used or 0)
+    util = None if gpu.error or inst.error else inst.util_percent
+    total = None if inst.memory_total is None else inst.memory_total // MIB
+    ids = (gpu.index, gpu.uuid, inst.gpu_instance_id, inst.compute_instance_id)
+    names = (inst.uuid or "", inst.profile or "")
+    if not held:
+        used = (inst.memory_used or 0) // MIB
+        yield MigRow(*ids, *names, "", "", util, used, total, state, verdict(util, None, limits))
+    for (owner, name), used in held.items():
+        mib = used // MIB
+        yield MigRow(*ids, *names, owner, name, util, mib, total, state, verdict(util, mib, limits))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clustertop.analysis.mig import gpu_of, instance_of
-from clustertop.model import MIB, GpuProcess, HostSnapshot, HostState, Section
+from clustertop.analysis.mig import instance_of
+from clustertop.model import MIB, Gpu, HostSnapshot, HostState, Section
+from clustertop.model.mig import MigInstance
 
 STATES = tuple(HostState)
 """Host states by their code in the store (the index)."""
@@ -78,20 +79,37 @@ def host_row(snap: HostSnapshot) -> HostRow:
     )
 
 
-def in_instance(proc: GpuProcess, snap: HostSnapshot) -> bool:
-    """True when the process runs in a MIG instance it is attributed to (kept per instance)."""
-    gpu = gpu_of(proc, snap.gpus)
-    return gpu is not None and instance_of(proc, gpu) is not None
+def in_instances(snap: HostSnapshot) -> dict[int, tuple[Gpu, MigInstance]]:
+    """id() of each GPU process attributed to a MIG instance -> its GPU and instance (these
+    are kept per instance, see store.mig_rows); one pass, as analysis.mig.gpu_of matches."""
+    by_uuid: dict[str, Gpu] = {}
+    by_index: dict[int, Gpu] = {}
+    for gpu in snap.gpus:
+        by_index.setdefault(gpu.index, gpu)
+        if gpu.uuid:
+            by_uuid.setdefault(gpu.uuid, gpu)
+    found: dict[int, tuple[Gpu, MigInstance]] = {}
+    for proc in snap.gpu_processes:
+        gpu = by_uuid.get(proc.gpu_uuid) if proc.gpu_uuid else by_index.get(proc.gpu_index)
+        instance = instance_of(proc, gpu) if gpu is not None and gpu.mig_instances else None
+        if gpu is not None and instance is not None:
+            found[id(proc)] = (gpu, instance)
+    return found
 
 
-def gpu_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[GpuRow]:
+def gpu_rows(
+    snap: HostSnapshot,
+    limits: Thresholds,
+    placed: dict[int, tuple[Gpu, MigInstance]] | None = None,
+) -> Iterator[GpuRow]:
     """One row per (GPU, holder) of an up snapshot with a fresh GPU reading; unheld GPUs too."""
     if not snap.is_up or Section.GPU in snap.stale:
         return
     held: dict[tuple[int, str, str], int] = {}
-    mig = any(gpu.mig_instances for gpu in snap.gpus)
+    if placed is None:
+        placed = in_instances(snap) if any(gpu.mig_instances for gpu in snap.gpus) else {}
     for proc in snap.gpu_processes:
-        if mig and in_instance(proc, snap):
+        if id(proc) in placed:
             continue  # kept per instance (store.mig_rows); its GPU's row is not held by it
         owner = proc.owner or proc.user or UNKNOWN_OWNER
         name = proc.container.name if proc.container is not None else ""

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from clustertop.model import HostSnapshot
+from clustertop.model import Gpu, HostSnapshot
+from clustertop.model.mig import MigInstance
 from clustertop.store.mig_rows import MigRow, mig_rows
 from clustertop.store.rollup import roll_up
 from clustertop.store.rows import (
@@ -15,6 +16,7 @@ from clustertop.store.rows import (
     disk_rows,
     gpu_rows,
     host_row,
+    in_instances,
 )
 from clustertop.store.schema import DISK_EVERY_M, connect
 
@@ -70,8 +72,11 @@ class StoreWriter:
             gpu_list: list[tuple[object, ...]] = []
             mig_list: list[tuple[object, ...]] = []
             for reading in readings:
-                self._collect(reading, host_rows, gpu_list)
-                self._collect_migs(reading, mig_list)
+                mig = any(gpu.mig_instances for gpu in reading.snap.gpus)
+                placed = in_instances(reading.snap) if mig else {}  # once for both below
+                self._collect(reading, host_rows, gpu_list, placed)
+                if mig:
+                    self._collect_migs(reading, mig_list, placed)
             conn.executemany("INSERT INTO raw_host VALUES (?,?,?,?,?,?,?,?)", host_rows)
             conn.executemany("INSERT INTO raw_gpu VALUES (?,?,?,?,?,?,?)", gpu_list)
             conn.executemany("INSERT INTO raw_mig VALUES (?,?,?,?,?,?,?,?,?)", mig_list)
@@ -95,7 +100,11 @@ class StoreWriter:
             roll_up(self.conn, now, self.retention_s)
 
     def _collect(
-        self, reading: Reading, hosts: list[tuple[object, ...]], gpus: list[tuple[object, ...]]
+        self,
+        reading: Reading,
+        hosts: list[tuple[object, ...]],
+        gpus: list[tuple[object, ...]],
+        placed: dict[int, tuple[Gpu, MigInstance]],
     ) -> None:
         snap = reading.snap
         host = self._host_id(snap.name)
@@ -104,7 +113,7 @@ class StoreWriter:
         hosts.append(
             (t, host, row.state, reading.interval, row.cpu, row.mem, row.gutil, row.gknown)
         )
-        for g in gpu_rows(snap, self.limits):
+        for g in gpu_rows(snap, self.limits, placed):
             gpus.append(
                 (
                     t,
@@ -119,12 +128,15 @@ class StoreWriter:
         if snap.is_up:
             self._events(reading, host)
 
-    def _collect_migs(self, reading: Reading, migs: list[tuple[object, ...]]) -> None:
+    def _collect_migs(
+        self,
+        reading: Reading,
+        migs: list[tuple[object, ...]],
+        placed: dict[int, tuple[Gpu, MigInstance]],
+    ) -> None:
         snap = reading.snap
-        if not any(gpu.mig_instances for gpu in snap.gpus):
-            return
         host = self._host_id(snap.name)
-        for r in mig_rows(snap, self.limits):
+        for r in mig_rows(snap, self.limits, placed):
             holder = self._holder_id(r.owner, r.container)
             row = (r.util, r.mem, r.total, r.state, r.flag)
             migs.append((snap.time, host, self._mig_id(host, r), holder, *row))
