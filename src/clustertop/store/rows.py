@@ -90,10 +90,10 @@ def in_instances(snap: HostSnapshot) -> dict[int, tuple[Gpu, MigInstance]]:
             by_uuid.setdefault(gpu.uuid, gpu)
     found: dict[int, tuple[Gpu, MigInstance]] = {}
     for proc in snap.gpu_processes:
-        gpu = by_uuid.get(proc.gpu_uuid) if proc.gpu_uuid else by_index.get(proc.gpu_index)
-        instance = instance_of(proc, gpu) if gpu is not None and gpu.mig_instances else None
-        if gpu is not None and instance is not None:
-            found[id(proc)] = (gpu, instance)
+        on = by_uuid.get(proc.gpu_uuid) if proc.gpu_uuid else by_index.get(proc.gpu_index)
+        instance = instance_of(proc, on) if on is not None and on.mig_instances else None
+        if on is not None and instance is not None:
+            found[id(proc)] = (on, instance)
     return found
 
 
