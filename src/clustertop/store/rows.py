@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clustertop.model import MIB, HostSnapshot, HostState, Section
+from clustertop.analysis.mig import instance_of
+from clustertop.model import MIB, Gpu, HostSnapshot, HostState, Section
+from clustertop.model.mig import MigInstance
 
 STATES = tuple(HostState)
 """Host states by their code in the store (the index)."""
@@ -77,12 +79,38 @@ def host_row(snap: HostSnapshot) -> HostRow:
     )
 
 
-def gpu_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[GpuRow]:
+def in_instances(snap: HostSnapshot) -> dict[int, tuple[Gpu, MigInstance]]:
+    """id() of each GPU process attributed to a MIG instance -> its GPU and instance (these
+    are kept per instance, see store.mig_rows); one pass, as analysis.mig.gpu_of matches."""
+    by_uuid: dict[str, Gpu] = {}
+    by_index: dict[int, Gpu] = {}
+    for gpu in snap.gpus:
+        by_index.setdefault(gpu.index, gpu)
+        if gpu.uuid:
+            by_uuid.setdefault(gpu.uuid, gpu)
+    found: dict[int, tuple[Gpu, MigInstance]] = {}
+    for proc in snap.gpu_processes:
+        on = by_uuid.get(proc.gpu_uuid) if proc.gpu_uuid else by_index.get(proc.gpu_index)
+        instance = instance_of(proc, on) if on is not None and on.mig_instances else None
+        if on is not None and instance is not None:
+            found[id(proc)] = (on, instance)
+    return found
+
+
+def gpu_rows(
+    snap: HostSnapshot,
+    limits: Thresholds,
+    placed: dict[int, tuple[Gpu, MigInstance]] | None = None,
+) -> Iterator[GpuRow]:
     """One row per (GPU, holder) of an up snapshot with a fresh GPU reading; unheld GPUs too."""
     if not snap.is_up or Section.GPU in snap.stale:
         return
     held: dict[tuple[int, str, str], int] = {}
+    if placed is None:
+        placed = in_instances(snap) if any(gpu.mig_instances for gpu in snap.gpus) else {}
     for proc in snap.gpu_processes:
+        if id(proc) in placed:
+            continue  # kept per instance (store.mig_rows); its GPU's row is not held by it
         owner = proc.owner or proc.user or UNKNOWN_OWNER
         name = proc.container.name if proc.container is not None else ""
         key = (proc.gpu_index, owner, name)
@@ -92,14 +120,15 @@ def gpu_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[GpuRow]:
         holders = [(k, v) for k, v in held.items() if k[0] == gpu.index]
         if not holders:
             used = (gpu.memory_used or 0) // MIB
-            yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, _flag(util, None, limits))
+            yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, verdict(util, None, limits))
             continue
         for (_, owner, name), used in holders:
             mib = used // MIB
-            yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, _flag(util, mib, limits))
+            yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, verdict(util, mib, limits))
 
 
-def _flag(util: float | None, held_mib: int | None, limits: Thresholds) -> int:
+def verdict(util: float | None, held_mib: int | None, limits: Thresholds) -> int:
+    """Busy, held idle or neither, from utilisation and the MiB held (None: not held)."""
     if util is None:
         return FLAG_NONE
     if util > limits.util_percent:
