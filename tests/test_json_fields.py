@@ -23,6 +23,8 @@ from clustertop.model import (
     Process,
     Section,
 )
+from clustertop.model.attribution import Attribution
+from clustertop.model.mig import MigInstance, MigRef
 from clustertop.model.network import (
     DiskCounters,
     DiskIo,
@@ -33,6 +35,20 @@ from clustertop.model.network import (
 )
 
 REF = ContainerRef(id="c0ffee", name="train-alice")
+ATTRIBUTION = Attribution(
+    kind="slurm",
+    id="748468",
+    name="train",
+    owner="alice",
+    via="job-user",
+    step="0",
+    uid=1001,
+    container_id="c0ffee",
+    gpus=(1, 2),
+    account="physics",
+    namespace="ml",
+    partition="gpu",
+)
 GPU = Gpu(
     index=1,
     uuid="GPU-1",
@@ -49,6 +65,22 @@ GPU = Gpu(
     ecc_uncorrected=2,
     mig_mode="Disabled",
     error="fell off the bus",
+    mig_instances=(
+        MigInstance(
+            device_index=0,
+            gpu_instance_id=2,
+            compute_instance_id=0,
+            profile="3g.40gb",
+            uuid="MIG-1",
+            memory_used=5 << 20,
+            memory_total=40 << 30,
+            multiprocessor_count=60,
+            placement=(0, 4),
+            util_percent=12.0,
+            error="no error really",
+        ),
+    ),
+    mig_error="MIG devices not readable: Insufficient Permissions",
 )
 GPU_PROCESS = GpuProcess(
     pid=4242,
@@ -61,6 +93,8 @@ GPU_PROCESS = GpuProcess(
     owner="alice",
     start_time=1_700_000_000.5,
     cpu_percent=88.0,
+    mig=MigRef(2, 0, "MIG-1"),
+    attribution=ATTRIBUTION,
 )
 CONTAINER = Container(
     id="c0ffee",
@@ -90,6 +124,7 @@ PROCESS = Process(
     start_time=1_700_000_004.0,
     command="sleep 600",
     container=REF,
+    attribution=ATTRIBUTION,
 )
 DISK = Disk(
     mount="/data",
@@ -182,8 +217,9 @@ NOT_WRITTEN: Mapping[type, Mapping[str, str]] = {
 """Fields a writer leaves out on purpose, with the reason (schema v1 stays as it is)."""
 
 EXTRA_KEYS: Mapping[type, frozenset[str]] = {
-    # cpu.percent again, flat, for simple consumers; the grid's network total likewise.
-    HostSnapshot: frozenset({"cpu_percent", "network_rx_rate", "network_tx_rate"}),
+    # cpu.percent again, flat, for simple consumers; the grid's network total likewise; the Slurm
+    # jobs its processes belong to.
+    HostSnapshot: frozenset({"cpu_percent", "network_rx_rate", "network_tx_rate", "slurm_jobs"}),
     Container: frozenset({"stale"}),  # not a field: the caller knows the container went away
     Disk: frozenset({"percent"}),  # the Disk.percent property (used of used + available), as df
 }
@@ -196,8 +232,12 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, (MigInstance, MigRef)):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, ContainerRef):
         return {"id": value.id, "name": value.name}
+    if isinstance(value, Attribution):  # its own fields: test_attribution_writes_every_field
+        return once_json.attribution_json(value)
     if isinstance(value, Mapping):
         return {str(k.value if isinstance(k, Section) else k): v for k, v in value.items()}
     return value
@@ -277,6 +317,11 @@ def test_network_io_and_port_writers_cover_every_field() -> None:
 
 def test_container_refs_write_every_field() -> None:
     _check(REF, once_json.gpu_process_json(GPU_PROCESS)["container"])
+
+
+def test_attribution_writes_every_field() -> None:
+    _check(ATTRIBUTION, once_json.gpu_process_json(GPU_PROCESS)["attribution"])
+    assert once_json.process_json(PROCESS)["attribution"] == once_json.attribution_json(ATTRIBUTION)
 
 
 def test_every_model_dataclass_is_checked_here() -> None:

@@ -97,7 +97,10 @@ def test_json_carries_everything_the_table_shows() -> None:
                 "name": "NVIDIA A100-SXM4-80GB",
                 "memory_free": (81920 - 100) * MIB,
                 "memory_total": 81920 * MIB,
+                "mig": None,
+                "ready_line": None,
             }
         ],
+        "mig_count": 0,
         "ready_line": "ssh gpu01 CUDA_VISIBLE_DEVICES=2",
     }

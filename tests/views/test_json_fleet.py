@@ -118,6 +118,7 @@ def _user(owner: str, **values: Any) -> dict[str, Any]:
         "containers_stale": 0,
         "processes": 0,
         "hosts": ["h1"],
+        "jobs": 0,
     }
     return {**row, **values}
 
@@ -157,8 +158,11 @@ def test_users_free_gpus_and_alerts_are_the_fleets_real_state(
                     "name": "NVIDIA L40S",
                     "memory_free": L40S_MEMORY,
                     "memory_total": L40S_MEMORY,
+                    "mig": None,
+                    "ready_line": None,
                 }
             ],
+            "mig_count": 0,
             "ready_line": "ssh h2 CUDA_VISIBLE_DEVICES=0",
         }
     ]

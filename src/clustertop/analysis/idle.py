@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from clustertop.analysis.mig import UnitKey, host_units, unit_key_of
 from clustertop.model import Container, HostSnapshot, Section
 
 
@@ -41,13 +42,24 @@ class GpuEvidence:
         # idleness.
         self.known = bool(snap.gpus) and Section.GPU not in snap.stale
         """True when the GPU list is a fresh reading."""
-        self.util_of = {gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
-        """GPU index -> utilisation (None when unknown or the GPU has an error)."""
-        self.process_gpus: dict[str, set[int]] = {}
-        """Container ID -> indices of the GPUs its processes run on."""
+        self.util_of: dict[UnitKey, float | None] = {
+            gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus
+        }
+        """Unit -> utilisation (None when unknown or the GPU has an error): GPU index, and
+        (index, GI, CI) of each MIG instance (the stale rule judges a MIG job by its instance)."""
+        mig = any(gpu.mig_instances for gpu in snap.gpus)
+        if mig:
+            self.util_of.update(
+                (unit.key, None if unit.error else unit.util_percent)
+                for unit in host_units(snap)
+                if unit.instance is not None
+            )
+        self.process_gpus: dict[str, set[UnitKey]] = {}
+        """Container ID -> the units its processes run on (GPU index, or a MIG instance)."""
         for proc in snap.gpu_processes:
             if proc.container is not None:
-                self.process_gpus.setdefault(proc.container.id, set()).add(proc.gpu_index)
+                key = unit_key_of(proc, snap.gpus) if mig else proc.gpu_index
+                self.process_gpus.setdefault(proc.container.id, set()).add(key)
 
     def holds_memory(self, ctr: Container) -> bool:
         """True when a GPU process of the container runs, or it holds GPU memory."""
@@ -60,7 +72,12 @@ class GpuEvidence:
         mine = self.process_gpus.get(ctr.id)
         if mine is None and not ctr.gpu_memory_used:
             return Observation.ACTIVE if self.known else Observation.UNKNOWN
-        used = set(ctr.gpus) | mine if mine else set(ctr.gpus)
+        used: set[UnitKey] = set(ctr.gpus)
+        if mine:
+            # A MIG GPU whose instance the container's processes run in is judged by that
+            # instance; the whole GPU's utilisation (N/A under MIG) says nothing about it.
+            partitioned = {key[0] for key in mine if isinstance(key, tuple)}
+            used = {key for key in used if key not in partitioned} | mine
         unknown = not self.known or not used
         for index in used:
             util = self.util_of.get(index)

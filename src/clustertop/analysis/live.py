@@ -11,8 +11,10 @@ from clustertop.analysis.alerts import Alert, AlertTracker, alerts_json
 from clustertop.analysis.free_gpus import free_gpus, free_gpus_json
 from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
+from clustertop.analysis.stale_jobs import JobStaleTracker, stale_jobs_json
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
+from clustertop.analysis.zoom import HistoryZoom, Past
 from clustertop.config.settings import Config
 from clustertop.model import HostSnapshot
 
@@ -39,6 +41,14 @@ class ClusterAnalysis:
         """A GPU using at most this much memory can count as free."""
         self.free_gpu_util_percent = free_gpu_util_percent
         """A GPU at or under this utilisation can count as free."""
+        self.zoom = HistoryZoom(self.history)
+        """The history and its longer windows (24 h, 7 d), one on show."""
+        self.pasts: list[Past] = []
+        """Where readings from before now come from (the longer windows load them later)."""
+        self.job_tracker = JobStaleTracker(
+            self.stale_tracker.stale_after, self.stale_tracker.util_percent
+        )
+        """Stale Slurm jobs per host (the containers' thresholds)."""
 
     @classmethod
     def from_config(cls, config: Config) -> ClusterAnalysis:
@@ -54,6 +64,8 @@ class ClusterAnalysis:
     def update(self, snap: HostSnapshot) -> None:
         """Fold one new snapshot into every tracker."""
         self.history.add(snap)
+        self.zoom.add(snap)
+        self.job_tracker.update(snap)
         stale_ids = self.stale_tracker.update(snap)
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
         self.alert_tracker.update(snap, stale_ids, idle_since)
@@ -62,8 +74,10 @@ class ClusterAnalysis:
         """Feed the history the readings a source has from before now (`Source.past_snapshots`).
 
         `past(window_s, resolution_s)` yields them oldest first. Only the history takes them:
-        stale containers and alerts keep judging live readings.
+        stale containers and alerts keep judging live readings. The longer zoom levels load
+        theirs later, off the UI's path (`zoom.load(pasts)`).
         """
+        self.pasts.append(past)
         for snap in past(self.history.window_s, self.history.resolution_s):
             self.history.add(snap)
 
@@ -80,7 +94,7 @@ class ClusterAnalysis:
         return self.alert_tracker.all()
 
     def document_extras(self, snaps: list[HostSnapshot]) -> dict[str, Any]:
-        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts."""
+        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts, stale jobs."""
         stale = {s.name: self.stale(s) for s in snaps}
         return {
             "summary": summary_json(cluster_summary(snaps, stale, self.alerts())),
@@ -93,4 +107,5 @@ class ClusterAnalysis:
                 )
             ),
             "alerts": alerts_json(self.alerts()),
+            "slurm_jobs_stale": stale_jobs_json(self.job_tracker, [s.name for s in snaps]),
         }

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustertop.analysis.mig import GpuUnit, instance_of
 from clustertop.model import HostSnapshot
+from clustertop.model.attribution import POD, PODMAN, SLURM
 
 UNKNOWN_OWNER = "(unknown)"
 """Owner shown for GPU processes and containers no rule attributes to anyone."""
@@ -20,7 +22,8 @@ class UserRow:
     owner: str
     """Person (UNKNOWN_OWNER when no rule names one)."""
     gpus: int
-    """Distinct (host, GPU) pairs with one of their GPU processes or running containers."""
+    """Distinct (host, GPU) pairs with one of their GPU processes or running containers; on a
+    MIG GPU each instance with one of their processes counts as one."""
     gpu_memory: int
     """Bytes of GPU memory their GPU processes hold."""
     mean_util: float | None
@@ -33,6 +36,8 @@ class UserRow:
     """Their GPU processes."""
     hosts: tuple[str, ...]
     """Hosts where they hold a GPU process or a running container, sorted."""
+    jobs: int = 0
+    """Distinct Slurm jobs, pods and podman containers their GPU processes run in."""
 
 
 @dataclass(slots=True)
@@ -43,6 +48,7 @@ class _Tally:
     stale: int = 0
     processes: int = 0
     hosts: set[str] = field(default_factory=set)
+    jobs: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def owner_name(owner: str | None) -> str:
@@ -61,14 +67,25 @@ def _tally_of(tallies: dict[str, _Tally], owner: str | None) -> _Tally:
 def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
     by_index = {gpu.index: gpu for gpu in snap.gpus}
     by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
+    in_instances: set[tuple[str, int]] = set()  # (container, GPU) counted by its instances
     for proc in snap.gpu_processes:
         tally = _tally_of(tallies, proc.owner)
         gpu = by_uuid.get(proc.gpu_uuid) or by_index.get(proc.gpu_index)
-        uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
-        tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
+        instance = instance_of(proc, gpu) if gpu is not None else None
+        if gpu is not None and instance is not None:
+            unit = GpuUnit(gpu, instance)  # a MIG instance: its own util, its own count
+            tally.gpus[(snap.name, unit.uuid)] = unit.util_percent
+            if proc.container is not None:
+                in_instances.add((proc.container.id, gpu.index))
+        else:
+            uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
+            tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
         tally.gpu_memory += proc.memory_used or 0
         tally.processes += 1
         tally.hosts.add(snap.name)
+        found = proc.attribution
+        if found is not None and found.kind in (SLURM, POD, PODMAN):
+            tally.jobs.add((snap.name, found.kind, found.id))
     for ctr in snap.containers:
         if ctr.state != "running":
             continue
@@ -78,6 +95,8 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.hosts.add(snap.name)
         for index in ctr.gpus:
             gpu = by_index.get(index)
+            if (ctr.id, index) in in_instances:
+                continue  # its MIG instances are what it holds, not the whole GPU
             if gpu is not None and gpu.uuid:  # a GPU not in the list cannot be named
                 tally.gpus[(snap.name, gpu.uuid)] = gpu.util_percent
 
@@ -93,6 +112,7 @@ def _row(owner: str, tally: _Tally) -> UserRow:
         containers_stale=tally.stale,
         processes=tally.processes,
         hosts=tuple(sorted(tally.hosts)),
+        jobs=len(tally.jobs),
     )
 
 
@@ -116,7 +136,8 @@ def user_rows(
 def owner_filter(snap: HostSnapshot, owner: str) -> HostSnapshot:
     """The snapshot with only `owner`'s GPU processes, containers and processes.
 
-    Processes kept: those in the owner's containers and those whose Unix user is the owner.
+    Processes kept: those in the owner's containers, those whose Unix user is the owner, and
+    those whose attribution (Slurm job, pod, podman container) names the owner.
     GPUs, disks and host figures stay as they are. UNKNOWN_OWNER selects what has no owner.
     """
     containers = tuple(c for c in snap.containers if owner_name(c.owner) == owner)
@@ -128,7 +149,9 @@ def owner_filter(snap: HostSnapshot, owner: str) -> HostSnapshot:
         processes=tuple(
             p
             for p in snap.processes
-            if (p.container is not None and p.container.id in mine) or owner_name(p.user) == owner
+            if (p.container is not None and p.container.id in mine)
+            or owner_name(p.user) == owner
+            or (p.attribution is not None and owner_name(p.attribution.owner) == owner)
         ),
     )
 
@@ -157,6 +180,7 @@ def users_json(rows: Iterable[UserRow]) -> list[dict[str, Any]]:
             "containers_stale": row.containers_stale,
             "processes": row.processes,
             "hosts": list(row.hosts),
+            "jobs": row.jobs,
         }
         for row in rows
     ]

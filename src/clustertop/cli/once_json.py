@@ -1,4 +1,4 @@
-"""Schema v1 JSON for `--once --json`: snapshots to plain dicts."""
+"""Schema v2 JSON for `--once --json`: snapshots to plain dicts."""
 
 from __future__ import annotations
 
@@ -6,15 +6,40 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clustertop.analysis.jobs import jobs_json, slurm_jobs
 from clustertop.cli.json_netio import netio_json
+from clustertop.cli.mig_json import mig_instance_json, mig_ref_json
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.model.attribution import Attribution
 
 SCHEMA_VERSION = 2
-"""Bumped when keys are added (2: network, disk I/O and ports); existing keys keep their meaning."""
+"""Bumped on incompatible changes and on documented additions (2: vendor, MIG, per process an
+`attribution` object, Slurm jobs, network, disk I/O and ports); new keys may appear any time;
+see README."""
 
 
 def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
     return None if ref is None else {"id": ref.id, "name": ref.name}
+
+
+def attribution_json(found: Attribution | None) -> dict[str, Any] | None:
+    """What a process belongs to (null: its cgroup was not read)."""
+    if found is None:
+        return None
+    return {
+        "kind": found.kind,
+        "id": found.id,
+        "name": found.name,
+        "owner": found.owner,
+        "via": found.via,
+        "step": found.step,
+        "uid": found.uid,
+        "container_id": found.container_id,
+        "gpus": list(found.gpus) if found.gpus is not None else None,
+        "account": found.account,
+        "namespace": found.namespace,
+        "partition": found.partition,
+    }
 
 
 def gpu_json(gpu: Gpu) -> dict[str, Any]:
@@ -35,6 +60,8 @@ def gpu_json(gpu: Gpu) -> dict[str, Any]:
         "ecc_uncorrected": gpu.ecc_uncorrected,
         "mig_mode": gpu.mig_mode,
         "error": gpu.error,
+        "mig_instances": [mig_instance_json(i) for i in gpu.mig_instances],
+        "mig_error": gpu.mig_error,
     }
 
 
@@ -51,6 +78,8 @@ def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
         "owner": proc.owner,
         "start_time": proc.start_time,
         "cpu_percent": proc.cpu_percent,
+        "mig": mig_ref_json(proc.mig),
+        "attribution": attribution_json(proc.attribution),
     }
 
 
@@ -89,6 +118,7 @@ def process_json(proc: Process) -> dict[str, Any]:
         "start_time": proc.start_time,
         "command": proc.command,
         "container": _container_ref(proc.container),
+        "attribution": attribution_json(proc.attribution),
     }
 
 
@@ -108,7 +138,7 @@ def disk_json(disk: Disk) -> dict[str, Any]:
 
 
 def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """One host entry of schema v1."""
+    """One host entry of schema v2."""
     cpu = snap.cpu
     mem = snap.memory
     return {
@@ -151,6 +181,7 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "disks": [disk_json(d) for d in snap.disks],
         "stale_sections": {str(k): round(v, 1) for k, v in snap.stale.items()},
         **netio_json(snap),
+        "slurm_jobs": jobs_json(slurm_jobs(snap)),
     }
 
 

@@ -20,14 +20,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
         epilog="Also: `clustertop config show` prints the effective settings and their sources; "
         "`clustertop serve` serves this TUI to web browsers; "
-        "`clustertop export` serves the hosts' readings to Prometheus.",
+        "`clustertop export` serves the hosts' readings to Prometheus; "
+        "`clustertop report` sums up the recorded history.",
     )
     parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
     add = parser.add_argument
     add("-V", "--version", action="version", version=f"clustertop {__version__}")
     add("-H", "--hosts-file", metavar="FILE", action="append", help="file with one host per line")
     add("--once", action="store_true", help="print one reading and exit")
-    add("--json", action="store_true", help="with --once: print JSON (schema 1)")
+    add("--json", action="store_true", help="with --once: print JSON (schema 2)")
     add("--demo", action="store_true", help="show a built-in demo cluster")
     add("--owner", metavar="NAME", help="show only this person's hosts, containers and processes")
     add("--mine", action="store_true", help="like --owner with your own login name")

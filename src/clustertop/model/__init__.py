@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from clustertop.model.attribution import Attribution
+from clustertop.model.mig import MigInstance, MigRef
 from clustertop.model.network import DiskIo, Interface, ListeningPort
 
 MIB = 1024 * 1024
@@ -139,6 +141,10 @@ class Gpu:
     """MIG mode ("Enabled"/"Disabled"), None when not supported."""
     error: str | None = None
     """Why this GPU could not be read (lost GPU, device handle error)."""
+    mig_instances: tuple[MigInstance, ...] = ()
+    """MIG devices of a partitioned GPU, by device index (empty when MIG is off or unknown)."""
+    mig_error: str | None = None
+    """Why the MIG instances of this GPU could not be read (GPU figures stay valid)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +171,10 @@ class GpuProcess:
     """Unix time the process started (identity together with pid)."""
     cpu_percent: float | None = None
     """CPU use of the process, per core (may exceed 100)."""
+    mig: MigRef | None = None
+    """The MIG instance it runs in (None on a whole GPU or when unknown)."""
+    attribution: Attribution | None = None
+    """Slurm job, container, pod or session it belongs to, and who owns it by which rule."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +237,8 @@ class Process:
     """Command line, or the process name in brackets for kernel threads."""
     container: ContainerRef | None = None
     """Container the process runs in."""
+    attribution: Attribution | None = None
+    """Slurm job, container, pod or session it belongs to (None: its cgroup was not read)."""
 
 
 @dataclass(frozen=True, slots=True)

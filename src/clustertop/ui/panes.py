@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.model.attribution import NONE, SLURM, Attribution
 from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
+from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -62,6 +64,18 @@ def _container_name(ref: ContainerRef | None) -> Cell:
     return text_cell(ref.name or ref.id[:12]) if ref else Cell("-", DIM)
 
 
+def _belongs_to(ref: ContainerRef | None, found: Attribution | None) -> Cell:
+    """The attribution column: kind and name (job id and name, pod, container, session)."""
+    if found is None:  # cgroup not read (demo, older probe): the Docker container as before
+        return _container_name(ref)
+    if found.kind == NONE:
+        return Cell("-", DIM)
+    if found.kind == SLURM:
+        return text_cell(f"slurm {found.id} {found.name or ''}".rstrip())
+    label = found.name or (ref.name if ref else "") or found.id[:12]
+    return text_cell(f"{found.kind} {label}")
+
+
 def _running(start: float | None, now: float) -> Cell:
     if start is None:
         return na_cell()
@@ -69,7 +83,13 @@ def _running(start: float | None, now: float) -> Cell:
 
 
 def _gpu_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
-    return [RowData(gpu.uuid or f"gpu{gpu.index}", _gpu_cells(gpu, snap), gpu) for gpu in snap.gpus]
+    rows = []
+    for gpu in snap.gpus:
+        cells = _gpu_cells(gpu, snap)
+        rows.append(RowData(gpu.uuid or f"gpu{gpu.index}", cells, gpu))
+        if gpu.mig_instances or gpu.mig_error:
+            rows.extend(instance_rows(gpu, snap, cells))
+    return rows
 
 
 def _gpu_cells(gpu: Gpu, snap: HostSnapshot) -> tuple[Cell, ...]:
@@ -116,19 +136,27 @@ GPU_COLUMNS = (
 def _gpu_process_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     return [
         RowData(
-            f"{proc.pid}:{proc.start_time}:{proc.gpu_uuid}", _gpu_process_cells(proc, ctx), proc
+            f"{proc.pid}:{proc.start_time}:{proc.gpu_uuid}",
+            _gpu_process_cells(proc, ctx, snap),
+            proc,
         )
         for proc in snap.gpu_processes
     ]
 
 
-def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext) -> tuple[Cell, ...]:
+def _via(found: Attribution | None) -> Cell:
+    """Which rule chose the owner (label, name, job-user, ...)."""
+    return text_cell(found.via) if found is not None and found.via else Cell("-", DIM)
+
+
+def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, snap: HostSnapshot) -> tuple[Cell, ...]:
     return (
         number_cell(str(proc.pid), float(proc.pid)),
         text_cell(proc.user or NA, "" if proc.user else DIM),
         text_cell(proc.owner or NA, "" if proc.owner else DIM),
-        _container_name(proc.container),
-        number_cell(str(proc.gpu_index), float(proc.gpu_index)),
+        _via(proc.attribution),
+        _belongs_to(proc.container, proc.attribution),
+        process_gpu_cell(proc, snap),
         _bytes(proc.memory_used),
         number_cell(number(proc.cpu_percent, 0, "%"), proc.cpu_percent),
         _running(proc.start_time, ctx.now),
@@ -140,7 +168,8 @@ GPU_PROCESS_COLUMNS = (
     ColumnSpec("pid", "PID", 8, descending=False),
     ColumnSpec("user", "User", 10, descending=False),
     ColumnSpec("owner", "Owner", 10, descending=False),
-    ColumnSpec("container", "Container", 20, descending=False),
+    ColumnSpec("via", "Via", 9, descending=False),
+    ColumnSpec("container", "Belongs to", 20, descending=False),
     ColumnSpec("gpu", "GPU", 3, descending=False),
     ColumnSpec("gpumem", "GPU mem", 10),
     ColumnSpec("cpu", "CPU", 5),
@@ -212,7 +241,7 @@ def _process_cells(proc: Process, ctx: PaneContext) -> tuple[Cell, ...]:
         ),
         _bytes(proc.memory_rss),
         _running(proc.start_time, ctx.now),
-        _container_name(proc.container),
+        _belongs_to(proc.container, proc.attribution),
         text_cell(proc.command),
     )
 
@@ -224,7 +253,7 @@ PROCESS_COLUMNS = (
     ColumnSpec("mem", "MEM%", 5),
     ColumnSpec("rss", "RSS", 10),
     ColumnSpec("time", "Time", 7),
-    ColumnSpec("container", "Container", 20, descending=False),
+    ColumnSpec("container", "Belongs to", 20, descending=False),
     ColumnSpec("command", "Command", None, descending=False, flex=True),
 )
 

@@ -9,14 +9,15 @@
 #   UPTIME                          host uptime at this tick
 #   JOB_STARTED[section]            start uptime in the job's last .rc line
 #   LAST_SENT[section]              what the last frame carried: .rc line or sample uptime
-#   SAMPLE_UPTIME, SAMPLE_BODY      the latest whole GPU sample of each sampler ("gpu", "apps")
+#   SAMPLE_UPTIME, SAMPLE_BODY      the latest whole GPU sample of each sampler ("gpu", "apps",
+#                                   "mig")
 #   CONTAINER_PID[id]               main PID of each running container
 #   CGROUP_PID, CGROUP_CPU, CGROUP_MEM, CGROUP_V2 [id]   its cgroup paths, read for that PID
 #   PREV_USAGE, PREV_USAGE_UPTIME [id]   its CPU counter at the last reading
 #   USER_NAME[uid]                  from /etc/passwd, else getent
 #   process [pid]: TICKS, START, RSS, COMM, STATE (this scan), PREV_TICKS, PREV_START,
 #   PREV_TOTAL (the reference for its CPU share), CPU_SHARE (this scan; -1 unknown), ARGS,
-#   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF (read once per process)
+#   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF, CGROUP_OF (read once per process)
 function catfile(f,   line) {
 	while ((getline line < f) > 0) print line
 	close(f)
@@ -85,12 +86,20 @@ function sample_rows(body,   n, i, lines, rc) { # prints the rows; returns "@rc"
 	}
 	return rc
 }
-function gpu_section(   rc, gpu_up, apps_up) {
-	sample("gpu"); sample("apps")
+function sample_rc(body,   at) { # the "@rc" status in a sample (0 if none)
+	at = index(body, "\n@rc ")
+	if (at == 0) return 0
+	body = substr(body, at + 5)
+	sub(/\n.*/, "", body)
+	return body
+}
+function gpu_section(   rc, gpu_up, apps_up, mig_up) {
+	sample("gpu"); sample("apps"); sample("mig")
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	if (gpu_up == "") return
 	apps_up = SAMPLE_UPTIME["apps"] == "" ? "-" : SAMPLE_UPTIME["apps"]
-	if (gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"]) {
+	mig_up = SAMPLE_UPTIME["mig"]
+	if (gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] && mig_up == LAST_SENT["mig"]) {
 		print MARKER " same gpu " gpu_up
 		return
 	}
@@ -99,6 +108,12 @@ function gpu_section(   rc, gpu_up, apps_up) {
 	rc = sample_rows(SAMPLE_BODY["gpu"])
 	print MARKER " apps " rc " " apps_up
 	sample_rows(SAMPLE_BODY["apps"])
+	# A MIG sample only when it is new: the client keeps the last one it got.
+	if (mig_up != "" && mig_up != LAST_SENT["mig"]) {
+		LAST_SENT["mig"] = mig_up
+		print MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up
+		sample_rows(SAMPLE_BODY["mig"])
+	}
 	print ""
 	print MARKER " e gpu " rc " " gpu_up
 }
@@ -143,10 +158,21 @@ function container_usage(id, pid,   usage, memory, inactive, cpu, v2) { # prints
 	if (usage != "") { PREV_USAGE[id] = usage; PREV_USAGE_UPTIME[id] = UPTIME }
 	print "k", id, cpu, (memory == "" ? "-" : memory)
 }
-function container_of(pid,   f, line, r) {
-	f = "/proc/" pid "/cgroup"; r = "-"
-	while ((getline line < f) > 0) if (match(line, CONTAINER_ID_RE)) { r = substr(line, RSTART, 64); break }
+function container_of(pid,   f, line, r, id, last, bad, path, paths) { # also sets CGROUP_OF
+	f = "/proc/" pid "/cgroup"; r = "-"; last = ""; bad = 0; paths = ""
+	while ((getline line < f) > 0) {
+		if (r == "-" && match(line, CONTAINER_ID_RE)) r = substr(line, RSTART, 64)
+		# The kernel lists hierarchies by decreasing id: a cgroup name with a newline in it
+		# (a user's delegated subtree) cannot forge a line without breaking that order.
+		id = substr(line, 1, index(line, ":") - 1)
+		if (id !~ /^[0-9]+$/ || (last != "" && id + 0 >= last + 0)) bad = 1
+		last = id
+		if (line !~ ATTRIB_RE && line !~ CONTAINER_ID_RE) continue
+		path = line; sub(/^[^:]*:[^:]*:/, "", path); path = clean(path)
+		if (length(path) <= 1024 && !index(paths "\t", "\t" path "\t")) paths = paths "\t" path
+	}
 	close(f)
+	CGROUP_OF[pid] = bad ? "" : paths
 	return r
 }
 function user_of(pid,   f, line, a, uid, cmd) { # effective user, like ps
@@ -276,6 +302,8 @@ function print_rows(   pid, pc, args) {
 		pc = CPU_SHARE[pid] >= 0 ? sprintf("%.1f", CPU_SHARE[pid]) : "-"
 		# The arguments go over the wire once per process; "=" means "as sent before".
 		args = (ARGS_SENT[pid] == START[pid]) ? "=" : ARGS[pid]
+		# Its attribution's cgroup paths go with its arguments, once (protocol.md `a`).
+		if (args != "=" && CGROUP_OF[pid] != "") print "a " pid CGROUP_OF[pid]
 		ARGS_SENT[pid] = START[pid]
 		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], STATE[pid], \
 			CONTAINER_OF[pid], USER_OF[pid], clean(COMM[pid]), args
@@ -289,6 +317,7 @@ function remember(full,   pid) { # this reading becomes each process's reference
 function forget(pid) {
 	delete TICKS[pid]; delete START[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
 	delete ARGS[pid]; delete ARGS_START[pid]; delete CONTAINER_OF[pid]; delete USER_OF[pid]
+	delete CGROUP_OF[pid]
 	delete PREV_TICKS[pid]; delete PREV_START[pid]; delete PREV_TOTAL[pid]; delete ARGS_SENT[pid]
 }
 function procs(full, first_path,   path, pid, id) { # the procs section
@@ -398,6 +427,8 @@ BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
 	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
+	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.
+	ATTRIB_RE = "slurm|kubepods|libpod|docker|crio|containerd|session-"
 	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); USER_NAME[a[3]] = a[1] }
 	close("/etc/passwd")
 	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")

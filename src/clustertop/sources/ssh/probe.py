@@ -56,6 +56,9 @@ class ProbeSettings:
     holder_every: int = 30
     """Fewest ticks between two looks at every fd table (`ls -l /proc/*/fd`), made only on a
     full tick (host screen open, or the first) when a listening socket's process is unknown."""
+    mig_every_s: int = 10
+    """Seconds between MIG samples (`nvidia-smi -L` and `-q -x`), taken only while a GPU is
+    in MIG mode: instances change rarely and `-q -x` costs much more than a query."""
     top_n: int = 25
     """Processes kept by CPU and, separately, by memory."""
     nvidia_smi: str = "nvidia-smi"
@@ -89,6 +92,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "PORTEVERY": str(max(1, settings.port_every)),  # ticks between listening-socket reads
         "PORTIDLE": str(max(1, settings.port_idle)),  # ticks between them otherwise
         "HOLDEREVERY": str(max(1, settings.holder_every)),  # ticks between fd walks
+        "MIGS": str(max(1, settings.mig_every_s)),  # seconds between MIG samples
         "PHASE": str(  # offset of those cadences
             settings.phase if settings.phase is not None else zlib.crc32(settings.marker.encode())
         ),

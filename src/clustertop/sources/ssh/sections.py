@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, Memory
+from clustertop.model.attribution import Attribution
 from clustertop.model.owners import OwnerRule
 from clustertop.parsers.df import local_disks, parse_df, parse_df_inodes
 from clustertop.parsers.docker import container_from_inspect, docker_error, requested_gpus
+from clustertop.parsers.mig_sample import MigReading, parse_probe_mig
 from clustertop.parsers.nvidia_smi import (
     GpuApp,
     nvidia_smi_error,
@@ -95,6 +97,10 @@ class ProcsReading:
     """PID -> (user, command line) from ps."""
     keep: bool = False
     """Only some processes were read again: the others keep their rows from the last reading."""
+    cgroups: dict[int, str] = field(default_factory=dict)
+    """PID -> its cgroup paths that may attribute it (protocol `a`, tab-separated)."""
+    attributions: dict[int, Attribution] = field(default_factory=dict)
+    """PID -> what it belongs to (filled by the assembler, which remembers `a` lines)."""
 
 
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
@@ -122,6 +128,7 @@ def read_procs(text: str) -> ProcsReading:
     details: dict[int, tuple[str, str]] = {}
     usage: dict[str, tuple[float | None, int | None]] = {}
     keep = False
+    cgroups: dict[int, str] = {}
     for line in text.split("\n"):
         kind = line[:2]
         if kind == "p ":
@@ -130,6 +137,10 @@ def read_procs(text: str) -> ProcsReading:
                 row, user, cmdline = parsed
                 rows[row.pid] = row
                 details[row.pid] = (user, cmdline)
+        elif kind == "a ":
+            pid, _, paths = line[2:].partition("\t")
+            if pid.isdigit():
+                cgroups[int(pid)] = "\t" + paths
         elif kind == "k ":
             words = line.split(" ")
             if len(words) >= 4 and _HEX64.match(words[1]):
@@ -140,7 +151,7 @@ def read_procs(text: str) -> ProcsReading:
             btime = as_float(line[6:])
         elif line == "keep":
             keep = True
-    return ProcsReading(cpu, btime, rows, usage, details, keep)
+    return ProcsReading(cpu, btime, rows, usage, details, keep, cgroups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +166,8 @@ class GpuReading:
     """Lines that were not GPU rows (a lost GPU among good ones)."""
     apps_uptime: float | None = None
     """Host uptime when the compute-apps sample was written (None: no sample yet)."""
+    mig: MigReading | None = None
+    """The MIG sample, in frames that carry a new one (None: keep the last)."""
 
 
 def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
@@ -169,7 +182,11 @@ def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
     args = parts.get("apps.args", "").split()
     apps_uptime = as_float(args[1]) if len(args) > 1 else None
     apps = parse_apps_query(parts.get("apps", ""), PROBE_APPS_FIELDS)
-    return GpuReading(gpus, apps, errors, apps_uptime)
+    mig = None
+    if "mig" in parts:
+        mig_args = parts.get("mig.args", "").split()
+        mig = parse_probe_mig(parts["mig"], (as_int(mig_args[0]) or 0) if mig_args else 0)
+    return GpuReading(gpus, apps, errors, apps_uptime, mig)
 
 
 def read_disks(parts: Mapping[str, str]) -> list[Disk]:
