@@ -221,10 +221,11 @@ def _verdict(percent: float) -> str:
 
 
 def _variant(text: str) -> tuple[str, str]:
-    label, sep, src = text.partition("=")
+    label, sep, path = text.partition("=")
+    src, *more = path.split(os.pathsep)  # more: extra folders (e.g. a sitecustomize to try)
     if not sep or not label or not Path(src, "clustertop").is_dir():
         raise argparse.ArgumentTypeError(f"expected LABEL=SRC with SRC/clustertop: {text!r}")
-    return label, str(Path(src).resolve())
+    return label, os.pathsep.join(str(Path(p).resolve()) for p in (src, *more))
 
 
 def main(argv: list[str] | None = None) -> int:

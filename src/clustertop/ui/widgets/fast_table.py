@@ -20,7 +20,7 @@ from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from clustertop.ui.widgets.cells import Cell
 
@@ -171,6 +171,30 @@ class FastDataTable(DataTable[Cell]):
         strip = super()._render_line(y, x1, x2, base_style)
         self._strips[key] = (pair, strip)
         return strip
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Cell,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """DataTable's update_cell, repainting only the cell's row: DataTable repaints the whole
+        table, so every host's tick rewrote every visible line to the terminal (the idle cost)."""
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        index = self._row_locations.get(row_key)
+        row = self.rows.get(row_key)
+        if update_width or index is None or row is None or row.height != 1:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            return
+        if column_key not in self._column_locations:
+            super().update_cell(row_key, column_key, value)  # raises CellDoesNotExist
+            return
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # DataTable's own caches are keyed on it
+        self.refresh_row(index)
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: every cached render is stale."""
