@@ -64,6 +64,14 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def main_thread_seconds(process: psutil.Process) -> float:
+    """User + system CPU of the main thread (the event loop: Textual, SSH, parsing) so far."""
+    for thread in process.threads():
+        if thread.id == process.pid:
+            return float(thread.user_time + thread.system_time)
+    return 0.0
+
+
 def find_process(terminal: TmuxTerminal, marker: str) -> psutil.Process:
     """The process below the pane's shell whose command line contains `marker`."""
 
@@ -115,6 +123,7 @@ def _terminal(folder: Path) -> TmuxTerminal:
 def measure(subjects: Sequence[Subject], seconds: float) -> None:
     """CPU % of one core and terminal bytes per second of each subject over one window."""
     start_cpu = {s.label: cpu_seconds(_process(s)) for s in subjects}
+    start_main = {s.label: main_thread_seconds(_process(s)) for s in subjects}
     start_bytes = {s.label: len(s.terminal.written()) for s in subjects}
     started = time.monotonic()
     load_before = load_average()
@@ -122,11 +131,13 @@ def measure(subjects: Sequence[Subject], seconds: float) -> None:
     elapsed = time.monotonic() - started
     for s in subjects:
         used = cpu_seconds(_process(s)) - start_cpu[s.label]
+        main = main_thread_seconds(_process(s)) - start_main[s.label]
         written = len(s.terminal.written()) - start_bytes[s.label]
         s.figures = {
             "cpu_s": round(used, 3),
             "window_s": round(elapsed, 1),
             "percent_of_core": round(100 * used / elapsed, 2),
+            "main_thread_percent": round(100 * main / elapsed, 2),
             "terminal_bytes_per_s": round(written / elapsed),
             "threads": _process(s).num_threads(),
             "load_before": load_before,
@@ -149,7 +160,7 @@ def wait_all_up(subjects: Sequence[Subject], count: int, timeout: float) -> None
 def run(args: argparse.Namespace) -> list[Subject]:
     """Fleet up, subjects started, warmed up, measured (and profiled); everything stopped."""
     hosts = [f"h{i}" for i in range(1, args.hosts + 1)]
-    plans = [HostPlan(name, docker="none-running") for name in hosts]
+    plans = [HostPlan(name, docker="absent") for name in hosts]  # healthy hosts, no warnings
     htop = not args.no_htop and shutil.which("htop") is not None
     with Fleet.start(plans, jump=False) as fleet, _work(args.keep) as work:
         subjects = start_subjects(fleet, hosts, args.variant, htop, work)
@@ -190,19 +201,22 @@ def report(args: argparse.Namespace, subjects: Sequence[Subject], command: str) 
         "",
         f"    {command}",
         "",
-        f"{args.hosts} hosts of the loopback test fleet (real sshd, stand-in nvidia-smi), default "
-        f"interval, 160x48 tmux terminals, all subjects at once; {args.warmup:g} s warm-up after "
+        f"{args.hosts} hosts of the loopback test fleet (real sshd, stand-in nvidia-smi, no "
+        "Docker), default interval, 160x48 tmux terminals, all subjects at once; "
+        f"{args.warmup:g} s warm-up after "
         f"every host is up, then a {args.seconds:g} s window. Target: at most "
         f"{TARGET_PERCENT:g} % of one core.",
         "",
-        "| subject | CPU, % of one core | CPU s in window | terminal bytes/s | threads | target |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| subject | CPU, % of one core | of it, main thread | CPU s in window | terminal bytes/s "
+        "| threads | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for s in subjects:
         f = s.figures
         met = "" if s.pythonpath is None else _verdict(f["percent_of_core"])
         lines.append(
-            f"| {s.label} | {f['percent_of_core']:.2f} | {f['cpu_s']:.2f} | "
+            f"| {s.label} | {f['percent_of_core']:.2f} | {f['main_thread_percent']:.2f} | "
+            f"{f['cpu_s']:.2f} | "
             f"{f['terminal_bytes_per_s']} | {f['threads']} | {met} |"
         )
     first = subjects[0].figures
