@@ -53,9 +53,11 @@ class Subject:
     argv: list[str]
     terminal: TmuxTerminal
     pythonpath: str | None = None
+    parts_file: Path | None = None
     process: psutil.Process | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
+    parts: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -89,13 +91,18 @@ def find_process(terminal: TmuxTerminal, marker: str) -> psutil.Process:
 
 
 def start_subjects(
-    fleet: Fleet, hosts: Sequence[str], variants: Sequence[tuple[str, str]], htop: bool, work: Path
+    fleet: Fleet, hosts: Sequence[str], args: argparse.Namespace, htop: bool, work: Path
 ) -> list[Subject]:
     """Every subject started in its own terminal (private config and state folders)."""
     subjects = []
-    for label, src in variants:
+    for label, src in args.variant:
         argv = [sys.executable, "-m", "clustertop", "-F", str(fleet.ssh_config), *hosts]
-        subjects.append(Subject(label, argv, _terminal(work / label), pythonpath=src))
+        subject = Subject(label, argv, _terminal(work / label), pythonpath=src)
+        if args.parts:  # benchmarks/idle_parts/sitecustomize.py times the parts
+            subject.parts_file = work / label / "parts.jsonl"
+            subject.pythonpath = os.pathsep.join([src, str(REPO / "benchmarks" / "idle_parts")])
+            subject.terminal.env["IDLE_PARTS_OUT"] = str(subject.parts_file)
+        subjects.append(subject)
     if htop:
         subjects.append(Subject("htop", ["htop"], _terminal(work / "htop")))
     for subject in subjects:
@@ -130,6 +137,8 @@ def measure(subjects: Sequence[Subject], seconds: float) -> None:
     time.sleep(seconds)
     elapsed = time.monotonic() - started
     for s in subjects:
+        if s.parts_file is not None:
+            s.parts = idle_profile.parts(s.parts_file, started, started + elapsed)
         used = cpu_seconds(_process(s)) - start_cpu[s.label]
         main = main_thread_seconds(_process(s)) - start_main[s.label]
         written = len(s.terminal.written()) - start_bytes[s.label]
@@ -163,7 +172,7 @@ def run(args: argparse.Namespace) -> list[Subject]:
     plans = [HostPlan(name, docker="absent") for name in hosts]  # healthy hosts, no warnings
     htop = not args.no_htop and shutil.which("htop") is not None
     with Fleet.start(plans, jump=False) as fleet, _work(args.keep) as work:
-        subjects = start_subjects(fleet, hosts, args.variant, htop, work)
+        subjects = start_subjects(fleet, hosts, args, htop, work)
         try:
             wait_all_up(subjects, len(hosts), 60.0)
             time.sleep(args.warmup)
@@ -223,6 +232,9 @@ def report(args: argparse.Namespace, subjects: Sequence[Subject], command: str) 
     lines += ["", f"Load average before / after the window: {first['load_before']} / "]
     lines[-1] += f"{first['load_after']} (2-core machine shared with other work)."
     for s in subjects:
+        if s.parts:
+            lines += ["", *idle_profile.parts_markdown(s.label, s.parts)]
+    for s in subjects:
         if s.profile:
             lines += ["", *idle_profile.markdown(s.label, s.profile)]
     lines += ["", "## Machine", "", "| | |", "| --- | --- |"]
@@ -249,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--variant", type=_variant, action="append", help="LABEL=SRC (repeat)")
     parser.add_argument("--no-htop", action="store_true")
+    parser.add_argument("--parts", action="store_true", help="main-thread CPU per part")
     parser.add_argument("--profile", action="store_true", help="py-spy each clustertop after")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--write", action="store_true", help="write benchmarks/IDLE.md")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -132,4 +133,44 @@ def markdown(label: str, result: dict[str, Any]) -> list[str]:
     lines += [f"- {100 * n / samples:.1f} % `{name}`" for name, n in result["total"]]
     lines += ["", "Busiest functions, by own time:", ""]
     lines += [f"- {100 * n / samples:.1f} % `{name}`" for name, n in result["own"]]
+    return lines
+
+
+def parts(path: Path, start: float, end: float) -> list[tuple[str, float, float]]:
+    """(part, ms of main-thread CPU per second, calls per second) over the lines of
+    benchmarks/idle_parts' output written between `start` and `end` (monotonic)."""
+    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    inside = [line for line in lines if start <= line["monotonic"][0] <= end]
+    if len(inside) < 2:
+        return []
+    first, last = inside[0], inside[-1]
+    seconds = last["monotonic"][0] - first["monotonic"][0]
+    result = []
+    for name, (cpu, calls) in last.items():
+        if name != "monotonic":
+            cpu0, calls0 = first.get(name, [0.0, 0])
+            result.append((name, 1000 * (cpu - cpu0) / seconds, (calls - calls0) / seconds))
+    return sorted(result, key=lambda part: -part[1])
+
+
+def parts_markdown(label: str, found: Sequence[tuple[str, float, float]]) -> list[str]:
+    """A section of IDLE.md: main-thread CPU per part of one subject."""
+    main = next((ms for name, ms, _ in found if name == "main thread"), 0.0) or 1.0
+    lines = [
+        f"## {label}: main-thread CPU per part (thread_time around each entry point)",
+        "",
+        "| part | CPU ms per second | share of the main thread | calls per second | ms per call |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    accounted = 0.0
+    for name, ms, calls in found:
+        if name == "main thread":
+            continue
+        accounted += ms
+        per_call = f"{ms / calls:.2f}" if calls else ""
+        lines.append(f"| {name} | {ms:.2f} | {100 * ms / main:.0f} % | {calls:.1f} | {per_call} |")
+    rest = main - accounted
+    lines.append(f"| rest (event loop, Textual messages, SSH tasks, timers) | {rest:.2f} | "
+                 f"{100 * rest / main:.0f} % | | |")  # fmt: skip
+    lines.append(f"| **main thread in all** | {main:.2f} | 100 % | | |")
     return lines
