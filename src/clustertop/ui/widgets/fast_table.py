@@ -18,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -40,6 +41,7 @@ class FastDataTable(DataTable[Cell]):
             _CELL_CACHE_SIZE
         )
         self._strips: LRUCache[tuple[object, ...], tuple[object, Strip]] = LRUCache(_ROW_CACHE_SIZE)
+        self._dirty_rows: set[RowKey] = set()
         self._row_lines: LRUCache[tuple[object, ...], tuple[tuple[Cell, ...], Any]] = LRUCache(
             _ROW_CACHE_SIZE
         )
@@ -194,7 +196,23 @@ class FastDataTable(DataTable[Cell]):
             return
         self._data[row_key][column_key] = value
         self._update_count += 1  # DataTable's own caches are keyed on it
-        self.refresh_row(index)
+        if not self._dirty_rows:
+            self.call_later(self.refresh_dirty_rows)
+        self._dirty_rows.add(row_key)
+
+    def refresh_dirty_rows(self) -> None:
+        """Repaint the rows update_cell changed, finding them in one pass over the rows
+        (DataTable.refresh_row walks every row above the one it repaints)."""
+        dirty, self._dirty_rows = self._dirty_rows, set()
+        if not dirty:
+            return
+        columns = sum(column.get_render_width(self) for column in self.columns.values())
+        width = max(self.size.width, columns + self._row_label_column_width)
+        y = self.header_height if self.show_header else 0
+        for row in self.ordered_rows:
+            if row.key in dirty:
+                self._refresh_region(Region(0, y, width, row.height))
+            y += row.height
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: every cached render is stale."""
