@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
-from clustertop.sources.prometheus.gpus import GPU_QUERIES, build_gpus, gpu_workloads, workload_key
+from clustertop.sources.prometheus.gpus import (
+    GPU_INFO,
+    GPU_QUERIES,
+    build_gpus,
+    gpu_queries,
+    gpu_workloads,
+    workload_key,
+)
 
 _FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
 NODE_QUERIES = {
@@ -41,8 +48,16 @@ CONTAINER_QUERIES = {
     "ctr_cpu": 'irate(container_cpu_usage_seconds_total{pod!=""}[5m]) '
     'or irate(container_cpu_usage_seconds_total{name!=""}[5m])',
 }
-QUERIES = {"up": "up", **NODE_QUERIES, **DISK_QUERIES, **GPU_QUERIES, **CONTAINER_QUERIES}
-"""Every instant query of one reading, by name."""
+
+
+def queries(host_label: str) -> dict[str, str]:
+    """Every instant query of one reading, by name."""
+    gpus = gpu_queries(host_label)
+    return {"up": "up", **NODE_QUERIES, **DISK_QUERIES, **gpus, **CONTAINER_QUERIES}
+
+
+QUERIES = queries("instance")
+"""Every instant query of one reading, by name (for the default host label)."""
 
 Answers = Mapping[str, "list[Series] | PromError"]
 """Each query's series, or why it failed."""
@@ -104,7 +119,9 @@ def _file(host: _HostData, name: str, labels: Labels, value: float) -> None:
         host.disks.setdefault(key, {})[name] = value
     elif name in GPU_QUERIES:
         gpu = host.gpus.setdefault(labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", ""), {})
-        gpu[name] = value
+        if name != GPU_INFO:
+            gpu[name] = value
+        # gpu_info comes first with every label; the fields' own few serve if it failed.
         gpu.setdefault("labels", labels)
     elif name in CONTAINER_QUERIES:
         ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
@@ -284,4 +301,4 @@ def assemble(
     return [_snapshot(n, hosts.get(n) or _HostData(), answers, now, rule) for n in order]
 
 
-__all__ = ["QUERIES", "assemble", "host_key", "strip_port"]
+__all__ = ["QUERIES", "assemble", "host_key", "queries", "strip_port"]

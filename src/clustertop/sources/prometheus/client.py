@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,21 @@ Series = tuple[Labels, float]
 """One series of an instant vector: its labels and value."""
 RangeSeries = tuple[Labels, list[tuple[float, float]]]
 """One series of a range query: its labels and (unix time, value) points, oldest first."""
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic collector paused: decoding an answer makes hundreds of thousands of acyclic
+    dicts and lists, and each generation-0 threshold crossed would rescan them (measured: about
+    half the client's CPU at 5,000 hosts x 8 GPUs)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class PromError(Exception):
@@ -162,7 +180,8 @@ class PromClient:
                 if response.status >= 400 and not body.startswith(b"{"):
                     text = printable(body[:200].decode("utf-8", "replace"))
                     raise PromError("error", f"{where}: HTTP {response.status}: {text}")
-                return json.loads(body)
+                with no_gc():
+                    return json.loads(body)
         except asyncio.TimeoutError:
             raise PromError(
                 "timeout", f"{where}: no answer within {self.settings.timeout:g} s"
@@ -178,7 +197,9 @@ class PromClient:
     async def query(self, promql: str) -> list[Series]:
         """An instant query's series."""
         try:
-            return parse_vector(await self.get("/api/v1/query", {"query": promql}))
+            doc = await self.get("/api/v1/query", {"query": promql})
+            with no_gc():
+                return parse_vector(doc)
         except PromError as exc:
             if str(exc).startswith("Prometheus at"):
                 raise
