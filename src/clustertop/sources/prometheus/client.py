@@ -94,7 +94,7 @@ def _auth(settings: PromSettings) -> aiohttp.BasicAuth | None:
 def number(text: object) -> float | None:
     """A sample value as Prometheus writes it ("1.5", "NaN", "+Inf"); None when not finite."""
     try:
-        value = float(str(text))
+        value = float(text if type(text) is str else str(text))
     except ValueError:
         return None
     return value if math.isfinite(value) else None
@@ -105,10 +105,13 @@ def _items(found: object) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
+_STR_ONLY = frozenset((str,))
+
+
 def _labels(labels: dict[str, Any]) -> Labels:
-    """JSON label maps hold strings; a copy is made only of one that does not (cheaper at 40,000
-    series per query)."""
-    if all(type(value) is str for value in labels.values()):
+    """JSON label maps hold strings; a copy is made only of one that does not (the check runs
+    in C: this is done for every one of 400,000 series per reading at 5,000 hosts)."""
+    if _STR_ONLY.issuperset(map(type, labels.values())):
         return labels
     return {str(k): str(v) for k, v in labels.items()}
 
@@ -123,9 +126,14 @@ def parse_vector(doc: object) -> list[Series]:
     if not isinstance(data, dict) or data.get("resultType") != "vector":
         raise PromError("error", "answer is not an instant vector")
     found: list[Series] = []
-    for item in _items(data.get("result")):
+    result = data.get("result")
+    # `type(x) is` rather than isinstance: decoded JSON has no subclasses, and this loop runs
+    # for every series.
+    for item in result if type(result) is list else ():
+        if type(item) is not dict:
+            continue
         labels, value = item.get("metric"), item.get("value")
-        if isinstance(labels, dict) and isinstance(value, list) and len(value) == 2:
+        if type(labels) is dict and type(value) is list and len(value) == 2:
             parsed = number(value[1])
             if parsed is not None:
                 found.append((_labels(labels), parsed))
