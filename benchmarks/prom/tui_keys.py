@@ -2,7 +2,8 @@
 into a real Prometheus (as source_scale does), the app reading it every interval, and the grid
 cursor moved up and down while it does (readings included: they share the app's event loop).
 
-Run as root with Debian's prometheus: PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G]
+Run as root with Debian's prometheus:
+PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses]
 The latency is measured as benchmarks/tui_driver.py measures it (DisplayProbe: from just before
 the key is posted to the first displayed update that shows the cursor on its new row).
 """
@@ -43,7 +44,7 @@ class _Counted(PrometheusSource):
         return snaps
 
 
-async def _measure(source: _Counted, hosts: int) -> dict[str, Any]:
+async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]:
     from clustertop.ui import AppOptions, ClusterTopApp
 
     app = ClusterTopApp(source, options=AppOptions(interval=INTERVAL_S))
@@ -56,9 +57,10 @@ async def _measure(source: _Counted, hosts: int) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # the first reading's rows shown
         first_shown = time.monotonic() - started
+        print(f"first reading shown after {first_shown:.1f} s", file=sys.stderr, flush=True)
         rng = random.Random(2)
         table = app.grid.table
-        for i in range(PRESSES):
+        for i in range(presses):
             await asyncio.sleep(rng.uniform(0.05, 0.25))
             key, row = (
                 ("down", table.cursor_row + 1) if i % 2 == 0 else ("up", table.cursor_row - 1)
@@ -70,15 +72,16 @@ async def _measure(source: _Counted, hosts: int) -> dict[str, Any]:
                 missed += 1
             else:
                 latencies.append(1000.0 * (shown - pressed))
+            print(f"press {i}: {latencies[-1] if shown else 'missed'}", file=sys.stderr, flush=True)
         rows = table.row_count
     ms = sorted(latencies)
-    return {"hosts": hosts, "rows": rows, "readings": source.readings, "presses": PRESSES,
+    return {"hosts": hosts, "rows": rows, "readings": source.readings, "presses": presses,
             "missed": missed, "first_reading_shown_s": first_shown,
             "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
             "max_ms": ms[-1] if ms else None}  # fmt: skip
 
 
-def main(hosts: int, gpus: int) -> dict[str, Any]:
+def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ctpromkeys-") as name:
         root = Path(name)
         write_openmetrics(root / "data.om", hosts, gpus, time.time() - 5)
@@ -98,11 +101,11 @@ def main(hosts: int, gpus: int) -> dict[str, Any]:
                 interval=INTERVAL_S,
                 host_label="instance",
             )
-            return asyncio.run(_measure(source, hosts))
+            return asyncio.run(_measure(source, hosts, presses))
         finally:
             prometheus.stop()
 
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:]]
-    print(json.dumps(main(*(args + [5000, 8][len(args) :])), indent=1))
+    print(json.dumps(main(*(args + [5000, 8, PRESSES][len(args) :])), indent=1))
