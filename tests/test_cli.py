@@ -66,7 +66,7 @@ def test_once_json_for_this_machine(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     [host] = doc["hosts"]
     assert host["state"] == "up"
     assert str(missing) in host["docker_error"]

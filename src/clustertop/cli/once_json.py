@@ -1,4 +1,4 @@
-"""Schema v1 JSON for `--once --json`: snapshots to plain dicts."""
+"""Schema v2 JSON for `--once --json`: snapshots to plain dicts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped only on incompatible changes; new keys may appear at any time."""
 
 
@@ -34,6 +34,7 @@ def gpu_json(gpu: Gpu) -> dict[str, Any]:
         "ecc_uncorrected": gpu.ecc_uncorrected,
         "mig_mode": gpu.mig_mode,
         "error": gpu.error,
+        "vendor": gpu.vendor,
     }
 
 

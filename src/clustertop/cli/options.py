@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("-V", "--version", action="version", version=f"clustertop {__version__}")
     add("-H", "--hosts-file", metavar="FILE", action="append", help="file with one host per line")
     add("--once", action="store_true", help="print one reading and exit")
-    add("--json", action="store_true", help="with --once: print JSON (schema 1)")
+    add("--json", action="store_true", help="with --once: print JSON (schema 2)")
     add("--demo", action="store_true", help="show a built-in demo cluster")
     add("--owner", metavar="NAME", help="show only this person's hosts, containers and processes")
     add("--mine", action="store_true", help="like --owner with your own login name")

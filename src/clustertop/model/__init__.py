@@ -123,6 +123,8 @@ class Gpu:
     """MIG mode ("Enabled"/"Disabled"), None when not supported."""
     error: str | None = None
     """Why this GPU could not be read (lost GPU, device handle error)."""
+    vendor: str = "nvidia"
+    """Who made it: "nvidia" or "amd" (an AMD GPU's index and uuid: see model/amd.py)."""
 
 
 @dataclass(frozen=True, slots=True)
