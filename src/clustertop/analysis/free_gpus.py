@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clustertop.model import MIB, Gpu, HostSnapshot, Section
+from clustertop.model.amd import AMD, NVIDIA
 
 DEFAULT_MEMORY_MIB = 500
 """Most MiB in use on a GPU that still counts as free."""
@@ -29,6 +30,8 @@ class FreeGpu:
     """Bytes not in use (None when the total is unknown)."""
     memory_total: int | None
     """Bytes of GPU memory."""
+    vendor: str = NVIDIA
+    """"nvidia" or "amd"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,10 @@ class HostFreeGpus:
     gpus: tuple[FreeGpu, ...]
     """Its free GPUs, by index."""
     ready_line: str
-    """`ssh <host> CUDA_VISIBLE_DEVICES=2,3` (the host shell-quoted), to paste and complete."""
+    """`ssh <host> CUDA_VISIBLE_DEVICES=2,3` (HIP_VISIBLE_DEVICES for AMD; the host
+    shell-quoted), to paste and complete."""
+    vendor: str = NVIDIA
+    """Whose GPUs these are: a host with free GPUs of both vendors has one entry for each."""
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -82,16 +88,22 @@ def gpus_with_processes(snap: HostSnapshot) -> set[str]:
     return {proc.gpu_uuid or uuid_of.get(proc.gpu_index, "") for proc in snap.gpu_processes}
 
 
-def ready_line(host: str, gpus: Iterable[Gpu], all_gpus: Iterable[Gpu] = ()) -> str:
-    """`ssh <host> CUDA_VISIBLE_DEVICES=i,j`, the host shell-quoted only when it needs it.
+def ready_line(
+    host: str, gpus: Iterable[Gpu], all_gpus: Iterable[Gpu] = (), vendor: str = NVIDIA
+) -> str:
+    """`ssh <host> CUDA_VISIBLE_DEVICES=i,j` (AMD: `HIP_VISIBLE_DEVICES=i,j`), the host
+    shell-quoted only when it needs it.
 
     CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, while nvidia-smi's
     indices are in PCI bus order; the two agree on a host of one GPU model, so the order
-    variable is added only on hosts that mix models.
+    variable is added only on hosts that mix NVIDIA models. HIP and amd-smi both count AMD
+    GPUs in PCI bus order.
     """
-    names = {gpu.name for gpu in all_gpus}
-    order = "CUDA_DEVICE_ORDER=PCI_BUS_ID " if len(names) > 1 else ""
     devices = ",".join(str(gpu.index) for gpu in gpus)
+    if vendor == AMD:
+        return f"ssh {shlex.quote(host)} HIP_VISIBLE_DEVICES={devices}"
+    names = {gpu.name for gpu in all_gpus if gpu.vendor == NVIDIA}
+    order = "CUDA_DEVICE_ORDER=PCI_BUS_ID " if len(names) > 1 else ""
     return f"ssh {shlex.quote(host)} {order}CUDA_VISIBLE_DEVICES={devices}"
 
 
@@ -100,22 +112,25 @@ def host_free_gpus(
     *,
     memory_mib: int = DEFAULT_MEMORY_MIB,
     util_percent: float = DEFAULT_UTIL_PERCENT,
-) -> HostFreeGpus | None:
-    """The free GPUs of one snapshot; None when the host is not up, its GPU data is stale,
-    or nothing is free."""
+) -> list[HostFreeGpus]:
+    """The free GPUs of one snapshot, one entry per vendor (NVIDIA first); none when the host
+    is not up, its GPU data is stale, or nothing is free."""
     if not snap.is_up or Section.GPU in snap.stale:
-        return None
+        return []
     busy = gpus_with_processes(snap)
-    free = sorted(
-        (
-            g
-            for g in snap.gpus
-            if gpu_is_free(g, busy, memory_mib=memory_mib, util_percent=util_percent)
-        ),
-        key=lambda gpu: gpu.index,
-    )
-    if not free:
-        return None
+    free = [
+        g
+        for g in snap.gpus
+        if gpu_is_free(g, busy, memory_mib=memory_mib, util_percent=util_percent)
+    ]
+    vendors = sorted({gpu.vendor for gpu in free}, key=lambda vendor: (vendor != NVIDIA, vendor))
+    return [
+        _vendor_entry(snap, sorted((g for g in free if g.vendor == v), key=lambda g: g.index), v)
+        for v in vendors
+    ]
+
+
+def _vendor_entry(snap: HostSnapshot, free: list[Gpu], vendor: str) -> HostFreeGpus:
     entries = tuple(
         FreeGpu(
             index=gpu.index,
@@ -125,10 +140,12 @@ def host_free_gpus(
             if gpu.memory_total is None
             else gpu.memory_total - (gpu.memory_used or 0),
             memory_total=gpu.memory_total,
+            vendor=vendor,
         )
         for gpu in free
     )
-    return HostFreeGpus(snap.name, entries, ready_line(snap.name, free, snap.gpus))
+    line = ready_line(snap.name, free, snap.gpus, vendor)
+    return HostFreeGpus(snap.name, entries, line, vendor)
 
 
 def free_gpus(
@@ -141,7 +158,7 @@ def free_gpus(
     found = [
         entry
         for snap in snapshots
-        if (entry := host_free_gpus(snap, memory_mib=memory_mib, util_percent=util_percent))
+        for entry in host_free_gpus(snap, memory_mib=memory_mib, util_percent=util_percent)
     ]
     found.sort(key=lambda entry: (-len(entry.gpus), -entry.memory_free, entry.host))
     return found
@@ -163,10 +180,12 @@ def free_gpus_json(entries: Iterable[HostFreeGpus]) -> list[dict[str, Any]]:
                     "name": gpu.name,
                     "memory_free": gpu.memory_free,
                     "memory_total": gpu.memory_total,
+                    "vendor": gpu.vendor,
                 }
                 for gpu in entry.gpus
             ],
             "ready_line": entry.ready_line,
+            "vendor": entry.vendor,
         }
         for entry in entries
     ]

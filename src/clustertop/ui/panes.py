@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -80,7 +81,7 @@ def _gpu_cells(gpu: Gpu, snap: HostSnapshot) -> tuple[Cell, ...]:
     ecc = gpu.ecc_uncorrected
     return (
         number_cell(str(gpu.index), float(gpu.index)),
-        text_cell(gpu.error or gpu.name, BAD if gpu.error else ""),
+        text_cell(gpu.error or gpu_name(gpu, snap), BAD if gpu.error else ""),
         bar_cell(gpu.util_percent, 10, 101, 101),
         number_cell(
             used_of(gpu.memory_used, gpu.memory_total), mem_share, severity(mem_share, 90, 98)
@@ -115,19 +116,21 @@ GPU_COLUMNS = (
 def _gpu_process_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     return [
         RowData(
-            f"{proc.pid}:{proc.start_time}:{proc.gpu_uuid}", _gpu_process_cells(proc, ctx), proc
+            f"{proc.pid}:{proc.start_time}:{proc.gpu_uuid}",
+            _gpu_process_cells(proc, ctx, process_gpu(proc, snap)),
+            proc,
         )
         for proc in snap.gpu_processes
     ]
 
 
-def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext) -> tuple[Cell, ...]:
+def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, gpu: str) -> tuple[Cell, ...]:
     return (
         number_cell(str(proc.pid), float(proc.pid)),
         text_cell(proc.user or NA, "" if proc.user else DIM),
         text_cell(proc.owner or NA, "" if proc.owner else DIM),
         _container_name(proc.container),
-        number_cell(str(proc.gpu_index), float(proc.gpu_index)),
+        number_cell(gpu, float(proc.gpu_index)),
         _bytes(proc.memory_used),
         number_cell(number(proc.cpu_percent, 0, "%"), proc.cpu_percent),
         _running(proc.start_time, ctx.now),
