@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from clustertop.model import Gpu
 from clustertop.parsers.amd_values import (
     AmdGpuFacts,
     amd_bytes,
@@ -155,3 +156,20 @@ def _process(gpu: int, info: Any) -> AmdProcess | None:
         vram = amd_bytes(info.get("mem_usage"))
     name = info.get("name")
     return AmdProcess(gpu, pid, name if isinstance(name, str) else "", vram)
+
+
+def place_processes(
+    processes: Sequence[AmdProcess], gpus: Sequence[Gpu], static: Sequence[AmdGpuFacts]
+) -> list[tuple[AmdProcess, Gpu]]:
+    """Each process with the GPU it runs on: amd-smi's index through the bus ID its static
+    reading gives, else the index itself (both count in PCI bus order); unplaced ones dropped."""
+    bus_of = {f.tool_index: f.bus_id for f in static if f.tool_index is not None and f.bus_id}
+    by_bus = {gpu.bus_id: gpu for gpu in gpus if gpu.bus_id}
+    by_index = {gpu.index: gpu for gpu in gpus}
+    placed = []
+    for process in processes:
+        bus = bus_of.get(process.gpu_index)
+        gpu = by_bus.get(bus) if bus else by_index.get(process.gpu_index)
+        if gpu is not None:
+            placed.append((process, gpu))
+    return placed

@@ -15,6 +15,7 @@ from clustertop.sources.join import (
     name_process_containers,
     resolve_gpu_processes,
 )
+from clustertop.sources.local.amd import AmdReader, both_vendors
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
@@ -49,7 +50,8 @@ class LocalSource(Source):
         self._table = ProcessTable()
         self._processes = SectionRunner(Section.PROCESSES, self._read_processes)
         self._gpu_reader = GpuReader()
-        self._gpu = SectionRunner(Section.GPU, self._gpu_reader.read)
+        self._amd_reader = AmdReader()
+        self._gpu = SectionRunner(Section.GPU, self._read_gpus)
         self._docker_reader = DockerReader(docker_host, owner_rule)
         self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
@@ -82,6 +84,7 @@ class LocalSource(Source):
         """Release the Docker connection and NVML."""
         await asyncio.to_thread(self._docker_reader.close)
         await asyncio.to_thread(self._gpu_reader.close)
+        await asyncio.to_thread(self._amd_reader.close)
 
     def action_runner(self, factory: RunnerFactory[Runner]) -> Runner:
         """Actions run here, on this machine."""
@@ -94,6 +97,9 @@ class LocalSource(Source):
         for runner in self._runners:
             runner.harvest()
         return self._compose(started, time.time())
+
+    def _read_gpus(self) -> GpuReading:
+        return both_vendors(self._gpu_reader.read(), self._amd_reader.read())
 
     def _read_processes(self) -> ProcessReading:
         if self._memory_total is None:
