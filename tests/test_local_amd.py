@@ -55,8 +55,10 @@ def _which(bin_dir: Path, *tools: str) -> Any:
     return lambda name: str(bin_dir / name) if name in tools else None
 
 
-def _set_spec(root: Path, spec: dict[str, Any]) -> None:
+def _set_spec(root: Path, spec: dict[str, Any], *, sysfs: bool = True) -> None:
     (root / "amd.json").write_text(json.dumps(spec))
+    if sysfs:
+        fake_amd.write_sysfs(root / "sys", spec)
 
 
 def test_sysfs_alone_gives_every_value_in_bus_order(amd_host: Path) -> None:
@@ -75,10 +77,12 @@ def test_sysfs_alone_gives_every_value_in_bus_order(amd_host: Path) -> None:
     assert first.name == "AMD GPU"  # sysfs has no product name on this board
 
 
-def test_amd_smi_adds_names_and_processes_with_vram(amd_host: Path) -> None:
+@pytest.mark.parametrize("kfd", [True, False], ids=["kfd-sysfs", "amd-smi-process"])
+def test_amd_smi_adds_names_and_processes_with_vram(amd_host: Path, kfd: bool) -> None:
+    # Processes come from the KFD driver's sysfs where it has them, else from amd-smi process.
     me = os.getpid()
     spec = _spec(processes=[{"gpu": 1, "pid": me, "name": "python3", "vram": 3 * GIB}])
-    _set_spec(amd_host, {**spec, "mode": "banner"})
+    _set_spec(amd_host, {**spec, "mode": "banner", "kfd": kfd})
     reading = AmdReader(amd_host / "sys", which=_which(amd_host / "bin", "amd-smi")).read()
     assert reading.error is None
     assert [g.name for g in reading.gpus] == ["AMD Instinct MI210"] * 2
@@ -99,7 +103,7 @@ def test_amd_smi_runs_at_the_slow_cadence_only(amd_host: Path) -> None:
         amd_host / "sys", which=_which(amd_host / "bin", "amd-smi"), clock=lambda: now[0]
     )
     assert reader.read().gpus[0].name == "AMD Instinct MI210"
-    _set_spec(amd_host, {**_spec(), "gpus": [{**MI210, "name": "renamed"}, SECOND]})
+    _set_spec(amd_host, {**_spec(), "gpus": [{**MI210, "name": "renamed"}, SECOND]}, sysfs=False)
     fake_amd.write_sysfs(amd_host / "sys", {"gpus": [{**MI210, "util": 3}, SECOND]})
     again = reader.read().gpus[0]
     assert (again.name, again.util_percent) == ("AMD Instinct MI210", 3.0)  # sysfs is live

@@ -1,6 +1,7 @@
 """Stand-in amd-smi and rocm-smi, and a fake amdgpu sysfs tree, from one spec ($CT_FAKE_AMD).
 
-The spec (JSON): {"mode": "ok" | "banner" | "fail", "gpus": [GPU...], "processes": [PROC...]}
+The spec (JSON): {"mode": "ok" | "banner" | "fail", "gpus": [GPU...], "processes": [PROC...],
+"kfd": true (write_sysfs adds the KFD driver's topology and per-process VRAM; false: none)}
 with GPU = {"card", "bus", "name", "util", "vram_used", "vram_total" (bytes), "temp" (C),
 "power", "cap" (W)} and PROC = {"gpu" (index in bus order), "pid", "name", "vram" (bytes)}.
 Outputs replay the real formats of the captures in fixtures/real/amd: amd-smi 26.x
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -183,9 +185,44 @@ def write_sysfs(root: Path, spec: dict[str, Any]) -> None:
         link = card / "device"
         if not link.is_symlink():
             link.symlink_to(os.path.relpath(device, card))
+    if spec.get("kfd", True):
+        write_kfd(root / "class" / "kfd" / "kfd", spec)
+    else:
+        shutil.rmtree(root / "class" / "kfd", ignore_errors=True)
     for folder in [root, *root.rglob("*")]:
         if folder.is_dir() and not folder.is_symlink():
             folder.chmod(0o755)
+
+
+def kfd_gpu_id(index: int) -> int:
+    """The KFD gpu_id of the GPU at `index` (bus order); real ones are hashes like 51545."""
+    return 51545 + 1111 * index
+
+
+def write_kfd(kfd: Path, spec: dict[str, Any]) -> None:
+    """KFD topology nodes (node 0 the CPU) and proc/PID/vram_GPUID for the spec's processes."""
+    cpu = kfd / "topology" / "nodes" / "0"
+    cpu.mkdir(parents=True, exist_ok=True)
+    (cpu / "gpu_id").write_text("0\n")
+    (cpu / "properties").write_text("cpu_cores_count 64\nsimd_count 0\nlocation_id 0\ndomain 0\n")
+    for index, gpu in enumerate(_ordered(spec)):
+        domain, bus, rest = gpu["bus"].split(":")
+        device, function = rest.split(".")
+        location = int(bus, 16) << 8 | int(device, 16) << 3 | int(function)
+        node = kfd / "topology" / "nodes" / str(index + 1)
+        node.mkdir(parents=True, exist_ok=True)
+        (node / "gpu_id").write_text(f"{kfd_gpu_id(index)}\n")
+        (node / "properties").write_text(
+            f"cpu_cores_count 0\nsimd_count 416\nlocation_id {location}\n"
+            f"domain {int(domain, 16)}\ndrm_render_minor {128 + index}\n"
+        )
+    procs = kfd / "proc"
+    shutil.rmtree(procs, ignore_errors=True)
+    procs.mkdir(parents=True)
+    for proc in spec.get("processes", []):
+        folder = procs / str(proc["pid"])
+        folder.mkdir(exist_ok=True)
+        (folder / f"vram_{kfd_gpu_id(proc['gpu'])}").write_text(f"{proc['vram']}\n")
 
 
 def main() -> None:

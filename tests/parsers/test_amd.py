@@ -8,7 +8,13 @@ import pytest
 
 from clustertop.model import MIB
 from clustertop.parsers.amd_smi import AmdProcess, parse_metric, parse_processes, parse_static
-from clustertop.parsers.amd_sysfs import parse_sysfs_lines, sysfs_facts
+from clustertop.parsers.amd_sysfs import (
+    KfdProcess,
+    kfd_bus_id,
+    parse_kfd_lines,
+    parse_sysfs_lines,
+    sysfs_facts,
+)
 from clustertop.parsers.amd_values import (
     AmdGpuFacts,
     amd_bytes,
@@ -262,3 +268,22 @@ def test_merge_sysfs_with_static_by_bus_id() -> None:
         ("0000:03:00.0", "A", 42.0),
         ("0000:43:00.0", "B", None),
     ]
+
+
+def test_kfd_topology_and_per_process_vram() -> None:
+    text = "\n".join(
+        [
+            "kfd gpu 0 0 0",  # the CPU node
+            "kfd gpu 51545 33536 0",  # location_id 0x8300: bus 83, device 0, function 0
+            "kfd gpu 52656 50187 1",  # 0xc40b: bus c4, device 1, function 3, domain 1
+            "kfd vram 4242 51545 1073741824",
+            "kfd vram 4242 52656 0",
+            "kfd vram 77 99999 5",  # a GPU the topology does not list
+            "kfd vram x 51545 5",
+        ]
+    )
+    assert parse_kfd_lines(text) == [
+        KfdProcess(4242, "0000:83:00.0", 1 << 30),
+        KfdProcess(4242, "0001:c4:01.3", 0),
+    ]
+    assert kfd_bus_id("70000", "0") is None and kfd_bus_id("x", "0") is None

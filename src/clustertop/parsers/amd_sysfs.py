@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from clustertop.model import Gpu
+from clustertop.parsers.amd_smi import AmdProcess
 from clustertop.parsers.amd_values import AmdGpuFacts, bus_id_of, natural_key, percent
 
 AMD_PCI_VENDOR = "0x1002"
@@ -94,3 +97,58 @@ def sysfs_facts(cards: Mapping[str, Mapping[str, str]]) -> list[AmdGpuFacts]:
             )
         )
     return facts
+
+
+@dataclass(frozen=True, slots=True)
+class KfdProcess:
+    """A process the amdgpu KFD driver lists with VRAM on one GPU (/sys/class/kfd/kfd/proc)."""
+
+    pid: int
+    """Host PID."""
+    bus_id: str
+    """Bus ID of the GPU."""
+    vram_used: int
+    """Bytes of that GPU's VRAM it holds (proc/PID/vram_GPUID)."""
+
+
+def kfd_bus_id(location_id: str, domain: str) -> str | None:
+    """A KFD topology node's PCI address (`location_id` = bus << 8 | devfn) as a bus ID."""
+    try:
+        location, dom = int(location_id), int(domain or "0")
+    except ValueError:
+        return None
+    if not 0 <= location < 1 << 16 or dom < 0:
+        return None
+    devfn = location & 0xFF
+    return f"{dom:04x}:{location >> 8:02x}:{devfn >> 3:02x}.{devfn & 7}"
+
+
+def parse_kfd_lines(text: str) -> list[KfdProcess]:
+    """`kfd gpu GPUID LOCATION_ID DOMAIN` (a topology node) and `kfd vram PID GPUID BYTES`
+    lines -> each process's VRAM per GPU; unknown GPU IDs and unreadable numbers are left out."""
+    nodes: dict[str, str] = {}
+    usage: list[tuple[str, str, str]] = []
+    for line in text.split("\n"):
+        words = line.split(" ")
+        if len(words) == 5 and words[:2] == ["kfd", "gpu"] and words[2] != "0":
+            bus = kfd_bus_id(words[3], words[4])
+            if bus is not None:
+                nodes[words[2]] = bus
+        elif len(words) == 5 and words[:2] == ["kfd", "vram"]:
+            usage.append((words[2], words[3], words[4]))
+    processes = []
+    for pid, gpu_id, vram in usage:
+        pid_number, vram_bytes = _int(pid), _int(vram)
+        if gpu_id in nodes and pid_number and pid_number > 0 and vram_bytes is not None:
+            processes.append(KfdProcess(pid_number, nodes[gpu_id], max(vram_bytes, 0)))
+    return processes
+
+
+def place_kfd(processes: Sequence[KfdProcess], gpus: Sequence[Gpu]) -> list[AmdProcess]:
+    """KFD processes as amd-smi-like rows on the GPUs they use (by bus ID), indexed as `gpus`."""
+    index_of = {gpu.bus_id: gpu.index for gpu in gpus if gpu.bus_id}
+    return [
+        AmdProcess(index_of[p.bus_id], p.pid, "", p.vram_used)
+        for p in processes
+        if p.bus_id in index_of
+    ]

@@ -19,7 +19,13 @@ from clustertop.parsers.amd_smi import (
     parse_static,
     place_processes,
 )
-from clustertop.parsers.amd_sysfs import HWMON_FILES, SYSFS_FILES, sysfs_facts
+from clustertop.parsers.amd_sysfs import (
+    HWMON_FILES,
+    SYSFS_FILES,
+    parse_kfd_lines,
+    place_kfd,
+    sysfs_facts,
+)
 from clustertop.parsers.amd_values import AmdGpuFacts, amd_gpus, first_words, merge_facts
 from clustertop.parsers.rocm_smi import ROCM_SMI_ARGS, parse_rocm_smi
 from clustertop.sources.local import amd_lib
@@ -31,6 +37,8 @@ SLOW_S = 10.0
 """Seconds between amd-smi (or rocm-smi) runs: one costs 40-60 ms of CPU, sysfs almost none."""
 TOOL_TIMEOUT_S = 10.0
 """Seconds one amd-smi or rocm-smi run may take."""
+KFD_PROC = Path("class/kfd/kfd/proc")
+"""Under the sysfs root: one folder per process using a GPU through ROCm, VRAM per GPU."""
 SYSFS_ROOT_ENV = "CT_SYSFS_ROOT"
 """Environment variable naming another sysfs root (tests); /sys by default."""
 _NO_NVIDIA = ("NVIDIA driver not loaded", "nvidia-ml-py (pynvml) not installed")
@@ -53,6 +61,28 @@ def read_sysfs_cards(root: Path) -> dict[str, dict[str, str]]:
                 values[key] = path.read_text().strip()
         cards[card.name] = values
     return cards
+
+
+def read_kfd_lines(root: Path) -> str:
+    """The KFD driver's GPU nodes and per-process VRAM as the probe prints them
+    (`kfd gpu GPUID LOCATION_ID DOMAIN`, `kfd vram PID GPUID BYTES`; parsers/amd_sysfs.py)."""
+    lines = []
+    kfd = root / KFD_PROC.parent
+    for node in sorted((kfd / "topology" / "nodes").glob("[0-9]*")):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            gpu_id = (node / "gpu_id").read_text().strip()
+            properties = dict(
+                line.split(" ", 1)
+                for line in (node / "properties").read_text().split("\n")
+                if " " in line
+            )
+            location, domain = properties.get("location_id", ""), properties.get("domain", "0")
+            lines.append(f"kfd gpu {gpu_id} {location.strip()} {domain.strip()}")
+    for process in sorted((kfd / "proc").glob("[0-9]*")):
+        for vram in sorted(process.glob("vram_*")):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                lines.append(f"kfd vram {process.name} {vram.name[5:]} {vram.read_text().strip()}")
+    return "\n".join(lines)
 
 
 def _run(command: Sequence[str]) -> tuple[int, str]:
@@ -101,21 +131,25 @@ class AmdReader:
                 facts, processes = library.read()
             except library.failure as exc:
                 return GpuReading(error=f"amdsmi: {exc}")
+            gpus = amd_gpus(facts)
             # The library lists GPUs in its own order: processes find theirs by bus ID.
-            return _reading(facts, processes, facts, None)
+            return _reading(gpus, place_processes(processes, gpus, facts), None)
         tick = sysfs_facts(read_sysfs_cards(self._root))
-        has_drm = (self._root / "class" / "drm").is_dir()
-        if not tick and has_drm:
+        if not tick and (self._root / "class" / "drm").is_dir():
             return GpuReading()  # DRM devices, none of them AMD's
+        kfd = (self._root / KFD_PROC).is_dir()
         tool = self._which("amd-smi") or self._which("rocm-smi")
-        if tool is None:
-            return _reading(tick, [], [], None)
-        self._refresh(tool)
-        if not tick:  # no sysfs here (a container without it): the tool's own metrics
-            tick = self._metrics(tool)
-        return _reading(
-            merge_facts(tick, self._static), self._processes, self._static, self._tool_error
-        )
+        if tool is not None:
+            self._refresh(tool, processes=not kfd)
+            if not tick:  # no sysfs here (a container without it): the tool's own metrics
+                tick = self._metrics(tool)
+        gpus = amd_gpus(merge_facts(tick, self._static))
+        if kfd:  # the driver's own per-process VRAM: every tick, nothing to run
+            rows = place_kfd(parse_kfd_lines(read_kfd_lines(self._root)), gpus)
+            pairs = [(row, gpus[row.gpu_index]) for row in rows]
+        else:
+            pairs = place_processes(self._processes, gpus, self._static)
+        return _reading(gpus, pairs, self._tool_error if tool else None)
 
     def close(self) -> None:
         """Shut the library down if it was initialised."""
@@ -134,7 +168,7 @@ class AmdReader:
                     self._library = None
         return self._library
 
-    def _refresh(self, tool: str) -> None:
+    def _refresh(self, tool: str, *, processes: bool) -> None:
         if self._clock() < self._next_slow:
             return
         self._next_slow = self._clock() + self._slow_s
@@ -144,9 +178,10 @@ class AmdReader:
                 self._static = parse_static(
                     _checked(_run([tool, "static", "--json"]), "amd-smi static")
                 )
-                self._processes = parse_processes(
-                    _checked(_run([tool, "process", "--json"]), "amd-smi process")
-                )
+                if processes:
+                    self._processes = parse_processes(
+                        _checked(_run([tool, "process", "--json"]), "amd-smi process")
+                    )
             else:
                 self._static = parse_rocm_smi(_checked(_run([tool, *ROCM_SMI_ARGS]), "rocm-smi"))
                 self._processes = []
@@ -173,16 +208,9 @@ def _checked(result: tuple[int, str], command: str) -> str:
 
 
 def _reading(
-    facts: list[AmdGpuFacts],
-    processes: list[AmdProcess],
-    static: list[AmdGpuFacts],
-    error: str | None,
+    gpus: tuple[Gpu, ...], pairs: list[tuple[AmdProcess, Gpu]], error: str | None
 ) -> GpuReading:
-    gpus = amd_gpus(facts)
-    rows = tuple(
-        _process(process, gpu) for process, gpu in place_processes(processes, gpus, static)
-    )
-    return GpuReading(gpus, rows, error)
+    return GpuReading(gpus, tuple(_process(process, gpu) for process, gpu in pairs), error)
 
 
 def _process(process: AmdProcess, gpu: Gpu) -> GpuProcess:
