@@ -56,9 +56,17 @@ class LiveFleet:
     """An SshSource running in the test's event loop; the latest snapshot per host."""
 
     def __init__(
-        self, fleet: Fleet, hosts: Sequence[str], interval: float = 0.5, **ssh: Any
+        self,
+        fleet: Fleet,
+        hosts: Sequence[str],
+        interval: float = 0.5,
+        *,
+        config: Path | None = None,
+        connect_timeout: float = 5.0,
+        **ssh: Any,
     ) -> None:
-        settings = SshSettings(config_paths=(fleet.ssh_config,), connect_timeout=5.0, **ssh)
+        paths = (config or fleet.ssh_config,)
+        settings = SshSettings(config_paths=paths, connect_timeout=connect_timeout, **ssh)
         self.source = SshSource(
             [parse_host_spec(h) for h in hosts],
             settings,

@@ -16,11 +16,14 @@ from tests.ssh.helpers import LiveFleet, probe_processes
 from tests.waiting import async_wait_for
 
 
-def _stand_in_processes(host: str) -> int:
+def _stand_in_processes(host: SimHost) -> int:
+    """This fleet's stand-in nvidia-smi processes of `host` (other fleets on the machine may
+    have a host of the same name: their spec file differs)."""
     count = 0
     for proc in psutil.process_iter(["cmdline", "environ"]):
         cmdline = " ".join(proc.info["cmdline"] or ())
-        if "fake_nvidia_smi" in cmdline and (proc.info["environ"] or {}).get("CT_HOST") == host:
+        env = proc.info["environ"] or {}
+        if "fake_nvidia_smi" in cmdline and env.get("CT_FAKE_GPU") == str(host.gpu_spec_path):
             count += 1
     return count
 
@@ -41,11 +44,13 @@ async def test_hung_nvidia_smi_marks_only_gpu_stale_and_never_piles_up(clean_fle
         assert Section.PROCESSES not in snap.stale and Section.DOCKER not in snap.stale
         assert snap.cpu is not None and snap.memory is not None
         assert Section.GPU not in live.latest["h2"].stale
-        hung = _stand_in_processes("h1")
+        hung = _stand_in_processes(clean_fleet["h1"])
         assert hung >= 1
         frames = len(live.history["h1"])
         await async_wait_for(lambda: len(live.history["h1"]) >= frames + 4, 20, what="4 frames")
-        assert _stand_in_processes("h1") == hung, "a hung nvidia-smi is never started again"
+        assert _stand_in_processes(clean_fleet["h1"]) == hung, (
+            "a hung nvidia-smi is never started again"
+        )
         clean_fleet["h1"].reset_gpu_spec()
         clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)]))
     record(
@@ -97,10 +102,14 @@ async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fl
     async with LiveFleet(clean_fleet, ["h3"]) as live:
         await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
         assert probe_processes("h3"), "the probe runs while connected"
-        assert _stand_in_processes("h3") == 2, "one sampler for GPUs, one for their processes"
+        assert _stand_in_processes(clean_fleet["h3"]) == 2, (
+            "one sampler for GPUs, one for their processes"
+        )
         assert _probe_temp_dirs() - temp_dirs
     await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
-    await async_wait_for(lambda: _stand_in_processes("h3") == 0, 10, what="GPU samplers gone")
+    await async_wait_for(
+        lambda: _stand_in_processes(clean_fleet["h3"]) == 0, 10, what="GPU samplers gone"
+    )
     await async_wait_for(lambda: not (_probe_temp_dirs() - temp_dirs), 10, what="temp dir gone")
 
 

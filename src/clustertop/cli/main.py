@@ -12,6 +12,7 @@ from clustertop.cli import options
 from clustertop.config.settings import Config, ConfigError, render_config
 from clustertop.inventory.hosts import HostSpec, HostSpecError
 from clustertop.sources.base import Source
+from clustertop.sources.prometheus.client import PromError
 from clustertop.util.quiet import quiet_third_party_warnings
 
 EXIT_USAGE = 1
@@ -26,6 +27,10 @@ def make_source(args: argparse.Namespace, config: Config, specs: list[HostSpec])
         from clustertop.sources.demo.source import DemoSource
 
         return DemoSource(interval=config.interval)
+    if config.prometheus_url:
+        from clustertop.cli.prometheus import prometheus_source
+
+        return prometheus_source(config, specs)
     if not specs:
         from clustertop.sources.local.source import LocalSource
 
@@ -59,6 +64,10 @@ def _main(argv: list[str]) -> int:
         from clustertop.cli.serve import serve_command
 
         return serve_command(argv[1:])
+    if argv[:1] == ["export"]:
+        from clustertop.cli.export import export_command
+
+        return export_command(argv[1:])
     parser = options.build_parser()
     args = parser.parse_args(argv)
     if args.json and not args.once:
@@ -70,7 +79,10 @@ def _main(argv: list[str]) -> int:
         return _usage_error(str(exc))
     for warning in config.warnings:
         print(f"clustertop: warning: {warning}", file=sys.stderr)
-    source = make_source(args, config, specs)
+    try:
+        source = make_source(args, config, specs)
+    except PromError as exc:
+        return _usage_error(f"{exc} (name the hosts to watch them anyway)")
     if args.once:
         return _once(source, config, as_json=args.json, owner=options.owner(args))
     return _tui(source, config, args, specs)

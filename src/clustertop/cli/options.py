@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="htop for a whole GPU cluster. No hosts: this machine. "
         "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
         epilog="Also: `clustertop config show` prints the effective settings and their sources; "
-        "`clustertop serve` serves this TUI to web browsers.",
+        "`clustertop serve` serves this TUI to web browsers; "
+        "`clustertop export` serves the hosts' readings to Prometheus.",
     )
     parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
     add = parser.add_argument
@@ -54,6 +55,13 @@ def add_setting_options(parser: argparse.ArgumentParser) -> None:
     add("--readonly", action="store_const", const=True, help="no actions on hosts")
     add("--stale-after", metavar="DURATION", help="GPU idle time before a container is stale")
     add("--theme", metavar="NAME", help="Textual theme")
+    add(
+        "--prometheus",
+        "--prometheus-url",  # the setting's own name, as `config show` cites it
+        dest="prometheus",
+        metavar="URL",
+        help="read hosts from this Prometheus instead of SSH",
+    )
 
 
 def cli_settings(args: argparse.Namespace) -> dict[str, object]:
@@ -72,6 +80,7 @@ def cli_settings(args: argparse.Namespace) -> dict[str, object]:
         if args.stale_after is None and getattr(args, "demo", False)
         else args.stale_after,
         "theme": args.theme,
+        "prometheus_url": args.prometheus,
     }
 
 

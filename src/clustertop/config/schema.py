@@ -108,6 +108,13 @@ def _docker_host(value: object) -> str:
     return url
 
 
+def _prometheus_url(value: object) -> str:
+    url = text(allow_empty=True)(value).strip()
+    if url and not re.match(r"https?://[^\s/]+", url):
+        raise ValueError(f"expected an http:// or https:// URL, got {shown(url)}")
+    return url.rstrip("/")
+
+
 _PERCENT = real(low=0, high=100)
 _SECONDS = duration(positive=True)
 _INTERVAL = duration(positive=True, minimum=MIN_INTERVAL)
@@ -237,6 +244,26 @@ class Config:
         optional_path,
         "Where actions are recorded (JSON lines); load_config fills in the XDG state path.",
         unset="no audit log",
+    )
+    prometheus_url: str = setting(
+        "",
+        _prometheus_url,
+        "Prometheus (or VictoriaMetrics) to read hosts from instead of SSH; '' for none.",
+    )
+    prometheus_bearer_token_file: Path | None = setting(
+        None, optional_path, "File holding the bearer token for Prometheus.", unset="no token"
+    )
+    prometheus_user: str = setting("", text(allow_empty=True), "Basic auth user for Prometheus.")
+    prometheus_password_file: Path | None = setting(
+        None, optional_path, "File holding the basic auth password.", unset="no password"
+    )
+    prometheus_verify_tls: bool = setting(
+        True, boolean, "Check Prometheus's TLS certificate (https URLs)."
+    )
+    prometheus_host_label: str = setting(
+        "instance",
+        text(),
+        "Label naming the host (its port is dropped; dcgm-exporter's Hostname wins for GPUs).",
     )
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
     """Host groups from `[groups]`: name -> items (hosts, ranges, @groups)."""

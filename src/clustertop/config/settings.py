@@ -44,6 +44,9 @@ _DEFAULTS: Mapping[str, object] = MappingProxyType(
     {name: getattr(Config(), name) for name in SETTINGS}
 )
 
+PREFIX_TABLES = ("prometheus",)
+"""Tables whose keys are settings named `<table>_<key>` (`[prometheus] url` = prometheus_url)."""
+
 _TABLE_PARSERS: Mapping[str, Callable[[object, str], Mapping[str, Any]]] = MappingProxyType(
     {"groups": parse_groups, "hosts": parse_hosts, "keys": parse_keys}
 )
@@ -130,12 +133,24 @@ class _Layers:
         for key, value in data.items():
             if key in _TABLE_PARSERS:
                 self.tables[key] = MappingProxyType(dict(_TABLE_PARSERS[key](value, where)))
+            elif key in PREFIX_TABLES and isinstance(value, dict):
+                self._prefixed(key, value, where)
             elif key in SETTINGS:
                 self.values[key] = _parse(key, value, where, toml_key(key))
                 self.sources[key] = f"file {where}"
             else:
                 hint = did_you_mean(key, [*SETTINGS, *TABLES])
                 raise ConfigError(where, toml_key(key), f"unknown setting{hint}")
+
+    def _prefixed(self, table: str, data: Mapping[str, Any], where: str) -> None:
+        """`[prometheus] url = ...` is `prometheus_url = ...`: a table of prefixed settings."""
+        for key, value in data.items():
+            name, dotted = f"{table}_{key}", f"{toml_key(table)}.{toml_key(key)}"
+            if name not in SETTINGS:
+                known = [n.removeprefix(f"{table}_") for n in SETTINGS if n.startswith(table)]
+                raise ConfigError(where, dotted, f"unknown setting{did_you_mean(key, known)}")
+            self.values[name] = _parse(name, value, where, dotted)
+            self.sources[name] = f"file {where}"
 
     def environment(self, env: Mapping[str, str]) -> None:
         """CLUSTERTOP_<NAME> variables; unknown CLUSTERTOP_ names become warnings."""

@@ -29,6 +29,14 @@ class HostState(str, Enum):
         return self.value
 
 
+WAITING_FOR_SLOT = "waiting for a connection slot"
+"""The error text of a `connecting` host whose first attempt has not started yet."""
+NOT_TRIED = "not tried before the deadline"
+"""The error text of a host `--once` never got to try (its state is `timeout`)."""
+STILL_CONNECTING = "still connecting at the deadline"
+"""The error text of a host whose attempt `--once` had to cut short (state `timeout`)."""
+
+
 class Section(str, Enum):
     """The independently collected parts of a host snapshot."""
 

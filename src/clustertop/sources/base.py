@@ -9,7 +9,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from clustertop.model import HostSnapshot, HostState, placeholder
+from clustertop.model import (
+    NOT_TRIED,
+    STILL_CONNECTING,
+    WAITING_FOR_SLOT,
+    HostSnapshot,
+    HostState,
+    placeholder,
+)
 from clustertop.util.aio import within
 
 if TYPE_CHECKING:
@@ -117,8 +124,15 @@ class Source(abc.ABC):
                 await task
             await self.aclose()
         now = time.time()
-        return [latest.get(n) or _timed_out(n, now, timeout) for n in names]
+        return [_at_deadline(n, latest.get(n), now, timeout) for n in names]
 
 
-def _timed_out(name: str, now: float, timeout: float) -> HostSnapshot:
-    return placeholder(name, HostState.TIMEOUT, now, f"no answer within {timeout:g} s")
+def _at_deadline(name: str, snap: HostSnapshot | None, now: float, timeout: float) -> HostSnapshot:
+    """What a host's reading is when the deadline comes: never `connecting`."""
+    if snap is None:
+        return placeholder(name, HostState.TIMEOUT, now, f"no answer within {timeout:g} s")
+    if snap.state is not HostState.CONNECTING:
+        return snap
+    # Queued behind other hosts the whole time vs. an attempt cut short: say which.
+    error = NOT_TRIED if snap.error == WAITING_FOR_SLOT else STILL_CONNECTING
+    return placeholder(name, HostState.TIMEOUT, now, error)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncssh
+import asyncssh.config
 
 from clustertop.inventory.hosts import HostSpec
 from clustertop.model import HostState
+from clustertop.sources.ssh.configparse import config_reader
+from clustertop.sources.ssh.gates import FIRST_TRY, ConnectGates
 from clustertop.sources.ssh.hostkeys import HostKeyPolicy
+from clustertop.sources.ssh.reach import open_socket, wait_readable
+from clustertop.sources.ssh.tunnel import OpenedChannel, open_channel
 from clustertop.util.aio import within
 
 
@@ -63,17 +69,27 @@ Options = asyncssh.SSHClientConnectionOptions
 
 
 async def host_options(
-    spec: HostSpec, settings: SshSettings
+    spec: HostSpec, settings: SshSettings, lane: str = "hosts"
 ) -> asyncssh.SSHClientConnectionOptions:
-    """Options for one host from the ssh config (aliases, HostName, User, Port, keys, ProxyJump)."""
+    """Options for one host from the ssh config (aliases, HostName, User, Port, keys, ProxyJump);
+    parsed on the thread of `lane` (configparse.config_reader)."""
     kwargs: dict[str, object] = {}
     if spec.user:
         kwargs["username"] = spec.user
     if spec.port:
         kwargs["port"] = spec.port
-    options: Options = await Options.construct(
-        config=_config_arg(settings) or (), host=spec.name, agent_forwarding=False, **kwargs
+    loop = asyncio.get_running_loop()
+    build = functools.partial(
+        Options,
+        loop=loop,
+        config=_config_arg(settings) or (),
+        host=spec.name,
+        agent_forwarding=False,
+        **kwargs,
     )
+    # What Options.construct does, on a thread of our own: a thousand hosts resolving at once
+    # would otherwise fill the default pool, where every DNS lookup then waits behind them.
+    options: Options = await loop.run_in_executor(config_reader(lane), build)
     return options
 
 
@@ -125,10 +141,47 @@ def proxy_jump(options: asyncssh.SSHClientConnectionOptions) -> str | None:
     return None
 
 
-async def resolve_options(spec: HostSpec, settings: SshSettings) -> Options:
+def config_stamp(settings: SshSettings) -> tuple[tuple[str, float], ...]:
+    """The ssh config files and their mtimes: resolved options stay valid while this holds."""
+    stamp = []
+    for path in _config_arg(settings) or ():
+        try:
+            stamp.append((path, Path(path).stat().st_mtime))
+        except OSError:
+            stamp.append((path, -1.0))
+    return tuple(stamp)
+
+
+class OptionsCache:
+    """One host's resolved options, kept across attempts until its ssh config file changes.
+
+    Parsing the ssh config costs O(its size) per host; doing it again on every retry of every
+    dead host would keep the CPU busy for nothing (Includes are not watched).
+    """
+
+    def __init__(self, spec: HostSpec, settings: SshSettings, lane: str = "hosts") -> None:
+        self._spec = spec
+        self._settings = settings
+        self._lane = lane
+        self._held: tuple[tuple[tuple[str, float], ...], Options] | None = None
+
+    async def get(self) -> Options:
+        """The options, resolved again only when the config's mtime changed."""
+        stamp = config_stamp(self._settings)
+        if self._held is None or self._held[0] != stamp:
+            self._held = (stamp, await resolve_options(self._spec, self._settings, self._lane))
+        return self._held[1]
+
+
+async def resolve_options(spec: HostSpec, settings: SshSettings, lane: str = "hosts") -> Options:
     """host_options, with a config error turned into ConnectFailure."""
     try:
-        return await host_options(spec, settings)
+        return await host_options(spec, settings, lane)
+    except RecursionError as exc:  # asyncssh follows Include without a depth limit
+        raise ConnectFailure(
+            HostState.ERROR,
+            f"bad ssh config for {spec.name}: Include nested too deep (a file includes itself?)",
+        ) from exc
     except (OSError, ValueError, asyncssh.Error) as exc:
         raise ConnectFailure(HostState.ERROR, f"bad ssh config for {spec.name}: {exc}") from exc
 
@@ -136,12 +189,94 @@ async def resolve_options(spec: HostSpec, settings: SshSettings) -> Options:
 async def open_connection(
     spec: HostSpec,
     settings: SshSettings,
+    gates: ConnectGates,
+    *,
+    rank: int = FIRST_TRY,
     tunnel: asyncssh.SSHClientConnection | None = None,
     options: asyncssh.SSHClientConnectionOptions | None = None,
+    started: Callable[[], None] | None = None,
 ) -> asyncssh.SSHClientConnection:
-    """Connect and authenticate one host; raises ConnectFailure with a precise state."""
+    """Connect and authenticate one host; raises ConnectFailure with a precise state.
+
+    The way in (a TCP connect, or a channel through the jump host `tunnel`) and the wait for the
+    banner hold a `connects` slot; only the key exchange holds a `handshakes` slot, so silent
+    hosts never hold up the CPU-bound part. `started` is called when the attempt leaves the queue.
+    """
     if options is None:
         options = await resolve_options(spec, settings)
+    if tunnel is None and options.proxy_command:
+        # Through a ProxyCommand asyncssh starts the transport itself.
+        async with gates.handshakes.slot(rank):
+            if started is not None:
+                started()
+            return await _handshake(spec, settings, options)
+    async with gates.connects.slot(rank):
+        if started is not None:
+            started()
+        if tunnel is None:
+            way: socket.socket | OpenedChannel = await _reach(options, settings.connect_timeout)
+        else:
+            way = await _reach_via(tunnel, options, settings.connect_timeout)
+    try:
+        async with gates.handshakes.slot(rank):
+            if isinstance(way, OpenedChannel):
+                return await _handshake(spec, settings, options, tunnel=way)
+            return await _handshake(spec, settings, options, sock=way)
+    except BaseException:
+        # Never taken by asyncssh (cancelled before), or already closed by it when its attempt
+        # failed: closing again is harmless, leaving it open until garbage collection is not.
+        way.close()
+        raise
+
+
+async def _reach_via(
+    via: asyncssh.SSHClientConnection, options: Options, timeout: float
+) -> OpenedChannel:
+    """A channel through the jump host to the host, its banner arrived, within `timeout` s."""
+    try:
+        return await within(open_channel(via, options.host, options.port), timeout)
+    except asyncio.TimeoutError as exc:
+        raise ConnectFailure(
+            HostState.TIMEOUT, f"no SSH answer through the jump host within {timeout:g} s"
+        ) from exc
+    except (OSError, asyncssh.Error) as exc:
+        raise ConnectFailure(*classify(exc)) from exc
+
+
+async def _reach(options: Options, timeout: float) -> socket.socket:
+    """A TCP connection to the host whose SSH banner has arrived, within `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        sock = await within(open_socket(options.host, options.port, options), timeout)
+    except asyncio.TimeoutError as exc:
+        raise ConnectFailure(
+            HostState.TIMEOUT,
+            f"no answer to TCP connect within {timeout:g} s (host down or packets dropped)",
+        ) from exc
+    except OSError as exc:
+        raise ConnectFailure(*classify(exc)) from exc
+    try:
+        await within(wait_readable(sock), max(0.0, deadline - loop.time()))
+    except asyncio.TimeoutError as exc:
+        sock.close()
+        raise ConnectFailure(
+            HostState.TIMEOUT, f"no SSH answer within {timeout:g} s (TCP up, no banner)"
+        ) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _handshake(
+    spec: HostSpec,
+    settings: SshSettings,
+    options: Options,
+    *,
+    tunnel: OpenedChannel | None = None,
+    sock: socket.socket | None = None,
+) -> asyncssh.SSHClientConnection:
     files = known_hosts_files(options, settings)
     policy = HostKeyPolicy(files, settings.accept_new_hostkeys)
     keepalive = options.keepalive_interval or settings.keepalive_interval
@@ -155,6 +290,8 @@ async def open_connection(
     }
     if tunnel is not None:
         connect_kwargs["tunnel"] = tunnel
+    if sock is not None:
+        connect_kwargs.update(sock=sock, tunnel=None)  # never a second ProxyJump of its own
     try:
         return await within(
             asyncssh.connect(spec.name, **connect_kwargs),
@@ -162,7 +299,8 @@ async def open_connection(
         )
     except asyncio.TimeoutError as exc:
         raise ConnectFailure(
-            HostState.TIMEOUT, f"no SSH answer within {settings.connect_timeout:g} s"
+            HostState.TIMEOUT,
+            f"SSH key exchange and login not done within {settings.connect_timeout:g} s",
         ) from exc
     except asyncssh.HostKeyNotVerifiable as exc:
         seen = policy.seen
@@ -189,6 +327,8 @@ def classify(exc: BaseException) -> tuple[HostState, str]:
         return HostState.AUTH_FAILED, f"authentication failed: {exc.reason or 'permission denied'}"
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
         return HostState.HOSTKEY_FAILED, f"host key not verifiable: {exc.reason}"
+    if isinstance(exc, asyncssh.ChannelOpenError):
+        return HostState.UNREACHABLE, f"the jump host could not reach it: {exc.reason}"
     if isinstance(exc, asyncssh.ConnectionLost):
         return HostState.UNREACHABLE, f"connection lost: {exc.reason}"
     if isinstance(exc, asyncssh.DisconnectError):

@@ -11,18 +11,19 @@ from dataclasses import dataclass, field, replace
 import asyncssh
 
 from clustertop.inventory.hosts import HostSpec
-from clustertop.model import HostSnapshot, HostState, placeholder
+from clustertop.model import WAITING_FOR_SLOT, HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.connect import (
     ConnectFailure,
+    OptionsCache,
     SshSettings,
     classify,
     open_connection,
     proxy_jump,
-    resolve_options,
 )
+from clustertop.sources.ssh.gates import FIRST_TRY, RETRY, ConnectGates, backoff_delay
 from clustertop.sources.ssh.jumps import JumpPool
 from clustertop.sources.ssh.probe import (
     REMOTE_COMMAND,
@@ -60,12 +61,6 @@ class SessionSettings:
     """DOCKER_HOST on this host (None: its own environment)."""
 
 
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter: between half and all of min(cap, base * 2**attempt)."""
-    ceiling = min(cap, base * float(2 ** min(attempt, 16)))
-    return ceiling * (0.5 + 0.5 * float(rng.random()))
-
-
 class HostSession:
     """Keeps one host connected and probed until cancelled, reporting every change to the sink."""
 
@@ -75,7 +70,7 @@ class HostSession:
         ssh: SshSettings,
         settings: SessionSettings,
         jumps: JumpPool,
-        handshakes: asyncio.Semaphore,
+        gates: ConnectGates,
         sink: SnapshotSink,
     ) -> None:
         self.spec = spec
@@ -83,7 +78,9 @@ class HostSession:
         self._ssh = ssh
         self._settings = settings
         self._jumps = jumps
-        self._handshakes = handshakes
+        self._gates = gates
+        self._tried = False
+        self._options = OptionsCache(spec, ssh)
         self._sink = sink
         self._tick = asyncio.Event()
         self._seq = 0
@@ -101,10 +98,11 @@ class HostSession:
     async def run(self) -> None:
         """Connect, probe, reconnect with backoff; forever."""
         attempt = 0
-        self._report(HostState.CONNECTING, None)
+        self._report(HostState.CONNECTING, WAITING_FOR_SLOT)
         while True:
             try:
-                conn = await self._connect()
+                # After a failure the host queues behind every host not yet tried.
+                conn = await self._connect(RETRY if attempt else FIRST_TRY)
                 attempt = 0
                 try:
                     await self._serve(conn)
@@ -117,6 +115,8 @@ class HostSession:
                 self._report(HostState.ERROR, str(failure))
             except (OSError, asyncssh.Error) as exc:
                 self._report(*classify(exc))
+            except Exception as exc:  # noqa: BLE001 - shown and retried, never a silent stop
+                self._report(HostState.ERROR, f"internal error: {type(exc).__name__}: {exc}")
             delay = backoff_delay(
                 attempt, self._settings.backoff_base, self._settings.backoff_cap, self._rng
             )
@@ -135,13 +135,27 @@ class HostSession:
         self._last = snap
         self._sink(snap)
 
-    async def _connect(self) -> asyncssh.SSHClientConnection:
-        options = await resolve_options(self.spec, self._ssh)
+    async def _connect(self, rank: int) -> asyncssh.SSHClientConnection:
+        options = await self._options.get()
         tunnel = None
         if chain := proxy_jump(options):
-            tunnel = await self._jumps.connection(chain)
-        async with self._handshakes:
-            return await open_connection(self.spec, self._ssh, tunnel, options)
+            self._started()
+            tunnel = await self._jumps.connection(chain, rank)
+        return await open_connection(
+            self.spec,
+            self._ssh,
+            self._gates,
+            rank=rank,
+            tunnel=tunnel,
+            options=options,
+            started=self._started,
+        )
+
+    def _started(self) -> None:
+        """The first attempt left the queue: the host is connecting, no longer waiting."""
+        if not self._tried:
+            self._tried = True
+            self._report(HostState.CONNECTING, None)
 
     async def _serve(self, conn: asyncssh.SSHClientConnection) -> None:
         self.connection = conn

@@ -12,6 +12,7 @@ import asyncssh
 from clustertop.inventory.hosts import HostSpec
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.ssh.connect import SshSettings
+from clustertop.sources.ssh.gates import ConnectGates
 from clustertop.sources.ssh.jumps import JumpPool
 from clustertop.sources.ssh.session import HostSession, SessionSettings
 
@@ -46,12 +47,14 @@ class SshSource(Source):
         *,
         interval: float = 2.0,
         max_handshakes: int = 16,
+        max_connects: int | None = None,
         session_settings: Callable[[HostSpec], SessionSettings] | None = None,
     ) -> None:
         self._specs = list(specs)
         self._ssh = ssh
         self._interval = interval
         self._max_handshakes = max_handshakes
+        self._max_connects = max_connects
         self._session_settings = session_settings or (lambda _: SessionSettings(interval=interval))
         self._jumps: JumpPool | None = None
         self.sessions: dict[str, HostSession] = {}
@@ -62,11 +65,16 @@ class SshSource(Source):
         return [spec.display for spec in self._specs]
 
     async def run(self, sink: SnapshotSink) -> None:
-        handshakes = asyncio.Semaphore(self._max_handshakes)
-        self._jumps = JumpPool(self._ssh, handshakes)
+        # Sized here, not in __init__: the CLI raises the open-file limit in between.
+        gates = ConnectGates.create(self._max_handshakes, self._max_connects)
+        settings = {spec.display: self._session_settings(spec) for spec in self._specs}
+        first = next(iter(settings.values()), SessionSettings(interval=self._interval))
+        self._jumps = JumpPool(
+            self._ssh, gates, backoff_base=first.backoff_base, backoff_cap=first.backoff_cap
+        )
         self.sessions = {
             spec.display: HostSession(
-                spec, self._ssh, self._session_settings(spec), self._jumps, handshakes, sink
+                spec, self._ssh, settings[spec.display], self._jumps, gates, sink
             )
             for spec in self._specs
         }

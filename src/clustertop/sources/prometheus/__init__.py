@@ -1,0 +1,1 @@
+"""Hosts read from Prometheus (node_exporter, dcgm-exporter, cAdvisor) over its HTTP API."""

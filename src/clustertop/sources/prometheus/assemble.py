@@ -1,0 +1,287 @@
+"""PromQL answers joined into one HostSnapshot per host (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
+from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
+from clustertop.sources.prometheus.gpus import GPU_QUERIES, build_gpus, gpu_workloads, workload_key
+
+_FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
+NODE_QUERIES = {
+    "load1": "node_load1",
+    "load5": "node_load5",
+    "load15": "node_load15",
+    "mem_total": "node_memory_MemTotal_bytes",
+    "mem_available": "node_memory_MemAvailable_bytes",
+    # Kernels before 3.14 have no MemAvailable: then used = total - free - buffers - cached.
+    "mem_free": "node_memory_MemFree_bytes",
+    "mem_buffers": "node_memory_Buffers_bytes",
+    "mem_cached": "node_memory_Cached_bytes",
+    "swap_total": "node_memory_SwapTotal_bytes",
+    "swap_free": "node_memory_SwapFree_bytes",
+    "boot": "node_boot_time_seconds",
+    # irate: the last two samples, whatever the scrape interval (up to the 5 m window).
+    "cpu_modes": "sum without (cpu) (irate(node_cpu_seconds_total[5m]))",
+    "cpu_count": 'count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})',
+}
+DISK_QUERIES = {
+    "fs_size": f"node_filesystem_size_bytes{{{_FS}}}",
+    "fs_avail": f"node_filesystem_avail_bytes{{{_FS}}}",
+    "fs_free": f"node_filesystem_free_bytes{{{_FS}}}",
+    "fs_files": f"node_filesystem_files{{{_FS}}}",
+    "fs_files_free": f"node_filesystem_files_free{{{_FS}}}",
+}
+CONTAINER_QUERIES = {
+    "ctr_memory": 'container_memory_working_set_bytes{pod!=""} '
+    'or container_memory_working_set_bytes{name!=""}',
+    "ctr_cpu": 'irate(container_cpu_usage_seconds_total{pod!=""}[5m]) '
+    'or irate(container_cpu_usage_seconds_total{name!=""}[5m])',
+}
+QUERIES = {"up": "up", **NODE_QUERIES, **DISK_QUERIES, **GPU_QUERIES, **CONTAINER_QUERIES}
+"""Every instant query of one reading, by name."""
+
+Answers = Mapping[str, "list[Series] | PromError"]
+"""Each query's series, or why it failed."""
+
+
+def strip_port(instance: str) -> str:
+    """'gpu01:9100' -> 'gpu01', '[::1]:9100' -> '::1'; an address without a port unchanged."""
+    if instance.startswith("["):
+        return instance[1:].split("]", 1)[0]
+    host, sep, port = instance.rpartition(":")
+    return host if sep and port.isdigit() and ":" not in host else instance
+
+
+def host_key(labels: Labels, host_label: str = "instance") -> str:
+    """The host a series belongs to: `host_label` (without a port), but for dcgm-exporter its
+    Hostname label, which names the node when the exporter runs elsewhere."""
+    if host_label != "instance" and labels.get(host_label):
+        return strip_port(labels[host_label])
+    for name in ("Hostname", "hostname"):
+        if labels.get(name):
+            return labels[name]
+    return strip_port(labels.get(host_label, ""))
+
+
+@dataclass
+class _HostData:
+    values: dict[str, float] = field(default_factory=dict)
+    cpu_modes: dict[str, float] = field(default_factory=dict)
+    disks: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
+    gpus: dict[str, dict[str, object]] = field(default_factory=dict)
+    containers: dict[str, dict[str, object]] = field(default_factory=dict)
+    down: list[str] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.values or self.cpu_modes or self.disks or self.gpus or self.containers)
+
+
+def _group(answers: Answers, host_label: str) -> dict[str, _HostData]:
+    hosts: dict[str, _HostData] = {}
+
+    def data(labels: Labels) -> _HostData:
+        key = host_key(labels, host_label)
+        return hosts.setdefault(key, _HostData())
+
+    for name, answer in answers.items():
+        if isinstance(answer, PromError) or name == "up":
+            continue
+        for labels, value in answer:
+            _file(data(labels), name, labels, value)
+    return hosts
+
+
+def _file(host: _HostData, name: str, labels: Labels, value: float) -> None:
+    if name == "cpu_modes":
+        host.cpu_modes[labels.get("mode", "")] = value
+    elif name in DISK_QUERIES:
+        key = (labels.get("mountpoint", ""), labels.get("device", ""), labels.get("fstype", ""))
+        host.disks.setdefault(key, {})[name] = value
+    elif name in GPU_QUERIES:
+        gpu = host.gpus.setdefault(labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", ""), {})
+        gpu[name] = value
+        gpu.setdefault("labels", labels)
+    elif name in CONTAINER_QUERIES:
+        ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
+        ctr[name] = value
+    else:
+        host.values[name] = value
+
+
+def _mark_down(
+    hosts: dict[str, _HostData],
+    answers: Answers,
+    targets: Sequence[TargetHealth] | None,
+    label: str,
+) -> None:
+    """Note each failed scrape on its host: the target API's error, else `up == 0`."""
+    if targets is not None:
+        for target in targets:
+            if not target.up:
+                why = target.error or "scrape failed"
+                where = f"{target.labels.get('job', '?')} {target.labels.get('instance', '?')}"
+                hosts.setdefault(host_key(target.labels, label), _HostData()).down.append(
+                    f"target {where} down: {why}"
+                )
+        return
+    up = answers.get("up")
+    for labels, value in up if isinstance(up, list) else ():
+        if value == 0:
+            where = f"{labels.get('job', '?')} {labels.get('instance', '?')}"
+            hosts.setdefault(host_key(labels, label), _HostData()).down.append(
+                f"target {where} down (up == 0)"
+            )
+
+
+def _cpu(host: _HostData) -> Cpu | None:
+    modes = host.cpu_modes
+    total = sum(modes.values())
+    if not modes or total <= 0:
+        return None
+
+    def share(*names: str) -> float:
+        return 100.0 * sum(modes.get(n, 0.0) for n in names) / total
+
+    count = host.values.get("cpu_count")
+    return Cpu(
+        percent=max(0.0, 100.0 - share("idle", "iowait")),
+        user_percent=share("user", "nice"),
+        system_percent=share("system", "irq", "softirq"),
+        iowait_percent=share("iowait"),
+        count=int(count) if count else None,
+    )
+
+
+def _memory(values: dict[str, float]) -> Memory | None:
+    total = values.get("mem_total")
+    if total is None:
+        return None
+    available = values.get("mem_available")
+    parts = [values.get(k) for k in ("mem_free", "mem_buffers", "mem_cached")]
+    reclaimable = sum(p for p in parts if p is not None) if None not in parts else None
+    unused = available if available is not None else reclaimable
+    swap_total, swap_free = values.get("swap_total"), values.get("swap_free")
+    return Memory(
+        total=int(total),
+        used=int(total - unused) if unused is not None else 0,
+        available=int(available) if available is not None else None,
+        swap_total=int(swap_total) if swap_total is not None else None,
+        swap_used=int(swap_total - swap_free) if None not in (swap_total, swap_free) else None,  # type: ignore[operator]
+    )
+
+
+def _disks(host: _HostData) -> tuple[Disk, ...]:
+    disks = []
+    for (mount, device, fstype), got in sorted(host.disks.items()):
+        size, avail, free = got.get("fs_size"), got.get("fs_avail"), got.get("fs_free")
+        if size is None or avail is None or free is None:
+            continue
+        files, files_free = got.get("fs_files"), got.get("fs_files_free")
+        inodes_used = (
+            int(files - files_free) if files is not None and files_free is not None else None
+        )
+        disks.append(
+            Disk(mount, device, fstype, int(size), int(size - free), int(avail),
+                 int(files) if files is not None else None, inodes_used)
+        )  # fmt: skip
+    return tuple(disks)
+
+
+def _containers(host: _HostData, rule: OwnerRule) -> tuple[Container, ...]:
+    """cAdvisor's containers, with the GPUs dcgm-exporter attributes to the same pod; pods (or
+    HPC jobs) holding GPUs that cAdvisor does not list are added."""
+    workloads = gpu_workloads(host.gpus, rule)
+    found = []
+    for cid, got in sorted(host.containers.items()):
+        labels: Labels = got["labels"]  # type: ignore[assignment]
+        name = labels.get("name") or labels.get("pod") or labels.get("container") or cid
+        cpu, memory = got.get("ctr_cpu"), got.get("ctr_memory")
+        key = workload_key(labels)
+        gpu_use = workloads.pop(key, None) if key is not None else None
+        found.append(
+            Container(
+                id=cid,
+                name=name,
+                image=labels.get("image", ""),
+                state="running",
+                status="running (cAdvisor)",
+                cpu_percent=100.0 * cpu if isinstance(cpu, float) else None,
+                memory_used=int(memory) if isinstance(memory, float) else None,
+                gpus=gpu_use.gpus if gpu_use else (),
+                owner=owner_of(labels=labels, container_name=name, rule=rule),
+                gpu_memory_used=gpu_use.gpu_memory_used if gpu_use else None,
+            )
+        )
+    return (*found, *workloads.values())
+
+
+def _failed(answers: Answers, names: Mapping[str, str]) -> str | None:
+    for name in names:
+        answer = answers.get(name)
+        if isinstance(answer, PromError):
+            return f"query {name} failed: {answer}"
+    return None
+
+
+def _snapshot(
+    name: str, host: _HostData, answers: Answers, now: float, rule: OwnerRule
+) -> HostSnapshot:
+    note = "".join(f"; {d}" for d in host.down)
+    if not host.has_data:
+        if host.down:
+            return HostSnapshot(name, HostState.UNREACHABLE, now, error="; ".join(host.down))
+        return HostSnapshot(
+            name, HostState.ERROR, now, error="no series for this host in Prometheus"
+        )
+    values = host.values
+    has_node = bool(values.keys() & NODE_QUERIES.keys()) or bool(host.cpu_modes)
+    gpus = build_gpus(host.gpus)
+    boot = values.get("boot")
+    load = tuple(values.get(k) for k in ("load1", "load5", "load15"))
+    return HostSnapshot(
+        name=name,
+        state=HostState.UP,
+        time=now,
+        data_time=now,
+        hostname=name,
+        cpu=_cpu(host),
+        load=load if None not in load else None,  # type: ignore[arg-type]
+        memory=_memory(values),
+        uptime_s=now - boot if boot else None,
+        system_error=_failed(answers, NODE_QUERIES)
+        or (None if has_node else f"no node_exporter series for this host{note}"),
+        gpus=gpus,
+        gpu_error=_failed(answers, GPU_QUERIES)
+        or (None if gpus else f"no NVIDIA GPU found in Prometheus (no dcgm-exporter series){note}"),
+        containers=_containers(host, rule),
+        docker_error=_failed(answers, CONTAINER_QUERIES),
+        # No exporter has processes: an empty list, not an error flagging every host's row.
+        disks=_disks(host),
+        disks_error=_failed(answers, DISK_QUERIES)
+        or (None if host.disks else f"no node_exporter filesystem series for this host{note}"),
+    )
+
+
+def assemble(
+    answers: Answers,
+    targets: Sequence[TargetHealth] | None,
+    *,
+    now: float,
+    host_label: str = "instance",
+    names: Sequence[str] | None = None,
+    rule: OwnerRule = DEFAULT_RULE,
+) -> list[HostSnapshot]:
+    """One snapshot per host: `names` in that order, else every host found, sorted."""
+    hosts = _group(answers, host_label)
+    _mark_down(hosts, answers, targets, host_label)
+    hosts.pop("", None)  # series with no host label at all cannot be placed
+    order = list(names) if names is not None else sorted(hosts)
+    return [_snapshot(n, hosts.get(n) or _HostData(), answers, now, rule) for n in order]
+
+
+__all__ = ["QUERIES", "assemble", "host_key", "strip_port"]

@@ -1,0 +1,220 @@
+"""Prometheus's HTTP API (VictoriaMetrics' too): instant queries and target health, via aiohttp."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from clustertop.util.textsafe import printable
+
+Labels = dict[str, str]
+Series = tuple[Labels, float]
+"""One series of an instant vector: its labels and value."""
+RangeSeries = tuple[Labels, list[tuple[float, float]]]
+"""One series of a range query: its labels and (unix time, value) points, oldest first."""
+
+
+class PromError(Exception):
+    """Prometheus could not answer; `kind` is 'unreachable', 'timeout' or 'error'."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class PromSettings:
+    """Where Prometheus is and how to log in."""
+
+    url: str
+    bearer_token_file: Path | None = None
+    user: str = ""
+    password_file: Path | None = None
+    verify_tls: bool = True
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class TargetHealth:
+    """One scrape target as /api/v1/targets reports it."""
+
+    labels: Labels
+    up: bool
+    error: str
+
+
+def _read_secret(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromError("error", f"cannot read the {what} file {path}: {exc}") from None
+
+
+def _headers(settings: PromSettings) -> dict[str, str]:
+    if settings.bearer_token_file is not None:
+        token = _read_secret(settings.bearer_token_file, "bearer token")
+        return {"Authorization": f"Bearer {token}"}
+    return {}
+
+
+def _auth(settings: PromSettings) -> aiohttp.BasicAuth | None:
+    if not settings.user:
+        return None
+    password = ""
+    if settings.password_file is not None:
+        password = _read_secret(settings.password_file, "password")
+    return aiohttp.BasicAuth(settings.user, password)
+
+
+def number(text: object) -> float | None:
+    """A sample value as Prometheus writes it ("1.5", "NaN", "+Inf"); None when not finite."""
+    try:
+        value = float(str(text))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _items(found: object) -> list[dict[str, Any]]:
+    """The objects of a JSON list (anything else in it, or a non-list, is skipped)."""
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def _labels(labels: dict[str, Any]) -> Labels:
+    """JSON label maps hold strings; a copy is made only of one that does not (cheaper at 40,000
+    series per query)."""
+    if all(type(value) is str for value in labels.values()):
+        return labels
+    return {str(k): str(v) for k, v in labels.items()}
+
+
+def parse_vector(doc: object) -> list[Series]:
+    """The series of an instant-query answer; PromError for an error or another result type."""
+    if not isinstance(doc, dict):
+        raise PromError("error", "answer is not a JSON object")
+    if doc.get("status") != "success":
+        raise PromError("error", f"{doc.get('errorType', 'error')}: {doc.get('error', '?')}")
+    data = doc.get("data")
+    if not isinstance(data, dict) or data.get("resultType") != "vector":
+        raise PromError("error", "answer is not an instant vector")
+    found: list[Series] = []
+    for item in _items(data.get("result")):
+        labels, value = item.get("metric"), item.get("value")
+        if isinstance(labels, dict) and isinstance(value, list) and len(value) == 2:
+            parsed = number(value[1])
+            if parsed is not None:
+                found.append((_labels(labels), parsed))
+    return found
+
+
+def parse_matrix(doc: object) -> list[RangeSeries]:
+    """The series of a range-query answer (non-finite points left out)."""
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        parse_vector(doc)  # raises with the answer's own error
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(data, dict) or data.get("resultType") != "matrix":
+        raise PromError("error", "answer is not a range vector")
+    found: list[RangeSeries] = []
+    for item in _items(data.get("result")):
+        labels, values = item.get("metric"), item.get("values")
+        if not isinstance(labels, dict) or not isinstance(values, list):
+            continue
+        points = [
+            (float(t), v)
+            for t, raw in (p for p in values if isinstance(p, list) and len(p) == 2)
+            if (v := number(raw)) is not None
+        ]
+        found.append((_labels(labels), points))
+    return found
+
+
+class PromClient:
+    """One aiohttp session to one Prometheus."""
+
+    def __init__(self, settings: PromSettings) -> None:
+        self.settings = settings
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            ssl_context: ssl.SSLContext | bool = bool(self.settings.verify_tls)
+            self._session = aiohttp.ClientSession(
+                headers=_headers(self.settings),
+                auth=_auth(self.settings),
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                connector=aiohttp.TCPConnector(ssl=ssl_context, limit=8),
+            )
+        return self._session
+
+    async def get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """GET one API path; its JSON, or PromError saying precisely what went wrong."""
+        where = f"Prometheus at {self.settings.url}"
+        try:
+            async with self._open().get(self.settings.url + path, params=params) as response:
+                body = await response.read()
+                if response.status >= 400 and not body.startswith(b"{"):
+                    text = printable(body[:200].decode("utf-8", "replace"))
+                    raise PromError("error", f"{where}: HTTP {response.status}: {text}")
+                return json.loads(body)
+        except asyncio.TimeoutError:
+            raise PromError(
+                "timeout", f"{where}: no answer within {self.settings.timeout:g} s"
+            ) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            why = f"TLS certificate refused ({exc.certificate_error}); see prometheus_verify_tls"
+            raise PromError("error", f"{where}: {why}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise PromError("unreachable", f"{where}: cannot connect: {exc.os_error}") from None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise PromError("error", f"{where}: {type(exc).__name__}: {exc}") from None
+
+    async def query(self, promql: str) -> list[Series]:
+        """An instant query's series."""
+        try:
+            return parse_vector(await self.get("/api/v1/query", {"query": promql}))
+        except PromError as exc:
+            if str(exc).startswith("Prometheus at"):
+                raise
+            raise PromError(exc.kind, f"Prometheus at {self.settings.url}: {exc}") from None
+
+    async def query_range(
+        self, promql: str, start: float, end: float, step: float
+    ) -> list[RangeSeries]:
+        """A range query's series, one point per `step` seconds."""
+        params = {
+            "query": promql,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": f"{step:g}",
+        }
+        try:
+            return parse_matrix(await self.get("/api/v1/query_range", params))
+        except PromError as exc:
+            if str(exc).startswith("Prometheus at"):
+                raise
+            raise PromError(exc.kind, f"Prometheus at {self.settings.url}: {exc}") from None
+
+    async def targets(self) -> list[TargetHealth]:
+        """Active targets with their health and last scrape error ([] if the API lacks it)."""
+        doc = await self.get("/api/v1/targets", {"state": "active"})
+        data = doc.get("data") if isinstance(doc, dict) else None
+        found = []
+        for item in _items((data or {}).get("activeTargets")):
+            labels = item.get("labels")
+            labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+            up = item.get("health") == "up"
+            found.append(TargetHealth(labels, up, printable(str(item.get("lastError") or ""))))
+        return found
+
+    async def aclose(self) -> None:
+        """Close the session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,111 @@
+"""dcgm-exporter series made into Gpu records (one per GPU, or per MIG instance)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from clustertop.model import MIB, Container, Gpu
+from clustertop.model.owners import OwnerRule, owner_of
+
+GPU_QUERIES = {
+    "gpu_util": "DCGM_FI_DEV_GPU_UTIL",
+    "gpu_fb_used": "DCGM_FI_DEV_FB_USED",
+    "gpu_fb_free": "DCGM_FI_DEV_FB_FREE",
+    "gpu_temp": "DCGM_FI_DEV_GPU_TEMP",
+    "gpu_power": "DCGM_FI_DEV_POWER_USAGE",
+    "gpu_mem_util": "DCGM_FI_DEV_MEM_COPY_UTIL",
+    "gpu_xid": "DCGM_FI_DEV_XID_ERRORS",
+    # Only a sign of the GPU for exporters configured without the fields above.
+    "gpu_sm_clock": "DCGM_FI_DEV_SM_CLOCK",
+}
+"""dcgm-exporter's default fields that the model holds (FB_* are MiB)."""
+
+
+def _float(got: Mapping[str, object], key: str) -> float | None:
+    value = got.get(key)
+    return value if isinstance(value, float) else None
+
+
+def _mib(value: float | None) -> int | None:
+    return int(value * MIB) if value is not None else None
+
+
+def _gpu(got: Mapping[str, object]) -> Gpu | None:
+    labels = got.get("labels")
+    if not isinstance(labels, dict):
+        return None
+    try:
+        index = int(labels.get("gpu", ""))
+    except ValueError:
+        return None
+    used, free = _float(got, "gpu_fb_used"), _float(got, "gpu_fb_free")
+    xid = _float(got, "gpu_xid")
+    profile = labels.get("GPU_I_PROFILE", "")
+    name = labels.get("modelName", "")
+    return Gpu(
+        index=index,
+        uuid=labels.get("UUID", ""),
+        name=f"{name} MIG {profile}".strip() if profile else name,
+        util_percent=_float(got, "gpu_util"),
+        memory_used=_mib(used),
+        memory_total=_mib(used + free) if used is not None and free is not None else None,
+        temperature_c=_float(got, "gpu_temp"),
+        power_w=_float(got, "gpu_power"),
+        power_limit_w=None,
+        memory_util_percent=_float(got, "gpu_mem_util"),
+        bus_id=labels.get("pci_bus_id") or None,
+        mig_mode="Enabled" if profile else None,
+        # DCGM_FI_DEV_XID_ERRORS holds the last XID the driver reported (0: none).
+        error=f"XID error {int(xid)} (dcgm-exporter)" if xid else None,
+    )
+
+
+def build_gpus(found: Mapping[str, Mapping[str, object]]) -> tuple[Gpu, ...]:
+    """The GPUs of one host, by index then MIG instance."""
+    gpus = [gpu for got in found.values() if (gpu := _gpu(got)) is not None]
+    return tuple(sorted(gpus, key=lambda g: (g.index, g.name)))
+
+
+WorkloadKey = tuple[str, str, str]
+"""(namespace, pod, container) of a Kubernetes workload, or ("", "", hpc_job)."""
+
+
+def workload_key(labels: Mapping[str, str]) -> WorkloadKey | None:
+    """Who uses a GPU, as dcgm-exporter's pod mapping (or HPC job mapping) labels its series."""
+    if labels.get("pod"):
+        return labels.get("namespace", ""), labels["pod"], labels.get("container", "")
+    if labels.get("hpc_job"):
+        return "", "", labels["hpc_job"]
+    return None
+
+
+def gpu_workloads(
+    found: Mapping[str, Mapping[str, object]], rule: OwnerRule
+) -> dict[WorkloadKey, Container]:
+    """One running Container per pod (or HPC job) that dcgm-exporter attributes GPUs to."""
+    workloads: dict[WorkloadKey, Container] = {}
+    for got in found.values():
+        labels = got.get("labels")
+        key = workload_key(labels) if isinstance(labels, dict) else None
+        gpu = _gpu(got) if key is not None else None  # most GPUs name no workload: skip early
+        if key is None or gpu is None or not isinstance(labels, dict):
+            continue
+        namespace, pod, container = key
+        name = pod or f"job {container}"
+        before = workloads.get(key)
+        held = (before.gpu_memory_used or 0) if before else 0
+        workloads[key] = Container(
+            id=f"k8s:{namespace}/{pod}/{container}" if pod else f"hpc_job:{container}",
+            name=name,
+            image="",
+            state="running",
+            status="holds a GPU (dcgm-exporter)",
+            gpus=tuple(sorted({*(before.gpus if before else ()), gpu.index})),
+            # A job number names no person: only an owner label does.
+            owner=owner_of(labels=labels, container_name=pod or None, rule=rule),
+            labels={
+                k: labels[k] for k in ("namespace", "pod", "container", "hpc_job") if labels.get(k)
+            },
+            gpu_memory_used=held + (gpu.memory_used or 0),
+        )
+    return workloads

@@ -1,0 +1,51 @@
+"""The Prometheus source against VictoriaMetrics (same HTTP API): the same hosts and values."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from clustertop.model import MIB
+from tests.fleet.loopback import free_port
+from tests.parsers._fixtures import read_fixture
+from tests.prom.servers import LOOPBACK, VICTORIA, StandIn, Target, VictoriaMetrics, node_exporter
+from tests.prom.test_prometheus_source import DCGM_A5000, _meminfo_total, hosts_of, once
+from tests.waiting import wait_for
+
+
+def test_victoriametrics_hosts_and_values() -> None:
+    if not Path(VICTORIA).is_file():
+        pytest.skip("victoria-metrics missing (Debian victoria-metrics)")
+    dcgm = StandIn(read_fixture(DCGM_A5000)).start()
+    with tempfile.TemporaryDirectory(prefix="ctvm-") as name:
+        root = Path(name)
+        node, address = node_exporter(root)
+        targets = [
+            Target("node-a", address, "k8s-gpu1:9100"),
+            Target("node-down", f"{LOOPBACK}:{free_port(LOOPBACK)}", "down1:9100"),
+            Target("dcgm-a", dcgm.address, "k8s-gpu1:9400"),
+        ]
+        vm = VictoriaMetrics(root, targets)
+        try:
+            vm.start()
+            wait_for(
+                lambda: vm.query('count_over_time(up{job="node-a"}[1m]) >= 3'),
+                30, 0.2, "three scrapes of node_exporter",
+            )  # fmt: skip
+            code, doc, err = once("--prometheus", vm.url)
+        finally:
+            vm.stop()
+            node.stop()
+            dcgm.stop()
+    assert code == 0, err
+    hosts = hosts_of(doc)
+    assert list(hosts) == ["down1", "k8s-gpu1"]
+    gpu1 = hosts["k8s-gpu1"]
+    assert gpu1["state"] == "up" and gpu1["memory"]["total"] == _meminfo_total()
+    assert 0 <= gpu1["cpu"]["percent"] <= 100
+    [a5000] = gpu1["gpus"]
+    assert (a5000["name"], a5000["memory_used"]) == ("NVIDIA RTX A5000", 21383 * MIB)
+    down = hosts["down1"]
+    assert down["state"] == "unreachable" and "target node-down down1:9100 down" in down["error"]
