@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from clustertop.model import Container, HostSnapshot, Section
+from clustertop.model.amd import container_gpu_map
 
 
 class Observation(Enum):
@@ -34,20 +35,27 @@ def containers_readable(snap: HostSnapshot) -> bool:
 class GpuEvidence:
     """What one up snapshot tells about its GPUs, gathered once for all of its containers."""
 
-    __slots__ = ("known", "process_gpus", "util_of")
+    __slots__ = ("known", "process_gpus", "process_indices", "requested", "util_of")
 
     def __init__(self, snap: HostSnapshot) -> None:
         # A stale GPU section repeats old numbers and an empty one has none: neither proves
         # idleness.
         self.known = bool(snap.gpus) and Section.GPU not in snap.stale
         """True when the GPU list is a fresh reading."""
-        self.util_of = {gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
-        """GPU index -> utilisation (None when unknown or the GPU has an error)."""
-        self.process_gpus: dict[str, set[int]] = {}
-        """Container ID -> indices of the GPUs its processes run on."""
+        self.util_of = {gpu.uuid: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
+        """GPU UUID -> utilisation (None when unknown or the GPU has an error)."""
+        self.requested = {i: gpu.uuid for i, gpu in container_gpu_map(snap.gpus).items()}
+        """Index in a container's GPU list -> UUID (NVIDIA's only on a host mixing vendors)."""
+        uuid_of = {gpu.index: gpu.uuid for gpu in snap.gpus}
+        self.process_gpus: dict[str, set[str]] = {}
+        """Container ID -> UUIDs of the GPUs its processes run on."""
+        self.process_indices: dict[str, set[int]] = {}
+        """Container ID -> their indices (which its GPU list also holds)."""
         for proc in snap.gpu_processes:
             if proc.container is not None:
-                self.process_gpus.setdefault(proc.container.id, set()).add(proc.gpu_index)
+                uuid = proc.gpu_uuid or uuid_of.get(proc.gpu_index, "")
+                self.process_gpus.setdefault(proc.container.id, set()).add(uuid)
+                self.process_indices.setdefault(proc.container.id, set()).add(proc.gpu_index)
 
     def holds_memory(self, ctr: Container) -> bool:
         """True when a GPU process of the container runs, or it holds GPU memory."""
@@ -60,10 +68,11 @@ class GpuEvidence:
         mine = self.process_gpus.get(ctr.id)
         if mine is None and not ctr.gpu_memory_used:
             return Observation.ACTIVE if self.known else Observation.UNKNOWN
-        used = set(ctr.gpus) | mine if mine else set(ctr.gpus)
+        own = self.process_indices.get(ctr.id, set())
+        used = {self.requested.get(i, "") for i in ctr.gpus if i not in own} | (mine or set())
         unknown = not self.known or not used
-        for index in used:
-            util = self.util_of.get(index)
+        for uuid in used:
+            util = self.util_of.get(uuid)
             if util is None:
                 unknown = True
             elif util > util_percent:

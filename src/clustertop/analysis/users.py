@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustertop.model import HostSnapshot
+from clustertop.model.amd import container_gpu_map, mixed_vendors
 
 UNKNOWN_OWNER = "(unknown)"
 """Owner shown for GPU processes and containers no rule attributes to anyone."""
@@ -61,6 +62,14 @@ def _tally_of(tallies: dict[str, _Tally], owner: str | None) -> _Tally:
 def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
     by_index = {gpu.index: gpu for gpu in snap.gpus}
     by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
+    requested = container_gpu_map(snap.gpus)
+    # On a host mixing vendors, an index of a container's own processes is counted below by
+    # UUID: the same number may name the other vendor's GPU.
+    own: dict[str, set[int]] = {}
+    if mixed_vendors(snap.gpus):
+        for proc in snap.gpu_processes:
+            if proc.container is not None:
+                own.setdefault(proc.container.id, set()).add(proc.gpu_index)
     for proc in snap.gpu_processes:
         tally = _tally_of(tallies, proc.owner)
         gpu = by_uuid.get(proc.gpu_uuid) or by_index.get(proc.gpu_index)
@@ -77,7 +86,7 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.stale += ctr.id in stale
         tally.hosts.add(snap.name)
         for index in ctr.gpus:
-            gpu = by_index.get(index)
+            gpu = None if index in own.get(ctr.id, ()) else requested.get(index)
             if gpu is not None and gpu.uuid:  # a GPU not in the list cannot be named
                 tally.gpus[(snap.name, gpu.uuid)] = gpu.util_percent
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from clustertop.model import Gpu
 
 NVIDIA = "nvidia"
 """Gpu.vendor of an NVIDIA GPU (the default)."""
@@ -31,3 +34,18 @@ def amd_gpu_uuid(bus_id: str | None, card: str | None = None) -> str:
     stands in.
     """
     return normal_bus_id(bus_id) or f"amd-{card or 'unknown'}"
+
+
+def container_gpu_map(gpus: Sequence[Gpu]) -> dict[int, Gpu]:
+    """GPU by index, for reading a container's index list (Container.gpus).
+
+    On a host with both vendors indices repeat; Docker's GPU requests name NVIDIA GPUs, and
+    processes are matched by UUID instead, so only NVIDIA's GPUs are listed there.
+    """
+    mixed = mixed_vendors(gpus)
+    return {gpu.index: gpu for gpu in gpus if not mixed or gpu.vendor == NVIDIA}
+
+
+def mixed_vendors(gpus: Sequence[Gpu]) -> bool:
+    """True when the GPUs come from more than one vendor."""
+    return len({gpu.vendor for gpu in gpus}) > 1
