@@ -287,3 +287,37 @@ def test_kfd_topology_and_per_process_vram() -> None:
         KfdProcess(4242, "0001:c4:01.3", 0),
     ]
     assert kfd_bus_id("70000", "0") is None and kfd_bus_id("x", "0") is None
+
+
+ODD_DOCUMENTS = [
+    "null",
+    "42",
+    '"N/A"',
+    '[null, 1, "x", []]',
+    '{"gpu_data": [{"gpu": 0, "usage": "N/A", "power": [], "mem_usage": {"used_vram": {}}}]}',
+    '[{"gpu": 0, "asic": [], "bus": {"bdf": 7}, "vram": {"size": {"value": [1]}}}]',
+    '[{"gpu": -1}, {"gpu": true}, {"gpu": "1", "process_list": [{"process_info": []}]}]',
+    '[{"gpu": 0, "process_list": [{"process_info": {"pid": "x"}}, {"pid": 5}, null]}]',
+    '{"card0": "N/A", "card1": {"GPU use (%)": {"a": 1}, "PCI Bus": 3}, "cardX": {}}',
+    '{"card0": {"VRAM Total Memory (B)": "-5", "GPU use (%)": "250"}}',
+    "{" * 5000,
+    "[" * 200_000,
+]
+
+
+@pytest.mark.parametrize("text", ODD_DOCUMENTS)
+def test_odd_json_is_a_clear_error_or_no_value_never_a_crash(text: str) -> None:
+    for parse in (parse_static, parse_metric, parse_processes, parse_rocm_smi):
+        try:
+            parsed = parse(text)
+        except ValueError as exc:
+            assert str(exc).startswith(("amd-smi", "rocm-smi"))
+            continue
+        assert isinstance(parsed, list)
+        for item in parsed:
+            for name in ("util_percent", "memory_util_percent", "fan_percent"):
+                value = getattr(item, name, None)
+                assert value is None or 0.0 <= value <= 100.0
+            for name in ("memory_used", "memory_total", "vram_used"):
+                value = getattr(item, name, None)
+                assert value is None or value >= 0

@@ -35,6 +35,8 @@ def json_document(text: str, tool: str) -> Any:
                 document, _ = json.JSONDecoder().raw_decode("\n".join(lines[number:]).lstrip())
             except ValueError as exc:
                 raise ValueError(f"{tool}: unreadable JSON output ({exc})") from None
+            except RecursionError:  # nesting deeper than the decoder goes: not amd-smi's JSON
+                raise ValueError(f"{tool}: unreadable JSON output (nested too deep)") from None
             return document
     said = first_words(text)
     raise ValueError(f"{tool}: no JSON in its output" + (f": {said}" if said else ""))
