@@ -146,9 +146,9 @@ def plain(stand: standins.StandIns, group: CpuGroup, ticks: int) -> float:
 
 def _label(argv: list[str]) -> str:
     """A short name for one of the probe's processes."""
-    sampler = [w for w in argv if w.startswith("K=")]
+    sampler = [w for w in argv if w.startswith("KIND=")]
     if sampler:
-        return f"sampler awk, collect.awk ({sampler[0][2:]})"
+        return f"sampler awk, collect.awk ({sampler[0][5:]})"
     if argv and "awk" in argv[0]:
         return "frame awk, probe.awk"
     return "the probe's shell" if argv[:2] == ["/bin/sh", "-s"] else " ".join(argv)[:60]

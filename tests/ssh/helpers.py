@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.session import SessionSettings
 from clustertop.sources.ssh.source import SshSource
 from tests.fleet.fleet import Fleet
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -63,6 +67,7 @@ class LiveFleet:
         *,
         config: Path | None = None,
         connect_timeout: float = 5.0,
+        frame_grace: float = 5.0,
         **ssh: Any,
     ) -> None:
         paths = (config or fleet.ssh_config,)
@@ -72,7 +77,11 @@ class LiveFleet:
             settings,
             interval=interval,
             session_settings=lambda _: SessionSettings(
-                interval=interval, deadline=1.0, backoff_base=0.2, backoff_cap=1.0
+                interval=interval,
+                deadline=1.0,
+                frame_grace=frame_grace,
+                backoff_base=0.2,
+                backoff_cap=1.0,
             ),
         )
         self.latest: dict[str, HostSnapshot] = {}
@@ -108,3 +117,32 @@ def probe_processes(host_name: str) -> list[int]:
         if cmdline[:2] == [b"/bin/sh", b"-s"] and f"CT_HOST={host_name}".encode() in environ:
             found.append(int(entry.name))
     return found
+
+
+HUGE_ARGV = ["sh", "-c", "sleep 300; true", "x", *["x" * 100_000] * 19]
+"""About 1.9 MB of arguments (each one is limited to 128 KiB): what any host user may run."""
+
+
+@contextlib.contextmanager
+def huge_argv_process() -> Iterator[subprocess.Popen[bytes]]:
+    """A real process of another user (nobody, when we may switch) with HUGE_ARGV; killed after."""
+    switch = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    prefix = switch if os.geteuid() == 0 and shutil.which("setpriv") else []
+    proc = subprocess.Popen(
+        [*prefix, *HUGE_ARGV], env={"PATH": "/usr/bin:/bin"}, start_new_session=True
+    )
+    try:
+        # setpriv execs the shell: wait until the PID runs it, arguments and all.
+        wait_for(lambda: _argv_bytes(proc.pid) > 1_900_000, 10, what="the 1.9 MB argv process")
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _argv_bytes(pid: int) -> int:
+    try:
+        return len(Path(f"/proc/{pid}/cmdline").read_bytes())
+    except OSError:
+        return 0

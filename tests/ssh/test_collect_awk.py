@@ -32,7 +32,7 @@ class Sampler:
         interactive = ["-W", "interactive"] if awk == "mawk" else []  # as the probe runs it
         self.file = folder / f"{kind}.cur"
         self.proc = subprocess.Popen(
-            [awk, *interactive, "-v", f"K={kind}", "-v", f"D={folder}", program],
+            [*awk.split(), *interactive, "-v", f"KIND={kind}", "-v", f"DIR={folder}", program],
             stdin=subprocess.PIPE,
             text=True,
         )

@@ -175,3 +175,19 @@ def test_probe_script_quotes_every_parameter() -> None:
         ProbeSettings(marker=M, nvidia_smi="/opt/my nvidia/nvidia-smi'; rm -rf /")
     )
     assert "NVSMI='/opt/my nvidia/nvidia-smi'\"'\"'; rm -rf /'" in script
+
+
+def test_a_frame_cut_at_the_read_limit_reports_the_section_it_stopped_in() -> None:
+    times = iter([1000.0, 1002.0, 1004.0])
+    assembler = FrameAssembler("gpu01", M, clock=lambda: next(times))
+    whole = _frame(1, 200.0, _section("sys", SYS), _section("gpu", GPU), _section("procs", PROCS_1))
+    assembler.apply(parse_frame(whole, M), 1.0)
+    # Only the first part of the next frame came: its GPU section had no end.
+    partial = f"{M} t 2 202.0\n{_section('sys', SYS)}\n{M} b gpu\n" + "x" * 1000
+    frame = parse_frame(partial, M)
+    assert frame.unfinished == "gpu" and set(frame.sections) == {"sys"}
+    snap = assembler.apply(frame, 1.0, cut=True)
+    assert snap.gpu_error == "output over 2 MiB: skipped" and snap.gpus == ()
+    assert [p.pid for p in snap.processes] == [4242], "the sections it never reached stay"
+    snap = assembler.apply(parse_frame(_frame(3, 204.0, _section("gpu", GPU)), M), 1.0)
+    assert snap.gpu_error is None and snap.gpus

@@ -7,12 +7,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from clustertop.model import HostState, Section
+from clustertop.model import HostState, Process, Section
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
 from tests.fleet.simhost import SimHost
 from tests.reliability import record
-from tests.ssh.helpers import LiveFleet, probe_processes
+from tests.ssh.helpers import HUGE_ARGV, LiveFleet, huge_argv_process, probe_processes
 from tests.waiting import async_wait_for
 
 
@@ -143,3 +143,45 @@ async def test_hosts_behind_one_jump_share_one_connection(fleet: Fleet, tmp_path
             if c.raddr and c.raddr.ip == jump.address and c.raddr.port == jump.port
         ]
         assert len(to_jump) == 1
+
+
+@pytest.mark.reliability
+async def test_a_process_with_megabytes_of_arguments_shows_cut_and_the_host_stays_up(
+    clean_fleet: Fleet,
+) -> None:
+    with huge_argv_process() as huge:
+        # Listed by the stand-in nvidia-smi: a GPU process is read and shown every tick.
+        on_gpu = {"gpu": 0, "pid": huge.pid, "used_memory_mib": 100, "process_name": "sh"}
+        clean_fleet["h1"].set_gpu_spec(spec([gpu("h1", 0)], [on_gpu]))
+        try:
+            async with LiveFleet(clean_fleet, ["h1"]) as live:
+
+                def row() -> Process | None:
+                    snap = live.latest.get("h1")
+                    return (
+                        next((p for p in snap.processes if p.pid == huge.pid), None)
+                        if snap
+                        else None
+                    )
+
+                shown = await async_wait_for(row, 20, what="the process's row")
+                frames = len(live.history["h1"])
+                await async_wait_for(
+                    lambda: len(live.history["h1"]) >= frames + 3, 20, what="3 frames"
+                )
+        finally:
+            clean_fleet["h1"].reset_gpu_spec()
+    assert shown.command is not None and shown.command.startswith("sh -c sleep 300; true x xxxx")
+    assert shown.command.endswith("…") and len(shown.command.encode()) <= 4096
+    states = [s.state for s in live.history["h1"]]
+    assert set(states[states.index(HostState.UP) :]) == {HostState.UP}
+    [on_screen] = [p for p in live.latest["h1"].gpu_processes if p.pid == huge.pid]
+    assert on_screen.command == shown.command
+    record(
+        "hostile",
+        "huge-argv",
+        "over SSH: the host stays up, the process row shows its arguments cut, ending in '…'",
+        argv_bytes=sum(len(a) + 1 for a in HUGE_ARGV),
+        shown_bytes=len(shown.command.encode()),
+        frames=len(live.history["h1"]),
+    )

@@ -12,15 +12,30 @@ from pathlib import Path
 import psutil
 import pytest
 
-from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
+from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
+from clustertop.sources.ssh.probe import (
+    Frame,
+    ProbeSettings,
+    new_marker,
+    parse_frame,
+    probe_script,
+    split_parts,
+)
 from clustertop.sources.ssh.sections import ProcsReading, read_disks, read_procs
+from tests.reliability import record
+from tests.ssh.helpers import huge_argv_process
 from tests.waiting import wait_for
 
 MARKER = "@cttest0123456789ab"
 
 
-AWKS = [name for name in ("mawk", "gawk") if shutil.which(name)]
-"""The awks hosts run (Debian and Ubuntu default to mawk, RHEL to gawk) that are here."""
+AWKS = [
+    awk
+    for awk, program in (("mawk", "mawk"), ("gawk", "gawk"), ("busybox awk", "busybox"))
+    if shutil.which(program)
+]
+"""The awks hosts run that are here: Debian and Ubuntu default to mawk, RHEL to gawk, Alpine and
+embedded systems to BusyBox's (busybox-static in the test machine's setup)."""
 
 
 class LocalProbe:
@@ -29,11 +44,14 @@ class LocalProbe:
     def __init__(
         self,
         awk: str | None = None,
+        *,
         tmpdir: Path | None = None,
         path: str | None = None,
         leader: bool = True,
+        extra_env: dict[str, str] | None = None,
+        marker: str = MARKER,
     ) -> None:
-        env = dict(os.environ)
+        env = {**os.environ, **(extra_env or {})}
         if tmpdir:
             env["TMPDIR"] = str(tmpdir)
         if path:
@@ -49,10 +67,11 @@ class LocalProbe:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         # phase 0: full process scans at ticks 1, 10, 20 ... besides those asked for.
-        settings = ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk, phase=0)
+        settings = ProbeSettings(marker=marker, sample_ms=1000, awk=awk, phase=0)
         self.proc.stdin.write(probe_script(settings))
         self.proc.stdin.flush()
         self.ready = self.proc.stdout.readline()
+        self.marker = marker
         self.seq = 0
 
     def tick(self, full: int) -> str:
@@ -65,7 +84,7 @@ class LocalProbe:
             line = self.proc.stdout.readline()
             assert line, "the probe ended"
             lines.append(line)
-            if line.startswith(f"{MARKER} d {self.seq}"):
+            if line.startswith(f"{self.marker} d {self.seq}"):
                 return "".join(lines)
 
     def reading(self, full: int) -> ProcsReading:
@@ -208,3 +227,168 @@ def test_probe_and_its_gpu_samplers_end_with_the_connection(tmp_path: Path, lead
     running.close()
     wait_for(lambda: not samplers(), 10, what="the GPU samplers to end")
     wait_for(lambda: not made.exists(), 10, what="the temp dir to be removed")
+
+
+FAKE_SAMPLERS = """#!/bin/sh
+# nvidia-smi's two sampling queries, one sample a period: a GPU, and process $CT_GPU_PID on it.
+case "$1" in
+--query-gpu=*) row="1, 0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 0, 0, Disabled" ;;
+*) row="2026/11/25 10:00:00.000, GPU-1, $CT_GPU_PID, 4000, python" ;;
+esac
+while :; do
+	echo "$row"
+	sleep 0.2
+done
+"""
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_every_section_of_a_frame_reads_under_every_awk(awk: str, tmp_path: Path) -> None:
+    busy = _busy(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text(FAKE_SAMPLERS)
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    extra = {"CT_GPU_PID": str(busy.pid)}
+    running = LocalProbe(awk, tmpdir=tmp_path, path=str(bin_dir), extra_env=extra)
+    assembler = FrameAssembler("h", MARKER, HostInfo())
+    try:
+        snap = assembler.apply(parse_frame(running.tick(1), MARKER), 1.0)
+
+        def gpu_process_named() -> bool:
+            nonlocal snap
+            snap = assembler.apply(parse_frame(running.tick(0), MARKER), 1.0)
+            return any(p.command and "a) b" in p.command for p in snap.gpu_processes)
+
+        wait_for(gpu_process_named, 10, what="the GPU process with its arguments")
+    finally:
+        running.close()
+        busy.kill()
+        busy.wait()
+    assert snap.memory is not None and snap.load is not None, snap.system_error
+    assert [g.name for g in snap.gpus] == ["NVIDIA H200"], snap.gpu_error
+    assert any(d.mount == "/" for d in snap.disks), snap.disks_error
+    assert snap.processes and snap.cpu is not None, snap.processes_error
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_megabytes_of_arguments_are_cut_under_every_awk(awk: str, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text(FAKE_SAMPLERS)
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    with huge_argv_process() as huge:
+        extra = {"CT_GPU_PID": str(huge.pid)}  # a GPU process: read and shown every tick
+        running = LocalProbe(awk, tmpdir=tmp_path, path=str(bin_dir), extra_env=extra)
+        assembler = FrameAssembler("h", MARKER, HostInfo())
+        frames: list[str] = []
+
+        def shown() -> str | None:
+            frames.append(running.tick(1))
+            snap = assembler.apply(parse_frame(frames[-1], MARKER), 1.0)
+            return next((p.command for p in snap.gpu_processes if p.pid == huge.pid), None)
+
+        try:
+            command = wait_for(shown, 10, what="the process with 1.9 MB of arguments")
+            assert running.proc.poll() is None, "the probe runs on"
+        finally:
+            running.close()
+    assert command.startswith("sh -c sleep 300; true x xxxx")
+    assert command.endswith("…") and len(command.encode()) <= 4096
+    assert max(len(frame) for frame in frames) < 100_000
+
+
+def _command_lines() -> dict[int, bytes]:
+    lines = {}
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit():
+                lines[int(entry.name)] = (entry / "cmdline").read_bytes()
+    return lines
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("awk", AWKS)
+def test_the_marker_is_in_no_argument_list_on_the_host(awk: str) -> None:
+    marker = new_marker()  # not the other tests' one: they may run at the same time
+    running = LocalProbe(awk, marker=marker)
+    try:
+        running.tick(1)  # its jobs and samplers running too
+        seen = [pid for pid, argv in _command_lines().items() if marker.encode() in argv]
+    finally:
+        running.close()
+    assert seen == [], "every host user can read argument lists with ps"
+    record("hostile", "forged-frame", f"{awk}: the marker is in no process's argument list")
+
+
+FORGED = f"{MARKER} e disks 0 1\n{MARKER} d 1\n{MARKER} b procs\n{MARKER} inodes"
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("awk", AWKS)
+def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
+    awk: str, tmp_path: Path
+) -> None:
+    # A df whose output and a process whose arguments carry frame lines, marker and all.
+    real_df = shutil.which("df")
+    (tmp_path / "df").write_text(f"#!/bin/sh\nprintf '%s\\n' '{FORGED}'\nexec {real_df} \"$@\"\n")
+    (tmp_path / "df").chmod(0o755)
+    forger = subprocess.Popen(["sh", "-c", "sleep 300", f"x\n{FORGED}"], start_new_session=True)
+    extra = {"CT_GPU_PID": str(forger.pid)}  # a GPU process: shown every tick
+    (tmp_path / "nvidia-smi").write_text(FAKE_SAMPLERS)
+    (tmp_path / "nvidia-smi").chmod(0o755)
+    running = LocalProbe(awk, tmpdir=tmp_path, path=str(tmp_path), extra_env=extra)
+    try:
+
+        def whole() -> Frame | None:
+            frame = parse_frame(running.tick(1), MARKER)
+            return frame if forger.pid in _procs_of(frame).details else None
+
+        frame = wait_for(whole, 10, what="a frame with the forger's row")
+    finally:
+        running.close()
+        forger.kill()
+        forger.wait()
+    assert set(frame.sections) == {"sys", "gpu", "disks", "docker", "procs"} and frame.seq > 0
+    assert "?" + FORGED.split("\n", 1)[0] in frame.sections["disks"].body.split("\n")
+    _, command = _procs_of(frame).details[forger.pid]
+    assert command == "sh -c sleep 300 x " + FORGED.replace("\n", " ")
+    record(
+        "hostile",
+        "forged-frame",
+        f"{awk}: forged frame lines in argv and in df output stay text; the frame reads whole",
+    )
+
+
+def _procs_of(frame: Frame) -> ProcsReading:
+    return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""])
+
+
+LONG_NAME_SAMPLER = """#!/bin/sh
+case "$1" in
+--query-gpu=*) row="1, 0, GPU-1, NVIDIA H200, 37, 5, 4000, 143771, 61, 627.40, 700.00, [N/A], 0, 0, Disabled" ;;
+*) row="2026/11/25 10:00:00.000, GPU-1, 4242, 4000, $(yes p | head -c 2000000 | tr -d '\\n')" ;;
+esac
+while :; do
+	echo "$row"
+	sleep 0.2
+done
+"""
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_one_line_of_output_is_cut_at_256_kib_under_every_awk(awk: str, tmp_path: Path) -> None:
+    (tmp_path / "nvidia-smi").write_text(LONG_NAME_SAMPLER)
+    (tmp_path / "nvidia-smi").chmod(0o755)
+    running = LocalProbe(awk, tmpdir=tmp_path, path=str(tmp_path))
+    try:
+
+        def apps() -> str:
+            gpu = parse_frame(running.tick(0), MARKER).sections.get("gpu")
+            return split_parts(gpu.body, MARKER).get("apps", "") if gpu else ""
+
+        line = wait_for(apps, 10, what="the GPU process sample")
+    finally:
+        running.close()
+    assert line.startswith("2026/11/25 10:00:00.000, GPU-1, 4242, 4000, pppp")
+    assert line.endswith("p…") and len(line.encode()) == 262144 + 3

@@ -161,3 +161,17 @@ def container_id_from_cgroup(text: str) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+ARGS_LIMIT = 4096
+"""Most bytes of one process's arguments kept (the remote probe counts bytes, here characters):
+a host user can give a process megabytes of argv, and every frame would carry them."""
+ARGS_CUT = "…"
+"""Ends arguments that were cut at ARGS_LIMIT."""
+
+
+def cap_args(text: str) -> str:
+    """Arguments cut to ARGS_LIMIT, ending in ARGS_CUT when they were longer."""
+    if len(text) <= ARGS_LIMIT:
+        return text
+    return text[: ARGS_LIMIT - len(ARGS_CUT)] + ARGS_CUT

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from clustertop.model import ContainerRef, Process
-from clustertop.parsers.procfs import container_id_from_cgroup
+from clustertop.parsers.procfs import cap_args, container_id_from_cgroup
 from clustertop.sources.join import Identity
 
 TOP_N = 25
@@ -68,13 +68,14 @@ def decoded(text: str | None) -> str | None:
 
 
 def command_of(proc: psutil.Process, name: str | None) -> str:
-    """The joined argv; `[name]` for kernel threads, zombies or an unreadable cmdline."""
+    """The joined argv (capped: ARGS_LIMIT); `[name]` for kernel threads, zombies or an
+    unreadable cmdline."""
     try:
         argv = proc.cmdline()
     except (psutil.AccessDenied, psutil.ZombieProcess):
         argv = []
     if argv:
-        return decoded(" ".join(argv)) or ""
+        return cap_args(decoded(" ".join(argv)) or "")
     return f"[{decoded(name) or proc.pid}]"
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
 
 from clustertop.model import (
     Container,
@@ -25,6 +25,7 @@ from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
+from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
     DockerReading,
     GpuReading,
@@ -49,18 +50,45 @@ SECTION_OF = {
 """Probe section name -> model section."""
 
 
-@dataclass(slots=True)
-class _Slot:
-    """The last result of one section."""
+T = TypeVar("T")
 
-    value: Any = None
-    """Parsed data of the last good run (None before the first)."""
+
+@dataclass(slots=True)
+class _SlotState:
+    """When one section last answered, and how."""
+
     error: str | None = None
     """Error of the last run."""
     data_time: float | None = None
-    """Client time the last run started on the host."""
+    """Client time the last run started on the host (None: the section never answered)."""
     pending_since: float | None = None
     """Client time a still-running run started, when one is running."""
+
+    def fail(self, error: str, data_time: float) -> None:
+        """A run whose output could not be had at all."""
+        self.error, self.data_time = error, data_time
+
+
+@dataclass(slots=True)
+class _Slot(_SlotState, Generic[T]):
+    """The last result of one section."""
+
+    value: T | None = None
+    """Parsed data of the last good run (None before the first, and after a failed one)."""
+
+    def fail(self, error: str, data_time: float) -> None:
+        """A run whose output could not be had at all: no value, and why."""
+        self.value, self.error, self.data_time = None, error, data_time
+
+    def read(self, parse: Callable[[], T], name: str, data_time: float) -> None:
+        """Replace the value with a new run's, or record why that run's output is unusable."""
+        try:
+            self.value, self.error = parse(), None
+        except SectionError as exc:
+            self.value, self.error = None, str(exc)
+        except (ValueError, KeyError, IndexError) as exc:
+            self.value, self.error = None, f"unreadable {name} output ({exc})"
+        self.data_time = data_time
 
 
 @dataclass(slots=True)
@@ -97,7 +125,11 @@ class FrameAssembler:
     """Seconds a section may take to give its first reading before it counts as timed out."""
     clock: Callable[[], float] = time.time
     """Client clock."""
-    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _sys: _Slot[SystemReading] = field(default_factory=_Slot)
+    _gpu: _Slot[GpuReading] = field(default_factory=_Slot)
+    _disks: _Slot[list[Disk]] = field(default_factory=_Slot)
+    _docker: _Slot[DockerReading] = field(default_factory=_Slot)
+    _procs: _Slot[ProcsReading] = field(default_factory=_Slot)
     _prev_cpu: CpuSample | None = None
     _cpu: Cpu | None = None
     _btime: float | None = None
@@ -106,48 +138,63 @@ class FrameAssembler:
     _first_frame: float = -1.0
     _args: dict[tuple[int, int], str] = field(default_factory=dict)
     _process_cache: dict[int, tuple[tuple[object, ...], Process]] = field(default_factory=dict)
+    _slots: dict[str, _SlotState] = field(default_factory=dict)
+    """Every section's slot by probe section name, in SECTION_OF's order."""
 
-    def apply(self, frame: Frame, latency_ms: float | None) -> HostSnapshot:
-        """Fold one frame in and return the host's snapshot."""
+    def __post_init__(self) -> None:
+        self._slots = {
+            "sys": self._sys,
+            "gpu": self._gpu,
+            "docker": self._docker,
+            "procs": self._procs,
+            "disks": self._disks,
+        }
+
+    def apply(self, frame: Frame, latency_ms: float | None, cut: bool = False) -> HostSnapshot:
+        """Fold one frame in and return the host's snapshot; `cut`: only its first part came."""
         now = self._now = self.clock()
         if self._first_frame < 0:
             self._first_frame = now
         self._uptime = frame.uptime if frame.uptime is not None else self._uptime
         for name in SECTION_OF:
-            slot = self._slots.setdefault(name, _Slot())
+            slot = self._slots[name]
             output = frame.sections.get(name)
             if output is not None:
-                self._read(name, slot, output, frame, now)
+                age = max((frame.uptime or 0.0) - (output.started or frame.uptime or 0.0), 0.0)
+                self._read(name, output, now, data_time=now - age)
             elif name in frame.same and frame.uptime is not None:
                 slot.data_time = now - max(frame.uptime - frame.same[name], 0.0)
             started = frame.pending.get(name)
             slot.pending_since = (
                 None if started is None else now - max((frame.uptime or started) - started, 0)
             )
+        if cut:
+            # Over the read limit: the rest of the frame was skipped. The section it stopped
+            # in says so until its output fits again (frames between say "same" to it).
+            limit = f"{READ_LIMIT // 1024 // 1024} MiB"
+            self._slots[frame.unfinished or "sys"].fail(f"output over {limit}: skipped", now)
         return self._snapshot(now, latency_ms)
 
-    def _read(self, name: str, slot: _Slot, out: SectionOutput, frame: Frame, now: float) -> None:
-        age = max((frame.uptime or 0.0) - (out.started or frame.uptime or 0.0), 0.0)
-        try:
-            slot.value = self._parse(name, out, now)
-            slot.error = None
-        except SectionError as exc:
-            slot.value, slot.error = None, str(exc)
-        except (ValueError, KeyError, IndexError) as exc:
-            slot.value, slot.error = None, f"unreadable {name} output ({exc})"
-        slot.data_time = now - age
-
-    def _parse(self, name: str, out: SectionOutput, now: float) -> object:
+    def _read(self, name: str, out: SectionOutput, now: float, data_time: float) -> None:
         parts = split_parts(out.body, self.marker)
         if name == "sys":
-            return read_system(out.body)
-        if name == "gpu":
-            return read_gpu(parts, out.returncode)
-        if name == "disks":
-            return read_disks(parts)
-        if name == "docker":
-            return read_docker(parts, out.returncode, now=self._host_now(now), rule=self.rule)
-        reading = self._kept(self._with_known_args(read_procs(parts.get("", ""))))
+            self._sys.read(lambda: read_system(out.body), name, data_time)
+        elif name == "gpu":
+            self._gpu.read(lambda: read_gpu(parts, out.returncode), name, data_time)
+        elif name == "disks":
+            self._disks.read(lambda: read_disks(parts), name, data_time)
+        elif name == "docker":
+            host_now = self._host_now(now)
+            self._docker.read(
+                lambda: read_docker(parts, out.returncode, now=host_now, rule=self.rule),
+                name,
+                data_time,
+            )
+        else:
+            self._procs.read(lambda: self._read_procs(parts.get("", "")), name, data_time)
+
+    def _read_procs(self, text: str) -> ProcsReading:
+        reading = self._kept(self._with_known_args(read_procs(text)))
         self._btime = reading.btime if reading.btime is not None else self._btime
         if reading.cpu is not None:
             if self._prev_cpu is not None:
@@ -158,8 +205,8 @@ class FrameAssembler:
     def _kept(self, reading: ProcsReading) -> ProcsReading:
         # Between full scans the probe re-reads only some processes and no container usage;
         # the rest stay as they were.
-        before = self._slots["procs"].value
-        if not reading.keep or not isinstance(before, ProcsReading):
+        before = self._procs.value
+        if not reading.keep or before is None:
             return reading
         rows = {**before.rows, **reading.rows}
         details = {**before.details, **reading.details}
@@ -169,13 +216,14 @@ class FrameAssembler:
     def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
         # The probe sends a process's arguments once; "=" stands for the ones it sent before.
         known: dict[tuple[int, int], str] = {}
+        details: dict[int, tuple[str, str]] = {}
         for pid, (user, sent) in reading.details.items():
             key = (pid, reading.rows[pid].start_ticks)
             known[key] = self._args.get(key, "") if sent == "=" else sent
-            reading.details[pid] = (user, known[key])
+            details[pid] = (user, known[key])
         # A full scan names every process shown; between them only some come again.
         self._args = {**self._args, **known} if reading.keep else known
-        return reading
+        return dataclasses.replace(reading, details=details)
 
     def _host_now(self, now: float) -> float:
         # Docker's times are in the host's clock: "Up 3 minutes" must not depend on our skew.
@@ -183,17 +231,17 @@ class FrameAssembler:
             return self._btime + self._uptime
         return now
 
-    def _age(self, name: str, slot: _Slot, now: float) -> float | None:
+    def _age(self, name: str, slot: _SlotState, now: float) -> float | None:
         # Stale means older than its refresh period plus some slack: not merely still running.
         limit = self.every.get(name, 1) * self.interval + self.stale_after
         if slot.data_time is not None and now - slot.data_time > limit:
             return now - slot.data_time
         return None
 
-    def _never_answered(self, slot: _Slot) -> bool:
-        return slot.value is None and slot.error is None and slot.data_time is None
+    def _never_answered(self, slot: _SlotState) -> bool:
+        return slot.data_time is None  # a run's value or error comes with its data time
 
-    def _waiting(self, slot: _Slot, now: float) -> bool:
+    def _waiting(self, slot: _SlotState, now: float) -> bool:
         """No reading yet, and still within the grace a first reading gets."""
         return self._never_answered(slot) and now - self._first_frame <= self.first_grace
 
@@ -205,11 +253,8 @@ class FrameAssembler:
         return slot.error
 
     def _snapshot(self, now: float, latency_ms: float | None) -> HostSnapshot:
-        system: SystemReading | None = self._slots["sys"].value
-        procs: ProcsReading | None = self._slots["procs"].value
-        gpu: GpuReading | None = self._slots["gpu"].value
-        docker: DockerReading | None = self._slots["docker"].value
-        disks: list[Disk] | None = self._slots["disks"].value
+        system, procs = self._sys.value, self._procs.value
+        gpu, docker, disks = self._gpu.value, self._docker.value, self._disks.value
         containers = self._containers(docker, procs)
         names = {c.id: c.name for c in containers}
         gpus, gpu_procs = self._gpus(gpu, procs, containers, names)
@@ -300,7 +345,7 @@ class FrameAssembler:
     def _current_apps(self, gpu: GpuReading) -> list[GpuApp]:
         # nvidia-smi prints no line for a sample without processes: an apps sample older than
         # a period and a half means there are none now (unless the GPU sampler itself is stuck).
-        slot = self._slots["gpu"]
+        slot = self._gpu
         if gpu.apps_uptime is None or self._uptime is None:
             return []
         sampler_stuck = slot.data_time is not None and self._age("gpu", slot, self._now) is not None

@@ -1,15 +1,15 @@
 # clustertop probe, sampler side: reads one `nvidia-smi ... -lms` stream and keeps its latest
-# sample in D/K.cur ("UPTIME" line, the rows, "@end"), so the per-tick awk never waits for it.
+# sample in DIR/KIND.cur (format: protocol.md), so the per-tick awk never waits for it.
 # An awk reads the stream in blocks; a shell `read` loop costs a system call per byte.
-# Variables from the shell: K ("gpu": a sample is `count` rows, count being every row's first
-# field; "apps": rows of one sample share their first field, the timestamp), D (temp dir).
-# Writing fails once the probe has removed D: awk then stops, and nvidia-smi with it (SIGPIPE).
+# Variables from the shell: KIND ("gpu": a sample is `count` rows, count being every row's first
+# field; "apps": rows of one sample share their first field, the timestamp), DIR (temp dir).
+# Writing fails once the probe has removed DIR: awk then stops, and nvidia-smi with it (SIGPIPE).
 function put(text,   now, f) {
 	now = ""
 	if ((getline now < "/proc/uptime") <= 0) now = "0"
 	close("/proc/uptime")
 	sub(/ .*/, "", now)
-	f = D "/" K ".cur"
+	f = DIR "/" KIND ".cur"
 	printf "%s\n%s@end\n", now, text > f
 	close(f)
 }
@@ -19,7 +19,7 @@ function carried(   i, out) { # rows of the last whole sample whose GPU and PID 
 	for (i = 1; i <= NP; i++) if (!(PK[i] in SEEN)) out = out PR[i]
 	return out
 }
-K == "apps" {
+KIND == "apps" {
 	# A sample's end is unknown until the next one begins (and a sample without processes
 	# prints nothing), so each row updates the file. Until this sample has a row for a GPU and
 	# PID of the last whole sample, that row is carried over: a frame that reads the file while

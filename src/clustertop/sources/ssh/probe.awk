@@ -1,9 +1,34 @@
-# clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each
-# "t SEQ DISKS DOCKER FULL /proc/PID..." line it reads, without starting any process.
-# Variables from the shell: N (frame marker), D (temp dir), TOP (processes per list), HZ, MAWK
-# (1: this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
+# clustertop probe, per-tick part: one long-lived awk that prints a whole frame for each tick
+# line the shell writes, without starting any process. Lines in and out: protocol.md.
+# From the shell: CT_MARKER in the environment (the frame marker, kept out of the argument list,
+# which every host user can read with ps); variables DIR (temp dir), TOP_N (processes per list),
+# HZ (clock ticks per second), ARGS_LIMIT (most bytes of a process's arguments sent), MAWK (1:
+# this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
+#
+# State kept between ticks, by key (PID, section or container ID):
+#   UPTIME                          host uptime at this tick
+#   JOB_STARTED[section]            start uptime in the job's last .rc line
+#   LAST_SENT[section]              what the last frame carried: .rc line or sample uptime
+#   SAMPLE_UPTIME, SAMPLE_BODY      the latest whole GPU sample of each sampler ("gpu", "apps")
+#   CONTAINER_PID[id]               main PID of each running container
+#   CGROUP_PID, CGROUP_CPU, CGROUP_MEM, CGROUP_V2 [id]   its cgroup paths, read for that PID
+#   PREV_USAGE, PREV_USAGE_UPTIME [id]   its CPU counter at the last reading
+#   USER_NAME[uid]                  from /etc/passwd, else getent
+#   process [pid]: TICKS, START, RSS, COMM, STATE (this scan), PREV_TICKS, PREV_START,
+#   PREV_TOTAL (the reference for its CPU share), CPU_SHARE (this scan; -1 unknown), ARGS,
+#   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF (read once per process)
 function catfile(f,   line) {
 	while ((getline line < f) > 0) print line
+	close(f)
+}
+function body_line(line, part) { # a line of command output, never taken for a frame line
+	if (index(line, MARKER) == 1 && (part == "" || line != MARKER " " part)) line = "?" line
+	# One line (a GPU process name, a container's labels) can never fill a frame by itself.
+	if (length(line) > LINE_LIMIT) line = substr(line, 1, LINE_LIMIT) "\342\200\246"
+	return line
+}
+function print_output(f, part,   line) { # file f's lines; "MARKER part" may split it in two
+	while ((getline line < f) > 0) print body_line(line, part)
 	close(f)
 }
 function firstline(f,   line) {
@@ -27,21 +52,21 @@ function clean(s) { # control characters (and NUL) as "?"; UTF-8 bytes stay
 	return s
 }
 function section_file(name,   rcline, a) { # a background job's last output, or "same"
-	rcline = firstline(D "/" name ".rc")
+	rcline = firstline(DIR "/" name ".rc")
 	if (rcline == "") return
 	split(rcline, a, " ")
-	RCST[name] = a[2]
-	if (rcline == LAST[name]) { print N " same " name " " a[2]; return }
-	LAST[name] = rcline
-	print N " b " name
-	catfile(D "/" name "." a[3])
+	JOB_STARTED[name] = a[2]
+	if (rcline == LAST_SENT[name]) { print MARKER " same " name " " a[2]; return }
+	LAST_SENT[name] = rcline
+	print MARKER " b " name
+	print_output(DIR "/" name "." a[3], name == "disks" ? "inodes" : "logs")
 	print ""
-	print N " e " name " " a[1] " " a[2]
-	if (name == "docker") containers_changed(D "/docker." a[3])
+	print MARKER " e " name " " a[1] " " a[2]
+	if (name == "docker") containers_changed(DIR "/docker." a[3])
 }
-function sample(name,   f, up, line, body, whole) { # the latest whole sample of D/name.cur
-	f = D "/" name ".cur"
-	if ((getline up < f) <= 0 || up == SUP[name]) { close(f); return }
+function sample(name,   f, up, line, body, whole) { # the latest whole sample of DIR/name.cur
+	f = DIR "/" name ".cur"
+	if ((getline up < f) <= 0 || up == SAMPLE_UPTIME[name]) { close(f); return }
 	body = ""; whole = 0
 	while ((getline line < f) > 0) {
 		if (line == "@end") { whole = 1; break }
@@ -49,70 +74,78 @@ function sample(name,   f, up, line, body, whole) { # the latest whole sample of
 	}
 	close(f)
 	# A sample being rewritten right now reads short (no "@end"): keep the last whole one.
-	if (whole) { SUP[name] = up; SBODY[name] = body }
+	if (whole) { SAMPLE_UPTIME[name] = up; SAMPLE_BODY[name] = body }
 }
-function gpu_section(   rc, n, i, lines, aup) {
-	sample("gpu"); sample("apps")
-	if (SUP["gpu"] == "") return
-	aup = SUP["apps"] == "" ? "-" : SUP["apps"]
-	if (SUP["gpu"] == LAST["gpu"] && aup == LAST["apps"]) { print N " same gpu " SUP["gpu"]; return }
-	LAST["gpu"] = SUP["gpu"]; LAST["apps"] = aup
-	print N " b gpu"
+function sample_rows(body,   n, i, lines, rc) { # prints the rows; returns "@rc" status
 	rc = 0
-	n = split(SBODY["gpu"], lines, "\n")
+	n = split(body, lines, "\n")
 	for (i = 1; i < n; i++) {
 		if (index(lines[i], "@rc ") == 1) rc = substr(lines[i], 5)
-		else print lines[i]
+		else print body_line(lines[i], "")
 	}
-	print N " apps " rc " " aup
-	n = split(SBODY["apps"], lines, "\n")
-	for (i = 1; i < n; i++) if (index(lines[i], "@rc ") != 1) print lines[i]
-	print ""
-	print N " e gpu " rc " " SUP["gpu"]
+	return rc
 }
-function containers_changed(f,   line, a) { # (id, host pid) of running containers, from file f
-	for (id in CPID) delete CPID[id]
-	for (id in CGPID) delete CGPID[id]
+function gpu_section(   rc, gpu_up, apps_up) {
+	sample("gpu"); sample("apps")
+	gpu_up = SAMPLE_UPTIME["gpu"]
+	if (gpu_up == "") return
+	apps_up = SAMPLE_UPTIME["apps"] == "" ? "-" : SAMPLE_UPTIME["apps"]
+	if (gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"]) {
+		print MARKER " same gpu " gpu_up
+		return
+	}
+	LAST_SENT["gpu"] = gpu_up; LAST_SENT["apps"] = apps_up
+	print MARKER " b gpu"
+	rc = sample_rows(SAMPLE_BODY["gpu"])
+	print MARKER " apps " rc " " apps_up
+	sample_rows(SAMPLE_BODY["apps"])
+	print ""
+	print MARKER " e gpu " rc " " gpu_up
+}
+function containers_changed(f,   line, a, id) { # (id, host pid) of running containers, from f
+	for (id in CONTAINER_PID) delete CONTAINER_PID[id]
+	for (id in CGROUP_PID) delete CGROUP_PID[id]
 	while ((getline line < f) > 0) {
-		if (index(line, N " logs") == 1) break
+		if (index(line, MARKER " logs") == 1) break
 		split(line, a, " ")
-		if (length(a[1]) == 64 && a[2] + 0 > 0) CPID[a[1]] = a[2]
+		if (length(a[1]) == 64 && a[2] + 0 > 0) CONTAINER_PID[a[1]] = a[2]
 	}
 	close(f)
 }
-function cgroup_paths(pid,   f, line, a) { # sets CPU_P, MEM_P (cgroup v1) or V2
-	CPU_P = ""; MEM_P = ""; V2 = ""; f = "/proc/" pid "/cgroup"
+function read_cgroup_paths(id, pid,   f, line, a) { # container id's cgroups (v1 or v2), via pid
+	CGROUP_PID[id] = pid; CGROUP_CPU[id] = ""; CGROUP_MEM[id] = ""; CGROUP_V2[id] = ""
+	f = "/proc/" pid "/cgroup"
 	while ((getline line < f) > 0) {
 		split(line, a, ":")
-		if (a[1] == "0" && a[2] == "") V2 = a[3]
-		else if (a[2] ~ /(^|,)cpuacct(,|$)/) CPU_P = "/sys/fs/cgroup/" a[2] a[3]
-		else if (a[2] ~ /(^|,)memory(,|$)/) MEM_P = "/sys/fs/cgroup/" a[2] a[3]
+		if (a[1] == "0" && a[2] == "") CGROUP_V2[id] = a[3]
+		else if (a[2] ~ /(^|,)cpuacct(,|$)/) CGROUP_CPU[id] = "/sys/fs/cgroup/" a[2] a[3]
+		else if (a[2] ~ /(^|,)memory(,|$)/) CGROUP_MEM[id] = "/sys/fs/cgroup/" a[2] a[3]
 	}
 	close(f)
 }
-function container_usage(id, pid,   u, m, inact, cpu) {
+function container_usage(id, pid,   usage, memory, inactive, cpu, v2) { # prints its "k" line
 	# A container's cgroup does not move while its main process lives: read it once.
-	if (CGPID[id] != pid) { cgroup_paths(pid); CGPID[id] = pid; CGC[id] = CPU_P; CGM[id] = MEM_P; CGV[id] = V2 }
-	CPU_P = CGC[id]; MEM_P = CGM[id]; V2 = CGV[id]
-	if (CPU_P == "" && V2 != "") {
-		u = keyval("/sys/fs/cgroup" V2 "/cpu.stat", "usage_usec"); if (u != "") u = u * 1000
-		m = firstline("/sys/fs/cgroup" V2 "/memory.current")
-		inact = keyval("/sys/fs/cgroup" V2 "/memory.stat", "inactive_file")
+	if (CGROUP_PID[id] != pid) read_cgroup_paths(id, pid)
+	v2 = "/sys/fs/cgroup" CGROUP_V2[id]
+	if (CGROUP_CPU[id] == "" && CGROUP_V2[id] != "") {
+		usage = keyval(v2 "/cpu.stat", "usage_usec"); if (usage != "") usage = usage * 1000
+		memory = firstline(v2 "/memory.current")
+		inactive = keyval(v2 "/memory.stat", "inactive_file")
 	} else {
-		u = firstline(CPU_P "/cpuacct.usage")
-		m = firstline(MEM_P "/memory.usage_in_bytes")
-		inact = keyval(MEM_P "/memory.stat", "total_inactive_file")
+		usage = firstline(CGROUP_CPU[id] "/cpuacct.usage")
+		memory = firstline(CGROUP_MEM[id] "/memory.usage_in_bytes")
+		inactive = keyval(CGROUP_MEM[id] "/memory.stat", "total_inactive_file")
 	}
-	if (m != "" && inact != "" && m + 0 >= inact + 0) m = m - inact
+	if (memory != "" && inactive != "" && memory + 0 >= inactive + 0) memory = memory - inactive
 	cpu = "-"
-	if (u != "" && (id in PU) && UP > PUP[id] && u + 0 >= PU[id] + 0)
-		cpu = sprintf("%.1f", (u - PU[id]) / ((UP - PUP[id]) * 1e7))
-	if (u != "") { PU[id] = u; PUP[id] = UP }
-	print "k", id, cpu, (m == "" ? "-" : m)
+	if (usage != "" && (id in PREV_USAGE) && UPTIME > PREV_USAGE_UPTIME[id] && usage + 0 >= PREV_USAGE[id] + 0)
+		cpu = sprintf("%.1f", (usage - PREV_USAGE[id]) / ((UPTIME - PREV_USAGE_UPTIME[id]) * 1e7))
+	if (usage != "") { PREV_USAGE[id] = usage; PREV_USAGE_UPTIME[id] = UPTIME }
+	print "k", id, cpu, (memory == "" ? "-" : memory)
 }
 function container_of(pid,   f, line, r) {
 	f = "/proc/" pid "/cgroup"; r = "-"
-	while ((getline line < f) > 0) if (match(line, HEXRE)) { r = substr(line, RSTART, 64); break }
+	while ((getline line < f) > 0) if (match(line, CONTAINER_ID_RE)) { r = substr(line, RSTART, 64); break }
 	close(f)
 	return r
 }
@@ -121,25 +154,32 @@ function user_of(pid,   f, line, a, uid, cmd) { # effective user, like ps
 	while ((getline line < f) > 0) if (index(line, "Uid:") == 1) { split(line, a, " "); uid = a[3]; break }
 	close(f)
 	if (uid == "") return "?"
-	if (!(uid in UNAME)) {
+	if (!(uid in USER_NAME)) {
 		cmd = "getent passwd " uid
 		line = ""
 		cmd | getline line
 		close(cmd)
 		split(line, a, ":")
-		UNAME[uid] = (a[1] != "" ? a[1] : uid)
+		USER_NAME[uid] = (a[1] != "" ? a[1] : uid)
 	}
-	return UNAME[uid]
+	return USER_NAME[uid]
+}
+function capped(s) { # at most ARGS_LIMIT bytes, ending in "..." (one character) when cut
+	if (length(s) <= ARGS_LIMIT) return s
+	s = substr(s, 1, ARGS_LIMIT - 3)
+	sub(/[\300-\377][\200-\277]*$/, "", s)  # never half a UTF-8 character
+	return s "\342\200\246"
 }
 function cmdline_of(pid,   f, line, r) { # the arguments, NULs and control characters as spaces
 	f = "/proc/" pid "/cmdline"; r = ""
-	while ((getline line < f) > 0) {
+	# A host user can give a process megabytes of arguments: read no more than is sent.
+	while (length(r) <= ARGS_LIMIT && (getline line < f) > 0) {
 		gsub(/[^ -~\200-\377]/, " ", line)  # before joining: mawk cuts a string at a NUL
 		r = (r == "" ? line : r " " line)
 	}
 	close(f)
 	sub(/ +$/, "", r)
-	return r
+	return capped(r)
 }
 function ps_args(list,   cmd, line, p) { # arguments of several processes with one ps
 	cmd = "exec 2>/dev/null; ps -ww -o pid= -o args= -p " list
@@ -147,107 +187,125 @@ function ps_args(list,   cmd, line, p) { # arguments of several processes with o
 		sub(/^ +/, "", line)
 		p = line; sub(/ .*/, "", p)
 		sub(/^[0-9]+ ?/, "", line)
-		if (p in ARGS) ARGS[p] = clean(line)
+		if (p in ARGS) ARGS[p] = capped(clean(line))
 	}
 	close(cmd)
 }
-function keep(arr, n, pid, val,   i, j) { # insert pid into top-n list arr, ordered by val
-	if ((n in arr) && val <= KV[arr[n]]) return  # the common case: not in the top n
-	for (i = 1; i <= n; i++) if (!(i in arr) || val > KV[arr[i]]) break
+function insert_top(list, n, pid, value,   i, j) { # pid into top-n list, ordered by value[]
+	if ((n in list) && value[pid] <= value[list[n]]) return  # the common case: not in the top n
+	for (i = 1; i <= n; i++) if (!(i in list) || value[pid] > value[list[i]]) break
 	if (i > n) return
-	for (j = n; j > i; j--) if ((j - 1) in arr) arr[j] = arr[j - 1]
-	arr[i] = pid
+	for (j = n; j > i; j--) if ((j - 1) in list) list[j] = list[j - 1]
+	list[i] = pid
 }
-function gpu_pids(   n, i, lines, a) {
-	for (p in GP) delete GP[p]
-	n = split(SBODY["apps"], lines, "\n")
+function gpu_pids(   n, i, lines, a, pid) { # GPU_PID: processes in the latest apps sample
+	for (pid in GPU_PID) delete GPU_PID[pid]
+	n = split(SAMPLE_BODY["apps"], lines, "\n")
 	for (i = 1; i < n; i++) {
 		split(lines[i], a, ",")
-		if (a[3] + 0 > 0) GP[a[3] + 0] = 1
+		if (a[3] + 0 > 0) GPU_PID[a[3] + 0] = 1
 	}
 }
-function procs(   f, line, a, i, n, pid, path, rest, comm, t, st, tot, ncpu, pc, id, args, full) {
-	print N " b procs"
-	f = "/proc/stat"; ncpu = 0
+function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TOTAL, NCPU
+	f = "/proc/stat"; NCPU = 0
 	while ((getline line < f) > 0) {
 		# Only cpu and btime lines are split: "intr" has a field per interrupt (thousands).
 		if (index(line, "cpu ") == 1) {
 			split(line, a, " ")
-			tot = 0
-			for (i = 2; i <= 9; i++) tot += a[i]
+			CPU_TOTAL = 0
+			for (i = 2; i <= 9; i++) CPU_TOTAL += a[i]
 			print "cpu", a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]
-		} else if (index(line, "cpu") == 1) ncpu++
+		} else if (index(line, "cpu") == 1) NCPU++
 		else if (index(line, "btime ") == 1) print "btime", substr(line, 7)
 	}
 	close(f)
-	print "ncpu", ncpu
-	for (pid in D_) delete D_[pid]
-	for (path in READ) delete READ[path]
-	full = ($5 == 1)
-	gpu_pids()
-	if (full) for (i = 6; i <= NF; i++) READ[$i] = 1
+	print "ncpu", NCPU
+}
+function choose_reads(full, first_path,   i, pid) { # TO_READ: the /proc entries to read
+	for (pid in TO_READ) delete TO_READ[pid]
+	if (full) for (i = first_path; i <= NF; i++) TO_READ[$i] = 1
 	else {
 		# Between full scans (no host screen open) only GPU processes are read again; "keep"
 		# tells the client that the other processes keep their rows from the last full scan.
 		print "keep"
-		for (pid in GP) READ["/proc/" pid] = 1
+		for (pid in GPU_PID) TO_READ["/proc/" pid] = 1
 	}
-	for (path in READ) {
-		f = path "/stat"
-		if ((getline line < f) <= 0) { close(f); continue }
-		close(f)
-		pid = substr(path, 7)
-		# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
-		n = split(line, a, ") ")
-		rest = a[n]
-		split(rest, a, " ")
-		t = a[12] + a[13]; st = a[20]
-		if (n == 2) comm = substr(line, length(pid) + 3, length(line) - length(rest) - length(pid) - 4)
-		else { comm = line; sub(/^[0-9]+ \(/, "", comm); sub(/\) [^)]*$/, "", comm) }
-		NT[pid] = t; NST[pid] = st; RSS[pid] = a[22]; COMM[pid] = comm; STATE[pid] = a[1]
-		# CPU share since this process was last read (each process keeps its own reference).
-		if ((pid in PT) && PST[pid] == st && ncpu > 0 && tot > PTOTP[pid])
-			D_[pid] = 100 * (t - PT[pid]) / ((tot - PTOTP[pid]) / ncpu)
-		else if (UP * HZ > st + HZ / 10)  # first sight: its average since it started, as ps shows
-			D_[pid] = 100 * t / (UP * HZ - st)
-		else D_[pid] = -1
-	}
+}
+function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and CPU_SHARE
+	f = path "/stat"
+	if ((getline line < f) <= 0) { close(f); return }
+	close(f)
+	pid = substr(path, 7)
+	# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
+	n = split(line, a, ") ")
+	rest = a[n]
+	split(rest, a, " ")
+	t = a[12] + a[13]; st = a[20]
+	if (n == 2) COMM[pid] = substr(line, length(pid) + 3, length(line) - length(rest) - length(pid) - 4)
+	else { COMM[pid] = line; sub(/^[0-9]+ \(/, "", COMM[pid]); sub(/\) [^)]*$/, "", COMM[pid]) }
+	TICKS[pid] = t; START[pid] = st; RSS[pid] = a[22] + 0; STATE[pid] = a[1]
+	# CPU share since this process was last read (each process keeps its own reference).
+	if ((pid in PREV_TICKS) && PREV_START[pid] == st && NCPU > 0 && CPU_TOTAL > PREV_TOTAL[pid])
+		CPU_SHARE[pid] = 100 * (t - PREV_TICKS[pid]) / ((CPU_TOTAL - PREV_TOTAL[pid]) / NCPU)
+	else if (UPTIME * HZ > st + HZ / 10)  # first sight: its average since it started, as ps shows
+		CPU_SHARE[pid] = 100 * t / (UPTIME * HZ - st)
+	else CPU_SHARE[pid] = -1
+}
+function choose_shown(full,   i, pid) { # SHOW: top by CPU, top by memory, and GPU processes
 	for (pid in SHOW) delete SHOW[pid]
 	if (full) {
-		for (i in BYCPU) delete BYCPU[i]
-		for (i in BYMEM) delete BYMEM[i]
-		for (pid in D_) { KV[pid] = D_[pid]; keep(BYCPU, TOP, pid, KV[pid]) }
-		for (pid in D_) { KV[pid] = RSS[pid] + 0; keep(BYMEM, TOP, pid, KV[pid]) }
-		for (i = 1; i <= TOP; i++) { if (i in BYCPU) SHOW[BYCPU[i]] = 1; if (i in BYMEM) SHOW[BYMEM[i]] = 1 }
+		for (i in TOP_CPU) delete TOP_CPU[i]
+		for (i in TOP_MEM) delete TOP_MEM[i]
+		for (pid in CPU_SHARE) { insert_top(TOP_CPU, TOP_N, pid, CPU_SHARE); insert_top(TOP_MEM, TOP_N, pid, RSS) }
+		for (i = 1; i <= TOP_N; i++) { if (i in TOP_CPU) SHOW[TOP_CPU[i]] = 1; if (i in TOP_MEM) SHOW[TOP_MEM[i]] = 1 }
 	}
-	for (pid in GP) if (pid in D_) SHOW[pid] = 1
-	for (pid in SHOW) if (!((pid in ARGS) && ARGST[pid] == NST[pid])) {
-		# A new process (or a reused PID): container, user and arguments are read once.
-		ARGS[pid] = MAWK ? "" : cmdline_of(pid); ARGST[pid] = NST[pid]
-		CID[pid] = container_of(pid); USER[pid] = user_of(pid)
-		if (MAWK) NEWARGS = NEWARGS (NEWARGS == "" ? "" : ",") pid
+	for (pid in GPU_PID) if (pid in CPU_SHARE) SHOW[pid] = 1
+}
+function describe_new(   pid, from_ps) { # container, user and arguments: once per process
+	from_ps = ""
+	for (pid in SHOW) if (!((pid in ARGS) && ARGS_START[pid] == START[pid])) {
+		# A new process (or a reused PID).
+		ARGS[pid] = MAWK ? "" : cmdline_of(pid); ARGS_START[pid] = START[pid]
+		CONTAINER_OF[pid] = container_of(pid); USER_OF[pid] = user_of(pid)
+		if (MAWK) from_ps = from_ps (from_ps == "" ? "" : ",") pid
 	}
-	if (NEWARGS != "") { ps_args(NEWARGS); NEWARGS = "" }
+	if (from_ps != "") ps_args(from_ps)
+}
+function print_rows(   pid, pc, args) {
 	for (pid in SHOW) {
-		pc = D_[pid] >= 0 ? sprintf("%.1f", D_[pid]) : "-"
+		pc = CPU_SHARE[pid] >= 0 ? sprintf("%.1f", CPU_SHARE[pid]) : "-"
 		# The arguments go over the wire once per process; "=" means "as sent before".
-		args = (SENT[pid] == NST[pid]) ? "=" : ARGS[pid]
-		SENT[pid] = NST[pid]
-		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], NST[pid], STATE[pid], \
-			CID[pid], USER[pid], clean(COMM[pid]), args
+		args = (ARGS_SENT[pid] == START[pid]) ? "=" : ARGS[pid]
+		ARGS_SENT[pid] = START[pid]
+		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], STATE[pid], \
+			CONTAINER_OF[pid], USER_OF[pid], clean(COMM[pid]), args
 	}
-	# Containers' CPU and memory show only on the host screen, which asks for full scans.
-	if (full) for (id in CPID) container_usage(id, CPID[id])
-	# Keep this reading as each process's reference; forget processes no longer followed.
-	for (pid in D_) { PT[pid] = NT[pid]; PST[pid] = NST[pid]; PTOTP[pid] = tot }
-	if (full) for (pid in NT) if (!(pid in D_)) forget(pid)
-	print ""
-	print N " e procs 0 " UP
+}
+function remember(full,   pid) { # this reading becomes each process's reference
+	for (pid in CPU_SHARE) { PREV_TICKS[pid] = TICKS[pid]; PREV_START[pid] = START[pid]; PREV_TOTAL[pid] = CPU_TOTAL }
+	# A full scan saw every process: forget those no longer there.
+	if (full) for (pid in TICKS) if (!(pid in CPU_SHARE)) forget(pid)
 }
 function forget(pid) {
-	delete NT[pid]; delete NST[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
-	delete KV[pid]; delete ARGS[pid]; delete ARGST[pid]; delete CID[pid]; delete USER[pid]
-	delete PT[pid]; delete PST[pid]; delete PTOTP[pid]; delete SENT[pid]
+	delete TICKS[pid]; delete START[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
+	delete ARGS[pid]; delete ARGS_START[pid]; delete CONTAINER_OF[pid]; delete USER_OF[pid]
+	delete PREV_TICKS[pid]; delete PREV_START[pid]; delete PREV_TOTAL[pid]; delete ARGS_SENT[pid]
+}
+function procs(full, first_path,   path, pid, id) { # the procs section
+	print MARKER " b procs"
+	cpu_counters()
+	for (pid in CPU_SHARE) delete CPU_SHARE[pid]
+	gpu_pids()
+	choose_reads(full, first_path)
+	for (path in TO_READ) read_process(path)
+	choose_shown(full)
+	describe_new()
+	print_rows()
+	# Containers' CPU and memory show only on the host screen, which asks for full scans.
+	if (full) for (id in CONTAINER_PID) container_usage(id, CONTAINER_PID[id])
+	remember(full)
+	print ""
+	print MARKER " e procs 0 " UPTIME
 }
 function meminfo(   f, line) { # only the lines the client reads
 	f = "/proc/meminfo"
@@ -256,28 +314,29 @@ function meminfo(   f, line) { # only the lines the client reads
 	close(f)
 }
 function pending(name, started) { # a job started at `started` that has not written its .rc yet
-	if (started != "-" && RCST[name] != started) print N " p " name " " started
+	if (started != "-" && JOB_STARTED[name] != started) print MARKER " p " name " " started
 }
 BEGIN {
-	HEXRE = "[0-9a-f]"; for (i = 1; i < 64; i++) HEXRE = HEXRE "[0-9a-f]"
-	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); UNAME[a[3]] = a[1] }
+	MARKER = ENVIRON["CT_MARKER"]
+	LINE_LIMIT = 262144
+	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
+	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); USER_NAME[a[3]] = a[1] }
 	close("/etc/passwd")
 }
 $1 == "q" { exit }
 $1 == "t" {
-	# "t SEQ DISKS DOCKER FULL [/proc/PID ...]": DISKS, DOCKER are when their last job started.
-	UP = firstline("/proc/uptime"); sub(/ .*/, "", UP)
-	print N " t " $2 " " UP
-	print N " b sys"
+	UPTIME = firstline("/proc/uptime"); sub(/ .*/, "", UPTIME)
+	print MARKER " t " $2 " " UPTIME
+	print MARKER " b sys"
 	catfile("/proc/loadavg"); meminfo()
 	print ""
-	print N " e sys 0 " UP
+	print MARKER " e sys 0 " UPTIME
 	gpu_section()
 	section_file("disks")
 	section_file("docker")
-	procs()
+	procs($5 == 1, 6)
 	pending("disks", $3)
 	pending("docker", $4)
-	print N " d " $2
+	print MARKER " d " $2
 	fflush()
 }

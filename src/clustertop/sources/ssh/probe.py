@@ -1,4 +1,4 @@
-"""The remote probe program and the frames it prints: building the script, splitting frames."""
+"""The remote probe program and its frames (lines described in protocol.md): script, split."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from importlib import resources
 from clustertop.parsers.df import GNU_OUTPUT_COLUMNS
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
+from clustertop.parsers.procfs import ARGS_LIMIT
 
 PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
 """The GPU query the probe runs: `count` first, so the sampler knows when a sample is whole."""
@@ -64,29 +65,31 @@ class ProbeSettings:
 
 def probe_script(settings: ProbeSettings) -> str:
     """The whole program sent to `sh -s`: parameter assignments, then probe.sh."""
+    # The shell variables probe.sh reads (its lines in and out are in protocol.md).
     params = {
-        "N": settings.marker,
-        "DL": f"{max(settings.deadline_s, 0.2):.2f}",
-        "TOPN": str(settings.top_n),
-        "GPUQ": ",".join(PROBE_GPU_FIELDS),
-        "APPQ": ",".join(PROBE_APPS_FIELDS),
-        "DFCOLS": GNU_OUTPUT_COLUMNS,
-        "LMS": str(max(100, settings.sample_ms)),
-        "DISKEVERY": str(max(1, settings.disk_every)),
-        "DOCKEREVERY": str(max(1, settings.docker_every)),
-        "PROCEVERY": str(max(1, settings.proc_every)),
-        "PHASE": str(
+        "N": settings.marker,  # frame marker
+        "DL": f"{max(settings.deadline_s, 0.2):.2f}",  # first frame's wait for readings, s
+        "TOPN": str(settings.top_n),  # processes per top list
+        "ARGSMAX": str(ARGS_LIMIT),  # most bytes of one process's arguments sent
+        "GPUQ": ",".join(PROBE_GPU_FIELDS),  # nvidia-smi --query-gpu fields
+        "APPQ": ",".join(PROBE_APPS_FIELDS),  # nvidia-smi --query-compute-apps fields
+        "DFCOLS": GNU_OUTPUT_COLUMNS,  # GNU df --output columns
+        "LMS": str(max(100, settings.sample_ms)),  # nvidia-smi -lms period, ms
+        "DISKEVERY": str(max(1, settings.disk_every)),  # ticks between df runs
+        "DOCKEREVERY": str(max(1, settings.docker_every)),  # ticks between docker inspects
+        "PROCEVERY": str(max(1, settings.proc_every)),  # ticks between full process scans
+        "PHASE": str(  # offset of those cadences
             settings.phase if settings.phase is not None else zlib.crc32(settings.marker.encode())
         ),
-        "DTPL": INSPECT_TEMPLATE,
+        "DTPL": INSPECT_TEMPLATE,  # docker inspect --format template
         "NVSMI": settings.nvidia_smi,
         "DOCKERCMD": settings.docker,
-        "DOCKERHOST": settings.docker_host or "",
-        "AWKSEL": settings.awk or "",
+        "DOCKERHOST": settings.docker_host or "",  # DOCKER_HOST ("": the host's own)
+        "AWKSEL": settings.awk or "",  # the awk ("": gawk if present, else awk)
     }
     files = resources.files("clustertop.sources.ssh")
-    params["AWKPROG"] = files.joinpath("probe.awk").read_text()
-    params["COLLECTPROG"] = files.joinpath("collect.awk").read_text()
+    params["AWKPROG"] = files.joinpath("probe.awk").read_text()  # the frame awk
+    params["COLLECTPROG"] = files.joinpath("collect.awk").read_text()  # the GPU samplers' awk
     head = "".join(f"{name}={shlex.quote(value)}\n" for name, value in params.items())
     return head + files.joinpath("probe.sh").read_text()
 
@@ -119,6 +122,8 @@ class Frame:
     """Sections still running from an earlier start: name -> uptime when started."""
     same: dict[str, float] = field(default_factory=dict)
     """Sections whose output did not change since the last frame: name -> uptime of that output."""
+    unfinished: str | None = None
+    """The section the text stopped in, without its end line (a frame cut at the read limit)."""
 
 
 def as_float(text: str) -> float | None:
@@ -138,7 +143,7 @@ def as_int(text: str) -> int | None:
 
 
 def parse_frame(text: str, marker: str) -> Frame:
-    """Split one frame (everything up to and including the `MARKER d SEQ` line)."""
+    """Split one frame (everything up to and including its `M d SEQ` line; see protocol.md)."""
     prefix = marker + " "
     seq, uptime = -1, None
     sections: dict[str, SectionOutput] = {}
@@ -171,12 +176,12 @@ def parse_frame(text: str, marker: str) -> Frame:
         elif kind == "d" and len(words) >= 2 and seq < 0:
             seq = as_int(words[1]) or -1
         elif current is not None:
-            body.append(line)  # an in-section marker (apps, inodes, logs, users)
-    return Frame(seq=seq, uptime=uptime, sections=sections, pending=pending, same=same)
+            body.append(line)  # a part marker (apps, inodes, logs)
+    return Frame(seq, uptime, sections, pending, same, unfinished=current)
 
 
 def split_parts(body: str, marker: str) -> dict[str, str]:
-    """Split a section body at in-section markers (`MARKER apps RC`): part name -> text.
+    """Split a section body at its part markers (`M apps ...`, protocol.md): part name -> text.
 
     The text before the first marker is the part named "" ; a marker's extra words are kept in
     the part named "<name>.args".

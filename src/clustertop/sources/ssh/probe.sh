@@ -1,36 +1,44 @@
 # clustertop remote probe (POSIX sh). Sent over the SSH connection to `sh -s`; nothing is installed.
-# Set before this text by the client: N (frame marker, random), DL (first-frame deadline, s), TOPN,
-# AWKSEL (an awk; empty: gawk if present, else awk), GPUQ, APPQ (nvidia-smi query fields), DFCOLS
-# (GNU df --output columns), LMS (nvidia-smi sampling period, ms), DTPL (docker inspect template),
-# NVSMI, DOCKERCMD, DOCKERHOST,
-# DISKEVERY, DOCKEREVERY, PROCEVERY (ticks), PHASE (their offset), AWKPROG (probe.awk),
-# COLLECTPROG (collect.awk).
+# Every line it reads and prints is described in protocol.md (next to this file); the parameters
+# set before this text are listed in probe.py (probe_script).
 #
 # Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
 # `docker events` says a container changed (and every DOCKEREVERY ticks), `df` every DISKEVERY
 # ticks. A slow command runs in the background and is never started twice; while it runs, its
-# last output is reported with its age. Protocol: after "$N ready ...", each stdin line "t SEQ"
-# (or "t SEQ 1": with a full process scan) makes one frame on stdout, ending with "$N d SEQ".
-# EOF on stdin (the connection is gone) ends the probe and everything it started, and removes its
-# temp dir.
+# last output is reported with its age. EOF on stdin (the connection is gone) ends the probe and
+# everything it started, and removes its temp dir.
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LC_ALL=C
 export PATH LC_ALL
 umask 077
 [ -n "$DOCKERHOST" ] && DOCKER_HOST=$DOCKERHOST && export DOCKER_HOST
 # Samples are rewritten every tick: memory (/dev/shm) rather than a disk, unless TMPDIR says.
-base=${TMPDIR:-/tmp}
-[ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
-d=$(mktemp -d "$base/clustertop.XXXXXX" 2>/dev/null || mktemp -d "/tmp/clustertop.XXXXXX") ||
-	{ echo "$N fatal cannot create a temp dir"; exit 1; }
+# A full one (a 64 KiB test write fails) is passed over for the next; all full: the fatal line
+# says so, instead of samples that never come (timeouts).
+dir=""
+full=""
+for base in ${TMPDIR:+"$TMPDIR"} /dev/shm /tmp; do
+	[ -d "$base" ] && [ -w "$base" ] || continue
+	if dir=$(mktemp -d "$base/clustertop.XXXXXX" 2>/dev/null) &&
+		dd if=/dev/zero of="$dir/space" bs=4096 count=16 2>/dev/null && rm -f "$dir/space"; then
+		break
+	fi
+	[ -n "$dir" ] && rm -rf "$dir"
+	dir=""
+	full="$full $base"
+done
+if [ -z "$dir" ]; then
+	if [ -n "$full" ]; then echo "$N fatal temp dir full:$full"; else echo "$N fatal no temp dir"; fi
+	exit 1
+fi
 pgid=""
 read -r _ _ _ _ pgid _ </proc/$$/stat 2>/dev/null
-long=""
-gl=""
-al=""
-wp=""
-gl_at=""
+awk_pid=""
+gpu_pid=""
+apps_pid=""
+events_pid=""
+gpu_tried=""
 cleanup() { # our own processes only: kill 0 when we lead our process group (sshd makes us)
 	trap - EXIT HUP TERM INT PIPE USR1
 	exec 3>&-
@@ -38,10 +46,10 @@ cleanup() { # our own processes only: kill 0 when we lead our process group (ssh
 		trap '' TERM
 		kill 0 2>/dev/null
 	else
-		for p in $long $gl $al $wp; do kill "$p" 2>/dev/null; done
+		for p in $awk_pid $gpu_pid $apps_pid $events_pid; do kill "$p" 2>/dev/null; done
 	fi
 	# Samplers may write once more as they go: a second try removes what that left.
-	rm -rf "$d" 2>/dev/null || { sleep 1; rm -rf "$d"; }
+	rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }
 }
 trap cleanup EXIT
 trap 'exit 0' HUP TERM INT PIPE
@@ -50,13 +58,6 @@ trap 'fired=1' USR1
 sleep 0.01 2>/dev/null || DL=${DL%.*}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 PG=$(getconf PAGESIZE 2>/dev/null || echo 4096)
-# GNU df gives sizes and inodes in one run with --output=$DFCOLS (coreutils >= 8.21); else two.
-DFGNU=0
-if df -B1 -l --output=$DFCOLS / >/dev/null 2>&1; then
-	DFGNU=2
-elif df -P -T -B1 -l / >/dev/null 2>&1; then
-	DFGNU=1
-fi
 # gawk where there is one; mawk needs -W interactive to answer each line at once, which also
 # makes it cut /proc/PID/cmdline at the first NUL, so with mawk awk asks ps for arguments.
 AWK=${AWKSEL:-awk}
@@ -64,57 +65,63 @@ AWKI=""
 MAWK=0
 if [ -z "$AWKSEL" ] && command -v gawk >/dev/null 2>&1; then AWK=gawk; fi
 case $($AWK -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" && MAWK=1 ;; esac
-mkfifo "$d/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
-$AWK $AWKI -v N="$N" -v D="$d" -v TOP="$TOPN" -v HZ="$HZ" -v MAWK="$MAWK" "$AWKPROG" <"$d/ctl" &
-long="$long $!"
-exec 3>"$d/ctl"
+mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
+# The marker goes in the environment: an argument list is there for every host user to read.
+CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
+	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" "$AWKPROG" <"$dir/ctl" &
+awk_pid=$!
+exec 3>"$dir/ctl"
 pids=""
 up=0
+disks_started=""
+disks_slot=0
+docker_started=""
+docker_slot=0
 
 write_cur() { # NAME TEXT: a sample written here, in the sampler's format (collect.awk)
 	read -r now _ </proc/uptime
-	printf '%s\n%s@end\n' "$now" "$2" >"$d/$1.cur"
+	printf '%s\n%s@end\n' "$now" "$2" >"$dir/$1.cur"
 }
 
 gpu_loop() { # NAME OPTION FIELDS
 	{ "$NVSMI" "$2=$3" --format=csv,noheader,nounits -lms "$LMS" 2>&1; echo "@rc $?"; } </dev/null |
-		$AWK $AWKI -v K="$1" -v D="$d" "$COLLECTPROG" 2>/dev/null
+		$AWK $AWKI -v KIND="$1" -v DIR="$dir" "$COLLECTPROG" 2>/dev/null
 }
 
 gpu_watch() { # keep both samplers running; retry a failed one every 30 s
-	if [ -n "$gl" ] && kill -0 "$gl" 2>/dev/null; then return 0; fi
+	if [ -n "$gpu_pid" ] && kill -0 "$gpu_pid" 2>/dev/null; then return 0; fi
 	read -r up _ </proc/uptime
-	[ -n "$gl_at" ] && [ "${up%.*}" -lt $((${gl_at%.*} + 30)) ] && return 0
-	gl_at=$up
-	[ -n "$al" ] && kill "$al" 2>/dev/null
+	[ -n "$gpu_tried" ] && [ "${up%.*}" -lt $((${gpu_tried%.*} + 30)) ] && return 0
+	gpu_tried=$up
+	[ -n "$apps_pid" ] && kill "$apps_pid" 2>/dev/null
 	if ! command -v "$NVSMI" >/dev/null 2>&1; then
 		write_cur gpu "nvidia-smi: not found
 @rc 127
 "
-		gl=""
+		gpu_pid=""
 		return 0
 	fi
 	gpu_loop gpu --query-gpu "$GPUQ" &
-	gl=$!
+	gpu_pid=$!
 	gpu_loop apps --query-compute-apps "$APPQ" &
-	al=$!
+	apps_pid=$!
 }
 
-job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc = "RC STARTED SLOT"
-	eval "st=\${t_$1:-}"
-	if [ -n "$st" ]; then
-		rcst=""
-		[ -r "$d/$1.rc" ] && read -r _ rcst _ <"$d/$1.rc"
-		[ "$rcst" != "$st" ] && return 0
+job() { # NAME FUNCTION LAST_STARTED LAST_SLOT: FUNCTION in the background, unless its last run
+	# (started at LAST_STARTED) still goes; sets started and slot, returns 1 when not started.
+	# NAME.rc = "RC STARTED SLOT" once a run ends.
+	if [ -n "$3" ]; then
+		rc_started=""
+		[ -r "$dir/$1.rc" ] && read -r _ rc_started _ <"$dir/$1.rc"
+		[ "$rc_started" != "$3" ] && return 1
 	fi
-	read -r up _ </proc/uptime
-	eval "t_$1=\$up"
+	read -r started _ </proc/uptime
 	# Two output files in turn: the last finished output stays whole while the next is written.
-	eval "o=\$((1 - \${o_$1:-0})) && o_$1=\$o"
-	out="$d/$1.$o"
+	slot=$((1 - ${4:-0}))
+	out="$dir/$1.$slot"
 	(
 		$2 >"$out" 2>&1 </dev/null
-		echo "$? $up $o" >"$d/$1.rc"
+		echo "$? $started $slot" >"$dir/$1.rc"
 	) &
 	pids="$pids $!"
 }
@@ -122,23 +129,35 @@ job() { # NAME FUNCTION: run in the background unless NAME still runs; NAME.rc =
 first_wait() { # the first frame waits (at most DL s) for the first readings
 	fired=0
 	(sleep "$DL" && kill -USR1 $$) >/dev/null 2>&1 </dev/null &
-	wd=$!
+	timer=$!
 	for p in $pids; do
 		[ "$fired" = 1 ] && break
 		wait "$p" 2>/dev/null
 	done
-	while [ "$fired" = 0 ] && [ -n "$gl" ] && [ ! -s "$d/gpu.cur" ]; do
+	while [ "$fired" = 0 ] && [ -n "$gpu_pid" ] && [ ! -s "$dir/gpu.cur" ]; do
 		sleep 0.05 2>/dev/null || break
 	done
-	kill "$wd" 2>/dev/null
+	kill "$timer" 2>/dev/null
 }
 
-disks() {
-	if [ "$DFGNU" = 2 ]; then df -B1 -l --output=$DFCOLS; return; fi
-	if [ "$DFGNU" = 1 ]; then df -P -T -B1 -l; else df -P -k; fi
+disks() { # which df this is, found by the first run (in the background: df can hang)
+	flavour=""
+	[ -r "$dir/df.flavour" ] && read -r flavour <"$dir/df.flavour"
+	if [ -z "$flavour" ]; then
+		# GNU df gives sizes and inodes in one run with --output (coreutils >= 8.21); else two.
+		flavour=0
+		if df -B1 -l --output=$DFCOLS / >/dev/null 2>&1; then
+			flavour=2
+		elif df -P -T -B1 -l / >/dev/null 2>&1; then
+			flavour=1
+		fi
+		echo "$flavour" >"$dir/df.flavour"
+	fi
+	if [ "$flavour" = 2 ]; then df -B1 -l --output=$DFCOLS; return; fi
+	if [ "$flavour" = 1 ]; then df -P -T -B1 -l; else df -P -k; fi
 	rc=$?
 	echo "$N inodes"
-	if [ "$DFGNU" = 1 ]; then df -P -i -l; else df -P -i; fi
+	if [ "$flavour" = 1 ]; then df -P -i -l; else df -P -i; fi
 	return $rc
 }
 
@@ -159,26 +178,26 @@ docker_ps() {
 }
 
 docker_watch() { # a container event makes the next tick re-read containers
-	if [ -n "$wp" ] && kill -0 "$wp" 2>/dev/null; then return 0; fi
+	if [ -n "$events_pid" ] && kill -0 "$events_pid" 2>/dev/null; then return 0; fi
 	command -v "$DOCKERCMD" >/dev/null 2>&1 || return 0
 	{
 		"$DOCKERCMD" events --filter type=container --format '{{.Action}}' 2>/dev/null </dev/null | {
-			g=0
+			count=0
 			while read -r _; do
-				g=$((g + 1))
-				echo "$g" >"$d/docker.gen"
+				count=$((count + 1))
+				echo "$count" >"$dir/docker.gen"
 			done
 		}
 	} &
-	wp=$!
+	events_pid=$!
 }
 
 main() { # parsed whole before "ready" goes out, so no tick line is read as part of the script
 	echo "$N ready 2 $$ $HZ $PG $(uname -n 2>/dev/null)"
 	tick=0
-	dg=""
-	dlast=-100000
-	klast=-100000
+	docker_gen=""
+	docker_tick=-100000
+	disks_tick=-100000
 	while read -r cmd seq full; do
 		case $cmd in
 		t) ;;
@@ -190,21 +209,22 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		gpu_watch
 		# After the first reading, each probe keeps its own phase (PHASE) for the slow sections,
 		# so that hosts started together do not all scan in the same tick.
-		if [ $((tick - klast)) -ge "$DISKEVERY" ]; then
-			if [ "$tick" = 1 ]; then klast=$((1 - PHASE % DISKEVERY)); else klast=$tick; fi
-			job disks disks
+		if [ $((tick - disks_tick)) -ge "$DISKEVERY" ]; then
+			if [ "$tick" = 1 ]; then disks_tick=$((1 - PHASE % DISKEVERY)); else disks_tick=$tick; fi
+			job disks disks "$disks_started" "$disks_slot" && disks_started=$started && disks_slot=$slot
 		fi
-		g=""
-		[ -r "$d/docker.gen" ] && read -r g <"$d/docker.gen"
-		if [ "$g" != "$dg" ] || [ $((tick - dlast)) -ge "$DOCKEREVERY" ]; then
-			dg=$g
-			if [ "$tick" = 1 ]; then dlast=$((1 - PHASE % DOCKEREVERY)); else dlast=$tick; fi
-			job docker docker_ps
+		gen=""
+		[ -r "$dir/docker.gen" ] && read -r gen <"$dir/docker.gen"
+		if [ "$gen" != "$docker_gen" ] || [ $((tick - docker_tick)) -ge "$DOCKEREVERY" ]; then
+			docker_gen=$gen
+			if [ "$tick" = 1 ]; then docker_tick=$((1 - PHASE % DOCKEREVERY)); else docker_tick=$tick; fi
+			job docker docker_ps "$docker_started" "$docker_slot" &&
+				docker_started=$started && docker_slot=$slot
 			docker_watch
 		fi
 		[ "$tick" = 1 ] && first_wait
 		# awk reports a job as pending while its .rc does not carry the start time given here.
-		jobs="${t_disks:--} ${t_docker:--}"
+		jobs="${disks_started:--} ${docker_started:--}"
 		# A full process scan on request (a host screen is open) or every PROCEVERY ticks; between
 		# them awk re-reads only GPU processes and the client keeps the other rows.
 		if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = $((PHASE % PROCEVERY)) ]; then

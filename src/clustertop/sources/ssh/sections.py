@@ -18,7 +18,13 @@ from clustertop.parsers.nvidia_smi import (
     parse_apps_query,
     parse_gpu_query,
 )
-from clustertop.parsers.procfs import CpuSample, parse_loadavg, parse_meminfo, parse_proc_stat
+from clustertop.parsers.procfs import (
+    CpuSample,
+    cap_args,
+    parse_loadavg,
+    parse_meminfo,
+    parse_proc_stat,
+)
 from clustertop.sources.join import GpuRequest
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
@@ -92,7 +98,7 @@ class ProcsReading:
 
 
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
-    # p PID PCPU RSS START STATE CID USER<TAB>COMM<TAB>CMDLINE
+    # A `p` line of the procs section (protocol.md).
     head, _, tail = line.partition("\t")
     words = head.split(" ")
     if len(words) < 8 or not words[1].isdigit():
@@ -106,11 +112,11 @@ def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
         container_id=words[6] if _HEX64.match(words[6]) else None,
         comm=comm,
     )
-    return row, words[7], cmdline
+    return row, words[7], cap_args(cmdline)  # the probe cuts them; an older probe may not
 
 
 def read_procs(text: str) -> ProcsReading:
-    """cpu, btime, p (process) and k (container usage) lines from the probe's awk."""
+    """The procs section's lines (protocol.md): cpu, btime, keep, p (process), k (container)."""
     cpu, btime = None, None
     rows: dict[int, ProcRow] = {}
     details: dict[int, tuple[str, str]] = {}

@@ -32,6 +32,7 @@ from clustertop.sources.ssh.probe import (
     parse_frame,
     probe_script,
 )
+from clustertop.sources.ssh.reader import READ_LIMIT, read_frame
 from clustertop.util.aio import within
 
 
@@ -180,7 +181,9 @@ class HostSession:
             nvidia_smi=self._settings.nvidia_smi,
             docker_host=self._settings.docker_host,
         )
-        process = await conn.create_process(REMOTE_COMMAND, encoding="utf-8", errors="replace")
+        process = await conn.create_process(
+            REMOTE_COMMAND, encoding="utf-8", errors="replace", window=READ_LIMIT
+        )
         stderr_task = asyncio.create_task(_drain(process.stderr))
         try:
             process.stdin.write(probe_script(settings))
@@ -203,10 +206,14 @@ class HostSession:
 
     async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
         try:
-            await within(process.stdout.readuntil(marker + " ready "), 15.0)
+            found = await within(
+                process.stdout.readuntil([f"{marker} ready ", f"{marker} fatal "]), 15.0
+            )
             line = await within(process.stdout.readline(), 5.0)
         except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
+        if found.endswith(" fatal "):  # e.g. "temp dir full: /dev/shm /tmp"
+            raise ProbeFailure(f"remote probe: {line.strip()[:200]}")
         words = line.split()
         try:
             return HostInfo(
@@ -232,17 +239,16 @@ class HostSession:
             sent = time.monotonic()
             full = 1 if frames < 2 or self.full_scan else 0
             process.stdin.write(f"t {self._seq} {full}\n")
+            end = f"{assembler.marker} d {self._seq}\n"
             try:
-                text = await within(
-                    process.stdout.readuntil(f"{assembler.marker} d {self._seq}\n"), limit
-                )
+                text, cut = await within(read_frame(process.stdout, end), limit)
             except asyncio.TimeoutError as exc:
                 raise ProbeFailure(f"remote probe sent no frame within {limit:g} s") from exc
             except asyncio.IncompleteReadError as exc:
                 raise ProbeFailure("remote probe ended") from exc
             latency = (time.monotonic() - sent) * 1000.0
             frame = parse_frame(text, assembler.marker)
-            self._emit(assembler.apply(frame, round(latency, 1)))
+            self._emit(assembler.apply(frame, round(latency, 1), cut))
             frames += 1
 
 

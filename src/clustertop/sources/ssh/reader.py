@@ -1,0 +1,48 @@
+"""Frames read off the probe's channel: one over the channel's buffer is skipped, not fatal."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import asyncssh
+
+READ_LIMIT = 2 * 1024 * 1024
+"""The probe channel's receive window, in characters: asyncssh buffers at most this much, so a
+frame must end within it to be read whole (a frame is a few KB; a hostile host user can make
+one section far larger, e.g. with huge container labels)."""
+
+
+async def read_frame(reader: asyncssh.SSHReader[str], end: str) -> tuple[str, bool]:
+    """Everything up to and including the line `end` (`M d SEQ`, newline included).
+
+    Returns (the frame, False); for a frame over READ_LIMIT, (its first READ_LIMIT characters,
+    True) once the rest has been skipped up to `end`. Raises IncompleteReadError at EOF.
+    """
+    try:
+        return await reader.readuntil(end), False
+    except asyncio.IncompleteReadError as exc:
+        if reader.at_eof():
+            raise
+        # asyncssh gave up at READ_LIMIT without the end (the channel is in text mode): skip on.
+        first = cast(str, exc.partial)
+    await _skip_to(reader, end, first.rpartition("\n")[2])
+    return first, True
+
+
+async def _skip_to(reader: asyncssh.SSHReader[str], end: str, line: str) -> None:
+    # Line by line, so that `end` is found only as a whole line and never missed where it
+    # straddles two reads; `line` is the start of the line the first read stopped in. A line
+    # longer than the buffer comes in pieces: it is not `end`, and only its length is kept.
+    overlong = len(line) > len(end)
+    while True:
+        piece = await reader.readline()  # up to READ_LIMIT characters; "" at EOF
+        if not piece:
+            raise asyncio.IncompleteReadError(b"", None)
+        if not piece.endswith("\n"):
+            overlong = overlong or len(line) + len(piece) > len(end)
+            line = "" if overlong else line + piece
+            continue
+        if not overlong and line + piece == end:
+            return
+        line, overlong = "", False
