@@ -218,3 +218,12 @@ def _gpu(index: int, facts: AmdGpuFacts) -> Gpu:
 def bus_id_of(text: Any) -> str | None:
     """A normalised bus ID from a cell (strings only)."""
     return normal_bus_id(text) if isinstance(text, str) else None
+
+
+def tool_output(text: str, returncode: int, command: str) -> str:
+    """A tool's output, for its JSON; ValueError naming the failure when it exited non-zero
+    without any JSON (amd-smi's missing-groups WARNING alone, a crash, not found)."""
+    if returncode != 0 and "{" not in text and "[" not in text:
+        said = first_words(text)
+        raise ValueError(f"{command}: exit {returncode}" + (f": {said}" if said else ""))
+    return text

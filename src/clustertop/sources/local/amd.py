@@ -26,7 +26,7 @@ from clustertop.parsers.amd_sysfs import (
     place_kfd,
     sysfs_facts,
 )
-from clustertop.parsers.amd_values import AmdGpuFacts, amd_gpus, first_words, merge_facts
+from clustertop.parsers.amd_values import AmdGpuFacts, amd_gpus, merge_facts, tool_output
 from clustertop.parsers.rocm_smi import ROCM_SMI_ARGS, parse_rocm_smi
 from clustertop.sources.local import amd_lib
 from clustertop.sources.local.amd_lib import AmdLibrary
@@ -201,10 +201,7 @@ class AmdReader:
 def _checked(result: tuple[int, str], command: str) -> str:
     """The output of a run that may hold JSON; ValueError naming the failure otherwise."""
     code, output = result
-    if code != 0 and "{" not in output and "[" not in output:
-        said = first_words(output)
-        raise ValueError(f"{command}: exit {code}" + (f": {said}" if said else ""))
-    return output
+    return tool_output(output, code, command)
 
 
 def _reading(

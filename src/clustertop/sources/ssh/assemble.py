@@ -24,6 +24,7 @@ from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
+from clustertop.sources.ssh.amd import amd_view
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
@@ -180,7 +181,8 @@ class FrameAssembler:
         if name == "sys":
             self._sys.read(lambda: read_system(out.body), name, data_time)
         elif name == "gpu":
-            self._gpu.read(lambda: read_gpu(parts, out.returncode), name, data_time)
+            before = self._gpu.value.amd if self._gpu.value else None
+            self._gpu.read(lambda: read_gpu(parts, out.returncode, before), name, data_time)
         elif name == "disks":
             self._disks.read(lambda: read_disks(parts), name, data_time)
         elif name == "docker":
@@ -319,10 +321,12 @@ class FrameAssembler:
     ) -> tuple[list[Gpu], list[GpuProcess]]:
         if gpu is None:
             return [], []
-        index_of = {g.uuid: g.index for g in gpu.gpus}
+        amd_gpus, amd_apps, _ = amd_view(gpu.amd)
+        every = [*gpu.gpus, *amd_gpus]
+        index_of = {g.uuid: g.index for g in every}
         result: list[GpuProcess] = []
         cpu: dict[tuple[int, float], float] = {}
-        for app in self._current_apps(gpu):
+        for app in [*self._current_apps(gpu), *amd_apps]:
             row = procs.rows.get(app.pid) if procs else None
             user, command = procs.details.get(app.pid, (None, None)) if procs else (None, None)
             start = self._start_time(procs, row.start_ticks) if procs and row else None
@@ -340,7 +344,7 @@ class FrameAssembler:
                     start_time=start,
                 )
             )
-        return list(gpu.gpus), list(resolve_gpu_processes(result, containers, cpu, self.rule))
+        return every, list(resolve_gpu_processes(result, containers, cpu, self.rule))
 
     def _current_apps(self, gpu: GpuReading) -> list[GpuApp]:
         # nvidia-smi prints no line for a sample without processes: an apps sample older than
@@ -388,6 +392,8 @@ class FrameAssembler:
 
 
 def _gpu_line_errors(gpu: GpuReading | None) -> str | None:
-    if gpu is None or not gpu.errors:
+    if gpu is None:
         return None
-    return "; ".join(gpu.errors)[:300]
+    amd_error = amd_view(gpu.amd)[2]
+    errors = [*gpu.errors, *([f"AMD: {amd_error}"] if amd_error else [])]
+    return "; ".join(errors)[:300] if errors else None
