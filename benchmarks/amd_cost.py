@@ -8,6 +8,8 @@ has 8 H200s and the recorded GPU processes (nvidia-smi stand-in excluded, as the
 host has 8 AMD GPUs in a fake amdgpu sysfs tree (CT_SYSFS_ROOT) with the same processes in the
 KFD driver's list, no nvidia-smi, and an amd-smi stand-in that only counts its runs: each run is
 charged --amd-smi-ms (one real amd-smi call costs 40-60 ms of CPU) instead of its own cost.
+A run outside the measured ticks (the static run at tick 1, the next 900 ticks later) is not
+charged: add --amd-smi-ms / 900 per tick for it.
 """
 
 from __future__ import annotations
