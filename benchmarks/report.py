@@ -10,6 +10,13 @@ from typing import Any
 from benchmarks.harness import TOOLS, ToolResult
 from benchmarks.targets import ANALYSIS, Verdict
 
+OTHER_RESULTS = (
+    "Measured by their own scripts: the grid table against Textual's DataTable and "
+    "textual-fastdatatable in [TABLES.md](TABLES.md) (`python -m benchmarks.table_bench`), "
+    "1,000 silent hosts in [../RELIABILITY.md](../RELIABILITY.md) (`python -m benchmarks.silent`)."
+)
+"""Where the benchmarks that are not part of this run keep their figures."""
+
 SERVER_LABEL = {
     "sshd": "real OpenSSH servers (one sshd per loopback address, stand-in nvidia-smi/docker)",
     "fake": "lightweight simulated-host server (one asyncssh process replaying a real frame)",
@@ -186,6 +193,8 @@ def render(
         f"{info.wall_s / 60:.1f} min). Everything below was measured in that one run. Plot: "
         f"`results.svg`; raw data: `results.json`; how the targets were reached and why any "
         f"is not, with profiles: [{ANALYSIS}]({ANALYSIS}).",
+        "",
+        OTHER_RESULTS,
         "",
     ]
     notes = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -17,7 +18,10 @@ def record(section: str, item: str, result: str, **figures: Any) -> None:
     path = os.environ.get(LOG_VARIABLE)
     if not path:
         return
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    # "tests/x.py::test_y[busybox awk] (call)": the node id is all but the last word.
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    if not test:  # a benchmark run as a program
+        test = os.path.relpath(os.path.abspath(sys.argv[0]))
     line = {"section": section, "item": item, "result": result, "figures": figures, "test": test}
     line["at"] = time.time()
     with open(path, "a", encoding="utf-8") as log:

@@ -59,6 +59,7 @@ def test_no_file_gives_defaults_with_xdg_paths(env: dict[str, str], tmp_path: Pa
     assert config.path is None
     assert config.default_path == tmp_path / "xdg-config" / "clustertop" / "config.toml"
     assert config.audit_log == tmp_path / "xdg-state" / "clustertop" / "audit.jsonl"
+    assert config.history_path == tmp_path / "xdg-state" / "clustertop" / "history.sqlite"
     assert dict(config.sources) == dict.fromkeys(SETTINGS, "default")
     assert (config.interval, config.timeout, config.max_handshakes) == (2.0, 10.0, 16)
     assert (config.stale_after, config.cleanup_exited_after, config.history) == (
@@ -70,7 +71,7 @@ def test_no_file_gives_defaults_with_xdg_paths(env: dict[str, str], tmp_path: Pa
     assert config.owner_labels == ("owner",)
     assert config.known_hosts is None and config.ssh_config is None
     assert config.readonly is False and config.accept_new_hostkeys is False
-    assert dataclasses.replace(config, audit_log=None) == dataclasses.replace(
+    assert dataclasses.replace(config, audit_log=None, history_path=None) == dataclasses.replace(
         Config(), sources=config.sources, default_path=config.default_path
     )
 

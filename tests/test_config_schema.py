@@ -17,35 +17,13 @@ else:
     import tomli as tomllib
 
 import clustertop.config
-from clustertop.config import MIN_INTERVAL, Config, ConfigError, HostOverride, load_config
+from clustertop.config import MIN_INTERVAL, Config, HostOverride, load_config
 from clustertop.config.declare import Setting, declared_settings, setting
 from clustertop.config.schema import HOST_SETTINGS, NOT_SETTINGS, SETTINGS
 from clustertop.config.values import integer
+from tests.test_config import env, load_error, write_config  # noqa: F401 - env is a fixture
 
 CONFIG_PACKAGE = Path(clustertop.config.__file__).parent
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """An environment whose home and XDG folders are under tmp_path: never the developer's."""
-    return {
-        "HOME": str(tmp_path / "home"),
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
-        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
-    }
-
-
-def write_config(env: dict[str, str], text: str) -> Path:
-    path = Path(env["XDG_CONFIG_HOME"]) / "clustertop" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-def load_error(env: dict[str, str], cli: dict[str, object] | None = None) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_config(cli or {}, env)
-    return str(caught.value)
 
 
 def test_config_fields_are_the_settings_then_the_rest() -> None:

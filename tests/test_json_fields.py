@@ -23,6 +23,7 @@ from clustertop.model import (
     Process,
     Section,
 )
+from clustertop.model.mig import MigInstance, MigRef
 
 REF = ContainerRef(id="c0ffee", name="train-alice")
 GPU = Gpu(
@@ -41,6 +42,22 @@ GPU = Gpu(
     ecc_uncorrected=2,
     mig_mode="Disabled",
     error="fell off the bus",
+    mig_instances=(
+        MigInstance(
+            device_index=0,
+            gpu_instance_id=2,
+            compute_instance_id=0,
+            profile="3g.40gb",
+            uuid="MIG-1",
+            memory_used=5 << 20,
+            memory_total=40 << 30,
+            multiprocessor_count=60,
+            placement=(0, 4),
+            util_percent=12.0,
+            error="no error really",
+        ),
+    ),
+    mig_error="MIG devices not readable: Insufficient Permissions",
 )
 GPU_PROCESS = GpuProcess(
     pid=4242,
@@ -53,6 +70,7 @@ GPU_PROCESS = GpuProcess(
     owner="alice",
     start_time=1_700_000_000.5,
     cpu_percent=88.0,
+    mig=MigRef(2, 0, "MIG-1"),
 )
 CONTAINER = Container(
     id="c0ffee",
@@ -157,6 +175,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, (MigInstance, MigRef)):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, ContainerRef):
         return {"id": value.id, "name": value.name}
     if isinstance(value, Mapping):

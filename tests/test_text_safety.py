@@ -43,13 +43,13 @@ def test_printable_escapes_every_control_format_and_separator(raw: str, shown: s
 
 @pytest.fixture
 def hostile_process() -> Iterator[int]:
-    # Large enough to be among the top processes by memory that `--once` lists, even on a
-    # machine where other work runs (1.5 GiB; the machine has 24).
-    code = "import sys, time; x = b'x' * (1536 << 20); sys.stdout.close(); time.sleep(300)"
+    # Busy and large, so that it heads the table's rows (by CPU) and the JSON's top processes
+    # (by CPU and by memory) even on a machine where other work runs.
+    code = "import sys; x = b'x' * (700 << 20); sys.stdout.close()\nwhile True: pass"
     argv: list[str | bytes] = [HOSTILE_ARGV0, "-c", code]
     proc = subprocess.Popen(argv, executable=sys.executable, stdout=subprocess.PIPE)
     try:
-        wait_for(lambda: psutil.Process(proc.pid).memory_info().rss > 1400 << 20, 30, what="rss")
+        wait_for(lambda: psutil.Process(proc.pid).memory_info().rss > 600 << 20, 30, what="rss")
         yield proc.pid
     finally:
         proc.kill()

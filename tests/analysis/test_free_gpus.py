@@ -100,8 +100,11 @@ def test_json_carries_everything_the_table_shows() -> None:
                 "memory_free": (81920 - 100) * MIB,
                 "memory_total": 81920 * MIB,
                 "vendor": "nvidia",
+                "mig": None,
+                "ready_line": None,
             }
         ],
+        "mig_count": 0,
         "ready_line": "ssh gpu01 CUDA_VISIBLE_DEVICES=2",
         "vendor": "nvidia",
     }

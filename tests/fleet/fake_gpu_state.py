@@ -95,6 +95,8 @@ class Gpu:
     """Field -> value without unit."""
     units: dict[str, str]
     """Field -> unit."""
+    mig: dict[str, Any] | None = None
+    """The spec's "mig" object: a MIG GPU (see fake_mig); None: a whole GPU."""
 
     def canonical(self, name: str) -> str | None:
         """The field `name` stands for on this GPU, or None if this driver would reject it."""
@@ -138,6 +140,10 @@ class GpuProcess:
     """argv[0] of the process, as nvidia-smi shows it."""
     used_mib: int
     """GPU memory it holds, MiB."""
+    gi: int | None = None
+    """MIG GPU instance it runs in (None: whole GPU)."""
+    ci: int | None = None
+    """MIG compute instance it runs in."""
 
 
 @dataclass
@@ -183,8 +189,10 @@ def build_gpu(index: int, entry: dict[str, Any]) -> Gpu:
         gpu.values["uuid"] = _derived_uuid(gpu.uuid, index)
     if index > 0 and "pci.bus_id" not in entry and "pci.bus_id" in gpu.values:
         gpu.values["pci.bus_id"] = _derived_bus_id(gpu.bus_id, index)
+    mig = entry.get("mig")
+    gpu.mig = dict(mig) if isinstance(mig, dict) else None
     for key, value in entry.items():
-        if key == "template":
+        if key in ("template", "mig"):
             continue
         name = gpu.canonical(key) or key
         gpu.values[name] = strip_unit(str(value), gpu.units.get(name))
@@ -261,7 +269,18 @@ def resolve_processes(entries: list[dict[str, Any]], gpu_count: int) -> list[Gpu
         if pid is None or not 0 <= gpu < gpu_count:
             continue
         name = str(entry.get("process_name") or process_name(pid))
-        found.append(GpuProcess(gpu, pid, name, int(entry.get("used_memory_mib", 0))))
+        gi, ci = entry.get("gi"), entry.get("ci")
+        used = int(entry.get("used_memory_mib", 0))
+        found.append(
+            GpuProcess(
+                gpu,
+                pid,
+                name,
+                used,
+                None if gi is None else int(gi),
+                None if ci is None else int(ci),
+            )
+        )
     found.sort(key=lambda p: p.gpu)
     return found
 

@@ -17,6 +17,7 @@ from tests.fleet.fake_gpu_state import (
     build_world,
     read_spec,
 )
+from tests.fleet.fake_mig import mig_list_lines, xml_lines
 from tests.realdata import fixture
 
 APP_FIELDS = {
@@ -74,6 +75,10 @@ class Options:
     """--format words: csv, noheader, nounits."""
     list_gpus: bool = False
     """-L / --list-gpus."""
+    query: bool = False
+    """-q / --query."""
+    xml: bool = False
+    """-x / --xml-format (with -q)."""
     loop_ms: int | None = None
     """-l N (seconds) or -lms N (milliseconds): repeat until killed."""
     ids: list[str] | None = None
@@ -106,7 +111,7 @@ def _split_args(argv: list[str]) -> list[tuple[str, str | None]]:
             if value is None:
                 raise UsageError(f"ERROR: Option {name} is missing its value. {HELP_HINT}")
             pairs.append((name, value))
-        elif word in ("-L", "--list-gpus", "-h", "--help"):
+        elif word in ("-L", "--list-gpus", "-h", "--help", "-q", "--query", "-x", "--xml-format"):
             pairs.append((word, None))
         else:
             raise UsageError(INVALID_ARGS)
@@ -133,12 +138,18 @@ def parse_args(argv: list[str]) -> Options:
             opts.loop_ms = int(value or 0) * (1000 if kind == "loop_s" else 1)
         elif name in ("-L", "--list-gpus"):
             opts.list_gpus = True
+        elif name in ("-q", "--query"):
+            opts.query = True
+        elif name in ("-x", "--xml-format"):
+            opts.xml = True
         else:
             opts.help = True
     if (opts.query_gpu is not None or opts.query_apps is not None) and "csv" not in opts.fmt:
         raise UsageError(f"ERROR: Option --format is missing its value. {HELP_HINT}")
     if opts.query_gpu is not None and opts.query_apps is not None:
         raise UsageError(INVALID_ARGS)
+    if (opts.xml and not opts.query) or (opts.query and not opts.xml):
+        raise UsageError(INVALID_ARGS)  # -x needs -q; plain -q text is not simulated
     return opts
 
 
@@ -258,11 +269,16 @@ def query_apps(
 
 
 def list_lines(gpus: list[Gpu], lost: bool) -> list[str]:
-    """Lines for -L."""
-    return [
-        lost_line(g) if lost and g.index == 0 else f"GPU {g.index}: {g.name} (UUID: {g.uuid})"
-        for g in gpus
-    ]
+    """Lines for -L (a MIG GPU's MIG devices under it)."""
+    lines = []
+    for g in gpus:
+        if lost and g.index == 0:
+            lines.append(lost_line(g))
+            continue
+        lines.append(f"GPU {g.index}: {g.name} (UUID: {g.uuid})")
+        if g.mig is not None:
+            lines.extend(mig_list_lines(g))
+    return lines
 
 
 def text_table(world: FakeWorld, spec: dict[str, Any]) -> list[str]:
@@ -307,6 +323,8 @@ def render(opts: Options, spec: dict[str, Any], first: bool) -> tuple[list[str],
         return query_apps(world, gpus, opts, lost, first), status
     if opts.list_gpus:
         return list_lines(gpus, lost), status
+    if opts.xml:
+        return xml_lines(world, gpus), status
     if lost:
         return [lost_line(world.gpus[0])], EXIT_GPU_LOST
     return text_table(world, spec), 0

@@ -103,6 +103,8 @@ def _amd_gpu(index: int, facts: dict[str, Any]) -> dict[str, Any]:
         "mig_mode": None,
         "error": None,
         "vendor": "amd",
+        "mig_instances": [],
+        "mig_error": None,
     }
 
 

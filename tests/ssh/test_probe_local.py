@@ -14,6 +14,7 @@ import pytest
 
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.probe import (
+    PROBE_VERSION,
     Frame,
     ProbeSettings,
     new_marker,
@@ -118,7 +119,7 @@ def _busy(folder: Path) -> subprocess.Popen[bytes]:
 
 def test_ready_line_names_the_probe(probe: LocalProbe) -> None:
     words = probe.ready.split()
-    assert words[:3] == [MARKER, "ready", "2"]
+    assert words[:3] == [MARKER, "ready", PROBE_VERSION]
     assert int(words[4]) > 0  # clock ticks per second
 
 

@@ -93,3 +93,11 @@ async def test_a_config_that_includes_itself_is_a_clear_error_not_a_silent_hang(
     assert str(caught.value) == (
         "bad ssh config for gpu1: Include nested too deep (a file includes itself?)"
     )
+
+
+def test_a_channel_closed_under_the_probe_reads_as_a_lost_connection() -> None:
+    # What asyncssh raises when the probe's channel is written after sshd went away.
+    assert classify(BrokenPipeError("Channel not open for sending")) == (
+        HostState.UNREACHABLE,
+        "connection lost: the SSH connection closed",
+    )

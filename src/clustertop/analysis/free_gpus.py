@@ -1,4 +1,4 @@
-"""Free GPUs across the cluster, grouped by host, with a ready-to-paste ssh line."""
+"""Free GPUs and free MIG instances across the cluster, by host, with ready-to-paste ssh lines."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from clustertop.analysis.mig import GpuUnit, UnitState, host_unit_states
 from clustertop.model import MIB, Gpu, HostSnapshot, Section
 from clustertop.model.amd import AMD, NVIDIA
+from clustertop.model.mig import MigInstance
 
 DEFAULT_MEMORY_MIB = 500
 """Most MiB in use on a GPU that still counts as free."""
@@ -18,7 +20,7 @@ DEFAULT_UTIL_PERCENT = 5.0
 
 @dataclass(frozen=True, slots=True)
 class FreeGpu:
-    """One free GPU."""
+    """One free GPU, or one free MIG instance of a GPU."""
 
     index: int
     """nvidia-smi index (PCI bus order)."""
@@ -32,6 +34,11 @@ class FreeGpu:
     """Bytes of GPU memory."""
     vendor: str = NVIDIA
     """"nvidia" or "amd"."""
+    instance: MigInstance | None = None
+    """The free MIG instance (None: the whole GPU is free); index, uuid and name are its GPU's."""
+    ready_line: str | None = None
+    """`ssh <host> CUDA_VISIBLE_DEVICES=MIG-<uuid>` for an instance (None: whole GPU, or the
+    instance's MIG UUID is unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +51,25 @@ class HostFreeGpus:
     """Its free GPUs, by index."""
     ready_line: str
     """`ssh <host> CUDA_VISIBLE_DEVICES=2,3` (HIP_VISIBLE_DEVICES for AMD; the host
-    shell-quoted), to paste and complete."""
+    shell-quoted), to paste and complete; with no whole GPU free, the first free MIG instance's
+    line (CUDA takes one MIG device)."""
     vendor: str = NVIDIA
     """Whose GPUs these are: a host with free GPUs of both vendors has one entry for each."""
 
     @property
     def indices(self) -> tuple[int, ...]:
-        """Indices of the free GPUs."""
-        return tuple(gpu.index for gpu in self.gpus)
+        """Indices of the free whole GPUs."""
+        return tuple(gpu.index for gpu in self.gpus if gpu.instance is None)
 
     @property
     def uuids(self) -> tuple[str, ...]:
-        """UUIDs of the free GPUs."""
-        return tuple(gpu.uuid for gpu in self.gpus)
+        """UUIDs of the free whole GPUs."""
+        return tuple(gpu.uuid for gpu in self.gpus if gpu.instance is None)
+
+    @property
+    def instances(self) -> tuple[FreeGpu, ...]:
+        """The free MIG instances."""
+        return tuple(gpu for gpu in self.gpus if gpu.instance is not None)
 
     @property
     def memory_free(self) -> int:
@@ -107,44 +120,63 @@ def ready_line(
     return f"ssh {shlex.quote(host)} {order}CUDA_VISIBLE_DEVICES={devices}"
 
 
+def mig_ready_line(host: str, instance: MigInstance) -> str | None:
+    """`ssh <host> CUDA_VISIBLE_DEVICES=MIG-<uuid>`; None when the MIG UUID is unknown."""
+    if not instance.uuid:
+        return None
+    return f"ssh {shlex.quote(host)} CUDA_VISIBLE_DEVICES={shlex.quote(instance.uuid)}"
+
+
+def _unit_order(unit: GpuUnit) -> tuple[int, int]:
+    """GPU index, then the whole GPU before its instances, instances by MIG device index."""
+    if unit.instance is None:
+        return (unit.gpu.index, -1)
+    device = unit.instance.device_index
+    return (unit.gpu.index, device if device is not None else 1 << 30)
+
+
+def _entry(host: str, unit: GpuUnit) -> FreeGpu:
+    total, used = unit.memory_total, unit.memory_used
+    instance = unit.instance
+    return FreeGpu(
+        index=unit.gpu.index,
+        uuid=unit.gpu.uuid,
+        name=unit.gpu.name,
+        memory_free=None if total is None else total - (used or 0),
+        memory_total=total,
+        vendor=unit.gpu.vendor,
+        instance=instance,
+        ready_line=None if instance is None else mig_ready_line(host, instance),
+    )
+
+
 def host_free_gpus(
     snap: HostSnapshot,
     *,
     memory_mib: int = DEFAULT_MEMORY_MIB,
     util_percent: float = DEFAULT_UTIL_PERCENT,
 ) -> list[HostFreeGpus]:
-    """The free GPUs of one snapshot, one entry per vendor (NVIDIA first); none when the host
-    is not up, its GPU data is stale, or nothing is free."""
+    """The free GPUs and MIG instances of one snapshot, one entry per vendor (NVIDIA first);
+    none when the host is not up, its GPU data is stale, or nothing is free. A GPU with MIG
+    instances is offered only by instance."""
     if not snap.is_up or Section.GPU in snap.stale:
         return []
-    busy = gpus_with_processes(snap)
-    free = [
-        g
-        for g in snap.gpus
-        if gpu_is_free(g, busy, memory_mib=memory_mib, util_percent=util_percent)
-    ]
-    vendors = sorted({gpu.vendor for gpu in free}, key=lambda vendor: (vendor != NVIDIA, vendor))
-    return [
-        _vendor_entry(snap, sorted((g for g in free if g.vendor == v), key=lambda g: g.index), v)
-        for v in vendors
-    ]
-
-
-def _vendor_entry(snap: HostSnapshot, free: list[Gpu], vendor: str) -> HostFreeGpus:
-    entries = tuple(
-        FreeGpu(
-            index=gpu.index,
-            uuid=gpu.uuid,
-            name=gpu.name,
-            memory_free=None
-            if gpu.memory_total is None
-            else gpu.memory_total - (gpu.memory_used or 0),
-            memory_total=gpu.memory_total,
-            vendor=vendor,
-        )
-        for gpu in free
+    states = host_unit_states(snap, memory_mib=memory_mib, util_percent=util_percent)
+    free = sorted(
+        (unit for unit, state in states if state is UnitState.FREE),
+        key=_unit_order,
     )
-    line = ready_line(snap.name, free, snap.gpus, vendor)
+    vendors = sorted({unit.gpu.vendor for unit in free}, key=lambda v: (v != NVIDIA, v))
+    return [_vendor_entry(snap, [u for u in free if u.gpu.vendor == v], v) for v in vendors]
+
+
+def _vendor_entry(snap: HostSnapshot, free: list[GpuUnit], vendor: str) -> HostFreeGpus:
+    entries = tuple(_entry(snap.name, unit) for unit in free)
+    whole = [unit.gpu for unit in free if unit.instance is None]
+    if whole:
+        line = ready_line(snap.name, whole, snap.gpus, vendor)
+    else:
+        line = next((e.ready_line for e in entries if e.ready_line), "")
     return HostFreeGpus(snap.name, entries, line, vendor)
 
 
@@ -173,19 +205,31 @@ def free_gpus_json(entries: Iterable[HostFreeGpus]) -> list[dict[str, Any]]:
             "indices": list(entry.indices),
             "uuids": list(entry.uuids),
             "memory_free": entry.memory_free,
-            "gpus": [
-                {
-                    "index": gpu.index,
-                    "uuid": gpu.uuid,
-                    "name": gpu.name,
-                    "memory_free": gpu.memory_free,
-                    "memory_total": gpu.memory_total,
-                    "vendor": gpu.vendor,
-                }
-                for gpu in entry.gpus
-            ],
+            "mig_count": len(entry.instances),
+            "gpus": [_free_gpu_json(gpu) for gpu in entry.gpus],
             "ready_line": entry.ready_line,
             "vendor": entry.vendor,
         }
         for entry in entries
     ]
+
+
+def _free_gpu_json(gpu: FreeGpu) -> dict[str, Any]:
+    instance = gpu.instance
+    return {
+        "index": gpu.index,
+        "uuid": gpu.uuid,
+        "name": gpu.name,
+        "memory_free": gpu.memory_free,
+        "memory_total": gpu.memory_total,
+        "vendor": gpu.vendor,
+        "mig": None
+        if instance is None
+        else {
+            "profile": instance.profile,
+            "uuid": instance.uuid,
+            "gpu_instance_id": instance.gpu_instance_id,
+            "compute_instance_id": instance.compute_instance_id,
+        },
+        "ready_line": gpu.ready_line,
+    }

@@ -13,6 +13,7 @@ from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
+from clustertop.analysis.zoom import HistoryZoom, Past
 from clustertop.config.settings import Config
 from clustertop.model import HostSnapshot
 
@@ -39,6 +40,10 @@ class ClusterAnalysis:
         """A GPU using at most this much memory can count as free."""
         self.free_gpu_util_percent = free_gpu_util_percent
         """A GPU at or under this utilisation can count as free."""
+        self.zoom = HistoryZoom(self.history)
+        """The history and its longer windows (24 h, 7 d), one on show."""
+        self.pasts: list[Past] = []
+        """Where readings from before now come from (the longer windows load them later)."""
 
     @classmethod
     def from_config(cls, config: Config) -> ClusterAnalysis:
@@ -54,6 +59,7 @@ class ClusterAnalysis:
     def update(self, snap: HostSnapshot) -> None:
         """Fold one new snapshot into every tracker."""
         self.history.add(snap)
+        self.zoom.add(snap)
         stale_ids = self.stale_tracker.update(snap)
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
         self.alert_tracker.update(snap, stale_ids, idle_since)
@@ -62,8 +68,10 @@ class ClusterAnalysis:
         """Feed the history the readings a source has from before now (`Source.past_snapshots`).
 
         `past(window_s, resolution_s)` yields them oldest first. Only the history takes them:
-        stale containers and alerts keep judging live readings.
+        stale containers and alerts keep judging live readings. The longer zoom levels load
+        theirs later, off the UI's path (`zoom.load(pasts)`).
         """
+        self.pasts.append(past)
         for snap in past(self.history.window_s, self.history.resolution_s):
             self.history.add(snap)
 

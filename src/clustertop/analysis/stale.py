@@ -68,8 +68,11 @@ def stale_containers(
     Edge cases, decided:
     - Unknown readings (utilisation N/A, GPU error, GPU section failed or stale, no GPU of the
       container in the list) neither end the run nor extend it: idleness is only ever measured
-      between two readings that showed it. A container whose GPUs are never readable (MIG) is
-      never stale. A busy reading ends the run even when the GPU section is stale.
+      between two readings that showed it. A container whose GPUs are never readable is never
+      stale. On a MIG GPU the rule goes per instance: a container is judged by the instances
+      its processes run in, with the instance's utilisation (which nvidia-smi and NVML do not
+      report, so such a container is stale only where a source gives instance utilisation).
+      A busy reading ends the run even when the GPU section is stale.
     - A snapshot whose containers are unreadable (docker error or stale docker section) says
       nothing about any container: runs carry over. In a readable one an absent container is gone.
     - Snapshots of a host that is not up add nothing; a pause of more than `gap_s` (default 5

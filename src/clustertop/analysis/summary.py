@@ -6,13 +6,9 @@ from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass
 from typing import Any
 
-from clustertop.analysis.free_gpus import (
-    DEFAULT_MEMORY_MIB,
-    DEFAULT_UTIL_PERCENT,
-    gpu_is_free,
-    gpus_with_processes,
-)
-from clustertop.model import MIB, HostSnapshot, HostState
+from clustertop.analysis.free_gpus import DEFAULT_MEMORY_MIB, DEFAULT_UTIL_PERCENT
+from clustertop.analysis.mig import UnitState, host_unit_states
+from clustertop.model import HostSnapshot, HostState
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +24,19 @@ class ClusterSummary:
     hosts_connecting: int = 0
     """Hosts not yet answered."""
     gpus: int = 0
-    """GPUs on up hosts."""
+    """GPUs on up hosts; a GPU with MIG instances counts as its instances (see mig_instances)."""
     gpus_busy: int = 0
-    """GPUs with a process, or over the utilisation or memory limit."""
+    """GPUs (or instances) with a process, or over the utilisation or memory limit."""
     gpus_free: int = 0
-    """GPUs free as free_gpus counts them."""
+    """GPUs (or instances) free as free_gpus counts them."""
     containers_running: int = 0
     """Running containers on up hosts."""
     containers_stale: int = 0
     """Stale containers on up hosts."""
     alerts: int = 0
     """Active alerts."""
+    mig_instances: int = 0
+    """How many of `gpus` are MIG instances (counted instead of their GPUs)."""
 
     @property
     def gpus_unknown(self) -> int:
@@ -57,7 +55,7 @@ def cluster_summary(
     """Count the newest snapshot of each host; `stale` maps host -> stale container IDs."""
     stale = stale or {}
     counts = dict.fromkeys(
-        ("hosts", "up", "connecting", "gpus", "busy", "free", "running", "stale"), 0
+        ("hosts", "up", "connecting", "gpus", "busy", "free", "running", "stale", "mig"), 0
     )
     for snap in snapshots:
         counts["hosts"] += 1
@@ -83,23 +81,18 @@ def cluster_summary(
         containers_running=counts["running"],
         containers_stale=counts["stale"],
         alerts=alerts if isinstance(alerts, int) else len(alerts),
+        mig_instances=counts["mig"],
     )
 
 
 def _count_gpus(
     snap: HostSnapshot, counts: dict[str, int], memory_mib: int, util_percent: float
 ) -> None:
-    with_process = gpus_with_processes(snap)
-    for gpu in snap.gpus:
+    for unit, state in host_unit_states(snap, memory_mib=memory_mib, util_percent=util_percent):
         counts["gpus"] += 1
-        if (
-            gpu.uuid in with_process
-            or (gpu.util_percent or 0.0) > util_percent
-            or (gpu.memory_used or 0) > memory_mib * MIB
-        ):
-            counts["busy"] += 1
-        elif gpu_is_free(gpu, with_process, memory_mib=memory_mib, util_percent=util_percent):
-            counts["free"] += 1
+        counts["mig"] += unit.instance is not None
+        counts["busy"] += state is UnitState.BUSY
+        counts["free"] += state is UnitState.FREE
 
 
 def _plural(count: int, word: str) -> str:
@@ -109,12 +102,16 @@ def _plural(count: int, word: str) -> str:
 def summary_line(summary: ClusterSummary) -> str:
     """'12/13 hosts up · 40 GPUs: 31 busy, 9 free · 52 containers, 3 stale · 4 alerts'.
 
-    Connecting hosts and GPUs of unknown state are added only when there are some.
+    Connecting hosts, MIG instances counted as GPUs and GPUs of unknown state are added only
+    when there are some.
     """
     hosts = f"{summary.hosts_up}/{_plural(summary.hosts, 'host')} up"
     if summary.hosts_connecting:
         hosts += f" ({summary.hosts_connecting} connecting)"
-    gpus = f"{_plural(summary.gpus, 'GPU')}: {summary.gpus_busy} busy, {summary.gpus_free} free"
+    gpus = _plural(summary.gpus, "GPU")
+    if summary.mig_instances:
+        gpus += f" ({summary.mig_instances} of them MIG instances)"
+    gpus += f": {summary.gpus_busy} busy, {summary.gpus_free} free"
     if summary.gpus_unknown:
         gpus += f", {summary.gpus_unknown} unknown"
     containers = (
@@ -137,4 +134,5 @@ def summary_json(summary: ClusterSummary) -> dict[str, Any]:
         "containers_running": summary.containers_running,
         "containers_stale": summary.containers_stale,
         "alerts": summary.alerts,
+        "mig_instances": summary.mig_instances,
     }

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustertop.analysis.mig import GpuUnit, instance_of
 from clustertop.model import HostSnapshot
 from clustertop.model.amd import container_gpu_map, mixed_vendors
 
@@ -21,7 +22,8 @@ class UserRow:
     owner: str
     """Person (UNKNOWN_OWNER when no rule names one)."""
     gpus: int
-    """Distinct (host, GPU) pairs with one of their GPU processes or running containers."""
+    """Distinct (host, GPU) pairs with one of their GPU processes or running containers; on a
+    MIG GPU each instance with one of their processes counts as one."""
     gpu_memory: int
     """Bytes of GPU memory their GPU processes hold."""
     mean_util: float | None
@@ -59,22 +61,38 @@ def _tally_of(tallies: dict[str, _Tally], owner: str | None) -> _Tally:
     return tally
 
 
-def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
-    by_index = {gpu.index: gpu for gpu in snap.gpus}
-    by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
-    requested = container_gpu_map(snap.gpus)
-    # On a host mixing vendors, an index of a container's own processes is counted below by
-    # UUID: the same number may name the other vendor's GPU.
+def _own_indices(snap: HostSnapshot) -> dict[str, set[int]]:
+    """Container ID -> GPU indices of its processes, on a host mixing vendors only.
+
+    There those processes are counted by UUID: the same number in the container's GPU list
+    may name the other vendor's GPU.
+    """
     own: dict[str, set[int]] = {}
     if mixed_vendors(snap.gpus):
         for proc in snap.gpu_processes:
             if proc.container is not None:
                 own.setdefault(proc.container.id, set()).add(proc.gpu_index)
+    return own
+
+
+def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
+    by_index = {gpu.index: gpu for gpu in snap.gpus}
+    by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
+    requested = container_gpu_map(snap.gpus)
+    own = _own_indices(snap)
+    in_instances: set[tuple[str, int]] = set()  # (container, GPU) counted by its instances
     for proc in snap.gpu_processes:
         tally = _tally_of(tallies, proc.owner)
         gpu = by_uuid.get(proc.gpu_uuid) or by_index.get(proc.gpu_index)
-        uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
-        tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
+        instance = instance_of(proc, gpu) if gpu is not None else None
+        if gpu is not None and instance is not None:
+            unit = GpuUnit(gpu, instance)  # a MIG instance: its own util, its own count
+            tally.gpus[(snap.name, unit.uuid)] = unit.util_percent
+            if proc.container is not None:
+                in_instances.add((proc.container.id, gpu.index))
+        else:
+            uuid = gpu.uuid if gpu is not None and gpu.uuid else proc.gpu_uuid
+            tally.gpus[(snap.name, uuid)] = gpu.util_percent if gpu is not None else None
         tally.gpu_memory += proc.memory_used or 0
         tally.processes += 1
         tally.hosts.add(snap.name)
@@ -86,6 +104,8 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.stale += ctr.id in stale
         tally.hosts.add(snap.name)
         for index in ctr.gpus:
+            if (ctr.id, index) in in_instances:
+                continue  # its MIG instances are what it holds, not the whole GPU
             gpu = None if index in own.get(ctr.id, ()) else requested.get(index)
             if gpu is not None and gpu.uuid:  # a GPU not in the list cannot be named
                 tally.gpus[(snap.name, gpu.uuid)] = gpu.util_percent

@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["config"]:
         return _config_command(argv[1:])
+    if argv[:1] == ["report"]:
+        from clustertop.cli.report import report_command
+
+        return report_command(argv[1:])
     if argv[:1] == ["serve"]:
         from clustertop.cli.serve import serve_command
 

@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clustertop.cli.mig_json import mig_instance_json, mig_ref_json
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 
 SCHEMA_VERSION = 2
-"""Bumped only on incompatible changes; new keys may appear at any time."""
+"""Bumped on incompatible changes and on documented additions (2: vendor, MIG); see README."""
 
 
 def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
@@ -35,6 +36,8 @@ def gpu_json(gpu: Gpu) -> dict[str, Any]:
         "mig_mode": gpu.mig_mode,
         "error": gpu.error,
         "vendor": gpu.vendor,
+        "mig_instances": [mig_instance_json(i) for i in gpu.mig_instances],
+        "mig_error": gpu.mig_error,
     }
 
 
@@ -51,6 +54,7 @@ def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
         "owner": proc.owner,
         "start_time": proc.start_time,
         "cpu_percent": proc.cpu_percent,
+        "mig": mig_ref_json(proc.mig),
     }
 
 
@@ -108,7 +112,7 @@ def disk_json(disk: Disk) -> dict[str, Any]:
 
 
 def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """One host entry of schema v1."""
+    """One host entry of schema v2."""
     cpu = snap.cpu
     mem = snap.memory
     return {

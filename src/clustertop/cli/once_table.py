@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from clustertop.analysis.issues import section_issues
+from clustertop.cli.mig_table import mig_gpu_label, mig_table_rows
 from clustertop.model import ContainerRef, HostSnapshot, Section
 from clustertop.util.textsafe import printable
 from clustertop.util.units import NA, duration, human_bytes, number, percent, used_of
@@ -119,18 +120,20 @@ def host_details(s: HostSnapshot, now: float) -> str:
 
 
 def _gpus(s: HostSnapshot) -> str:
-    rows = [
-        [
-            g.index,
-            g.name,
-            percent(g.util_percent),
-            used_of(g.memory_used, g.memory_total),
-            number(g.temperature_c, 0, "C"),
-            f"{number(g.power_w, 0)}/{number(g.power_limit_w, 0)} W",
-            g.error or "",
-        ]
-        for g in s.gpus
-    ]
+    rows: list[list[object]] = []
+    for g in s.gpus:
+        rows.append(
+            [
+                g.index,
+                g.name,
+                percent(g.util_percent),
+                used_of(g.memory_used, g.memory_total),
+                number(g.temperature_c, 0, "C"),
+                f"{number(g.power_w, 0)}/{number(g.power_limit_w, 0)} W",
+                g.error or "",
+            ]
+        )
+        rows.extend(mig_table_rows(g))
     return table(["GPU", "NAME", "UTIL", "MEMORY", "TEMP", "POWER", ""], rows)
 
 
@@ -138,7 +141,7 @@ def _gpu_processes(s: HostSnapshot, now: float) -> str:
     rows = [
         [
             p.pid,
-            p.gpu_index,
+            mig_gpu_label(p, s.gpus),
             human_bytes(p.memory_used),
             p.user,
             p.owner,

@@ -20,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Hosts: ssh config aliases, [user@]host[:port], ranges like gpu[01-16], @groups.",
         epilog="Also: `clustertop config show` prints the effective settings and their sources; "
         "`clustertop serve` serves this TUI to web browsers; "
-        "`clustertop export` serves the hosts' readings to Prometheus.",
+        "`clustertop export` serves the hosts' readings to Prometheus; "
+        "`clustertop report` sums up the recorded history.",
     )
     parser.add_argument("hosts", nargs="*", help="hosts, ranges and @groups to watch")
     add = parser.add_argument

@@ -165,8 +165,8 @@ def _empty() -> Mapping[str, Any]:
 class Config:
     """Every setting with its effective value, plus groups, host overrides and key remaps.
 
-    The fields up to `audit_log` are the top-level settings, in the order `config show` lists
-    them; each is declared once, here, with its parser, help and rendering.
+    The fields up to `idle_held_memory_mib` are the top-level settings, in the order `config
+    show` lists them; each is declared once, here, with its parser, help and rendering.
     """
 
     interval: float = setting(
@@ -264,6 +264,28 @@ class Config:
         "instance",
         text(),
         "Label naming the host (its port is dropped; dcgm-exporter's Hostname wins for GPUs).",
+    )
+    history_store: bool = setting(
+        True,
+        boolean,
+        "Record history in the store (for `clustertop report` and long charts); false: off.",
+    )
+    history_path: Path | None = setting(
+        None,
+        optional_path,
+        "The history store (SQLite); load_config fills in the XDG state path.",
+        unset="$XDG_STATE_HOME/clustertop/history.sqlite",
+    )
+    history_retention: float = setting(
+        365 * 86400.0,
+        duration(positive=True, minimum=86400.0),
+        "How long the store keeps hourly history (at least 1 day).",
+        render=_duration_literal,
+    )
+    idle_held_memory_mib: int = setting(
+        1,
+        integer(low=0),
+        "GPU memory (MiB) an owner must hold on an idle GPU for it to count as held idle.",
     )
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
     """Host groups from `[groups]`: name -> items (hosts, ranges, @groups)."""

@@ -35,6 +35,7 @@ __all__ = [
     "HostOverride",
     "config_file_path",
     "default_audit_log",
+    "default_history_path",
     "load_config",
     "render_config",
 ]
@@ -81,6 +82,11 @@ def default_audit_log(env: Mapping[str, str] = os.environ) -> Path:
     return _xdg_dir(env, "XDG_STATE_HOME", ".local/state") / "clustertop" / "audit.jsonl"
 
 
+def default_history_path(env: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_STATE_HOME/clustertop/history.sqlite, else ~/.local/state/clustertop/history.sqlite."""
+    return _xdg_dir(env, "XDG_STATE_HOME", ".local/state") / "clustertop" / "history.sqlite"
+
+
 def _choose_file(path: Path | None, env: Mapping[str, str]) -> Path | None:
     """The file to read: --config, else CLUSTERTOP_CONFIG, else the default one if it exists."""
     if path is not None:
@@ -123,6 +129,7 @@ class _Layers:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.values: dict[str, object] = dict(_DEFAULTS)
         self.values["audit_log"] = default_audit_log(env)
+        self.values["history_path"] = default_history_path(env)
         self.sources: dict[str, str] = dict.fromkeys(SETTINGS, "default")
         self.tables: dict[str, Mapping[str, Any]] = {}
         self.warnings: list[str] = []

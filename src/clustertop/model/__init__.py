@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from clustertop.model.mig import MigInstance, MigRef
+
 MIB = 1024 * 1024
 """Bytes in one MiB (nvidia-smi reports memory in MiB)."""
 
@@ -133,6 +135,10 @@ class Gpu:
     """Why this GPU could not be read (lost GPU, device handle error)."""
     vendor: str = "nvidia"
     """Who made it: "nvidia" or "amd" (an AMD GPU's index and uuid: see model/amd.py)."""
+    mig_instances: tuple[MigInstance, ...] = ()
+    """MIG devices of a partitioned GPU, by device index (empty when MIG is off or unknown)."""
+    mig_error: str | None = None
+    """Why the MIG instances of this GPU could not be read (GPU figures stay valid)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +165,8 @@ class GpuProcess:
     """Unix time the process started (identity together with pid)."""
     cpu_percent: float | None = None
     """CPU use of the process, per core (may exceed 100)."""
+    mig: MigRef | None = None
+    """The MIG instance it runs in (None on a whole GPU or when unknown)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,10 @@ class GpuApp:
     """Executable as nvidia-smi prints it (may be cut with '...'; empty when unknown)."""
     process_type: str | None = None
     """C (compute), G (graphics), C+G or M+C from `-q -x`; None from --query-compute-apps."""
+    gpu_instance_id: int | None = None
+    """MIG GPU instance it runs in (`-q -x`, or a gpu_instance_id column); None when whole GPU."""
+    compute_instance_id: int | None = None
+    """MIG compute instance within that GPU instance."""
 
 
 def _lines(text: str) -> list[str]:
@@ -146,6 +150,8 @@ def _app_from_values(values: Mapping[str, str]) -> GpuApp | None:
         pid=pid,
         memory_used=memory_bytes(values.get("used_gpu_memory")),
         process_name=present(values.get("process_name")) or "",
+        gpu_instance_id=integer(values.get("gpu_instance_id")),
+        compute_instance_id=integer(values.get("compute_instance_id")),
     )
 
 

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from clustertop.model import Gpu
+from clustertop.parsers.nvidia_mig import mig_devices_from_xml
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.values import integer, memory_bytes, number, present
 
@@ -65,6 +66,7 @@ def _failure(gpu: ET.Element) -> str | None:
 
 
 def _gpu(gpu: ET.Element, index: int) -> Gpu:
+    instances, mig_error = mig_devices_from_xml(gpu)
     return Gpu(
         index=index,
         uuid=present(_text(gpu, "uuid")) or "",
@@ -81,6 +83,8 @@ def _gpu(gpu: ET.Element, index: int) -> Gpu:
         ecc_uncorrected=_ecc_uncorrected(gpu),
         mig_mode=present(_text(gpu, "mig_mode/current_mig")),
         error=_failure(gpu),
+        mig_instances=instances,
+        mig_error=mig_error,
     )
 
 
@@ -97,6 +101,8 @@ def _apps(gpu: ET.Element, gpu_uuid: str) -> list[GpuApp]:
                 memory_used=memory_bytes(_text(info, "used_memory")),
                 process_name=present(_text(info, "process_name")) or "",
                 process_type=present(_text(info, "type")),
+                gpu_instance_id=integer(_text(info, "gpu_instance_id")),
+                compute_instance_id=integer(_text(info, "compute_instance_id")),
             )
         )
     return apps
@@ -106,7 +112,8 @@ def parse_nvidia_smi_xml(text: str) -> tuple[list[Gpu], list[GpuApp]]:
     """GPUs (indexed in document order, as nvidia-smi enumerates them) and all their processes.
 
     Raises ValueError for malformed or truncated XML and for documents declaring entities.
-    Processes of every type are returned (graphics ones too); MIG slices are not split out.
+    Processes of every type are returned (graphics ones too), with their MIG GI/CI IDs; a GPU's
+    `<mig_devices>` become its mig_instances (profiles and MIG UUIDs come from `nvidia-smi -L`).
     """
     if _UNSAFE_DTD.search(text):
         raise ValueError("refusing nvidia-smi XML that declares entities or an internal DTD")

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from clustertop.analysis.history import History
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.base import Source
@@ -50,6 +51,8 @@ class ClusterTopApp(App[None]):
     ]
     _quitting = False
     """True once quitting started (waiting for actions under way)."""
+    _history_told = False
+    """True once the user was told that history is not recorded."""
 
     def __init__(
         self,
@@ -102,6 +105,9 @@ class ClusterTopApp(App[None]):
         self._source_task.add_done_callback(self._source_stopped)
         self.set_interval(AGE_TICK, self._age_tick)
         self.actions.check_audit()
+        self._history_notice(self.options.history_problem)
+        if self.live.analysis is not None and len(self.live.analysis.zoom.levels) > 1:
+            self.run_worker(self._load_zoom, thread=True, group="zoom", exit_on_error=False)
 
     def get_default_screen(self) -> Screen[None]:
         """The grid is the bottom of the screen stack."""
@@ -128,12 +134,16 @@ class ClusterTopApp(App[None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.source.aclose()
+        if self.options.recorder is not None:
+            await asyncio.to_thread(self.options.recorder.close)
 
     def _receive(self, snap: HostSnapshot) -> None:
         """The source's sink: store and schedule a repaint; never blocks."""
         self.live.store.put(snap)
         if self.live.analysis is not None:
             self.live.analysis.update(snap)
+        if self.options.recorder is not None:
+            self.options.recorder.offer(snap, self.live.analysis)  # queued: written off this path
         self._schedule_repaint()
 
     def _source_stopped(self, task: asyncio.Task[None]) -> None:
@@ -177,8 +187,45 @@ class ClusterTopApp(App[None]):
         if self._bell is not None and self._bell.poll(self.live.store.all()):
             self.bell()
 
+    def _load_zoom(self) -> None:
+        """Fill the 24 h and 7 d histories from the past (the store, the demo) off the UI path."""
+        analysis = self.live.analysis
+        assert analysis is not None
+        try:
+            loaded = analysis.zoom.load(list(analysis.pasts))
+        except Exception as exc:  # noqa: BLE001 - a past that fails leaves the charts live-only
+            self.log.error("history past not loaded", error=exc)
+            loaded = analysis.zoom.load([])
+        self.call_from_thread(self._zoom_loaded, loaded)
+
+    def _zoom_loaded(self, loaded: list[History]) -> None:
+        assert self.live.analysis is not None
+        self.live.analysis.zoom.finish(loaded)
+        if self.live.analysis.zoom.index:
+            self._zoom_changed()
+
+    def action_zoom_history(self) -> None:
+        """Show the next history window (1 h, 24 h, 7 d) in the grid's trend and the charts."""
+        if self.live.analysis is None:
+            return
+        self.live.analysis.zoom.cycle()
+        self._zoom_changed()
+
+    def _zoom_changed(self) -> None:
+        self.grid.zoom_changed()
+        self.host_screen.zoom_changed()
+
+    def _history_notice(self, problem: str | None) -> None:
+        """Say once, visibly, that history is not being recorded (the monitor carries on)."""
+        if problem is None or self._history_told:
+            return
+        self._history_told = True
+        self.notify(printable(problem), title="History", severity="error", timeout=30, markup=False)
+
     def _age_tick(self) -> None:
         """Hosts whose screens show an age (down, stale data) repaint even without new data."""
+        if self.options.recorder is not None:
+            self._history_notice(self.options.recorder.problem)
         now = self.live.clock()
         aging = [snap.name for snap in self.live.store.all() if _shows_age(snap, now, self.live)]
         aging += [screen.host for screen in self.screen_stack if isinstance(screen, HostScreen)]

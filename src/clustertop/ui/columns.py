@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from clustertop.analysis.free_gpus import gpu_is_free, gpus_with_processes
+from clustertop.analysis.free_gpus import DEFAULT_MEMORY_MIB, DEFAULT_UTIL_PERCENT
 from clustertop.analysis.issues import section_issues
+from clustertop.analysis.mig import GpuUnit, UnitState, host_unit_states
 from clustertop.model import HostSnapshot, HostState, Section
 from clustertop.ui.widgets.cells import (
     BAD,
@@ -57,10 +58,17 @@ class GridContext:
     """Position of the host in the source's list: the Host column sorts in the user's order."""
 
 
-def busy_gpus(snap: HostSnapshot) -> list[bool]:
-    """Per GPU: busy unless free by the analysis rule (no process, <= 5 %, <= 500 MiB, known)."""
-    with_process = gpus_with_processes(snap)
-    return [not gpu_is_free(gpu, with_process) for gpu in snap.gpus]
+MIG_CHARS = 12
+"""Most per-unit characters in a GPUs cell before only the count shows (8 GPUs x 7 MIG)."""
+
+
+def busy_gpus(snap: HostSnapshot) -> list[tuple[GpuUnit, bool]]:
+    """Per GPU, or per MIG instance of a partitioned GPU: busy unless free by the analysis rule
+    (no process, <= 5 %, <= 500 MiB, known)."""
+    states = host_unit_states(
+        snap, memory_mib=DEFAULT_MEMORY_MIB, util_percent=DEFAULT_UTIL_PERCENT
+    )
+    return [(unit, state is not UnitState.FREE) for unit, state in states]
 
 
 def host_row(snap: HostSnapshot, ctx: GridContext) -> RowData:
@@ -132,15 +140,22 @@ def _memory(snap: HostSnapshot, ctx: GridContext) -> Cell:
 def _gpus(snap: HostSnapshot, ctx: GridContext) -> Cell:
     if not snap.gpus:
         return Cell("error" if snap.gpu_error else "-", WARN if snap.gpu_error else DIM, None)
-    busy = busy_gpus(snap)
-    free = busy.count(False)
-    cell = Cell(sort_key=(float(free), float(len(busy))))
-    for gpu, is_busy in zip(snap.gpus, busy, strict=True):
-        if gpu.error:
-            cell.add("✗", BAD)
-        else:
-            cell.add(level_char(gpu.util_percent), "" if is_busy else OK)
-    return cell.add(f" {free}/{len(busy)} free", OK if free else DIM)
+    units = busy_gpus(snap)
+    free = sum(1 for _, is_busy in units if not is_busy)
+    mig = any(unit.instance is not None for unit, _ in units)
+    cell = Cell(sort_key=(float(free), float(len(units))))
+    marks = len(units) <= MIG_CHARS or not mig
+    if marks:
+        for unit, is_busy in units:
+            if unit.error:
+                cell.add("✗", BAD)
+            elif unit.instance is not None:
+                # An instance has no utilisation reading: its mark says busy or free.
+                cell.add("■" if is_busy else "□", "" if is_busy else OK)
+            else:
+                cell.add(level_char(unit.util_percent), "" if is_busy else OK)
+    cell.add(f"{' ' if marks else ''}{free}/{len(units)} free", OK if free else DIM)
+    return cell.add(" MIG", DIM) if mig else cell
 
 
 def _gpu_memory(snap: HostSnapshot, ctx: GridContext) -> Cell:
@@ -203,7 +218,9 @@ def summary_text(
     up = sum(1 for snap in hosts if snap.is_up)
     waiting = sum(1 for snap in hosts if snap.state is HostState.CONNECTING)
     down = len(hosts) - up - waiting
-    busy = [flag for snap in hosts if snap.is_up for flag in busy_gpus(snap)]
+    units = [pair for snap in hosts if snap.is_up for pair in busy_gpus(snap)]
+    busy = [flag for _, flag in units]
+    mig = sum(1 for unit, _ in units if unit.instance is not None)
     running = sum(
         1 for snap in hosts for ctr in snap.containers if snap.is_up and ctr.state == "running"
     )
@@ -213,6 +230,8 @@ def summary_text(
         text.append(f", {waiting} connecting", DIM)
     text.append("   GPUs ", "bold").append(f"{busy.count(True)} busy, ")
     text.append(f"{busy.count(False)} free", OK).append(f" of {len(busy)}")
+    if mig:
+        text.append(f" (incl. {mig} MIG instances)", DIM)
     text.append("   Containers ", "bold").append(f"{running} running, ")
     text.append(f"{stale_count} stale", WARN if stale_count else DIM)
     text.append("   Alerts ", "bold").append(str(alerts), BAD if alerts else DIM)

@@ -66,7 +66,7 @@ class GridAnalysis:
         self.owner = owner
         """Show only hosts where this person has something (None: every host)."""
         self._owner_hosts: dict[str, bool] = {}
-        self._trends: dict[str, tuple[tuple[float, int], Cell]] = {}
+        self._trends: dict[str, tuple[tuple[float, int, float], Cell]] = {}
 
     @property
     def columns(self) -> tuple[ColumnSpec, ...]:
@@ -85,15 +85,21 @@ class GridAnalysis:
 
     def _trend(self, snap: HostSnapshot, now: float) -> Cell:
         assert self.analysis is not None
-        history = self.analysis.history
+        history = self.analysis.zoom.current
         end = aligned_end(now, column_span(history.window_s, TREND_WIDTH))
-        key = (end, math.floor(snap.time / history.resolution_s))
+        key = (end, math.floor(snap.time / history.resolution_s), history.window_s)
         cached = self._trends.get(snap.name)
         if cached is not None and cached[0] == key:
             return cached[1]
         cell = gpu_trend(history, snap.name, now)
         self._trends[snap.name] = (key, cell)
         return cell
+
+    def trend_label(self) -> str:
+        """The trend column's label for the history on show ('GPU·24h')."""
+        if self.analysis is None:
+            return TREND_COLUMN.label
+        return f"GPU·{self.analysis.zoom.label}"
 
     def set_owner(self, owner: str | None, snaps: Iterable[HostSnapshot]) -> None:
         """Filter to `owner` (None: no owner filter), judged on every host's newest snapshot."""

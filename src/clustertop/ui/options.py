@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from clustertop.actions.model import ActionRunner
+from clustertop.store.recorder import HistoryRecorder
 from clustertop.ui.shell import ShellLauncher
 
 
@@ -36,3 +37,7 @@ class AppOptions:
     """The header's title."""
     clock: Callable[[], float] = time.time
     """Current unix time (fixed in screenshots and snapshot tests)."""
+    recorder: HistoryRecorder | None = None
+    """Records every reading into the history store (None: history is not kept)."""
+    history_problem: str | None = None
+    """Why history is not recorded although it is on (a notice at start)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
     BAD,
@@ -69,7 +70,13 @@ def _running(start: float | None, now: float) -> Cell:
 
 
 def _gpu_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
-    return [RowData(gpu.uuid or f"gpu{gpu.index}", _gpu_cells(gpu, snap), gpu) for gpu in snap.gpus]
+    rows = []
+    for gpu in snap.gpus:
+        cells = _gpu_cells(gpu, snap)
+        rows.append(RowData(gpu.uuid or f"gpu{gpu.index}", cells, gpu))
+        if gpu.mig_instances or gpu.mig_error:
+            rows.extend(instance_rows(gpu, snap, cells))
+    return rows
 
 
 def _gpu_cells(gpu: Gpu, snap: HostSnapshot) -> tuple[Cell, ...]:
@@ -117,20 +124,20 @@ def _gpu_process_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     return [
         RowData(
             f"{proc.pid}:{proc.start_time}:{proc.gpu_uuid}",
-            _gpu_process_cells(proc, ctx, process_gpu(proc, snap)),
+            _gpu_process_cells(proc, ctx, snap),
             proc,
         )
         for proc in snap.gpu_processes
     ]
 
 
-def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, gpu: str) -> tuple[Cell, ...]:
+def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, snap: HostSnapshot) -> tuple[Cell, ...]:
     return (
         number_cell(str(proc.pid), float(proc.pid)),
         text_cell(proc.user or NA, "" if proc.user else DIM),
         text_cell(proc.owner or NA, "" if proc.owner else DIM),
         _container_name(proc.container),
-        number_cell(gpu, float(proc.gpu_index)),
+        process_gpu_cell(proc, snap, process_gpu(proc, snap)),
         _bytes(proc.memory_used),
         number_cell(number(proc.cpu_percent, 0, "%"), proc.cpu_percent),
         _running(proc.start_time, ctx.now),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from clustertop.model import ContainerRef, Gpu, GpuProcess
+from clustertop.sources.local.mig import MigLost, read_instances, with_refs
 from clustertop.sources.local.processes import describe_pid
 
 INIT_RETRY_S = 30.0
@@ -140,8 +142,11 @@ class GpuReader:
         try:
             handle = nvml.nvmlDeviceGetHandleByIndex(index)
             gpu = _gpu(nvml, index, handle)
+            if gpu.mig_mode == "Enabled":
+                instances, error = read_instances(nvml, handle)
+                gpu = dataclasses.replace(gpu, mig_instances=instances, mig_error=error)
             return gpu, _processes(nvml, gpu, handle)
-        except (nvml.NVMLError, _GpuLost) as exc:
+        except (nvml.NVMLError, _GpuLost, MigLost) as exc:
             return _failed_gpu(index, f"GPU {index}: {exc}"), []
 
 
@@ -216,7 +221,8 @@ def _running_processes(nvml: Any, handle: Any) -> list[Any]:
 
 def _processes(nvml: Any, gpu: Gpu, handle: Any) -> list[GpuProcess]:
     rows = []
-    for info in _running_processes(nvml, handle):
+    infos = _running_processes(nvml, handle)
+    for info in infos:
         used = getattr(info, "usedGpuMemory", None)
         described = describe_pid(int(info.pid))
         container_id = described.container_id if described else None
@@ -232,4 +238,5 @@ def _processes(nvml: Any, gpu: Gpu, handle: Any) -> list[GpuProcess]:
                 start_time=described.start_time if described else None,
             )
         )
-    return rows
+    # On a MIG GPU each record names its GPU and compute instance (NVML's v2/v3 structs).
+    return with_refs(rows, infos, gpu.mig_instances) if gpu.mig_mode == "Enabled" else rows

@@ -21,6 +21,7 @@ from clustertop.model import (
     by_cpu_then_memory,
 )
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.parsers.mig_sample import MigReading, apply_mig
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
@@ -131,6 +132,8 @@ class FrameAssembler:
     _disks: _Slot[list[Disk]] = field(default_factory=_Slot)
     _docker: _Slot[DockerReading] = field(default_factory=_Slot)
     _procs: _Slot[ProcsReading] = field(default_factory=_Slot)
+    _mig: MigReading | None = None
+    """The last MIG sample: the probe sends one only when it is new."""
     _prev_cpu: CpuSample | None = None
     _cpu: Cpu | None = None
     _btime: float | None = None
@@ -183,6 +186,8 @@ class FrameAssembler:
         elif name == "gpu":
             before = self._gpu.value.amd if self._gpu.value else None
             self._gpu.read(lambda: read_gpu(parts, out.returncode, before), name, data_time)
+            if self._gpu.value is not None and self._gpu.value.mig is not None:
+                self._mig = self._gpu.value.mig
         elif name == "disks":
             self._disks.read(lambda: read_disks(parts), name, data_time)
         elif name == "docker":
@@ -344,7 +349,8 @@ class FrameAssembler:
                     start_time=start,
                 )
             )
-        return every, list(resolve_gpu_processes(result, containers, cpu, self.rule))
+        gpus, result = apply_mig(every, result, self._mig)
+        return gpus, list(resolve_gpu_processes(result, containers, cpu, self.rule))
 
     def _current_apps(self, gpu: GpuReading) -> list[GpuApp]:
         # nvidia-smi prints no line for a sample without processes: an apps sample older than

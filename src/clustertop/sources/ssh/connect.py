@@ -333,6 +333,8 @@ def classify(exc: BaseException) -> tuple[HostState, str]:
         return HostState.UNREACHABLE, f"connection lost: {exc.reason}"
     if isinstance(exc, asyncssh.DisconnectError):
         return HostState.ERROR, f"SSH error: {exc.reason}"
+    if isinstance(exc, BrokenPipeError):  # asyncssh: "Channel not open for sending"
+        return HostState.UNREACHABLE, "connection lost: the SSH connection closed"
     if isinstance(exc, OSError):
         errors = [exc, *getattr(exc, "exceptions", ())]  # create_connection's multi-errors
         for err in errors:

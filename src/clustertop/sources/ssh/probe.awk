@@ -9,7 +9,8 @@
 #   UPTIME                          host uptime at this tick
 #   JOB_STARTED[section]            start uptime in the job's last .rc line
 #   LAST_SENT[section]              what the last frame carried: .rc line or sample uptime
-#   SAMPLE_UPTIME, SAMPLE_BODY      the latest whole GPU sample of each sampler ("gpu", "apps")
+#   SAMPLE_UPTIME, SAMPLE_BODY      the latest whole GPU sample of each sampler ("gpu", "apps",
+#                                   "mig")
 #   CONTAINER_PID[id]               main PID of each running container
 #   CGROUP_PID, CGROUP_CPU, CGROUP_MEM, CGROUP_V2 [id]   its cgroup paths, read for that PID
 #   PREV_USAGE, PREV_USAGE_UPTIME [id]   its CPU counter at the last reading
@@ -85,14 +86,23 @@ function sample_rows(body,   n, i, lines, rc) { # prints the rows; returns "@rc"
 	}
 	return rc
 }
-function gpu_section(   rc, gpu_up, apps_up) {
-	sample("gpu"); sample("apps")
+function sample_rc(body,   at) { # the "@rc" status in a sample (0 if none)
+	at = index(body, "\n@rc ")
+	if (at == 0) return 0
+	body = substr(body, at + 5)
+	sub(/\n.*/, "", body)
+	return body
+}
+function gpu_section(   rc, gpu_up, apps_up, mig_up) {
+	sample("gpu"); sample("apps"); sample("mig")
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	# AMD readings change every tick: a host with AMD GPUs always sends the section.
 	if (gpu_up == "" && AMD != 1) return
 	if (gpu_up == "") gpu_up = UPTIME
 	apps_up = SAMPLE_UPTIME["apps"] == "" ? "-" : SAMPLE_UPTIME["apps"]
-	if (AMD != 1 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"]) {
+	mig_up = SAMPLE_UPTIME["mig"]
+	if (AMD != 1 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
+	    mig_up == LAST_SENT["mig"]) {
 		print MARKER " same gpu " gpu_up
 		return
 	}
@@ -101,6 +111,12 @@ function gpu_section(   rc, gpu_up, apps_up) {
 	rc = sample_rows(SAMPLE_BODY["gpu"])
 	print MARKER " apps " rc " " apps_up
 	sample_rows(SAMPLE_BODY["apps"])
+	# A MIG sample only when it is new: the client keeps the last one it got.
+	if (mig_up != "" && mig_up != LAST_SENT["mig"]) {
+		LAST_SENT["mig"] = mig_up
+		print MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up
+		sample_rows(SAMPLE_BODY["mig"])
+	}
 	if (AMD == 1) amd_parts()
 	print ""
 	print MARKER " e gpu " rc " " gpu_up

@@ -19,7 +19,7 @@ PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
 PROBE_APPS_FIELDS = ("timestamp", *APPS_QUERY_FIELDS)
 """The compute-apps query: `timestamp` first, so the rows of one sample stay together."""
 
-PROBE_VERSION = "2"
+PROBE_VERSION = "3"
 """Printed by the probe in its ready line; bumped when the frame format changes."""
 
 REMOTE_COMMAND = "exec /bin/sh -s"
@@ -49,6 +49,9 @@ class ProbeSettings:
     background a scan only keeps the list from going too old."""
     docker_every: int = 30
     """Ticks between container refreshes (log sizes) when `docker events` reports nothing."""
+    mig_every_s: int = 10
+    """Seconds between MIG samples (`nvidia-smi -L` and `-q -x`), taken only while a GPU is
+    in MIG mode: instances change rarely and `-q -x` costs much more than a query."""
     top_n: int = 25
     """Processes kept by CPU and, separately, by memory."""
     nvidia_smi: str = "nvidia-smi"
@@ -91,6 +94,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "DISKEVERY": str(max(1, settings.disk_every)),  # ticks between df runs
         "DOCKEREVERY": str(max(1, settings.docker_every)),  # ticks between docker inspects
         "PROCEVERY": str(max(1, settings.proc_every)),  # ticks between full process scans
+        "MIGS": str(max(1, settings.mig_every_s)),  # seconds between MIG samples
         "PHASE": str(  # offset of those cadences
             settings.phase if settings.phase is not None else zlib.crc32(settings.marker.encode())
         ),

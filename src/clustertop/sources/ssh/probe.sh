@@ -37,6 +37,7 @@ read -r _ _ _ _ pgid _ </proc/$$/stat 2>/dev/null
 awk_pid=""
 gpu_pid=""
 apps_pid=""
+mig_pid=""
 events_pid=""
 gpu_tried=""
 cleanup() { # our own processes only: kill 0 when we lead our process group (sshd makes us)
@@ -46,7 +47,7 @@ cleanup() { # our own processes only: kill 0 when we lead our process group (ssh
 		trap '' TERM
 		kill 0 2>/dev/null
 	else
-		for p in $awk_pid $gpu_pid $apps_pid $events_pid; do kill "$p" 2>/dev/null; done
+		for p in $awk_pid $gpu_pid $apps_pid $mig_pid $events_pid; do kill "$p" 2>/dev/null; done
 	fi
 	# Samplers may write once more as they go: a second try removes what that left.
 	rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }
@@ -126,12 +127,41 @@ gpu_loop() { # NAME OPTION FIELDS
 		$AWK $AWKI -v KIND="$1" -v DIR="$dir" "$COLLECTPROG" 2>/dev/null
 }
 
-gpu_watch() { # keep both samplers running; retry a failed one every 30 s
+# MIG devices change rarely and `nvidia-smi -q -x` is slow: one MIG sample (`-L`, then the XML
+# cut to the GPU ids, <mig_devices> and <processes>, the parts the client reads) every MIGS s,
+# only while a GPU reports MIG mode Enabled (the last field of the GPU sample's rows).
+MIGXML='/<mig_devices[ >\/]|<processes[ >\/]/ { inside = 1 }
+inside || /^@rc |<\?xml|<\/?nvidia_smi_log>|<gpu id=|<\/gpu>|<uuid>/ { print }
+/<\/mig_devices>|<\/processes>|<mig_devices *\/>|<processes *\/>/ { inside = 0 }'
+
+mig_loop() {
+	waited=0
+	while :; do
+		if [ -s "$dir/gpu.cur" ] && grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null; then
+			sample=$(
+				"$NVSMI" -L 2>&1 </dev/null
+				echo "@xml"
+				{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
+			)
+			write_cur mig "$sample
+"
+			sleep "$MIGS"
+		elif [ "$waited" -lt 25 ]; then # the first GPU sample is on its way
+			waited=$((waited + 1))
+			sleep 0.2 2>/dev/null || sleep 1
+		else
+			sleep "$MIGS"
+		fi
+	done
+}
+
+gpu_watch() { # keep the samplers running; retry a failed one every 30 s
 	if [ -n "$gpu_pid" ] && kill -0 "$gpu_pid" 2>/dev/null; then return 0; fi
 	read -r up _ </proc/uptime
 	[ -n "$gpu_tried" ] && [ "${up%.*}" -lt $((${gpu_tried%.*} + 30)) ] && return 0
 	gpu_tried=$up
 	[ -n "$apps_pid" ] && kill "$apps_pid" 2>/dev/null
+	[ -n "$mig_pid" ] && kill "$mig_pid" 2>/dev/null
 	if ! command -v "$NVSMI" >/dev/null 2>&1; then
 		write_cur gpu "nvidia-smi: not found
 @rc 127
@@ -143,6 +173,8 @@ gpu_watch() { # keep both samplers running; retry a failed one every 30 s
 	gpu_pid=$!
 	gpu_loop apps --query-compute-apps "$APPQ" &
 	apps_pid=$!
+	mig_loop </dev/null >/dev/null 2>&1 &
+	mig_pid=$!
 }
 
 amd_run() { # KIND COMMAND...: a part line "KIND RC" (protocol.md), then the command's output
@@ -192,6 +224,10 @@ first_wait() { # the first frame waits (at most DL s) for the first readings
 		wait "$p" 2>/dev/null
 	done
 	while [ "$fired" = 0 ] && [ -n "$gpu_pid" ] && [ ! -s "$dir/gpu.cur" ]; do
+		sleep 0.05 2>/dev/null || break
+	done
+	while [ "$fired" = 0 ] && [ -n "$mig_pid" ] && [ ! -s "$dir/mig.cur" ] &&
+		grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null; do
 		sleep 0.05 2>/dev/null || break
 	done
 	kill "$timer" 2>/dev/null
@@ -250,7 +286,7 @@ docker_watch() { # a container event makes the next tick re-read containers
 }
 
 main() { # parsed whole before "ready" goes out, so no tick line is read as part of the script
-	echo "$N ready 2 $$ $HZ $PG $(uname -n 2>/dev/null)"
+	echo "$N ready 3 $$ $HZ $PG $(uname -n 2>/dev/null)"
 	tick=0
 	docker_gen=""
 	docker_tick=-100000

@@ -12,6 +12,7 @@ from clustertop.model import Container, ContainerRef, Disk, Gpu, Memory
 from clustertop.model.owners import OwnerRule
 from clustertop.parsers.df import local_disks, parse_df, parse_df_inodes
 from clustertop.parsers.docker import container_from_inspect, docker_error, requested_gpus
+from clustertop.parsers.mig_sample import MigReading, parse_probe_mig
 from clustertop.parsers.nvidia_smi import (
     GpuApp,
     nvidia_smi_error,
@@ -160,6 +161,8 @@ class GpuReading:
     """Host uptime when the compute-apps sample was written (None: no sample yet)."""
     amd: AmdReading | None = None
     """The AMD parts (None: the host has no AMD GPU)."""
+    mig: MigReading | None = None
+    """The MIG sample, in frames that carry a new one (None: keep the last)."""
 
 
 def read_gpu(
@@ -183,7 +186,15 @@ def read_gpu(
     args = parts.get("apps.args", "").split()
     apps_uptime = as_float(args[1]) if len(args) > 1 else None
     apps = parse_apps_query(parts.get("apps", ""), PROBE_APPS_FIELDS)
-    return GpuReading(gpus, apps, errors, apps_uptime, amd)
+    return GpuReading(gpus, apps, errors, apps_uptime, amd, _read_mig(parts))
+
+
+def _read_mig(parts: Mapping[str, str]) -> MigReading | None:
+    """The `M` part (None when this frame carries no new MIG sample)."""
+    if "mig" not in parts:
+        return None
+    mig_args = parts.get("mig.args", "").split()
+    return parse_probe_mig(parts["mig"], (as_int(mig_args[0]) or 0) if mig_args else 0)
 
 
 def read_disks(parts: Mapping[str, str]) -> list[Disk]:

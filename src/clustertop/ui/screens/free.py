@@ -1,4 +1,4 @@
-"""The free GPUs view: every free GPU, grouped by host, with the line to paste to use them."""
+"""The free GPUs view: free GPUs and MIG instances by host, with the lines to paste to use them."""
 
 from __future__ import annotations
 
@@ -38,27 +38,72 @@ def _memory(gpu: FreeGpu) -> str:
     return f"{used_of(gpu.memory_free, gpu.memory_total)}"
 
 
-def host_rows(rank: int, entry: HostFreeGpus) -> list[RowData]:
-    """One row per free GPU of a host; the host, count and ready line on its first row only.
+def row_key(host: str, gpu: FreeGpu) -> str:
+    """The row of a free GPU, or of a free MIG instance (by its MIG UUID, else GPU/device)."""
+    if gpu.instance is None:
+        return json.dumps([host, gpu.uuid or str(gpu.index)])
+    instance = gpu.instance
+    return json.dumps([host, instance.uuid or f"{gpu.uuid}/mig{instance.device_index}"])
 
-    Every row sorts by (host rank, GPU index) in the first column, so the table keeps the
-    analysis order: hosts by free count and memory, GPUs by index.
+
+def _ready(entry: HostFreeGpus, gpu: FreeGpu, first: bool) -> Cell:
+    """`first`: the host's first whole GPU, which carries the whole GPUs' line."""
+    if gpu.instance is None:
+        return text_cell(entry.ready_line) if first else Cell("")
+    if gpu.ready_line is None:
+        return Cell("MIG UUID unknown (not in nvidia-smi -L)", DIM)
+    return text_cell(gpu.ready_line)
+
+
+def _model(gpu: FreeGpu) -> Cell:
+    return text_cell(gpu.name) if gpu.instance is None else text_cell(f"MIG {gpu.instance.label}")
+
+
+def _gpu(gpu: FreeGpu) -> Cell:
+    dev = None if gpu.instance is None else gpu.instance.device_index
+    return Cell(
+        str(gpu.index) if gpu.instance is None else f"{gpu.index}:{NA if dev is None else dev}"
+    )
+
+
+def host_rows(rank: int, entry: HostFreeGpus) -> list[RowData]:
+    """One row per free GPU or MIG instance of a host; the host and count on its first row, the
+    whole GPUs' ready line on the first whole GPU's row, each MIG instance's own line on its row.
+
+    Every row sorts by (host rank, position) in the first column, so the table keeps the
+    analysis order: hosts by free count and memory, GPUs by index, instances under them.
     """
     rows = []
+    first_whole = next((g for g in entry.gpus if g.instance is None), None)
     for position, gpu in enumerate(entry.gpus):
         first = position == 0
-        order = (float(rank), float(gpu.index))
+        order = (float(rank), float(position))
         cells = (
             Cell(sort_key=order).add(text_cell(entry.host, "bold") if first else Text("")),
             Cell(str(len(entry.gpus)) if first else "", OK),
-            Cell(str(gpu.index)),
-            text_cell(gpu.name),
+            _gpu(gpu),
+            _model(gpu),
             Cell(_memory(gpu), "" if gpu.memory_total is not None else DIM),
-            text_cell(entry.ready_line) if first else Cell(""),
+            _ready(entry, gpu, gpu is first_whole),
         )
-        key = json.dumps([entry.host, gpu.uuid or str(gpu.index)])
-        rows.append(RowData(key, cells, entry))
+        rows.append(RowData(row_key(entry.host, gpu), cells, entry))
     return rows
+
+
+def line_of(row: RowData) -> str | None:
+    """What `c` copies on a row: the instance's own line on a MIG row, else the host's line."""
+    entry = row.target
+    if not isinstance(entry, HostFreeGpus):
+        return None
+    for gpu in entry.instances:
+        if row_key(entry.host, gpu) == row.key:
+            return gpu.ready_line
+    return entry.ready_line or None
+
+
+def _mig_note(entries: list[HostFreeGpus]) -> str:
+    count = sum(len(entry.instances) for entry in entries)
+    return f" (incl. {count} MIG instances)" if count else ""
 
 
 class FreeGpusScreen(ClusterView):
@@ -92,6 +137,7 @@ class FreeGpusScreen(ClusterView):
             ("Free GPUs ", "bold"),
             (str(len(rows)), OK if rows else DIM),
             f" on {len(entries)} hosts, {human_bytes(free_memory)} free",
+            _mig_note(entries),
             ("   free: ", "bold"),
             f"no process, ≤ {memory_mib} MiB used, ≤ {util_percent:g}% busy",
         )
@@ -100,8 +146,9 @@ class FreeGpusScreen(ClusterView):
     def action_copy_ready_line(self) -> None:
         """Copy the selected host's `ssh host CUDA_VISIBLE_DEVICES=...` line."""
         row = self.selected()
-        if row is not None and isinstance(row.target, HostFreeGpus):
-            copy_text(self.app, row.target.ready_line, "ssh line")
+        line = line_of(row) if row is not None else None
+        if line:
+            copy_text(self.app, line, "ssh line")
 
     def chosen(self, row: RowData) -> None:
         """Open the host of the row."""

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row, summary_text
 from clustertop.ui.context import LiveContext
-from clustertop.ui.grid_analysis import GridAnalysis
+from clustertop.ui.grid_analysis import TREND_COLUMN, GridAnalysis
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.table_sync import KeyedTable, RowData
@@ -47,6 +47,7 @@ class GridScreen(Screen[None]):
         Binding("f", "app.show_free", "Free GPUs", id="grid.free"),
         Binding("a", "app.show_alerts", "Alerts", id="grid.alerts"),
         Binding("o", "app.open_shell", "Shell", id="grid.shell"),
+        Binding("z", "app.zoom_history", "Zoom history", show=False, id="grid.zoom"),
     ]
 
     class OwnerCleared(Message):
@@ -192,6 +193,13 @@ class GridScreen(Screen[None]):
         owner = self.extras.owner
         shown = "" if owner is None else f" · owner: {printable(owner)}"
         self.sub_title = f"sorted by {self.table.sort_label()}{shown}"
+
+    def zoom_changed(self) -> None:
+        """The history on show changed (1 h, 24 h, 7 d): relabel and redraw the trend column."""
+        if self.extras.analysis is None or not self.is_mounted:
+            return
+        self.table.relabel(TREND_COLUMN.key, self.extras.trend_label())
+        self.show_updates(set(self.live.store.names))
 
     def set_owner(self, owner: str | None) -> None:
         """Show only hosts where `owner` has something (None: every host)."""

@@ -70,6 +70,7 @@ class HostScreen(Screen[None]):
         Binding("slash", "start_filter", "Filter", id="host.filter"),
         Binding("escape", "back", "Back", id="host.back"),
         Binding("o", "app.open_shell", "Shell", id="host.shell"),
+        Binding("z", "zoom", "Zoom", id="host.zoom"),
         *HOST_ACTION_BINDINGS,
     ]
 
@@ -99,7 +100,7 @@ class HostScreen(Screen[None]):
     @property
     def history(self) -> History | None:
         """Per-host series for the History tab, from the analysis (None: the app runs without)."""
-        return self.live.analysis.history if self.live.analysis is not None else None
+        return self.live.analysis.zoom.current if self.live.analysis is not None else None
 
     def compose(self) -> ComposeResult:
         """Header, host summary, filter box, one tab per pane, footer."""
@@ -228,10 +229,27 @@ class HostScreen(Screen[None]):
             if tab.label_text != label:
                 tab.label = label
 
+    def action_zoom(self) -> None:
+        """Show the next history window (1 h, 24 h, 7 d): here and in the grid's trend."""
+        self.app.action_zoom_history()  # type: ignore[attr-defined]
+
+    def zoom_changed(self) -> None:
+        """Redraw the charts from the history now on show."""
+        if not self.is_mounted:
+            return
+        charts = self.query_one(HistoryCharts)
+        charts.history = self.history
+        charts.forget_drawn()
+        self._dirty = True
+        if self.is_current:
+            self.show_snapshot()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`c` and `m` only where the pane has such a column; action keys where they apply."""
         if self.showing_history and action not in HISTORY_ACTIONS:
             return False
+        if action == "zoom":  # only the History tab shows what zooming changes
+            return self.showing_history and self.history is not None
         if action in HOST_ACTIONS:
             available = self.actions is not None and self.actions.available
             return available and applies(self.current_pane.id, action, parameters)

@@ -86,11 +86,20 @@ def column_chart(values: Columns, top: float, height: int) -> list[str]:
 
 def time_axis(width: int, window_s: float) -> str:
     """'60m ago' at the left, '30m' in the middle, 'now' at the right, spaced to `width`."""
-    left = f"{round(window_s / 60)}m ago"
-    middle = f"{round(window_s / 120)}m"
+    left = f"{_ago(window_s)} ago"
+    middle = _ago(window_s / 2)
     right = "now"
     if width < len(left) + len(middle) + len(right) + 4:
         return f"{left:<{max(width - len(right), 0)}}{right}"[:width]
     centre = width // 2 - len(middle) // 2
     line = left + " " * (centre - len(left)) + middle
     return line + " " * (width - len(line) - len(right)) + right
+
+
+def _ago(seconds: float) -> str:
+    """Minutes up to two hours, hours up to two days, then days: '60m', '12h', '3.5d'."""
+    if seconds <= 2 * 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds <= 2 * 86400:
+        return f"{seconds / 3600:g}h"
+    return f"{seconds / 86400:g}d"

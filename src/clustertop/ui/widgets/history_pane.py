@@ -167,11 +167,16 @@ class HistoryCharts(Static):
         history = self.history
         bucket = math.floor(snap.time / history.resolution_s) if history else 0
         span = column_span(history.window_s, width) if history else 1.0
-        key = (snap.name, width, bucket, aligned_end(now, span), len(snap.gpus))
+        window = history.window_s if history else 0.0
+        key = (snap.name, width, bucket, aligned_end(now, span), len(snap.gpus), window)
         if key == self._key:
             return
         self._key = key
         self.update(history_text(history, snap, now, width))
+
+    def forget_drawn(self) -> None:
+        """Draw again at the next show (the history on show changed)."""
+        self._key = None
 
     def on_resize(self, event: Resize) -> None:
         """Charts are as wide as the pane: redraw at the new width."""
@@ -181,7 +186,7 @@ class HistoryCharts(Static):
 
 HISTORY_PANE = "history"
 """Pane id of the History tab (its TabPane is `pane-history`)."""
-HISTORY_ACTIONS = frozenset({"show_pane", "next_pane", "back"})
+HISTORY_ACTIONS = frozenset({"show_pane", "next_pane", "back", "zoom"})
 """Host screen actions that make sense on the History tab (the rest act on tables)."""
 
 

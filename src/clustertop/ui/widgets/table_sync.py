@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Sequence
@@ -248,6 +249,15 @@ class KeyedTable(FastDataTable):
             return
         self.shown = wanted
         self._rebuild()
+
+    def relabel(self, key: str, label: str) -> None:
+        """Give column `key` a new label (the grid's trend column when the history zooms)."""
+        specs = [dataclasses.replace(s, label=label) if s.key == key else s for s in self.specs]
+        if tuple(specs) == self.specs:
+            return
+        self.specs = tuple(specs)
+        if self.is_mounted:
+            self._rebuild()
 
     def _rebuild(self) -> None:
         # Column sets have no public editor: rebuild the columns, then the rows, in order.

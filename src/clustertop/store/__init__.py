@@ -1,0 +1,1 @@
+"""The history store: readings kept in SQLite across restarts, in downsampled tiers."""
