@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openssh-server openssh-client docker.io busybox-static tmux procps gawk mawk chromium pdsh iptables prometheus prometheus-node-exporter victoria-metrics)
+packages=(openssh-server openssh-client docker.io busybox-static tmux procps gawk mawk chromium pdsh iptables prometheus prometheus-node-exporter victoria-metrics slurm-wlm munge podman)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -23,9 +23,24 @@ from clustertop.model import (
     Process,
     Section,
 )
+from clustertop.model.attribution import Attribution
 from clustertop.model.mig import MigInstance, MigRef
 
 REF = ContainerRef(id="c0ffee", name="train-alice")
+ATTRIBUTION = Attribution(
+    kind="slurm",
+    id="748468",
+    name="train",
+    owner="alice",
+    via="job-user",
+    step="0",
+    uid=1001,
+    container_id="c0ffee",
+    gpus=(1, 2),
+    account="physics",
+    namespace="ml",
+    partition="gpu",
+)
 GPU = Gpu(
     index=1,
     uuid="GPU-1",
@@ -71,6 +86,7 @@ GPU_PROCESS = GpuProcess(
     start_time=1_700_000_000.5,
     cpu_percent=88.0,
     mig=MigRef(2, 0, "MIG-1"),
+    attribution=ATTRIBUTION,
 )
 CONTAINER = Container(
     id="c0ffee",
@@ -100,6 +116,7 @@ PROCESS = Process(
     start_time=1_700_000_004.0,
     command="sleep 600",
     container=REF,
+    attribution=ATTRIBUTION,
 )
 DISK = Disk(
     mount="/data",
@@ -162,7 +179,8 @@ NOT_WRITTEN: Mapping[type, Mapping[str, str]] = {
 """Fields a writer leaves out on purpose, with the reason (schema v1 stays as it is)."""
 
 EXTRA_KEYS: Mapping[type, frozenset[str]] = {
-    HostSnapshot: frozenset({"cpu_percent"}),  # cpu.percent again, flat, for simple consumers
+    # cpu.percent again, flat, for simple consumers; the Slurm jobs its processes belong to
+    HostSnapshot: frozenset({"cpu_percent", "slurm_jobs"}),
     Container: frozenset({"stale"}),  # not a field: the caller knows the container went away
     Disk: frozenset({"percent"}),  # the Disk.percent property (used of used + available), as df
 }
@@ -179,6 +197,8 @@ def _plain(value: Any) -> Any:
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, ContainerRef):
         return {"id": value.id, "name": value.name}
+    if isinstance(value, Attribution):  # its own fields: test_attribution_writes_every_field
+        return once_json.attribution_json(value)
     if isinstance(value, Mapping):
         return {str(k.value if isinstance(k, Section) else k): v for k, v in value.items()}
     return value
@@ -236,6 +256,11 @@ def test_the_host_writer_covers_every_field_of_the_snapshot_and_its_parts() -> N
 
 def test_container_refs_write_every_field() -> None:
     _check(REF, once_json.gpu_process_json(GPU_PROCESS)["container"])
+
+
+def test_attribution_writes_every_field() -> None:
+    _check(ATTRIBUTION, once_json.gpu_process_json(GPU_PROCESS)["attribution"])
+    assert once_json.process_json(PROCESS)["attribution"] == once_json.attribution_json(ATTRIBUTION)
 
 
 def test_every_model_dataclass_is_checked_here() -> None:

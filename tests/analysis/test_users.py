@@ -102,4 +102,44 @@ def test_json_rows() -> None:
         "containers_stale": 0,
         "processes": 3,
         "hosts": ["gpu01", "gpu02"],
+        "jobs": 0,
     }
+
+
+def test_jobs_pods_and_podman_containers_count_for_their_owner() -> None:
+    import dataclasses
+
+    from clustertop.model.attribution import Attribution
+
+    def attributed(pid: int, index: int, kind: str, ident: str, owner: str) -> object:
+        found = Attribution(kind, ident, owner=owner, via="job-user")
+        return dataclasses.replace(proc(pid, index, owner=owner, user=owner), attribution=found)
+
+    host = snap(
+        "gpu01",
+        gpus=(gpu(0, 0.0, 100), gpu(1, 0.0, 100), gpu(2, 0.0, 100)),
+        gpu_processes=(
+            attributed(1, 0, "slurm", "748468", "alice"),
+            attributed(2, 1, "slurm", "748468", "alice"),  # same job, second GPU
+            attributed(3, 2, "podman", "c" * 64, "alice"),
+            attributed(4, 2, "session", "14", "alice"),  # a login session is no job
+        ),  # type: ignore[arg-type]
+    )
+    (alice,) = user_rows([host], {})
+    assert (alice.owner, alice.gpus, alice.processes, alice.jobs) == ("alice", 3, 4, 2)
+    assert users_json([alice])[0]["jobs"] == 2
+
+
+def test_the_owner_filter_keeps_processes_whose_attribution_names_the_owner() -> None:
+    import dataclasses
+
+    from clustertop.model.attribution import Attribution
+
+    labelled = dataclasses.replace(
+        top_process(10, "root"), attribution=Attribution("podman", "d" * 64, owner="carol")
+    )
+    other = dataclasses.replace(
+        top_process(11, "root"), attribution=Attribution("podman", "e" * 64, owner="dave")
+    )
+    host = snap("gpu01", processes=(labelled, other))
+    assert [p.pid for p in owner_filter(host, "carol").processes] == [10]

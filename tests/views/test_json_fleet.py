@@ -118,6 +118,7 @@ def _user(owner: str, **values: Any) -> dict[str, Any]:
         "containers_stale": 0,
         "processes": 0,
         "hosts": ["h1"],
+        "jobs": 0,
     }
     return {**row, **values}
 

@@ -11,6 +11,7 @@ from clustertop.analysis.alerts import Alert, AlertTracker, alerts_json
 from clustertop.analysis.free_gpus import free_gpus, free_gpus_json
 from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
+from clustertop.analysis.stale_jobs import JobStaleTracker, stale_jobs_json
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
 from clustertop.analysis.zoom import HistoryZoom, Past
@@ -44,6 +45,10 @@ class ClusterAnalysis:
         """The history and its longer windows (24 h, 7 d), one on show."""
         self.pasts: list[Past] = []
         """Where readings from before now come from (the longer windows load them later)."""
+        self.job_tracker = JobStaleTracker(
+            self.stale_tracker.stale_after, self.stale_tracker.util_percent
+        )
+        """Stale Slurm jobs per host (the containers' thresholds)."""
 
     @classmethod
     def from_config(cls, config: Config) -> ClusterAnalysis:
@@ -60,6 +65,7 @@ class ClusterAnalysis:
         """Fold one new snapshot into every tracker."""
         self.history.add(snap)
         self.zoom.add(snap)
+        self.job_tracker.update(snap)
         stale_ids = self.stale_tracker.update(snap)
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
         self.alert_tracker.update(snap, stale_ids, idle_since)
@@ -88,7 +94,7 @@ class ClusterAnalysis:
         return self.alert_tracker.all()
 
     def document_extras(self, snaps: list[HostSnapshot]) -> dict[str, Any]:
-        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts."""
+        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts, stale jobs."""
         stale = {s.name: self.stale(s) for s in snaps}
         return {
             "summary": summary_json(cluster_summary(snaps, stale, self.alerts())),
@@ -101,4 +107,5 @@ class ClusterAnalysis:
                 )
             ),
             "alerts": alerts_json(self.alerts()),
+            "slurm_jobs_stale": stale_jobs_json(self.job_tracker, [s.name for s in snaps]),
         }

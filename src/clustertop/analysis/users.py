@@ -10,6 +10,7 @@ from typing import Any
 from clustertop.analysis.mig import GpuUnit, instance_of
 from clustertop.model import HostSnapshot
 from clustertop.model.amd import container_gpu_map, mixed_vendors
+from clustertop.model.attribution import POD, PODMAN, SLURM
 
 UNKNOWN_OWNER = "(unknown)"
 """Owner shown for GPU processes and containers no rule attributes to anyone."""
@@ -36,6 +37,8 @@ class UserRow:
     """Their GPU processes."""
     hosts: tuple[str, ...]
     """Hosts where they hold a GPU process or a running container, sorted."""
+    jobs: int = 0
+    """Distinct Slurm jobs, pods and podman containers their GPU processes run in."""
 
 
 @dataclass(slots=True)
@@ -46,6 +49,7 @@ class _Tally:
     stale: int = 0
     processes: int = 0
     hosts: set[str] = field(default_factory=set)
+    jobs: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def owner_name(owner: str | None) -> str:
@@ -96,6 +100,9 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.gpu_memory += proc.memory_used or 0
         tally.processes += 1
         tally.hosts.add(snap.name)
+        found = proc.attribution
+        if found is not None and found.kind in (SLURM, POD, PODMAN):
+            tally.jobs.add((snap.name, found.kind, found.id))
     for ctr in snap.containers:
         if ctr.state != "running":
             continue
@@ -122,6 +129,7 @@ def _row(owner: str, tally: _Tally) -> UserRow:
         containers_stale=tally.stale,
         processes=tally.processes,
         hosts=tuple(sorted(tally.hosts)),
+        jobs=len(tally.jobs),
     )
 
 
@@ -145,7 +153,8 @@ def user_rows(
 def owner_filter(snap: HostSnapshot, owner: str) -> HostSnapshot:
     """The snapshot with only `owner`'s GPU processes, containers and processes.
 
-    Processes kept: those in the owner's containers and those whose Unix user is the owner.
+    Processes kept: those in the owner's containers, those whose Unix user is the owner, and
+    those whose attribution (Slurm job, pod, podman container) names the owner.
     GPUs, disks and host figures stay as they are. UNKNOWN_OWNER selects what has no owner.
     """
     containers = tuple(c for c in snap.containers if owner_name(c.owner) == owner)
@@ -157,7 +166,9 @@ def owner_filter(snap: HostSnapshot, owner: str) -> HostSnapshot:
         processes=tuple(
             p
             for p in snap.processes
-            if (p.container is not None and p.container.id in mine) or owner_name(p.user) == owner
+            if (p.container is not None and p.container.id in mine)
+            or owner_name(p.user) == owner
+            or (p.attribution is not None and owner_name(p.attribution.owner) == owner)
         ),
     )
 
@@ -186,6 +197,7 @@ def users_json(rows: Iterable[UserRow]) -> list[dict[str, Any]]:
             "containers_stale": row.containers_stale,
             "processes": row.processes,
             "hosts": list(row.hosts),
+            "jobs": row.jobs,
         }
         for row in rows
     ]

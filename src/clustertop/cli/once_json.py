@@ -6,15 +6,38 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clustertop.analysis.jobs import jobs_json, slurm_jobs
 from clustertop.cli.mig_json import mig_instance_json, mig_ref_json
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.model.attribution import Attribution
 
 SCHEMA_VERSION = 2
-"""Bumped on incompatible changes and on documented additions (2: vendor, MIG); see README."""
+"""Bumped on incompatible changes and on documented additions (2: vendor, MIG, per process an
+`attribution` object, Slurm jobs); new keys may appear any time; see README."""
 
 
 def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
     return None if ref is None else {"id": ref.id, "name": ref.name}
+
+
+def attribution_json(found: Attribution | None) -> dict[str, Any] | None:
+    """What a process belongs to (null: its cgroup was not read)."""
+    if found is None:
+        return None
+    return {
+        "kind": found.kind,
+        "id": found.id,
+        "name": found.name,
+        "owner": found.owner,
+        "via": found.via,
+        "step": found.step,
+        "uid": found.uid,
+        "container_id": found.container_id,
+        "gpus": list(found.gpus) if found.gpus is not None else None,
+        "account": found.account,
+        "namespace": found.namespace,
+        "partition": found.partition,
+    }
 
 
 def gpu_json(gpu: Gpu) -> dict[str, Any]:
@@ -55,6 +78,7 @@ def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
         "start_time": proc.start_time,
         "cpu_percent": proc.cpu_percent,
         "mig": mig_ref_json(proc.mig),
+        "attribution": attribution_json(proc.attribution),
     }
 
 
@@ -93,6 +117,7 @@ def process_json(proc: Process) -> dict[str, Any]:
         "start_time": proc.start_time,
         "command": proc.command,
         "container": _container_ref(proc.container),
+        "attribution": attribution_json(proc.attribution),
     }
 
 
@@ -154,6 +179,7 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "disks_error": snap.disks_error,
         "disks": [disk_json(d) for d in snap.disks],
         "stale_sections": {str(k): round(v, 1) for k, v in snap.stale.items()},
+        "slurm_jobs": jobs_json(slurm_jobs(snap)),
     }
 
 

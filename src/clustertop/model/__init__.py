@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
+from clustertop.model.attribution import Attribution
 from clustertop.model.mig import MigInstance, MigRef
 
 MIB = 1024 * 1024
@@ -167,6 +168,8 @@ class GpuProcess:
     """CPU use of the process, per core (may exceed 100)."""
     mig: MigRef | None = None
     """The MIG instance it runs in (None on a whole GPU or when unknown)."""
+    attribution: Attribution | None = None
+    """Slurm job, container, pod or session it belongs to, and who owns it by which rule."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +232,8 @@ class Process:
     """Command line, or the process name in brackets for kernel threads."""
     container: ContainerRef | None = None
     """Container the process runs in."""
+    attribution: Attribution | None = None
+    """Slurm job, container, pod or session it belongs to (None: its cgroup was not read)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from clustertop.model import Container, ContainerRef, Gpu, GpuProcess, Process
-from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
+from clustertop.model.attribution import DOCKER, NONE, Attribution
+from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.sources.attribute import attribute, container_ref
 
 GpuRequest = tuple[str, ...] | Literal["all"]
 """GPUs a container asked for: "all", or indices / UUIDs as given (see requested_gpus)."""
@@ -22,15 +24,20 @@ def _named(ref: ContainerRef | None, by_id: Mapping[str, Container]) -> Containe
     return ContainerRef(ref.id, by_id[ref.id].name)
 
 
+def _process_named(proc: Process, by_id: Mapping[str, Container], rule: OwnerRule) -> Process:
+    found = attribute(proc.attribution, proc.user, by_id, rule)
+    ref = _named(proc.container, by_id) or container_ref(found, by_id)
+    if ref is proc.container and found is proc.attribution:
+        return proc
+    return dataclasses.replace(proc, container=ref, attribution=found)
+
+
 def name_process_containers(
-    processes: Iterable[Process], containers: Sequence[Container]
+    processes: Iterable[Process], containers: Sequence[Container], rule: OwnerRule = DEFAULT_RULE
 ) -> tuple[Process, ...]:
-    """Processes with the names of the containers they run in."""
+    """Processes with the names of the containers they run in, and their attribution."""
     by_id = {c.id: c for c in containers}
-    return tuple(
-        dataclasses.replace(p, container=_named(p.container, by_id)) if p.container else p
-        for p in processes
-    )
+    return tuple(_process_named(p, by_id, rule) for p in processes)
 
 
 def resolve_gpu_processes(
@@ -43,17 +50,19 @@ def resolve_gpu_processes(
     by_id = {c.id: c for c in containers}
     rows = []
     for proc in processes:
-        container = by_id.get(proc.container.id) if proc.container else None
-        owner = owner_of(
-            labels=container.labels if container else None,
-            container_name=container.name if container else None,
-            unix_user=proc.user,
-            rule=rule,
-        )
+        base = proc.attribution
+        if base is None and proc.container is not None:
+            # No cgroup classification (demo, older probe): the container ref is Docker's.
+            base = Attribution(DOCKER, proc.container.id)
+        found = attribute(base or Attribution(NONE, ""), proc.user, by_id, rule)
         cpu = cpu_percent.get((proc.pid, proc.start_time)) if proc.start_time else None
         rows.append(
             dataclasses.replace(
-                proc, container=_named(proc.container, by_id), owner=owner, cpu_percent=cpu
+                proc,
+                container=_named(proc.container, by_id) or container_ref(found, by_id),
+                owner=found.owner if found else None,
+                cpu_percent=cpu,
+                attribution=found if proc.attribution is not None else proc.attribution,
             )
         )
     return tuple(rows)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
+from clustertop.model.attribution import NONE, SLURM, Attribution
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
@@ -61,6 +62,18 @@ def _bytes(value: int | None) -> Cell:
 
 def _container_name(ref: ContainerRef | None) -> Cell:
     return text_cell(ref.name or ref.id[:12]) if ref else Cell("-", DIM)
+
+
+def _belongs_to(ref: ContainerRef | None, found: Attribution | None) -> Cell:
+    """The attribution column: kind and name (job id and name, pod, container, session)."""
+    if found is None:  # cgroup not read (demo, older probe): the Docker container as before
+        return _container_name(ref)
+    if found.kind == NONE:
+        return Cell("-", DIM)
+    if found.kind == SLURM:
+        return text_cell(f"slurm {found.id} {found.name or ''}".rstrip())
+    label = found.name or (ref.name if ref else "") or found.id[:12]
+    return text_cell(f"{found.kind} {label}")
 
 
 def _running(start: float | None, now: float) -> Cell:
@@ -131,12 +144,18 @@ def _gpu_process_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     ]
 
 
+def _via(found: Attribution | None) -> Cell:
+    """Which rule chose the owner (label, name, job-user, ...)."""
+    return text_cell(found.via) if found is not None and found.via else Cell("-", DIM)
+
+
 def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, snap: HostSnapshot) -> tuple[Cell, ...]:
     return (
         number_cell(str(proc.pid), float(proc.pid)),
         text_cell(proc.user or NA, "" if proc.user else DIM),
         text_cell(proc.owner or NA, "" if proc.owner else DIM),
-        _container_name(proc.container),
+        _via(proc.attribution),
+        _belongs_to(proc.container, proc.attribution),
         process_gpu_cell(proc, snap, process_gpu(proc, snap)),
         _bytes(proc.memory_used),
         number_cell(number(proc.cpu_percent, 0, "%"), proc.cpu_percent),
@@ -149,7 +168,8 @@ GPU_PROCESS_COLUMNS = (
     ColumnSpec("pid", "PID", 8, descending=False),
     ColumnSpec("user", "User", 10, descending=False),
     ColumnSpec("owner", "Owner", 10, descending=False),
-    ColumnSpec("container", "Container", 20, descending=False),
+    ColumnSpec("via", "Via", 9, descending=False),
+    ColumnSpec("container", "Belongs to", 20, descending=False),
     ColumnSpec("gpu", "GPU", 3, descending=False),
     ColumnSpec("gpumem", "GPU mem", 10),
     ColumnSpec("cpu", "CPU", 5),
@@ -221,7 +241,7 @@ def _process_cells(proc: Process, ctx: PaneContext) -> tuple[Cell, ...]:
         ),
         _bytes(proc.memory_rss),
         _running(proc.start_time, ctx.now),
-        _container_name(proc.container),
+        _belongs_to(proc.container, proc.attribution),
         text_cell(proc.command),
     )
 
@@ -233,7 +253,7 @@ PROCESS_COLUMNS = (
     ColumnSpec("mem", "MEM%", 5),
     ColumnSpec("rss", "RSS", 10),
     ColumnSpec("time", "Time", 7),
-    ColumnSpec("container", "Container", 20, descending=False),
+    ColumnSpec("container", "Belongs to", 20, descending=False),
     ColumnSpec("command", "Command", None, descending=False, flex=True),
 )
 

@@ -236,6 +236,7 @@ def _processes(nvml: Any, gpu: Gpu, handle: Any) -> list[GpuProcess]:
                 command=described.command if described else None,
                 container=ContainerRef(container_id, "") if container_id else None,
                 start_time=described.start_time if described else None,
+                attribution=described.attribution if described else None,
             )
         )
     # On a MIG GPU each record names its GPU and compute instance (NVML's v2/v3 structs).

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 import psutil
 
 from clustertop.model import ContainerRef, Process
+from clustertop.model.attribution import DOCKER, Attribution
 from clustertop.parsers.procfs import cap_args, container_id_from_cgroup
 from clustertop.sources.join import Identity
+from clustertop.sources.local.attribution import attribution_of
 
 TOP_N = 25
 """How many processes the list keeps by CPU and, separately, by resident memory."""
@@ -33,6 +35,8 @@ class PidInfo:
     """Unix time the process started."""
     container_id: str | None
     """Full ID of the Docker container it runs in."""
+    attribution: Attribution | None = None
+    """Its cgroup's classification (owner not resolved yet, except a Slurm job's user)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,15 @@ def describe_pid(pid: int) -> PidInfo | None:
             info = proc.as_dict(attrs=["username", "name"], ad_value=None)
             command = command_of(proc, info["name"])
         user = decoded(info["username"])
-        return PidInfo(user, command, proc.create_time(), container_id_of(pid))
+        found = attribution_of(pid)
+        return PidInfo(user, command, proc.create_time(), docker_id(found), found)
     except psutil.NoSuchProcess:
         return None
+
+
+def docker_id(found: Attribution | None) -> str | None:
+    """The Docker container id a classification names (docker kind only)."""
+    return found.id if found is not None and found.kind == DOCKER else None
 
 
 @dataclass(slots=True)
@@ -113,7 +123,7 @@ class ProcessTable:
         self._top_n = top_n
         self._procs: dict[int, psutil.Process] = {}
         self._cpu_times: dict[Identity, tuple[float, float]] = {}
-        self._containers: dict[Identity, str | None] = {}
+        self._attributions: dict[Identity, Attribution | None] = {}
 
     def read(self, memory_total: int | None) -> ProcessReading:
         """One reading of all processes; only the top ones are described in full."""
@@ -163,7 +173,7 @@ class ProcessTable:
         pids = {pid for pid, _ in alive}
         self._procs = {pid: p for pid, p in self._procs.items() if pid in pids}
         self._cpu_times = {k: v for k, v in self._cpu_times.items() if k in alive}
-        self._containers = {k: v for k, v in self._containers.items() if k in alive}
+        self._attributions = {k: v for k, v in self._attributions.items() if k in alive}
 
     def _process(self, row: _Row, memory_total: int | None) -> Process | None:
         pid, start = row.identity
@@ -173,10 +183,12 @@ class ProcessTable:
                 command = command_of(row.proc, info["name"])
         except psutil.NoSuchProcess:
             return None
-        if row.identity not in self._containers:
-            # A process never changes container, so its cgroup file is read once.
-            self._containers[row.identity] = container_id_of(pid)
-        container_id = self._containers[row.identity]
+        if row.identity not in self._attributions:
+            # A process rarely changes cgroup (never container or job), so its cgroup file is
+            # read once, and only for the processes that make the list.
+            self._attributions[row.identity] = attribution_of(pid)
+        found = self._attributions[row.identity]
+        container_id = docker_id(found)
         rss = row.rss
         return Process(
             pid=pid,
@@ -187,4 +199,5 @@ class ProcessTable:
             start_time=start,
             command=command,
             container=ContainerRef(container_id, "") if container_id else None,
+            attribution=found,
         )

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from clustertop.model import HostSnapshot, HostState, Section, by_cpu_then_memory
+from clustertop.model import (
+    GpuProcess,
+    HostSnapshot,
+    HostState,
+    Process,
+    Section,
+    by_cpu_then_memory,
+)
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.join import (
@@ -19,9 +27,13 @@ from clustertop.sources.local.amd import AmdReader, both_vendors
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
+from clustertop.sources.local.podman import PodmanCatalog, podman_ids
 from clustertop.sources.local.processes import ProcessReading, ProcessTable
 from clustertop.sources.local.sections import SectionRunner
+from clustertop.sources.local.slurm import SlurmCatalog, jobs_wanted, with_job
 from clustertop.sources.local.system import SystemReading, SystemSampler, read_memory
+
+_Attributed = TypeVar("_Attributed", Process, GpuProcess)
 
 FIRST_GAP_S = 0.5
 """Seconds between the first reading (CPU baseline) and the second, the first with CPU use."""
@@ -51,7 +63,9 @@ class LocalSource(Source):
         self._processes = SectionRunner(Section.PROCESSES, self._read_processes)
         self._gpu_reader = GpuReader()
         self._amd_reader = AmdReader()
-        self._gpu = SectionRunner(Section.GPU, self._read_gpus)
+        self._gpu = SectionRunner(Section.GPU, self._read_gpu)
+        self._podman = PodmanCatalog()
+        self._slurm = SlurmCatalog()
         self._docker_reader = DockerReader(docker_host, owner_rule)
         self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
@@ -98,16 +112,29 @@ class LocalSource(Source):
             runner.harvest()
         return self._compose(started, time.time())
 
-    def _read_gpus(self) -> GpuReading:
-        return both_vendors(self._gpu_reader.read(), self._amd_reader.read())
-
     def _read_processes(self) -> ProcessReading:
         if self._memory_total is None:
             try:
                 self._memory_total = read_memory().total
             except (OSError, RuntimeError):
                 self._memory_total = None
-        return self._table.read(self._memory_total)
+        reading = self._table.read(self._memory_total)
+        self._podman.want(podman_ids(p.attribution for p in reading.processes))
+        self._slurm.want(jobs_wanted(p.attribution for p in reading.processes))
+        return reading
+
+    def _read_gpu(self) -> GpuReading:
+        reading = both_vendors(self._gpu_reader.read(), self._amd_reader.read())
+        self._podman.want(podman_ids(p.attribution for p in reading.processes))
+        self._slurm.want(jobs_wanted(p.attribution for p in reading.processes))
+        return reading
+
+    def _with_jobs(self, rows: Sequence[_Attributed]) -> list[_Attributed]:
+        """Rows whose Slurm job scontrol described (where their environ was unreadable)."""
+        jobs = self._slurm.jobs
+        if not jobs:
+            return list(rows)
+        return [dataclasses.replace(r, attribution=with_job(r.attribution, jobs)) for r in rows]
 
     def _error(self, runner: SectionRunner[Any], own: str | None) -> str | None:
         """A section's error: a crash, no answer at all yet, or the reading's own error."""
@@ -123,8 +150,10 @@ class LocalSource(Source):
         gpu = self._gpu.latest or GpuReading()
         docker = self._docker.latest or DockerReading()
         disks = self._disks.latest or DiskReading()
+        # Podman's containers name and label their processes; the containers pane stays Docker's.
+        known = (*docker.containers, *self._podman.containers.values())
         gpu_processes = resolve_gpu_processes(
-            gpu.processes, docker.containers, processes.cpu_percent, self._owner_rule
+            self._with_jobs(gpu.processes), known, processes.cpu_percent, self._owner_rule
         )
         stale = {
             r.section: now - r.latest_time
@@ -151,7 +180,9 @@ class LocalSource(Source):
             containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
             docker_error=self._error(self._docker, docker.error),
             processes=by_cpu_then_memory(
-                name_process_containers(processes.processes, docker.containers)
+                name_process_containers(
+                    self._with_jobs(processes.processes), known, self._owner_rule
+                )
             ),
             processes_error=self._error(self._processes, processes.error),
             disks=disks.disks,

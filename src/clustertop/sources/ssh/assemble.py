@@ -20,12 +20,16 @@ from clustertop.model import (
     Section,
     by_cpu_then_memory,
 )
+from clustertop.model.attribution import Attribution
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading, apply_mig
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
+from clustertop.sources.attribute import attribute
+from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
+from clustertop.sources.ssh.attrib import docker_ref, row_attributions
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
@@ -34,7 +38,6 @@ from clustertop.sources.ssh.sections import (
     ProcsReading,
     SectionError,
     SystemReading,
-    container_ref,
     read_disks,
     read_docker,
     read_gpu,
@@ -141,6 +144,7 @@ class FrameAssembler:
     _now: float = 0.0
     _first_frame: float = -1.0
     _args: dict[tuple[int, int], str] = field(default_factory=dict)
+    _attributions: dict[tuple[int, int], Attribution] = field(default_factory=dict)
     _process_cache: dict[int, tuple[tuple[object, ...], Process]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
@@ -218,10 +222,14 @@ class FrameAssembler:
         rows = {**before.rows, **reading.rows}
         details = {**before.details, **reading.details}
         usage = {**before.container_usage, **reading.container_usage}
-        return dataclasses.replace(reading, rows=rows, details=details, container_usage=usage)
+        found = {**before.attributions, **reading.attributions}
+        return dataclasses.replace(
+            reading, rows=rows, details=details, container_usage=usage, attributions=found
+        )
 
     def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
         # The probe sends a process's arguments once; "=" stands for the ones it sent before.
+        by_pid, self._attributions = row_attributions(reading, self._attributions)
         known: dict[tuple[int, int], str] = {}
         details: dict[int, tuple[str, str]] = {}
         for pid, (user, sent) in reading.details.items():
@@ -230,7 +238,7 @@ class FrameAssembler:
             details[pid] = (user, known[key])
         # A full scan names every process shown; between them only some come again.
         self._args = {**self._args, **known} if reading.keep else known
-        return dataclasses.replace(reading, details=details)
+        return dataclasses.replace(reading, details=details, attributions=by_pid)
 
     def _host_now(self, now: float) -> float:
         # Docker's times are in the host's clock: "Up 3 minutes" must not depend on our skew.
@@ -289,7 +297,7 @@ class FrameAssembler:
             gpu_error=self._error("gpu", now) or _gpu_line_errors(gpu),
             containers=tuple(containers),
             docker_error=self._error("docker", now),
-            processes=tuple(self._processes(procs, system, names)),
+            processes=tuple(self._processes(procs, system, containers)),
             processes_error=self._error("procs", now),
             disks=tuple(disks or ()),
             disks_error=self._error("disks", now),
@@ -333,6 +341,7 @@ class FrameAssembler:
         cpu: dict[tuple[int, float], float] = {}
         for app in [*self._current_apps(gpu), *amd_apps]:
             row = procs.rows.get(app.pid) if procs else None
+            found = procs.attributions.get(app.pid) if procs and row else None
             user, command = procs.details.get(app.pid, (None, None)) if procs else (None, None)
             start = self._start_time(procs, row.start_ticks) if procs and row else None
             if row is not None and start is not None and row.cpu_percent is not None:
@@ -345,8 +354,9 @@ class FrameAssembler:
                     memory_used=app.memory_used,
                     user=user,
                     command=command or app.process_name or (row.comm if row else None),
-                    container=container_ref(row.container_id if row else None, names),
+                    container=docker_ref(row.container_id if row else None, found, names),
                     start_time=start,
+                    attribution=found,
                 )
             )
         gpus, result = apply_mig(every, result, self._mig)
@@ -364,23 +374,28 @@ class FrameAssembler:
         return []
 
     def _processes(
-        self, procs: ProcsReading | None, system: SystemReading | None, names: dict[str, str]
+        self, procs: ProcsReading | None, system: SystemReading | None, containers: list[Container]
     ) -> list[Process]:
         if procs is None:
             return []
+        by_id = {c.id: c for c in containers}
+        names = {c.id: c.name for c in containers}
         total = system.memory.total if system and system.memory else None
         result = []
         cache: dict[int, tuple[tuple[object, ...], Process]] = {}
         for row in procs.rows.values():
             user, command = procs.details.get(row.pid, (None, ""))
+            found = procs.attributions.get(row.pid)
             # Between full scans most rows are the same as last frame's: reuse their Process.
-            key = (row, user, command, names.get(row.container_id or ""), total, procs.btime)
+            ctr = by_id.get(row.container_id or "")
+            key = (row, user, command, ctr, found, total, procs.btime)
             known = self._process_cache.get(row.pid)
             if known is not None and known[0] == key:
                 cache[row.pid] = known
                 result.append(known[1])
                 continue
             rss = row.rss_pages * self.info.page_size
+            attributed = attribute(found, user, by_id, self.rule)
             process = Process(
                 pid=row.pid,
                 user=user,
@@ -389,7 +404,9 @@ class FrameAssembler:
                 memory_rss=rss,
                 start_time=self._start_time(procs, row.start_ticks),
                 command=command or f"[{row.comm}]",
-                container=container_ref(row.container_id, names),
+                container=docker_ref(row.container_id, found, names)
+                or pod_container_ref(attributed, by_id),
+                attribution=attributed,
             )
             cache[row.pid] = (key, process)
             result.append(process)

@@ -17,7 +17,7 @@
 #   USER_NAME[uid]                  from /etc/passwd, else getent
 #   process [pid]: TICKS, START, RSS, COMM, STATE (this scan), PREV_TICKS, PREV_START,
 #   PREV_TOTAL (the reference for its CPU share), CPU_SHARE (this scan; -1 unknown), ARGS,
-#   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF (read once per process)
+#   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF, CGROUP_OF (read once per process)
 function catfile(f,   line) {
 	while ((getline line < f) > 0) print line
 	close(f)
@@ -219,10 +219,21 @@ function container_usage(id, pid,   usage, memory, inactive, cpu, v2) { # prints
 	if (usage != "") { PREV_USAGE[id] = usage; PREV_USAGE_UPTIME[id] = UPTIME }
 	print "k", id, cpu, (memory == "" ? "-" : memory)
 }
-function container_of(pid,   f, line, r) {
-	f = "/proc/" pid "/cgroup"; r = "-"
-	while ((getline line < f) > 0) if (match(line, CONTAINER_ID_RE)) { r = substr(line, RSTART, 64); break }
+function container_of(pid,   f, line, r, id, last, bad, path, paths) { # also sets CGROUP_OF
+	f = "/proc/" pid "/cgroup"; r = "-"; last = ""; bad = 0; paths = ""
+	while ((getline line < f) > 0) {
+		if (r == "-" && match(line, CONTAINER_ID_RE)) r = substr(line, RSTART, 64)
+		# The kernel lists hierarchies by decreasing id: a cgroup name with a newline in it
+		# (a user's delegated subtree) cannot forge a line without breaking that order.
+		id = substr(line, 1, index(line, ":") - 1)
+		if (id !~ /^[0-9]+$/ || (last != "" && id + 0 >= last + 0)) bad = 1
+		last = id
+		if (line !~ ATTRIB_RE && line !~ CONTAINER_ID_RE) continue
+		path = line; sub(/^[^:]*:[^:]*:/, "", path); path = clean(path)
+		if (length(path) <= 1024 && !index(paths "\t", "\t" path "\t")) paths = paths "\t" path
+	}
 	close(f)
+	CGROUP_OF[pid] = bad ? "" : paths
 	return r
 }
 function user_of(pid,   f, line, a, uid, cmd) { # effective user, like ps
@@ -353,6 +364,8 @@ function print_rows(   pid, pc, args) {
 		pc = CPU_SHARE[pid] >= 0 ? sprintf("%.1f", CPU_SHARE[pid]) : "-"
 		# The arguments go over the wire once per process; "=" means "as sent before".
 		args = (ARGS_SENT[pid] == START[pid]) ? "=" : ARGS[pid]
+		# Its attribution's cgroup paths go with its arguments, once (protocol.md `a`).
+		if (args != "=" && CGROUP_OF[pid] != "") print "a " pid CGROUP_OF[pid]
 		ARGS_SENT[pid] = START[pid]
 		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], STATE[pid], \
 			CONTAINER_OF[pid], USER_OF[pid], clean(COMM[pid]), args
@@ -366,6 +379,7 @@ function remember(full,   pid) { # this reading becomes each process's reference
 function forget(pid) {
 	delete TICKS[pid]; delete START[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
 	delete ARGS[pid]; delete ARGS_START[pid]; delete CONTAINER_OF[pid]; delete USER_OF[pid]
+	delete CGROUP_OF[pid]
 	delete PREV_TICKS[pid]; delete PREV_START[pid]; delete PREV_TOTAL[pid]; delete ARGS_SENT[pid]
 }
 function procs(full, first_path,   path, pid, id) { # the procs section
@@ -397,6 +411,8 @@ BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
 	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
+	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.
+	ATTRIB_RE = "slurm|kubepods|libpod|docker|crio|containerd|session-"
 	while ((getline line < "/etc/passwd") > 0) { split(line, a, ":"); USER_NAME[a[3]] = a[1] }
 	close("/etc/passwd")
 	if (AMD == 1) amd_cards()

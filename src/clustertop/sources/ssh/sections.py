@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, Memory
+from clustertop.model.attribution import Attribution
 from clustertop.model.owners import OwnerRule
 from clustertop.parsers.df import local_disks, parse_df, parse_df_inodes
 from clustertop.parsers.docker import container_from_inspect, docker_error, requested_gpus
@@ -99,6 +100,10 @@ class ProcsReading:
     """PID -> (user, command line) from ps."""
     keep: bool = False
     """Only some processes were read again: the others keep their rows from the last reading."""
+    cgroups: dict[int, str] = field(default_factory=dict)
+    """PID -> its cgroup paths that may attribute it (protocol `a`, tab-separated)."""
+    attributions: dict[int, Attribution] = field(default_factory=dict)
+    """PID -> what it belongs to (filled by the assembler, which remembers `a` lines)."""
 
 
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
@@ -126,6 +131,7 @@ def read_procs(text: str) -> ProcsReading:
     details: dict[int, tuple[str, str]] = {}
     usage: dict[str, tuple[float | None, int | None]] = {}
     keep = False
+    cgroups: dict[int, str] = {}
     for line in text.split("\n"):
         kind = line[:2]
         if kind == "p ":
@@ -134,6 +140,10 @@ def read_procs(text: str) -> ProcsReading:
                 row, user, cmdline = parsed
                 rows[row.pid] = row
                 details[row.pid] = (user, cmdline)
+        elif kind == "a ":
+            pid, _, paths = line[2:].partition("\t")
+            if pid.isdigit():
+                cgroups[int(pid)] = "\t" + paths
         elif kind == "k ":
             words = line.split(" ")
             if len(words) >= 4 and _HEX64.match(words[1]):
@@ -144,7 +154,7 @@ def read_procs(text: str) -> ProcsReading:
             btime = as_float(line[6:])
         elif line == "keep":
             keep = True
-    return ProcsReading(cpu, btime, rows, usage, details, keep)
+    return ProcsReading(cpu, btime, rows, usage, details, keep, cgroups)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,87 @@
+"""Stale Slurm jobs: holding GPUs that stayed idle for the stale period (the containers' rule)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clustertop.analysis.jobs import JobRow, slurm_jobs
+from clustertop.analysis.stale import DEFAULT_GAP_S, DEFAULT_STALE_AFTER, DEFAULT_UTIL_PERCENT
+from clustertop.model import HostSnapshot, Section
+
+
+@dataclass(slots=True)
+class _HostJobs:
+    first_idle: dict[str, float] = field(default_factory=dict)
+    last_idle: dict[str, float] = field(default_factory=dict)
+    last_time: float | None = None
+
+
+def _verdict(job: JobRow, snap: HostSnapshot, util_percent: float) -> bool | None:
+    """True idle, False busy, None unknown (no fresh GPU reading, or GPUs unknown)."""
+    if not job.gpus or not snap.gpus or Section.GPU in snap.stale:
+        return None
+    util = {gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
+    values = [util.get(index) for index in job.gpus]
+    if any(v is not None and v > util_percent for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+@dataclass(slots=True)
+class JobStaleTracker:
+    """Per host and job id: when its GPUs' current idle run began; stale after `stale_after`.
+
+    A job counts when it holds GPUs (physical indices from SLURM_JOB_GPUS / GRES IDX, else the
+    GPUs its processes use). A busy reading ends the run; an unknown one neither ends nor
+    extends it; a job no longer seen, a host that is not up, or a gap of more than `gap_s`
+    between readings ends it, as for containers.
+    """
+
+    stale_after: float = DEFAULT_STALE_AFTER
+    util_percent: float = DEFAULT_UTIL_PERCENT
+    gap_s: float = DEFAULT_GAP_S
+    _hosts: dict[str, _HostJobs] = field(default_factory=dict)
+
+    def update(self, snap: HostSnapshot) -> None:
+        """Take the host's next snapshot (time-ordered per host)."""
+        host = self._hosts.setdefault(snap.name, _HostJobs())
+        if not snap.is_up:
+            self._hosts[snap.name] = _HostJobs()
+            return
+        gap = host.last_time is not None and not 0 <= snap.time - host.last_time <= self.gap_s
+        if gap:
+            host = self._hosts[snap.name] = _HostJobs()
+        host.last_time = snap.time
+        seen = set()
+        for job in slurm_jobs(snap):
+            seen.add(job.id)
+            verdict = _verdict(job, snap, self.util_percent)
+            if verdict is False:
+                host.first_idle.pop(job.id, None)
+                host.last_idle.pop(job.id, None)
+            elif verdict is True:
+                host.first_idle.setdefault(job.id, snap.time)
+                host.last_idle[job.id] = snap.time
+        for gone in set(host.first_idle) - seen:
+            del host.first_idle[gone], host.last_idle[gone]
+
+    def stale(self, host: str) -> dict[str, float]:
+        """Stale job ids of a host -> when their idle run began."""
+        runs = self._hosts.get(host)
+        if runs is None:
+            return {}
+        return {
+            job: first
+            for job, first in runs.first_idle.items()
+            if runs.last_idle[job] - first >= self.stale_after
+        }
+
+
+def stale_jobs_json(tracker: JobStaleTracker, hosts: list[str]) -> list[dict[str, Any]]:
+    """`[{"host", "id", "idle_since"}]` for --json."""
+    return [
+        {"host": host, "id": job, "idle_since": since}
+        for host in hosts
+        for job, since in sorted(tracker.stale(host).items(), key=lambda kv: int(kv[0]))
+    ]

@@ -1,0 +1,60 @@
+"""The probe's `a` lines (cgroup paths, once per process) become attributions in the snapshot."""
+
+from __future__ import annotations
+
+from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
+from clustertop.sources.ssh.probe import parse_frame
+from tests.ssh.test_frames import GPU, SYS, M, _frame, _section
+
+POD = "b96a7488-3ee1-4bdc-9c98-155cc887b417"
+CTR = "6ef14b5a76df7b5d24285e3a04ccbc6fd323620272b3787b5dc440fc1b75d294"
+HEAD = "cpu 100 0 50 850 0 0 0 0\nbtime 1700000000\nncpu 2\n"
+
+
+def _assembler() -> FrameAssembler:
+    clock = iter(float(t) for t in range(1000, 1100)).__next__
+    return FrameAssembler("gpu01", M, HostInfo(hz=100, page_size=4096, hostname="n1"), clock=clock)
+
+
+def _procs(*lines: str) -> str:
+    return HEAD + "\n".join(lines)
+
+
+def test_a_pod_process_is_a_pod_and_no_unnamed_docker_container() -> None:
+    """The probe's container id regex also finds the bare id of a cgroupfs kubepods path."""
+    assembler = _assembler()
+    first = _procs(
+        f"a 4242\t/kubepods/besteffort/pod{POD}/{CTR}",
+        f"p 4242 - 10 500 R {CTR} root\tpython\tpython serve.py",
+    )
+    snap = assembler.apply(
+        parse_frame(_frame(1, 200.0, _section("sys", SYS), _section("gpu", GPU),
+                           _section("procs", first)), M), 1.0)  # fmt: skip
+    (gpu_proc,) = snap.gpu_processes
+    assert gpu_proc.container is None
+    assert gpu_proc.attribution is not None
+    assert (gpu_proc.attribution.kind, gpu_proc.owner, gpu_proc.attribution.via) == (
+        "pod", POD, "pod-uid")  # fmt: skip
+    # The next frame sends "=" for its arguments and no `a` line: the attribution stays.
+    second = _procs(f"p 4242 50.0 10 500 R {CTR} root\tpython\t=")
+    snap = assembler.apply(
+        parse_frame(_frame(2, 202.0, _section("sys", SYS), _section("gpu", GPU),
+                           _section("procs", second)), M), 1.0)  # fmt: skip
+    (row,) = snap.processes
+    assert row.attribution is not None and row.attribution.id == POD
+    assert row.container is None
+
+
+def test_a_reused_pid_is_classified_afresh() -> None:
+    assembler = _assembler()
+    job = _procs("a 4242\t/slurm_n1/uid_1001/job_7/step_0\t/slurm_n1/uid_1001/job_7/step_0/task_0",
+                 "p 4242 - 10 500 R - alice\tpython\tpython a.py")  # fmt: skip
+    snap = assembler.apply(parse_frame(_frame(1, 200.0, _section("procs", job)), M), 1.0)
+    (row,) = snap.processes
+    assert row.attribution is not None
+    assert (row.attribution.kind, row.attribution.id, row.attribution.uid) == ("slurm", "7", 1001)
+    later = _procs("p 4242 - 10 900 R - bob\tsh\tsh")  # same PID, another start: no `a` line
+    snap = assembler.apply(parse_frame(_frame(2, 202.0, _section("procs", later)), M), 1.0)
+    (row,) = snap.processes
+    assert row.attribution is not None and row.attribution.kind == "none"
+    assert row.attribution.owner == "bob"
