@@ -168,8 +168,12 @@ def test_damage_inside_the_file_stops_recording_with_a_notice(tmp_path: Path) ->
     """Pages damaged past the schema: the store opens, the first write fails, recording stops."""
     path = tmp_path / "h.sqlite"
     write_crafted(path, 1, 300)
+    conn = sqlite3.connect(path)
+    # The tables' own pages (not the schema's, which may span several pages).
+    roots = [r for (r,) in conn.execute("SELECT rootpage FROM sqlite_master WHERE rootpage > 3")]
+    conn.close()
     data = bytearray(path.read_bytes())
-    for offset in range(3 * 4096, len(data), 4096):
+    for offset in ((page - 1) * 4096 for page in roots):
         data[offset : offset + 200] = b"\xee" * 200
     path.write_bytes(bytes(data))
     recorder = HistoryRecorder(path, interval=10.0, clock=lambda: T0)

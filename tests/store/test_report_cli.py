@@ -42,6 +42,9 @@ def test_json_has_the_known_hours(store: Path, capsys: pytest.CaptureFixture[str
             "busy_gpu_hours": 1.0,
             "idle_gpu_hours": 1.0,
             "peak_gpus": 1,
+            "held_instance_hours": 0.0,
+            "busy_instance_hours": 0.0,
+            "idle_instance_hours": 0.0,
         },
         {
             "owner": "bob",
@@ -49,6 +52,9 @@ def test_json_has_the_known_hours(store: Path, capsys: pytest.CaptureFixture[str
             "busy_gpu_hours": 0.5,
             "idle_gpu_hours": 0.0,
             "peak_gpus": 1,
+            "held_instance_hours": 0.0,
+            "busy_instance_hours": 0.0,
+            "idle_instance_hours": 0.0,
         },
     ]
     assert doc["hosts"] == [
@@ -104,11 +110,12 @@ def test_csv_has_one_row_per_owner_host_and_stale_container(
     assert status == 0
     assert out.splitlines() == [
         "kind,name,held_gpu_hours,busy_gpu_hours,idle_gpu_hours,peak_gpus,up_hours,down_hours,"
-        "gpu_util_percent,cpu_percent,host,started,last,stale_hours",
-        "owner,alice,2.0,1.0,1.0,1,,,,,,,,",
-        "owner,bob,0.5,0.5,0.0,1,,,,,,,,",
-        "host,gpu01,,,,,3.0,0.167,20,50,,,,",
-        "stale,alice-job,,,,,,,,,gpu01,2027-01-15T09:00:10Z,2027-01-15T10:00:00Z,0.997",
+        "gpu_util_percent,cpu_percent,host,started,last,stale_hours,held_instance_hours,"
+        "busy_instance_hours,idle_instance_hours",
+        "owner,alice,2.0,1.0,1.0,1,,,,,,,,,0.0,0.0,0.0",
+        "owner,bob,0.5,0.5,0.0,1,,,,,,,,,0.0,0.0,0.0",
+        "host,gpu01,,,,,3.0,0.167,20,50,,,,,,,",
+        "stale,alice-job,,,,,,,,,gpu01,2027-01-15T09:00:10Z,2027-01-15T10:00:00Z,0.997,,,",
     ]
 
 

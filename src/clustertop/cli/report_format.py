@@ -26,6 +26,9 @@ CSV_COLUMNS = (
     "started",
     "last",
     "stale_hours",
+    "held_instance_hours",
+    "busy_instance_hours",
+    "idle_instance_hours",
 )
 """Columns of --csv: one row per owner, host and stale container (`kind` says which)."""
 
@@ -46,7 +49,7 @@ def _maybe(value: float | None) -> float | None:
 def report_json(report: Report) -> dict[str, Any]:
     """The report as plain data (`--json`)."""
     return {
-        "schema": 1,
+        "schema": 2,
         "since": iso(report.since),
         "until": iso(report.until),
         "owners": [
@@ -56,6 +59,9 @@ def report_json(report: Report) -> dict[str, Any]:
                 "busy_gpu_hours": _hours(o.busy_h),
                 "idle_gpu_hours": _hours(o.idle_h),
                 "peak_gpus": o.peak_gpus,
+                "held_instance_hours": _hours(o.held_instance_h),
+                "busy_instance_hours": _hours(o.busy_instance_h),
+                "idle_instance_hours": _hours(o.idle_instance_h),
             }
             for o in report.owners
         ],
@@ -97,7 +103,10 @@ def report_csv(report: Report) -> str:
                 _hours(o.busy_h),
                 _hours(o.idle_h),
                 o.peak_gpus,
-                *blank[6:],
+                *blank[6:14],
+                _hours(o.held_instance_h),
+                _hours(o.busy_instance_h),
+                _hours(o.idle_instance_h),
             ]
         )
     for h in report.hosts:
@@ -123,6 +132,7 @@ def report_csv(report: Report) -> str:
                 iso(s.started),
                 iso(s.last),
                 _hours(s.hours),
+                *blank[14:],
             ]
         )
     return out.getvalue()
@@ -151,6 +161,7 @@ def report_table(report: Report) -> str:
     lines = [f"History {iso(report.since)} .. {iso(report.until)}", ""]
     if not report.owners and not report.hosts:
         return "\n".join([*lines, "Nothing recorded in this span."]) + "\n"
+    gpu_owners = [o for o in report.owners if o.held_h > 0 or not o.held_instance_h]
     owners = [
         [
             printable(o.owner),
@@ -159,12 +170,14 @@ def report_table(report: Report) -> str:
             f"{o.idle_h:.1f}",
             str(o.peak_gpus),
         ]
-        for o in report.owners
+        for o in gpu_owners
     ]
     if owners:
         lines += _table(["OWNER", "GPU-H HELD", "GPU-H BUSY", "GPU-H IDLE", "PEAK GPUS"], owners)
-    else:
+    elif not report.owners:
         lines.append("No GPU was held by anyone in this span.")
+    instances = _instance_table(report)
+    lines += instances if owners else instances[1:]  # the blank line separates tables only
     hosts = [
         [
             printable(h.host),
@@ -184,6 +197,24 @@ def report_table(report: Report) -> str:
         header = ["STALE CONTAINER", "HOST", "IDLE SINCE", "HOURS"]
         lines += ["", *_table(header, stale, left=3)]
     return "\n".join(lines) + "\n"
+
+
+def _instance_table(report: Report) -> list[str]:
+    """MIG instance-hours per owner, only when some instance was held (not in GPU-hours)."""
+    rows = [
+        [
+            printable(o.owner),
+            f"{o.held_instance_h:.1f}",
+            f"{o.busy_instance_h:.1f}",
+            f"{o.idle_instance_h:.1f}",
+        ]
+        for o in sorted(report.owners, key=lambda o: (-o.held_instance_h, o.owner))
+        if o.held_instance_h > 0
+    ]
+    if not rows:
+        return []
+    header = ["OWNER", "MIG INST-H HELD", "MIG INST-H BUSY", "MIG INST-H IDLE"]
+    return ["", *_table(header, rows)]
 
 
 def dumps(report: Report) -> str:

@@ -28,6 +28,12 @@ class OwnerUse:
     """Of those, GPU-hours held idle (enough memory held, GPU at or under the idle threshold)."""
     peak_gpus: int
     """Most GPUs held at once (within one minute; within one hour for hourly rows)."""
+    held_instance_h: float = 0.0
+    """MIG instance-hours their processes held instances (not in held_h: see README History)."""
+    busy_instance_h: float = 0.0
+    """Of those, instance-hours with the instance's utilisation known and over the threshold."""
+    idle_instance_h: float = 0.0
+    """Of those, instance-hours held idle (utilisation known; nvidia-smi reports none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +106,10 @@ class _Span:
         # Readings not yet rolled up are rolled here, into temporary tables.
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS r_host AS SELECT * FROM min_host WHERE 0")
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS r_gpu AS SELECT * FROM min_gpu WHERE 0")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS r_mig AS SELECT * FROM min_mig WHERE 0")
         conn.execute("DELETE FROM temp.r_host")
         conn.execute("DELETE FROM temp.r_gpu")
+        conn.execute("DELETE FROM temp.r_mig")
         minutes_into(conn, "temp.r", max(self.md, self.ma), self.mb)
 
     def params(self) -> dict[str, int]:
@@ -127,6 +135,7 @@ class _Span:
 
 
 _GPU_COLUMNS = "gpu, holder, held, busy, idle, util, known, mem"
+_MIG_COLUMNS = "mig, holder, held, busy, idle"
 _HOST_COLUMNS = "host, up, down, cpu, gutil, gknown"
 
 
@@ -177,6 +186,31 @@ def _gpu_where(host_ids: str) -> str:
     return " AND p.gpu IN (SELECT id FROM gpus WHERE host IN (SELECT id FROM temp.chosen))"
 
 
+def _mig_where(host_ids: str) -> str:
+    if not host_ids:
+        return ""
+    return (
+        " AND p.mig IN (SELECT m.id FROM migs AS m JOIN gpus AS g ON g.id = m.gpu"
+        " WHERE g.host IN (SELECT id FROM temp.chosen))"
+    )
+
+
+def _instance_hours(
+    conn: sqlite3.Connection, span: _Span, host_ids: str
+) -> dict[str, tuple[float, float, float]]:
+    """Owner -> (held, busy, held idle) MIG instance-hours."""
+    rows = conn.execute(
+        f"SELECT o.owner, total(p.held), total(p.busy), total(p.idle)"
+        f" FROM ({span.rows('mig', _MIG_COLUMNS)}) AS p JOIN holders AS o ON o.id = p.holder"
+        f" WHERE o.owner != ''{_mig_where(host_ids)} GROUP BY o.owner",
+        span.params(),
+    ).fetchall()
+    return {
+        owner: (held / _DS_PER_HOUR, busy / _DS_PER_HOUR, idle / _DS_PER_HOUR)
+        for owner, held, busy, idle in rows
+    }
+
+
 def _owners(conn: sqlite3.Connection, span: _Span, host_ids: str) -> list[OwnerUse]:
     where = _gpu_where(host_ids)
     totals = conn.execute(
@@ -196,17 +230,25 @@ def _owners(conn: sqlite3.Connection, span: _Span, host_ids: str) -> list[OwnerU
     )
     for owner, peak in _hour_peaks(conn, span, host_ids):
         peaks[owner] = max(peaks.get(owner, 0), peak)
-    owners = [
-        OwnerUse(
-            owner,
-            held / _DS_PER_HOUR,
-            busy / _DS_PER_HOUR,
-            idle / _DS_PER_HOUR,
-            int(peaks.get(owner, 0)),
+    gpu_h = {owner: (held, busy, idle) for owner, held, busy, idle in totals}
+    instance_h = _instance_hours(conn, span, host_ids)
+    owners: list[OwnerUse] = []
+    for owner in gpu_h.keys() | instance_h.keys():
+        held, busy, idle = gpu_h.get(owner, (0.0, 0.0, 0.0))
+        inst_held, inst_busy, inst_idle = instance_h.get(owner, (0.0, 0.0, 0.0))
+        owners.append(
+            OwnerUse(
+                owner,
+                held / _DS_PER_HOUR,
+                busy / _DS_PER_HOUR,
+                idle / _DS_PER_HOUR,
+                int(peaks.get(owner, 0)),
+                inst_held,
+                inst_busy,
+                inst_idle,
+            )
         )
-        for owner, held, busy, idle in totals
-    ]
-    return sorted(owners, key=lambda o: (-o.held_h, o.owner))
+    return sorted(owners, key=lambda o: (-o.held_h, -o.held_instance_h, o.owner))
 
 
 def _hour_peaks(conn: sqlite3.Connection, span: _Span, host_ids: str) -> list[tuple[str, int]]:

@@ -39,6 +39,7 @@ INSERT INTO {{target}}_gpu SELECT CAST(g.t / 60 AS INTEGER) AS m, g.gpu, g.holde
 FROM raw_gpu AS g JOIN temp.w AS w ON w.host = g.host AND w.t = g.t
 WHERE g.t >= :a AND g.t < :b GROUP BY m, g.gpu, g.holder
 """
+_MIGS = _GPUS.replace("_gpu", "_mig").replace("g.gpu", "g.mig").replace("raw_gpu", "raw_mig")
 _TEMP = """
 CREATE TEMP TABLE IF NOT EXISTS w(host INTEGER, t REAL, state INTEGER, cpu REAL, gutil REAL,
     gknown INTEGER, mem INTEGER, wt REAL);
@@ -65,6 +66,7 @@ def minutes_into(conn: sqlite3.Connection, target: str, first_m: int, end_m: int
     conn.execute(_WEIGHTS, {"a": a, "b": b, "look": a - 2 * longest})
     conn.execute(_HOSTS.format(target=target))
     conn.execute(_GPUS.format(target=target), {"a": a, "b": b})
+    conn.execute(_MIGS.format(target=target), {"a": a, "b": b})
 
 
 def _meta_int(conn: sqlite3.Connection, key: str) -> int | None:
@@ -129,6 +131,12 @@ def _hours(conn: sqlite3.Connection, first_h: int, end_h: int) -> None:
         span,
     )
     conn.execute(
+        "INSERT INTO hour_mig SELECT m / 60 AS h, mig, holder, sum(held), sum(busy), sum(idle),"
+        " sum(util), sum(known), max(mem) FROM min_mig WHERE m >= :a AND m < :b"
+        " GROUP BY h, mig, holder",
+        span,
+    )
+    conn.execute(
         "INSERT INTO hour_peak SELECT m / 60 AS h, owner, max(n) FROM (SELECT g.m, o.owner,"
         " count(DISTINCT g.gpu) AS n FROM min_gpu AS g JOIN holders AS o ON o.id = g.holder"
         " WHERE g.m >= :a AND g.m < :b AND o.owner != '' AND g.held > 0 GROUP BY g.m, o.owner)"
@@ -141,17 +149,20 @@ def _prune_raw(conn: sqlite3.Connection, now: float) -> None:
     raw_before = min(now - RAW_KEEP_S, minutes_done(conn) * 60.0)
     conn.execute("DELETE FROM raw_host WHERE t < ?", (raw_before,))
     conn.execute("DELETE FROM raw_gpu WHERE t < ?", (raw_before,))
+    conn.execute("DELETE FROM raw_mig WHERE t < ?", (raw_before,))
 
 
 def _prune_tiers(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
     minute_before = int(min(now - MINUTE_KEEP_S, hours_done(conn) * 3600.0) // 60)
     conn.execute("DELETE FROM min_host WHERE m < ?", (minute_before,))
     conn.execute("DELETE FROM min_gpu WHERE m < ?", (minute_before,))
+    conn.execute("DELETE FROM min_mig WHERE m < ?", (minute_before,))
     # Disk use: one reading every 10 minutes for two weeks, then one an hour.
     conn.execute("DELETE FROM disks WHERE m < ? AND m % 60 != 0", (minute_before,))
     old = now - retention_s
     conn.execute("DELETE FROM hour_host WHERE h < ?", (int(old // 3600),))
     conn.execute("DELETE FROM hour_gpu WHERE h < ?", (int(old // 3600),))
+    conn.execute("DELETE FROM hour_mig WHERE h < ?", (int(old // 3600),))
     conn.execute("DELETE FROM hour_peak WHERE h < ?", (int(old // 3600),))
     conn.execute("DELETE FROM disks WHERE m < ?", (int(old // 60),))
     conn.execute("DELETE FROM containers WHERE t < ?", (old,))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clustertop.model import MIB, HostSnapshot, HostState, Section
+from clustertop.analysis.mig import instance_of
+from clustertop.model import MIB, Gpu, HostSnapshot, HostState, Section
+from clustertop.model.mig import MigInstance
 
 STATES = tuple(HostState)
 """Host states by their code in the store (the index)."""
@@ -77,25 +79,52 @@ def host_row(snap: HostSnapshot) -> HostRow:
     )
 
 
-def gpu_rows(snap: HostSnapshot, limits: Thresholds) -> Iterator[GpuRow]:
+def in_instances(snap: HostSnapshot) -> dict[int, tuple[Gpu, MigInstance]]:
+    """id() of each GPU process attributed to a MIG instance -> its GPU and instance (these
+    are kept per instance, see store.mig_rows); one pass, as analysis.mig.gpu_of matches."""
+    by_uuid: dict[str, Gpu] = {}
+    by_index: dict[int, Gpu] = {}
+    for gpu in snap.gpus:
+        by_index.setdefault(gpu.index, gpu)
+        if gpu.uuid:
+            by_uuid.setdefault(gpu.uuid, gpu)
+    found: dict[int, tuple[Gpu, MigInstance]] = {}
+    for proc in snap.gpu_processes:
+        on = by_uuid.get(proc.gpu_uuid) if proc.gpu_uuid else by_index.get(proc.gpu_index)
+        instance = instance_of(proc, on) if on is not None and on.mig_instances else None
+        if on is not None and instance is not None:
+            found[id(proc)] = (on, instance)
+    return found
+
+
+def gpu_rows(
+    snap: HostSnapshot,
+    limits: Thresholds,
+    placed: dict[int, tuple[Gpu, MigInstance]] | None = None,
+) -> Iterator[GpuRow]:
     """One row per (GPU, holder) of an up snapshot with a fresh GPU reading; unheld GPUs too."""
     if not snap.is_up or Section.GPU in snap.stale:
         return
-    held = _holdings(snap)
+    if placed is None:
+        placed = in_instances(snap) if any(gpu.mig_instances for gpu in snap.gpus) else {}
+    held = _holdings(snap, placed)
     for pos, gpu in enumerate(snap.gpus):
         util = None if gpu.error else gpu.util_percent
         holders = [(k, v) for k, v in held.items() if k[0] == pos]
         if not holders:
             used = (gpu.memory_used or 0) // MIB
-            yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, _flag(util, None, limits))
+            yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, verdict(util, None, limits))
             continue
         for (_, owner, name), used in holders:
             mib = used // MIB
-            yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, _flag(util, mib, limits))
+            yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, verdict(util, mib, limits))
 
 
-def _holdings(snap: HostSnapshot) -> dict[tuple[int, str, str], int]:
-    """(position in snap.gpus, owner, container name) -> bytes its processes hold there.
+def _holdings(
+    snap: HostSnapshot, placed: dict[int, tuple[Gpu, MigInstance]]
+) -> dict[tuple[int, str, str], int]:
+    """(position in snap.gpus, owner, container name) -> bytes its processes hold there; a
+    process `placed` in a MIG instance is kept per instance (store.mig_rows) instead.
 
     A process is placed by its GPU's UUID, else by index: on a host with NVIDIA and AMD GPUs
     both have a GPU 0, and an AMD GPU's UUID is its PCI bus ID (model/amd.py).
@@ -107,8 +136,8 @@ def _holdings(snap: HostSnapshot) -> dict[tuple[int, str, str], int]:
     held: dict[tuple[int, str, str], int] = {}
     for proc in snap.gpu_processes:
         pos = position_of.get(proc.gpu_uuid, first_of.get(proc.gpu_index))
-        if pos is None:
-            continue  # on no GPU of this reading
+        if pos is None or id(proc) in placed:
+            continue  # on no GPU of this reading, or held per instance
         owner = proc.owner or proc.user or UNKNOWN_OWNER
         name = proc.container.name if proc.container is not None else ""
         key = (pos, owner, name)
@@ -116,7 +145,8 @@ def _holdings(snap: HostSnapshot) -> dict[tuple[int, str, str], int]:
     return held
 
 
-def _flag(util: float | None, held_mib: int | None, limits: Thresholds) -> int:
+def verdict(util: float | None, held_mib: int | None, limits: Thresholds) -> int:
+    """Busy, held idle or neither, from utilisation and the MiB held (None: not held)."""
     if util is None:
         return FLAG_NONE
     if util > limits.util_percent:

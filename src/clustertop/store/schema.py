@@ -7,8 +7,8 @@ from pathlib import Path
 
 APPLICATION_ID = 0x434C5450
 """`PRAGMA application_id` of a clustertop history store ('CLTP')."""
-FORMAT_VERSION = 1
-"""`PRAGMA user_version` of the tables below."""
+FORMAT_VERSION = 2
+"""`PRAGMA user_version` of the tables below (1: before MIG instances had tables of their own)."""
 BUSY_TIMEOUT_MS = 10_000
 """How long a write waits for another clustertop process's write to finish."""
 RAW_KEEP_S = 3600.0
@@ -62,6 +62,25 @@ CREATE TABLE alerts(t REAL NOT NULL, host INTEGER NOT NULL, key TEXT NOT NULL,
 CREATE INDEX alerts_t ON alerts(t);
 CREATE TABLE stale(host INTEGER NOT NULL, container TEXT NOT NULL, started REAL NOT NULL,
     last REAL NOT NULL, PRIMARY KEY(host, container, started)) WITHOUT ROWID;
+"""
+# Format 2 adds MIG instances as units of their own (format 1 files get them on upgrade). A
+# MIG GPU's holders are kept per instance here; its row in raw_gpu/min_gpu is then unheld.
+# `state` is the instance's state as analysis.mig judges it (busy, free, unknown).
+_MIG_TABLES = """
+CREATE TABLE migs(id INTEGER PRIMARY KEY, gpu INTEGER NOT NULL, gi INTEGER, ci INTEGER,
+    uuid TEXT NOT NULL, profile TEXT NOT NULL, UNIQUE(gpu, gi, ci, uuid, profile));
+CREATE TABLE raw_mig(t REAL NOT NULL, host INTEGER NOT NULL, mig INTEGER NOT NULL,
+    holder INTEGER NOT NULL, util REAL, mem INTEGER, total INTEGER, state INTEGER NOT NULL,
+    flag INTEGER NOT NULL);
+CREATE INDEX raw_mig_t ON raw_mig(t);
+CREATE TABLE min_mig(m INTEGER NOT NULL, mig INTEGER NOT NULL, holder INTEGER NOT NULL,
+    held INTEGER NOT NULL, busy INTEGER NOT NULL, idle INTEGER NOT NULL,
+    util INTEGER NOT NULL, known INTEGER NOT NULL, mem INTEGER NOT NULL,
+    PRIMARY KEY(m, mig, holder)) WITHOUT ROWID;
+CREATE TABLE hour_mig(h INTEGER NOT NULL, mig INTEGER NOT NULL, holder INTEGER NOT NULL,
+    held INTEGER NOT NULL, busy INTEGER NOT NULL, idle INTEGER NOT NULL,
+    util INTEGER NOT NULL, known INTEGER NOT NULL, mem INTEGER NOT NULL,
+    PRIMARY KEY(h, mig, holder)) WITHOUT ROWID;
 """
 
 
@@ -142,6 +161,8 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
         row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if row is None or row[0] != "clustertop history":
             raise _refuse(path, "damaged (its format record is missing)")
+        if version < FORMAT_VERSION:
+            _older(conn, path, version, readonly=readonly)
         if not readonly:
             conn.execute("PRAGMA journal_mode=WAL")
             # In WAL mode, NORMAL loses nothing when the process dies (only on power loss).
@@ -159,9 +180,7 @@ def _create(conn: sqlite3.Connection, path: Path) -> None:
             count = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if count:
                 raise _refuse(path, "an SQLite file of another program (no clustertop id)")
-            for statement in _TABLES.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            _run_script(conn, _TABLES + _MIG_TABLES)
             conn.execute("INSERT INTO meta VALUES ('format', 'clustertop history')")
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
@@ -169,3 +188,42 @@ def _create(conn: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _older(conn: sqlite3.Connection, path: Path, version: int, *, readonly: bool) -> None:
+    """A store of an older format: upgraded in place, or (read-only) read as if upgraded."""
+    if version != 1:
+        raise _refuse(path, f"format {version} is not one this clustertop can upgrade")
+    if readonly:
+        # Reading without writing: empty instance tables in `temp` stand in for the missing
+        # ones (unqualified names find temp first), so a format 1 store reads as having none.
+        _run_script(conn, _temp_mig_tables())
+        return
+    conn.execute("BEGIN IMMEDIATE")  # another clustertop may be upgrading it right now
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+            _run_script(conn, _MIG_TABLES)
+            conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        # The upgrade is one transaction: it failed whole, the file is as it was.
+        raise _refuse(
+            path, f"format 1 could not be upgraded to format {FORMAT_VERSION} ({exc})"
+        ) from None
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _temp_mig_tables() -> str:
+    tables = [s for s in _MIG_TABLES.split(";") if s.strip().startswith("CREATE TABLE")]
+    return ";".join(s.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS", 1) for s in tables)

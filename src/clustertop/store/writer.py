@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from clustertop.model import HostSnapshot
+from clustertop.model import Gpu, HostSnapshot
+from clustertop.model.mig import MigInstance
+from clustertop.store.mig_rows import MigRow, mig_rows
 from clustertop.store.rollup import roll_up
 from clustertop.store.rows import (
     Thresholds,
@@ -14,6 +16,7 @@ from clustertop.store.rows import (
     disk_rows,
     gpu_rows,
     host_row,
+    in_instances,
 )
 from clustertop.store.schema import DISK_EVERY_M, connect
 
@@ -50,6 +53,7 @@ class StoreWriter:
         self._hosts: dict[str, int] = {}
         self._gpus: dict[tuple[int, int, str], int] = {}
         self._holders: dict[tuple[str, str], int] = {}
+        self._migs: dict[tuple[object, ...], int] = {}
         self._containers: dict[str, dict[str, tuple[str, str]]] = {}
         self._alerts: dict[str, dict[str, tuple[str, str]]] = {}
         self._disk_minute: dict[str, int] = {}
@@ -66,10 +70,16 @@ class StoreWriter:
         try:
             host_rows: list[tuple[object, ...]] = []
             gpu_list: list[tuple[object, ...]] = []
+            mig_list: list[tuple[object, ...]] = []
             for reading in readings:
-                self._collect(reading, host_rows, gpu_list)
+                mig = any(gpu.mig_instances for gpu in reading.snap.gpus)
+                placed = in_instances(reading.snap) if mig else {}  # once for both below
+                self._collect(reading, host_rows, gpu_list, placed)
+                if mig:
+                    self._collect_migs(reading, mig_list, placed)
             conn.executemany("INSERT INTO raw_host VALUES (?,?,?,?,?,?,?,?)", host_rows)
             conn.executemany("INSERT INTO raw_gpu VALUES (?,?,?,?,?,?,?)", gpu_list)
+            conn.executemany("INSERT INTO raw_mig VALUES (?,?,?,?,?,?,?,?,?)", mig_list)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -80,6 +90,7 @@ class StoreWriter:
     def _forget(self) -> None:
         for cache in (self._hosts, self._gpus, self._holders, self._containers, self._alerts):
             cache.clear()
+        self._migs.clear()
         self._disk_minute.clear()
 
     def maybe_roll_up(self, now: float) -> None:
@@ -89,7 +100,11 @@ class StoreWriter:
             roll_up(self.conn, now, self.retention_s)
 
     def _collect(
-        self, reading: Reading, hosts: list[tuple[object, ...]], gpus: list[tuple[object, ...]]
+        self,
+        reading: Reading,
+        hosts: list[tuple[object, ...]],
+        gpus: list[tuple[object, ...]],
+        placed: dict[int, tuple[Gpu, MigInstance]],
     ) -> None:
         snap = reading.snap
         host = self._host_id(snap.name)
@@ -98,7 +113,7 @@ class StoreWriter:
         hosts.append(
             (t, host, row.state, reading.interval, row.cpu, row.mem, row.gutil, row.gknown)
         )
-        for g in gpu_rows(snap, self.limits):
+        for g in gpu_rows(snap, self.limits, placed):
             gpus.append(
                 (
                     t,
@@ -112,6 +127,19 @@ class StoreWriter:
             )
         if snap.is_up:
             self._events(reading, host)
+
+    def _collect_migs(
+        self,
+        reading: Reading,
+        migs: list[tuple[object, ...]],
+        placed: dict[int, tuple[Gpu, MigInstance]],
+    ) -> None:
+        snap = reading.snap
+        host = self._host_id(snap.name)
+        for r in mig_rows(snap, self.limits, placed):
+            holder = self._holder_id(r.owner, r.container)
+            row = (r.util, r.mem, r.total, r.state, r.flag)
+            migs.append((snap.time, host, self._mig_id(host, r), holder, *row))
 
     def _events(self, reading: Reading, host: int) -> None:
         """Container states and alerts when they change; disks every 10 minutes; stale runs."""
@@ -179,6 +207,30 @@ class StoreWriter:
                 "SELECT id FROM holders WHERE owner = ? AND container = ?",
                 key,
             )
+        return found
+
+    def _mig_id(self, host: int, row: MigRow) -> int:
+        key = (
+            self._gpu_id(host, row.gpu_index, row.gpu_uuid),
+            row.gi,
+            row.ci,
+            row.uuid,
+            row.profile,
+        )
+        found = self._migs.get(key)
+        if found is None:
+            # UNIQUE treats NULLs as distinct: look IDs up with IS, and insert only when absent.
+            select = (
+                "SELECT id FROM migs WHERE gpu = ? AND gi IS ? AND ci IS ? AND uuid = ?"
+                " AND profile = ?"
+            )
+            row_id = self.conn.execute(select, key).fetchone()
+            if row_id is None:
+                self.conn.execute(
+                    "INSERT INTO migs(gpu, gi, ci, uuid, profile) VALUES (?,?,?,?,?)", key
+                )
+                row_id = self.conn.execute(select, key).fetchone()
+            found = self._migs[key] = int(row_id[0])
         return found
 
     def _intern(self, insert: str, select: str, key: tuple[object, ...]) -> int:
