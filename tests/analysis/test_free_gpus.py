@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from clustertop.analysis.free_gpus import free_gpus, free_gpus_json
 from clustertop.model import MIB, Gpu, HostState, Section
 from tests.analysis.builders import ctr, gpu, proc, snap
@@ -97,10 +99,37 @@ def test_json_carries_everything_the_table_shows() -> None:
                 "name": "NVIDIA A100-SXM4-80GB",
                 "memory_free": (81920 - 100) * MIB,
                 "memory_total": 81920 * MIB,
+                "vendor": "nvidia",
                 "mig": None,
                 "ready_line": None,
             }
         ],
         "mig_count": 0,
         "ready_line": "ssh gpu01 CUDA_VISIBLE_DEVICES=2",
+        "vendor": "nvidia",
     }
+
+
+def _amd(index: int, util: float = 0.0, mem_mib: int = 0) -> Gpu:
+    bus = f"0000:{0x03 + 0x40 * index:02x}:00.0"
+    return replace(gpu(index, util, mem_mib, name="AMD Instinct MI210", uuid=bus), vendor="amd")
+
+
+def test_amd_gpus_get_a_hip_ready_line_in_pci_bus_order() -> None:
+    [entry] = free_gpus([snap("mi01", gpus=(_amd(0), _amd(1, 90.0), _amd(2)))])
+    assert (entry.vendor, entry.indices) == ("amd", (0, 2))
+    assert entry.ready_line == "ssh mi01 HIP_VISIBLE_DEVICES=0,2"
+    assert free_gpus_json([entry])[0]["gpus"][0]["vendor"] == "amd"
+
+
+def test_a_host_with_both_vendors_lists_both() -> None:
+    host = snap(
+        "mixed",
+        gpus=(gpu(0), gpu(1, name="NVIDIA L40S", mem_mib=9000), _amd(0), _amd(1)),
+        gpu_processes=(replace(proc(7, 0, 100), gpu_uuid=_amd(0).uuid),),
+    )
+    nvidia, amd = free_gpus([host])
+    # Only NVIDIA models count for CUDA's order; the busy L40S still makes the models mixed.
+    assert nvidia.ready_line == "ssh mixed CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=0"
+    assert (amd.host, amd.vendor, amd.indices) == ("mixed", "amd", (1,))
+    assert amd.ready_line == "ssh mixed HIP_VISIBLE_DEVICES=1"

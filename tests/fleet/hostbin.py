@@ -8,9 +8,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_NVIDIA_SMI = Path(__file__).resolve().with_name("fake_nvidia_smi.py")
+FAKE_AMD = Path(__file__).resolve().with_name("fake_amd.py")
 SYSTEM_BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin")
 """Folders whose commands a simulated host has (as links) on its PATH after its own bin folder."""
-SIMULATED = ("nvidia-smi",)
+SIMULATED = ("nvidia-smi", "amd-smi", "rocm-smi")
 """Commands the fleet simulates: never taken from this machine (a stray one may sit in
 /usr/local/bin), so a host without the stand-in really has none."""
 
@@ -23,21 +24,22 @@ def interpreters() -> list[str]:
     return found
 
 
-def nvidia_smi_wrapper() -> str:
-    """The sh script installed as `nvidia-smi` on each simulated host."""
+def nvidia_smi_wrapper(script: Path = FAKE_NVIDIA_SMI, *args: str) -> str:
+    """The sh script installed as `nvidia-smi` (or another stand-in) on a simulated host."""
     pythons = " ".join(shlex.quote(p) for p in interpreters())
+    lead = "".join(f" {shlex.quote(a)}" for a in args)
     # The test venv's python may sit below /root, which a non-root login cannot enter:
     # fall back to the system python (the stand-in uses the standard library only).
     return (
         "#!/bin/sh\n"
-        "# Stand-in nvidia-smi for a simulated test host (tests/fleet/fake_nvidia_smi.py).\n"
+        f"# Stand-in for a simulated test host (tests/fleet/{script.name}).\n"
         f"for py in {pythons}; do\n"
         '  if [ -x "$py" ]; then\n'
         f"    PYTHONPATH={shlex.quote(str(REPO))} "
-        f'exec "$py" -S -B {shlex.quote(str(FAKE_NVIDIA_SMI))} "$@"\n'
+        f'exec "$py" -S -B {shlex.quote(str(script))}{lead} "$@"\n'
         "  fi\n"
         "done\n"
-        'echo "nvidia-smi stand-in: no usable python" >&2\n'
+        f'echo "{script.stem} stand-in: no usable python" >&2\n'
         "exit 127\n"
     )
 
@@ -64,3 +66,12 @@ def build_sysbin_without(dest: Path, excluded_prefixes: tuple[str, ...] = SIMULA
                 continue  # earlier folders win, as they would on PATH
             link.symlink_to(entry)
     return dest
+
+
+def install_amd_tools(bin_dir: Path, tools: tuple[str, ...] = ("amd-smi", "rocm-smi")) -> None:
+    """Write the amd-smi and/or rocm-smi stand-ins (tests/fleet/fake_amd.py) into `bin_dir`."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for tool in tools:
+        path = bin_dir / tool
+        path.write_text(nvidia_smi_wrapper(FAKE_AMD, tool))
+        path.chmod(0o755)

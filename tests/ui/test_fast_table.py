@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from rich.style import Style
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
@@ -67,3 +68,38 @@ async def test_rendered_lines_follow_updates_and_sorts() -> None:
         await pilot.pause()
         lines = [line for line in widget_text(table).splitlines() if line.strip()]
         assert lines[1].lstrip().startswith("b") and lines[2].lstrip().startswith("a")
+
+
+class _Written:
+    """Screen lines the app hands to its terminal (headless runs compute them too)."""
+
+    def __init__(self, app: App[None]) -> None:
+        self.lines: set[int] = set()
+        original = app._display
+
+        def display(screen: object, update: object) -> None:
+            original(screen, update)  # type: ignore[arg-type]
+            if isinstance(update, ChopsUpdate):
+                self.lines.update(y for y, _, _ in update.spans)
+            elif isinstance(update, LayoutUpdate):
+                self.lines.update(range(update.region.y, update.region.bottom))
+
+        app._display = display  # type: ignore[method-assign]
+
+
+async def test_a_changed_cell_rewrites_only_its_own_line() -> None:
+    async with TableApp().run_test(size=(80, 16)) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        rows = [_row(f"h{i}", 10 * i, "same") for i in range(8)]
+        table.sync(rows)
+        await pilot.pause()
+        rows[5] = _row("h5", 50, "diff")  # also flushes a header repaint pending since the start
+        table.sync(rows)
+        await pilot.pause()
+        written = _Written(pilot.app)
+        rows[3] = _row("h3", 30, "diff")  # no wider: the column keeps its width
+        table.sync(rows)
+        await pilot.pause()
+        lines = widget_text(table).splitlines()
+        assert "diff" in lines[4] and all("diff" not in line for line in lines[:4])
+        assert written.lines == {4}, "the header and the other rows stay as they are"

@@ -61,7 +61,7 @@ async def test_gpu_pane_processes_and_free_view_of_a_mig_host(
         await until(lambda: procs.row_count == 1, "bob's process")
         (key,) = procs.ordered_keys()
         assert cell_text(procs, key, "gpu") == "0:1"
-        assert cell_text(procs, key, "container") == "bob-serve"
+        assert cell_text(procs, key, "container") == "docker bob-serve"
         await pilot.press("escape")
         await pilot.press("f")
         await until(lambda: isinstance(app.screen, FreeGpusScreen), "free view")

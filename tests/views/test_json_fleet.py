@@ -158,12 +158,14 @@ def test_users_free_gpus_and_alerts_are_the_fleets_real_state(
                     "name": "NVIDIA L40S",
                     "memory_free": L40S_MEMORY,
                     "memory_total": L40S_MEMORY,
+                    "vendor": "nvidia",
                     "mig": None,
                     "ready_line": None,
                 }
             ],
             "mig_count": 0,
             "ready_line": "ssh h2 CUDA_VISIBLE_DEVICES=0",
+            "vendor": "nvidia",
         }
     ]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from clustertop.analysis.mig import GpuUnit, UnitState, host_unit_states
 from clustertop.model import MIB, Gpu, HostSnapshot, Section
+from clustertop.model.amd import AMD, NVIDIA
 from clustertop.model.mig import MigInstance
 
 DEFAULT_MEMORY_MIB = 500
@@ -31,6 +32,8 @@ class FreeGpu:
     """Bytes not in use (None when the total is unknown)."""
     memory_total: int | None
     """Bytes of GPU memory."""
+    vendor: str = NVIDIA
+    """"nvidia" or "amd"."""
     instance: MigInstance | None = None
     """The free MIG instance (None: the whole GPU is free); index, uuid and name are its GPU's."""
     ready_line: str | None = None
@@ -47,8 +50,11 @@ class HostFreeGpus:
     gpus: tuple[FreeGpu, ...]
     """Its free GPUs, by index."""
     ready_line: str
-    """`ssh <host> CUDA_VISIBLE_DEVICES=2,3` (the host shell-quoted), to paste and complete;
-    with no whole GPU free, the first free MIG instance's line (CUDA takes one MIG device)."""
+    """`ssh <host> CUDA_VISIBLE_DEVICES=2,3` (HIP_VISIBLE_DEVICES for AMD; the host
+    shell-quoted), to paste and complete; with no whole GPU free, the first free MIG instance's
+    line (CUDA takes one MIG device)."""
+    vendor: str = NVIDIA
+    """Whose GPUs these are: a host with free GPUs of both vendors has one entry for each."""
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -95,16 +101,22 @@ def gpus_with_processes(snap: HostSnapshot) -> set[str]:
     return {proc.gpu_uuid or uuid_of.get(proc.gpu_index, "") for proc in snap.gpu_processes}
 
 
-def ready_line(host: str, gpus: Iterable[Gpu], all_gpus: Iterable[Gpu] = ()) -> str:
-    """`ssh <host> CUDA_VISIBLE_DEVICES=i,j`, the host shell-quoted only when it needs it.
+def ready_line(
+    host: str, gpus: Iterable[Gpu], all_gpus: Iterable[Gpu] = (), vendor: str = NVIDIA
+) -> str:
+    """`ssh <host> CUDA_VISIBLE_DEVICES=i,j` (AMD: `HIP_VISIBLE_DEVICES=i,j`), the host
+    shell-quoted only when it needs it.
 
     CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, while nvidia-smi's
     indices are in PCI bus order; the two agree on a host of one GPU model, so the order
-    variable is added only on hosts that mix models.
+    variable is added only on hosts that mix NVIDIA models. HIP and amd-smi both count AMD
+    GPUs in PCI bus order.
     """
-    names = {gpu.name for gpu in all_gpus}
-    order = "CUDA_DEVICE_ORDER=PCI_BUS_ID " if len(names) > 1 else ""
     devices = ",".join(str(gpu.index) for gpu in gpus)
+    if vendor == AMD:
+        return f"ssh {shlex.quote(host)} HIP_VISIBLE_DEVICES={devices}"
+    names = {gpu.name for gpu in all_gpus if gpu.vendor == NVIDIA}
+    order = "CUDA_DEVICE_ORDER=PCI_BUS_ID " if len(names) > 1 else ""
     return f"ssh {shlex.quote(host)} {order}CUDA_VISIBLE_DEVICES={devices}"
 
 
@@ -132,6 +144,7 @@ def _entry(host: str, unit: GpuUnit) -> FreeGpu:
         name=unit.gpu.name,
         memory_free=None if total is None else total - (used or 0),
         memory_total=total,
+        vendor=unit.gpu.vendor,
         instance=instance,
         ready_line=None if instance is None else mig_ready_line(host, instance),
     )
@@ -142,25 +155,29 @@ def host_free_gpus(
     *,
     memory_mib: int = DEFAULT_MEMORY_MIB,
     util_percent: float = DEFAULT_UTIL_PERCENT,
-) -> HostFreeGpus | None:
-    """The free GPUs and MIG instances of one snapshot; None when the host is not up, its GPU
-    data is stale, or nothing is free. A GPU with MIG instances is offered only by instance."""
+) -> list[HostFreeGpus]:
+    """The free GPUs and MIG instances of one snapshot, one entry per vendor (NVIDIA first);
+    none when the host is not up, its GPU data is stale, or nothing is free. A GPU with MIG
+    instances is offered only by instance."""
     if not snap.is_up or Section.GPU in snap.stale:
-        return None
+        return []
     states = host_unit_states(snap, memory_mib=memory_mib, util_percent=util_percent)
     free = sorted(
         (unit for unit, state in states if state is UnitState.FREE),
         key=_unit_order,
     )
-    if not free:
-        return None
+    vendors = sorted({unit.gpu.vendor for unit in free}, key=lambda v: (v != NVIDIA, v))
+    return [_vendor_entry(snap, [u for u in free if u.gpu.vendor == v], v) for v in vendors]
+
+
+def _vendor_entry(snap: HostSnapshot, free: list[GpuUnit], vendor: str) -> HostFreeGpus:
     entries = tuple(_entry(snap.name, unit) for unit in free)
     whole = [unit.gpu for unit in free if unit.instance is None]
     if whole:
-        line = ready_line(snap.name, whole, snap.gpus)
+        line = ready_line(snap.name, whole, snap.gpus, vendor)
     else:
         line = next((e.ready_line for e in entries if e.ready_line), "")
-    return HostFreeGpus(snap.name, entries, line)
+    return HostFreeGpus(snap.name, entries, line, vendor)
 
 
 def free_gpus(
@@ -173,7 +190,7 @@ def free_gpus(
     found = [
         entry
         for snap in snapshots
-        if (entry := host_free_gpus(snap, memory_mib=memory_mib, util_percent=util_percent))
+        for entry in host_free_gpus(snap, memory_mib=memory_mib, util_percent=util_percent)
     ]
     found.sort(key=lambda entry: (-len(entry.gpus), -entry.memory_free, entry.host))
     return found
@@ -191,6 +208,7 @@ def free_gpus_json(entries: Iterable[HostFreeGpus]) -> list[dict[str, Any]]:
             "mig_count": len(entry.instances),
             "gpus": [_free_gpu_json(gpu) for gpu in entry.gpus],
             "ready_line": entry.ready_line,
+            "vendor": entry.vendor,
         }
         for entry in entries
     ]
@@ -204,6 +222,7 @@ def _free_gpu_json(gpu: FreeGpu) -> dict[str, Any]:
         "name": gpu.name,
         "memory_free": gpu.memory_free,
         "memory_total": gpu.memory_total,
+        "vendor": gpu.vendor,
         "mig": None
         if instance is None
         else {

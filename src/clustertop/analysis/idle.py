@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 
-from clustertop.analysis.mig import UnitKey, host_units, unit_key_of
+from clustertop.analysis.mig import UnitKey, has_mig, host_units, unit_key_of
 from clustertop.model import Container, HostSnapshot, Section
+from clustertop.model.amd import container_gpu_map
+
+EvidenceKey = str | UnitKey
+"""A whole GPU's UUID, or (GPU index, GI, CI) of a MIG instance."""
 
 
 class Observation(Enum):
@@ -35,31 +39,42 @@ def containers_readable(snap: HostSnapshot) -> bool:
 class GpuEvidence:
     """What one up snapshot tells about its GPUs, gathered once for all of its containers."""
 
-    __slots__ = ("known", "process_gpus", "util_of")
+    __slots__ = ("known", "process_gpus", "process_indices", "requested", "util_of")
 
     def __init__(self, snap: HostSnapshot) -> None:
         # A stale GPU section repeats old numbers and an empty one has none: neither proves
         # idleness.
         self.known = bool(snap.gpus) and Section.GPU not in snap.stale
         """True when the GPU list is a fresh reading."""
-        self.util_of: dict[UnitKey, float | None] = {
-            gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus
+        self.util_of: dict[EvidenceKey, float | None] = {
+            gpu.uuid: None if gpu.error else gpu.util_percent for gpu in snap.gpus
         }
-        """Unit -> utilisation (None when unknown or the GPU has an error): GPU index, and
+        """Unit -> utilisation (None when unknown or the GPU has an error): GPU UUID, and
         (index, GI, CI) of each MIG instance (the stale rule judges a MIG job by its instance)."""
-        mig = any(gpu.mig_instances for gpu in snap.gpus)
+        mig = has_mig(snap.gpus)
         if mig:
             self.util_of.update(
                 (unit.key, None if unit.error else unit.util_percent)
                 for unit in host_units(snap)
                 if unit.instance is not None
             )
-        self.process_gpus: dict[str, set[UnitKey]] = {}
-        """Container ID -> the units its processes run on (GPU index, or a MIG instance)."""
+        self.requested = {i: gpu.uuid for i, gpu in container_gpu_map(snap.gpus).items()}
+        """Index in a container's GPU list -> UUID (NVIDIA's only on a host mixing vendors)."""
+        self.process_gpus: dict[str, set[EvidenceKey]] = {}
+        """Container ID -> the units its processes run on (GPU UUID, or a MIG instance)."""
+        self.process_indices: dict[str, set[int]] = {}
+        """Container ID -> their GPU indices (which its GPU list also holds)."""
+        uuid_of = {gpu.index: gpu.uuid for gpu in snap.gpus}
         for proc in snap.gpu_processes:
             if proc.container is not None:
-                key = unit_key_of(proc, snap.gpus) if mig else proc.gpu_index
+                unit = unit_key_of(proc, snap.gpus) if mig else None
+                key: EvidenceKey = (
+                    unit
+                    if isinstance(unit, tuple)
+                    else proc.gpu_uuid or uuid_of.get(proc.gpu_index, "")
+                )
                 self.process_gpus.setdefault(proc.container.id, set()).add(key)
+                self.process_indices.setdefault(proc.container.id, set()).add(proc.gpu_index)
 
     def holds_memory(self, ctr: Container) -> bool:
         """True when a GPU process of the container runs, or it holds GPU memory."""
@@ -72,15 +87,13 @@ class GpuEvidence:
         mine = self.process_gpus.get(ctr.id)
         if mine is None and not ctr.gpu_memory_used:
             return Observation.ACTIVE if self.known else Observation.UNKNOWN
-        used: set[UnitKey] = set(ctr.gpus)
-        if mine:
-            # A MIG GPU whose instance the container's processes run in is judged by that
-            # instance; the whole GPU's utilisation (N/A under MIG) says nothing about it.
-            partitioned = {key[0] for key in mine if isinstance(key, tuple)}
-            used = {key for key in used if key not in partitioned} | mine
+        # The GPUs its processes run on are judged by those (by UUID, a MIG GPU by the instance
+        # they run in: the whole GPU's utilisation, N/A under MIG, says nothing about it).
+        own = self.process_indices.get(ctr.id, set())
+        used = {self.requested.get(i, "") for i in ctr.gpus if i not in own} | (mine or set())
         unknown = not self.known or not used
-        for index in used:
-            util = self.util_of.get(index)
+        for key in used:
+            util = self.util_of.get(key)
             if util is None:
                 unknown = True
             elif util > util_percent:

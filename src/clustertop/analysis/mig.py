@@ -140,14 +140,18 @@ def unit_state(
 
 
 def processes_by_gpu(snap: HostSnapshot) -> dict[int, list[GpuProcess]]:
-    """GPU index -> the processes on it (matched by UUID, else by index); one pass."""
-    index_of = {gpu.uuid: gpu.index for gpu in snap.gpus if gpu.uuid}
+    """Position in snap.gpus -> the processes on that GPU (matched by UUID, else by index); one
+    pass. Positions, not indices: a host with NVIDIA and AMD GPUs has two GPUs 0."""
+    position_of = {gpu.uuid: pos for pos, gpu in enumerate(snap.gpus) if gpu.uuid}
+    first_of: dict[int, int] = {}
+    for at, gpu in enumerate(snap.gpus):
+        first_of.setdefault(gpu.index, at)  # as gpu_of: the first GPU with the index
     grouped: dict[int, list[GpuProcess]] = {}
     for proc in snap.gpu_processes:
         # A process naming a UUID no GPU has is on none of them (the GPU list moved on).
-        index = index_of.get(proc.gpu_uuid) if proc.gpu_uuid else proc.gpu_index
-        if index is not None:
-            grouped.setdefault(index, []).append(proc)
+        pos = position_of.get(proc.gpu_uuid) if proc.gpu_uuid else first_of.get(proc.gpu_index)
+        if pos is not None:
+            grouped.setdefault(pos, []).append(proc)
     return grouped
 
 
@@ -160,11 +164,9 @@ def host_unit_states(
         (
             unit,
             unit_state(
-                unit,
-                grouped.get(unit.gpu.index, ()),
-                memory_mib=memory_mib,
-                util_percent=util_percent,
+                unit, grouped.get(pos, ()), memory_mib=memory_mib, util_percent=util_percent
             ),
         )
-        for unit in host_units(snap)
+        for pos, gpu in enumerate(snap.gpus)
+        for unit in units_of(gpu)
     ]

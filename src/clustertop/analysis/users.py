@@ -9,6 +9,7 @@ from typing import Any
 
 from clustertop.analysis.mig import GpuUnit, instance_of
 from clustertop.model import HostSnapshot
+from clustertop.model.amd import container_gpu_map, mixed_vendors
 from clustertop.model.attribution import POD, PODMAN, SLURM
 
 UNKNOWN_OWNER = "(unknown)"
@@ -64,9 +65,25 @@ def _tally_of(tallies: dict[str, _Tally], owner: str | None) -> _Tally:
     return tally
 
 
+def _own_indices(snap: HostSnapshot) -> dict[str, set[int]]:
+    """Container ID -> GPU indices of its processes, on a host mixing vendors only.
+
+    There those processes are counted by UUID: the same number in the container's GPU list
+    may name the other vendor's GPU.
+    """
+    own: dict[str, set[int]] = {}
+    if mixed_vendors(snap.gpus):
+        for proc in snap.gpu_processes:
+            if proc.container is not None:
+                own.setdefault(proc.container.id, set()).add(proc.gpu_index)
+    return own
+
+
 def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]) -> None:
     by_index = {gpu.index: gpu for gpu in snap.gpus}
     by_uuid = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
+    requested = container_gpu_map(snap.gpus)
+    own = _own_indices(snap)
     in_instances: set[tuple[str, int]] = set()  # (container, GPU) counted by its instances
     for proc in snap.gpu_processes:
         tally = _tally_of(tallies, proc.owner)
@@ -94,9 +111,9 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.stale += ctr.id in stale
         tally.hosts.add(snap.name)
         for index in ctr.gpus:
-            gpu = by_index.get(index)
             if (ctr.id, index) in in_instances:
                 continue  # its MIG instances are what it holds, not the whole GPU
+            gpu = None if index in own.get(ctr.id, ()) else requested.get(index)
             if gpu is not None and gpu.uuid:  # a GPU not in the list cannot be named
                 tally.gpus[(snap.name, gpu.uuid)] = gpu.util_percent
 

@@ -60,6 +60,7 @@ def gpu_json(gpu: Gpu) -> dict[str, Any]:
         "ecc_uncorrected": gpu.ecc_uncorrected,
         "mig_mode": gpu.mig_mode,
         "error": gpu.error,
+        "vendor": gpu.vendor,
         "mig_instances": [mig_instance_json(i) for i in gpu.mig_instances],
         "mig_error": gpu.mig_error,
     }

@@ -141,6 +141,8 @@ class Gpu:
     """MIG mode ("Enabled"/"Disabled"), None when not supported."""
     error: str | None = None
     """Why this GPU could not be read (lost GPU, device handle error)."""
+    vendor: str = "nvidia"
+    """Who made it: "nvidia" or "amd" (an AMD GPU's index and uuid: see model/amd.py)."""
     mig_instances: tuple[MigInstance, ...] = ()
     """MIG devices of a partitioned GPU, by device index (empty when MIG is off or unknown)."""
     mig_error: str | None = None

@@ -105,19 +105,12 @@ def gpu_rows(
     """One row per (GPU, holder) of an up snapshot with a fresh GPU reading; unheld GPUs too."""
     if not snap.is_up or Section.GPU in snap.stale:
         return
-    held: dict[tuple[int, str, str], int] = {}
     if placed is None:
         placed = in_instances(snap) if any(gpu.mig_instances for gpu in snap.gpus) else {}
-    for proc in snap.gpu_processes:
-        if id(proc) in placed:
-            continue  # kept per instance (store.mig_rows); its GPU's row is not held by it
-        owner = proc.owner or proc.user or UNKNOWN_OWNER
-        name = proc.container.name if proc.container is not None else ""
-        key = (proc.gpu_index, owner, name)
-        held[key] = held.get(key, 0) + (proc.memory_used or 0)
-    for gpu in snap.gpus:
+    held = _holdings(snap, placed)
+    for pos, gpu in enumerate(snap.gpus):
         util = None if gpu.error else gpu.util_percent
-        holders = [(k, v) for k, v in held.items() if k[0] == gpu.index]
+        holders = [(k, v) for k, v in held.items() if k[0] == pos]
         if not holders:
             used = (gpu.memory_used or 0) // MIB
             yield GpuRow(gpu.index, gpu.uuid, "", "", util, used, verdict(util, None, limits))
@@ -125,6 +118,31 @@ def gpu_rows(
         for (_, owner, name), used in holders:
             mib = used // MIB
             yield GpuRow(gpu.index, gpu.uuid, owner, name, util, mib, verdict(util, mib, limits))
+
+
+def _holdings(
+    snap: HostSnapshot, placed: dict[int, tuple[Gpu, MigInstance]]
+) -> dict[tuple[int, str, str], int]:
+    """(position in snap.gpus, owner, container name) -> bytes its processes hold there; a
+    process `placed` in a MIG instance is kept per instance (store.mig_rows) instead.
+
+    A process is placed by its GPU's UUID, else by index: on a host with NVIDIA and AMD GPUs
+    both have a GPU 0, and an AMD GPU's UUID is its PCI bus ID (model/amd.py).
+    """
+    position_of = {gpu.uuid: pos for pos, gpu in enumerate(snap.gpus) if gpu.uuid}
+    first_of: dict[int, int] = {}
+    for at, gpu in enumerate(snap.gpus):
+        first_of.setdefault(gpu.index, at)
+    held: dict[tuple[int, str, str], int] = {}
+    for proc in snap.gpu_processes:
+        pos = position_of.get(proc.gpu_uuid, first_of.get(proc.gpu_index))
+        if pos is None or id(proc) in placed:
+            continue  # on no GPU of this reading, or held per instance
+        owner = proc.owner or proc.user or UNKNOWN_OWNER
+        name = proc.container.name if proc.container is not None else ""
+        key = (pos, owner, name)
+        held[key] = held.get(key, 0) + (proc.memory_used or 0)
+    return held
 
 
 def verdict(util: float | None, held_mib: int | None, limits: Thresholds) -> int:

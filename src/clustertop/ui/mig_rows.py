@@ -90,11 +90,13 @@ def instance_rows(gpu: Gpu, snap: HostSnapshot, parent: Sequence[Cell]) -> list[
     ]
 
 
-def process_gpu_cell(proc: GpuProcess, snap: HostSnapshot) -> Cell:
-    """The GPU a process runs on: `2`, or `2:1` (nvidia-smi's GPU:MIG device) on an instance."""
+def process_gpu_cell(proc: GpuProcess, snap: HostSnapshot, label: str | None = None) -> Cell:
+    """The GPU a process runs on: `2`, or `2:1` (nvidia-smi's GPU:MIG device) on an instance;
+    `label` stands for the GPU's index (a vendor-led `N2` on a host mixing vendors)."""
+    index = label if label is not None else str(proc.gpu_index)
     gpu = gpu_of(proc, snap.gpus) if proc.mig is not None else None
     instance = instance_of(proc, gpu) if gpu is not None else None
     if instance is None or instance.device_index is None:
-        return number_cell(str(proc.gpu_index), float(proc.gpu_index))
+        return number_cell(index, float(proc.gpu_index))
     dev = instance.device_index
-    return Cell(f"{proc.gpu_index}:{dev}", sort_key=(float(proc.gpu_index), float(dev)))
+    return Cell(f"{index}:{dev}", sort_key=(float(proc.gpu_index), float(dev)))

@@ -9,6 +9,7 @@ from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, Hos
 from clustertop.model.attribution import NONE, SLURM, Attribution
 from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
+from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -101,7 +102,7 @@ def _gpu_cells(gpu: Gpu, snap: HostSnapshot) -> tuple[Cell, ...]:
     ecc = gpu.ecc_uncorrected
     return (
         number_cell(str(gpu.index), float(gpu.index)),
-        text_cell(gpu.error or gpu.name, BAD if gpu.error else ""),
+        text_cell(gpu.error or gpu_name(gpu, snap), BAD if gpu.error else ""),
         bar_cell(gpu.util_percent, 10, 101, 101),
         number_cell(
             used_of(gpu.memory_used, gpu.memory_total), mem_share, severity(mem_share, 90, 98)
@@ -156,7 +157,7 @@ def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, snap: HostSnapshot) -
         text_cell(proc.owner or NA, "" if proc.owner else DIM),
         _via(proc.attribution),
         _belongs_to(proc.container, proc.attribution),
-        process_gpu_cell(proc, snap),
+        process_gpu_cell(proc, snap, process_gpu(proc, snap)),
         _bytes(proc.memory_used),
         number_cell(number(proc.cpu_percent, 0, "%"), proc.cpu_percent),
         _running(proc.start_time, ctx.now),

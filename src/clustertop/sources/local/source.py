@@ -24,6 +24,7 @@ from clustertop.sources.join import (
     name_process_containers,
     resolve_gpu_processes,
 )
+from clustertop.sources.local.amd import AmdReader, both_vendors
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
@@ -69,6 +70,7 @@ class LocalSource(Source):
         self._table = ProcessTable()
         self._processes = SectionRunner(Section.PROCESSES, self._read_processes)
         self._gpu_reader = GpuReader()
+        self._amd_reader = AmdReader()
         self._gpu = SectionRunner(Section.GPU, self._read_gpu)
         self._podman = PodmanCatalog()
         self._slurm = SlurmCatalog()
@@ -112,6 +114,7 @@ class LocalSource(Source):
         """Release the Docker connection and NVML."""
         await asyncio.to_thread(self._docker_reader.close)
         await asyncio.to_thread(self._gpu_reader.close)
+        await asyncio.to_thread(self._amd_reader.close)
 
     def action_runner(self, factory: RunnerFactory[Runner]) -> Runner:
         """Actions run here, on this machine."""
@@ -140,7 +143,7 @@ class LocalSource(Source):
         return reading
 
     def _read_gpu(self) -> GpuReading:
-        reading = self._gpu_reader.read()
+        reading = both_vendors(self._gpu_reader.read(), self._amd_reader.read())
         self._podman.want(podman_ids(p.attribution for p in reading.processes))
         self._slurm.want(jobs_wanted(p.attribution for p in reading.processes))
         return reading

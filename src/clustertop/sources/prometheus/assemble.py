@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
-from clustertop.sources.prometheus.gpus import GPU_QUERIES, build_gpus, gpu_workloads, workload_key
+from clustertop.sources.prometheus.gpus import (
+    GPU_INFO,
+    GPU_QUERIES,
+    build_gpus,
+    gpu_queries,
+    gpu_workloads,
+    workload_key,
+)
 
 _FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
 NODE_QUERIES = {
@@ -41,8 +48,16 @@ CONTAINER_QUERIES = {
     "ctr_cpu": 'irate(container_cpu_usage_seconds_total{pod!=""}[5m]) '
     'or irate(container_cpu_usage_seconds_total{name!=""}[5m])',
 }
-QUERIES = {"up": "up", **NODE_QUERIES, **DISK_QUERIES, **GPU_QUERIES, **CONTAINER_QUERIES}
-"""Every instant query of one reading, by name."""
+
+
+def queries(host_label: str) -> dict[str, str]:
+    """Every instant query of one reading, by name."""
+    gpus = gpu_queries(host_label)
+    return {"up": "up", **NODE_QUERIES, **DISK_QUERIES, **gpus, **CONTAINER_QUERIES}
+
+
+QUERIES = queries("instance")
+"""Every instant query of one reading, by name (for the default host label)."""
 
 Answers = Mapping[str, "list[Series] | PromError"]
 """Each query's series, or why it failed."""
@@ -83,17 +98,30 @@ class _HostData:
 
 def _group(answers: Answers, host_label: str) -> dict[str, _HostData]:
     hosts: dict[str, _HostData] = {}
-
-    def data(labels: Labels) -> _HostData:
-        key = host_key(labels, host_label)
-        return hosts.setdefault(key, _HostData())
-
     for name, answer in answers.items():
         if isinstance(answer, PromError) or name == "up":
             continue
         for labels, value in answer:
-            _file(data(labels), name, labels, value)
+            key = host_key(labels, host_label)
+            # get, then create: setdefault would build a _HostData for each of 400,000 series.
+            host = hosts.get(key)
+            if host is None:
+                host = hosts[key] = _HostData()
+            if name in GPU_QUERIES:
+                _file_gpu(host, name, labels, value)
+            else:
+                _file(host, name, labels, value)
     return hosts
+
+
+def _file_gpu(host: _HostData, name: str, labels: Labels, value: float) -> None:
+    key = labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", "")
+    gpu = host.gpus.get(key)
+    if gpu is None:
+        # gpu_info comes first with every label; the fields' own few serve if it failed.
+        gpu = host.gpus[key] = {"labels": labels}
+    if name != GPU_INFO:
+        gpu[name] = value
 
 
 def _file(host: _HostData, name: str, labels: Labels, value: float) -> None:
@@ -102,10 +130,6 @@ def _file(host: _HostData, name: str, labels: Labels, value: float) -> None:
     elif name in DISK_QUERIES:
         key = (labels.get("mountpoint", ""), labels.get("device", ""), labels.get("fstype", ""))
         host.disks.setdefault(key, {})[name] = value
-    elif name in GPU_QUERIES:
-        gpu = host.gpus.setdefault(labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", ""), {})
-        gpu[name] = value
-        gpu.setdefault("labels", labels)
     elif name in CONTAINER_QUERIES:
         ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
         ctr[name] = value
@@ -228,8 +252,12 @@ def _failed(answers: Answers, names: Mapping[str, str]) -> str | None:
     return None
 
 
+_SECTIONS = {"node": NODE_QUERIES, "gpu": GPU_QUERIES, "ctr": CONTAINER_QUERIES,
+             "disk": DISK_QUERIES}  # fmt: skip
+
+
 def _snapshot(
-    name: str, host: _HostData, answers: Answers, now: float, rule: OwnerRule
+    name: str, host: _HostData, failed: Mapping[str, str | None], now: float, rule: OwnerRule
 ) -> HostSnapshot:
     note = "".join(f"; {d}" for d in host.down)
     if not host.has_data:
@@ -253,16 +281,16 @@ def _snapshot(
         load=load if None not in load else None,  # type: ignore[arg-type]
         memory=_memory(values),
         uptime_s=now - boot if boot else None,
-        system_error=_failed(answers, NODE_QUERIES)
+        system_error=failed["node"]
         or (None if has_node else f"no node_exporter series for this host{note}"),
         gpus=gpus,
-        gpu_error=_failed(answers, GPU_QUERIES)
+        gpu_error=failed["gpu"]
         or (None if gpus else f"no NVIDIA GPU found in Prometheus (no dcgm-exporter series){note}"),
         containers=_containers(host, rule),
-        docker_error=_failed(answers, CONTAINER_QUERIES),
+        docker_error=failed["ctr"],
         # No exporter has processes: an empty list, not an error flagging every host's row.
         disks=_disks(host),
-        disks_error=_failed(answers, DISK_QUERIES)
+        disks_error=failed["disk"]
         or (None if host.disks else f"no node_exporter filesystem series for this host{note}"),
     )
 
@@ -281,7 +309,8 @@ def assemble(
     _mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     order = list(names) if names is not None else sorted(hosts)
-    return [_snapshot(n, hosts.get(n) or _HostData(), answers, now, rule) for n in order]
+    failed = {section: _failed(answers, part) for section, part in _SECTIONS.items()}
+    return [_snapshot(n, hosts.get(n) or _HostData(), failed, now, rule) for n in order]
 
 
-__all__ = ["QUERIES", "assemble", "host_key", "strip_port"]
+__all__ = ["QUERIES", "assemble", "host_key", "queries", "strip_port"]

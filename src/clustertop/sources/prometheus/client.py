@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,21 @@ Series = tuple[Labels, float]
 """One series of an instant vector: its labels and value."""
 RangeSeries = tuple[Labels, list[tuple[float, float]]]
 """One series of a range query: its labels and (unix time, value) points, oldest first."""
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic collector paused: decoding an answer makes hundreds of thousands of acyclic
+    dicts and lists, and each generation-0 threshold crossed would rescan them (measured: about
+    half the client's CPU at 5,000 hosts x 8 GPUs)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class PromError(Exception):
@@ -76,7 +94,7 @@ def _auth(settings: PromSettings) -> aiohttp.BasicAuth | None:
 def number(text: object) -> float | None:
     """A sample value as Prometheus writes it ("1.5", "NaN", "+Inf"); None when not finite."""
     try:
-        value = float(str(text))
+        value = float(text if type(text) is str else str(text))
     except ValueError:
         return None
     return value if math.isfinite(value) else None
@@ -87,10 +105,13 @@ def _items(found: object) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
+_STR_ONLY = frozenset((str,))
+
+
 def _labels(labels: dict[str, Any]) -> Labels:
-    """JSON label maps hold strings; a copy is made only of one that does not (cheaper at 40,000
-    series per query)."""
-    if all(type(value) is str for value in labels.values()):
+    """JSON label maps hold strings; a copy is made only of one that does not (the check runs
+    in C: this is done for every one of 400,000 series per reading at 5,000 hosts)."""
+    if _STR_ONLY.issuperset(map(type, labels.values())):
         return labels
     return {str(k): str(v) for k, v in labels.items()}
 
@@ -105,9 +126,14 @@ def parse_vector(doc: object) -> list[Series]:
     if not isinstance(data, dict) or data.get("resultType") != "vector":
         raise PromError("error", "answer is not an instant vector")
     found: list[Series] = []
-    for item in _items(data.get("result")):
+    result = data.get("result")
+    # `type(x) is` rather than isinstance: decoded JSON has no subclasses, and this loop runs
+    # for every series.
+    for item in result if type(result) is list else ():
+        if type(item) is not dict:
+            continue
         labels, value = item.get("metric"), item.get("value")
-        if isinstance(labels, dict) and isinstance(value, list) and len(value) == 2:
+        if type(labels) is dict and type(value) is list and len(value) == 2:
             parsed = number(value[1])
             if parsed is not None:
                 found.append((_labels(labels), parsed))
@@ -162,7 +188,8 @@ class PromClient:
                 if response.status >= 400 and not body.startswith(b"{"):
                     text = printable(body[:200].decode("utf-8", "replace"))
                     raise PromError("error", f"{where}: HTTP {response.status}: {text}")
-                return json.loads(body)
+                with no_gc():
+                    return json.loads(body)
         except asyncio.TimeoutError:
             raise PromError(
                 "timeout", f"{where}: no answer within {self.settings.timeout:g} s"
@@ -178,7 +205,9 @@ class PromClient:
     async def query(self, promql: str) -> list[Series]:
         """An instant query's series."""
         try:
-            return parse_vector(await self.get("/api/v1/query", {"query": promql}))
+            doc = await self.get("/api/v1/query", {"query": promql})
+            with no_gc():
+                return parse_vector(doc)
         except PromError as exc:
             if str(exc).startswith("Prometheus at"):
                 raise

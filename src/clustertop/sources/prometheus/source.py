@@ -10,8 +10,14 @@ from dataclasses import replace
 from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink, Source
-from clustertop.sources.prometheus.assemble import QUERIES, Answers, assemble
-from clustertop.sources.prometheus.client import PromClient, PromError, PromSettings, TargetHealth
+from clustertop.sources.prometheus.assemble import Answers, assemble, queries
+from clustertop.sources.prometheus.client import (
+    PromClient,
+    PromError,
+    PromSettings,
+    TargetHealth,
+    no_gc,
+)
 from clustertop.sources.prometheus.past import fetch_past
 
 _STATE_OF_ERROR = {
@@ -21,11 +27,14 @@ _STATE_OF_ERROR = {
 }
 
 
-async def _answers(client: PromClient) -> tuple[Answers, list[TargetHealth] | None]:
+async def _answers(
+    client: PromClient, host_label: str
+) -> tuple[Answers, list[TargetHealth] | None]:
     """Every query at once; a failed query is kept as its error (partial data stays usable)."""
-    names = list(QUERIES)
+    wanted = queries(host_label)
+    names = list(wanted)
     results = await asyncio.gather(
-        *(client.query(QUERIES[n]) for n in names), client.targets(), return_exceptions=True
+        *(client.query(wanted[n]) for n in names), client.targets(), return_exceptions=True
     )
     answers: dict[str, object] = {}
     for name, result in zip(names, results[:-1], strict=True):
@@ -48,7 +57,7 @@ async def discover(settings: PromSettings, host_label: str) -> list[str]:
     """The hosts Prometheus knows now, sorted; PromError when it cannot say."""
     client = PromClient(settings)
     try:
-        answers, targets = await _answers(client)
+        answers, targets = await _answers(client, host_label)
     finally:
         await client.aclose()
     failed = _all_failed(answers)
@@ -92,15 +101,16 @@ class PrometheusSource(Source):
         if self._client is None:
             self._client = PromClient(self.settings)
         now = time.time()
-        answers, targets = await _answers(self._client)
+        answers, targets = await _answers(self._client, self.host_label)
         failed = _all_failed(answers)
         if failed is not None:
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
-        return assemble(
-            answers, targets, now=now, host_label=self.host_label, names=self._names,
-            rule=self.owner_rule,
-        )  # fmt: skip
+        with no_gc():
+            return assemble(
+                answers, targets, now=now, host_label=self.host_label, names=self._names,
+                rule=self.owner_rule,
+            )  # fmt: skip
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}

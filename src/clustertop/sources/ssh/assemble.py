@@ -29,6 +29,7 @@ from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.attribute import attribute
 from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
+from clustertop.sources.ssh.amd import amd_view
 from clustertop.sources.ssh.attrib import docker_ref, row_attributions
 from clustertop.sources.ssh.netio import NetioRates, read_ports
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
@@ -199,7 +200,8 @@ class FrameAssembler:
         if name == "sys":
             self._sys.read(lambda: read_system(out.body), name, data_time)
         elif name == "gpu":
-            self._gpu.read(lambda: read_gpu(parts, out.returncode), name, data_time)
+            before = self._gpu.value.amd if self._gpu.value else None
+            self._gpu.read(lambda: read_gpu(parts, out.returncode, before), name, data_time)
             if self._gpu.value is not None and self._gpu.value.mig is not None:
                 self._mig = self._gpu.value.mig
         elif name == "disks":
@@ -362,10 +364,12 @@ class FrameAssembler:
     ) -> tuple[list[Gpu], list[GpuProcess]]:
         if gpu is None:
             return [], []
-        index_of = {g.uuid: g.index for g in gpu.gpus}
+        amd_gpus, amd_apps, _ = amd_view(gpu.amd)
+        every = [*gpu.gpus, *amd_gpus]
+        index_of = {g.uuid: g.index for g in every}
         result: list[GpuProcess] = []
         cpu: dict[tuple[int, float], float] = {}
-        for app in self._current_apps(gpu):
+        for app in [*self._current_apps(gpu), *amd_apps]:
             row = procs.rows.get(app.pid) if procs else None
             found = procs.attributions.get(app.pid) if procs and row else None
             user, command = procs.details.get(app.pid, (None, None)) if procs else (None, None)
@@ -385,7 +389,7 @@ class FrameAssembler:
                     attribution=found,
                 )
             )
-        gpus, result = apply_mig(gpu.gpus, result, self._mig)
+        gpus, result = apply_mig(every, result, self._mig)
         return gpus, list(resolve_gpu_processes(result, containers, cpu, self.rule))
 
     def _current_apps(self, gpu: GpuReading) -> list[GpuApp]:
@@ -441,6 +445,8 @@ class FrameAssembler:
 
 
 def _gpu_line_errors(gpu: GpuReading | None) -> str | None:
-    if gpu is None or not gpu.errors:
+    if gpu is None:
         return None
-    return "; ".join(gpu.errors)[:300]
+    amd_error = amd_view(gpu.amd)[2]
+    errors = [*gpu.errors, *([f"AMD: {amd_error}"] if amd_error else [])]
+    return "; ".join(errors)[:300] if errors else None

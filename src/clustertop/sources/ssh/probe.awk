@@ -96,10 +96,13 @@ function sample_rc(body,   at) { # the "@rc" status in a sample (0 if none)
 function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	sample("gpu"); sample("apps"); sample("mig")
 	gpu_up = SAMPLE_UPTIME["gpu"]
-	if (gpu_up == "") return
+	# AMD readings change every tick: a host with AMD GPUs always sends the section.
+	if (gpu_up == "" && AMD != 1) return
+	if (gpu_up == "") gpu_up = UPTIME
 	apps_up = SAMPLE_UPTIME["apps"] == "" ? "-" : SAMPLE_UPTIME["apps"]
 	mig_up = SAMPLE_UPTIME["mig"]
-	if (gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] && mig_up == LAST_SENT["mig"]) {
+	if (AMD != 1 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
+	    mig_up == LAST_SENT["mig"]) {
 		print MARKER " same gpu " gpu_up
 		return
 	}
@@ -114,8 +117,66 @@ function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 		print MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up
 		sample_rows(SAMPLE_BODY["mig"])
 	}
+	if (AMD == 1) amd_parts()
 	print ""
 	print MARKER " e gpu " rc " " gpu_up
+}
+function amd_parts(   i, k, v, pid, rcline, a) { # the amd part, then the amdtool part
+	print MARKER " amd"
+	for (i = 1; i <= NCARD; i++) {
+		print CARD[i] " bus " CARD_BUS[i]
+		for (k in AMD_FILE) {
+			v = firstline(CARD_DEV[i] "/" AMD_FILE[k])
+			if (v != "") print CARD[i] " " k " " clean(v)
+		}
+		if (CARD_HWMON[i] != "") for (k in HWMON_FILE) {
+			v = firstline(CARD_HWMON[i] "/" HWMON_FILE[k])
+			if (v != "") print CARD[i] " " k " " clean(v)
+		}
+	}
+	for (i = 1; i <= NKFD; i++) print KFD_LINE[i]
+	for (pid in KFD_PID) for (i = 1; i <= NKFD; i++) {
+		v = firstline(KFD "/proc/" pid "/vram_" KFD_GPU[i])
+		if (v ~ /^[0-9]+$/) print "kfd vram " pid " " KFD_GPU[i] " " v
+	}
+	rcline = firstline(DIR "/amdtool.rc")
+	split(rcline, a, " ")
+	if (AMD_STARTED != "-" && a[2] != AMD_STARTED && UPTIME - AMD_STARTED > 10)
+		print "pending " int(UPTIME - AMD_STARTED)
+	if (rcline == "") return
+	if (rcline == LAST_SENT["amdtool"]) { print MARKER " amdtool same " a[2]; return }
+	LAST_SENT["amdtool"] = rcline
+	print MARKER " amdtool " a[1] " " a[2]
+	amd_output(DIR "/amdtool." a[3])
+}
+function amd_output(f,   line, rest) { # the job's output; its own "KIND RC" part lines kept
+	while ((getline line < f) > 0) {
+		rest = substr(line, length(MARKER) + 2)
+		if (index(line, MARKER " ") == 1 && rest ~ /^(amd-static|amd-process|rocm-smi) [0-9]+$/) print line
+		else print body_line(line, "")
+	}
+	close(f)
+}
+function amd_cards(   f, line, a, n) { # DIR/amd.cards and DIR/amd.kfd, written once by the shell
+	f = DIR "/amd.cards"
+	while ((getline line < f) > 0) {
+		split(line, a, "\t")
+		NCARD++; CARD[NCARD] = a[1]; CARD_BUS[NCARD] = a[2]; CARD_DEV[NCARD] = a[3]; CARD_HWMON[NCARD] = a[4]
+	}
+	close(f)
+	f = DIR "/amd.kfd"
+	while ((getline line < f) > 0) {
+		n = split(line, a, " ")
+		if (n >= 3) { NKFD++; KFD_LINE[NKFD] = line; KFD_GPU[NKFD] = a[3] }
+	}
+	close(f)
+	AMD_FILE["vendor"] = "vendor"; AMD_FILE["busy"] = "gpu_busy_percent"
+	AMD_FILE["mem_busy"] = "mem_busy_percent"; AMD_FILE["vram_used"] = "mem_info_vram_used"
+	AMD_FILE["vram_total"] = "mem_info_vram_total"; AMD_FILE["name"] = "product_name"
+	HWMON_FILE["temp"] = "temp1_input"; HWMON_FILE["power"] = "power1_average"
+	HWMON_FILE["power_input"] = "power1_input"; HWMON_FILE["cap"] = "power1_cap"
+	HWMON_FILE["pwm"] = "pwm1"; HWMON_FILE["pwm_max"] = "pwm1_max"
+	AMD_STARTED = "-"
 }
 function containers_changed(f,   line, a, id) { # (id, host pid) of running containers, from f
 	for (id in CONTAINER_PID) delete CONTAINER_PID[id]
@@ -231,6 +292,7 @@ function gpu_pids(   n, i, lines, a, pid) { # GPU_PID: processes in the latest a
 		split(lines[i], a, ",")
 		if (a[3] + 0 > 0) GPU_PID[a[3] + 0] = 1
 	}
+	for (pid in KFD_PID) GPU_PID[pid + 0] = 1
 }
 function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TOTAL, NCPU
 	f = "/proc/stat"; NCPU = 0
@@ -433,8 +495,18 @@ BEGIN {
 	close("/etc/passwd")
 	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")
 	split("tcp tcp6 udp udp6", PROTO, " ")
+	if (AMD == 1) amd_cards()
 }
 $1 == "q" { exit }
+$1 == "a" { # AMD: the slow job's start, then the KFD process folders now
+	AMD_STARTED = $2
+	for (pid in KFD_PID) delete KFD_PID[pid]
+	for (i = 3; i <= NF; i++) {
+		pid = $i; sub(/.*\//, "", pid)
+		if (pid ~ /^[0-9]+$/) KFD_PID[pid] = 1
+	}
+	next
+}
 $1 == "t" {
 	UPTIME = firstline("/proc/uptime"); sub(/ .*/, "", UPTIME)
 	print MARKER " t " $2 " " UPTIME

@@ -12,6 +12,7 @@ from clustertop.parsers.df import GNU_OUTPUT_COLUMNS
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
 from clustertop.parsers.procfs import ARGS_LIMIT
+from clustertop.parsers.rocm_smi import ROCM_SMI_ARGS
 
 PROBE_GPU_FIELDS = ("count", *GPU_QUERY_FIELDS)
 """The GPU query the probe runs: `count` first, so the sampler knows when a sample is whole."""
@@ -72,6 +73,18 @@ class ProbeSettings:
     phase: int | None = None
     """Tick offset of the slow sections' cadences (None: from the marker, so hosts started
     together spread their df runs and full process scans over different ticks)."""
+    amd_every: int = 900
+    """Ticks between amd-smi static (or rocm-smi) runs for AMD GPU names (15 ticks after a
+    failed one): sysfs gives the values and the KFD driver the processes every tick, names do
+    not change, and one amd-smi run costs 40-60 ms of CPU."""
+    amd_process_every: int = 90
+    """Ticks between `amd-smi process` runs, only where the KFD driver lists no processes (old
+    kernels): at one run per 90 ticks an AMD host's probe stays within 2x of an NVIDIA host's
+    CPU (benchmarks/amd_cost.py)."""
+    amd_smi: str = "amd-smi"
+    """amd-smi command."""
+    rocm_smi: str = "rocm-smi"
+    """rocm-smi command (where there is no amd-smi)."""
 
 
 def probe_script(settings: ProbeSettings) -> str:
@@ -101,6 +114,11 @@ def probe_script(settings: ProbeSettings) -> str:
         "DOCKERCMD": settings.docker,
         "DOCKERHOST": settings.docker_host or "",  # DOCKER_HOST ("": the host's own)
         "AWKSEL": settings.awk or "",  # the awk ("": gawk if present, else awk)
+        "AMDSMI": settings.amd_smi,
+        "ROCMSMI": settings.rocm_smi,
+        "ROCMARGS": " ".join(ROCM_SMI_ARGS),  # what rocm-smi is asked for
+        "AMDEVERY": str(max(1, settings.amd_every)),  # ticks between amd-smi runs
+        "AMDPROCEVERY": str(max(1, settings.amd_process_every)),  # the same, without KFD
     }
     files = resources.files("clustertop.sources.ssh")
     params["AWKPROG"] = files.joinpath("probe.awk").read_text()  # the frame awk

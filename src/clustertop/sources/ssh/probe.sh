@@ -66,13 +66,49 @@ AWKI=""
 MAWK=0
 if [ -z "$AWKSEL" ] && command -v gawk >/dev/null 2>&1; then AWK=gawk; fi
 case $($AWK -W version 2>&1 </dev/null) in *mawk*) AWKI="-W interactive" && MAWK=1 ;; esac
+# AMD GPUs: the amdgpu driver's sysfs (CT_SYSFS_ROOT names another root, for tests), found once
+# here and read by the frame awk every tick without starting anything; the KFD driver lists the
+# processes and their VRAM there too. amd-smi (else rocm-smi) runs as a slow job, for names.
+SYS=${CT_SYSFS_ROOT:-/sys}
+kfd="$SYS/class/kfd/kfd"
+amd=0
+: >"$dir/amd.cards"
+: >"$dir/amd.kfd"
+for card in "$SYS"/class/drm/card[0-9]*; do
+	case ${card##*/} in *-*) continue ;; esac
+	vendor=""
+	[ -r "$card/device/vendor" ] && read -r vendor <"$card/device/vendor"
+	[ "$vendor" = 0x1002 ] || continue
+	device=$(cd -P "$card/device" 2>/dev/null && pwd) || continue
+	hwmon=""
+	for h in "$card"/device/hwmon/hwmon*; do [ -d "$h" ] && hwmon=$h && break; done
+	printf '%s\t%s\t%s\t%s\n' "${card##*/}" "${device##*/}" "$card/device" "$hwmon" >>"$dir/amd.cards"
+	amd=1
+done
+if [ "$amd" = 1 ]; then
+	for node in "$kfd"/topology/nodes/[0-9]*; do
+		gpu_id=""
+		[ -r "$node/gpu_id" ] && read -r gpu_id <"$node/gpu_id"
+		[ -n "$gpu_id" ] && [ "$gpu_id" != 0 ] && [ -r "$node/properties" ] || continue
+		location=""
+		domain=0
+		while read -r key value; do
+			case $key in location_id) location=$value ;; domain) domain=$value ;; esac
+		done <"$node/properties"
+		echo "kfd gpu $gpu_id $location $domain" >>"$dir/amd.kfd"
+	done
+fi
+# Names never change and KFD lists the processes: amd-smi (40-60 ms of CPU a run) runs static
+# every AMDEVERY ticks and, only where KFD has no process list, process every AMDPROCEVERY.
+amd_process=1
+[ -d "$kfd/proc" ] && amd_process=0
 mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
 # The marker goes in the environment: an argument list is there for every host user to read.
 ibdirs="" # InfiniBand ports, found once: awk reads their counters each tick
 for d in /sys/class/infiniband/*/ports/*/counters; do [ -d "$d" ] && ibdirs="$ibdirs $d"; done
 CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
-	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v IBDIRS="$ibdirs" -v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" \
-	-v HOLDEREVERY="$HOLDEREVERY" \
+	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v AMD="$amd" -v KFD="$kfd" -v IBDIRS="$ibdirs" \
+	-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v HOLDEREVERY="$HOLDEREVERY" \
 	"$AWKPROG" <"$dir/ctl" &
 awk_pid=$!
 exec 3>"$dir/ctl"
@@ -82,6 +118,8 @@ disks_started=""
 disks_slot=0
 docker_started=""
 docker_slot=0
+amd_started=""
+amd_slot=0
 
 write_cur() { # NAME TEXT: a sample written here, in the sampler's format (collect.awk)
 	read -r now _ </proc/uptime
@@ -141,6 +179,25 @@ gpu_watch() { # keep the samplers running; retry a failed one every 30 s
 	apps_pid=$!
 	mig_loop </dev/null >/dev/null 2>&1 &
 	mig_pid=$!
+}
+
+amd_run() { # KIND COMMAND...: a part line "KIND RC" (protocol.md), then the command's output
+	amd_kind=$1
+	shift
+	amd_text=$("$@" 2>&1 </dev/null)
+	amd_rc=$?
+	echo "$N $amd_kind $amd_rc"
+	printf '%s\n' "$amd_text"
+	return $amd_rc
+}
+
+amd_tool() { # the slow AMD job (amd_due: static, process or both): amd-smi, else rocm-smi
+	if command -v "$AMDSMI" >/dev/null 2>&1; then
+		case $amd_due in *static*) amd_run amd-static "$AMDSMI" static --json ;; esac
+		case $amd_due in *process*) amd_run amd-process "$AMDSMI" process --json ;; esac
+	elif command -v "$ROCMSMI" >/dev/null 2>&1; then
+		case $amd_due in *static*) amd_run rocm-smi "$ROCMSMI" $ROCMARGS ;; esac
+	fi
 }
 
 job() { # NAME FUNCTION LAST_STARTED LAST_SLOT: FUNCTION in the background, unless its last run
@@ -238,6 +295,9 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 	docker_gen=""
 	docker_tick=-100000
 	disks_tick=-100000
+	amd_static_tick=-100000
+	amd_checked=""
+	amd_process_tick=-100000
 	while read -r cmd seq full; do
 		case $cmd in
 		t) ;;
@@ -247,6 +307,29 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		tick=$((tick + 1))
 		pids=""
 		gpu_watch
+		if [ "$amd" = 1 ]; then
+			# A failed run (rc not 0: amd-smi refused, say) is tried again 15 ticks later.
+			if [ -n "$amd_started" ] && [ "$amd_checked" != "$amd_started" ] && [ -r "$dir/amdtool.rc" ]; then
+				read -r amd_rc amd_rc_started _ <"$dir/amdtool.rc"
+				if [ "$amd_rc_started" = "$amd_started" ]; then
+					amd_checked=$amd_started
+					[ "$amd_rc" = 0 ] || amd_static_tick=$((tick - AMDEVERY + 15))
+				fi
+			fi
+			amd_due=""
+			[ $((tick - amd_static_tick)) -ge "$AMDEVERY" ] && amd_due=static
+			[ "$amd_process" = 1 ] && [ $((tick - amd_process_tick)) -ge "$AMDPROCEVERY" ] &&
+				amd_due="$amd_due process"
+			if [ -n "$amd_due" ] && job amdtool amd_tool "$amd_started" "$amd_slot"; then
+				amd_started=$started
+				amd_slot=$slot
+				case $amd_due in *static*) amd_static_tick=$tick ;; esac
+				case $amd_due in *process*) amd_process_tick=$tick ;; esac
+			fi
+			# The processes using AMD GPUs now: a glob, no process started.
+			set -- "$kfd"/proc/[0-9]*
+			printf 'a %s %s\n' "${amd_started:--}" "$*" >&3
+		fi
 		# After the first reading, each probe keeps its own phase (PHASE) for the slow sections,
 		# so that hosts started together do not all scan in the same tick.
 		if [ $((tick - disks_tick)) -ge "$DISKEVERY" ]; then

@@ -28,9 +28,12 @@ from clustertop.parsers.procfs import (
     parse_proc_stat,
 )
 from clustertop.sources.join import GpuRequest
+from clustertop.sources.ssh.amd import AmdReading, keep_tool, read_amd
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+NO_NVIDIA_CODES = (127, 9, 6)
+"""nvidia-smi's exit statuses for: not installed, driver not loaded, no devices."""
 
 
 class SectionError(Exception):
@@ -166,27 +169,42 @@ class GpuReading:
     """Lines that were not GPU rows (a lost GPU among good ones)."""
     apps_uptime: float | None = None
     """Host uptime when the compute-apps sample was written (None: no sample yet)."""
+    amd: AmdReading | None = None
+    """The AMD parts (None: the host has no AMD GPU)."""
     mig: MigReading | None = None
     """The MIG sample, in frames that carry a new one (None: keep the last)."""
 
 
-def read_gpu(parts: Mapping[str, str], returncode: int | None) -> GpuReading:
-    """The latest --query-gpu sample, then (after the apps marker) the latest compute-apps one."""
+def read_gpu(
+    parts: Mapping[str, str], returncode: int | None, amd_before: AmdReading | None = None
+) -> GpuReading:
+    """The latest --query-gpu sample, then (after the apps marker) the latest compute-apps one,
+    then the AMD parts where the host has AMD GPUs (the last frame's `amd_before` fills in the
+    amd-smi output this one does not repeat)."""
     query = parts.get("", "")
+    amd = keep_tool(read_amd(parts), amd_before)
     # Rows only (every line starts with the GPU count): no failure text to look for.
     rows_only = not returncode and all(line[:1].isdigit() for line in query.split("\n") if line)
     error = None if rows_only else nvidia_smi_error(query, returncode or 0)
+    if error is not None and amd is not None:
+        # An AMD host without NVIDIA's tool or driver simply has no NVIDIA GPU.
+        absent = returncode in NO_NVIDIA_CODES or not query.strip()
+        return GpuReading([], [], [] if absent else [error], amd=amd)
     if error is not None:
         raise SectionError(error)
     gpus, errors = parse_gpu_query(query, PROBE_GPU_FIELDS)
     args = parts.get("apps.args", "").split()
     apps_uptime = as_float(args[1]) if len(args) > 1 else None
     apps = parse_apps_query(parts.get("apps", ""), PROBE_APPS_FIELDS)
-    mig = None
-    if "mig" in parts:
-        mig_args = parts.get("mig.args", "").split()
-        mig = parse_probe_mig(parts["mig"], (as_int(mig_args[0]) or 0) if mig_args else 0)
-    return GpuReading(gpus, apps, errors, apps_uptime, mig)
+    return GpuReading(gpus, apps, errors, apps_uptime, amd, _read_mig(parts))
+
+
+def _read_mig(parts: Mapping[str, str]) -> MigReading | None:
+    """The `M` part (None when this frame carries no new MIG sample)."""
+    if "mig" not in parts:
+        return None
+    mig_args = parts.get("mig.args", "").split()
+    return parse_probe_mig(parts["mig"], (as_int(mig_args[0]) or 0) if mig_args else 0)
 
 
 def read_disks(parts: Mapping[str, str]) -> list[Disk]:

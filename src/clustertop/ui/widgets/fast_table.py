@@ -18,9 +18,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from clustertop.ui.widgets.cells import Cell
 
@@ -40,6 +41,7 @@ class FastDataTable(DataTable[Cell]):
             _CELL_CACHE_SIZE
         )
         self._strips: LRUCache[tuple[object, ...], tuple[object, Strip]] = LRUCache(_ROW_CACHE_SIZE)
+        self._dirty_rows: set[RowKey] = set()
         self._row_lines: LRUCache[tuple[object, ...], tuple[tuple[Cell, ...], Any]] = LRUCache(
             _ROW_CACHE_SIZE
         )
@@ -171,6 +173,46 @@ class FastDataTable(DataTable[Cell]):
         strip = super()._render_line(y, x1, x2, base_style)
         self._strips[key] = (pair, strip)
         return strip
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Cell,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """DataTable's update_cell, repainting only the cell's row: DataTable repaints the whole
+        table, so every host's tick rewrote every visible line to the terminal (the idle cost)."""
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        index = self._row_locations.get(row_key)
+        row = self.rows.get(row_key)
+        if update_width or index is None or row is None or row.height != 1:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            return
+        if column_key not in self._column_locations:
+            super().update_cell(row_key, column_key, value)  # raises CellDoesNotExist
+            return
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # DataTable's own caches are keyed on it
+        if not self._dirty_rows:
+            self.call_later(self.refresh_dirty_rows)
+        self._dirty_rows.add(row_key)
+
+    def refresh_dirty_rows(self) -> None:
+        """Repaint the rows update_cell changed, finding them in one pass over the rows
+        (DataTable.refresh_row walks every row above the one it repaints)."""
+        dirty, self._dirty_rows = self._dirty_rows, set()
+        if not dirty:
+            return
+        columns = sum(column.get_render_width(self) for column in self.columns.values())
+        width = max(self.size.width, columns + self._row_label_column_width)
+        y = self.header_height if self.show_header else 0
+        for row in self.ordered_rows:
+            if row.key in dirty:
+                self._refresh_region(Region(0, y, width, row.height))
+            y += row.height
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: every cached render is stale."""

@@ -139,6 +139,7 @@ class KeyedTable(FastDataTable):
             self._rows[key] = row
         if added and self.size.width:  # a new, longer host name may leave less room
             self._fit_columns(self.size.width)
+        self.refresh_dirty_rows()  # now, inside the caller's batch
         if not self._in_order():
             self._reorder()
         self._follow(cursor_key, scroll=False)

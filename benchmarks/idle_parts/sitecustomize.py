@@ -1,0 +1,71 @@
+"""idle_cost --parts: main-thread CPU time per part of a running clustertop (thread_time wrappers).
+
+Python imports this module at start when its folder is on PYTHONPATH; it does nothing unless
+IDLE_PARTS_OUT names a file. A few seconds after start (everything imported) it wraps the
+entry points below and appends, every few seconds, one JSON line of cumulative figures:
+{part: [CPU seconds, calls]}, plus the main thread's CPU and the monotonic time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+PARTS = [
+    ("asyncssh.connection", "SSHConnection", "data_received", "SSH receive (asyncssh)"),
+    ("clustertop.sources.ssh.session", None, "parse_frame", "frame parse"),
+    ("clustertop.sources.ssh.assemble", "FrameAssembler", "apply", "snapshot assembly"),
+    ("clustertop.analysis.live", "ClusterAnalysis", "update", "analysis update"),
+    ("clustertop.store.recorder", "HistoryRecorder", "offer", "history recorder offer"),
+    ("clustertop.ui.app", "ClusterTopApp", "_repaint", "grid rows and table sync (_repaint)"),
+    ("textual.screen", "Screen", "_compositor_refresh", "compositor render and terminal write"),
+    ("textual.screen", "Screen", "_refresh_layout", "screen layout"),
+]
+"""(module, class or None, function, part)."""
+_totals: dict[str, list[float]] = {}
+
+
+def _wrap(owner: Any, name: str, part: str) -> None:
+    original: Callable[..., Any] = getattr(owner, name)
+    main = threading.main_thread().ident
+    depth = [0]
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() != main or depth[0]:
+            return original(*args, **kwargs)
+        depth[0] += 1
+        start = time.thread_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+            total = _totals.setdefault(part, [0.0, 0])
+            total[0] += time.thread_time() - start
+            total[1] += 1
+
+    setattr(owner, name, wrapped)
+
+
+def _run(out: str) -> None:
+    import importlib
+
+    time.sleep(5)
+    for module, cls, name, part in PARTS:
+        owner = importlib.import_module(module)
+        _wrap(getattr(owner, cls) if cls else owner, name, part)
+    clock = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
+    while True:
+        time.sleep(2)
+        line = {k: list(v) for k, v in _totals.items()}
+        line["main thread"] = [time.clock_gettime(clock), 0]
+        line["monotonic"] = [time.monotonic(), 0]
+        with open(out, "a") as f:
+            f.write(json.dumps(line) + "\n")
+
+
+if os.environ.get("IDLE_PARTS_OUT"):
+    threading.Thread(target=_run, args=(os.environ["IDLE_PARTS_OUT"],), daemon=True).start()

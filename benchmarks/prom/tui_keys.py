@@ -1,0 +1,111 @@
+"""Keypress-to-repaint of the TUI on the Prometheus source at scale: N hosts x G GPUs backfilled
+into a real Prometheus (as source_scale does), the app reading it every interval, and the grid
+cursor moved up and down while it does (readings included: they share the app's event loop).
+
+Run as root with Debian's prometheus:
+PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses]
+The latency is measured as benchmarks/tui_driver.py measures it (DisplayProbe: from just before
+the key is posted to the first displayed update that shows the cursor on its new row).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.prom.servers import PROMTOOL, Prometheus
+
+from benchmarks.prom.source_scale import write_openmetrics
+from benchmarks.ticks import percentile
+from benchmarks.tui_driver import DisplayProbe
+from clustertop.model import HostSnapshot
+from clustertop.sources.prometheus.client import PromSettings
+from clustertop.sources.prometheus.source import PrometheusSource
+
+INTERVAL_S = 5.0
+PRESSES = 60
+
+
+class _Counted(PrometheusSource):
+    """The real source, counting its readings."""
+
+    readings = 0
+
+    async def read(self) -> list[HostSnapshot]:
+        snaps = await super().read()
+        self.readings += 1
+        return snaps
+
+
+async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]:
+    from clustertop.ui import AppOptions, ClusterTopApp
+
+    app = ClusterTopApp(source, options=AppOptions(interval=INTERVAL_S))
+    latencies: list[float] = []
+    missed = 0
+    async with app.run_test(size=(160, 50)) as pilot:
+        probe = DisplayProbe(app)
+        started = time.monotonic()
+        while source.readings < 1 and time.monotonic() - started < 120:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # the first reading's rows shown
+        first_shown = time.monotonic() - started
+        print(f"first reading shown after {first_shown:.1f} s", file=sys.stderr, flush=True)
+        rng = random.Random(2)
+        table = app.grid.table
+        for i in range(presses):
+            await asyncio.sleep(rng.uniform(0.05, 0.25))
+            key, row = (
+                ("down", table.cursor_row + 1) if i % 2 == 0 else ("up", table.cursor_row - 1)
+            )
+            pressed = time.monotonic()
+            await pilot.press(key)
+            shown = await probe.wait_row(pressed, row, 10.0)
+            if shown is None:
+                missed += 1
+            else:
+                latencies.append(1000.0 * (shown - pressed))
+            print(f"press {i}: {latencies[-1] if shown else 'missed'}", file=sys.stderr, flush=True)
+        rows = table.row_count
+    ms = sorted(latencies)
+    return {"hosts": hosts, "rows": rows, "readings": source.readings, "presses": presses,
+            "missed": missed, "first_reading_shown_s": first_shown,
+            "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
+            "max_ms": ms[-1] if ms else None}  # fmt: skip
+
+
+def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="ctpromkeys-") as name:
+        root = Path(name)
+        write_openmetrics(root / "data.om", hosts, gpus, time.time() - 5)
+        (root / "data").mkdir()
+        subprocess.run(
+            [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(root / "data.om"),
+             str(root / "data")],
+            check=True,
+        )  # fmt: skip
+        (root / "data.om").unlink()
+        prometheus = Prometheus(root, [])
+        try:
+            prometheus.start()
+            source = _Counted(
+                PromSettings(prometheus.url, timeout=60.0),
+                [f"gpu{i:05d}" for i in range(hosts)],
+                interval=INTERVAL_S,
+                host_label="instance",
+            )
+            return asyncio.run(_measure(source, hosts, presses))
+        finally:
+            prometheus.stop()
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    print(json.dumps(main(*(args + [5000, 8, PRESSES][len(args) :])), indent=1))
