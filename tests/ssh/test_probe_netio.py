@@ -36,7 +36,9 @@ class NetnsProbe:
         if netns:
             argv = ["ip", "netns", "exec", netns, *argv]
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd="/",
+            # Other users' process names need not be UTF-8: read as the client does.
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, errors="replace",
+            cwd="/",
             env={**os.environ, "TMPDIR": "/tmp"}, start_new_session=True,
         )  # fmt: skip
         assert self.proc.stdin is not None and self.proc.stdout is not None
