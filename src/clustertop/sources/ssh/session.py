@@ -195,7 +195,13 @@ class HostSession:
                 rule=self._settings.owner_rule,
                 stale_after=max(3.0, 1.5 * self._settings.interval),
                 interval=self._settings.interval,
-                every={"disks": settings.disk_every, "docker": settings.docker_every},
+                # Ports come every port_every ticks while the host screen is open, else every
+                # port_idle: only the slower cadence can say they are late.
+                every={
+                    "disks": settings.disk_every,
+                    "docker": settings.docker_every,
+                    "ports": max(settings.port_every, settings.port_idle),
+                },
             )
             await self._frames(process, assembler)
         finally:
