@@ -212,6 +212,9 @@ NOT_WRITTEN: Mapping[type, Mapping[str, str]] = {
         # waiting at the deadline is written empty, without saying so: a possible schema
         # addition (a new key), left for a change that may alter the output.
         "waiting": "--once waits for it to empty; not in schema v1",
+        # The host's Slurm: whether it runs slurmd and scontrol's error are flat keys, its
+        # jobs' start time and state are in slurm_jobs.
+        "slurm": "written as slurmd, slurm_error and slurm_jobs",
     },
 }
 """Fields a writer leaves out on purpose, with the reason (schema v1 stays as it is)."""
@@ -219,7 +222,9 @@ NOT_WRITTEN: Mapping[type, Mapping[str, str]] = {
 EXTRA_KEYS: Mapping[type, frozenset[str]] = {
     # cpu.percent again, flat, for simple consumers; the grid's network total likewise; the Slurm
     # jobs its processes belong to.
-    HostSnapshot: frozenset({"cpu_percent", "network_rx_rate", "network_tx_rate", "slurm_jobs"}),
+    HostSnapshot: frozenset(
+        {"cpu_percent", "network_rx_rate", "network_tx_rate", "slurm_jobs", "slurmd", "slurm_error"}
+    ),
     Container: frozenset({"stale"}),  # not a field: the caller knows the container went away
     Disk: frozenset({"percent"}),  # the Disk.percent property (used of used + available), as df
 }

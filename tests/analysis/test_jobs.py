@@ -33,6 +33,7 @@ def test_jobs_from_gpu_processes_and_processes() -> None:
     assert jobs_json([nine])[0] == {
         "id": "9", "user": "alice", "name": None, "account": None, "partition": None,
         "gpus": [], "elapsed_s": 10.0, "gpu_util_percent": None, "processes": 1,
+        "start_time": None, "state": None,
     }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from clustertop.actions.job_target import JobTarget
 from clustertop.actions.model import (
     ActionResult,
     ActionRunner,
@@ -37,7 +38,13 @@ def _local_user() -> str:
 def target_identity(target: Target) -> dict[str, Any]:
     """The identity of a target, as recorded: its kind and every captured field but the host."""
     fields = {k: v for k, v in dataclasses.asdict(target).items() if k != "host"}
-    kind = "container" if isinstance(target, ContainerTarget) else "process"
+    kind = (
+        "container"
+        if isinstance(target, ContainerTarget)
+        else "slurm-job"
+        if isinstance(target, JobTarget)
+        else "process"
+    )
     return {"kind": kind, **fields}
 
 

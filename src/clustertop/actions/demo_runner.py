@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 
+from clustertop.actions.job_target import JobTarget
 from clustertop.actions.model import (
     ActionResult,
     ActionRunner,
@@ -108,6 +109,8 @@ class DemoActionRunner(ActionRunner):
             return ActionResult(verb, target, Outcome.FAILED, "host not connected")
         if isinstance(target, ContainerTarget):
             return self._act_on_container(verb, target, snap)
+        if isinstance(target, JobTarget):
+            return ActionResult(verb, target, Outcome.FAILED, "the demo runs no Slurm")
         return self._signal(verb, target, snap)
 
     def _act_on_container(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
+from clustertop.actions.job_target import JobTarget
 from clustertop.model import Container, GpuProcess, Process
 
 
@@ -29,6 +30,8 @@ class Verb(str, Enum):
     """SIGTERM to a process."""
     SIGKILL = "sigkill"
     """SIGKILL to a process."""
+    CANCEL = "cancel"
+    """scancel a Slurm job."""
 
     @property
     def is_container_verb(self) -> bool:
@@ -119,7 +122,7 @@ class ProcessTarget:
 
 _T = TypeVar("_T")
 
-Target = ContainerTarget | ProcessTarget
+Target = ContainerTarget | ProcessTarget | JobTarget
 """Anything an action can act on."""
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from importlib import resources
 
 from clustertop.actions import validate
+from clustertop.actions.job_target import JobTarget
 from clustertop.actions.model import (
     ActionResult,
     ContainerTarget,
@@ -73,6 +74,15 @@ def action_script(
             "SIG": _SIGNALS[verb],
         }
         return _program("process.sh", params)
+    if isinstance(target, JobTarget):
+        if verb is not Verb.CANCEL:
+            raise ValueError(f"{verb} does not apply to a Slurm job")
+        params |= {
+            "JOB": validate.job_id(target.job_id),
+            "JOBUSER": validate.user_name(target.user),
+            "JOBSTART": validate.slurm_time(target.start_time),
+        }
+        return _program("slurm_job.sh", params)
     raise ValueError(f"not an action target: {target!r}")
 
 

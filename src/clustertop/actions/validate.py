@@ -13,6 +13,12 @@ PID_MAX = 4_194_304
 """Linux's largest possible PID (PID_MAX_LIMIT on 64-bit)."""
 LATEST_START = 1e11
 """Later than any real start time (year 5138): a larger value is a unit mix-up."""
+JOB_ID = re.compile(r"[1-9][0-9]{0,9}")
+"""A Slurm job id (a plain job; array and het-job ids are cancelled by their own job id)."""
+USER_NAME = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9_.@-]{0,63}\$?")
+"""A Unix user name (POSIX portable characters, Samba's trailing $, AD's @)."""
+SLURM_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+"""A time as Slurm prints it (StartTime, squeue %S)."""
 MAX_LOG_LINES = 100_000
 """Most lines of log history asked for at once."""
 
@@ -59,4 +65,25 @@ def docker_host(value: object) -> str:
     """A DOCKER_HOST value: one line of printable text, or ValueError."""
     if not isinstance(value, str) or not value or any(c < " " or c == "\x7f" for c in value):
         raise ValueError(f"not a DOCKER_HOST value: {value!r}")
+    return value
+
+
+def job_id(value: object) -> str:
+    """A Slurm job id (digits), or ValueError."""
+    if not isinstance(value, str) or not JOB_ID.fullmatch(value):
+        raise ValueError(f"not a Slurm job id: {value!r}")
+    return value
+
+
+def user_name(value: object) -> str:
+    """A Unix user name, or ValueError."""
+    if not isinstance(value, str) or not USER_NAME.fullmatch(value):
+        raise ValueError(f"not a user name: {value!r}")
+    return value
+
+
+def slurm_time(value: object) -> str:
+    """A Slurm time (YYYY-MM-DDTHH:MM:SS), or ValueError."""
+    if not isinstance(value, str) or not SLURM_TIME.fullmatch(value):
+        raise ValueError(f"not a Slurm start time: {value!r}")
     return value

@@ -32,6 +32,10 @@ class JobRow:
     """Mean utilisation of its GPUs (None when none is known)."""
     processes: int
     """Its processes seen (GPU processes and listed processes, each PID once)."""
+    start_time: str | None = None
+    """StartTime as the host's scontrol prints it (with id and user, the job's identity)."""
+    state: str | None = None
+    """JobState from scontrol (RUNNING, COMPLETING, ...)."""
 
 
 @dataclass(slots=True)
@@ -72,10 +76,11 @@ def slurm_jobs(snap: HostSnapshot) -> list[JobRow]:
         found = tally.first
         gpus = found.gpus if found.gpus is not None else tuple(sorted(tally.used_gpus))
         known = [u for i in gpus if (u := util.get(i)) is not None]
+        described = snap.slurm.jobs.get(job_id) if snap.slurm is not None else None
         rows.append(
             JobRow(
                 id=job_id,
-                user=found.owner,
+                user=found.owner or (described.user if described else None),
                 name=found.name,
                 account=found.account,
                 partition=found.partition,
@@ -83,6 +88,8 @@ def slurm_jobs(snap: HostSnapshot) -> list[JobRow]:
                 elapsed_s=max(0.0, snap.time - min(tally.starts)) if tally.starts else None,
                 gpu_util_percent=sum(known) / len(known) if known else None,
                 processes=len(tally.pids),
+                start_time=described.start_time if described else None,
+                state=described.state if described else None,
             )
         )
     return sorted(rows, key=lambda row: int(row.id))
@@ -101,6 +108,8 @@ def jobs_json(rows: Iterable[JobRow]) -> list[dict[str, Any]]:
             "elapsed_s": row.elapsed_s,
             "gpu_util_percent": row.gpu_util_percent,
             "processes": row.processes,
+            "start_time": row.start_time,
+            "state": row.state,
         }
         for row in rows
     ]

@@ -183,6 +183,8 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "stale_sections": {str(k): round(v, 1) for k, v in snap.stale.items()},
         **netio_json(snap),
         "slurm_jobs": jobs_json(slurm_jobs(snap)),
+        "slurmd": snap.slurm is not None,
+        "slurm_error": snap.slurm.error if snap.slurm is not None else None,
     }
 
 

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from clustertop.model.attribution import Attribution
 from clustertop.model.mig import MigInstance, MigRef
 from clustertop.model.network import DiskIo, Interface, ListeningPort
+from clustertop.model.slurm import SlurmState
 
 MIB = 1024 * 1024
 """Bytes in one MiB (nvidia-smi reports memory in MiB)."""
@@ -335,6 +336,8 @@ class HostSnapshot:
     """Listening sockets."""
     ports_error: str | None = None
     """Why listening sockets could not be read."""
+    slurm: SlurmState | None = None
+    """The host's Slurm jobs (None: the host runs no slurmd)."""
 
     @property
     def is_up(self) -> bool:

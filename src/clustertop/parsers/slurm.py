@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from clustertop.model.slurm import SlurmJob as SlurmJob
 
 _USER = re.compile(r"^(?P<name>[^()\s]*)\((?P<uid>[0-9]+)\)$")
 # One GPU entry of a per-node GRES value: gpu(IDX:5), gpu:2(IDX:1-2), gpu:rtx2080:1(IDX:0,2-3).
 _GPU_IDX = re.compile(r"(?:^|,)gpu(?::[^,(]*)*\(IDX:(?P<idx>[0-9,\-]+)\)")
 _MAX_INDEX = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class SlurmJob:
-    """One job as scontrol shows it."""
-
-    id: str
-    """JobId."""
-    user: str | None = None
-    """User name of UserId=name(uid) (None when scontrol prints only the uid)."""
-    uid: int | None = None
-    """Numeric uid."""
-    name: str | None = None
-    """JobName."""
-    account: str | None = None
-    """Account ((null) -> None)."""
-    partition: str | None = None
-    """Partition."""
-    state: str | None = None
-    """JobState (RUNNING, COMPLETING, ...)."""
-    start_time: str | None = None
-    """StartTime as printed (local time, ISO-like)."""
-    gpus: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    """Node name list (as the per-node line names it) -> physical GPU indices (GRES IDX)."""
 
 
 def index_list(text: str) -> tuple[int, ...] | None:

@@ -1,38 +1,61 @@
-"""Local Slurm jobs from `scontrol show job -d`, read only for jobs whose environ is unreadable."""
+"""Local Slurm jobs from `scontrol show job -d`: every job a process runs in, read off-thread."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
-from clustertop.model.attribution import SLURM, VIA_JOB_USER, Attribution
-from clustertop.parsers.slurm import SlurmJob, parse_scontrol_jobs
+from clustertop.model.attribution import SLURM, Attribution
+from clustertop.model.slurm import SlurmJob, SlurmState
+from clustertop.parsers.slurm import parse_scontrol_jobs
+from clustertop.sources.slurm_join import with_job as _with_job
 
 SCONTROL_TIMEOUT_S = 3.0
 """Longest an scontrol may take; a hung Slurm leaves names unknown, nothing else."""
 
 REFRESH_S = 10.0
-"""A job still unknown after a reading is asked for again at most this often."""
+"""A new job is asked for at most this often."""
+
+RECHECK_S = 60.0
+"""Known jobs are read again this often (a requeued job gets a new start time)."""
+
+WAIT_S = 0.5
+"""How long a reading waits for scontrol before going on without it (the answer lands later)."""
+
+MAX_JOBS = 32
+"""Most jobs described per reading (one scontrol run each)."""
 
 
 def jobs_wanted(found: Iterable[Attribution | None]) -> set[str]:
-    """Slurm job ids whose name is unknown (their environment was not readable)."""
-    return {a.id for a in found if a is not None and a.kind == SLURM and a.name is None}
+    """Slurm job ids of these attributions (each is described for its start time and state)."""
+    return {a.id for a in found if a is not None and a.kind == SLURM}
+
+
+def runs_slurmd() -> bool:
+    """True where slurmd and scontrol are installed (a Slurm compute node)."""
+    path = "/usr/local/sbin:/usr/sbin:/sbin:" + os.environ.get("PATH", "")
+    return shutil.which("slurmd", path=path) is not None and shutil.which("scontrol") is not None
 
 
 class SlurmCatalog:
-    """Jobs by id, from scontrol, asked for when a process names a job not described yet."""
+    """Jobs by id, from scontrol, asked for when a process names a job not described yet.
+
+    scontrol runs in a thread of its own: a reading waits at most WAIT_S for it, so a hung
+    Slurm never holds a section beyond its deadline.
+    """
 
     def __init__(self, command: str = "scontrol") -> None:
         self._command = command
         self._jobs: Mapping[str, SlurmJob] = {}
         self._last = -REFRESH_S
+        self._all_read = -RECHECK_S
         self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
         self.error: str | None = None
         """Why the last scontrol failed (None: it worked or never ran)."""
 
@@ -41,58 +64,59 @@ class SlurmCatalog:
         """Jobs of the last reading, by id."""
         return self._jobs
 
+    def state(self, ids: Iterable[str]) -> SlurmState:
+        """The jobs among `ids` that scontrol described, and its last error."""
+        jobs = self._jobs
+        return SlurmState({i: jobs[i] for i in sorted(set(ids)) if i in jobs}, self.error)
+
     def want(self, ids: Iterable[str]) -> None:
-        """Make sure these jobs are described (runs scontrol when one is new)."""
-        missing = sorted({i for i in ids if i.isdigit() and i not in self._jobs})
-        if not missing or time.monotonic() - self._last < REFRESH_S:
+        """Make sure these jobs are described (runs scontrol when one is new, or to re-check)."""
+        wanted = sorted({i for i in ids if i.isdigit()}, key=int)[:MAX_JOBS]
+        now = time.monotonic()
+        new = any(i not in self._jobs for i in wanted)
+        due = (new and now - self._last >= REFRESH_S) or now - self._all_read >= RECHECK_S
+        if not wanted or not due:
             return
         with self._lock:
-            if time.monotonic() - self._last < REFRESH_S:
-                return
-            self._last = time.monotonic()
-            found = self._read(missing)
-            if found is not None:
-                self._jobs = {**self._jobs, **found}
+            if self._thread is not None and self._thread.is_alive():
+                return  # the last one still runs (hung): never two at once
+            self._last = self._all_read = now
+            self._thread = threading.Thread(target=self._run, args=(wanted,), daemon=True)
+            self._thread.start()
+            thread = self._thread
+        thread.join(WAIT_S)
+
+    def _run(self, ids: list[str]) -> None:
+        found = self._read(ids)
+        if found is not None:
+            # A job scontrol no longer knows has ended: drop it (ids are not reused soon).
+            self._jobs = {**{k: v for k, v in self._jobs.items() if k not in ids}, **found}
 
     def _read(self, ids: list[str]) -> dict[str, SlurmJob] | None:
+        # One job per run: `scontrol show job 1,2` is refused as an invalid job id.
         path = shutil.which(self._command)
         if path is None:
             self.error = "scontrol not found"
             return None
-        try:
-            done = subprocess.run(
-                [path, "show", "job", "-d", ",".join(ids)],
-                capture_output=True, timeout=SCONTROL_TIMEOUT_S, check=False,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            self.error = f"scontrol: no answer within {SCONTROL_TIMEOUT_S:g} s"
-            return None
-        except OSError as exc:
-            self.error = f"scontrol: {exc.strerror or exc}"
-            return None
+        found: dict[str, SlurmJob] = {}
+        for job_id in ids:
+            try:
+                done = subprocess.run(
+                    [path, "show", "job", "-d", job_id],
+                    capture_output=True, timeout=SCONTROL_TIMEOUT_S, check=False,
+                    stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                self.error = f"scontrol: no answer within {SCONTROL_TIMEOUT_S:g} s"
+                return None
+            except OSError as exc:
+                self.error = f"scontrol: {exc.strerror or exc}"
+                return None
+            found |= parse_scontrol_jobs(done.stdout.decode("utf-8", "replace"))
         self.error = None
-        return parse_scontrol_jobs(done.stdout.decode("utf-8", "replace"))
-
-
-def _gpus_here(job: SlurmJob) -> tuple[int, ...] | None:
-    if len(job.gpus) == 1:
-        return next(iter(job.gpus.values()))
-    return job.gpus.get(socket.gethostname().split(".")[0])
+        return found
 
 
 def with_job(found: Attribution | None, jobs: Mapping[str, SlurmJob]) -> Attribution | None:
     """A Slurm attribution completed from scontrol where its environment said nothing."""
-    if found is None or found.kind != SLURM or found.id not in jobs:
-        return found
-    job = jobs[found.id]
-    owner = found.owner or job.user
-    return replace(
-        found,
-        name=found.name or job.name,
-        owner=owner,
-        via=found.via or (VIA_JOB_USER if owner else None),
-        account=found.account or job.account,
-        partition=found.partition or job.partition,
-        gpus=found.gpus if found.gpus is not None else _gpus_here(job),
-    )
+    return _with_job(found, jobs, socket.gethostname())

@@ -18,6 +18,7 @@ from clustertop.model import (
     by_cpu_then_memory,
 )
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.model.slurm import SlurmState
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.join import (
     attach_gpus,
@@ -38,7 +39,7 @@ from clustertop.sources.local.podman import PodmanCatalog, podman_ids
 from clustertop.sources.local.ports import PortReader, PortReading
 from clustertop.sources.local.processes import ProcessReading, ProcessTable
 from clustertop.sources.local.sections import SectionRunner
-from clustertop.sources.local.slurm import SlurmCatalog, jobs_wanted, with_job
+from clustertop.sources.local.slurm import SlurmCatalog, jobs_wanted, runs_slurmd, with_job
 from clustertop.sources.local.system import SystemReading, SystemSampler, read_memory
 
 _Attributed = TypeVar("_Attributed", Process, GpuProcess)
@@ -74,6 +75,7 @@ class LocalSource(Source):
         self._gpu = SectionRunner(Section.GPU, self._read_gpu)
         self._podman = PodmanCatalog()
         self._slurm = SlurmCatalog()
+        self._slurmd = runs_slurmd()
         self._docker_reader = DockerReader(docker_host, owner_rule)
         self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
@@ -208,7 +210,17 @@ class LocalSource(Source):
             disks_error=self._error(self._disks, disks.error),
             stale=stale,
             **self._netio(),
+            slurm=self._slurm_state(gpu_processes, processes.processes),
         )
+
+    def _slurm_state(
+        self, gpu_processes: Sequence[GpuProcess], processes: Sequence[Process]
+    ) -> SlurmState | None:
+        """The jobs scontrol described among those of the processes (None: no slurmd here)."""
+        if not self._slurmd:
+            return None
+        found = [p.attribution for p in gpu_processes] + [p.attribution for p in processes]
+        return self._slurm.state(jobs_wanted(found))
 
     def _netio(self) -> dict[str, Any]:
         """The network, disk I/O and ports fields of a snapshot."""

@@ -9,6 +9,7 @@ from textual.app import App
 from textual.notifications import SeverityLevel
 
 from clustertop.actions.audit import AuditedRunner, AuditError
+from clustertop.actions.job_target import JobTarget
 from clustertop.actions.model import (
     ActionResult,
     ActionRunner,
@@ -18,6 +19,7 @@ from clustertop.actions.model import (
     Target,
     Verb,
 )
+from clustertop.analysis.jobs import JobRow
 from clustertop.model import Container, GpuProcess, Process
 from clustertop.ui.context import LiveContext
 from clustertop.ui.screens.confirm import ConfirmScreen, verb_label
@@ -48,6 +50,12 @@ def capture(host: str, rows: Iterable[object]) -> tuple[list[Target], int]:
     for row in rows:
         if isinstance(row, Container):
             targets.setdefault(row.id, ContainerTarget.of(host, row))
+        elif isinstance(row, JobRow):
+            job = JobTarget.of(host, row)
+            if job is None:
+                skipped += 1
+            else:
+                targets.setdefault(("job", job.job_id), job)
         elif isinstance(row, (Process, GpuProcess)):
             target = ProcessTarget.of(host, row)
             if target is None:
@@ -61,6 +69,8 @@ def short_name(target: Target) -> str:
     """'h1: container alice-job' / 'h1: PID 4242 python train.py' (host text made printable)."""
     if isinstance(target, ContainerTarget):
         what = f"container {target.name or target.id[:12]}"
+    elif isinstance(target, JobTarget):
+        what = f"Slurm job {target.job_id} {target.name or ''}".rstrip()
     else:
         what = f"PID {target.pid} {target.command}"
     return printable(f"{target.host}: {what}")

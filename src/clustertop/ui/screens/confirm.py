@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from clustertop.actions.job_target import JobTarget
 from clustertop.actions.model import ContainerTarget, ProcessTarget, Target, Verb
 from clustertop.util.textsafe import printable
 from clustertop.util.units import duration
@@ -26,6 +27,7 @@ VERB_LABELS = {
     Verb.FORCE_REMOVE: "Force remove",
     Verb.TERM: "SIGTERM",
     Verb.SIGKILL: "SIGKILL",
+    Verb.CANCEL: "scancel",
 }
 """Button and notification wording of each verb."""
 FORCE_NOTE = "A running container is not removed; Force remove (f) stops and removes it."
@@ -44,6 +46,8 @@ def question(verb: Verb, targets: Sequence[Target], what: str = "") -> str:
     count = len(targets)
     if what:
         noun = what
+    elif all(isinstance(t, JobTarget) for t in targets):
+        noun = "Slurm job"
     else:
         noun = "container" if all(isinstance(t, ContainerTarget) for t in targets) else "process"
     plural = noun if count == 1 else noun + ("es" if noun.endswith("s") else "s")
@@ -69,7 +73,9 @@ def target_text(target: Target, now: float) -> Text:
     """Every field of a target's identity, host text literal (never markup, no control bytes)."""
     text = Text()
     text.append(printable(target.host), "bold")
-    if isinstance(target, ContainerTarget):
+    if isinstance(target, JobTarget):
+        _job_fields(text, target)
+    elif isinstance(target, ContainerTarget):
         _field(text, "  container ", target.name, "bold")
         _field(text, "\n  ID        ", target.id)
         _field(text, "\n  image     ", target.image)
@@ -88,6 +94,15 @@ def _process_fields(text: Text, target: ProcessTarget, now: float) -> None:
         _field(text, "\n  container ", target.container)
     _field(text, "\n  started   ", started_text(target.start_time, now))
     _field(text, "\n  command   ", target.command or "?")
+
+
+def _job_fields(text: Text, target: JobTarget) -> None:
+    _field(text, "  Slurm job ", target.job_id, "bold")
+    _field(text, "\n  name      ", target.name or "?")
+    _field(text, "\n  user      ", target.user)
+    _field(text, "\n  partition ", target.partition or "?")
+    _field(text, "\n  GPUs      ", ",".join(map(str, target.gpus)) or "-")
+    _field(text, "\n  started   ", target.start_time)
 
 
 def _field(text: Text, label: str, value: str, style: str = "") -> None:
