@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clustertop.parsers.slurm import SlurmJob, index_list, parse_scontrol_jobs
+from clustertop.model.slurm import SlurmJob
+from clustertop.parsers.slurm import index_list, parse_scontrol_jobs
 from tests.parsers._fixtures import read_fixture
 
 THIS = "slurm/this-machine-22.05"

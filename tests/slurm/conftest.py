@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fleet.fleet import Fleet
+from tests.fleet.gpu_specs import H200, gpu, spec
+from tests.fleet.simhost import HostPlan, SimHost
 from tests.slurm.cluster import SlurmCluster, missing_programs
 
 
@@ -35,3 +38,19 @@ def slurm() -> Iterator[SlurmCluster]:
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def slurm_host(fleet: Fleet, slurm: SlurmCluster) -> Iterator[SimHost]:
+    """A fleet host whose sessions find the test Slurm (SLURM_CONF), with two stand-in GPUs."""
+    plan = HostPlan(
+        "slurmhost",
+        docker="none-running",
+        gpu_spec=spec([gpu("slurmhost", 0, H200), gpu("slurmhost", 1, H200)]),
+        extra_env={"SLURM_CONF": str(slurm.conf)},
+    )
+    host = fleet.add_host(plan)
+    try:
+        yield host
+    finally:
+        fleet.remove_host(host.name)

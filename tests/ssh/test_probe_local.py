@@ -351,7 +351,8 @@ def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
         forger.kill()
         forger.wait()
     sections = {"sys", "gpu", "disks", "docker", "procs", "net", "dio", "ports"}
-    assert set(frame.sections) == sections and frame.seq > 0
+    # Where slurmd and scontrol are installed (this machine may have them) a slurm section too.
+    assert set(frame.sections) - {"slurm"} == sections and frame.seq > 0
     assert "?" + FORGED.split("\n", 1)[0] in frame.sections["disks"].body.split("\n")
     _, command = _procs_of(frame).details[forger.pid]
     assert command == "sh -c sleep 300 x " + FORGED.replace("\n", " ")

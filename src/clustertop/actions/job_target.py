@@ -36,4 +36,5 @@ class JobTarget:
     def describe(self) -> str:
         """One line for confirmations and notifications (host text made safe by the caller)."""
         name = f" {self.name}" if self.name else ""
-        return f"{self.host}: Slurm job {self.job_id}{name} user {self.user} started {self.start_time}"
+        started = self.start_time
+        return f"{self.host}: Slurm job {self.job_id}{name} user {self.user} started {started}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clustertop.model.slurm import SlurmJob as SlurmJob
+from clustertop.model.slurm import SlurmJob
 
 _USER = re.compile(r"^(?P<name>[^()\s]*)\((?P<uid>[0-9]+)\)$")
 # One GPU entry of a per-node GRES value: gpu(IDX:5), gpu:2(IDX:1-2), gpu:rtx2080:1(IDX:0,2-3).

@@ -30,6 +30,12 @@ class LiveContext:
         """Container IDs of the host that the analysis calls stale (none without analysis)."""
         return self.analysis.stale(snap) if self.analysis is not None else frozenset()
 
+    def stale_jobs(self, snap: HostSnapshot) -> frozenset[str]:
+        """Slurm job ids of the host that the analysis calls stale (none without analysis)."""
+        if self.analysis is None:
+            return frozenset()
+        return frozenset(self.analysis.job_tracker.stale(snap.name))
+
     def alert_count(self) -> int:
         """Active alerts over the whole cluster (0 without analysis)."""
         return self.analysis.alert_count() if self.analysis is not None else 0

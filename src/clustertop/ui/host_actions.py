@@ -11,11 +11,14 @@ from clustertop.actions.model import Verb
 
 CONTAINERS_PANE = "containers"
 """Pane id whose rows are containers."""
+SLURM_JOBS_PANE = "slurm-jobs"
+"""Pane id whose rows are Slurm jobs (ui/slurm_pane.py)."""
 PANE_VERBS: Mapping[str, frozenset[Verb]] = MappingProxyType(
     {
         CONTAINERS_PANE: frozenset({Verb.STOP, Verb.KILL, Verb.RESTART, Verb.REMOVE}),
         "processes": frozenset({Verb.TERM, Verb.SIGKILL}),
         "gpu-processes": frozenset({Verb.TERM, Verb.SIGKILL}),
+        SLURM_JOBS_PANE: frozenset({Verb.CANCEL}),
     }
 )
 """The verbs each pane's rows take; a pane not listed takes none (and has no marks)."""
@@ -28,12 +31,14 @@ HOST_ACTION_BINDINGS: list[BindingType] = [
     Binding("D", "act('remove')", "Remove", id="host.action.remove"),
     Binding("T", "act('term')", "SIGTERM", id="host.action.term"),
     Binding("K", "act('sigkill')", "SIGKILL", id="host.action.sigkill"),
+    Binding("T", "act('cancel')", "scancel", id="host.action.cancel"),
     Binding("l", "logs", "Logs", id="host.action.logs"),
     Binding("space", "toggle_mark", "Mark", id="host.action.mark"),
     Binding("X", "stop_stale", "Stop stale", id="host.action.stop_stale"),
+    Binding("X", "cancel_stale", "Cancel stale jobs", id="host.action.cancel_stale"),
 ]
 """Action keys; each is offered (and shown) only where check_action allows it."""
-HOST_ACTIONS = frozenset({"act", "logs", "toggle_mark", "stop_stale"})
+HOST_ACTIONS = frozenset({"act", "logs", "toggle_mark", "stop_stale", "cancel_stale"})
 """Action names of HOST_ACTION_BINDINGS."""
 
 
@@ -46,4 +51,6 @@ def applies(pane: str, action: str, parameters: tuple[object, ...]) -> bool:
         return pane == CONTAINERS_PANE
     if action == "toggle_mark":
         return pane in PANE_VERBS
-    return action == "stop_stale"
+    if action == "cancel_stale":
+        return pane == SLURM_JOBS_PANE
+    return action == "stop_stale" and pane != SLURM_JOBS_PANE

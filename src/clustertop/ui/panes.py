@@ -35,6 +35,8 @@ class PaneContext:
     """Current time, for running times."""
     stale: frozenset[str] = frozenset()
     """Stale container IDs of this host."""
+    stale_jobs: frozenset[str] = frozenset()
+    """Stale Slurm job ids of this host."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from clustertop.sources.ssh.sections import (
     read_procs,
     read_system,
 )
+from clustertop.sources.ssh.slurm import SlurmView
 
 SECTION_OF = {
     "sys": Section.SYSTEM,
@@ -144,6 +145,7 @@ class FrameAssembler:
     _dio: _Slot[tuple[DiskIo, ...]] = field(default_factory=_Slot)
     _ports: _Slot[tuple[ListeningPort, ...]] = field(default_factory=_Slot)
     _rates: NetioRates = field(default_factory=NetioRates)
+    _slurm: SlurmView = field(default_factory=SlurmView)
     _mig: MigReading | None = None
     """The last MIG sample: the probe sends one only when it is new."""
     _prev_cpu: CpuSample | None = None
@@ -188,6 +190,7 @@ class FrameAssembler:
             slot.pending_since = (
                 None if started is None else now - max((frame.uptime or started) - started, 0)
             )
+        self._slurm.take(frame)
         if cut:
             # Over the read limit: the rest of the frame was skipped. The section it stopped
             # in says so until its output fits again (frames between say "same" to it).
@@ -292,7 +295,8 @@ class FrameAssembler:
         return slot.error
 
     def _snapshot(self, now: float, latency_ms: float | None) -> HostSnapshot:
-        system, procs = self._sys.value, self._procs.value
+        system = self._sys.value
+        procs = self._slurm.enrich(self._procs.value, self.info.hostname)
         gpu, docker, disks = self._gpu.value, self._docker.value, self._disks.value
         containers = self._containers(docker, procs)
         names = {c.id: c.name for c in containers}
@@ -336,6 +340,7 @@ class FrameAssembler:
             disk_io_error=self._error("dio", now),
             ports=self._ports.value or (),
             ports_error=self._error("ports", now),
+            slurm=self._slurm.state(),
         )
 
     def _containers(

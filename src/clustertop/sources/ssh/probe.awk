@@ -482,6 +482,11 @@ function ports_section(   i, body, rows, n, lines, a, seen, out) { # listening s
 	print ""
 	print MARKER " e ports 0 " UPTIME
 }
+function slurm_section(   started) { # the slurm job's last output, and whether one still runs
+	section_file("slurm")
+	started = firstline(DIR "/slurm.started")
+	pending("slurm", started == "" ? "-" : started)
+}
 function pending(name, started) { # a job started at `started` that has not written its .rc yet
 	if (started != "-" && JOB_STARTED[name] != started) print MARKER " p " name " " started
 }
@@ -527,6 +532,7 @@ $1 == "t" {
 	PORT_TICK++
 	pending("disks", $3)
 	pending("docker", $4)
+	if (SLURM == 1) slurm_section()
 	print MARKER " d " $2
 	fflush()
 }

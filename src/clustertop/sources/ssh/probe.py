@@ -85,6 +85,12 @@ class ProbeSettings:
     """amd-smi command."""
     rocm_smi: str = "rocm-smi"
     """rocm-smi command (where there is no amd-smi)."""
+    scontrol: str = "scontrol"
+    """scontrol command (run only where slurmd is installed too)."""
+    slurm_every: int = 30
+    """Ticks between re-reads of the jobs' scontrol records when no new job appeared."""
+    slurm_wait_s: int = 10
+    """Seconds one scontrol may take (where the host has `timeout`)."""
 
 
 def probe_script(settings: ProbeSettings) -> str:
@@ -119,6 +125,9 @@ def probe_script(settings: ProbeSettings) -> str:
         "ROCMARGS": " ".join(ROCM_SMI_ARGS),  # what rocm-smi is asked for
         "AMDEVERY": str(max(1, settings.amd_every)),  # ticks between amd-smi runs
         "AMDPROCEVERY": str(max(1, settings.amd_process_every)),  # the same, without KFD
+        "SCONTROL": settings.scontrol,
+        "SLURMEVERY": str(max(1, settings.slurm_every)),  # ticks between scontrol re-reads
+        "SLURMWAIT": str(max(1, settings.slurm_wait_s)),  # longest one scontrol may take, s
     }
     files = resources.files("clustertop.sources.ssh")
     params["AWKPROG"] = files.joinpath("probe.awk").read_text()  # the frame awk

@@ -103,12 +103,17 @@ fi
 amd_process=1
 [ -d "$kfd/proc" ] && amd_process=0
 mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
+# Slurm: only where slurmd and scontrol are installed; elsewhere nothing runs and nothing is sent.
+slurm=0
+command -v slurmd >/dev/null 2>&1 && command -v "$SCONTROL" >/dev/null 2>&1 && slurm=1
+slurm_timeout=""
+command -v timeout >/dev/null 2>&1 && slurm_timeout="timeout $SLURMWAIT"
 # The marker goes in the environment: an argument list is there for every host user to read.
 ibdirs="" # InfiniBand ports, found once: awk reads their counters each tick
 for d in /sys/class/infiniband/*/ports/*/counters; do [ -d "$d" ] && ibdirs="$ibdirs $d"; done
 CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
 	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v AMD="$amd" -v KFD="$kfd" -v IBDIRS="$ibdirs" \
-	-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v HOLDEREVERY="$HOLDEREVERY" \
+	-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v HOLDEREVERY="$HOLDEREVERY" -v SLURM="$slurm" \
 	"$AWKPROG" <"$dir/ctl" &
 awk_pid=$!
 exec 3>"$dir/ctl"
@@ -120,6 +125,10 @@ docker_started=""
 docker_slot=0
 amd_started=""
 amd_slot=0
+slurm_started=""
+slurm_slot=0
+slurm_want=""
+slurm_at=0
 
 write_cur() { # NAME TEXT: a sample written here, in the sampler's format (collect.awk)
 	read -r now _ </proc/uptime
@@ -274,6 +283,39 @@ docker_ps() {
 	return 0
 }
 
+slurm_jobs() { # `scontrol show job -d` of each job on this node (slurm_tick finds them)
+	# One job per run: scontrol refuses a list of ids. A hung one ends at SLURMWAIT s where
+	# `timeout` exists; meanwhile the job is reported pending and never started twice.
+	for id in $slurm_ids; do
+		$slurm_timeout "$SCONTROL" show job -d "$id" 2>&1 </dev/null
+		[ $? = 124 ] && [ -n "$slurm_timeout" ] && echo "no answer within $SLURMWAIT s"
+	done
+	return 0
+}
+
+slurm_tick() { # the slurm job: on the first tick, then when the node's jobs change or every SLURMEVERY
+	# The jobs on this node are its Slurm cgroups (v1 freezer, v2 slurmstepd.scope): a glob.
+	want=""
+	count=0
+	for d in /sys/fs/cgroup/freezer/slurm*/uid_*/job_* /sys/fs/cgroup/system.slice/slurmstepd.scope/job_*; do
+		[ -d "$d" ] && [ "$count" -lt 32 ] || continue
+		case ${d##*/job_} in '' | *[!0-9]*) continue ;; esac
+		want="$want ${d##*/job_}"
+		count=$((count + 1))
+	done
+	if [ "$tick" != 1 ]; then
+		[ -n "$want" ] || [ -n "$slurm_want" ] || return 0 # no job then and now: nothing to ask
+		[ "$want" = "$slurm_want" ] && [ $((tick - slurm_at)) -lt "$SLURMEVERY" ] && return 0
+	fi
+	slurm_ids=$want
+	job slurm slurm_jobs "$slurm_started" "$slurm_slot" || return 0
+	slurm_want=$want
+	slurm_at=$tick
+	slurm_started=$started
+	slurm_slot=$slot
+	echo "$started" >"$dir/slurm.started"
+}
+
 docker_watch() { # a container event makes the next tick re-read containers
 	if [ -n "$events_pid" ] && kill -0 "$events_pid" 2>/dev/null; then return 0; fi
 	command -v "$DOCKERCMD" >/dev/null 2>&1 || return 0
@@ -345,6 +387,7 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 				docker_started=$started && docker_slot=$slot
 			docker_watch
 		fi
+		[ "$slurm" = 1 ] && slurm_tick
 		[ "$tick" = 1 ] && first_wait
 		# awk reports a job as pending while its .rc does not carry the start time given here.
 		jobs="${disks_started:--} ${docker_started:--}"

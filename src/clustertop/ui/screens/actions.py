@@ -19,7 +19,7 @@ from clustertop.actions.model import (
     Target,
     Verb,
 )
-from clustertop.analysis.jobs import JobRow
+from clustertop.analysis.jobs import JobRow, slurm_jobs
 from clustertop.model import Container, GpuProcess, Process
 from clustertop.ui.context import LiveContext
 from clustertop.ui.screens.confirm import ConfirmScreen, verb_label
@@ -228,6 +228,28 @@ class ActionController:
             self.app.notify("No stale containers to stop.", markup=False)
             return False
         return self.confirm(Verb.STOP, targets, what="stale container")
+
+    def stale_jobs(self, hosts: Iterable[str]) -> list[Target]:
+        """Slurm jobs the analysis calls stale on `hosts`, captured now (identity known)."""
+        targets: list[Target] = []
+        for name in hosts:
+            snap = self.live.store.get(name)
+            if snap is None or not snap.is_up:
+                continue
+            stale = self.live.stale_jobs(snap)
+            found = (JobTarget.of(name, job) for job in slurm_jobs(snap) if job.id in stale)
+            targets += [target for target in found if target is not None]
+        return targets
+
+    def cancel_stale(self, hosts: Iterable[str]) -> bool:
+        """Offer to scancel every stale Slurm job on `hosts`; says so when there is none."""
+        if not self.available:
+            return False
+        targets = self.stale_jobs(hosts)
+        if not targets:
+            self.app.notify("No stale Slurm jobs to cancel.", markup=False)
+            return False
+        return self.confirm(Verb.CANCEL, targets, what="stale Slurm job")
 
     def show_logs(self, host: str, row: object) -> bool:
         """Open the live log of the container `row`; False when there is none to show."""

@@ -26,6 +26,7 @@ from clustertop.ui.panes import Pane, PaneContext
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.screens.disk_usage import DiskUsageCache
 from clustertop.ui.screens.host_extras import open_disk_usage, show_tunnel_line
+from clustertop.ui.slurm_pane import SLURM_PANE, SLURM_PANES, has_slurm
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.history_pane import (
     HISTORY_ACTIONS,
@@ -38,7 +39,7 @@ from clustertop.ui.widgets.table_sync import KeyedTable
 from clustertop.util.textsafe import printable
 
 _PANES_GROUP = Binding.Group("Panes", compact=True)
-PANES = (*FIRST_PANES, *NETIO_PANES)
+PANES = (*FIRST_PANES, *NETIO_PANES, *SLURM_PANES)
 """Every table pane; History keeps key len(FIRST_PANES) + 1, the panes after it the next keys."""
 HISTORY_KEY = len(FIRST_PANES) + 1
 """The History tab's key (6: it keeps its key as panes are added after it)."""
@@ -234,8 +235,9 @@ class HostScreen(Screen[None]):
             lines_changed = len(header.plain.splitlines()) != len(self._header.plain.splitlines())
             self._header = header
             self.query_one("#host-header", Static).update(header, layout=lines_changed)
-        ctx = PaneContext(now, self.live.stale(snap))
+        ctx = PaneContext(now, self.live.stale(snap), self.live.stale_jobs(snap))
         tabs = self.query_one(TabbedContent)
+        self._show_slurm_tab(tabs, has_slurm(snap))
         if self.showing_history:
             self.query_one(HistoryCharts).show(snap, now)
         mine = owner_filter(snap, self.owner) if self.owner is not None else snap
@@ -250,6 +252,19 @@ class HostScreen(Screen[None]):
             tab = tabs.get_tab(f"pane-{pane.id}")
             if tab.label_text != label:
                 tab.label = label
+
+    def _show_slurm_tab(self, tabs: TabbedContent, shown: bool) -> None:
+        """The Slurm jobs tab only on hosts that run Slurm (the footer's 9 follows it)."""
+        tab = tabs.get_tab(f"pane-{SLURM_PANE}")
+        if tab.display == shown:
+            return
+        if shown:
+            tabs.show_tab(f"pane-{SLURM_PANE}")
+        else:
+            if tabs.active == f"pane-{SLURM_PANE}":
+                tabs.active = f"pane-{PANES[0].id}"
+            tabs.hide_tab(f"pane-{SLURM_PANE}")
+        self.refresh_bindings()
 
     def action_zoom(self) -> None:
         """Show the next history window (1 h, 24 h, 7 d): here and in the grid's trend."""
@@ -272,6 +287,8 @@ class HostScreen(Screen[None]):
             return False
         if action == "zoom":  # only the History tab shows what zooming changes
             return self.showing_history and self.history is not None
+        if action == "show_pane" and parameters == (SLURM_PANE,):
+            return has_slurm(self.snapshot())
         if action in HOST_ACTIONS:
             available = self.actions is not None and self.actions.available
             return available and applies(self.current_pane.id, action, parameters)
@@ -289,6 +306,8 @@ class HostScreen(Screen[None]):
     def action_next_pane(self, step: int) -> None:
         """Switch to the next (1) or previous (-1) pane."""
         ids = [pane.id for pane in FIRST_PANES] + [HISTORY_PANE] + [p.id for p in NETIO_PANES]
+        if has_slurm(self.snapshot()):
+            ids += [pane.id for pane in SLURM_PANES]
         index = ids.index(HISTORY_PANE if self.showing_history else self.current_pane.id)
         self.action_show_pane(ids[(index + step) % len(ids)])
 
@@ -414,3 +433,8 @@ class HostScreen(Screen[None]):
         """Offer to stop every stale container of this host."""
         if self.actions is not None:
             self.actions.stop_stale([self.host])
+
+    def action_cancel_stale(self) -> None:
+        """Offer to cancel every stale Slurm job of this host."""
+        if self.actions is not None:
+            self.actions.cancel_stale([self.host])
