@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from clustertop.actions import local_runner
 from clustertop.actions.audit import AuditedRunner, AuditLog
 from clustertop.actions.job_target import JobTarget
-from clustertop.actions import local_runner
 from clustertop.actions.local_runner import LocalActionRunner
 from clustertop.actions.model import Outcome, Verb
 from clustertop.analysis.jobs import JobRow
