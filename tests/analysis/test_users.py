@@ -103,6 +103,7 @@ def test_json_rows() -> None:
         "processes": 3,
         "hosts": ["gpu01", "gpu02"],
         "jobs": 0,
+        "jobs_stale": 0,
     }
 
 

@@ -119,6 +119,7 @@ def _user(owner: str, **values: Any) -> dict[str, Any]:
         "processes": 0,
         "hosts": ["h1"],
         "jobs": 0,
+        "jobs_stale": 0,
     }
     return {**row, **values}
 

@@ -85,6 +85,10 @@ class ClusterAnalysis:
         """Stale container IDs of a host (as of its last update)."""
         return self.stale_tracker.stale(snap.name)
 
+    def stale_jobs(self, snaps: Iterable[HostSnapshot]) -> dict[str, frozenset[str]]:
+        """Stale Slurm job ids per host (as of each host's last update)."""
+        return {s.name: frozenset(self.job_tracker.stale(s.name)) for s in snaps}
+
     def alert_count(self) -> int:
         """Active alerts over the cluster."""
         return self.alert_tracker.count()
@@ -98,7 +102,7 @@ class ClusterAnalysis:
         stale = {s.name: self.stale(s) for s in snaps}
         return {
             "summary": summary_json(cluster_summary(snaps, stale, self.alerts())),
-            "users": users_json(user_rows(snaps, stale)),
+            "users": users_json(user_rows(snaps, stale, self.stale_jobs(snaps))),
             "free_gpus": free_gpus_json(
                 free_gpus(
                     snaps,

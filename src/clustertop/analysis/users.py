@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustertop.analysis.jobs import slurm_jobs
 from clustertop.analysis.mig import GpuUnit, instance_of
 from clustertop.model import HostSnapshot
 from clustertop.model.amd import container_gpu_map, mixed_vendors
@@ -39,6 +40,8 @@ class UserRow:
     """Hosts where they hold a GPU process or a running container, sorted."""
     jobs: int = 0
     """Distinct Slurm jobs, pods and podman containers their GPU processes run in."""
+    jobs_stale: int = 0
+    """Their Slurm jobs holding GPUs idle for the stale period (JobStaleTracker)."""
 
 
 @dataclass(slots=True)
@@ -50,6 +53,7 @@ class _Tally:
     processes: int = 0
     hosts: set[str] = field(default_factory=set)
     jobs: set[tuple[str, str, str]] = field(default_factory=set)
+    jobs_stale: int = 0
 
 
 def owner_name(owner: str | None) -> str:
@@ -130,21 +134,33 @@ def _row(owner: str, tally: _Tally) -> UserRow:
         processes=tally.processes,
         hosts=tuple(sorted(tally.hosts)),
         jobs=len(tally.jobs),
+        jobs_stale=tally.jobs_stale,
     )
 
 
+def _tally_stale_jobs(
+    snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]
+) -> None:
+    for job in slurm_jobs(snap):
+        if job.id in stale:
+            _tally_of(tallies, job.user).jobs_stale += 1
+
+
 def user_rows(
-    snapshots: Iterable[HostSnapshot], stale: Mapping[str, frozenset[str]]
+    snapshots: Iterable[HostSnapshot],
+    stale: Mapping[str, frozenset[str]],
+    stale_jobs: Mapping[str, frozenset[str]] | None = None,
 ) -> list[UserRow]:
     """One row per person with a GPU process or running container on an up host.
 
-    `stale` maps host name -> stale container IDs. Sorted by GPUs held (most first), then
-    GPU memory (most first), then name.
+    `stale` maps host name -> stale container IDs, `stale_jobs` -> stale Slurm job ids.
+    Sorted by GPUs held (most first), then GPU memory (most first), then name.
     """
     tallies: dict[str, _Tally] = {}
     for snap in snapshots:
         if snap.is_up:
             _tally_host(snap, stale.get(snap.name, frozenset()), tallies)
+            _tally_stale_jobs(snap, (stale_jobs or {}).get(snap.name, frozenset()), tallies)
     rows = [_row(owner, tally) for owner, tally in tallies.items()]
     rows.sort(key=lambda row: (-row.gpus, -row.gpu_memory, row.owner))
     return rows
@@ -198,6 +214,7 @@ def users_json(rows: Iterable[UserRow]) -> list[dict[str, Any]]:
             "processes": row.processes,
             "hosts": list(row.hosts),
             "jobs": row.jobs,
+            "jobs_stale": row.jobs_stale,
         }
         for row in rows
     ]

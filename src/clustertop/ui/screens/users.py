@@ -22,7 +22,7 @@ USER_COLUMNS = (
     ColumnSpec("gpumem", "GPU mem", 10),
     ColumnSpec("util", "Mean util", 9),
     ColumnSpec("running", "Running", 7),
-    ColumnSpec("stale", "Stale", 5),
+    ColumnSpec("stale", "Stale", 5),  # stale containers and stale Slurm jobs
     ColumnSpec("procs", "GPU procs", 9),
     ColumnSpec("nhosts", "Hosts", 5),
     ColumnSpec("hosts", "On", None, descending=False, flex=True),
@@ -33,7 +33,8 @@ USER_COLUMNS = (
 def cluster_user_rows(live: LiveContext) -> list[UserRow]:
     """analysis.users.user_rows over the newest snapshots, with the app's stale sets."""
     snaps = live.store.all()
-    return user_rows(snaps, {snap.name: live.stale(snap) for snap in snaps})
+    stale_jobs = {snap.name: live.stale_jobs(snap) for snap in snaps}
+    return user_rows(snaps, {snap.name: live.stale(snap) for snap in snaps}, stale_jobs)
 
 
 def _count(value: int, style: str | Style = "") -> Cell:
@@ -48,7 +49,7 @@ def user_row(row: UserRow) -> RowData:
         number_cell(human_bytes(row.gpu_memory), float(row.gpu_memory)),
         number_cell(percent(row.mean_util), row.mean_util),
         _count(row.containers_running),
-        _count(row.containers_stale, WARN),
+        _count(row.containers_stale + row.jobs_stale, WARN),  # containers and Slurm jobs
         _count(row.processes),
         _count(len(row.hosts)),
         text_cell(", ".join(row.hosts)),
