@@ -11,6 +11,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from clustertop.parsers.slurm import parse_scontrol_jobs
 from tests.fleet.procs import kill_pids, log_tail, spawn, stop_process
 from tests.waiting import wait_for
 
@@ -158,6 +159,15 @@ class SlurmCluster:
             if in_job and os.path.basename(argv0).decode(errors="replace") == command:
                 found.append(int(entry.name))
         return found
+
+    def job_gpus(self, job_id: str) -> tuple[int, ...]:
+        """The physical GPU indices Slurm gave the job (its GRES IDX on this node)."""
+        out = subprocess.run(
+            ["scontrol", "show", "job", "-d", job_id], env=self.env, capture_output=True,
+            text=True, timeout=30, check=False,
+        )  # fmt: skip
+        job = parse_scontrol_jobs(out.stdout).get(job_id)
+        return job.gpus.get(self.node, ()) if job is not None else ()
 
     def cancel(self, job_id: str) -> None:
         """scancel as root."""

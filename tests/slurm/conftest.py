@@ -42,11 +42,12 @@ def slurm() -> Iterator[SlurmCluster]:
 
 @pytest.fixture
 def slurm_host(fleet: Fleet, slurm: SlurmCluster) -> Iterator[SimHost]:
-    """A fleet host whose sessions find the test Slurm (SLURM_CONF), with two stand-in GPUs."""
+    """A fleet host whose sessions find the test Slurm (SLURM_CONF), with four idle stand-in GPUs
+    (as many as the test Slurm has: whichever a job gets is there)."""
     plan = HostPlan(
         "slurmhost",
         docker="none-running",
-        gpu_spec=spec([gpu("slurmhost", 0, H200), gpu("slurmhost", 1, H200)]),
+        gpu_spec=spec([gpu("slurmhost", index, H200) for index in range(4)]),
         extra_env={"SLURM_CONF": str(slurm.conf)},
     )
     host = fleet.add_host(plan)

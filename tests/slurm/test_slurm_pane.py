@@ -42,7 +42,7 @@ def _squeue(slurm: SlurmCluster, job: str) -> str:
 
 
 def _gpu_jobs(slurm: SlurmCluster) -> tuple[str, str]:
-    """A 1-GPU job (takes GPU 0), then a busy 2-GPU job: it gets physical GPUs 1 and 2."""
+    """A 1-GPU job (takes GPU 0), then a busy 2-GPU job: it gets two others (1 and 2)."""
     first = slurm.submit("--gres=gpu:1", "--job-name=holder", wrap="exec sleep 300")
     wait_running(slurm, first)
     second = slurm.submit("--gres=gpu:2", "--mem=200M", "--job-name=train-run", wrap=BUSY)
@@ -56,6 +56,8 @@ async def test_the_jobs_pane_shows_a_real_job_and_scancel_cancels_it(
     slurm = slurm_env
     first, second = _gpu_jobs(slurm)
     started = _squeue(slurm, second).split("|")[1]
+    gpus = slurm.job_gpus(second)  # (1, 2), unless an earlier test's job still holds one
+    assert len(gpus) == 2
     audit = tmp_path / "audit.jsonl"
     source = LocalSource(0.5, docker_host=f"unix://{tmp_path / 'none.sock'}")
     app = build_app(source, Config(interval=0.5, audit_log=audit))
@@ -75,16 +77,18 @@ async def test_the_jobs_pane_shows_a_real_job_and_scancel_cancels_it(
             def row() -> JobRow | None:
                 chosen = table.selected()
                 target = chosen.target if chosen is not None else None
-                ready = isinstance(target, JobRow) and target.start_time is not None
-                return target if ready and table.row_count == 1 else None
+                if not isinstance(target, JobRow) or target.start_time is None:
+                    return None
+                return target if table.row_count == 1 else None
 
             job = await async_wait_for(row, 30, what="the job's row, its start time known")
             assert job is not None
             assert (job.id, job.user, job.name, job.partition, job.gpus, job.state) == (
-                second, JOB_USER, "train-run", "debug", (1, 2), "RUNNING")  # fmt: skip
+                second, JOB_USER, "train-run", "debug", gpus, "RUNNING")  # fmt: skip
             assert job.start_time == started
             shown = widget_text(table)
-            for text in (second, JOB_USER, "train-run", "debug", "1,2", "RUNNING"):
+            shown_gpus = ",".join(map(str, gpus))
+            for text in (second, JOB_USER, "train-run", "debug", shown_gpus, "RUNNING"):
                 assert text in shown
             await pilot.press("T")
             modal = await confirmation(app)
@@ -97,7 +101,7 @@ async def test_the_jobs_pane_shows_a_real_job_and_scancel_cancels_it(
         (outcome,) = audit_entries(audit)
         identity = {
             "kind": "slurm-job", "job_id": second, "user": JOB_USER, "start_time": started,
-            "name": "train-run", "partition": "debug", "gpus": [1, 2],
+            "name": "train-run", "partition": "debug", "gpus": list(gpus),
         }  # fmt: skip
         assert intent["action"] == outcome["action"] == "cancel"
         assert intent["target"] == outcome["target"] == identity

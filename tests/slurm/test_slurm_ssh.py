@@ -31,8 +31,9 @@ def test_a_slurm_gpu_process_over_ssh(
     (pid,) = wait_running(slurm, job, command="python3")
     try:
         name = slurm_host.name
-        gpus = [gpu(name, 0, H200), gpu(name, 1, H200)]
-        slurm_host.set_gpu_spec(spec(gpus, [{"gpu": 1, "pid": pid, "used_memory_mib": 1000}]))
+        (index,) = slurm.job_gpus(job)  # 1, unless an earlier test's job still holds it
+        gpus = [gpu(name, i, H200) for i in range(4)]
+        slurm_host.set_gpu_spec(spec(gpus, [{"gpu": index, "pid": pid, "used_memory_mib": 1000}]))
         result = run_once(fleet, name, args=("--stale-after", "0"), timeout=10)
         assert result.returncode == 0, result.stderr
         host = result.host(name)
@@ -42,13 +43,13 @@ def test_a_slurm_gpu_process_over_ssh(
         assert (found["kind"], found["id"], found["step"], found["uid"]) == (
             "slurm", job, "batch", 65534)  # fmt: skip
         assert (proc["owner"], found["owner"], found["via"]) == (JOB_USER, JOB_USER, "job-user")
-        assert (found["name"], found["partition"], found["gpus"]) == ("ssh-train", "debug", [1])
+        assert (found["name"], found["partition"], found["gpus"]) == ("ssh-train", "debug", [index])
         rows = {p["pid"]: p for p in host["processes"]}
         assert rows[pid]["attribution"]["id"] == job
         assert host["slurmd"] is True and host["slurm_error"] is None
         jobs = {j["id"]: j for j in host["slurm_jobs"]}
         assert (jobs[job]["user"], jobs[job]["name"], jobs[job]["gpus"]) == (
-            JOB_USER, "ssh-train", [1])  # fmt: skip
+            JOB_USER, "ssh-train", [index])  # fmt: skip
         assert (jobs[job]["state"], jobs[job]["start_time"]) == ("RUNNING", _start_time(slurm, job))
         # Its GPU reads 0 % (the stand-in's default): stale at once with --stale-after 0.
         assert [(s["host"], s["id"]) for s in result.doc["slurm_jobs_stale"]] == [(name, job)]

@@ -17,6 +17,7 @@ from tests.ui_actions.helpers import (
     audit_entries,
     confirmation,
     fleet_app,
+    modal_open,
     open_host,
     stale_now,
     toast_with,
@@ -32,6 +33,13 @@ def _state(slurm: SlurmCluster, job: str) -> str:
     return out.stdout.strip()
 
 
+def _hold(host: SimHost, slurm: SlurmCluster, job: str, pid: int) -> None:
+    """The job's process on its GPU; every stand-in GPU idle (0 %)."""
+    (index,) = slurm.job_gpus(job)
+    gpus = [gpu(host.name, i, H200) for i in range(4)]
+    host.set_gpu_spec(spec(gpus, [{"gpu": index, "pid": pid, "used_memory_mib": 500}]))
+
+
 async def test_an_idle_gpu_job_is_stale_and_x_cancels_it(
     fleet: Fleet, slurm_host: SimHost, slurm: SlurmCluster, tmp_path: Path
 ) -> None:
@@ -40,8 +48,7 @@ async def test_an_idle_gpu_job_is_stale_and_x_cancels_it(
     audit = tmp_path / "audit.jsonl"
     try:
         name = slurm_host.name
-        gpus = [gpu(name, 0, H200), gpu(name, 1, H200)]  # both idle (0 %)
-        slurm_host.set_gpu_spec(spec(gpus, [{"gpu": 0, "pid": pid, "used_memory_mib": 500}]))
+        _hold(slurm_host, slurm, job, pid)
         async with fleet_app(fleet, [name], audit, analysis=stale_now()) as (app, pilot):
             screen = await open_host(app, pilot, name)
             await async_wait_for(
@@ -76,9 +83,7 @@ async def test_the_users_view_counts_a_stale_job(
     (pid,) = wait_running(slurm, job)
     try:
         name = slurm_host.name
-        slurm_host.set_gpu_spec(
-            spec([gpu(name, 0, H200)], [{"gpu": 0, "pid": pid, "used_memory_mib": 500}])
-        )
+        _hold(slurm_host, slurm, job, pid)
         audit = tmp_path / "audit.jsonl"
         async with fleet_app(fleet, [name], audit, analysis=stale_now()) as (app, pilot):
             await async_wait_for(lambda: app.grid.table.row_count == 1, 30, what="the grid row")
@@ -99,5 +104,36 @@ async def test_the_users_view_counts_a_stale_job(
             # The Stale column counts stale containers and stale jobs: 1 on nobody's row.
             row = users.table.row_data(JOB_USER)
             assert row is not None and row.cells[5].plain == "1"
+    finally:
+        slurm.cancel(job)
+
+
+async def test_readonly_offers_no_scancel(
+    fleet: Fleet, slurm_host: SimHost, slurm: SlurmCluster, tmp_path: Path
+) -> None:
+    job = slurm.submit("--gres=gpu:1", "--job-name=ro-job", wrap="exec sleep 300")
+    (pid,) = wait_running(slurm, job)
+    audit = tmp_path / "audit.jsonl"
+    try:
+        name = slurm_host.name
+        _hold(slurm_host, slurm, job, pid)
+        async with fleet_app(fleet, [name], audit, analysis=stale_now(), readonly=True) as (
+            app,
+            pilot,
+        ):
+            screen = await open_host(app, pilot, name)
+            await async_wait_for(
+                lambda: screen.check_action("show_pane", (SLURM_PANE,)), 30, what="a Slurm tab"
+            )
+            await pilot.press("9")
+            table = screen.current_table
+            await async_wait_for(lambda: "stale" in widget_text(table), 30, what="a stale job")
+            assert not screen.check_action("act", ("cancel",))
+            assert not screen.check_action("cancel_stale", ())
+            await pilot.press("T", "X")
+            await pilot.pause()
+            assert not modal_open(app)
+        assert _state(slurm, job) == "RUNNING"
+        assert not audit.exists()
     finally:
         slurm.cancel(job)
