@@ -86,7 +86,7 @@ def test_hanging_slurm_commands_do_not_delay_once(slurm: SlurmCluster, tmp_path:
     """Attribution reads /proc only: a Slurm whose commands hang cannot hold up a reading."""
     for name in ("scontrol", "squeue", "sinfo", "sacct"):
         stub = tmp_path / name
-        stub.write_text("#!/bin/sh\nexec sleep 600\n")
+        stub.write_text("#!/bin/sh\nexec sleep 601.25\n")
         stub.chmod(0o755)
     job = slurm.submit("--job-name=hang-check", wrap=BUSY)
     (pid,) = wait_running(slurm, job, command="python3")
@@ -96,8 +96,22 @@ def test_hanging_slurm_commands_do_not_delay_once(slurm: SlurmCluster, tmp_path:
         assert time.monotonic() - started < 30
         found = _row(doc, pid)["attribution"]
         assert (found["kind"], found["id"], found["owner"]) == ("slurm", job, JOB_USER)
+        assert doc["hosts"][0]["slurmd"] is True
+        # The hung scontrol the local source started ends with clustertop, not after 600 s.
+        wait_for(lambda: not _stubs_running(), 30, 0.1, "no hung scontrol left behind")
     finally:
         slurm.cancel(job)
+
+
+def _stubs_running() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (entry / "cmdline").read_bytes() == b"sleep\x00601.25\x00":
+                found.append(entry.name)
+        except OSError:
+            continue
+    return found
 
 
 def test_the_local_reader_on_a_real_job(slurm: SlurmCluster) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -29,6 +31,34 @@ WAIT_S = 0.5
 
 MAX_JOBS = 32
 """Most jobs described per reading (one scontrol run each)."""
+
+
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+"""scontrol runs under way: ended when clustertop exits (a hung one must not outlive it)."""
+
+
+@atexit.register
+def _end_running() -> None:
+    for child in list(_RUNNING):
+        with contextlib.suppress(OSError):
+            child.kill()
+
+
+def _scontrol(argv: list[str]) -> bytes:
+    """One scontrol run's output; TimeoutExpired after SCONTROL_TIMEOUT_S (the run killed)."""
+    child = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    _RUNNING.add(child)
+    try:
+        out, _ = child.communicate(timeout=SCONTROL_TIMEOUT_S)
+        return out
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    finally:
+        _RUNNING.discard(child)
 
 
 def jobs_wanted(found: Iterable[Attribution | None]) -> set[str]:
@@ -101,18 +131,14 @@ class SlurmCatalog:
         found: dict[str, SlurmJob] = {}
         for job_id in ids:
             try:
-                done = subprocess.run(
-                    [path, "show", "job", "-d", job_id],
-                    capture_output=True, timeout=SCONTROL_TIMEOUT_S, check=False,
-                    stdin=subprocess.DEVNULL,
-                )  # fmt: skip
+                out = _scontrol([path, "show", "job", "-d", job_id])
             except subprocess.TimeoutExpired:
                 self.error = f"scontrol: no answer within {SCONTROL_TIMEOUT_S:g} s"
                 return None
             except OSError as exc:
                 self.error = f"scontrol: {exc.strerror or exc}"
                 return None
-            found |= parse_scontrol_jobs(done.stdout.decode("utf-8", "replace"))
+            found |= parse_scontrol_jobs(out.decode("utf-8", "replace"))
         self.error = None
         return found
 
