@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import TabbedContent
+
 from clustertop.analysis.jobs import JobRow, slurm_jobs
 from clustertop.model import HostSnapshot
 from clustertop.ui.panes import Pane, PaneContext
@@ -16,6 +18,21 @@ SLURM_PANE = "slurm-jobs"
 def has_slurm(snap: HostSnapshot | None) -> bool:
     """True where the host runs slurmd, or one of its processes is in a Slurm job."""
     return snap is not None and (snap.slurm is not None or bool(slurm_jobs(snap)))
+
+
+def show_slurm_tab(tabs: TabbedContent, shown: bool, fallback: str) -> bool:
+    """Show or hide the Slurm jobs tab (going to `fallback` when it hides while on show);
+    True when it changed."""
+    tab_id = f"pane-{SLURM_PANE}"
+    if tabs.get_tab(tab_id).display == shown:
+        return False
+    if shown:
+        tabs.show_tab(tab_id)
+    else:
+        if tabs.active == tab_id:
+            tabs.active = fallback
+        tabs.hide_tab(tab_id)
+    return True
 
 
 def _text(value: str | None) -> Cell:

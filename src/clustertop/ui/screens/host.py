@@ -26,7 +26,7 @@ from clustertop.ui.panes import Pane, PaneContext
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.screens.disk_usage import DiskUsageCache
 from clustertop.ui.screens.host_extras import open_disk_usage, show_tunnel_line
-from clustertop.ui.slurm_pane import SLURM_PANE, SLURM_PANES, has_slurm
+from clustertop.ui.slurm_pane import SLURM_PANE, SLURM_PANES, has_slurm, show_slurm_tab
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.history_pane import (
     HISTORY_ACTIONS,
@@ -237,7 +237,8 @@ class HostScreen(Screen[None]):
             self.query_one("#host-header", Static).update(header, layout=lines_changed)
         ctx = PaneContext(now, self.live.stale(snap), self.live.stale_jobs(snap))
         tabs = self.query_one(TabbedContent)
-        self._show_slurm_tab(tabs, has_slurm(snap))
+        if show_slurm_tab(tabs, has_slurm(snap), f"pane-{PANES[0].id}"):
+            self.refresh_bindings()  # the footer's 9 follows the tab
         if self.showing_history:
             self.query_one(HistoryCharts).show(snap, now)
         mine = owner_filter(snap, self.owner) if self.owner is not None else snap
@@ -252,19 +253,6 @@ class HostScreen(Screen[None]):
             tab = tabs.get_tab(f"pane-{pane.id}")
             if tab.label_text != label:
                 tab.label = label
-
-    def _show_slurm_tab(self, tabs: TabbedContent, shown: bool) -> None:
-        """The Slurm jobs tab only on hosts that run Slurm (the footer's 9 follows it)."""
-        tab = tabs.get_tab(f"pane-{SLURM_PANE}")
-        if tab.display == shown:
-            return
-        if shown:
-            tabs.show_tab(f"pane-{SLURM_PANE}")
-        else:
-            if tabs.active == f"pane-{SLURM_PANE}":
-                tabs.active = f"pane-{PANES[0].id}"
-            tabs.hide_tab(f"pane-{SLURM_PANE}")
-        self.refresh_bindings()
 
     def action_zoom(self) -> None:
         """Show the next history window (1 h, 24 h, 7 d): here and in the grid's trend."""
