@@ -71,7 +71,12 @@ def test_a_hung_scontrol_is_pending_then_cut_and_said(slurm: SlurmCluster, tmp_p
     stub.write_text("#!/bin/sh\nexec sleep 600\n")
     stub.chmod(0o755)
     settings = ProbeSettings(
-        marker=MARKER, sample_ms=500, scontrol=str(stub), slurm_wait_s=2, slurm_every=1
+        marker=MARKER,
+        sample_ms=500,
+        scontrol=str(stub),
+        slurm_wait_s=2,
+        slurm_every=1,
+        slurm_look=1,
     )
     view = SlurmView(hang_s=1.0)
     try:

@@ -87,8 +87,12 @@ class ProbeSettings:
     """rocm-smi command (where there is no amd-smi)."""
     scontrol: str = "scontrol"
     """scontrol command (run only where slurmd is installed too)."""
-    slurm_every: int = 30
-    """Ticks between re-reads of the jobs' scontrol records when no new job appeared."""
+    slurm_every: int = 150
+    """Ticks between re-reads of the jobs' scontrol records when the node's jobs did not change
+    (a requeue's new start time, a state): one scontrol per job costs more than a whole tick."""
+    slurm_look: int = 5
+    """Ticks between looks for the node's jobs (a glob of its Slurm cgroups): a new job is
+    described within this many ticks."""
     slurm_wait_s: int = 10
     """Seconds one scontrol may take (where the host has `timeout`)."""
 
@@ -128,6 +132,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "SCONTROL": settings.scontrol,
         "SLURMEVERY": str(max(1, settings.slurm_every)),  # ticks between scontrol re-reads
         "SLURMWAIT": str(max(1, settings.slurm_wait_s)),  # longest one scontrol may take, s
+        "SLURMLOOK": str(max(1, settings.slurm_look)),  # ticks between looks for the jobs
     }
     files = resources.files("clustertop.sources.ssh")
     params["AWKPROG"] = files.joinpath("probe.awk").read_text()  # the frame awk
