@@ -482,10 +482,13 @@ function ports_section(   i, body, rows, n, lines, a, seen, out) { # listening s
 	print ""
 	print MARKER " e ports 0 " UPTIME
 }
-function slurm_section(   started) { # the slurm job's last output, and whether one still runs
-	section_file("slurm")
+function slurm_section(   started) { # the slurm job's output once it ends, pending till then
+	# One small file a tick in the steady state: .rc is read only while a run is not yet sent.
 	started = firstline(DIR "/slurm.started")
-	pending("slurm", started == "" ? "-" : started)
+	if (started == "" || started == SLURM_SENT) return
+	section_file("slurm")
+	if (JOB_STARTED["slurm"] == started) SLURM_SENT = started
+	else pending("slurm", started)
 }
 function pending(name, started) { # a job started at `started` that has not written its .rc yet
 	if (started != "-" && JOB_STARTED[name] != started) print MARKER " p " name " " started
