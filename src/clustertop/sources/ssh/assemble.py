@@ -189,11 +189,18 @@ class FrameAssembler:
                 None if started is None else now - max((frame.uptime or started) - started, 0)
             )
         if cut:
-            # Over the read limit: the rest of the frame was skipped. The section it stopped
-            # in says so until its output fits again (frames between say "same" to it).
-            limit = f"{READ_LIMIT // 1024 // 1024} MiB"
-            self._slots[frame.unfinished or "sys"].fail(f"output over {limit}: skipped", now)
+            self._cut(frame, now)
         return self._snapshot(now, latency_ms)
+
+    def _cut(self, frame: Frame, now: float) -> None:
+        # Over the read limit: the rest of the frame was skipped. A section that filled much of
+        # it is the cause and says so until its output fits again (frames between say "same" to
+        # it). One that merely came after big ones keeps its last reading, which ages and is
+        # shown stale if this goes on: it lost nothing of its own.
+        if frame.unfinished is None or frame.unfinished_chars < READ_LIMIT // 4:
+            return
+        limit = f"{READ_LIMIT // 1024 // 1024} MiB"
+        self._slots[frame.unfinished].fail(f"output over {limit}: skipped", now)
 
     def _read(self, name: str, out: SectionOutput, now: float, data_time: float) -> None:
         parts = split_parts(out.body, self.marker)

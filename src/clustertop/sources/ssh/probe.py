@@ -157,6 +157,8 @@ class Frame:
     """Sections whose output did not change since the last frame: name -> uptime of that output."""
     unfinished: str | None = None
     """The section the text stopped in, without its end line (a frame cut at the read limit)."""
+    unfinished_chars: int = 0
+    """How much of that section came before the cut."""
 
 
 def as_float(text: str) -> float | None:
@@ -210,7 +212,8 @@ def parse_frame(text: str, marker: str) -> Frame:
             seq = as_int(words[1]) or -1
         elif current is not None:
             body.append(line)  # a part marker (apps, inodes, logs)
-    return Frame(seq, uptime, sections, pending, same, unfinished=current)
+    size = sum(len(line) + 1 for line in body) if current is not None else 0
+    return Frame(seq, uptime, sections, pending, same, unfinished=current, unfinished_chars=size)
 
 
 def split_parts(body: str, marker: str) -> dict[str, str]:
