@@ -139,8 +139,11 @@ gpu_loop() { # NAME OPTION FIELDS
 
 # MIG devices change rarely and `nvidia-smi -q -x` is slow: one MIG sample (`-L`, then the XML
 # cut to the GPU ids, <mig_devices> and <processes>, the parts the client reads) every MIGS s,
-# only while a GPU reports MIG mode Enabled (the last field of the GPU sample's rows).
-MIGXML='/<mig_devices[ >\/]|<processes[ >\/]/ { inside = 1 }
+# only while a GPU reports MIG mode Enabled (the last field of the GPU sample's rows). What comes
+# before the XML (nvidia-smi's error when it refuses) is kept: it says why.
+MIGXML='/<\?xml/ { xml = 1 }
+!xml && !/^@rc / { print }
+/<mig_devices[ >\/]|<processes[ >\/]/ { inside = 1 }
 inside || /^@rc |<\?xml|<\/?nvidia_smi_log>|<gpu id=|<\/gpu>|<uuid>/ { print }
 /<\/mig_devices>|<\/processes>|<mig_devices *\/>|<processes *\/>/ { inside = 0 }'
 
@@ -153,6 +156,10 @@ mig_loop() {
 				echo "@xml"
 				{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
 			)
+			# -q -x refused (or failed): the plain table's "MIG devices:" part serves instead.
+			case $sample in *"@rc 0") ;; *) sample="$sample
+@table
+$("$NVSMI" 2>&1 </dev/null)" ;; esac
 			write_cur mig "$sample
 "
 			sleep "$MIGS"
