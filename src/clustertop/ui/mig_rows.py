@@ -41,6 +41,14 @@ def _name(instance: MigInstance) -> Cell:
     return cell
 
 
+def _util(instance: MigInstance) -> Cell:
+    # nvidia-smi and NVML report no utilisation per instance: say so rather than "n/a", so
+    # nobody reads an empty cell as idle (dcgm-exporter's profiling field gives it).
+    if instance.util_percent is None:
+        return Cell("unknown", DIM)
+    return bar_cell(instance.util_percent, 10, 101, 101)
+
+
 def _cells(
     gpu: Gpu, instance: MigInstance, snap: HostSnapshot, parent: Sequence[Cell]
 ) -> list[Cell]:
@@ -49,7 +57,7 @@ def _cells(
     cells = [
         Cell(f"{gpu.index}:{NA if dev is None else dev}", DIM),
         _name(instance),
-        bar_cell(instance.util_percent, 10, 101, 101),
+        _util(instance),
         number_cell(
             used_of(instance.memory_used, instance.memory_total), share, severity(share, 90, 98)
         ),
@@ -76,13 +84,22 @@ def _error_row(gpu: Gpu, parent: Sequence[Cell]) -> RowData:
     return RowData(f"{gpu.uuid or gpu.index}/mig-error", tuple(cells), gpu)
 
 
+def _row_key(gpu: Gpu, instance: MigInstance) -> str:
+    if instance.uuid:
+        return instance.uuid
+    if instance.device_index is not None:
+        return f"{gpu.uuid or gpu.index}/mig{instance.device_index}"
+    ids = f"{instance.gpu_instance_id}/{instance.compute_instance_id}"
+    return f"{gpu.uuid or gpu.index}/gi{ids}"  # dcgm-exporter: no MIG device index
+
+
 def instance_rows(gpu: Gpu, snap: HostSnapshot, parent: Sequence[Cell]) -> list[RowData]:
     """One row per MIG instance of `gpu` (and one saying why they could not be read);
     `parent` are the GPU row's cells."""
     error = [_error_row(gpu, parent)] if gpu.mig_error else []
     return error + [
         RowData(
-            instance.uuid or f"{gpu.uuid or gpu.index}/mig{instance.device_index}",
+            _row_key(gpu, instance),
             tuple(_cells(gpu, instance, snap, parent)),
             gpu,
         )
