@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from clustertop.analysis.live import ClusterAnalysis
+from clustertop.analysis.stale import StaleTracker
 from clustertop.model import MIB, HostSnapshot
 from clustertop.model.mig import MigInstance
 from clustertop.ui.screens.free import FreeGpusScreen
@@ -59,3 +60,29 @@ async def test_exporter_instances_show_their_utilisation_on_their_own_rows() -> 
         await wait_rows(view.table, 2)  # GI 3 and GI 5: free; GI 4 holds 3012 MiB
         models = [cell_text(view.table, key, "model") for key in view.table.ordered_keys()]
         assert models == ["MIG 1g.10gb GI 3/CI ?", "MIG 1g.10gb GI 5/CI ?"]
+
+
+async def test_a_stale_instance_is_marked_in_the_gpu_pane() -> None:
+    snap = _exporter_host()
+    gpu = snap.gpus[0]
+    idle = tuple(dataclasses.replace(i, util_percent=0.5) for i in gpu.mig_instances)
+    snap = dataclasses.replace(snap, gpus=(dataclasses.replace(gpu, mig_instances=idle),))
+    analysis = ClusterAnalysis(stale=StaleTracker(stale_after=0.0))
+    app, _ = scripted_app([snap], analysis)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _host_screen(app, pilot, "prom01")
+        await pilot.press("1")
+        table = screen.current_table
+        await wait_rows(table, 4)
+        await until(
+            lambda: "stale" in cell_text(table, table.ordered_keys()[2], "name"), "stale mark"
+        )
+        names = [cell_text(table, key, "name") for key in table.ordered_keys()[1:]]
+        # Only GI 4 holds memory (3012 MiB); the others hold 12 MiB each.
+        assert names == [
+            "  └ 1g.10gb GI 3/CI ?",
+            "  └ 1g.10gb GI 4/CI ? stale",
+            "  └ 1g.10gb GI 5/CI ?",
+        ]
+    [alert] = [a for a in analysis.alerts() if a.kind.value == "stale-mig-instance"]
+    assert alert.message == "MIG 1g.10gb GI 4/CI ? on GPU 0 holds 2.9 GiB, idle for 0 min"

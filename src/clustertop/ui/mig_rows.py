@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from clustertop.analysis.mig import gpu_of, instance_of
+from clustertop.analysis.mig import GpuUnit, UnitKey, gpu_of, instance_of
 from clustertop.model import Gpu, GpuProcess, HostSnapshot
 from clustertop.model.mig import MigInstance
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
+    WARN,
     Cell,
     bar_cell,
     joined,
@@ -32,10 +33,12 @@ def _users(gpu: Gpu, instance: MigInstance, snap: HostSnapshot) -> Cell:
     return text_cell(joined(users)) if users else Cell("-", DIM)
 
 
-def _name(instance: MigInstance) -> Cell:
+def _name(instance: MigInstance, stale: bool) -> Cell:
     # Indented under the GPU's name; the error, when there is one, says what is missing.
     cell = Cell().add("  └ ", DIM)
     cell.add(text_cell(instance.label))
+    if stale:
+        cell.add(" stale", WARN)  # holds memory, its own utilisation idle for the stale period
     if instance.error:
         cell.add(" ").add(text_cell(instance.error, BAD))
     return cell
@@ -50,13 +53,13 @@ def _util(instance: MigInstance) -> Cell:
 
 
 def _cells(
-    gpu: Gpu, instance: MigInstance, snap: HostSnapshot, parent: Sequence[Cell]
+    gpu: Gpu, instance: MigInstance, snap: HostSnapshot, parent: Sequence[Cell], stale: bool
 ) -> list[Cell]:
     share = ratio_percent(instance.memory_used, instance.memory_total)
     dev = instance.device_index
     cells = [
         Cell(f"{gpu.index}:{NA if dev is None else dev}", DIM),
-        _name(instance),
+        _name(instance, stale),
         _util(instance),
         number_cell(
             used_of(instance.memory_used, instance.memory_total), share, severity(share, 90, 98)
@@ -93,14 +96,16 @@ def _row_key(gpu: Gpu, instance: MigInstance) -> str:
     return f"{gpu.uuid or gpu.index}/gi{ids}"  # dcgm-exporter: no MIG device index
 
 
-def instance_rows(gpu: Gpu, snap: HostSnapshot, parent: Sequence[Cell]) -> list[RowData]:
+def instance_rows(
+    gpu: Gpu, snap: HostSnapshot, parent: Sequence[Cell], stale: Collection[UnitKey] = ()
+) -> list[RowData]:
     """One row per MIG instance of `gpu` (and one saying why they could not be read);
-    `parent` are the GPU row's cells."""
+    `parent` are the GPU row's cells, `stale` the keys of the host's stale instances."""
     error = [_error_row(gpu, parent)] if gpu.mig_error else []
     return error + [
         RowData(
             _row_key(gpu, instance),
-            tuple(_cells(gpu, instance, snap, parent)),
+            tuple(_cells(gpu, instance, snap, parent, GpuUnit(gpu, instance).key in stale)),
             gpu,
         )
         for instance in gpu.mig_instances
