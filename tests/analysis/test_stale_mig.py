@@ -9,7 +9,8 @@ from clustertop.analysis.live import ClusterAnalysis
 from clustertop.analysis.stale import StaleTracker
 from clustertop.analysis.stale_mig import NO_INSTANCE_UTIL, MigStaleTracker, mig_stale_json
 from clustertop.model import MIB, HostSnapshot, HostState, Section
-from tests.analysis.builders import T0, snap
+from clustertop.model.mig import MigRef
+from tests.analysis.builders import T0, ctr, snap
 from tests.analysis.test_mig import MIG_UUIDS, instance, mig_gpu, on
 
 
@@ -95,3 +96,13 @@ def test_the_analysis_raises_an_alert_and_lists_the_instance_in_json() -> None:
         "h100", 0, 9, T0)  # fmt: skip
     analysis.update(_host(5.0, 50.0))
     assert not [a for a in analysis.alerts() if a.kind is AlertKind.STALE_MIG]
+
+
+def test_a_pod_holding_an_instance_is_judged_by_that_instance() -> None:
+    """dcgm-exporter names the pod on an instance, with no process: the container's stale
+    rule reads that instance's utilisation, not its GPU's (unknown under MIG)."""
+    pod = dataclasses.replace(ctr("train-0", gpus=(0,), gpu_mem_mib=4000), mig=((0, MigRef(9, 0)),))
+    tracker = StaleTracker(stale_after=0.0)
+    assert tracker.update(dataclasses.replace(_host(0.0, 1.0), containers=(pod,))) == {pod.id}
+    assert tracker.update(dataclasses.replace(_host(5.0, 90.0), containers=(pod,))) == set()
+    assert tracker.update(dataclasses.replace(_host(9.0, None), containers=(pod,))) == set()

@@ -81,5 +81,9 @@ def test_free_finder_users_and_the_stale_rule_per_instance(prometheus: Prometheu
     assert alert["subject"] == f"{GPU0}/9"
     assert alert["message"] == "MIG 1g.10gb GI 9/CI ? on GPU 0 holds 4.0 GiB, idle for 0 min"
     # The pod on GI 2 holds that instance, counted with the instance's own utilisation.
+    [pod] = hosts_of(doc)["dgx-mig1"]["containers"]
+    assert (pod["name"], pod["gpus"], pod["gpu_memory_used"]) == ("train-0", [0], 11091 * MIB)
+    assert pod["mig"] == [[0, {"gpu_instance_id": 2, "compute_instance_id": None, "uuid": None}]]
+    assert pod["stale"] is False  # judged by GI 2, busy at 98 %
     [user] = doc["users"]
     assert (user["owner"], user["gpus"], user["mean_util"]) == ("train", 1, 98.2341)
