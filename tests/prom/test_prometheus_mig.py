@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from clustertop.model import MIB
+from clustertop.sources.prometheus.past import past_snapshots
 from tests.prom.servers import Prometheus, StandIn, Target
 from tests.prom.servers import unavailable as prometheus_unavailable
 from tests.prom.test_prometheus_source import hosts_of, once
@@ -87,3 +88,16 @@ def test_free_finder_users_and_the_stale_rule_per_instance(prometheus: Prometheu
     assert pod["stale"] is False  # judged by GI 2, busy at 98 %
     [user] = doc["users"]
     assert (user["owner"], user["gpus"], user["mean_util"]) == ("train", 1, 98.2341)
+
+
+def test_the_past_of_a_mig_gpu_sums_its_instances_memory() -> None:
+    labels = {"gpu": "0", "UUID": GPU0, "Hostname": "dgx-mig1"}
+    answers = {
+        "gpu_fb_used": [
+            ({**labels, "GPU_I_ID": "2"}, [(100.0, 11091.0), (102.0, 11000.0)]),
+            ({**labels, "GPU_I_ID": "9"}, [(100.0, 4100.0), (102.0, 4100.0)]),
+        ]
+    }
+    past = past_snapshots(answers, ["dgx-mig1"], "instance")
+    assert [(s.time, s.gpus[0].memory_used) for s in past] == [
+        (100.0, (11091 + 4100) * MIB), (102.0, (11000 + 4100) * MIB)]  # fmt: skip
