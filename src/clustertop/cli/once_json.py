@@ -105,6 +105,7 @@ def container_json(container: Container, stale: bool = False) -> dict[str, Any]:
         "pid": container.pid,
         "log_size": container.log_size,
         "stale": stale,
+        "mig": [[index, mig_ref_json(ref)] for index, ref in container.mig],
     }
 
 

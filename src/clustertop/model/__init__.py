@@ -217,6 +217,9 @@ class Container:
     """Bytes in its json-file log."""
     gpu_memory_used: int | None = None
     """Bytes of GPU memory held by its processes."""
+    mig: tuple[tuple[int, MigRef], ...] = ()
+    """(GPU index, instance) of the MIG instances it holds where a source says so without
+    processes (dcgm-exporter's pod labels on a GPU instance's series)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from clustertop.analysis.mig import UnitKey
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 from clustertop.model.attribution import NONE, SLURM, Attribution
 from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
@@ -35,6 +36,8 @@ class PaneContext:
     """Current time, for running times."""
     stale: frozenset[str] = frozenset()
     """Stale container IDs of this host."""
+    mig_stale: frozenset[UnitKey] = frozenset()
+    """(GPU index, GI, CI) of this host's stale MIG instances."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ def _gpu_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
         cells = _gpu_cells(gpu, snap)
         rows.append(RowData(gpu.uuid or f"gpu{gpu.index}", cells, gpu))
         if gpu.mig_instances or gpu.mig_error:
-            rows.extend(instance_rows(gpu, snap, cells))
+            rows.extend(instance_rows(gpu, snap, cells, ctx.mig_stale))
     return rows
 
 

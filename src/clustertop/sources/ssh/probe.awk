@@ -97,11 +97,11 @@ function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	sample("gpu"); sample("apps"); sample("mig")
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	# AMD readings change every tick: a host with AMD GPUs always sends the section.
-	if (gpu_up == "" && AMD != 1) return
+	if (gpu_up == "" && AMD == 0) return
 	if (gpu_up == "") gpu_up = UPTIME
 	apps_up = SAMPLE_UPTIME["apps"] == "" ? "-" : SAMPLE_UPTIME["apps"]
 	mig_up = SAMPLE_UPTIME["mig"]
-	if (AMD != 1 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
+	if (AMD == 0 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
 	    mig_up == LAST_SENT["mig"]) {
 		print MARKER " same gpu " gpu_up
 		return
@@ -117,7 +117,7 @@ function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 		print MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up
 		sample_rows(SAMPLE_BODY["mig"])
 	}
-	if (AMD == 1) amd_parts()
+	if (AMD != 0) amd_parts()
 	print ""
 	print MARKER " e gpu " rc " " gpu_up
 }
@@ -149,11 +149,20 @@ function amd_parts(   i, k, v, pid, rcline, a) { # the amd part, then the amdtoo
 	print MARKER " amdtool " a[1] " " a[2]
 	amd_output(DIR "/amdtool." a[3])
 }
-function amd_output(f,   line, rest) { # the job's output; its own "KIND RC" part lines kept
+function amd_output(f,   line, rest, kind, pid) { # the job's output; its "KIND RC" lines kept
 	while ((getline line < f) > 0) {
 		rest = substr(line, length(MARKER) + 2)
-		if (index(line, MARKER " ") == 1 && rest ~ /^(amd-static|amd-process|rocm-smi) [0-9]+$/) print line
-		else print body_line(line, "")
+		if (index(line, MARKER " ") == 1 && rest ~ /^(amd-static|amd-process|amd-metric|rocm-smi) [0-9]+$/) {
+			print line
+			kind = rest; sub(/ .*/, "", kind)
+			# Without KFD, amd-smi process names the GPU processes: their details are read too.
+			if (kind == "amd-process") for (pid in TOOL_PID) delete TOOL_PID[pid]
+			continue
+		}
+		print body_line(line, "")
+		if (kind == "amd-process" && match(line, /"pid": *[0-9]+/)) {
+			pid = substr(line, RSTART, RLENGTH); sub(/.*: */, "", pid); TOOL_PID[pid + 0] = 1
+		}
 	}
 	close(f)
 }
@@ -293,6 +302,7 @@ function gpu_pids(   n, i, lines, a, pid) { # GPU_PID: processes in the latest a
 		if (a[3] + 0 > 0) GPU_PID[a[3] + 0] = 1
 	}
 	for (pid in KFD_PID) GPU_PID[pid + 0] = 1
+	for (pid in TOOL_PID) GPU_PID[pid] = 1
 }
 function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TOTAL, NCPU
 	f = "/proc/stat"; NCPU = 0
@@ -495,7 +505,7 @@ BEGIN {
 	close("/etc/passwd")
 	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")
 	split("tcp tcp6 udp udp6", PROTO, " ")
-	if (AMD == 1) amd_cards()
+	if (AMD != 0) amd_cards()
 }
 $1 == "q" { exit }
 $1 == "a" { # AMD: the slow job's start, then the KFD process folders now
