@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clustertop.cli.attribution_json import attribution_json
 from clustertop.model import HostSnapshot
 from clustertop.model.network import DiskIo, Interface, ListeningPort, off_host_rates
 
@@ -59,6 +60,8 @@ def port_json(port: ListeningPort) -> dict[str, Any]:
         "container": port.container,
         "reach_address": port.reach_address,
         "note": port.note,
+        "owner": port.owner,
+        "attribution": attribution_json(port.attribution),
     }
 
 

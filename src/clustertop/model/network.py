@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from clustertop.model.attribution import Attribution
+
 _PARTITION = re.compile(r"^(.*?)(p?\d+)$")
 
 
@@ -138,6 +140,11 @@ class ListeningPort:
     """Address that reaches the socket from the host (the container's IP for a container)."""
     note: str | None = None
     """Why the process is not shown ("not permitted", "no process found")."""
+    owner: str | None = None
+    """The holding process's owner by the one owner rule (None: no process, or none named)."""
+    attribution: Attribution | None = None
+    """What the holding process belongs to (container, pod, Slurm job, session); None when
+    no process is known or its cgroup was not readable."""
 
 
 OFF_HOST_KINDS = frozenset({InterfaceKind.PHYSICAL, InterfaceKind.INFINIBAND})

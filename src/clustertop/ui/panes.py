@@ -77,6 +77,10 @@ def _belongs_to(ref: ContainerRef | None, found: Attribution | None) -> Cell:
     return text_cell(f"{found.kind} {label}")
 
 
+belongs_to_cell = _belongs_to
+"""The attribution column's cell, for other panes (the Ports pane's holders)."""
+
+
 def _running(start: float | None, now: float) -> Cell:
     if start is None:
         return na_cell()

@@ -26,7 +26,7 @@ from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading, apply_mig
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
-from clustertop.sources.attribute import attribute
+from clustertop.sources.attribute import attribute, attribute_ports
 from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
@@ -334,7 +334,7 @@ class FrameAssembler:
             network_error=self._error("net", now),
             disk_io=self._dio.value or (),
             disk_io_error=self._error("dio", now),
-            ports=self._ports.value or (),
+            ports=attribute_ports(self._ports.value or (), containers, self.rule),
             ports_error=self._error("ports", now),
         )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from clustertop.model.attribution import Attribution
 from clustertop.model.network import DiskIo, Interface, InterfaceKind, ListeningPort, NetCounters
+from clustertop.parsers.cgroup import classify_paths
 from clustertop.parsers.diskstats import parse_diskstats
 from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
 from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
@@ -66,6 +68,17 @@ def read_users(text: str) -> dict[int, str]:
     return users
 
 
+def read_cgroups(text: str) -> dict[int, Attribution]:
+    """'PID<TAB>PATH<TAB>...' lines (the cgroups part: what each holder belongs to, as the
+    procs section's `a` lines) -> the PID's classification."""
+    found: dict[int, Attribution] = {}
+    for line in text.splitlines():
+        pid, _, paths = line.partition("\t")
+        if pid.isdigit():
+            found[int(pid)] = classify_paths("\t" + paths)
+    return found
+
+
 def _note(holders: Holders) -> str:
     if holders.later:
         return NOT_YET
@@ -77,9 +90,10 @@ def _reach(sock: RawSocket) -> str:
 
 
 def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
-    """The ports section: one part per protocol, then holders and users."""
+    """The ports section: one part per protocol, then holders, users and holders' cgroups."""
     holders = read_holders(parts.get("holders", ""))
     users = read_users(parts.get("users", ""))
+    cgroups = read_cgroups(parts.get("cgroups", ""))
     found = [sock for proto in PROTOCOLS for sock in parse_sockets(proto, parts.get(proto, ""))]
     ports = []
     for sock in found:
@@ -97,6 +111,7 @@ def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
                 process=held[1] if held else None,
                 reach_address=_reach(sock),
                 note=note,
+                attribution=cgroups.get(held[0]) if held else None,
             )
         )
     return tuple(sorted(ports, key=lambda p: (p.port, p.protocol, p.address)))

@@ -437,6 +437,7 @@ function listening(proto,   f, line, a, r) { # listening TCP / unconnected UDP l
 }
 function walk_fds(   cmd, line, a, pid, ino) { # HOLDER[inode] = "PID NAME" for every fd the user may read
 	for (ino in HOLDER) delete HOLDER[ino]
+	for (pid in HOLDER_CG) delete HOLDER_CG[pid]
 	DENIED = 0
 	cmd = "LC_ALL=C exec ls -l /proc/[0-9]*/fd 2>&1"
 	while ((cmd | getline line) > 0) {
@@ -469,12 +470,27 @@ function holders(body,   n, i, lines, a, missing, out) { # the holders part, fro
 	}
 	return out (missing ? "later 1\n" : "")
 }
-function ports_section(   i, body, rows, n, lines, a, seen, out) { # listening sockets, holders, users
+function holder_cgroup(pid,   had, old) { # HOLDER_CG[pid]; the procs section's CGROUP_OF kept as it was
+	had = (pid in CGROUP_OF)
+	if (had) old = CGROUP_OF[pid]
+	container_of(pid)
+	HOLDER_CG[pid] = CGROUP_OF[pid]
+	if (had) CGROUP_OF[pid] = old
+	else delete CGROUP_OF[pid]
+}
+function ports_section(   i, body, rows, n, lines, a, h, seen, done, out) { # listening sockets, holders, users
 	body = ""
 	for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i])) != "") body = body MARKER " " PROTO[i] "\n" rows
 	out = body MARKER " holders\n" holders(body) MARKER " users\n"
 	n = split(body, lines, "\n")
 	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
+	# What each listening socket's holder belongs to: its cgroup paths, read once per fd walk.
+	out = out MARKER " cgroups\n"
+	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && (a[10] in HOLDER)) {
+		split(HOLDER[a[10]], h, " ")
+		if (!(h[1] in HOLDER_CG)) holder_cgroup(h[1])
+		if (!(h[1] in done) && HOLDER_CG[h[1]] != "") { done[h[1]] = 1; out = out h[1] HOLDER_CG[h[1]] "\n" }
+	}
 	if (out == PORTS_SENT) { print MARKER " same ports " UPTIME; return }
 	PORTS_SENT = out
 	print MARKER " b ports"
