@@ -12,6 +12,7 @@ from clustertop.parsers.diskstats import parse_diskstats
 from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
 from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
 from clustertop.parsers.sockets import PROTOCOLS, RawSocket, parse_sockets
+from clustertop.sources.ssh.container_net import container_sockets
 
 NOT_PERMITTED = "not permitted"
 """Note of a socket whose process the probe's user may not look at."""
@@ -89,32 +90,42 @@ def _reach(sock: RawSocket) -> str:
     return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(sock.address, sock.address)
 
 
-def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
-    """The ports section: one part per protocol, then holders, users and holders' cgroups."""
-    holders = read_holders(parts.get("holders", ""))
-    users = read_users(parts.get("users", ""))
-    cgroups = read_cgroups(parts.get("cgroups", ""))
-    found = [sock for proto in PROTOCOLS for sock in parse_sockets(proto, parts.get(proto, ""))]
-    ports = []
-    for sock in found:
-        held = holders.by_inode.get(sock.inode)
-        note = None if held else _note(holders)
-        ports.append(
-            ListeningPort(
-                protocol=sock.protocol,
-                address=sock.address,
-                port=sock.port,
-                uid=sock.uid,
-                inode=sock.inode,
-                user=users.get(sock.uid, str(sock.uid)),
-                pid=held[0] if held else None,
-                process=held[1] if held else None,
-                reach_address=_reach(sock),
-                note=note,
-                attribution=cgroups.get(held[0]) if held else None,
-            )
+@dataclass(frozen=True, slots=True)
+class _Lookups:
+    holders: Holders
+    users: Mapping[int, str]
+    cgroups: Mapping[int, Attribution]
+
+    def port(self, sock: RawSocket, container: str | None, reach: str | None) -> ListeningPort:
+        held = self.holders.by_inode.get(sock.inode)
+        return ListeningPort(
+            protocol=sock.protocol,
+            address=sock.address,
+            port=sock.port,
+            uid=sock.uid,
+            inode=sock.inode,
+            user=self.users.get(sock.uid, str(sock.uid)),
+            pid=held[0] if held else None,
+            process=held[1] if held else None,
+            container=container,
+            reach_address=reach,
+            note=None if held else _note(self.holders),
+            attribution=self.cgroups.get(held[0]) if held else None,
         )
-    return tuple(sorted(ports, key=lambda p: (p.port, p.protocol, p.address)))
+
+
+def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
+    """The ports section: one part per protocol (and per container namespace, PROTO@ID, whose
+    `container` is the container's id until named), then holders, users, holders' cgroups."""
+    look = _Lookups(
+        read_holders(parts.get("holders", "")),
+        read_users(parts.get("users", "")),
+        read_cgroups(parts.get("cgroups", "")),
+    )
+    found = [sock for proto in PROTOCOLS for sock in parse_sockets(proto, parts.get(proto, ""))]
+    ports = [look.port(sock, None, _reach(sock)) for sock in found]
+    ports += [look.port(sock, cid, reach) for sock, cid, reach in container_sockets(parts)]
+    return tuple(sorted(ports, key=lambda p: (p.container or "", p.port, p.protocol, p.address)))
 
 
 @dataclass(slots=True)
