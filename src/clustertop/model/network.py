@@ -107,6 +107,8 @@ class DiskIo:
     """Writes completed per second."""
     busy_percent: float | None = None
     """Share of the interval with I/O in flight, 0-100 (%util in iostat)."""
+    mapper: str | None = None
+    """A device-mapper device's /dev/mapper name (vg-root for dm-0); None for other devices."""
 
     @property
     def name(self) -> str:
@@ -181,7 +183,8 @@ def whole_devices(names: Iterable[str]) -> set[str]:
 def disk_totals(devices: tuple[DiskIo, ...]) -> tuple[float | None, float | None, float | None]:
     """(read bytes/s, write bytes/s, busiest %) over the whole devices; None where unknown."""
     whole = whole_devices(d.name for d in devices)
-    chosen = [d for d in devices if d.name in whole]
+    # A device-mapper device's I/O is its disks' too (LVM, dm-crypt on sda2): counted there.
+    chosen = [d for d in devices if d.name in whole and d.mapper is None]
     busy = [d.busy_percent for d in chosen if d.busy_percent is not None]
     return (
         _sum([d.read_rate for d in chosen]),

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 from clustertop.model.attribution import NONE, SLURM, Attribution
-from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
+from clustertop.ui.disk_io_cells import (
+    DISK_IO_COLUMNS,
+    device_io,
+    disk_io_cells,
+    nfs_only_rows,
+)
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
@@ -267,7 +272,7 @@ def _disk_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     return [
         RowData(disk.mount, _disk_cells(disk) + disk_io_cells(device_io(disk, snap)), disk)
         for disk in snap.disks
-    ]
+    ] + nfs_only_rows(snap)
 
 
 def _disk_cells(disk: Disk) -> tuple[Cell, ...]:

@@ -221,6 +221,7 @@ class LocalSource(Source):
             "network_error": self._error(self._network, network.error),
             "disk_io": disk_io.devices,
             "disk_io_error": self._error(self._disk_io, disk_io.error),
+            "nfs_io": disk_io.nfs,
             "ports": attribute_ports(ports.ports, known, self._owner_rule),
             "ports_error": self._error(self._ports, ports.error),
         }

@@ -227,7 +227,7 @@ class FrameAssembler:
         if name == "net":
             self._net.read(lambda: self._rates.interfaces(parts, up), name, data_time)
         elif name == "dio":
-            self._dio.read(lambda: self._rates.devices(parts.get("", ""), up), name, data_time)
+            self._dio.read(lambda: self._rates.read_dio(parts, up), name, data_time)
         else:
             self._ports.read(lambda: read_ports(parts), name, data_time)
 
@@ -337,6 +337,7 @@ class FrameAssembler:
             network_error=self._error("net", now),
             disk_io=self._dio.value or (),
             disk_io_error=self._error("dio", now),
+            nfs_io=self._rates.nfs,
             ports=attribute_ports(
                 name_containers(self._ports.value or (), containers), containers, self.rule
             ),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from clustertop.model.attribution import Attribution
 from clustertop.model.network import DiskIo, Interface, InterfaceKind, ListeningPort, NetCounters
+from clustertop.model.nfs import NfsCounters, NfsIo
 from clustertop.parsers.cgroup import classify_paths
 from clustertop.parsers.diskstats import parse_diskstats
+from clustertop.parsers.mountstats import nfs_rates, parse_mountstats
 from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
 from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
 from clustertop.parsers.sockets import PROTOCOLS, RawSocket, parse_sockets
@@ -139,6 +142,10 @@ class NetioRates:
     boot: str = ""
     """Identity of the host's boot: uptime going back means it rebooted."""
     last_uptime: float = -1.0
+    nfs: tuple[NfsIo, ...] = ()
+    """NFS mounts with rates, from the last dio section."""
+    nfs_sample: tuple[float, tuple[NfsCounters, ...]] | None = None
+    """Their counters then (host uptime, counters)."""
 
     def _boot(self, uptime: float) -> str:
         if uptime < self.last_uptime:
@@ -158,6 +165,24 @@ class NetioRates:
         rows = interface_rates(self.net, sample, kinds)
         self.net = sample
         return rows
+
+    def read_dio(self, parts: Mapping[str, str], uptime: float) -> tuple[DiskIo, ...]:
+        """The dio section: devices (dm-N with their mapper names), and the NFS mounts' I/O
+        kept in `nfs`."""
+        names = dict(line.split(" ", 1) for line in parts.get("dm", "").splitlines() if " " in line)
+        devices = tuple(
+            dataclasses.replace(d, mapper=names[d.name]) if d.name in names else d
+            for d in self.devices(parts.get("", ""), uptime)
+        )
+        try:
+            sample = (uptime, parse_mountstats(parts.get("nfs", "")))
+        except ValueError:
+            sample = (uptime, ())
+        if self.nfs_sample is not None and self.nfs_sample[0] > uptime:
+            self.nfs_sample = None  # rebooted
+        self.nfs = nfs_rates(self.nfs_sample, sample)
+        self.nfs_sample = sample
+        return devices
 
     def devices(self, body: str, uptime: float) -> tuple[DiskIo, ...]:
         """The dio section: /proc/diskstats; rates since the last one."""

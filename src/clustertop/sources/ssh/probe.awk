@@ -441,11 +441,25 @@ function net_section(   n, i, j, d, p, v) { # /proc/net/dev, then each InfiniBan
 	print ""
 	print MARKER " e net 0 " UPTIME
 }
-function dio_section(   f, line, a) { # /proc/diskstats, devices that never did I/O left out
+function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices left out), dm names, NFS
 	print MARKER " b dio"
-	f = "/proc/diskstats"
-	while ((getline line < f) > 0) { split(line, a, " "); if (a[4] + a[8] + a[13] > 0) print line }
+	f = "/proc/diskstats"; dm = ""
+	while ((getline line < f) > 0) {
+		split(line, a, " ")
+		if (a[4] + a[8] + a[13] > 0) print line; else continue
+		if (a[3] ~ /^dm-[0-9]+$/ && (line = firstline("/sys/block/" a[3] "/dm/name")) != "") dm = dm a[3] " " clean(line) "\n"
+	}
 	close(f)
+	if (dm != "") printf "%s", MARKER " dm\n" dm
+	# NFS mounts' byte counters: each one's "device" line and its "bytes:" line.
+	f = "/proc/self/mountstats"; nfs = ""; NFS_OPEN = 0
+	while ((getline line < f) > 0) {
+		if (line ~ /^device .* with fstype nfs4? /) { nfs = nfs clean(line) "\n"; NFS_OPEN = 1 }
+		else if (line ~ /^device /) NFS_OPEN = 0
+		else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
+	}
+	close(f)
+	if (nfs != "") printf "%s", MARKER " nfs\n" nfs
 	print ""
 	print MARKER " e dio 0 " UPTIME
 }
