@@ -533,20 +533,22 @@ function container_sockets(   id, pid, i, rows, out, any, f, line) { # PROTO@ID 
 	}
 	return out
 }
-function ports_section(   i, body, rows, n, lines, a, h, seen, done, out) { # listening sockets, holders, users
+function ports_section(   i, body, rows, n, lines, a, h, seen, done, cg, out) { # listening sockets, holders, users
 	body = ""
 	for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i])) != "") body = body MARKER " " PROTO[i] "\n" rows
 	body = body container_sockets()
 	out = body MARKER " holders\n" holders(body) MARKER " users\n"
 	n = split(body, lines, "\n")
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
-	# What each listening socket's holder belongs to: its cgroup paths, read once per fd walk.
-	out = out MARKER " cgroups\n"
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && (a[10] in HOLDER)) {
+	cg = ""
+	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
+		if (!(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
+		if (!(a[10] in HOLDER)) continue
+		# What the socket's holder belongs to: its cgroup paths, read once per fd walk.
 		split(HOLDER[a[10]], h, " ")
 		if (!(h[1] in HOLDER_CG)) holder_cgroup(h[1])
-		if (!(h[1] in done) && HOLDER_CG[h[1]] != "") { done[h[1]] = 1; out = out h[1] HOLDER_CG[h[1]] "\n" }
+		if (!(h[1] in done) && HOLDER_CG[h[1]] != "") { done[h[1]] = 1; cg = cg h[1] HOLDER_CG[h[1]] "\n" }
 	}
+	out = out MARKER " cgroups\n" cg
 	if (out == PORTS_SENT) { print MARKER " same ports " UPTIME; return }
 	PORTS_SENT = out
 	print MARKER " b ports"
