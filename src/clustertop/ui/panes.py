@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from clustertop.analysis.mig import UnitKey
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 from clustertop.model.attribution import NONE, SLURM, Attribution
-from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
+from clustertop.ui.disk_io_cells import (
+    DISK_IO_COLUMNS,
+    device_io,
+    disk_io_cells,
+    nfs_only_rows,
+)
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
@@ -78,6 +83,10 @@ def _belongs_to(ref: ContainerRef | None, found: Attribution | None) -> Cell:
         return text_cell(f"slurm {found.id} {found.name or ''}".rstrip())
     label = found.name or (ref.name if ref else "") or found.id[:12]
     return text_cell(f"{found.kind} {label}")
+
+
+belongs_to_cell = _belongs_to
+"""The attribution column's cell, for other panes (the Ports pane's holders)."""
 
 
 def _running(start: float | None, now: float) -> Cell:
@@ -266,7 +275,7 @@ def _disk_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     return [
         RowData(disk.mount, _disk_cells(disk) + disk_io_cells(device_io(disk, snap)), disk)
         for disk in snap.disks
-    ]
+    ] + nfs_only_rows(snap)
 
 
 def _disk_cells(disk: Disk) -> tuple[Cell, ...]:
