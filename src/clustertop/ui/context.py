@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from clustertop.analysis.live import ClusterAnalysis
+from clustertop.analysis.mig import UnitKey
 from clustertop.model import HostSnapshot
 from clustertop.ui.store import SnapshotStore
 
@@ -35,6 +36,12 @@ class LiveContext:
         if self.analysis is None:
             return frozenset()
         return frozenset(self.analysis.job_tracker.stale(snap.name))
+
+    def mig_stale(self, snap: HostSnapshot) -> frozenset[UnitKey]:
+        """(GPU index, GI, CI) of the host's stale MIG instances (none without analysis)."""
+        if self.analysis is None:
+            return frozenset()
+        return frozenset(self.analysis.mig_tracker.stale(snap.name))
 
     def alert_count(self) -> int:
         """Active alerts over the whole cluster (0 without analysis)."""

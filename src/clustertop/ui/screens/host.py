@@ -235,7 +235,9 @@ class HostScreen(Screen[None]):
             lines_changed = len(header.plain.splitlines()) != len(self._header.plain.splitlines())
             self._header = header
             self.query_one("#host-header", Static).update(header, layout=lines_changed)
-        ctx = PaneContext(now, self.live.stale(snap), self.live.stale_jobs(snap))
+        ctx = PaneContext(
+            now, self.live.stale(snap), self.live.mig_stale(snap), self.live.stale_jobs(snap)
+        )
         tabs = self.query_one(TabbedContent)
         if show_slurm_tab(tabs, has_slurm(snap), f"pane-{PANES[0].id}"):
             self.refresh_bindings()  # the footer's 9 follows the tab
