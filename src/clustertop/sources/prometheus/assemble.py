@@ -128,7 +128,7 @@ def _file_gpu(host: _HostData, name: str, labels: Labels, value: float) -> None:
             return
         # gpu_info has every label; the fields' own few serve if it failed.
         gpu = host.gpus[key] = {"labels": labels}
-    if name == GPU_INFO or name == GPU_LABELS:
+    if name in (GPU_INFO, GPU_LABELS):
         gpu["labels"] = labels
     else:
         gpu[name] = value

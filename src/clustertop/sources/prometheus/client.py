@@ -251,7 +251,7 @@ class PromClient:
 
     async def targets(self) -> list[TargetHealth]:
         """Active targets with their health and last scrape error ([] if the API lacks it)."""
-        doc = await self.get("/api/v1/targets", {"state": "active"})
+        doc: Any = await self.get("/api/v1/targets", {"state": "active"})
         data = doc.get("data") if isinstance(doc, dict) else None
         found = []
         for item in _items((data or {}).get("activeTargets")):
