@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.assemble import Answers, assemble, queries
 from clustertop.sources.prometheus.client import (
@@ -109,6 +110,7 @@ class PrometheusSource(Source):
         self._focus: str | None = None
         self._readings = 0
         self._kept: dict[str, list[Series]] = {}
+        self._last: dict[str, HostSnapshot] = {}
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -147,10 +149,15 @@ class PrometheusSource(Source):
         self, answers: Answers, targets: list[TargetHealth] | None, now: float
     ) -> list[HostSnapshot]:
         with no_gc():
-            return assemble(
+            snaps = assemble(
                 answers, targets, now=now, host_label=self.host_label, names=self._names,
                 rule=self.owner_rule,
             )  # fmt: skip
+            # Unchanged hosts keep their last parts: the UI then sees at once what did change.
+            last = self._last
+            snaps = [keep_unchanged(last.get(s.name), s) for s in snaps]
+            self._last = {s.name: s for s in snaps}
+            return snaps
 
     def _fleet_wanted(self) -> dict[str, str]:
         wanted = fleet_queries(self.host_label)
