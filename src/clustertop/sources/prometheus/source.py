@@ -19,6 +19,7 @@ from clustertop.sources.prometheus.client import (
     Series,
     TargetHealth,
     no_gc,
+    off_loop,
 )
 from clustertop.sources.prometheus.fleet import (
     FLEET_MIN_HOSTS,
@@ -143,7 +144,7 @@ class PrometheusSource(Source):
         if fleet:
             answers = self._with_kept(answers)
         # Joining 5,000 hosts takes a few hundred ms: off the event loop, which the UI shares.
-        return await asyncio.to_thread(self._assemble, answers, targets, now)
+        return await off_loop(lambda: self._assemble(answers, targets, now))
 
     def _assemble(
         self, answers: Answers, targets: list[TargetHealth] | None, now: float
