@@ -128,9 +128,14 @@ def _file_gpu(host: _HostData, name: str, labels: Labels, value: float) -> None:
             return
         # gpu_info has every label; the fields' own few serve if it failed.
         gpu = host.gpus[key] = {"labels": labels}
-    if name in (GPU_INFO, GPU_LABELS):
+        if name == GPU_INFO:
+            gpu["info"] = True
+    elif name in (GPU_INFO, GPU_LABELS) and "info" not in gpu:
+        # This reading's gpu_info (its first series) wins; kept labels replace only the fields'.
         gpu["labels"] = labels
-    else:
+        if name == GPU_INFO:
+            gpu["info"] = True
+    if name not in (GPU_INFO, GPU_LABELS):
         gpu[name] = value
 
 
