@@ -46,8 +46,11 @@ def fleet_queries(host_label: str) -> dict[str, str]:
 def info_queries(host_label: str) -> dict[str, str]:
     """What is kept between readings: each GPU's labels and memory size."""
     used, free = GPU_FIELDS["gpu_fb_used"], GPU_FIELDS["gpu_fb_free"]
+    # Labels are given only to GPUs the fleet's fields found: those fields' series suffice
+    # (5 of 8 metrics; the heaviest query of a large fleet's reading: 3.7 s -> 3.1 s measured).
+    read = "|".join(GPU_FIELDS[n] for n in GPU_FIELDS if n not in DETAIL_FIELDS)
     return {
-        GPU_LABELS: f'group without () ({{__name__=~"{GPU_METRICS}"}})',
+        GPU_LABELS: f'group without () ({{__name__=~"{read}"}})',
         GPU_FB_TOTAL: f"max by ({gpu_keep(host_label)}) ({used} + {free})",
     }
 
