@@ -134,12 +134,17 @@ def _terminal(folder: Path) -> TmuxTerminal:
 
 def measure_windows(subjects: Sequence[Subject], seconds: float, count: int) -> None:
     """`count` windows one after another: each subject's figures are those of its median
-    window (by CPU); `windows` keeps every window's CPU % (the machine's load moves)."""
+    window (by CPU); `windows` keeps every window's CPU % (the machine's load moves); the
+    parts are those of all windows together."""
     windows: dict[str, list[dict[str, Any]]] = {s.label: [] for s in subjects}
+    started = time.monotonic()
     for _ in range(count):
         measure(subjects, seconds)
         for s in subjects:
             windows[s.label].append(s.figures)
+    for s in subjects:  # parts over every window, not the last one's
+        if s.parts_file is not None:
+            s.parts = idle_profile.parts(s.parts_file, started, time.monotonic())
     for s in subjects:
         ordered = sorted(windows[s.label], key=lambda f: float(f["percent_of_core"]))
         s.figures = dict(ordered[(len(ordered) - 1) // 2])
