@@ -14,6 +14,8 @@ from clustertop.sources.prometheus.client import PromSettings
 from clustertop.sources.prometheus.fleet import detail_queries, host_matchers
 from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row
+from tests.prom.servers import Prometheus
+from tests.prom.test_prometheus_mig import prometheus  # noqa: F401 - the fixture
 from tests.prom.test_prometheus_source import Stack, stack  # noqa: F401 - the fixture
 
 NAMES = ["dcgm-exporter-lcxpl", "down1", "gpu2", "k8s-gpu1"]
@@ -50,7 +52,7 @@ async def _readings(url: str, focus: str | None) -> tuple[list[HostSnapshot], ..
 
 @pytest.fixture
 def as_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(prom_source, "FLEET_MIN_HOSTS", 1)
+    monkeypatch.setattr(prom_source, "FLEET_MIN_HOSTS", 0)
 
 
 @pytest.mark.usefixtures("as_fleet")
@@ -85,3 +87,27 @@ def test_a_host_name_is_quoted_in_promql(stack: Stack) -> None:  # noqa: F811
         for query in detail_queries("instance", name).values():
             assert stack.prometheus.query(query) == [], (name, query)
     assert host_matchers("node", "gpu.") == ['node=~"gpu\\\\.(:[0-9]+)?"']
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_mig_gpus_of_a_fleet_reading_equal_full_ones(prometheus: Prometheus) -> None:  # noqa: F811
+    async def both() -> tuple[list[HostSnapshot], ...]:
+        full_source, fleet_source = (
+            PrometheusSource(PromSettings(prometheus.url), ["dgx-mig1"], interval=1.0,
+                             host_label="instance")
+            for _ in range(2)
+        )  # fmt: skip
+        try:
+            full = await full_source.read(full=True)
+            return full, await fleet_source.read(), await fleet_source.read()
+        finally:
+            await full_source.aclose()
+            await fleet_source.aclose()
+
+    full, first, second = asyncio.run(both())
+    [want] = full
+    assert want.gpus and want.gpus[0].mig_mode == "Enabled"
+    for [got] in (first, second):
+        assert _cells(got)["gpus"] == _cells(want)["gpus"]
+        assert _cells(got)["gpumem"] == _cells(want)["gpumem"]
+        assert got.gpus == tuple(_lean(g) for g in want.gpus)
