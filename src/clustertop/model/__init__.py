@@ -181,7 +181,7 @@ class GpuProcess:
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    """One Docker container, in any state."""
+    """One Docker or podman container, in any state."""
 
     id: str
     """Full 64-hex container ID."""
@@ -217,6 +217,10 @@ class Container:
     """Bytes in its json-file log."""
     gpu_memory_used: int | None = None
     """Bytes of GPU memory held by its processes."""
+    engine: str = "docker"
+    """Which engine runs it: "docker" or "podman" (the actions go to that engine's CLI)."""
+    rootless_user: str | None = None
+    """The Unix user whose rootless podman runs it, when that is not clustertop's own user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +339,8 @@ class HostSnapshot:
     """Listening sockets."""
     ports_error: str | None = None
     """Why listening sockets could not be read."""
+    podman_error: str | None = None
+    """Why podman's containers could not be listed (None: listed, or no podman on the host)."""
 
     @property
     def is_up(self) -> bool:

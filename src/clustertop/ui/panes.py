@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 from clustertop.model.attribution import NONE, SLURM, Attribution
 from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
+from clustertop.ui.engine_cells import engine_cell
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
@@ -203,6 +204,7 @@ def _container_cells(ctr: Container, ctx: PaneContext) -> tuple[Cell, ...]:
         number_cell(
             human_bytes(log), None if log is None else float(log), severity(log, 1 << 30, 5 << 30)
         ),
+        engine_cell(ctr),
     )
 
 
@@ -218,6 +220,7 @@ CONTAINER_COLUMNS = (
     ColumnSpec("owner", "Owner", 10, descending=False),
     ColumnSpec("stale", "Stale", 5),
     ColumnSpec("log", "Log", 10),
+    ColumnSpec("engine", "Engine", 6, descending=False),
 )
 
 
