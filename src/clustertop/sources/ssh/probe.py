@@ -85,6 +85,11 @@ class ProbeSettings:
     """amd-smi command."""
     rocm_smi: str = "rocm-smi"
     """rocm-smi command (where there is no amd-smi)."""
+    podman: str = "podman"
+    """podman command (listed with Docker's containers, in the docker section's runs)."""
+    podman_timeout_s: float = 10.0
+    """Longest a `podman ps` may run (where `timeout` exists): a hung podman makes the docker
+    section late for at most this long, then says why."""
 
 
 def probe_script(settings: ProbeSettings) -> str:
@@ -112,6 +117,8 @@ def probe_script(settings: ProbeSettings) -> str:
         "DTPL": INSPECT_TEMPLATE,  # docker inspect --format template
         "NVSMI": settings.nvidia_smi,
         "DOCKERCMD": settings.docker,
+        "PODMANCMD": settings.podman,
+        "PODMANWAIT": str(max(1, round(settings.podman_timeout_s))),  # podman ps's longest run
         "DOCKERHOST": settings.docker_host or "",  # DOCKER_HOST ("": the host's own)
         "AWKSEL": settings.awk or "",  # the awk ("": gawk if present, else awk)
         "AMDSMI": settings.amd_smi,

@@ -258,7 +258,7 @@ disks() { # which df this is, found by the first run (in the background: df can 
 	return $rc
 }
 
-docker_ps() {
+docker_list() {
 	if ! command -v "$DOCKERCMD" >/dev/null 2>&1; then echo "docker: not found"; return 127; fi
 	ids=$("$DOCKERCMD" ps -a -q --no-trunc 2>&1) || { echo "$ids"; return 1; }
 	[ -z "$ids" ] && return 0
@@ -272,6 +272,25 @@ docker_ps() {
 	[ -n "$logs" ] && stat -c '%s %n' $logs 2>/dev/null
 	set +f
 	return 0
+}
+
+podman_list() { # podman's containers after Docker's (a host without podman starts nothing)
+	command -v "$PODMANCMD" >/dev/null 2>&1 || return 0
+	echo "$N podman"
+	if command -v timeout >/dev/null 2>&1; then
+		timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1
+	else
+		"$PODMANCMD" ps -a --format json 2>&1
+	fi
+	podman_rc=$?
+	printf '\n@rc %s\n' "$podman_rc" # on a line of its own, whatever podman's output ended with
+}
+
+docker_ps() { # the docker section: Docker's containers (its status is the section's), podman's
+	docker_list
+	docker_rc=$?
+	podman_list
+	return $docker_rc
 }
 
 docker_watch() { # a container event makes the next tick re-read containers
