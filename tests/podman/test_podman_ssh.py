@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import H200, gpu, spec
 from tests.podman.engine import Podman
 from tests.ssh.helpers import run_once
+from tests.ui.helpers import until, widget_text
+from tests.ui_actions.helpers import (
+    audit_entries,
+    confirmation,
+    fleet_app,
+    open_host,
+    stale_now,
+    toast_with,
+)
 
 BUSY = 'trap "exit 0" TERM; while :; do :; done'
 
@@ -54,3 +65,33 @@ def test_a_host_whose_podman_fails_says_so_and_keeps_docker(
     assert host["podman_error"] == "podman ps: Error: \x1b[31mstorage is locked"
     assert host["docker_error"] is None
     assert all(c["engine"] == "docker" for c in host["containers"])
+
+
+async def test_x_offers_a_stale_podman_container_and_stops_it_over_ssh(
+    clean_fleet: Fleet, podman: Podman, tmp_path: Path
+) -> None:
+    cid, pid = podman.run("sta-ssh", "--label", "owner=sam", command=BUSY)
+    h1 = clean_fleet["h1"]
+    audit = tmp_path / "audit.jsonl"
+    try:
+        with podman.on_path(h1.bin_dir):
+            h1.set_gpu_spec(
+                spec([gpu("h1", 0, H200)], [{"gpu": 0, "pid": pid, "used_memory_mib": 500}])
+            )
+            async with fleet_app(clean_fleet, ["h1"], audit, analysis=stale_now()) as (app, pilot):
+                screen = await open_host(app, pilot, "h1")
+                await pilot.press("3")
+                await until(lambda: "sta-ssh" in widget_text(screen.current_table), "its row")
+                await until(lambda: app.actions.stale_containers(["h1"]), "stale on h1")
+                await pilot.press("X")
+                modal = await confirmation(app)
+                text = modal.text()
+                assert "sta-ssh" in text and cid in text and "engine    podman" in text
+                await pilot.press("y")
+                await toast_with(app, "Stop: done", "h1: container sta-ssh", "container stopped")
+        assert podman.state(cid) == "exited"
+        (outcome,) = audit_entries(audit)
+        assert (outcome["host"], outcome["target"]["id"], outcome["target"]["engine"]) == (
+            "h1", cid, "podman")  # fmt: skip
+    finally:
+        podman.cli("rm", "-f", "-t", "0", cid)

@@ -16,7 +16,7 @@ from clustertop.ui import ClusterTopApp
 from clustertop.ui.screens.host import HostScreen
 from clustertop.ui.screens.logs import LogsScreen
 from tests.podman.engine import Podman
-from tests.ui.helpers import until, widget_text
+from tests.ui.helpers import cell_text, until, widget_text
 from tests.ui_actions.helpers import SIZE, audit_entries, confirmation, show_only, toast_with
 from tests.waiting import async_wait_for
 
@@ -55,8 +55,10 @@ async def test_pane_lists_podman_shows_its_log_as_text_and_stop_is_audited(
             await pilot.press("3")
             await until(lambda: "pia-tui" in widget_text(screen.current_table), "the podman row")
             await show_only(screen, pilot, "3", "pia-tui")
-            row = widget_text(screen.current_table)
-            assert "podman" in row and "pia" in row and "running" in row
+            table = screen.current_table
+            assert cell_text(table, cid, "engine") == "podman"
+            assert (cell_text(table, cid, "owner"), cell_text(table, cid, "state")) == (
+                "pia", "running")  # fmt: skip
             # Its log, through podman logs: the container's text shown as text.
             await pilot.press("l")
             await until(lambda: isinstance(app.screen, LogsScreen), "the logs screen")
@@ -109,3 +111,31 @@ async def test_a_changed_podman_container_is_refused_and_left_running(
         assert (outcome["outcome"], outcome["target"]["engine"]) == ("changed", "podman")
     finally:
         podman_env.cli("rm", "-f", "-t", "0", cid)
+
+
+async def test_another_users_rootless_container_is_listed_and_actions_refused(
+    rootless_podman: Podman, tmp_path: Path
+) -> None:
+    """Root's podman does not see it: its conmon names it; acting as `nobody` is not done."""
+    busy = 'trap "exit 0" TERM; while :; do :; done'
+    cid, _ = rootless_podman.run("zed-tui", "--network", "none", command=busy)
+    try:
+        async with local_app(tmp_path) as (app, pilot, screen):
+            await pilot.press("3")
+            await until(lambda: "zed-tui" in widget_text(screen.current_table), "its row")
+            await show_only(screen, pilot, "3", "zed-tui")
+            table = screen.current_table
+            assert cell_text(table, cid, "engine") == "podman*"
+            assert cell_text(table, cid, "status") == "rootless (user nobody)"
+            assert cell_text(table, cid, "owner") == "nobody"
+            await pilot.press("T")
+            await confirmation(app)
+            await pilot.press("y")
+            await toast_with(
+                app, "Stop: failed", "refused: rootless podman container of user 'nobody'"
+            )
+        assert rootless_podman.state(cid) == "running"
+        (outcome,) = audit_entries(tmp_path / "audit.jsonl")
+        assert (outcome["outcome"], outcome["target"]["rootless_user"]) == ("failed", "nobody")
+    finally:
+        rootless_podman.cli("rm", "-f", "-t", "0", cid)

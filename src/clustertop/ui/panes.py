@@ -190,6 +190,7 @@ def _container_cells(ctr: Container, ctx: PaneContext) -> tuple[Cell, ...]:
     log = ctr.log_size
     return (
         text_cell(ctr.name, "bold" if running else DIM),
+        engine_cell(ctr),
         text_cell(ctr.image),
         text_cell(ctr.state, OK if running else DIM),
         text_cell(ctr.status, sort_key=(ctr.started_at or ctr.finished_at or 0.0,)),
@@ -204,12 +205,12 @@ def _container_cells(ctr: Container, ctx: PaneContext) -> tuple[Cell, ...]:
         number_cell(
             human_bytes(log), None if log is None else float(log), severity(log, 1 << 30, 5 << 30)
         ),
-        engine_cell(ctr),
     )
 
 
 CONTAINER_COLUMNS = (
     ColumnSpec("name", "Name", 20, descending=False),
+    ColumnSpec("engine", "Engine", 7, descending=False),
     ColumnSpec("image", "Image", 22, descending=False),
     ColumnSpec("state", "State", 8, descending=False),
     ColumnSpec("status", "Status", 20),
@@ -220,7 +221,6 @@ CONTAINER_COLUMNS = (
     ColumnSpec("owner", "Owner", 10, descending=False),
     ColumnSpec("stale", "Stale", 5),
     ColumnSpec("log", "Log", 10),
-    ColumnSpec("engine", "Engine", 6, descending=False),
 )
 
 

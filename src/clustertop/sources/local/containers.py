@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import getpass
-from collections.abc import Iterable
+import os
+import pwd
+import time
 
 from clustertop.model import Container
-from clustertop.model.attribution import PODMAN, VIA_ROOTLESS, Attribution
+from clustertop.model.attribution import PODMAN
 from clustertop.parsers.cgroup import classify_cgroup
+from clustertop.parsers.podman import conmon_container
 from clustertop.sources.local.docker import CgroupMeter, DockerReader, DockerReading
-from clustertop.sources.local.podman import PodmanCatalog
+from clustertop.sources.local.podman import LIST_S, PodmanCatalog
 
 
 def podman_id_from_cgroup(text: str) -> str | None:
@@ -19,36 +21,61 @@ def podman_id_from_cgroup(text: str) -> str | None:
     return found.id if found.kind == PODMAN else None
 
 
-def _me() -> str | None:
+def _read(path: str) -> bytes:
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return None
+        with open(path, "rb") as handle:
+            return handle.read(64 * 1024)
+    except OSError:
+        return b""
 
 
-def rootless_rows(
-    found: Iterable[tuple[Attribution | None, str | None]], listed: Iterable[str]
-) -> tuple[Container, ...]:
-    """Running rootless podman containers of other users, known only from their processes.
+def _uid(pid: str) -> int | None:
+    for line in _read(f"/proc/{pid}/status").split(b"\n"):
+        if line.startswith(b"Uid:"):
+            fields = line.split()
+            return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
+    return None
 
-    `found` holds (attribution, Unix user) per process. Our own podman ps does not list another
-    user's rootless containers; their conmon names them (kind podman, via rootless-user).
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def rootless_containers(proc: str = "/proc") -> tuple[Container, ...]:
+    """Running rootless podman containers of other users, one per `conmon` they run.
+
+    Our own `podman ps` lists neither another user's rootless containers nor (as root) any
+    rootless one; each has a conmon, running as that user, whose `-c <id> -n <name>` names it.
+    Only the name is taken from that command line: the owner is the user conmon runs as (a name
+    prefix there is anyone's to write), so a fake conmon can only name its own user.
     """
-    seen = set(listed)
-    me = _me()
+    me = os.getuid()
     rows: dict[str, Container] = {}
-    for attribution, user in found:
-        if attribution is None or attribution.kind != PODMAN or attribution.via != VIA_ROOTLESS:
+    try:
+        pids = [entry.name for entry in os.scandir(proc) if entry.name.isdigit()]
+    except OSError:
+        return ()
+    for pid in pids:
+        if _read(f"{proc}/{pid}/comm").strip() != b"conmon":
             continue
-        if attribution.id in seen or attribution.id in rows or not user or user == me:
+        uid = _uid(pid)
+        if uid is None or uid in (0, me):
             continue
-        rows[attribution.id] = Container(
-            id=attribution.id,
-            name=attribution.name or "",
+        argv = [a.decode("utf-8", "replace") for a in _read(f"{proc}/{pid}/cmdline").split(b"\0")]
+        found = conmon_container([a for a in argv if a])
+        if found is None or found[0] in rows:
+            continue
+        user = _user(uid)
+        rows[found[0]] = Container(
+            id=found[0],
+            name=found[1],
             image="",
             state="running",
             status=f"rootless (user {user})",
-            owner=attribution.owner,
+            owner=user,
             engine="podman",
             rootless_user=user,
         )
@@ -62,13 +89,20 @@ class ContainersReader:
         self._docker = docker
         self._podman = podman
         self._meter = CgroupMeter(identify=podman_id_from_cgroup)
+        self._rootless: tuple[Container, ...] = ()
+        self._rootless_at = -LIST_S
 
     def read(self) -> DockerReading:
         """One reading: Docker's (its error as docker_error), podman's (as podman_error)."""
         reading = self._docker.read()
+        if not self._podman.installed:
+            return reading  # no podman here: nothing more to do
         listed, error = self._podman.listing()
-        if not listed and error is None:
-            return reading  # no podman here, or none of its containers: nothing more to do
+        if time.monotonic() - self._rootless_at >= LIST_S:
+            self._rootless_at = time.monotonic()
+            self._rootless = rootless_containers()
+        ids = {c.id for c in listed}
+        listed += tuple(c for c in self._rootless if c.id not in ids)
         running = {c.id: c.pid for c in listed if c.pid is not None and c.state == "running"}
         usage = self._meter.measure(running)
         measured = tuple(

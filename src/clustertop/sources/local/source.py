@@ -25,7 +25,7 @@ from clustertop.sources.join import (
     resolve_gpu_processes,
 )
 from clustertop.sources.local.amd import AmdReader, both_vendors
-from clustertop.sources.local.containers import ContainersReader, rootless_rows
+from clustertop.sources.local.containers import ContainersReader
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
@@ -172,16 +172,19 @@ class LocalSource(Source):
         docker = self._docker.latest or DockerReading()
         disks = self._disks.latest or DiskReading()
         # The catalog also holds containers looked up for a process between two lists.
-        known = (*self._podman.containers.values(), *docker.containers)
+        # Another user's rootless container is named by its conmon's command line: never trusted
+        # for an owner (the rootless user is), so it names no process here.
+        known = tuple(
+            c
+            for c in (*self._podman.containers.values(), *docker.containers)
+            if c.rootless_user is None
+        )
         gpu_processes = resolve_gpu_processes(
             self._with_jobs(gpu.processes), known, processes.cpu_percent, self._owner_rule
         )
         named = by_cpu_then_memory(
             name_process_containers(self._with_jobs(processes.processes), known, self._owner_rule)
         )
-        found = [(p.attribution, p.user) for p in gpu_processes]
-        found += [(p.attribution, p.user) for p in named]
-        rootless = rootless_rows(found, (c.id for c in docker.containers))
         stale = {
             r.section: now - r.latest_time
             for r in self._runners
@@ -204,9 +207,7 @@ class LocalSource(Source):
             gpus=gpu.gpus,
             gpu_processes=gpu_processes,
             gpu_error=self._error(self._gpu, gpu.error),
-            containers=attach_gpus(
-                docker.containers + rootless, docker.gpu_requests, gpu.gpus, gpu_processes
-            ),
+            containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
             docker_error=self._error(self._docker, docker.error),
             processes=named,
             processes_error=self._error(self._processes, processes.error),
