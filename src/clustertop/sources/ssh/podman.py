@@ -35,6 +35,8 @@ def _status(lines: list[str]) -> tuple[int | None, list[str]]:
 
 def _error(text: str, status: int | None) -> str:
     last = next((line.strip() for line in reversed(text.split("\n")) if line.strip()), "")
+    if status is None:
+        return "podman ps: output cut short (no exit status)"
     if status == 124:
         return "podman ps: no answer in time"
     return f"podman ps: {last[:300]}" if last else f"podman ps failed (exit status {status})"
