@@ -34,10 +34,13 @@ def podman_env(podman: Podman, monkeypatch: pytest.MonkeyPatch) -> Podman:
 
 
 @asynccontextmanager
-async def local_app(tmp_path: Path) -> AsyncIterator[tuple[ClusterTopApp, Pilot[None], HostScreen]]:
+async def local_app(
+    tmp_path: Path, *, readonly: bool = False
+) -> AsyncIterator[tuple[ClusterTopApp, Pilot[None], HostScreen]]:
     """The local source (no Docker daemon: its socket is missing) on the host screen."""
     source = LocalSource(0.5, docker_host=f"unix://{tmp_path / 'none.sock'}")
-    app = build_app(source, Config(interval=0.5, audit_log=tmp_path / "audit.jsonl"))
+    config = Config(interval=0.5, audit_log=tmp_path / "audit.jsonl", readonly=readonly)
+    app = build_app(source, config)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await until(lambda: app.grid.table.row_count == 1, "the grid row of this machine")
         await pilot.press("enter")
@@ -139,3 +142,22 @@ async def test_another_users_rootless_container_is_listed_and_actions_refused(
         assert (outcome["outcome"], outcome["target"]["rootless_user"]) == ("failed", "nobody")
     finally:
         rootless_podman.cli("rm", "-f", "-t", "0", cid)
+
+
+async def test_readonly_offers_no_action_on_a_podman_container(
+    podman_env: Podman, tmp_path: Path
+) -> None:
+    cid, _ = podman_env.run("ro-tui")
+    try:
+        async with local_app(tmp_path, readonly=True) as (app, pilot, screen):
+            await pilot.press("3")
+            await until(lambda: "ro-tui" in widget_text(screen.current_table), "the podman row")
+            await show_only(screen, pilot, "3", "ro-tui")
+            for key in ("T", "K", "R", "D", "X", "l"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is screen, f"{key} opened something under --readonly"
+        assert podman_env.state(cid) == "running"
+        assert not (tmp_path / "audit.jsonl").exists()
+    finally:
+        podman_env.cli("rm", "-f", "-t", "0", cid)
