@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pwd
+import threading
 import time
 
 from clustertop.model import Container
@@ -82,27 +83,66 @@ def rootless_containers(proc: str = "/proc") -> tuple[Container, ...]:
     return tuple(rows.values())
 
 
+FIRST_WAIT_S = 1.0
+"""How long the first reading waits for podman's first list (later ones never wait)."""
+
+
+class _PodmanLister:
+    """podman's list and the rootless conmons, refreshed in a thread of their own.
+
+    A slow `podman ps` (a loaded host, a locked store) never holds up Docker's containers: the
+    docker section takes the latest list there is.
+    """
+
+    def __init__(self, podman: PodmanCatalog) -> None:
+        self._podman = podman
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._latest: tuple[tuple[Container, ...], str | None] = ((), None)
+        self._rootless_at = -LIST_S
+        self._rootless_rows: tuple[Container, ...] = ()
+
+    def latest(self) -> tuple[tuple[Container, ...], str | None]:
+        """The newest list and error, starting a refresh when none runs."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._refresh, daemon=True)
+                self._thread.start()
+        self._done.wait(FIRST_WAIT_S)  # set once the first list is in: no wait after that
+        return self._latest
+
+    def _refresh(self) -> None:
+        try:
+            listed, error = self._podman.listing()
+            ids = {c.id for c in listed}
+            others = tuple(c for c in self._rootless() if c.id not in ids)
+            self._latest = (listed + others, error)
+        finally:
+            self._done.set()
+
+    def _rootless(self) -> tuple[Container, ...]:
+        if time.monotonic() - self._rootless_at >= LIST_S:
+            self._rootless_at = time.monotonic()
+            self._rootless_rows = rootless_containers()
+        return self._rootless_rows
+
+
 class ContainersReader:
     """Docker's containers each tick, with podman's list (LIST_S old at most) appended."""
 
     def __init__(self, docker: DockerReader, podman: PodmanCatalog) -> None:
         self._docker = docker
         self._podman = podman
+        self._lister = _PodmanLister(podman)
         self._meter = CgroupMeter(identify=podman_id_from_cgroup)
-        self._rootless: tuple[Container, ...] = ()
-        self._rootless_at = -LIST_S
 
     def read(self) -> DockerReading:
         """One reading: Docker's (its error as docker_error), podman's (as podman_error)."""
         reading = self._docker.read()
         if not self._podman.installed:
             return reading  # no podman here: nothing more to do
-        listed, error = self._podman.listing()
-        if time.monotonic() - self._rootless_at >= LIST_S:
-            self._rootless_at = time.monotonic()
-            self._rootless = rootless_containers()
-        ids = {c.id for c in listed}
-        listed += tuple(c for c in self._rootless if c.id not in ids)
+        listed, error = self._lister.latest()
         running = {c.id: c.pid for c in listed if c.pid is not None and c.state == "running"}
         usage = self._meter.measure(running)
         measured = tuple(
