@@ -43,6 +43,8 @@ def test_a_podman_gpu_process_over_ssh(clean_fleet: Fleet, podman: Podman) -> No
         assert (row["engine"], row["name"], row["owner"], row["state"]) == (
             "podman", "alice-ssh", "carol", "running")  # fmt: skip
         assert (row["gpus"], row["stale"]) == ([0], True)
+        # Its memory from its cgroup, found through the Pid in podman's list (the probe's awk).
+        assert row["memory_used"] is not None and row["memory_used"] > 0
         assert host["podman_error"] is None
         assert all(c["engine"] == "docker" for c in host["containers"] if c["id"] != cid)
     finally:
