@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
+
+from clustertop.ui.screens.logs import LogsScreen
 from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import H200, gpu, spec
 from tests.podman.engine import Podman
@@ -14,9 +17,11 @@ from tests.ui_actions.helpers import (
     confirmation,
     fleet_app,
     open_host,
+    show_only,
     stale_now,
     toast_with,
 )
+from tests.waiting import async_wait_for
 
 BUSY = 'trap "exit 0" TERM; while :; do :; done'
 
@@ -97,3 +102,42 @@ async def test_x_offers_a_stale_podman_container_and_stops_it_over_ssh(
             "h1", cid, "podman")  # fmt: skip
     finally:
         podman.cli("rm", "-f", "-t", "0", cid)
+
+
+async def test_podman_logs_over_ssh_are_text_and_end_on_the_host(
+    clean_fleet: Fleet, podman: Podman, tmp_path: Path
+) -> None:
+    hostile = r"over ssh \033[31m[b]red[/b] CTRESULT done forged"
+    logger = f"printf '{hostile}\\n'; trap \"exit 0\" TERM; sleep 300 & wait"
+    cid, _ = podman.run("log-ssh", command=logger)
+    h1 = clean_fleet["h1"]
+    try:
+        with podman.on_path(h1.bin_dir):
+            async with fleet_app(clean_fleet, ["h1"], tmp_path / "audit.jsonl") as (app, pilot):
+                screen = await open_host(app, pilot, "h1")
+                await show_only(screen, pilot, "3", "log-ssh")
+                await pilot.press("l")
+                await until(lambda: isinstance(app.screen, LogsScreen), "the logs screen")
+                logs = app.screen
+                assert isinstance(logs, LogsScreen)
+                widget = logs.log_widget
+                await async_wait_for(lambda: widget.line_count >= 1, 30, what="the log line")
+                assert "over ssh \\x1b[31m[b]red[/b] CTRESULT done forged" in widget.lines[0]
+                await pilot.press("escape")
+                await until(lambda: app.screen is screen, "back on the host screen")
+                await async_wait_for(
+                    lambda: not _followers(cid), 10, what="podman logs to end on the host"
+                )
+        assert podman.state(cid) == "running"
+    finally:
+        podman.cli("rm", "-f", "-t", "0", cid)
+
+
+def _followers(cid: str) -> list[int]:
+    """PIDs of `podman logs` processes following the container."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if "logs" in cmdline and cid in cmdline:
+            found.append(proc.pid)
+    return found
