@@ -141,3 +141,19 @@ def _followers(cid: str) -> list[int]:
         if "logs" in cmdline and cid in cmdline:
             found.append(proc.pid)
     return found
+
+
+def test_a_hung_podman_is_cut_off_and_said_so_and_docker_still_comes(clean_fleet: Fleet) -> None:
+    h1 = clean_fleet["h1"]
+    hung = h1.bin_dir / "podman"
+    hung.write_text("#!/bin/sh\nexec sleep 600\n")
+    hung.chmod(0o755)
+    try:
+        result = run_once(clean_fleet, "h1", timeout=10)
+        assert result.returncode == 0, result.stderr
+        host = result.host("h1")
+        # Cut off by the probe's timeout (exit status 124), not waited for.
+        assert host["podman_error"] == "podman ps: no answer in time"
+        assert host["docker_error"] is None
+    finally:
+        hung.unlink()

@@ -87,9 +87,9 @@ class ProbeSettings:
     """rocm-smi command (where there is no amd-smi)."""
     podman: str = "podman"
     """podman command (listed with Docker's containers, in the docker section's runs)."""
-    podman_timeout_s: float = 10.0
-    """Longest a `podman ps` may run (where `timeout` exists): a hung podman makes the docker
-    section late for at most this long, then says why."""
+    podman_timeout_s: float = 3.0
+    """Longest a `podman ps` may run (where `timeout` exists): it runs in the docker section's
+    job, so a hung podman makes Docker's list late by at most this long, then says why."""
 
 
 def probe_script(settings: ProbeSettings) -> str:

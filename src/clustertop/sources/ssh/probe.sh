@@ -277,11 +277,24 @@ docker_list() {
 podman_list() { # podman's containers after Docker's (a host without podman starts nothing)
 	command -v "$PODMANCMD" >/dev/null 2>&1 || return 0
 	echo "$N podman"
-	if command -v timeout >/dev/null 2>&1; then
-		timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1
-	else
-		"$PODMANCMD" ps -a --format json 2>&1
+	# Which timeout, found by the first run: GNU's moves itself into a process group of its own
+	# (where the probe's kill 0 would miss it) unless --foreground; BusyBox's stays in ours.
+	tflavour=""
+	[ -r "$dir/timeout.flavour" ] && read -r tflavour <"$dir/timeout.flavour"
+	if [ -z "$tflavour" ]; then
+		tflavour=none
+		if timeout --foreground 5 true >/dev/null 2>&1; then
+			tflavour=gnu
+		elif command -v timeout >/dev/null 2>&1 && timeout 5 true >/dev/null 2>&1; then
+			tflavour=plain
+		fi
+		echo "$tflavour" >"$dir/timeout.flavour"
 	fi
+	case $tflavour in
+	gnu) timeout --foreground "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
+	plain) timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
+	*) "$PODMANCMD" ps -a --format json 2>&1 ;;
+	esac
 	podman_rc=$?
 	printf '\n@rc %s\n' "$podman_rc" # on a line of its own, whatever podman's output ended with
 }
