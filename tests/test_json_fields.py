@@ -33,6 +33,7 @@ from clustertop.model.network import (
     ListeningPort,
     NetCounters,
 )
+from clustertop.model.nfs import NfsCounters, NfsIo
 
 REF = ContainerRef(id="c0ffee", name="train-alice")
 ATTRIBUTION = Attribution(
@@ -282,7 +283,7 @@ def test_each_writer_covers_every_field_of_its_dataclass(
 def test_the_host_writer_covers_every_field_of_the_snapshot_and_its_parts() -> None:
     written = once_json.host_json(SNAPSHOT)
     sequences = frozenset({"cpu", "memory", "gpus", "gpu_processes", "containers", "processes"})
-    netio = frozenset({"interfaces", "disk_io", "ports"})
+    netio = frozenset({"interfaces", "disk_io", "ports", "nfs_io"})
     _check(SNAPSHOT, written, nested=sequences | netio | {"disks"})
     _check(CPU, written["cpu"])
     _check(MEMORY, written["memory"])
@@ -313,6 +314,11 @@ def test_network_io_and_port_writers_cover_every_field() -> None:
     device = json_netio.disk_io_json(DISK_IO)
     assert (device["read_bytes"], device["write_bytes"], device["busy_ms"]) == (1024, 2048, 5)
     assert (device["read_rate"], device["busy_percent"]) == (1024.0, 97.5)
+    assert device["mapper"] == DISK_IO.mapper
+    nfs = NfsIo(NfsCounters("/mnt/data", "srv:/export", 4096, 8192), 10.0, 20.0)
+    written = json_netio.nfs_io_json(nfs)
+    _check(nfs.counters, {k: v for k, v in written.items() if k not in ("read_rate", "write_rate")})
+    assert (written["read_rate"], written["write_rate"]) == (10.0, 20.0)
 
 
 def test_container_refs_write_every_field() -> None:

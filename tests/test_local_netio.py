@@ -194,6 +194,31 @@ def test_an_unreadable_proc_net_is_stated() -> None:
     assert "cannot read /nonexistent" in (DiskIoReader("/nonexistent").read().error or "")
 
 
+def veth_into(a: Netns, pid: int) -> None:
+    """A veth from namespace `a` (10.252.0.1) into process `pid`'s namespace (10.252.0.2), ARP
+    entries static both ways, IPv6 off on the host side: only the test's traffic crosses it."""
+    tag = a.name[-6:]
+    _ip("link", "add", f"cth{tag}", "type", "veth", "peer", "name", f"ctk{tag}")
+    _ip("link", "set", f"cth{tag}", "netns", a.name)
+    _ip("link", "set", f"ctk{tag}", "netns", str(pid))
+    inside = ["nsenter", "-t", str(pid), "-n", "ip"]
+    for args in (
+        ["link", "set", f"ctk{tag}", "address", "02:00:00:00:01:02"],
+        ["addr", "add", "10.252.0.2/24", "dev", f"ctk{tag}"],
+        ["link", "set", f"ctk{tag}", "up"],
+        ["neigh", "add", "10.252.0.1", "lladdr", "02:00:00:00:01:01", "dev", f"ctk{tag}"],
+    ):
+        subprocess.run([*inside, *args], check=True, capture_output=True, timeout=30)
+    # Moved in after the namespace's IPv6 was turned off: turn it off on this link too.
+    sysctl = ["sysctl", "-qw", f"net.ipv6.conf.cth{tag}.disable_ipv6=1"]
+    subprocess.run(["ip", "netns", "exec", a.name, *sysctl], check=True, timeout=30)
+    _ip("-n", a.name, "link", "set", f"cth{tag}", "address", "02:00:00:00:01:01")
+    _ip("-n", a.name, "addr", "add", "10.252.0.1/24", "dev", f"cth{tag}")
+    _ip("-n", a.name, "link", "set", f"cth{tag}", "up")
+    _ip("-n", a.name, "neigh", "add", "10.252.0.2", "lladdr", "02:00:00:00:01:02",
+        "dev", f"cth{tag}", "nud", "permanent")  # fmt: skip
+
+
 @needs_root_tools
 @pytest.mark.docker
 def test_a_containers_own_traffic_is_read_from_its_namespace_exactly(
@@ -203,29 +228,10 @@ def test_a_containers_own_traffic_is_read_from_its_namespace_exactly(
     the container count, exactly, as the container's received bytes."""
     a, _ = netns_pair
     name = f"ctnet-{uuid.uuid4().hex[:6]}"
-    tag = a.name[-6:]
     try:
         docker_engine.run_container(name)
         pid = docker_engine.container_pid(name)
-        _ip("link", "add", f"cth{tag}", "type", "veth", "peer", "name", f"ctk{tag}")
-        _ip("link", "set", f"cth{tag}", "netns", a.name)
-        _ip("link", "set", f"ctk{tag}", "netns", str(pid))
-        inside = ["nsenter", "-t", str(pid), "-n", "ip"]
-        for args in (
-            ["link", "set", f"ctk{tag}", "address", "02:00:00:00:01:02"],
-            ["addr", "add", "10.252.0.2/24", "dev", f"ctk{tag}"],
-            ["link", "set", f"ctk{tag}", "up"],
-            ["neigh", "add", "10.252.0.1", "lladdr", "02:00:00:00:01:01", "dev", f"ctk{tag}"],
-        ):
-            subprocess.run([*inside, *args], check=True, capture_output=True, timeout=30)
-        # Moved in after the namespace's IPv6 was turned off: turn it off on this link too.
-        sysctl = ["sysctl", "-qw", f"net.ipv6.conf.cth{tag}.disable_ipv6=1"]
-        subprocess.run(["ip", "netns", "exec", a.name, *sysctl], check=True, timeout=30)
-        _ip("-n", a.name, "link", "set", f"cth{tag}", "address", "02:00:00:00:01:01")
-        _ip("-n", a.name, "addr", "add", "10.252.0.1/24", "dev", f"cth{tag}")
-        _ip("-n", a.name, "link", "set", f"cth{tag}", "up")
-        _ip("-n", a.name, "neigh", "add", "10.252.0.2", "lladdr", "02:00:00:00:01:02",
-            "dev", f"cth{tag}", "nud", "permanent")  # fmt: skip
+        veth_into(a, pid)
         container = Container("0" * 64, name, "ctbox", "running", "Up", pid=pid)
         reader = NetworkReader(containers=lambda: (container,))
 

@@ -37,6 +37,7 @@ APP_FIELDS = {
 EXIT_INVALID_ARGS = 2
 EXIT_NO_DEVICES = 6
 EXIT_NO_DRIVER = 9
+EXIT_NO_PERMISSION = 4
 EXIT_GPU_LOST = 15
 EXIT_MISMATCH = 18
 EXIT_SPEC = 255
@@ -323,6 +324,9 @@ def render(opts: Options, spec: dict[str, Any], first: bool) -> tuple[list[str],
         return query_apps(world, gpus, opts, lost, first), status
     if opts.list_gpus:
         return list_lines(gpus, lost), status
+    if opts.xml and spec.get("xml_refused"):
+        # A host where `-q -x` fails (the spec's words, exit 4) but the plain table works.
+        return [str(spec["xml_refused"])], EXIT_NO_PERMISSION
     if opts.xml:
         return xml_lines(world, gpus), status
     if lost:

@@ -72,21 +72,49 @@ def test_gpu_fields_xid_and_mig() -> None:
     answers = _answers(
         gpu_util=[(GPU, 50.0)],
         gpu_fb_used=[(GPU, 1000.0), (mig, 200.0)],
-        gpu_fb_free=[(GPU, 3000.0)],
+        gpu_fb_free=[(GPU, 3000.0), (mig, 19800.0)],
         gpu_xid=[(GPU, 79.0)],
+        gpu_gr_active=[(mig, 0.25)],
     )
     [snap] = assemble(answers, [], now=1.0)
     assert snap.name == "10.0.0.9" and snap.state is HostState.UP
-    whole, instance = snap.gpus
+    [whole] = snap.gpus  # the instance's series fold under the GPU's own
     assert (whole.util_percent, whole.memory_used, whole.memory_total) == (
         50.0,
         1000 * MIB,
         4000 * MIB,
     )
     assert whole.error == "XID error 79 (dcgm-exporter)"
-    assert (instance.name, instance.mig_mode, instance.memory_used) == (
-        "NVIDIA A100 MIG 3g.20gb", "Enabled", 200 * MIB)  # fmt: skip
+    assert (whole.name, whole.vendor, whole.mig_mode) == ("NVIDIA A100", "nvidia", "Enabled")
+    [instance] = whole.mig_instances
+    assert (instance.gpu_instance_id, instance.compute_instance_id, instance.profile) == (
+        1, None, "3g.20gb")  # fmt: skip
+    assert (instance.memory_used, instance.memory_total, instance.util_percent) == (
+        200 * MIB, 20000 * MIB, 25.0)  # fmt: skip
     assert snap.system_error == "no node_exporter series for this host"
+
+
+def test_mig_only_series_make_the_gpu_and_bad_labels_or_ratios_are_unknown() -> None:
+    """dcgm-exporter watching only the GPU instances: the GPU is built from them."""
+    one = {**GPU, "GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "9"}
+    two = {**GPU, "GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "10"}
+    odd = {**GPU, "gpu": "1", "GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "x"}
+    answers = _answers(
+        gpu_fb_used=[(one, 10.0), (two, 5000.0), (odd, 7.0)],
+        gpu_fb_free=[(one, 9974.0), (two, 4984.0)],
+        gpu_temp=[(one, 40.0), (two, 41.0)],
+        gpu_gr_active=[(one, 1.7), (two, 0.0)],
+    )
+    [snap] = assemble(answers, [], now=1.0)
+    mig, other = snap.gpus
+    assert (mig.index, mig.util_percent, mig.temperature_c) == (0, None, 41.0)
+    assert (mig.memory_used, mig.memory_total) == (5010 * MIB, 19968 * MIB)
+    assert [(i.gpu_instance_id, i.util_percent) for i in mig.mig_instances] == [
+        (9, None),
+        (10, 0.0),
+    ]
+    # A GPU_I_ID that is no number is read as the whole GPU it names, not as an instance.
+    assert (other.index, other.mig_instances, other.memory_used) == (1, (), 7 * MIB)
 
 
 def test_a_failed_query_is_that_parts_error_only() -> None:

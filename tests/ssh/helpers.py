@@ -123,6 +123,21 @@ HUGE_ARGV = ["sh", "-c", "sleep 300; true", "x", *["x" * 100_000] * 19]
 """About 1.9 MB of arguments (each one is limited to 128 KiB): what any host user may run."""
 
 
+def probe_temp_dirs(host_name: str) -> set[Path]:
+    """The temp dirs the running probes of this simulated host use (their awk's `DIR=`): other
+    clustertop users on the machine make their own, which must not count."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"CT_HOST={host_name}".encode() in environ:
+            found |= {Path(os.fsdecode(a[4:])) for a in cmdline if a.startswith(b"DIR=/")}
+    return found
+
+
 @contextlib.contextmanager
 def huge_argv_process() -> Iterator[subprocess.Popen[bytes]]:
     """A real process of another user (nobody, when we may switch) with HUGE_ARGV; killed after."""

@@ -14,8 +14,8 @@ import pytest
 
 from tests.fleet.fleet import Fleet
 from tests.reliability import record
-from tests.ssh.helpers import LiveFleet, probe_processes
-from tests.waiting import async_wait_for
+from tests.ssh.helpers import LiveFleet, probe_processes, probe_temp_dirs
+from tests.waiting import async_wait_for, wait_for
 
 pytestmark = pytest.mark.reliability
 
@@ -141,19 +141,14 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> No
     raise AssertionError(f"no {text!r} from the client within {timeout} s")
 
 
-def _temp_dirs() -> set[Path]:
-    return {*Path("/dev/shm").glob("clustertop.*"), *Path("/tmp").glob("clustertop.*")}
-
-
 async def test_sigkilled_client_leaves_nothing_on_the_host(clean_fleet: Fleet) -> None:
-    before = _temp_dirs()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     argv = [sys.executable, "-c", _CLIENT, str(clean_fleet.ssh_config), "h3"]
     client = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
     try:
         _wait_for_line(client, "UP", 30)
         assert probe_processes("h3"), "the probe runs while the client is connected"
-        assert _temp_dirs() - before, "the probe's temp dir exists while it runs"
+        temp_dirs = wait_for(lambda: probe_temp_dirs("h3"), 10, what="the probe's temp dir")
         killed = time.monotonic()
         client.send_signal(signal.SIGKILL)
         client.wait(10)
@@ -162,7 +157,7 @@ async def test_sigkilled_client_leaves_nothing_on_the_host(clean_fleet: Fleet) -
             client.kill()
             client.wait(10)
     await async_wait_for(lambda: not probe_processes("h3"), 15, what="probe gone")
-    await async_wait_for(lambda: not (_temp_dirs() - before), 15, what="temp dir gone")
+    await async_wait_for(lambda: not any(d.exists() for d in temp_dirs), 15, what="temp dir gone")
     gone_after = time.monotonic() - killed
     record(
         "faults",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clustertop.model import MIB, HostState, Section
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame, probe_script, split_parts
+from clustertop.sources.ssh.reader import READ_LIMIT
 
 M = "@ct0123456789abcdef"
 ID = "b" * 64
@@ -183,7 +184,7 @@ def test_a_frame_cut_at_the_read_limit_reports_the_section_it_stopped_in() -> No
     whole = _frame(1, 200.0, _section("sys", SYS), _section("gpu", GPU), _section("procs", PROCS_1))
     assembler.apply(parse_frame(whole, M), 1.0)
     # Only the first part of the next frame came: its GPU section had no end.
-    partial = f"{M} t 2 202.0\n{_section('sys', SYS)}\n{M} b gpu\n" + "x" * 1000
+    partial = f"{M} t 2 202.0\n{_section('sys', SYS)}\n{M} b gpu\n" + "x" * (READ_LIMIT // 2)
     frame = parse_frame(partial, M)
     assert frame.unfinished == "gpu" and set(frame.sections) == {"sys"}
     snap = assembler.apply(frame, 1.0, cut=True)
@@ -191,3 +192,17 @@ def test_a_frame_cut_at_the_read_limit_reports_the_section_it_stopped_in() -> No
     assert [p.pid for p in snap.processes] == [4242], "the sections it never reached stay"
     snap = assembler.apply(parse_frame(_frame(3, 204.0, _section("gpu", GPU)), M), 1.0)
     assert snap.gpu_error is None and snap.gpus
+
+
+def test_a_section_cut_only_because_an_earlier_one_was_big_keeps_its_last_reading() -> None:
+    times = iter([1000.0, 1002.0, 1004.0])
+    assembler = FrameAssembler("gpu01", M, clock=lambda: next(times))
+    whole = _frame(1, 200.0, _section("sys", SYS), _section("gpu", GPU), _section("procs", PROCS_1))
+    assembler.apply(parse_frame(whole, M), 1.0)
+    # The GPU section fitted; the read limit fell a few lines into the processes after it.
+    partial = f"{M} t 2 202.0\n{_section('sys', SYS)}\n{_section('gpu', GPU)}\n{M} b procs\n"
+    frame = parse_frame(partial + PROCS_1[:40], M)
+    assert frame.unfinished == "procs" and 0 < frame.unfinished_chars < 100
+    snap = assembler.apply(frame, 1.0, cut=True)
+    assert snap.processes_error is None and snap.gpu_error is None
+    assert [p.pid for p in snap.processes] == [4242] and snap.gpus

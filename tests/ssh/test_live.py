@@ -12,7 +12,13 @@ from tests.fleet.fleet import Fleet
 from tests.fleet.gpu_specs import gpu, spec
 from tests.fleet.simhost import SimHost
 from tests.reliability import record
-from tests.ssh.helpers import HUGE_ARGV, LiveFleet, huge_argv_process, probe_processes
+from tests.ssh.helpers import (
+    HUGE_ARGV,
+    LiveFleet,
+    huge_argv_process,
+    probe_processes,
+    probe_temp_dirs,
+)
 from tests.waiting import async_wait_for
 
 
@@ -92,25 +98,21 @@ async def test_killed_sshd_changes_only_that_host_and_it_returns(
     record("faults", "sshd-killed", f"only that host went down ({down.error!r}), then came back")
 
 
-def _probe_temp_dirs() -> set[Path]:
-    # In memory (/dev/shm) where there is one, else /tmp.
-    return {*Path("/dev/shm").glob("clustertop.*"), *Path("/tmp").glob("clustertop.*")}
-
-
 async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fleet) -> None:
-    temp_dirs = _probe_temp_dirs()
     async with LiveFleet(clean_fleet, ["h3"]) as live:
         await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
         assert probe_processes("h3"), "the probe runs while connected"
         assert _stand_in_processes(clean_fleet["h3"]) == 2, (
             "one sampler for GPUs, one for their processes"
         )
-        assert _probe_temp_dirs() - temp_dirs
+        # In memory (/dev/shm) where there is one, else /tmp.
+        temp_dirs = await async_wait_for(lambda: probe_temp_dirs("h3"), 10, what="its temp dir")
+        assert all(d.parent in (Path("/dev/shm"), Path("/tmp")) and d.is_dir() for d in temp_dirs)
     await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
     await async_wait_for(
         lambda: _stand_in_processes(clean_fleet["h3"]) == 0, 10, what="GPU samplers gone"
     )
-    await async_wait_for(lambda: not (_probe_temp_dirs() - temp_dirs), 10, what="temp dir gone")
+    await async_wait_for(lambda: not any(d.exists() for d in temp_dirs), 10, what="temp dir gone")
 
 
 async def test_hosts_behind_one_jump_share_one_connection(fleet: Fleet, tmp_path: Path) -> None:

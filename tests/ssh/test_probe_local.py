@@ -296,7 +296,8 @@ def test_megabytes_of_arguments_are_cut_under_every_awk(awk: str, tmp_path: Path
             running.close()
     assert command.startswith("sh -c sleep 300; true x xxxx")
     assert command.endswith("…") and len(command.encode()) <= 4096
-    assert max(len(frame) for frame in frames) < 100_000
+    # Its arguments never travel whole (other users' processes add their own, capped, lines).
+    assert not any("x" * 5000 in frame for frame in frames)
 
 
 def _command_lines() -> dict[int, bytes]:
@@ -392,5 +393,7 @@ def test_one_line_of_output_is_cut_at_256_kib_under_every_awk(awk: str, tmp_path
         line = wait_for(apps, 10, what="the GPU process sample")
     finally:
         running.close()
-    assert line.startswith("2026/11/25 10:00:00.000, GPU-1, 4242, 4000, pppp")
-    assert line.endswith("p…") and len(line.encode()) == 262144 + 3
+    # The stand-in prints a row every 0.2 s: on a busy machine one sample can hold two.
+    rows = line.split("\n")
+    assert all(row.startswith("2026/11/25 10:00:00.000, GPU-1, 4242, 4000, pppp") for row in rows)
+    assert all(row.endswith("p…") and len(row.encode()) == 262144 + 3 for row in rows)

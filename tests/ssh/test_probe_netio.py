@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,9 @@ needs_root = pytest.mark.skipif(
 class NetnsProbe:
     """The probe under /bin/sh in network namespace `netns` (None: this one), as `user`."""
 
-    def __init__(self, awk: str, netns: str | None, as_nobody: bool = False) -> None:
+    def __init__(
+        self, awk: str, netns: str | None, as_nobody: bool = False, **settings: Any
+    ) -> None:
         argv = ["/bin/sh", "-s"]
         if as_nobody:
             argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
@@ -42,8 +45,8 @@ class NetnsProbe:
             env={**os.environ, "TMPDIR": "/tmp"}, start_new_session=True,
         )  # fmt: skip
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        settings = ProbeSettings(marker=MARKER, sample_ms=1000, awk=awk, phase=0, port_every=1)
-        self.proc.stdin.write(probe_script(settings))
+        chosen = {"sample_ms": 1000, "phase": 0, "port_every": 1, **settings}
+        self.proc.stdin.write(probe_script(ProbeSettings(marker=MARKER, awk=awk, **chosen)))
         self.proc.stdin.flush()
         assert " ready 3 " in self.proc.stdout.readline()
         self.seq = 0

@@ -17,7 +17,7 @@ from clustertop.sources.ssh.probe import ProbeSettings, probe_script
 from tests.fleet.fleet import Fleet
 from tests.fleet.simhost import HostPlan, SimHost
 from tests.reliability import record
-from tests.ssh.helpers import LiveFleet, probe_processes
+from tests.ssh.helpers import LiveFleet, probe_processes, probe_temp_dirs
 from tests.waiting import async_wait_for
 
 MARKER = "@cttest0123456789ab"
@@ -144,13 +144,8 @@ def _hung_dfs(host: SimHost) -> list[int]:
     return found
 
 
-def _temp_dirs() -> set[Path]:
-    return {*Path("/dev/shm").glob("clustertop.*"), *Path("/tmp").glob("clustertop.*")}
-
-
 @pytest.mark.reliability
 async def test_a_hung_df_marks_disks_and_leaves_nothing_behind(fleet: Fleet) -> None:
-    before = _temp_dirs()
     with _host(fleet, HostPlan("hungdf", docker="none-running")) as host:
         (host.bin_dir / "df").write_text(HUNG_DF)
         (host.bin_dir / "df").chmod(0o755)
@@ -168,9 +163,13 @@ async def test_a_hung_df_marks_disks_and_leaves_nothing_behind(fleet: Fleet) -> 
             assert Section.DISKS not in snap.waiting
             assert len(_probes("hungdf")) == 1, "one probe, never restarted"
             assert len(_hung_dfs(host)) == 1, "df is never started twice"
+            temp_dirs = probe_temp_dirs("hungdf")
+            assert temp_dirs, "the probe's temp dir exists while it runs"
         await async_wait_for(lambda: not probe_processes("hungdf"), 10, what="the probe gone")
         await async_wait_for(lambda: not _hung_dfs(host), 10, what="the hung df gone")
-        await async_wait_for(lambda: _temp_dirs() <= before, 10, what="its temp dir gone")
+        await async_wait_for(
+            lambda: not any(d.exists() for d in temp_dirs), 10, what="its temp dir gone"
+        )
     record(
         "faults",
         "df-hung",

@@ -45,7 +45,7 @@ def _owners(path: Path) -> dict[str, tuple[float, ...]]:
 
 
 def test_the_fixture_is_format_1() -> None:
-    assert FORMAT_VERSION == 2
+    assert FORMAT_VERSION == 3
     assert gzip.decompress(FIXTURE.read_bytes())[:16] == b"SQLite format 3\x00"
 
 
@@ -84,7 +84,7 @@ def test_an_upgrade_that_fails_leaves_the_file_as_it_was(old_store: Path) -> Non
     with pytest.raises(StoreError) as caught:
         StoreWriter(old_store)
     assert str(caught.value) == (
-        f"history store {old_store}: format 1 could not be upgraded to format 2 (table migs"
+        f"history store {old_store}: format 1 could not be upgraded to format 3 (table migs"
         " already exists); it is left untouched (move it away or set history_path to another"
         " file)"
     )
@@ -95,7 +95,7 @@ def test_an_upgrade_that_fails_leaves_the_file_as_it_was(old_store: Path) -> Non
 @pytest.mark.parametrize(
     ("version", "why"),
     [
-        (3, "written by a newer clustertop (format 3)"),
+        (4, "written by a newer clustertop (format 4)"),
         (0, "format 0 is not one this clustertop can upgrade"),
     ],
 )

@@ -41,6 +41,8 @@ class AlertKind(str, Enum):
     """A container holds GPU memory on idle GPUs."""
     DISK_BUSY = "disk-busy"
     """A block device busy near 100 % for minutes (I/O is the bottleneck)."""
+    STALE_MIG = "stale-mig-instance"
+    """A MIG instance holds memory while its own utilisation stayed idle (analysis/stale_mig)."""
 
     def __str__(self) -> str:
         return self.value
@@ -79,6 +81,7 @@ SEVERITY: Mapping[AlertKind, Severity] = {
     AlertKind.DOCKER_DOWN: Severity.WARNING,
     AlertKind.STALE_CONTAINER: Severity.INFO,
     AlertKind.DISK_BUSY: Severity.WARNING,
+    AlertKind.STALE_MIG: Severity.INFO,
 }
 """The fixed severity of each kind."""
 

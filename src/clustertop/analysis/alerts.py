@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from clustertop.analysis.alert_rules import (
     SEVERITY,
     AlertKind,
     AlertThresholds,
+    Finding,
     Severity,
     host_findings,
 )
@@ -75,6 +76,7 @@ class AlertTracker:
         snap: HostSnapshot,
         stale_ids: frozenset[str] = frozenset(),
         idle_since: Callable[[str], float | None] | None = None,
+        extra: Sequence[Finding] = (),
     ) -> list[Alert]:
         """The host's alerts now, most urgent first; O(size of the snapshot).
 
@@ -82,7 +84,8 @@ class AlertTracker:
         given, tells when a container's idle run began (functools.partial(
         stale_tracker.idle_since, host)), which becomes the stale alert's `since`.
         `since` is otherwise the host's state_since for a host that is down, else the time the
-        alert was first seen, and it is kept while the key stays active.
+        alert was first seen, and it is kept while the key stays active. `extra` are findings
+        of rules kept elsewhere (stale MIG instances), taken only while the host is up.
         """
         if snap.gpus:
             self._had_gpus.add(snap.name)
@@ -97,6 +100,8 @@ class AlertTracker:
             active=previous,
             busy_since=self._busy.update(snap),
         )
+        if extra and snap.is_up:
+            findings = [*findings, *extra]
         for found in findings:
             ident = (found.kind, found.subject)
             old = previous.get(ident)

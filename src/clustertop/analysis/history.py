@@ -1,4 +1,4 @@
-"""Bounded per-host history of CPU, memory and per-GPU readings, for charts and trends."""
+"""Bounded per-host history of CPU, memory, traffic, disk I/O and per-GPU readings, for charts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from clustertop.model import HostSnapshot
+from clustertop.model.network import disk_totals, off_host_rates
 
 if TYPE_CHECKING:
     from clustertop.config.settings import Config
@@ -32,6 +33,14 @@ class Metric(str, Enum):
     """One GPU's utilisation, percent."""
     GPU_MEMORY = "gpu_memory"
     """One GPU's memory used, bytes."""
+    NET_RX = "net_rx"
+    """Bytes received per second by the physical and InfiniBand interfaces."""
+    NET_TX = "net_tx"
+    """Bytes sent per second by the physical and InfiniBand interfaces."""
+    DISK_READ = "disk_read"
+    """Bytes read per second from the whole block devices."""
+    DISK_WRITE = "disk_write"
+    """Bytes written per second to the whole block devices."""
 
     def __str__(self) -> str:
         return self.value
@@ -61,6 +70,17 @@ class _Series:
         self.last_bucket = bucket
 
 
+RATE_METRICS = (Metric.NET_RX, Metric.NET_TX, Metric.DISK_READ, Metric.DISK_WRITE)
+"""Host-wide rates: their series exist only for hosts that reported one (no cost otherwise)."""
+
+
+def host_rates(snap: HostSnapshot) -> dict[Metric, float | None]:
+    """The snapshot's traffic and disk I/O totals, as the rate series record them."""
+    rx, tx = off_host_rates(snap.interfaces)
+    read, write, _ = disk_totals(snap.disk_io)
+    return {Metric.NET_RX: rx, Metric.NET_TX: tx, Metric.DISK_READ: read, Metric.DISK_WRITE: write}
+
+
 class _GpuSeries:
     """Utilisation and memory of one GPU."""
 
@@ -74,7 +94,7 @@ class _GpuSeries:
 class _HostHistory:
     """The ring of buckets of one host: which bucket each slot holds, and every series."""
 
-    __slots__ = ("buckets", "cpu", "gpus", "memory", "newest", "snapshot", "times")
+    __slots__ = ("buckets", "cpu", "gpus", "memory", "newest", "rates", "snapshot", "times")
 
     def __init__(self, slots: int) -> None:
         self.buckets = array("q", [-1]) * slots
@@ -82,6 +102,7 @@ class _HostHistory:
         self.cpu = _Series(slots)
         self.memory = _Series(slots)
         self.gpus: dict[str, _GpuSeries] = {}
+        self.rates: dict[Metric, _Series] = {}
         self.newest = -1
         self.snapshot: HostSnapshot | None = None
 
@@ -91,6 +112,8 @@ class _HostHistory:
         self.newest = bucket
         self.cpu.counts[slot] = 0
         self.memory.counts[slot] = 0
+        for rate in self.rates.values():
+            rate.counts[slot] = 0
         gone = []
         for uuid, gpu in self.gpus.items():
             gpu.util.counts[slot] = 0
@@ -157,6 +180,8 @@ class History:
             host.cpu.put(slot, bucket, snap.cpu.percent)
         if snap.memory is not None:
             host.memory.put(slot, bucket, snap.memory.used)
+        if snap.interfaces or snap.disk_io:
+            self._record_rates(host, snap, slot, bucket)
         for gpu in snap.gpus:
             if not gpu.uuid or (gpu.util_percent is None and gpu.memory_used is None):
                 continue  # nothing to record: no series, so nothing to allocate and prune
@@ -167,6 +192,15 @@ class History:
                 series.util.put(slot, bucket, gpu.util_percent)
             if gpu.memory_used is not None:
                 series.memory.put(slot, bucket, gpu.memory_used)
+
+    def _record_rates(self, host: _HostHistory, snap: HostSnapshot, slot: int, bucket: int) -> None:
+        for metric, value in host_rates(snap).items():
+            if value is None:
+                continue
+            series = host.rates.get(metric)
+            if series is None:
+                series = host.rates[metric] = _Series(self.slots)
+            series.put(slot, bucket, value)
 
     def series(self, host: str, metric: Metric | str, gpu_uuid: str | None = None) -> list[Point]:
         """Oldest first: one (time, value) per bucket in which the host was up.
@@ -195,6 +229,8 @@ class History:
             return history.cpu
         if metric is Metric.MEMORY:
             return history.memory
+        if metric in RATE_METRICS:
+            return history.rates.get(metric)
         gpu = history.gpus.get(gpu_uuid or "")
         if gpu is None:
             return None
@@ -209,6 +245,11 @@ class History:
         """UUIDs of the host's GPUs that have a series, in first-seen order."""
         history = self._hosts.get(host)
         return list(history.gpus) if history is not None else []
+
+    def has_rates(self, host: str) -> bool:
+        """True when the host reported traffic or disk I/O rates inside the window."""
+        history = self._hosts.get(host)
+        return bool(history and history.rates)
 
     def hosts(self) -> list[str]:
         """Hosts with a history, in first-seen order."""

@@ -88,6 +88,13 @@ class GpuEvidence:
                 )
                 self.process_gpus.setdefault(owner_id, set()).add(key)
                 self.process_indices.setdefault(owner_id, set()).add(proc.gpu_index)
+        for ctr in snap.containers if mig else ():
+            # Instances a source names without processes (dcgm-exporter's pod labels): the
+            # container is judged by those, as if its processes ran there.
+            for index, ref in ctr.mig:
+                held = (index, ref.gpu_instance_id, ref.compute_instance_id)
+                self.process_gpus.setdefault(ctr.id, set()).add(held)
+                self.process_indices.setdefault(ctr.id, set()).add(index)
 
     def holds_memory(self, ctr: Container) -> bool:
         """True when a GPU process of the container runs, or it holds GPU memory."""

@@ -12,6 +12,7 @@ from clustertop.analysis.free_gpus import free_gpus, free_gpus_json
 from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
 from clustertop.analysis.stale_jobs import JobStaleTracker, stale_jobs_json
+from clustertop.analysis.stale_mig import MigStaleTracker, mig_stale_json, stale_findings
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
 from clustertop.analysis.zoom import HistoryZoom, Past
@@ -49,6 +50,12 @@ class ClusterAnalysis:
             self.stale_tracker.stale_after, self.stale_tracker.util_percent
         )
         """Stale Slurm jobs per host (the containers' thresholds)."""
+        self.mig_tracker = MigStaleTracker(
+            self.stale_tracker.stale_after,
+            self.stale_tracker.util_percent,
+            memory_mib=free_gpu_memory_mib,
+        )
+        """Stale MIG instances per host (an instance holding more than free_gpu_memory_mib)."""
 
     @classmethod
     def from_config(cls, config: Config) -> ClusterAnalysis:
@@ -66,9 +73,11 @@ class ClusterAnalysis:
         self.history.add(snap)
         self.zoom.add(snap)
         self.job_tracker.update(snap)
+        self.mig_tracker.update(snap)
         stale_ids = self.stale_tracker.update(snap)
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
-        self.alert_tracker.update(snap, stale_ids, idle_since)
+        extra = stale_findings(self.mig_tracker, snap)
+        self.alert_tracker.update(snap, stale_ids, idle_since, extra)
 
     def add_past(self, past: Callable[[float, float], Iterable[HostSnapshot]]) -> None:
         """Feed the history the readings a source has from before now (`Source.past_snapshots`).
@@ -108,4 +117,5 @@ class ClusterAnalysis:
             ),
             "alerts": alerts_json(self.alerts()),
             "slurm_jobs_stale": stale_jobs_json(self.job_tracker, [s.name for s in snaps]),
+            "mig_stale": mig_stale_json(self.mig_tracker, snaps),
         }

@@ -110,6 +110,12 @@ def _tally_host(snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _T
         tally.running += 1
         tally.stale += ctr.id in stale
         tally.hosts.add(snap.name)
+        for index, ref in ctr.mig:  # instances named without processes (dcgm-exporter)
+            gpu = by_index.get(index)
+            instance = next((i for i in gpu.mig_instances if i.runs(ref)), None) if gpu else None
+            if gpu is not None and instance is not None:
+                tally.gpus[(snap.name, GpuUnit(gpu, instance).uuid)] = instance.util_percent
+                in_instances.add((ctr.id, index))
         for index in ctr.gpus:
             if (ctr.id, index) in in_instances:
                 continue  # its MIG instances are what it holds, not the whole GPU

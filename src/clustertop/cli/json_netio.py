@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from clustertop.cli.attribution_json import attribution_json
 from clustertop.model import HostSnapshot
 from clustertop.model.network import DiskIo, Interface, ListeningPort, off_host_rates
+from clustertop.model.nfs import NfsIo
 
 
 def interface_json(interface: Interface) -> dict[str, Any]:
@@ -42,6 +44,20 @@ def disk_io_json(device: DiskIo) -> dict[str, Any]:
         "read_iops": device.read_iops,
         "write_iops": device.write_iops,
         "busy_percent": device.busy_percent,
+        "mapper": device.mapper,
+    }
+
+
+def nfs_io_json(mount: NfsIo) -> dict[str, Any]:
+    """One NFS mount's bytes read and written, and their rates."""
+    c = mount.counters
+    return {
+        "mount": c.mount,
+        "device": c.device,
+        "read_bytes": c.read_bytes,
+        "write_bytes": c.write_bytes,
+        "read_rate": mount.read_rate,
+        "write_rate": mount.write_rate,
     }
 
 
@@ -59,6 +75,8 @@ def port_json(port: ListeningPort) -> dict[str, Any]:
         "container": port.container,
         "reach_address": port.reach_address,
         "note": port.note,
+        "owner": port.owner,
+        "attribution": attribution_json(port.attribution),
     }
 
 
@@ -72,6 +90,7 @@ def netio_json(snap: HostSnapshot) -> dict[str, Any]:
         "network_error": snap.network_error,
         "disk_io": [disk_io_json(d) for d in snap.disk_io],
         "disk_io_error": snap.disk_io_error,
+        "nfs_io": [nfs_io_json(m) for m in snap.nfs_io],
         "ports": [port_json(p) for p in snap.ports],
         "ports_error": snap.ports_error,
     }

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from clustertop.analysis.mig import gpu_of, instance_of
 from clustertop.model import Gpu, GpuProcess
-from clustertop.util.units import NA, used_of
+from clustertop.util.units import NA, percent, used_of
 
 
 def mig_table_rows(gpu: Gpu) -> list[list[object]]:
@@ -20,7 +20,7 @@ def mig_table_rows(gpu: Gpu) -> list[list[object]]:
             [
                 f"{gpu.index}:{dev}",
                 f"  └ {instance.label} {instance.uuid or ''}".rstrip(),
-                NA,
+                "unknown" if instance.util_percent is None else percent(instance.util_percent),
                 used_of(instance.memory_used, instance.memory_total),
                 "",
                 "",

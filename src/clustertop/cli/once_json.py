@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from clustertop.analysis.jobs import jobs_json, slurm_jobs
+from clustertop.cli.attribution_json import attribution_json
 from clustertop.cli.json_netio import netio_json
 from clustertop.cli.mig_json import mig_instance_json, mig_ref_json
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
-from clustertop.model.attribution import Attribution
 
 SCHEMA_VERSION = 2
 """Bumped on incompatible changes and on documented additions (2: vendor, MIG, per process an
@@ -20,26 +20,6 @@ see README."""
 
 def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
     return None if ref is None else {"id": ref.id, "name": ref.name}
-
-
-def attribution_json(found: Attribution | None) -> dict[str, Any] | None:
-    """What a process belongs to (null: its cgroup was not read)."""
-    if found is None:
-        return None
-    return {
-        "kind": found.kind,
-        "id": found.id,
-        "name": found.name,
-        "owner": found.owner,
-        "via": found.via,
-        "step": found.step,
-        "uid": found.uid,
-        "container_id": found.container_id,
-        "gpus": list(found.gpus) if found.gpus is not None else None,
-        "account": found.account,
-        "namespace": found.namespace,
-        "partition": found.partition,
-    }
 
 
 def gpu_json(gpu: Gpu) -> dict[str, Any]:
@@ -105,6 +85,7 @@ def container_json(container: Container, stale: bool = False) -> dict[str, Any]:
         "pid": container.pid,
         "log_size": container.log_size,
         "stale": stale,
+        "mig": [[index, mig_ref_json(ref)] for index, ref in container.mig],
         "engine": container.engine,
         "rootless_user": container.rootless_user,
     }

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from clustertop.model.attribution import Attribution
 from clustertop.model.mig import MigInstance, MigRef
 from clustertop.model.network import DiskIo, Interface, ListeningPort
+from clustertop.model.nfs import NfsIo
 
 MIB = 1024 * 1024
 """Bytes in one MiB (nvidia-smi reports memory in MiB)."""
@@ -217,6 +218,9 @@ class Container:
     """Bytes in its json-file log."""
     gpu_memory_used: int | None = None
     """Bytes of GPU memory held by its processes."""
+    mig: tuple[tuple[int, MigRef], ...] = ()
+    """(GPU index, instance) of the MIG instances it holds where a source says so without
+    processes (dcgm-exporter's pod labels on a GPU instance's series)."""
     engine: str = "docker"
     """Which engine runs it: "docker" or "podman" (the actions go to that engine's CLI)."""
     rootless_user: str | None = None
@@ -339,6 +343,8 @@ class HostSnapshot:
     """Listening sockets."""
     ports_error: str | None = None
     """Why listening sockets could not be read."""
+    nfs_io: tuple[NfsIo, ...] = ()
+    """NFS mounts with their bytes read and written (from /proc/self/mountstats)."""
     podman_error: str | None = None
     """Why podman's containers could not be listed (None: listed, or no podman on the host)."""
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from clustertop.model.attribution import Attribution
+
 _PARTITION = re.compile(r"^(.*?)(p?\d+)$")
 
 
@@ -105,6 +107,8 @@ class DiskIo:
     """Writes completed per second."""
     busy_percent: float | None = None
     """Share of the interval with I/O in flight, 0-100 (%util in iostat)."""
+    mapper: str | None = None
+    """A device-mapper device's /dev/mapper name (vg-root for dm-0); None for other devices."""
 
     @property
     def name(self) -> str:
@@ -138,6 +142,11 @@ class ListeningPort:
     """Address that reaches the socket from the host (the container's IP for a container)."""
     note: str | None = None
     """Why the process is not shown ("not permitted", "no process found")."""
+    owner: str | None = None
+    """The holding process's owner by the one owner rule (None: no process, or none named)."""
+    attribution: Attribution | None = None
+    """What the holding process belongs to (container, pod, Slurm job, session); None when
+    no process is known or its cgroup was not readable."""
 
 
 OFF_HOST_KINDS = frozenset({InterfaceKind.PHYSICAL, InterfaceKind.INFINIBAND})
@@ -174,7 +183,8 @@ def whole_devices(names: Iterable[str]) -> set[str]:
 def disk_totals(devices: tuple[DiskIo, ...]) -> tuple[float | None, float | None, float | None]:
     """(read bytes/s, write bytes/s, busiest %) over the whole devices; None where unknown."""
     whole = whole_devices(d.name for d in devices)
-    chosen = [d for d in devices if d.name in whole]
+    # A device-mapper device's I/O is its disks' too (LVM, dm-crypt on sda2): counted there.
+    chosen = [d for d in devices if d.name in whole and d.mapper is None]
     busy = [d.busy_percent for d in chosen if d.busy_percent is not None]
     return (
         _sum([d.read_rate for d in chosen]),

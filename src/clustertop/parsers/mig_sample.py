@@ -10,6 +10,7 @@ from clustertop.model import Gpu, GpuProcess
 from clustertop.model.mig import MigRef
 from clustertop.parsers.nvidia_mig import join_mig, parse_gpu_list
 from clustertop.parsers.nvidia_smi import GpuApp
+from clustertop.parsers.nvidia_text_mig import parse_nvidia_smi_table
 from clustertop.parsers.nvidia_xml import parse_nvidia_smi_xml
 
 
@@ -105,6 +106,36 @@ def parse_probe_mig(text: str, returncode: int) -> MigReading:
         listing, separator, xml = text.partition(XML_SEPARATOR + "\n")
         if not separator or listing:
             return MigReading(error=f"MIG sample without its XML part: {_first_words(text)}")
+    head, fallback, table = ("\n" + xml).partition("\n" + TABLE_SEPARATOR + "\n")
+    xml = head[1:]
     if returncode and "<nvidia_smi_log" not in xml:
-        return MigReading(error=_first_words(xml))
-    return parse_mig_sample(listing, xml)
+        reading = MigReading(error=_first_words(xml))
+    else:
+        reading = parse_mig_sample(listing, xml)
+    if reading.error is None or not fallback:
+        return reading
+    # -q -x refused or unreadable: the plain table's MIG devices, and why -q -x did not serve.
+    from_table = table_mig_reading(listing, table)
+    if from_table.error is not None:
+        return MigReading(error=f"{reading.error}; nvidia-smi table: {from_table.error}")
+    return from_table
+
+
+TABLE_SEPARATOR = "@table"
+"""The line before plain `nvidia-smi` output, sent after the XML part when `-q -x` failed."""
+
+
+def table_mig_reading(listing: str, table: str) -> MigReading:
+    """MIG devices and processes from plain `nvidia-smi` tables, joined by GPU index onto
+    `nvidia-smi -L` (UUIDs, profiles, MIG UUIDs: the table has none of them)."""
+    try:
+        reading = parse_nvidia_smi_table(table)
+    except ValueError as exc:
+        return MigReading(error=str(exc))
+    listed, _ = parse_gpu_list(listing)
+    uuid_of = {gpu.index: gpu.uuid for gpu in listed}
+    if not any(gpu.index in uuid_of for gpu in reading.gpus):
+        return MigReading(error="nvidia-smi -L named no GPU to match the MIG devices table to")
+    gpus = [dataclasses.replace(gpu, uuid=uuid_of.get(gpu.index, "")) for gpu in reading.gpus]
+    apps = [dataclasses.replace(app, gpu_uuid=uuid_of.get(i, "")) for i, app in reading.apps]
+    return MigReading(tuple(join_mig(gpus, listed)), tuple(apps))

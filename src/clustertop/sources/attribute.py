@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 
 from clustertop.model import Container, ContainerRef
 from clustertop.model.attribution import DOCKER, POD, PODMAN, SLURM, Attribution, Facts, resolve
+from clustertop.model.network import ListeningPort
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 
 POD_NAME_LABEL = "io.kubernetes.pod.name"
@@ -59,3 +61,20 @@ def container_ref(
         return None
     container = containers.get(found.container_id)
     return ContainerRef(container.id, container.name) if container else None
+
+
+def attribute_ports(
+    ports: Iterable[ListeningPort], containers: Iterable[Container], rule: OwnerRule = DEFAULT_RULE
+) -> tuple[ListeningPort, ...]:
+    """Ports whose holding process's cgroup was read, with its owner and full attribution (the
+    owner rule as for any process; the socket's user stands for the process's). Ports without
+    a known process ("not permitted", "no process found") are left as they are."""
+    by_id = {c.id: c for c in containers}
+    result = []
+    for port in ports:
+        found = attribute(port.attribution, port.user, by_id, rule) if port.pid else None
+        if found is None:
+            result.append(port)
+        else:
+            result.append(dataclasses.replace(port, attribution=found, owner=found.owner))
+    return tuple(result)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from clustertop.model import MIB, Cpu, Gpu, HostSnapshot, HostState, Memory
+from clustertop.model.network import (
+    DiskCounters,
+    DiskIo,
+    Interface,
+    InterfaceKind,
+    NetCounters,
+)
 from clustertop.store.rollup import minutes_done
 from clustertop.store.rows import UP_CODE
 from clustertop.store.schema import StoreError, connect
@@ -36,6 +44,18 @@ FROM min_gpu AS r JOIN gpus AS g ON g.id = r.gpu
 WHERE r.m >= :ma AND r.m < :mb GROUP BY g.host, b, r.gpu
 """
 
+_RAW_IO = """
+SELECT host, CAST(t / :res AS INTEGER) AS b, avg(rx), avg(tx), avg(rd), avg(wr)
+FROM raw_io WHERE t >= :a AND t < :b GROUP BY host, b
+"""
+_MIN_IO = """
+SELECT host, CAST(m * 60 / :res AS INTEGER) AS b, avg(rx), avg(tx), avg(rd), avg(wr)
+FROM min_io WHERE m >= :ma AND m < :mb GROUP BY host, b
+"""
+RECORDED = "(recorded)"
+"""Name of the one interface and device a past snapshot has: the host's recorded totals."""
+Rates = tuple[float | None, float | None, float | None, float | None]
+
 
 def store_past(path: Path, now: float, window_s: float, resolution_s: float) -> list[HostSnapshot]:
     """One snapshot per host and bucket of `resolution_s` over the last `window_s`, oldest
@@ -49,15 +69,44 @@ def store_past(path: Path, now: float, window_s: float, resolution_s: float) -> 
         start = now - window_s
         split = max(minutes_done(conn) * 60.0, start)
         span = {"res": resolution_s, "ma": int(start // 60), "mb": int(split // 60)}
-        older = _snapshots(conn.execute(_MIN_HOSTS, span), conn.execute(_MIN_GPUS, span))
+        older = _snapshots(
+            conn.execute(_MIN_HOSTS, span), conn.execute(_MIN_GPUS, span), _io(conn, _MIN_IO, span)
+        )
         span = {"res": resolution_s, "a": split, "b": now}
-        newer = _snapshots(conn.execute(_RAW_HOSTS, span), conn.execute(_RAW_GPUS, span))
+        newer = _snapshots(
+            conn.execute(_RAW_HOSTS, span), conn.execute(_RAW_GPUS, span), _io(conn, _RAW_IO, span)
+        )
         return sorted([*older, *newer], key=lambda snap: snap.time)
     finally:
         conn.close()
 
 
-def _snapshots(hosts: Iterable[Any], gpu_rows: Iterable[Any]) -> Iterator[HostSnapshot]:
+def _io(
+    conn: sqlite3.Connection, query: str, span: dict[str, float]
+) -> dict[tuple[int, int], Rates]:
+    """(host id, bucket) -> its mean (receive, send, read, write) rates."""
+    return {(host, bucket): tuple(rates) for host, bucket, *rates in conn.execute(query, span)}
+
+
+def _recorded(rates: Rates | None) -> dict[str, Any]:
+    """A past snapshot's traffic and disk I/O: one stand-in interface and device with the
+    host's recorded totals (what the history charts sum from a live snapshot)."""
+    if rates is None:
+        return {}
+    rx, tx, read, write = rates
+    interfaces: tuple[Interface, ...] = ()
+    if rx is not None or tx is not None:
+        counters = NetCounters(RECORDED, 0, 0, 0, 0, 0, 0, 0, 0)
+        interfaces = (Interface(counters, InterfaceKind.PHYSICAL, rx, tx),)
+    devices: tuple[DiskIo, ...] = ()
+    if read is not None or write is not None:
+        devices = (DiskIo(DiskCounters(RECORDED, 0, 0, 0, 0, 0), read, write),)
+    return {"interfaces": interfaces, "disk_io": devices}
+
+
+def _snapshots(
+    hosts: Iterable[Any], gpu_rows: Iterable[Any], io: dict[tuple[int, int], Rates]
+) -> Iterator[HostSnapshot]:
     gpus: dict[tuple[int, int], list[Gpu]] = {}
     for host, bucket, idx, uuid, util, mem in gpu_rows:
         gpu = Gpu(idx, uuid, "", util, int(mem * MIB), None, None, None, None)
@@ -70,4 +119,5 @@ def _snapshots(hosts: Iterable[Any], gpu_rows: Iterable[Any]) -> Iterator[HostSn
             cpu=Cpu(cpu, None, None) if cpu is not None else None,
             memory=Memory(0, int(mem * MIB)) if mem is not None else None,
             gpus=tuple(sorted(gpus.get((host, bucket), ()), key=lambda g: g.index)),
+            **_recorded(io.get((host, bucket))),
         )

@@ -103,6 +103,7 @@ def roll_up(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
             _set_meta(conn, "hours_done", first_m // 60)
         if end_m > first_m:
             minutes_into(conn, "min", first_m, end_m)
+            _io_minutes(conn, first_m, end_m)
             _set_meta(conn, "minutes_done", end_m)
         first_h = hours_done(conn)
         end_h = max(end_m, first_m) // 60
@@ -117,8 +118,27 @@ def roll_up(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
         raise
 
 
+def _io_minutes(conn: sqlite3.Connection, first_m: int, end_m: int) -> None:
+    """Each minute's mean traffic and disk I/O rates per host (avg skips unknown rates)."""
+    conn.execute(
+        "INSERT INTO min_io SELECT CAST(t / 60 AS INTEGER) AS m, host, count(*), round(avg(rx)),"
+        " round(avg(tx)), round(avg(rd)), round(avg(wr)) FROM raw_io WHERE t >= ? AND t < ?"
+        " GROUP BY m, host",
+        (first_m * 60.0, end_m * 60.0),
+    )
+
+
 def _hours(conn: sqlite3.Connection, first_h: int, end_h: int) -> None:
     span = {"a": first_h * 60, "b": end_h * 60}
+    means = ", ".join(
+        f"round(total({c} * n) / nullif(total(CASE WHEN {c} IS NOT NULL THEN n END), 0))"
+        for c in ("rx", "tx", "rd", "wr")
+    )
+    conn.execute(
+        f"INSERT INTO hour_io SELECT m / 60 AS h, host, sum(n), {means} FROM min_io"
+        " WHERE m >= :a AND m < :b GROUP BY h, host",
+        span,
+    )
     conn.execute(
         "INSERT INTO hour_host SELECT host, m / 60 AS h, sum(up), sum(down), sum(cpu), max(mem),"
         " sum(gutil), sum(gknown) FROM min_host WHERE m >= :a AND m < :b GROUP BY h, host",
@@ -150,6 +170,7 @@ def _prune_raw(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM raw_host WHERE t < ?", (raw_before,))
     conn.execute("DELETE FROM raw_gpu WHERE t < ?", (raw_before,))
     conn.execute("DELETE FROM raw_mig WHERE t < ?", (raw_before,))
+    conn.execute("DELETE FROM raw_io WHERE t < ?", (raw_before,))
 
 
 def _prune_tiers(conn: sqlite3.Connection, now: float, retention_s: float) -> None:
@@ -157,6 +178,7 @@ def _prune_tiers(conn: sqlite3.Connection, now: float, retention_s: float) -> No
     conn.execute("DELETE FROM min_host WHERE m < ?", (minute_before,))
     conn.execute("DELETE FROM min_gpu WHERE m < ?", (minute_before,))
     conn.execute("DELETE FROM min_mig WHERE m < ?", (minute_before,))
+    conn.execute("DELETE FROM min_io WHERE m < ?", (minute_before,))
     # Disk use: one reading every 10 minutes for two weeks, then one an hour.
     conn.execute("DELETE FROM disks WHERE m < ? AND m % 60 != 0", (minute_before,))
     old = now - retention_s
@@ -164,6 +186,7 @@ def _prune_tiers(conn: sqlite3.Connection, now: float, retention_s: float) -> No
     conn.execute("DELETE FROM hour_gpu WHERE h < ?", (int(old // 3600),))
     conn.execute("DELETE FROM hour_mig WHERE h < ?", (int(old // 3600),))
     conn.execute("DELETE FROM hour_peak WHERE h < ?", (int(old // 3600),))
+    conn.execute("DELETE FROM hour_io WHERE h < ?", (int(old // 3600),))
     conn.execute("DELETE FROM disks WHERE m < ?", (int(old // 60),))
     conn.execute("DELETE FROM containers WHERE t < ?", (old,))
     conn.execute("DELETE FROM alerts WHERE t < ?", (old,))

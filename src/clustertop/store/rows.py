@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from clustertop.analysis.mig import instance_of
 from clustertop.model import MIB, Gpu, HostSnapshot, HostState, Section
 from clustertop.model.mig import MigInstance
+from clustertop.model.network import disk_totals, off_host_rates
 
 STATES = tuple(HostState)
 """Host states by their code in the store (the index)."""
@@ -168,3 +169,14 @@ def disk_rows(snap: HostSnapshot) -> list[tuple[str, int, int]]:
     if not snap.is_up:
         return []
     return [(d.mount, d.used // MIB, d.total // MIB) for d in snap.disks]
+
+
+def io_row(snap: HostSnapshot) -> tuple[float | None, ...] | None:
+    """(receive, send, read, write) bytes per second of an up snapshot; None when it has
+    none of them (no rates yet, or network and disk I/O not read)."""
+    if not snap.is_up or not (snap.interfaces or snap.disk_io):
+        return None
+    rx, tx = off_host_rates(snap.interfaces)
+    read, write, _ = disk_totals(snap.disk_io)
+    rates = (rx, tx, read, write)
+    return rates if any(value is not None for value in rates) else None

@@ -7,8 +7,9 @@ from pathlib import Path
 
 APPLICATION_ID = 0x434C5450
 """`PRAGMA application_id` of a clustertop history store ('CLTP')."""
-FORMAT_VERSION = 2
-"""`PRAGMA user_version` of the tables below (1: before MIG instances had tables of their own)."""
+FORMAT_VERSION = 3
+"""`PRAGMA user_version` of the tables below (1: before MIG instances had tables of their own;
+2: before the host's traffic and disk I/O rates were kept)."""
 BUSY_TIMEOUT_MS = 10_000
 """How long a write waits for another clustertop process's write to finish."""
 RAW_KEEP_S = 3600.0
@@ -82,6 +83,20 @@ CREATE TABLE hour_mig(h INTEGER NOT NULL, mig INTEGER NOT NULL, holder INTEGER N
     util INTEGER NOT NULL, known INTEGER NOT NULL, mem INTEGER NOT NULL,
     PRIMARY KEY(h, mig, holder)) WITHOUT ROWID;
 """
+
+# Format 3 adds the host's traffic (physical and InfiniBand interfaces) and disk I/O (whole
+# devices) in bytes per second: raw per reading, then the minute's and hour's mean, with `n`
+# the readings in it (an hour's mean weighs its minutes by their readings).
+_IO_TABLES = """
+CREATE TABLE raw_io(t REAL NOT NULL, host INTEGER NOT NULL, rx REAL, tx REAL, rd REAL, wr REAL);
+CREATE INDEX raw_io_t ON raw_io(t);
+CREATE TABLE min_io(m INTEGER NOT NULL, host INTEGER NOT NULL, n INTEGER NOT NULL,
+    rx INTEGER, tx INTEGER, rd INTEGER, wr INTEGER, PRIMARY KEY(m, host)) WITHOUT ROWID;
+CREATE TABLE hour_io(h INTEGER NOT NULL, host INTEGER NOT NULL, n INTEGER NOT NULL,
+    rx INTEGER, tx INTEGER, rd INTEGER, wr INTEGER, PRIMARY KEY(h, host)) WITHOUT ROWID;
+"""
+_ADDED_BY = {2: _MIG_TABLES, 3: _IO_TABLES}
+"""The tables each format added to the one before it (upgrades run them in order)."""
 
 
 class StoreError(Exception):
@@ -180,7 +195,7 @@ def _create(conn: sqlite3.Connection, path: Path) -> None:
             count = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if count:
                 raise _refuse(path, "an SQLite file of another program (no clustertop id)")
-            _run_script(conn, _TABLES + _MIG_TABLES)
+            _run_script(conn, _TABLES + _MIG_TABLES + _IO_TABLES)
             conn.execute("INSERT INTO meta VALUES ('format', 'clustertop history')")
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
@@ -198,17 +213,18 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 
 def _older(conn: sqlite3.Connection, path: Path, version: int, *, readonly: bool) -> None:
     """A store of an older format: upgraded in place, or (read-only) read as if upgraded."""
-    if version != 1:
+    if version not in (1, 2):
         raise _refuse(path, f"format {version} is not one this clustertop can upgrade")
+    added = "".join(_ADDED_BY[v] for v in range(version + 1, FORMAT_VERSION + 1))
     if readonly:
-        # Reading without writing: empty instance tables in `temp` stand in for the missing
-        # ones (unqualified names find temp first), so a format 1 store reads as having none.
-        _run_script(conn, _temp_mig_tables())
+        # Reading without writing: empty tables in `temp` stand in for the missing ones
+        # (unqualified names find temp first), so an older store reads as having none.
+        _run_script(conn, _temp_tables(added))
         return
     conn.execute("BEGIN IMMEDIATE")  # another clustertop may be upgrading it right now
     try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
-            _run_script(conn, _MIG_TABLES)
+        if conn.execute("PRAGMA user_version").fetchone()[0] == version:
+            _run_script(conn, added)
             conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
@@ -216,7 +232,7 @@ def _older(conn: sqlite3.Connection, path: Path, version: int, *, readonly: bool
             conn.execute("ROLLBACK")
         # The upgrade is one transaction: it failed whole, the file is as it was.
         raise _refuse(
-            path, f"format 1 could not be upgraded to format {FORMAT_VERSION} ({exc})"
+            path, f"format {version} could not be upgraded to format {FORMAT_VERSION} ({exc})"
         ) from None
     except BaseException:
         if conn.in_transaction:
@@ -224,6 +240,6 @@ def _older(conn: sqlite3.Connection, path: Path, version: int, *, readonly: bool
         raise
 
 
-def _temp_mig_tables() -> str:
-    tables = [s for s in _MIG_TABLES.split(";") if s.strip().startswith("CREATE TABLE")]
+def _temp_tables(script: str) -> str:
+    tables = [s for s in script.split(";") if s.strip().startswith("CREATE TABLE")]
     return ";".join(s.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS", 1) for s in tables)

@@ -17,6 +17,7 @@ from clustertop.store.rows import (
     gpu_rows,
     host_row,
     in_instances,
+    io_row,
 )
 from clustertop.store.schema import DISK_EVERY_M, connect
 
@@ -71,7 +72,11 @@ class StoreWriter:
             host_rows: list[tuple[object, ...]] = []
             gpu_list: list[tuple[object, ...]] = []
             mig_list: list[tuple[object, ...]] = []
+            io_list: list[tuple[object, ...]] = []
             for reading in readings:
+                rates = io_row(reading.snap)
+                if rates is not None:
+                    io_list.append((reading.snap.time, self._host_id(reading.snap.name), *rates))
                 mig = any(gpu.mig_instances for gpu in reading.snap.gpus)
                 placed = in_instances(reading.snap) if mig else {}  # once for both below
                 self._collect(reading, host_rows, gpu_list, placed)
@@ -80,6 +85,7 @@ class StoreWriter:
             conn.executemany("INSERT INTO raw_host VALUES (?,?,?,?,?,?,?,?)", host_rows)
             conn.executemany("INSERT INTO raw_gpu VALUES (?,?,?,?,?,?,?)", gpu_list)
             conn.executemany("INSERT INTO raw_mig VALUES (?,?,?,?,?,?,?,?,?)", mig_list)
+            conn.executemany("INSERT INTO raw_io VALUES (?,?,?,?,?,?)", io_list)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

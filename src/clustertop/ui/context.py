@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from clustertop.analysis.live import ClusterAnalysis
+from clustertop.analysis.mig import UnitKey
 from clustertop.model import HostSnapshot
 from clustertop.ui.store import SnapshotStore
 
@@ -29,6 +30,12 @@ class LiveContext:
     def stale(self, snap: HostSnapshot) -> frozenset[str]:
         """Container IDs of the host that the analysis calls stale (none without analysis)."""
         return self.analysis.stale(snap) if self.analysis is not None else frozenset()
+
+    def mig_stale(self, snap: HostSnapshot) -> frozenset[UnitKey]:
+        """(GPU index, GI, CI) of the host's stale MIG instances (none without analysis)."""
+        if self.analysis is None:
+            return frozenset()
+        return frozenset(self.analysis.mig_tracker.stale(snap.name))
 
     def alert_count(self) -> int:
         """Active alerts over the whole cluster (0 without analysis)."""

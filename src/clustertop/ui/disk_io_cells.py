@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from clustertop.model import Disk, HostSnapshot
 from clustertop.model.network import DiskIo
-from clustertop.ui.widgets.cells import Cell, bar_cell, na_cell, number_cell
-from clustertop.ui.widgets.table_sync import ColumnSpec
+from clustertop.model.nfs import NfsIo
+from clustertop.ui.widgets.cells import DIM, Cell, bar_cell, na_cell, number_cell, text_cell
+from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
 from clustertop.util.units import number, rate
 
 
@@ -13,16 +14,24 @@ def _rate(value: float | None) -> Cell:
     return number_cell(rate(value), value)
 
 
-def device_io(disk: Disk, snap: HostSnapshot) -> DiskIo | None:
-    """The I/O of the block device a filesystem sits on (/dev/sda1 -> sda1), when listed."""
+def device_io(disk: Disk, snap: HostSnapshot) -> DiskIo | NfsIo | None:
+    """The I/O of the block device a filesystem sits on (/dev/sda1 -> sda1, /dev/mapper/vg-root
+    -> its dm-N), or of an NFS mount (by mount point), when listed."""
+    if disk.fstype.startswith("nfs"):
+        return next((n for n in snap.nfs_io if n.mount == disk.mount), None)
     name = disk.device.rsplit("/", 1)[-1]
-    return next((d for d in snap.disk_io if d.name == name), None) if disk.device else None
+    if not disk.device:
+        return None
+    return next((d for d in snap.disk_io if name in (d.name, d.mapper)), None)
 
 
-def disk_io_cells(io: DiskIo | None) -> tuple[Cell, ...]:
-    """Read/s, write/s, IOPS and busy cells of the Disks pane (N/A: device not in diskstats)."""
+def disk_io_cells(io: DiskIo | NfsIo | None) -> tuple[Cell, ...]:
+    """Read/s, write/s, IOPS and busy cells of the Disks pane (N/A: device not in diskstats;
+    an NFS mount has no IOPS or busy share in mountstats' byte counters)."""
     if io is None:
         return (na_cell(), na_cell(), na_cell(), na_cell())
+    if isinstance(io, NfsIo):
+        return (_rate(io.read_rate), _rate(io.write_rate), na_cell(), na_cell())
     iops = None if io.read_iops is None or io.write_iops is None else io.read_iops + io.write_iops
     return (
         _rate(io.read_rate),
@@ -39,3 +48,19 @@ DISK_IO_COLUMNS = (
     ColumnSpec("busy", "Busy", 11),
 )
 """Columns the Disks pane adds after its space columns."""
+
+
+def nfs_only_rows(snap: HostSnapshot) -> list[RowData]:
+    """Rows for NFS mounts with I/O that df did not list (over SSH df reads local filesystems
+    only, since a hung server would hang it): mount, server, type and I/O; no space figures."""
+    listed = {disk.mount for disk in snap.disks}
+    rows = []
+    for nfs in snap.nfs_io:
+        if nfs.mount in listed:
+            continue
+        c = nfs.counters
+        disk = Disk(c.mount, c.device, "nfs", 0, 0, 0)
+        cells: tuple[Cell, ...] = (text_cell(c.mount), text_cell(c.device), text_cell("nfs"))
+        cells += (Cell("-", DIM),) * 5 + disk_io_cells(nfs)
+        rows.append(RowData(c.mount, cells, disk))
+    return rows

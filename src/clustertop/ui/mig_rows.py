@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from clustertop.analysis.mig import gpu_of, instance_of
+from clustertop.analysis.mig import GpuUnit, UnitKey, gpu_of, instance_of
 from clustertop.model import Gpu, GpuProcess, HostSnapshot
 from clustertop.model.mig import MigInstance
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
+    WARN,
     Cell,
     bar_cell,
     joined,
@@ -32,24 +33,34 @@ def _users(gpu: Gpu, instance: MigInstance, snap: HostSnapshot) -> Cell:
     return text_cell(joined(users)) if users else Cell("-", DIM)
 
 
-def _name(instance: MigInstance) -> Cell:
+def _name(instance: MigInstance, stale: bool) -> Cell:
     # Indented under the GPU's name; the error, when there is one, says what is missing.
     cell = Cell().add("  └ ", DIM)
     cell.add(text_cell(instance.label))
+    if stale:
+        cell.add(" stale", WARN)  # holds memory, its own utilisation idle for the stale period
     if instance.error:
         cell.add(" ").add(text_cell(instance.error, BAD))
     return cell
 
 
+def _util(instance: MigInstance) -> Cell:
+    # nvidia-smi and NVML report no utilisation per instance: say so rather than "n/a", so
+    # nobody reads an empty cell as idle (dcgm-exporter's profiling field gives it).
+    if instance.util_percent is None:
+        return Cell("unknown", DIM)
+    return bar_cell(instance.util_percent, 10, 101, 101)
+
+
 def _cells(
-    gpu: Gpu, instance: MigInstance, snap: HostSnapshot, parent: Sequence[Cell]
+    gpu: Gpu, instance: MigInstance, snap: HostSnapshot, parent: Sequence[Cell], stale: bool
 ) -> list[Cell]:
     share = ratio_percent(instance.memory_used, instance.memory_total)
     dev = instance.device_index
     cells = [
         Cell(f"{gpu.index}:{NA if dev is None else dev}", DIM),
-        _name(instance),
-        bar_cell(instance.util_percent, 10, 101, 101),
+        _name(instance, stale),
+        _util(instance),
         number_cell(
             used_of(instance.memory_used, instance.memory_total), share, severity(share, 90, 98)
         ),
@@ -76,14 +87,25 @@ def _error_row(gpu: Gpu, parent: Sequence[Cell]) -> RowData:
     return RowData(f"{gpu.uuid or gpu.index}/mig-error", tuple(cells), gpu)
 
 
-def instance_rows(gpu: Gpu, snap: HostSnapshot, parent: Sequence[Cell]) -> list[RowData]:
+def _row_key(gpu: Gpu, instance: MigInstance) -> str:
+    if instance.uuid:
+        return instance.uuid
+    if instance.device_index is not None:
+        return f"{gpu.uuid or gpu.index}/mig{instance.device_index}"
+    ids = f"{instance.gpu_instance_id}/{instance.compute_instance_id}"
+    return f"{gpu.uuid or gpu.index}/gi{ids}"  # dcgm-exporter: no MIG device index
+
+
+def instance_rows(
+    gpu: Gpu, snap: HostSnapshot, parent: Sequence[Cell], stale: Collection[UnitKey] = ()
+) -> list[RowData]:
     """One row per MIG instance of `gpu` (and one saying why they could not be read);
-    `parent` are the GPU row's cells."""
+    `parent` are the GPU row's cells, `stale` the keys of the host's stale instances."""
     error = [_error_row(gpu, parent)] if gpu.mig_error else []
     return error + [
         RowData(
-            instance.uuid or f"{gpu.uuid or gpu.index}/mig{instance.device_index}",
-            tuple(_cells(gpu, instance, snap, parent)),
+            _row_key(gpu, instance),
+            tuple(_cells(gpu, instance, snap, parent, GpuUnit(gpu, instance).key in stale)),
             gpu,
         )
         for instance in gpu.mig_instances

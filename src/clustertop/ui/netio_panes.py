@@ -6,7 +6,7 @@ import shlex
 
 from clustertop.model import HostSnapshot
 from clustertop.model.network import Interface, InterfaceKind, ListeningPort
-from clustertop.ui.panes import Pane, PaneContext
+from clustertop.ui.panes import Pane, PaneContext, belongs_to_cell
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -85,6 +85,8 @@ def _port_cells(port: ListeningPort) -> tuple[Cell, ...]:
         text_cell(port.address),
         text_cell(process) if process else text_cell(port.note or NA, WARN),
         text_cell(port.user or str(port.uid)),
+        text_cell(port.owner) if port.owner else Cell("-", DIM),
+        belongs_to_cell(None, port.attribution) if port.attribution else Cell("-", DIM),
         text_cell(port.container) if port.container else Cell("-", DIM),
         text_cell(port.reach_address) if port.reach_address else Cell("-", DIM),
     )
@@ -103,6 +105,8 @@ PORT_COLUMNS = (
     ColumnSpec("address", "Address", 16, descending=False),
     ColumnSpec("process", "Process", 24, descending=False),
     ColumnSpec("user", "User", 10, descending=False),
+    ColumnSpec("owner", "Owner", 10, descending=False),
+    ColumnSpec("belongs", "Belongs to", 20, descending=False),
     ColumnSpec("container", "Container", 20, descending=False),
     ColumnSpec("reach", "Reach at", None, descending=False),
 )

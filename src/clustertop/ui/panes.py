@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from clustertop.analysis.mig import UnitKey
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
 from clustertop.model.attribution import NONE, SLURM, Attribution
-from clustertop.ui.disk_io_cells import DISK_IO_COLUMNS, device_io, disk_io_cells
+from clustertop.ui.disk_io_cells import (
+    DISK_IO_COLUMNS,
+    device_io,
+    disk_io_cells,
+    nfs_only_rows,
+)
 from clustertop.ui.engine_cells import engine_cell
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
@@ -36,6 +42,8 @@ class PaneContext:
     """Current time, for running times."""
     stale: frozenset[str] = frozenset()
     """Stale container IDs of this host."""
+    mig_stale: frozenset[UnitKey] = frozenset()
+    """(GPU index, GI, CI) of this host's stale MIG instances."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,10 @@ def _belongs_to(ref: ContainerRef | None, found: Attribution | None) -> Cell:
     return text_cell(f"{found.kind} {label}")
 
 
+belongs_to_cell = _belongs_to
+"""The attribution column's cell, for other panes (the Ports pane's holders)."""
+
+
 def _running(start: float | None, now: float) -> Cell:
     if start is None:
         return na_cell()
@@ -90,7 +102,7 @@ def _gpu_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
         cells = _gpu_cells(gpu, snap)
         rows.append(RowData(gpu.uuid or f"gpu{gpu.index}", cells, gpu))
         if gpu.mig_instances or gpu.mig_error:
-            rows.extend(instance_rows(gpu, snap, cells))
+            rows.extend(instance_rows(gpu, snap, cells, ctx.mig_stale))
     return rows
 
 
@@ -266,7 +278,7 @@ def _disk_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
     return [
         RowData(disk.mount, _disk_cells(disk) + disk_io_cells(device_io(disk, snap)), disk)
         for disk in snap.disks
-    ]
+    ] + nfs_only_rows(snap)
 
 
 def _disk_cells(disk: Disk) -> tuple[Cell, ...]:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from clustertop.model import Container
 from clustertop.model.network import DiskIo, Interface, InterfaceKind, NetCounters
+from clustertop.model.nfs import NfsIo
 from clustertop.parsers.diskstats import parse_diskstats
 from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
 from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
+from clustertop.sources.local.stacked_io import NfsReader, with_mapper_names
 
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
 """Changes on every boot: counters read on another boot are not compared."""
@@ -37,6 +39,8 @@ class DiskIoReading:
     """Block devices with rates (none on the first reading)."""
     error: str | None = None
     """Why /proc/diskstats could not be read."""
+    nfs: tuple[NfsIo, ...] = ()
+    """NFS mounts with rates (none on the first reading)."""
 
 
 def _read(path: str) -> str:
@@ -151,6 +155,7 @@ class DiskIoReader:
     def __init__(self, path: str = "/proc/diskstats") -> None:
         self._path = path
         self._last: DiskSample | None = None
+        self._nfs = NfsReader()
 
     def read(self) -> DiskIoReading:
         """Counters now and rates since the previous call."""
@@ -159,6 +164,7 @@ class DiskIoReader:
         except (OSError, ValueError) as exc:
             return DiskIoReading(error=f"cannot read {self._path}: {exc}")
         sample = DiskSample(time.monotonic(), counters, boot_id())
-        devices = disk_rates(self._last, sample)
+        devices = with_mapper_names(disk_rates(self._last, sample))
         self._last = sample
-        return DiskIoReading(devices)
+        nfs, problem = self._nfs.read()
+        return DiskIoReading(devices, problem, nfs)

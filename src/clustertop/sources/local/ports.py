@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from clustertop.model import Container
+from clustertop.model.attribution import Attribution
 from clustertop.model.network import ListeningPort
 from clustertop.parsers.sockets import PROTOCOLS, RawSocket, local_ipv4_addresses, parse_sockets
 from clustertop.parsers.sockets import socket_inode as inode_of_link
+from clustertop.sources.local.attribution import attribution_of
 
 NOT_PERMITTED = "not permitted"
 """Note of a socket whose process could not be looked at (another user's, not root)."""
@@ -151,6 +153,7 @@ class PortReader:
     def __init__(self, containers: Callable[[], Iterable[Container]] = tuple) -> None:
         self._containers = containers
         self._holders = Holders()
+        self._cgroups: dict[int, Attribution | None] = {}
 
     def _port(self, sock: RawSocket, ns: Namespace, holders: Holders) -> ListeningPort:
         held = holders.by_inode.get(sock.inode)
@@ -167,6 +170,7 @@ class PortReader:
             container=ns.container,
             reach_address=_reach(sock, ns),
             note=note,
+            attribution=self._cgroups.get(held[0]) if held else None,
         )
 
     def read(self) -> PortReading:
@@ -181,6 +185,9 @@ class PortReader:
         # Re-walk every fd table only when a socket appeared whose holder is unknown.
         if not wanted.issubset(self._holders.by_inode):
             self._holders = find_holders(wanted)
+            # What each holder belongs to, read with its fd table (a PID keeps its cgroup).
+            pids = {pid for pid, _ in self._holders.by_inode.values()}
+            self._cgroups = {pid: attribution_of(pid) for pid in pids}
         ports = sorted(
             (self._port(sock, ns, self._holders) for sock, ns in found),
             key=lambda p: (p.container or "", p.port, p.protocol, p.address),

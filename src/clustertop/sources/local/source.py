@@ -18,6 +18,7 @@ from clustertop.model import (
     by_cpu_then_memory,
 )
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.sources.attribute import attribute_ports
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.join import (
     attach_gpus,
@@ -215,10 +216,10 @@ class LocalSource(Source):
             disks_error=self._error(self._disks, disks.error),
             stale=stale,
             podman_error=docker.podman_error,
-            **self._netio(),
+            **self._netio(known),
         )
 
-    def _netio(self) -> dict[str, Any]:
+    def _netio(self, known: Sequence[Container]) -> dict[str, Any]:
         """The network, disk I/O and ports fields of a snapshot."""
         network = self._network.latest or NetworkReading()
         disk_io = self._disk_io.latest or DiskIoReading()
@@ -228,6 +229,7 @@ class LocalSource(Source):
             "network_error": self._error(self._network, network.error),
             "disk_io": disk_io.devices,
             "disk_io_error": self._error(self._disk_io, disk_io.error),
-            "ports": ports.ports,
+            "nfs_io": disk_io.nfs,
+            "ports": attribute_ports(ports.ports, known, self._owner_rule),
             "ports_error": self._error(self._ports, ports.error),
         }

@@ -239,6 +239,7 @@ def _containers(host: _HostData, rule: OwnerRule) -> tuple[Container, ...]:
                 gpus=gpu_use.gpus if gpu_use else (),
                 owner=owner_of(labels=labels, container_name=name, rule=rule),
                 gpu_memory_used=gpu_use.gpu_memory_used if gpu_use else None,
+                mig=gpu_use.mig if gpu_use else (),
             )
         )
     return (*found, *workloads.values())

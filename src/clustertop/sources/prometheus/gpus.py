@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 
 from clustertop.model import MIB, Container, Gpu
+from clustertop.model.mig import MigRef
 from clustertop.model.owners import OwnerRule, owner_of
+from clustertop.sources.prometheus.mig import engine_percent, fold_host, instance_id
 
 GPU_FIELDS = {
     "gpu_util": "DCGM_FI_DEV_GPU_UTIL",
@@ -16,6 +18,8 @@ GPU_FIELDS = {
     "gpu_power": "DCGM_FI_DEV_POWER_USAGE",
     "gpu_mem_util": "DCGM_FI_DEV_MEM_COPY_UTIL",
     "gpu_xid": "DCGM_FI_DEV_XID_ERRORS",
+    # The one utilisation dcgm-exporter reports per MIG instance (a 0-1 ratio).
+    "gpu_gr_active": "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
     # Only a sign of the GPU for exporters configured without the fields above.
     "gpu_sm_clock": "DCGM_FI_DEV_SM_CLOCK",
 }
@@ -61,13 +65,14 @@ def _gpu(got: Mapping[str, object]) -> Gpu | None:
         return None
     used, free = _float(got, "gpu_fb_used"), _float(got, "gpu_fb_free")
     xid = _float(got, "gpu_xid")
-    profile = labels.get("GPU_I_PROFILE", "")
-    name = labels.get("modelName", "")
+    util = _float(got, "gpu_util")
+    if util is None and instance_id(got) is None:
+        util = engine_percent(got)  # an exporter configured with the profiling fields only
     return Gpu(
         index=index,
         uuid=labels.get("UUID", ""),
-        name=f"{name} MIG {profile}".strip() if profile else name,
-        util_percent=_float(got, "gpu_util"),
+        name=labels.get("modelName", ""),
+        util_percent=util,
         memory_used=_mib(used),
         memory_total=_mib(used + free) if used is not None and free is not None else None,
         temperature_c=_float(got, "gpu_temp"),
@@ -75,16 +80,23 @@ def _gpu(got: Mapping[str, object]) -> Gpu | None:
         power_limit_w=None,
         memory_util_percent=_float(got, "gpu_mem_util"),
         bus_id=labels.get("pci_bus_id") or None,
-        mig_mode="Enabled" if profile else None,
         # DCGM_FI_DEV_XID_ERRORS holds the last XID the driver reported (0: none).
         error=f"XID error {int(xid)} (dcgm-exporter)" if xid else None,
+        vendor="nvidia",  # dcgm-exporter reads NVIDIA GPUs only
     )
 
 
 def build_gpus(found: Mapping[str, Mapping[str, object]]) -> tuple[Gpu, ...]:
-    """The GPUs of one host, by index then MIG instance."""
-    gpus = [gpu for got in found.values() if (gpu := _gpu(got)) is not None]
-    return tuple(sorted(gpus, key=lambda g: (g.index, g.name)))
+    """The GPUs of one host by index, a MIG GPU's instances under it (GI order)."""
+    read = {key: (got, gpu) for key, got in found.items() if (gpu := _gpu(got)) is not None}
+    return tuple(fold_host(read))
+
+
+def _held(before: Container | None, index: int, gi: int | None) -> tuple[tuple[int, MigRef], ...]:
+    """The instances a workload holds, with the one this series names (GI only: no CI, no
+    MIG UUID in dcgm-exporter's labels)."""
+    held = before.mig if before else ()
+    return held if gi is None else (*held, (index, MigRef(gi, None)))
 
 
 WorkloadKey = tuple[str, str, str]
@@ -122,6 +134,7 @@ def gpu_workloads(
             state="running",
             status="holds a GPU (dcgm-exporter)",
             gpus=tuple(sorted({*(before.gpus if before else ()), gpu.index})),
+            mig=_held(before, gpu.index, instance_id(got)),
             # A job number names no person: only an owner label does.
             owner=owner_of(labels=labels, container_name=pod or None, rule=rule),
             labels={

@@ -47,7 +47,12 @@ def _file(moments: dict[tuple[str, float], _Moment], name: str, found: list[Rang
                     key = (int(labels.get("gpu", "")), labels.get("UUID", ""))
                 except ValueError:
                     continue
-                moment.gpus.setdefault(key, {})[name] = value
+                got = moment.gpus.setdefault(key, {})
+                if labels.get("GPU_I_ID") and name in got:
+                    # A MIG GPU's memory comes per GPU instance: the GPU's is their sum.
+                    got[name] += value
+                else:
+                    got[name] = value
             else:
                 setattr(moment, name, value)
 

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clustertop.model import Gpu
-from clustertop.parsers.amd_smi import AmdProcess, parse_processes, parse_static, place_processes
+from clustertop.parsers.amd_smi import (
+    AmdProcess,
+    parse_metric,
+    parse_processes,
+    parse_static,
+    place_processes,
+)
 from clustertop.parsers.amd_sysfs import (
     KfdProcess,
     parse_kfd_lines,
@@ -32,11 +38,16 @@ class AmdToolReading:
     """amd-smi's processes (None: not asked for, the KFD driver lists them)."""
     process_error: str | None = None
     """Why the last process run's output was unusable."""
+    metric: list[AmdGpuFacts] | None = None
+    """`amd-smi metric`'s values, asked for only where sysfs shows no card (None: no run)."""
+    metric_error: str | None = None
+    """Why the last metric run's output was unusable."""
 
     @property
     def error(self) -> str | None:
-        """Both errors, joined."""
-        return "; ".join(e for e in (self.static_error, self.process_error) if e) or None
+        """The errors, joined."""
+        found = (self.static_error, self.process_error, self.metric_error)
+        return "; ".join(e for e in found if e) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,7 @@ def _tool(parts: Mapping[str, str]) -> AmdToolReading | None:
     static: list[AmdGpuFacts] | None = None
     processes: list[AmdProcess] | None = None
     static_error = process_error = None
+    metric, metric_error = _metric(parts)
     try:
         if "amd-static" in parts:
             static = parse_static(_output(parts, "amd-static", "amd-smi static"))
@@ -90,7 +102,16 @@ def _tool(parts: Mapping[str, str]) -> AmdToolReading | None:
             processes = parse_processes(_output(parts, "amd-process", "amd-smi process"))
     except ValueError as exc:
         processes, process_error = [], str(exc)
-    return AmdToolReading(static, static_error, processes, process_error)
+    return AmdToolReading(static, static_error, processes, process_error, metric, metric_error)
+
+
+def _metric(parts: Mapping[str, str]) -> tuple[list[AmdGpuFacts] | None, str | None]:
+    if "amd-metric" not in parts:
+        return None, None
+    try:
+        return parse_metric(_output(parts, "amd-metric", "amd-smi metric")), None
+    except ValueError as exc:
+        return [], str(exc)
 
 
 def _output(parts: Mapping[str, str], kind: str, command: str) -> str:
@@ -111,6 +132,8 @@ def keep_tool(reading: AmdReading | None, before: AmdReading | None) -> AmdReadi
         new = dataclasses.replace(new, static=last.static, static_error=last.static_error)
     if new.processes is None:
         new = dataclasses.replace(new, processes=last.processes, process_error=last.process_error)
+    if new.metric is None:
+        new = dataclasses.replace(new, metric=last.metric, metric_error=last.metric_error)
     return dataclasses.replace(reading, tool=new)
 
 
@@ -120,7 +143,8 @@ def amd_view(reading: AmdReading | None) -> tuple[list[Gpu], list[GpuApp], str |
         return [], [], None
     tool = reading.tool or AmdToolReading()
     static = tool.static or []
-    gpus = amd_gpus(merge_facts(reading.facts, static))
+    # Where sysfs shows no card, amd-smi metric (or rocm-smi, the static run) has the values.
+    gpus = amd_gpus(merge_facts(merge_facts(reading.facts, tool.metric or []), static))
     if reading.kfd is not None:
         pairs = [(row, gpus[row.gpu_index]) for row in place_kfd(reading.kfd, gpus)]
     else:

@@ -26,11 +26,12 @@ from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading, apply_mig
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
-from clustertop.sources.attribute import attribute
+from clustertop.sources.attribute import attribute, attribute_ports
 from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
 from clustertop.sources.ssh.attrib import docker_ref, row_attributions
+from clustertop.sources.ssh.container_net import ContainerTraffic, name_containers
 from clustertop.sources.ssh.netio import NetioRates, read_ports
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.reader import READ_LIMIT
@@ -143,6 +144,7 @@ class FrameAssembler:
     _net: _Slot[tuple[Interface, ...]] = field(default_factory=_Slot)
     _dio: _Slot[tuple[DiskIo, ...]] = field(default_factory=_Slot)
     _ports: _Slot[tuple[ListeningPort, ...]] = field(default_factory=_Slot)
+    _container_net: ContainerTraffic = field(default_factory=ContainerTraffic)
     _rates: NetioRates = field(default_factory=NetioRates)
     _mig: MigReading | None = None
     """The last MIG sample: the probe sends one only when it is new."""
@@ -189,11 +191,18 @@ class FrameAssembler:
                 None if started is None else now - max((frame.uptime or started) - started, 0)
             )
         if cut:
-            # Over the read limit: the rest of the frame was skipped. The section it stopped
-            # in says so until its output fits again (frames between say "same" to it).
-            limit = f"{READ_LIMIT // 1024 // 1024} MiB"
-            self._slots[frame.unfinished or "sys"].fail(f"output over {limit}: skipped", now)
+            self._cut(frame, now)
         return self._snapshot(now, latency_ms)
+
+    def _cut(self, frame: Frame, now: float) -> None:
+        # Over the read limit: the rest of the frame was skipped. A section that filled much of
+        # it is the cause and says so until its output fits again (frames between say "same" to
+        # it). One that merely came after big ones keeps its last reading, which ages and is
+        # shown stale if this goes on: it lost nothing of its own.
+        if frame.unfinished is None or frame.unfinished_chars < READ_LIMIT // 4:
+            return
+        limit = f"{READ_LIMIT // 1024 // 1024} MiB"
+        self._slots[frame.unfinished].fail(f"output over {limit}: skipped", now)
 
     def _read(self, name: str, out: SectionOutput, now: float, data_time: float) -> None:
         parts = split_parts(out.body, self.marker)
@@ -213,6 +222,7 @@ class FrameAssembler:
                 name,
                 data_time,
             )
+            self._container_net.read(parts.get("netdev", ""), self._uptime or 0.0, self._rates.boot)
         elif name == "procs":
             self._procs.read(lambda: self._read_procs(parts.get("", "")), name, data_time)
         else:
@@ -224,7 +234,7 @@ class FrameAssembler:
         if name == "net":
             self._net.read(lambda: self._rates.interfaces(parts, up), name, data_time)
         elif name == "dio":
-            self._dio.read(lambda: self._rates.devices(parts.get("", ""), up), name, data_time)
+            self._dio.read(lambda: self._rates.read_dio(parts, up), name, data_time)
         else:
             self._ports.read(lambda: read_ports(parts), name, data_time)
 
@@ -330,11 +340,14 @@ class FrameAssembler:
             waiting=frozenset(
                 SECTION_OF[name] for name, slot in self._slots.items() if self._waiting(slot, now)
             ),
-            interfaces=self._net.value or (),
+            interfaces=(*(self._net.value or ()), *self._container_net.named(containers)),
             network_error=self._error("net", now),
             disk_io=self._dio.value or (),
             disk_io_error=self._error("dio", now),
-            ports=self._ports.value or (),
+            nfs_io=self._rates.nfs,
+            ports=attribute_ports(
+                name_containers(self._ports.value or (), containers), containers, self.rule
+            ),
             ports_error=self._error("ports", now),
             podman_error=docker.podman_error if docker else None,
         )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from clustertop.model.attribution import Attribution
 from clustertop.model.network import DiskIo, Interface, InterfaceKind, ListeningPort, NetCounters
+from clustertop.model.nfs import NfsCounters, NfsIo
+from clustertop.parsers.cgroup import classify_paths
 from clustertop.parsers.diskstats import parse_diskstats
+from clustertop.parsers.mountstats import nfs_rates, parse_mountstats
 from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_dev
 from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
 from clustertop.parsers.sockets import PROTOCOLS, RawSocket, parse_sockets
+from clustertop.sources.ssh.container_net import container_sockets
 
 NOT_PERMITTED = "not permitted"
 """Note of a socket whose process the probe's user may not look at."""
@@ -66,6 +72,17 @@ def read_users(text: str) -> dict[int, str]:
     return users
 
 
+def read_cgroups(text: str) -> dict[int, Attribution]:
+    """'PID<TAB>PATH<TAB>...' lines (the cgroups part: what each holder belongs to, as the
+    procs section's `a` lines) -> the PID's classification."""
+    found: dict[int, Attribution] = {}
+    for line in text.splitlines():
+        pid, _, paths = line.partition("\t")
+        if pid.isdigit():
+            found[int(pid)] = classify_paths("\t" + paths)
+    return found
+
+
 def _note(holders: Holders) -> str:
     if holders.later:
         return NOT_YET
@@ -76,30 +93,42 @@ def _reach(sock: RawSocket) -> str:
     return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(sock.address, sock.address)
 
 
-def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
-    """The ports section: one part per protocol, then holders and users."""
-    holders = read_holders(parts.get("holders", ""))
-    users = read_users(parts.get("users", ""))
-    found = [sock for proto in PROTOCOLS for sock in parse_sockets(proto, parts.get(proto, ""))]
-    ports = []
-    for sock in found:
-        held = holders.by_inode.get(sock.inode)
-        note = None if held else _note(holders)
-        ports.append(
-            ListeningPort(
-                protocol=sock.protocol,
-                address=sock.address,
-                port=sock.port,
-                uid=sock.uid,
-                inode=sock.inode,
-                user=users.get(sock.uid, str(sock.uid)),
-                pid=held[0] if held else None,
-                process=held[1] if held else None,
-                reach_address=_reach(sock),
-                note=note,
-            )
+@dataclass(frozen=True, slots=True)
+class _Lookups:
+    holders: Holders
+    users: Mapping[int, str]
+    cgroups: Mapping[int, Attribution]
+
+    def port(self, sock: RawSocket, container: str | None, reach: str | None) -> ListeningPort:
+        held = self.holders.by_inode.get(sock.inode)
+        return ListeningPort(
+            protocol=sock.protocol,
+            address=sock.address,
+            port=sock.port,
+            uid=sock.uid,
+            inode=sock.inode,
+            user=self.users.get(sock.uid, str(sock.uid)),
+            pid=held[0] if held else None,
+            process=held[1] if held else None,
+            container=container,
+            reach_address=reach,
+            note=None if held else _note(self.holders),
+            attribution=self.cgroups.get(held[0]) if held else None,
         )
-    return tuple(sorted(ports, key=lambda p: (p.port, p.protocol, p.address)))
+
+
+def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
+    """The ports section: one part per protocol (and per container namespace, PROTO@ID, whose
+    `container` is the container's id until named), then holders, users, holders' cgroups."""
+    look = _Lookups(
+        read_holders(parts.get("holders", "")),
+        read_users(parts.get("users", "")),
+        read_cgroups(parts.get("cgroups", "")),
+    )
+    found = [sock for proto in PROTOCOLS for sock in parse_sockets(proto, parts.get(proto, ""))]
+    ports = [look.port(sock, None, _reach(sock)) for sock in found]
+    ports += [look.port(sock, cid, reach) for sock, cid, reach in container_sockets(parts)]
+    return tuple(sorted(ports, key=lambda p: (p.container or "", p.port, p.protocol, p.address)))
 
 
 @dataclass(slots=True)
@@ -113,6 +142,10 @@ class NetioRates:
     boot: str = ""
     """Identity of the host's boot: uptime going back means it rebooted."""
     last_uptime: float = -1.0
+    nfs: tuple[NfsIo, ...] = ()
+    """NFS mounts with rates, from the last dio section."""
+    nfs_sample: tuple[float, tuple[NfsCounters, ...]] | None = None
+    """Their counters then (host uptime, counters)."""
 
     def _boot(self, uptime: float) -> str:
         if uptime < self.last_uptime:
@@ -132,6 +165,24 @@ class NetioRates:
         rows = interface_rates(self.net, sample, kinds)
         self.net = sample
         return rows
+
+    def read_dio(self, parts: Mapping[str, str], uptime: float) -> tuple[DiskIo, ...]:
+        """The dio section: devices (dm-N with their mapper names), and the NFS mounts' I/O
+        kept in `nfs`."""
+        names = dict(line.split(" ", 1) for line in parts.get("dm", "").splitlines() if " " in line)
+        devices = tuple(
+            dataclasses.replace(d, mapper=names[d.name]) if d.name in names else d
+            for d in self.devices(parts.get("", ""), uptime)
+        )
+        try:
+            sample = (uptime, parse_mountstats(parts.get("nfs", "")))
+        except ValueError:
+            sample = (uptime, ())
+        if self.nfs_sample is not None and self.nfs_sample[0] > uptime:
+            self.nfs_sample = None  # rebooted
+        self.nfs = nfs_rates(self.nfs_sample, sample)
+        self.nfs_sample = sample
+        return devices
 
     def devices(self, body: str, uptime: float) -> tuple[DiskIo, ...]:
         """The dio section: /proc/diskstats; rates since the last one."""

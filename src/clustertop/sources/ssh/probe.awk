@@ -67,9 +67,34 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	LAST_SENT[name] = rcline
 	print MARKER " b " name
 	print_output(DIR "/" name "." a[3], name == "disks" ? "inodes" : "logs podman")
+	if (name == "docker") { containers_changed(DIR "/docker." a[3]); container_netdev() }
 	print ""
 	print MARKER " e " name " " a[1] " " a[2]
-	if (name == "docker") containers_changed(DIR "/docker." a[3])
+}
+function container_netdev(   id, list, cmd, line, a, n, p, ns, own, pid) { # the netdev part
+	# Each running container with a network namespace of its own (readable, not the host's):
+	# "c ID NAMESPACE" and its init process's /proc/PID/net/dev, at the docker section's cadence.
+	for (id in CONTAINER_NS) delete CONTAINER_NS[id]
+	print MARKER " netdev"
+	list = ""
+	for (id in CONTAINER_PID) list = list " /proc/" CONTAINER_PID[id] "/ns/net"
+	if (list == "") return
+	cmd = "LC_ALL=C exec ls -l /proc/self/ns/net" list " 2>/dev/null"
+	while ((cmd | getline line) > 0) {
+		n = split(line, a, " ")
+		if (n < 3 || a[n - 1] != "->") continue
+		split(a[n - 2], p, "/")
+		ns[p[3]] = a[n]
+	}
+	close(cmd)
+	own = ns["self"]
+	for (id in CONTAINER_PID) {
+		pid = CONTAINER_PID[id]
+		if (!(pid in ns) || ns[pid] == own) continue
+		CONTAINER_NS[id] = pid
+		print "c " id " " ns[pid]
+		catfile("/proc/" pid "/net/dev")
+	}
 }
 function sample(name,   f, up, line, body, whole) { # the latest whole sample of DIR/name.cur
 	f = DIR "/" name ".cur"
@@ -103,11 +128,11 @@ function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	sample("gpu"); sample("apps"); sample("mig")
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	# AMD readings change every tick: a host with AMD GPUs always sends the section.
-	if (gpu_up == "" && AMD != 1) return
+	if (gpu_up == "" && AMD == 0) return
 	if (gpu_up == "") gpu_up = UPTIME
 	apps_up = SAMPLE_UPTIME["apps"] == "" ? "-" : SAMPLE_UPTIME["apps"]
 	mig_up = SAMPLE_UPTIME["mig"]
-	if (AMD != 1 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
+	if (AMD == 0 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
 	    mig_up == LAST_SENT["mig"]) {
 		print MARKER " same gpu " gpu_up
 		return
@@ -123,7 +148,7 @@ function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 		print MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up
 		sample_rows(SAMPLE_BODY["mig"])
 	}
-	if (AMD == 1) amd_parts()
+	if (AMD != 0) amd_parts()
 	print ""
 	print MARKER " e gpu " rc " " gpu_up
 }
@@ -155,11 +180,20 @@ function amd_parts(   i, k, v, pid, rcline, a) { # the amd part, then the amdtoo
 	print MARKER " amdtool " a[1] " " a[2]
 	amd_output(DIR "/amdtool." a[3])
 }
-function amd_output(f,   line, rest) { # the job's output; its own "KIND RC" part lines kept
+function amd_output(f,   line, rest, kind, pid) { # the job's output; its "KIND RC" lines kept
 	while ((getline line < f) > 0) {
 		rest = substr(line, length(MARKER) + 2)
-		if (index(line, MARKER " ") == 1 && rest ~ /^(amd-static|amd-process|rocm-smi) [0-9]+$/) print line
-		else print body_line(line, "")
+		if (index(line, MARKER " ") == 1 && rest ~ /^(amd-static|amd-process|amd-metric|rocm-smi) [0-9]+$/) {
+			print line
+			kind = rest; sub(/ .*/, "", kind)
+			# Without KFD, amd-smi process names the GPU processes: their details are read too.
+			if (kind == "amd-process") for (pid in TOOL_PID) delete TOOL_PID[pid]
+			continue
+		}
+		print body_line(line, "")
+		if (kind == "amd-process" && match(line, /"pid": *[0-9]+/)) {
+			pid = substr(line, RSTART, RLENGTH); sub(/.*: */, "", pid); TOOL_PID[pid + 0] = 1
+		}
 	}
 	close(f)
 }
@@ -307,6 +341,7 @@ function gpu_pids(   n, i, lines, a, pid) { # GPU_PID: processes in the latest a
 		if (a[3] + 0 > 0) GPU_PID[a[3] + 0] = 1
 	}
 	for (pid in KFD_PID) GPU_PID[pid + 0] = 1
+	for (pid in TOOL_PID) GPU_PID[pid] = 1
 }
 function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TOTAL, NCPU
 	f = "/proc/stat"; NCPU = 0
@@ -430,16 +465,30 @@ function net_section(   n, i, j, d, p, v) { # /proc/net/dev, then each InfiniBan
 	print ""
 	print MARKER " e net 0 " UPTIME
 }
-function dio_section(   f, line, a) { # /proc/diskstats, devices that never did I/O left out
+function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices left out), dm names, NFS
 	print MARKER " b dio"
-	f = "/proc/diskstats"
-	while ((getline line < f) > 0) { split(line, a, " "); if (a[4] + a[8] + a[13] > 0) print line }
+	f = "/proc/diskstats"; dm = ""
+	while ((getline line < f) > 0) {
+		split(line, a, " ")
+		if (a[4] + a[8] + a[13] > 0) print line; else continue
+		if (a[3] ~ /^dm-[0-9]+$/ && (line = firstline("/sys/block/" a[3] "/dm/name")) != "") dm = dm a[3] " " clean(line) "\n"
+	}
 	close(f)
+	if (dm != "") printf "%s", MARKER " dm\n" dm
+	# NFS mounts' byte counters: each one's "device" line and its "bytes:" line.
+	f = "/proc/self/mountstats"; nfs = ""; NFS_OPEN = 0
+	while ((getline line < f) > 0) {
+		if (line ~ /^device .* with fstype nfs4? /) { nfs = nfs clean(line) "\n"; NFS_OPEN = 1 }
+		else if (line ~ /^device /) NFS_OPEN = 0
+		else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
+	}
+	close(f)
+	if (nfs != "") printf "%s", MARKER " nfs\n" nfs
 	print ""
 	print MARKER " e dio 0 " UPTIME
 }
-function listening(proto,   f, line, a, r) { # listening TCP / unconnected UDP lines of a protocol
-	f = "/proc/net/" proto
+function listening(proto, f,   line, a, r) { # listening TCP / unconnected UDP lines of a protocol
+	if (f == "") f = "/proc/net/" proto
 	r = ""
 	while ((getline line < f) > 0) {
 		split(line, a, " ")
@@ -451,6 +500,7 @@ function listening(proto,   f, line, a, r) { # listening TCP / unconnected UDP l
 }
 function walk_fds(   cmd, line, a, pid, ino) { # HOLDER[inode] = "PID NAME" for every fd the user may read
 	for (ino in HOLDER) delete HOLDER[ino]
+	for (pid in HOLDER_CG) delete HOLDER_CG[pid]
 	DENIED = 0
 	cmd = "LC_ALL=C exec ls -l /proc/[0-9]*/fd 2>&1"
 	while ((cmd | getline line) > 0) {
@@ -483,12 +533,46 @@ function holders(body,   n, i, lines, a, missing, out) { # the holders part, fro
 	}
 	return out (missing ? "later 1\n" : "")
 }
-function ports_section(   i, body, rows, n, lines, a, seen, out) { # listening sockets, holders, users
+function holder_cgroup(pid,   had, old) { # HOLDER_CG[pid]; the procs section's CGROUP_OF kept as it was
+	had = (pid in CGROUP_OF)
+	if (had) old = CGROUP_OF[pid]
+	container_of(pid)
+	HOLDER_CG[pid] = CGROUP_OF[pid]
+	if (had) CGROUP_OF[pid] = old
+	else delete CGROUP_OF[pid]
+}
+function container_sockets(   id, pid, i, rows, out, any, f, line) { # PROTO@ID and fib@ID parts
+	out = ""
+	for (id in CONTAINER_NS) {
+		pid = CONTAINER_NS[id]; any = 0
+		for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i], "/proc/" pid "/net/" PROTO[i])) != "") {
+			out = out MARKER " " PROTO[i] "@" id "\n" rows; any = 1
+		}
+		if (!any) continue
+		# Its addresses, so a socket on its wildcard can be reached at the container's IP.
+		out = out MARKER " fib@" id "\n"
+		f = "/proc/" pid "/net/fib_trie"
+		while ((getline line < f) > 0) if (line ~ /(-- [0-9.]+$)|(host LOCAL)/) out = out line "\n"
+		close(f)
+	}
+	return out
+}
+function ports_section(   i, body, rows, n, lines, a, h, seen, done, cg, out) { # listening sockets, holders, users
 	body = ""
 	for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i])) != "") body = body MARKER " " PROTO[i] "\n" rows
+	body = body container_sockets()
 	out = body MARKER " holders\n" holders(body) MARKER " users\n"
 	n = split(body, lines, "\n")
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
+	cg = ""
+	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
+		if (!(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
+		if (!(a[10] in HOLDER)) continue
+		# What the socket's holder belongs to: its cgroup paths, read once per fd walk.
+		split(HOLDER[a[10]], h, " ")
+		if (!(h[1] in HOLDER_CG)) holder_cgroup(h[1])
+		if (!(h[1] in done) && HOLDER_CG[h[1]] != "") { done[h[1]] = 1; cg = cg h[1] HOLDER_CG[h[1]] "\n" }
+	}
+	out = out MARKER " cgroups\n" cg
 	if (out == PORTS_SENT) { print MARKER " same ports " UPTIME; return }
 	PORTS_SENT = out
 	print MARKER " b ports"
@@ -509,7 +593,7 @@ BEGIN {
 	close("/etc/passwd")
 	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")
 	split("tcp tcp6 udp udp6", PROTO, " ")
-	if (AMD == 1) amd_cards()
+	if (AMD != 0) amd_cards()
 }
 $1 == "q" { exit }
 $1 == "a" { # AMD: the slow job's start, then the KFD process folders now

@@ -81,6 +81,10 @@ class ProbeSettings:
     """Ticks between `amd-smi process` runs, only where the KFD driver lists no processes (old
     kernels): at one run per 90 ticks an AMD host's probe stays within 2x of an NVIDIA host's
     CPU (benchmarks/amd_cost.py)."""
+    amd_metric_every: int = 2
+    """Ticks between `amd-smi metric` (or rocm-smi) runs on a host whose sysfs shows no
+    amdgpu card (a container without /sys/class/drm, say): there the tool is the only
+    source of utilisation and memory."""
     amd_smi: str = "amd-smi"
     """amd-smi command."""
     rocm_smi: str = "rocm-smi"
@@ -126,6 +130,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "ROCMARGS": " ".join(ROCM_SMI_ARGS),  # what rocm-smi is asked for
         "AMDEVERY": str(max(1, settings.amd_every)),  # ticks between amd-smi runs
         "AMDPROCEVERY": str(max(1, settings.amd_process_every)),  # the same, without KFD
+        "AMDMETRICEVERY": str(max(1, settings.amd_metric_every)),  # the same, without sysfs
     }
     files = resources.files("clustertop.sources.ssh")
     params["AWKPROG"] = files.joinpath("probe.awk").read_text()  # the frame awk
@@ -164,6 +169,8 @@ class Frame:
     """Sections whose output did not change since the last frame: name -> uptime of that output."""
     unfinished: str | None = None
     """The section the text stopped in, without its end line (a frame cut at the read limit)."""
+    unfinished_chars: int = 0
+    """How much of that section came before the cut."""
 
 
 def as_float(text: str) -> float | None:
@@ -217,7 +224,8 @@ def parse_frame(text: str, marker: str) -> Frame:
             seq = as_int(words[1]) or -1
         elif current is not None:
             body.append(line)  # a part marker (apps, inodes, logs)
-    return Frame(seq, uptime, sections, pending, same, unfinished=current)
+    size = sum(len(line) + 1 for line in body) if current is not None else 0
+    return Frame(seq, uptime, sections, pending, same, unfinished=current, unfinished_chars=size)
 
 
 def split_parts(body: str, marker: str) -> dict[str, str]:

@@ -98,6 +98,12 @@ if [ "$amd" = 1 ]; then
 		echo "kfd gpu $gpu_id $location $domain" >>"$dir/amd.kfd"
 	done
 fi
+# No amdgpu card in sysfs (no /sys/class/drm in a container, say) but amd-smi or rocm-smi
+# there: the tool is the only source (amd=2), its metrics read every AMDMETRICEVERY ticks.
+if [ "$amd" = 0 ] && [ -z "$(ls "$SYS/class/drm" 2>/dev/null)" ] &&
+	{ command -v "$AMDSMI" >/dev/null 2>&1 || command -v "$ROCMSMI" >/dev/null 2>&1; }; then
+	amd=2
+fi
 # Names never change and KFD lists the processes: amd-smi (40-60 ms of CPU a run) runs static
 # every AMDEVERY ticks and, only where KFD has no process list, process every AMDPROCEVERY.
 amd_process=1
@@ -133,8 +139,11 @@ gpu_loop() { # NAME OPTION FIELDS
 
 # MIG devices change rarely and `nvidia-smi -q -x` is slow: one MIG sample (`-L`, then the XML
 # cut to the GPU ids, <mig_devices> and <processes>, the parts the client reads) every MIGS s,
-# only while a GPU reports MIG mode Enabled (the last field of the GPU sample's rows).
-MIGXML='/<mig_devices[ >\/]|<processes[ >\/]/ { inside = 1 }
+# only while a GPU reports MIG mode Enabled (the last field of the GPU sample's rows). What comes
+# before the XML (nvidia-smi's error when it refuses) is kept: it says why.
+MIGXML='/<\?xml/ { xml = 1 }
+!xml && !/^@rc / { print }
+/<mig_devices[ >\/]|<processes[ >\/]/ { inside = 1 }
 inside || /^@rc |<\?xml|<\/?nvidia_smi_log>|<gpu id=|<\/gpu>|<uuid>/ { print }
 /<\/mig_devices>|<\/processes>|<mig_devices *\/>|<processes *\/>/ { inside = 0 }'
 
@@ -147,6 +156,10 @@ mig_loop() {
 				echo "@xml"
 				{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
 			)
+			# -q -x refused (or failed): the plain table's "MIG devices:" part serves instead.
+			case $sample in *"@rc 0") ;; *) sample="$sample
+@table
+$("$NVSMI" 2>&1 </dev/null)" ;; esac
 			write_cur mig "$sample
 "
 			sleep "$MIGS"
@@ -195,8 +208,9 @@ amd_tool() { # the slow AMD job (amd_due: static, process or both): amd-smi, els
 	if command -v "$AMDSMI" >/dev/null 2>&1; then
 		case $amd_due in *static*) amd_run amd-static "$AMDSMI" static --json ;; esac
 		case $amd_due in *process*) amd_run amd-process "$AMDSMI" process --json ;; esac
+		case $amd_due in *metric*) amd_run amd-metric "$AMDSMI" metric --json ;; esac
 	elif command -v "$ROCMSMI" >/dev/null 2>&1; then
-		case $amd_due in *static*) amd_run rocm-smi "$ROCMSMI" $ROCMARGS ;; esac
+		case $amd_due in *static* | *metric*) amd_run rocm-smi "$ROCMSMI" $ROCMARGS ;; esac
 	fi
 }
 
@@ -330,6 +344,7 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 	amd_static_tick=-100000
 	amd_checked=""
 	amd_process_tick=-100000
+	amd_metric_tick=-100000
 	while read -r cmd seq full; do
 		case $cmd in
 		t) ;;
@@ -339,7 +354,7 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		tick=$((tick + 1))
 		pids=""
 		gpu_watch
-		if [ "$amd" = 1 ]; then
+		if [ "$amd" != 0 ]; then
 			# A failed run (rc not 0: amd-smi refused, say) is tried again 15 ticks later.
 			if [ -n "$amd_started" ] && [ "$amd_checked" != "$amd_started" ] && [ -r "$dir/amdtool.rc" ]; then
 				read -r amd_rc amd_rc_started _ <"$dir/amdtool.rc"
@@ -352,11 +367,14 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 			[ $((tick - amd_static_tick)) -ge "$AMDEVERY" ] && amd_due=static
 			[ "$amd_process" = 1 ] && [ $((tick - amd_process_tick)) -ge "$AMDPROCEVERY" ] &&
 				amd_due="$amd_due process"
+			[ "$amd" = 2 ] && [ $((tick - amd_metric_tick)) -ge "$AMDMETRICEVERY" ] &&
+				amd_due="$amd_due metric"
 			if [ -n "$amd_due" ] && job amdtool amd_tool "$amd_started" "$amd_slot"; then
 				amd_started=$started
 				amd_slot=$slot
 				case $amd_due in *static*) amd_static_tick=$tick ;; esac
 				case $amd_due in *process*) amd_process_tick=$tick ;; esac
+				case $amd_due in *metric*) amd_metric_tick=$tick ;; esac
 			fi
 			# The processes using AMD GPUs now: a glob, no process started.
 			set -- "$kfd"/proc/[0-9]*

@@ -43,7 +43,13 @@ def row_key(host: str, gpu: FreeGpu) -> str:
     if gpu.instance is None:
         return json.dumps([host, gpu.uuid or str(gpu.index)])
     instance = gpu.instance
-    return json.dumps([host, instance.uuid or f"{gpu.uuid}/mig{instance.device_index}"])
+    if instance.uuid:
+        return json.dumps([host, instance.uuid])
+    if instance.device_index is not None:
+        return json.dumps([host, f"{gpu.uuid}/mig{instance.device_index}"])
+    # dcgm-exporter names neither MIG device nor UUID: the GI (and CI) are what is known.
+    ids = f"{instance.gpu_instance_id}/{instance.compute_instance_id}"
+    return json.dumps([host, f"{gpu.uuid}/gi{ids}"])
 
 
 def _ready(entry: HostFreeGpus, gpu: FreeGpu, first: bool) -> Cell:
@@ -51,7 +57,7 @@ def _ready(entry: HostFreeGpus, gpu: FreeGpu, first: bool) -> Cell:
     if gpu.instance is None:
         return text_cell(entry.ready_line) if first else Cell("")
     if gpu.ready_line is None:
-        return Cell("MIG UUID unknown (not in nvidia-smi -L)", DIM)
+        return Cell("MIG UUID unknown (not in nvidia-smi -L or the exporter's labels)", DIM)
     return text_cell(gpu.ready_line)
 
 

@@ -234,7 +234,7 @@ class HostScreen(Screen[None]):
             lines_changed = len(header.plain.splitlines()) != len(self._header.plain.splitlines())
             self._header = header
             self.query_one("#host-header", Static).update(header, layout=lines_changed)
-        ctx = PaneContext(now, self.live.stale(snap))
+        ctx = PaneContext(now, self.live.stale(snap), self.live.mig_stale(snap))
         tabs = self.query_one(TabbedContent)
         if self.showing_history:
             self.query_one(HistoryCharts).show(snap, now)

@@ -1,4 +1,4 @@
-"""The host screen's History tab: CPU, memory, and each GPU's utilisation and memory over time."""
+"""The host screen's History tab: CPU, memory, traffic, disk I/O and each GPU over time."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from clustertop.ui.widgets.charts import (
     time_axis,
 )
 from clustertop.util.textsafe import printable
-from clustertop.util.units import human_bytes, percent, used_of
+from clustertop.util.units import human_bytes, percent, rate, used_of
 
 LABEL_WIDTH = 20
 """Cells left of each chart for its title and figures."""
@@ -35,6 +35,13 @@ _CPU = Style(color="cyan")
 _MEMORY = Style(color="magenta")
 _GPU_UTIL = Style(color="green")
 _GPU_MEMORY = Style(color="blue")
+_RATES = (
+    ("Net receive", Metric.NET_RX, Style(color="yellow")),
+    ("Net send", Metric.NET_TX, Style(color="bright_yellow")),
+    ("Disk read", Metric.DISK_READ, Style(color="bright_cyan")),
+    ("Disk write", Metric.DISK_WRITE, Style(color="bright_magenta")),
+)
+"""Charts of the host's rates: title, series, colour (each scaled to its own peak)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +96,8 @@ def _memory_shown(total: float | None) -> Callable[[float | None], str]:
 def host_charts(
     history: History, snap: HostSnapshot, end: float, span: float, width: int
 ) -> list[Chart]:
-    """CPU and memory of the host, then utilisation and memory of each GPU it has history of."""
+    """CPU and memory of the host, its traffic and disk I/O (when it reports them), then
+    utilisation and memory of each GPU it has history of."""
     host = snap.name
 
     def values(metric: Metric, uuid: str | None = None) -> Columns:
@@ -108,6 +116,8 @@ def host_charts(
             _memory_shown(memory_total),
         ),
     ]
+    if history.has_rates(host):
+        charts += [_rate_chart(title, values(metric), style) for title, metric, style in _RATES]
     gpus = {gpu.uuid: gpu for gpu in snap.gpus if gpu.uuid}
     for uuid in sorted(history.gpu_uuids(host), key=lambda u: _gpu_order(gpus.get(u))):
         gpu = gpus.get(uuid)
@@ -121,6 +131,12 @@ def host_charts(
             Chart(f"{name} memory", used, top, _GPU_HEIGHT, _GPU_MEMORY, _memory_shown(total)),
         ]
     return charts
+
+
+def _rate_chart(title: str, values: Columns, style: Style) -> Chart:
+    """Bytes per second, scaled to the window's peak (traffic has no natural top)."""
+    top = max((v for v in values if v is not None), default=0.0)
+    return Chart(title, values, top, _HOST_HEIGHT, style, rate)
 
 
 def _gpu_order(gpu: Gpu | None) -> float:

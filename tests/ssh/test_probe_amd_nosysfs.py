@@ -1,0 +1,109 @@
+"""An AMD host whose sysfs shows no card (no /sys/class/drm, as in many containers): the probe
+reads amd-smi metric (else rocm-smi) for the values, run here under every awk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clustertop.model import MIB, HostSnapshot
+from clustertop.sources.ssh.assemble import FrameAssembler
+from clustertop.sources.ssh.probe import parse_frame
+from tests.fleet import fake_amd, hostbin
+from tests.ssh.test_probe_amd import GIB, MI210, SECOND, sleeper
+from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
+from tests.waiting import wait_for
+
+__all__ = ["sleeper"]  # the fixture, shared with test_probe_amd
+
+
+def _tool_only(root: Path, spec: dict[str, Any], tools: tuple[str, ...]) -> dict[str, str]:
+    """A host with the stand-in tools and a sysfs root without class/drm at all."""
+    (root / "sys").mkdir(parents=True)
+    (root / "amd.json").write_text(json.dumps(spec))
+    hostbin.install_amd_tools(root / "bin", tools)
+    return {"CT_SYSFS_ROOT": str(root / "sys"), fake_amd.SPEC_ENV: str(root / "amd.json")}
+
+
+def _first(probe: LocalProbe, assembler: FrameAssembler) -> HostSnapshot:
+    return assembler.apply(parse_frame(probe.tick(1), MARKER), 1.0)
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_amd_smi_alone_gives_every_value_and_the_processes(
+    awk: str, tmp_path: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    procs = [{"gpu": 0, "pid": sleeper.pid, "name": "python", "vram": 3 * GIB}]
+    env = _tool_only(tmp_path, {"mode": "banner", "gpus": [MI210, SECOND], "processes": procs},
+                     ("amd-smi",))  # fmt: skip
+    probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
+    assembler = FrameAssembler("amd1", MARKER)
+    snaps: list[HostSnapshot] = []
+    try:
+        # The first frame waits for the tool only up to its deadline: wait for the values.
+        wait_for(
+            lambda: snaps.append(_first(probe, assembler)) or bool(snaps[-1].gpus),
+            30, 0.1, "amd-smi's values in a frame",
+        )  # fmt: skip
+    finally:
+        probe.close()
+    snap = snaps[-1]
+    assert snap.gpu_error is None
+    assert [(g.index, g.uuid, g.vendor, g.name) for g in snap.gpus] == [
+        (0, "0000:83:00.0", "amd", "AMD Instinct MI210"),
+        (1, "0000:c3:00.0", "amd", "AMD Instinct MI210"),
+    ]
+    busy, idle = snap.gpus
+    assert (busy.util_percent, busy.memory_used, busy.memory_total) == (97.0, 20 * GIB, 65520 * MIB)
+    assert (busy.temperature_c, busy.power_w, busy.power_limit_w) == (61.0, 287.0, 300.0)
+    assert (idle.util_percent, idle.memory_used) == (0.0, 10 * MIB)
+    (proc,) = snap.gpu_processes
+    assert (proc.pid, proc.gpu_uuid, proc.memory_used) == (sleeper.pid, "0000:83:00.0", 3 * GIB)
+    # Without KFD the probe reads the details of the processes amd-smi names.
+    assert proc.command and "time.sleep(120)" in proc.command and proc.user is not None
+
+
+@pytest.mark.parametrize("awk", AWKS[:1])
+def test_rocm_smi_alone_gives_the_values(awk: str, tmp_path: Path) -> None:
+    env = _tool_only(tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("rocm-smi",))
+    probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
+    assembler = FrameAssembler("amd1", MARKER)
+    snaps: list[HostSnapshot] = []
+    try:
+        wait_for(
+            lambda: snaps.append(_first(probe, assembler)) or bool(snaps[-1].gpus),
+            30, 0.1, "rocm-smi's values in a frame",
+        )  # fmt: skip
+        # Values follow the tool: the next metric run (every 2 ticks) shows a change.
+        spec = {"gpus": [{**MI210, "util": 12}, SECOND], "processes": []}
+        (tmp_path / "amd.json").write_text(json.dumps(spec))
+        wait_for(
+            lambda: snaps.append(_first(probe, assembler)) or snaps[-1].gpus[0].util_percent == 12,
+            30, 0.1, "rocm-smi's new value",
+        )  # fmt: skip
+    finally:
+        probe.close()
+    snap = snaps[-1]
+    assert [(g.name, g.vendor) for g in snap.gpus] == [("AMD Instinct MI210", "amd")] * 2
+    assert snap.gpus[0].memory_used == 20 * GIB and snap.gpu_error is None
+
+
+@pytest.mark.parametrize("awk", AWKS[:1])
+def test_a_failing_tool_alone_is_the_gpu_sections_error(awk: str, tmp_path: Path) -> None:
+    env = _tool_only(tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",))
+    probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
+    assembler = FrameAssembler("amd1", MARKER)
+    snaps: list[HostSnapshot] = []
+    try:
+        wait_for(
+            lambda: snaps.append(_first(probe, assembler)) or snaps[-1].gpu_error is not None,
+            30, 0.1, "amd-smi's failure in a frame",
+        )  # fmt: skip
+    finally:
+        probe.close()
+    assert snaps[-1].gpus == ()
+    assert (snaps[-1].gpu_error or "").startswith("AMD: amd-smi")
