@@ -272,7 +272,7 @@ disks() { # which df this is, found by the first run (in the background: df can 
 	return $rc
 }
 
-docker_ps() {
+docker_list() {
 	if ! command -v "$DOCKERCMD" >/dev/null 2>&1; then echo "docker: not found"; return 127; fi
 	ids=$("$DOCKERCMD" ps -a -q --no-trunc 2>&1) || { echo "$ids"; return 1; }
 	[ -z "$ids" ] && return 0
@@ -286,6 +286,38 @@ docker_ps() {
 	[ -n "$logs" ] && stat -c '%s %n' $logs 2>/dev/null
 	set +f
 	return 0
+}
+
+podman_list() { # podman's containers after Docker's (a host without podman starts nothing)
+	command -v "$PODMANCMD" >/dev/null 2>&1 || return 0
+	echo "$N podman"
+	# Which timeout, found by the first run: GNU's moves itself into a process group of its own
+	# (where the probe's kill 0 would miss it) unless --foreground; BusyBox's stays in ours.
+	tflavour=""
+	[ -r "$dir/timeout.flavour" ] && read -r tflavour <"$dir/timeout.flavour"
+	if [ -z "$tflavour" ]; then
+		tflavour=none
+		if timeout --foreground 5 true >/dev/null 2>&1; then
+			tflavour=gnu
+		elif command -v timeout >/dev/null 2>&1 && timeout 5 true >/dev/null 2>&1; then
+			tflavour=plain
+		fi
+		echo "$tflavour" >"$dir/timeout.flavour"
+	fi
+	case $tflavour in
+	gnu) timeout --foreground "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
+	plain) timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
+	*) "$PODMANCMD" ps -a --format json 2>&1 ;;
+	esac
+	podman_rc=$?
+	printf '\n@rc %s\n' "$podman_rc" # on a line of its own, whatever podman's output ended with
+}
+
+docker_ps() { # the docker section: Docker's containers (its status is the section's), podman's
+	docker_list
+	docker_rc=$?
+	podman_list
+	return $docker_rc
 }
 
 docker_watch() { # a container event makes the next tick re-read containers
