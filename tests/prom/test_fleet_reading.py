@@ -111,3 +111,20 @@ def test_mig_gpus_of_a_fleet_reading_equal_full_ones(prometheus: Prometheus) -> 
         assert _cells(got)["gpus"] == _cells(want)["gpus"]
         assert _cells(got)["gpumem"] == _cells(want)["gpumem"]
         assert got.gpus == tuple(_lean(g) for g in want.gpus)
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_a_failed_detail_query_is_noted_on_the_open_host_alone(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(host_label: str, host: str) -> dict[str, str]:
+        queries = detail_queries(host_label, host)
+        return dict.fromkeys(queries, "max by (")  # Prometheus refuses it: a bad query
+
+    monkeypatch.setattr(prom_source, "detail_queries", broken)
+    _, _, second = asyncio.run(_readings(stack.prometheus.url, "gpu2"))
+    errors = {s.name: s.gpu_error for s in second}
+    assert (errors["gpu2"] or "").startswith("GPU detail: "), errors
+    assert all(e is None for n, e in errors.items() if n != "gpu2"), errors
+    assert next(s for s in second if s.name == "gpu2").gpus, "its fleet fields still show"

@@ -111,6 +111,7 @@ class PrometheusSource(Source):
         self._focus: str | None = None
         self._readings = 0
         self._kept: dict[str, list[Series]] = {}
+        self._detail_error: str | None = None
         self._last: dict[str, HostSnapshot] = {}
 
     @property
@@ -156,9 +157,14 @@ class PrometheusSource(Source):
             )  # fmt: skip
             # Unchanged hosts keep their last parts: the UI then sees at once what did change.
             last = self._last
-            snaps = [keep_unchanged(last.get(s.name), s) for s in snaps]
+            snaps = [keep_unchanged(last.get(s.name), self._noted(s)) for s in snaps]
             self._last = {s.name: s for s in snaps}
             return snaps
+
+    def _noted(self, snap: HostSnapshot) -> HostSnapshot:
+        if self._detail_error is None or snap.name != self._focus or snap.gpu_error:
+            return snap
+        return replace(snap, gpu_error=self._detail_error)
 
     def _fleet_wanted(self) -> dict[str, str]:
         wanted = fleet_queries(self.host_label)
@@ -178,7 +184,11 @@ class PrometheusSource(Source):
             self._kept = asked  # type: ignore[assignment]
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
-        return {**lean, **self._kept, **{n: answers[n] for n in detail if n in answers}}
+        # The open host's detail is its own: a failed query is noted on that host alone.
+        got = {n: answers[n] for n in detail if n in answers}
+        errors = [a for a in got.values() if isinstance(a, PromError)]
+        self._detail_error = f"GPU detail: {errors[0]}" if errors else None
+        return {**lean, **self._kept, **{n: a for n, a in got.items() if a not in errors}}
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}
