@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -57,6 +58,7 @@ class Subject:
     process: psutil.Process | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
+    cprofile: dict[str, Any] = field(default_factory=dict)
     parts: list[tuple[str, float, float]] = field(default_factory=list)
 
 
@@ -98,10 +100,13 @@ def start_subjects(
     for label, src in args.variant:
         argv = [sys.executable, "-m", "clustertop", "-F", str(fleet.ssh_config), *hosts]
         subject = Subject(label, argv, _terminal(work / label), pythonpath=src)
-        if args.parts:  # benchmarks/idle_parts/sitecustomize.py times the parts
-            subject.parts_file = work / label / "parts.jsonl"
+        if args.parts or args.cprofile:  # benchmarks/idle_parts/sitecustomize.py: parts
             subject.pythonpath = os.pathsep.join([src, str(REPO / "benchmarks" / "idle_parts")])
+        if args.parts:
+            subject.parts_file = work / label / "parts.jsonl"
             subject.terminal.env["IDLE_PARTS_OUT"] = str(subject.parts_file)
+        if args.cprofile:
+            subject.terminal.env["IDLE_CPROFILE_OUT"] = str(work / label / "main.prof")
         subjects.append(subject)
     if htop:
         subjects.append(Subject("htop", ["htop"], _terminal(work / "htop")))
@@ -125,6 +130,26 @@ def _terminal(folder: Path) -> TmuxTerminal:
     }
     env.pop("PYTHONPATH", None)
     return TmuxTerminal(env, folder / "terminal-output")
+
+
+def measure_windows(subjects: Sequence[Subject], seconds: float, count: int) -> None:
+    """`count` windows one after another: each subject's figures are those of its median
+    window (by CPU); `windows` keeps every window's CPU % (the machine's load moves); the
+    parts are those of all windows together."""
+    windows: dict[str, list[dict[str, Any]]] = {s.label: [] for s in subjects}
+    started = time.monotonic()
+    for _ in range(count):
+        measure(subjects, seconds)
+        for s in subjects:
+            windows[s.label].append(s.figures)
+    for s in subjects:  # parts over every window, not the last one's
+        if s.parts_file is not None:
+            s.parts = idle_profile.parts(s.parts_file, started, time.monotonic())
+    for s in subjects:
+        ordered = sorted(windows[s.label], key=lambda f: float(f["percent_of_core"]))
+        s.figures = dict(ordered[(len(ordered) - 1) // 2])
+        s.figures["windows"] = [f["percent_of_core"] for f in windows[s.label]]
+        s.figures["loads"] = [f["load_before"] for f in windows[s.label]]
 
 
 def measure(subjects: Sequence[Subject], seconds: float) -> None:
@@ -176,17 +201,34 @@ def run(args: argparse.Namespace) -> list[Subject]:
         try:
             wait_all_up(subjects, len(hosts), 60.0)
             time.sleep(args.warmup)
-            measure(subjects, args.seconds)
+            measure_windows(subjects, args.seconds, args.windows)
             if args.profile:
                 idle_profile.profile(
                     [(s.label, _process(s).pid, s.profile) for s in subjects if s.pythonpath],
                     args.seconds,
                     work,
                 )
+            if args.cprofile:
+                cprofile(subjects, args.seconds, work)
         finally:
             for subject in subjects:
                 subject.terminal.kill()
     return subjects
+
+
+def cprofile(subjects: Sequence[Subject], seconds: float, work: Path) -> None:
+    """cProfile every clustertop for one more window at once (benchmarks/idle_parts)."""
+    profiled = [s for s in subjects if s.pythonpath is not None]
+    for s in profiled:
+        _process(s).send_signal(signal.SIGUSR1)
+    time.sleep(seconds)
+    for s in profiled:
+        _process(s).send_signal(signal.SIGUSR2)
+    for s in profiled:
+        out = work / s.label / "main.prof"
+        wait_for(out.exists, 60, what=f"{s.label}'s cProfile stats")
+        time.sleep(0.5)  # written by the app's main thread: let it finish
+        s.cprofile = idle_profile.cprofile_summary(out, seconds)
 
 
 @contextlib.contextmanager
@@ -231,15 +273,41 @@ def report(args: argparse.Namespace, subjects: Sequence[Subject], command: str) 
     first = subjects[0].figures
     lines += ["", f"Load average before / after the window: {first['load_before']} / "]
     lines[-1] += f"{first['load_after']} (2-core machine shared with other work)."
+    if len(first.get("windows", [])) > 1:
+        lines += ["", *_windows_markdown(subjects)]
+    if args.notes is not None:
+        lines += ["", args.notes.read_text().rstrip()]
     for s in subjects:
         if s.parts:
             lines += ["", *idle_profile.parts_markdown(s.label, s.parts)]
+    for s in subjects:
+        if s.cprofile:
+            lines += ["", *idle_profile.cprofile_markdown(s.label, s.cprofile)]
     for s in subjects:
         if s.profile:
             lines += ["", *idle_profile.markdown(s.label, s.profile)]
     lines += ["", "## Machine", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in describe().items() if k not in ("pdsh", "clush")]
     return "\n".join(lines) + "\n"
+
+
+def _windows_markdown(subjects: Sequence[Subject]) -> list[str]:
+    """Every window's CPU % per subject (the table above shows each subject's median window)."""
+    first = subjects[0].figures
+    count = len(first["windows"])
+    lines = [
+        f"Every window ({count} of {first['window_s']:g} s, one after another; the table shows "
+        "each subject's median window):",
+        "",
+        "| subject | " + " | ".join(f"window {i + 1}" for i in range(count)) + " |",
+        "| --- |" + " ---: |" * count,
+    ]
+    for s in subjects:
+        lines.append(
+            f"| {s.label} | " + " | ".join(f"{p:.2f}" for p in s.figures["windows"]) + " |"
+        )
+    lines.append("| load average at the start | " + " | ".join(first["loads"]) + " |")
+    return lines
 
 
 def _verdict(percent: float) -> str:
@@ -259,13 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument("--windows", type=int, default=1, help="windows, one after another")
     parser.add_argument("--variant", type=_variant, action="append", help="LABEL=SRC (repeat)")
     parser.add_argument("--no-htop", action="store_true")
     parser.add_argument("--parts", action="store_true", help="main-thread CPU per part")
     parser.add_argument("--profile", action="store_true", help="py-spy each clustertop after")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile each clustertop after")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--write", action="store_true", help="write benchmarks/IDLE.md")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "IDLE.md")
+    parser.add_argument("--notes", type=Path, help="markdown added to IDLE.md after the figures")
     args = parser.parse_args(argv)
     args.variant = args.variant or [("clustertop", str(REPO / "src"))]
     if os.geteuid() != 0:

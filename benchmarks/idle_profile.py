@@ -103,10 +103,10 @@ def _category(frames: list[str]) -> str:
 
 def _short(frame: str) -> str:
     """'.../site-packages/textual/strip.py:crop' -> 'textual/strip.py:crop'."""
-    for root in ("site-packages/", "/src/", "/lib/python3"):
+    for root in ("site-packages/", "/src/"):
         if root in frame:
             return frame.rsplit(root, 1)[1]
-    return frame
+    return re.sub(r"^.*/lib/python3\.\d+/", "", frame)
 
 
 def _interesting(name: str) -> bool:
@@ -173,4 +173,61 @@ def parts_markdown(label: str, found: Sequence[tuple[str, float, float]]) -> lis
     lines.append(f"| rest (event loop, Textual messages, SSH tasks, timers) | {rest:.2f} | "
                  f"{100 * rest / main:.0f} % | | |")  # fmt: skip
     lines.append(f"| **main thread in all** | {main:.2f} | 100 % | | |")
+    return lines
+
+
+CPROFILE_PARTS = [
+    ("textual/screen.py", "_compositor_refresh", "compositor pass (draw and write changed lines)"),
+    ("clustertop/ui/widgets/fast_table.py", "_render_line", "- of it, grid rows drawn"),
+    ("clustertop/ui/app.py", "_repaint", "grid rows and table sync (_repaint)"),
+    ("clustertop/ui/columns.py", "host_row", "- of it, a host's cells"),
+    ("clustertop/ui/widgets/table_sync.py", "sync", "- of it, table sync"),
+    ("clustertop/sources/ssh/session.py", "_frames", "SSH frames (ask, read, parse, assemble)"),
+    ("clustertop/util/aio.py", "within", "- of it, reading a frame (asyncssh readuntil)"),
+    ("asyncssh/stream.py", "write", "- of it, asking for a frame (asyncssh write)"),
+    ("clustertop/sources/ssh/probe.py", "parse_frame", "- of it, frame parse"),
+    ("clustertop/sources/ssh/assemble.py", "apply", "- of it, snapshot assembly"),
+    ("clustertop/ui/app.py", "_receive", "- of it, store, analysis and history recorder"),
+]  # fmt: skip
+"""(file ending, function, part): cumulative CPU of one entry point (cProfile)."""
+
+
+def cprofile_summary(path: Path, seconds: float) -> dict[str, Any]:
+    """Main-thread CPU per entry point and the busiest functions by own time (cProfile stats)."""
+    import pstats
+
+    stats: dict[tuple[str, int, str], tuple[int, int, float, float, object]]
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    total = sum(tt for _, _, tt, _, _ in stats.values()) or 1.0
+    parts = []
+    for ending, function, part in CPROFILE_PARTS:
+        found = [v for (f, _, name), v in stats.items() if name == function and f.endswith(ending)]
+        parts.append((part, sum(v[3] for v in found), sum(v[1] for v in found)))
+    own = sorted(stats.items(), key=lambda item: -item[1][2])[:15]
+    return {
+        "seconds": seconds,
+        "total_s": total,
+        "parts": parts,
+        "own": [(f"{_short(f)}:{name}", v[2], v[1]) for (f, _, name), v in own],
+    }
+
+
+def cprofile_markdown(label: str, found: dict[str, Any]) -> list[str]:
+    """A section of IDLE.md: where one subject's main-thread CPU goes, by cProfile."""
+    total, seconds = found["total_s"], found["seconds"]
+    lines = [
+        f"## Where {label}'s main-thread CPU goes (cProfile, thread CPU time)",
+        "",
+        f"{seconds:g} s window after the others; {1000 * total / seconds:.1f} ms of CPU per second "
+        "under the profiler, which slows Python code several times over (more so code of many "
+        "small calls): shares, not absolute costs.",
+        "",
+        "| part | share | calls per second |",
+        "| --- | ---: | ---: |",
+    ]
+    for part, cumulative, calls in found["parts"]:
+        lines.append(f"| {part} | {100 * cumulative / total:.1f} % | {calls / seconds:.1f} |")
+    lines += ["", "Busiest functions, by own time:", ""]
+    lines += [f"- {100 * tt / total:.1f} % `{name}` ({n / seconds:.0f} calls/s)"
+              for name, tt, n in found["own"]]  # fmt: skip
     return lines

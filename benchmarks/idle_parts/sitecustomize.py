@@ -1,9 +1,10 @@
-"""idle_cost --parts: main-thread CPU time per part of a running clustertop (thread_time wrappers).
+"""idle_cost --parts / --cprofile: where a running clustertop's main-thread CPU time goes.
 
 Python imports this module at start when its folder is on PYTHONPATH; it does nothing unless
-IDLE_PARTS_OUT names a file. A few seconds after start (everything imported) it wraps the
-entry points below and appends, every few seconds, one JSON line of cumulative figures:
-{part: [CPU seconds, calls]}, plus the main thread's CPU and the monotonic time.
+IDLE_PARTS_OUT or IDLE_CPROFILE_OUT names a file. With IDLE_PARTS_OUT, a few seconds after start
+(everything imported) it wraps the entry points below and appends, every few seconds, one JSON
+line of cumulative figures: {part: [CPU seconds, calls]}, plus the main thread's CPU and the
+monotonic time. With IDLE_CPROFILE_OUT, signals start and stop cProfile (see _cprofile).
 """
 
 from __future__ import annotations
@@ -67,5 +68,26 @@ def _run(out: str) -> None:
             f.write(json.dumps(line) + "\n")
 
 
+def _cprofile(out: str) -> None:
+    """SIGUSR1 starts cProfile on the main thread (CPU time, not wall time: a loaded machine's
+    waits stay out), SIGUSR2 stops it and writes its stats to `out`."""
+    import cProfile
+    import signal
+
+    profile = cProfile.Profile(time.thread_time)
+
+    def start(signum: int, frame: object) -> None:
+        profile.enable()
+
+    def stop(signum: int, frame: object) -> None:
+        profile.disable()
+        profile.dump_stats(out)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+
+
 if os.environ.get("IDLE_PARTS_OUT"):
     threading.Thread(target=_run, args=(os.environ["IDLE_PARTS_OUT"],), daemon=True).start()
+if os.environ.get("IDLE_CPROFILE_OUT"):
+    _cprofile(os.environ["IDLE_CPROFILE_OUT"])

@@ -70,6 +70,8 @@ def test_one_line_per_result_with_identity_and_private_modes(
             "image": "ctbox:latest",
             "state": "running",
             "owner": "alice",
+            "engine": "docker",
+            "rootless_user": None,
         },
         "outcome": "done",
         "detail": "container stopped",

@@ -66,6 +66,8 @@ async def test_every_result_is_recorded_once(
             "image": "ctbox:latest",
             "state": "running",
             "owner": None,
+            "engine": "docker",
+            "rootless_user": None,
         },
         "outcome": "done",
         "detail": "container stopped",

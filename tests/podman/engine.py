@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import resource
+import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.fleet.procs import descendants, kill_pids, pids_in_cgroups, pids_mentioning
@@ -114,6 +117,35 @@ class Podman:
         self._ids.append(cid)
         pid = int(self.cli("inspect", "--format", "{{.State.Pid}}", cid))
         return cid, pid
+
+    @contextlib.contextmanager
+    def on_path(self, bin_dir: Path) -> Iterator[Path]:
+        """A `podman` in `bin_dir` (a simulated host's own bin, first on its PATH) that uses our
+        storage: what the probe and the actions run there. Removed afterwards."""
+        assert self.user is None, "rootful only"
+        wrapper = bin_dir / "podman"
+        real = shutil.which("podman")
+        assert real is not None
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f"CONTAINERS_CONF={shlex.quote(str(self.root / 'containers.conf'))}\n"
+            f"CONTAINERS_STORAGE_CONF={shlex.quote(str(self.root / 'storage.conf'))}\n"
+            "export CONTAINERS_CONF CONTAINERS_STORAGE_CONF\n"
+            f'exec {shlex.quote(real)} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+        try:
+            yield wrapper
+        finally:
+            wrapper.unlink(missing_ok=True)
+
+    def state(self, cid: str) -> str | None:
+        """The container's state (running, exited...), None when it is gone."""
+        done = subprocess.run(
+            self._argv("inspect", "--format", "{{.State.Status}}", cid), env=self.env,
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        return done.stdout.decode().strip() if done.returncode == 0 else None
 
     def stop(self) -> None:
         """Remove our containers (by id), then kill what is left: in their cgroups, or (rootless)

@@ -49,9 +49,10 @@ def test_label_owner_then_name_prefix(podman: Podman) -> None:
         second = _attribution(doc, pid2)
         assert (second["id"], second["name"], second["owner"], second["via"]) == (
             named, "dave-eval", "dave", "name")  # fmt: skip
-        # podman's containers name processes; the containers pane stays Docker's.
-        ids = {c["id"] for c in doc["hosts"][0]["containers"]}
-        assert labelled not in ids and named not in ids
+        # podman's containers are listed beside Docker's, each saying its engine.
+        listed = {c["id"]: c for c in doc["hosts"][0]["containers"]}
+        assert (listed[labelled]["engine"], listed[labelled]["owner"]) == ("podman", "carol")
+        assert (listed[named]["engine"], listed[named]["owner"]) == ("podman", "dave")
     finally:
         podman.cli("rm", "-f", "-t", "0", labelled, named)
 
@@ -78,10 +79,15 @@ def test_rootless_podman_is_found_through_conmon(rootless_podman: Podman) -> Non
     cid, pid = rootless_podman.run("zed-rootless", "--network", "none", command=BUSY)
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERS_")}
-        found = _attribution(_once_json(env), pid)
+        doc = _once_json(env)
+        found = _attribution(doc, pid)
         # root's podman ps does not list it: name from conmon's -n, owner the rootless user
         # (the name prefix "zed" is not trusted from a command line).
         assert (found["kind"], found["id"], found["name"], found["owner"], found["via"]) == (
             "podman", cid, "zed-rootless", "nobody", "rootless-user")  # fmt: skip
+        # Listed among the containers from its process, marked as another user's rootless one.
+        (row,) = [c for c in doc["hosts"][0]["containers"] if c["id"] == cid]
+        assert (row["engine"], row["name"], row["rootless_user"], row["state"]) == (
+            "podman", "zed-rootless", "nobody", "running")  # fmt: skip
     finally:
         rootless_podman.cli("rm", "-f", "-t", "0", cid)

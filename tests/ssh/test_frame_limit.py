@@ -86,6 +86,17 @@ async def test_a_body_far_over_the_limit_is_skipped(
     assert second == (NEXT, False)
 
 
+async def test_another_frames_end_line_is_part_of_the_frame(
+    connection: asyncssh.SSHClientConnection, tmp_path: Path
+) -> None:
+    # Only this frame's own end line ends it (by number, not merely by marker): an earlier
+    # number and a longer one are part of its body.
+    body = "a\n@ct0123456789abcdef d 6\nb\n@ct0123456789abcdef d 17\nc\n"
+    (first, cut), second = await _frames_of(connection, tmp_path, body + END + NEXT)
+    assert (first, cut) == (body + END, False)
+    assert second == (NEXT, False)
+
+
 async def test_the_end_of_the_stream_is_still_the_end(
     connection: asyncssh.SSHClientConnection, tmp_path: Path
 ) -> None:

@@ -7,9 +7,11 @@ import itertools
 from rich.style import Style
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from clustertop.ui.widgets.cells import BAD, DIM, Cell, bar_cell, text_cell
+from clustertop.ui.widgets.table_pass import RenderPass
 from clustertop.ui.widgets.table_sync import ColumnSpec, KeyedTable, RowData
 from tests.ui.helpers import widget_text
 
@@ -103,3 +105,44 @@ async def test_a_changed_cell_rewrites_only_its_own_line() -> None:
         lines = widget_text(table).splitlines()
         assert "diff" in lines[4] and all("diff" not in line for line in lines[:4])
         assert written.lines == {4}, "the header and the other rows stay as they are"
+
+
+async def test_rows_drawn_in_one_pass_are_what_datatable_draws() -> None:
+    async with TableApp().run_test(size=(80, 12)) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.sync([_row(f"h{i}", 15 * i, "x" * i) for i in range(5)])
+        await pilot.pause()
+        for fixed, cursor, hover in itertools.product((0, 1), (0, 3), (-1, 2)):
+            table.fixed_columns = fixed
+            table.move_cursor(row=cursor)
+            table.hover_coordinate = Coordinate(hover, 0)
+            await pilot.pause()
+            table._show_hover_cursor = hover >= 0  # as after a mouse move
+            lines = range(table.size.height)
+            table._pass = RenderPass(table)
+            ours = [list(table.render_line(y)) for y in lines]
+            table._pass = None
+            for cache in (table._row_lines, table._strips, table._cell_lines):
+                cache.clear()
+            theirs = [list(DataTable.render_line(table, y)) for y in lines]
+            assert ours == theirs, (fixed, cursor, hover)
+
+
+async def test_a_cell_that_only_sorts_differently_rewrites_nothing() -> None:
+    async with TableApp().run_test(size=(80, 16)) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.set_sort(1)  # by use, biggest first
+        rows = [_row(f"h{i}", 10 * i, "same") for i in range(4)]
+        table.sync(rows)
+        await pilot.pause()
+        written = _Written(pilot.app)
+        rows[2] = _row("h2", 20.2, "same")  # shown " 20%" as before
+        table.sync(rows)
+        await pilot.pause()
+        assert written.lines == set()
+        rows[1] = _row("h1", 20.4, "same")  # still " 20%", but now sorts above h2
+        table.sync(rows)
+        await pilot.pause()
+        assert table.ordered_keys() == ["h3", "h1", "h2", "h0"]
+        lines = [line.split()[0] for line in widget_text(table).splitlines()[1:5]]
+        assert lines == ["h3", "h1", "h2", "h0"]

@@ -1,12 +1,14 @@
 # clustertop container action (POSIX sh), after the prelude. Parameters set by the client:
 # ACT (stop | kill | restart | rm | rm-f), ID (the full 64-hex id: the only thing acted on),
-# NAME (the name the user confirmed). Prints exactly one line: CTRESULT OUTCOME DETAIL.
-if why=$(missing docker); then result failed "$why"; fi
+# NAME (the name the user confirmed), ENGINE (docker | podman). Prints exactly one line:
+# CTRESULT OUTCOME DETAIL.
+if why=$(missing "$ENGINE"); then result failed "$why"; fi
 
 # Identity: the id must still exist and still carry the confirmed name.
-out=$(dk container inspect --format '{{.Id}} {{.Name}} {{.State.Status}}' "$ID" 2>&1) || {
+out=$(ce container inspect --format '{{.Id}} {{.Name}} {{.State.Status}}' "$ID" 2>&1) || {
 	case $out in
-	*"No such container"* | *"No such object"*) result gone "no container $ID on this host" ;;
+	*"No such container"* | *"No such object"* | *"no such container"*)
+		result gone "no container $ID on this host" ;;
 	*) result failed "$(first "$out")" ;;
 	esac
 }
@@ -34,8 +36,9 @@ if [ "$ACT" = rm ]; then
 fi
 
 # The full id, never the name: a name can be given to another container in the meantime.
-err=$(dk "$@" "$ID" 2>&1 >/dev/null) && result done "container $did"
+err=$(ce "$@" "$ID" 2>&1 >/dev/null) && result done "container $did"
 case $err in
-*"No such container"*) result gone "container $ID disappeared before docker $1" ;;
+*"No such container"* | *"no such container"*)
+	result gone "container $ID disappeared before $ENGINE $1" ;;
 esac
 result failed "$(first "$err")"

@@ -17,7 +17,7 @@ class Verb(str, Enum):
     """Every action clustertop can take."""
 
     STOP = "stop"
-    """docker stop."""
+    """docker stop (podman stop for a podman container, and so on for each container verb)."""
     KILL = "kill"
     """docker kill (SIGKILL to the container)."""
     RESTART = "restart"
@@ -64,18 +64,30 @@ class ContainerTarget:
     """State when captured."""
     owner: str | None
     """Owner (shown)."""
+    engine: str = "docker"
+    """The engine that runs it ("docker" or "podman"): the CLI the action goes to."""
+    rootless_user: str | None = None
+    """The Unix user whose rootless podman runs it, when not clustertop's own user."""
 
     @classmethod
     def of(cls, host: str, container: Container) -> ContainerTarget:
         """Capture a container's identity."""
         return cls(
-            host, container.id, container.name, container.image, container.state, container.owner
+            host,
+            container.id,
+            container.name,
+            container.image,
+            container.state,
+            container.owner,
+            container.engine,
+            container.rootless_user,
         )
 
     def describe(self) -> str:
         """One line for confirmations and notifications (host text made safe by the caller)."""
         owner = self.owner or "?"
-        return f"{self.host}: container {self.name} ({self.id}) image {self.image}, owner {owner}"
+        kind = "podman container" if self.engine == "podman" else "container"
+        return f"{self.host}: {kind} {self.name} ({self.id}) image {self.image}, owner {owner}"
 
 
 @dataclass(frozen=True, slots=True)

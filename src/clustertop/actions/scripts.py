@@ -59,10 +59,12 @@ def action_script(
     if isinstance(target, ContainerTarget):
         if verb not in _CONTAINER_ACTS:
             raise ValueError(f"{verb} does not apply to a container")
+        validate.not_rootless(target.rootless_user)
         params |= {
             "ACT": _CONTAINER_ACTS[verb],
             "ID": validate.container_id(target.id),
             "NAME": validate.container_name(target.name),
+            "ENGINE": validate.engine(target.engine),
         }
         return _program("container.sh", params)
     if isinstance(target, ProcessTarget):
@@ -94,14 +96,17 @@ def logs_command(
     sudo: bool = False,
     docker_host: str | None = None,
 ) -> str:
-    """The sh program for `docker logs --tail N --follow [--timestamps] <full id>`.
+    """The sh program for `docker logs --tail N --follow [--timestamps] <full id>` (podman's
+    for a podman container).
 
     Its output is the container's stdout and stderr merged, as they come. Timestamps are on by
     default: when a container last printed is what tells a stale job from a quiet one. The
     program runs until the log ends or its stdin reaches EOF (the channel closed), so a closed
     viewer leaves no `docker logs` behind on the host. Raises ValueError like action_script.
     """
+    validate.not_rootless(target.rootless_user)
     params = _common(sudo, docker_host) | {
+        "ENGINE": validate.engine(target.engine),
         "ID": validate.container_id(target.id),
         "LINES": str(validate.log_lines(lines)),
         "TS": "1" if timestamps else "0",

@@ -87,3 +87,27 @@ def slurm_time(value: object) -> str:
     if not isinstance(value, str) or not SLURM_TIME.fullmatch(value):
         raise ValueError(f"not a Slurm start time: {value!r}")
     return value
+
+
+ENGINES = ("docker", "podman")
+"""The container engines an action may name (each is also the program it runs)."""
+
+
+def engine(value: object) -> str:
+    """A container engine clustertop acts through ("docker" or "podman"), or ValueError."""
+    if value not in ENGINES:
+        raise ValueError(f"not a container engine (docker or podman): {value!r}")
+    return str(value)
+
+
+def not_rootless(user: str | None) -> None:
+    """ValueError when the container is another user's rootless podman container.
+
+    Only that user's own podman sees and acts on it (root's does not), and clustertop never
+    switches user: the refusal says whom to ask.
+    """
+    if user is not None:
+        raise ValueError(
+            f"rootless podman container of user {user!r}: only {user}'s own podman can act on "
+            f"it (run clustertop as {user}, or ask them)"
+        )

@@ -7,6 +7,7 @@ from enum import Enum
 from clustertop.analysis.mig import UnitKey, has_mig, host_units, unit_key_of
 from clustertop.model import Container, HostSnapshot, Section
 from clustertop.model.amd import container_gpu_map
+from clustertop.model.engines import DOCKER_ENGINE, PODMAN_ENGINE, container_id_of, engine_of
 
 EvidenceKey = str | UnitKey
 """A whole GPU's UUID, or (GPU index, GI, CI) of a MIG instance."""
@@ -27,13 +28,24 @@ Verdicts = dict[str, tuple[Observation, float | None]]
 """Container ID -> (observation, started_at) for every container in one snapshot."""
 
 
-def containers_readable(snap: HostSnapshot) -> bool:
-    """True when the snapshot's container list is a fresh, complete reading.
+def readable_engines(snap: HostSnapshot) -> frozenset[str]:
+    """The engines whose containers the snapshot lists freshly and completely.
 
-    Otherwise (docker failed, or its data is older than a tick) the snapshot says nothing
-    about any container: an absent container is not known to be gone.
+    Docker's when docker read without error, podman's when podman did (or the host has none).
+    Otherwise (that engine failed, or the section's data is older than a tick) the snapshot says
+    nothing about that engine's containers: an absent one is not known to be gone.
     """
-    return snap.is_up and snap.docker_error is None and Section.DOCKER not in snap.stale
+    if not snap.is_up or Section.DOCKER in snap.stale:
+        return frozenset()
+    found = {DOCKER_ENGINE} if snap.docker_error is None else set()
+    if snap.podman_error is None:
+        found.add(PODMAN_ENGINE)
+    return frozenset(found)
+
+
+def containers_readable(snap: HostSnapshot) -> bool:
+    """True when the snapshot lists some engine's containers freshly (see readable_engines)."""
+    return bool(readable_engines(snap))
 
 
 class GpuEvidence:
@@ -66,15 +78,16 @@ class GpuEvidence:
         """Container ID -> their GPU indices (which its GPU list also holds)."""
         uuid_of = {gpu.index: gpu.uuid for gpu in snap.gpus}
         for proc in snap.gpu_processes:
-            if proc.container is not None:
+            owner_id = container_id_of(proc)
+            if owner_id is not None:
                 unit = unit_key_of(proc, snap.gpus) if mig else None
                 key: EvidenceKey = (
                     unit
                     if isinstance(unit, tuple)
                     else proc.gpu_uuid or uuid_of.get(proc.gpu_index, "")
                 )
-                self.process_gpus.setdefault(proc.container.id, set()).add(key)
-                self.process_indices.setdefault(proc.container.id, set()).add(proc.gpu_index)
+                self.process_gpus.setdefault(owner_id, set()).add(key)
+                self.process_indices.setdefault(owner_id, set()).add(proc.gpu_index)
         for ctr in snap.containers if mig else ():
             # Instances a source names without processes (dcgm-exporter's pod labels): the
             # container is judged by those, as if its processes ran there.
@@ -113,9 +126,17 @@ def observe(snap: HostSnapshot, util_percent: float) -> Verdicts | None:
 
     O(GPUs + GPU processes + containers).
     """
-    if not containers_readable(snap):
+    readable = readable_engines(snap)
+    if not readable:
         return None
     evidence = GpuEvidence(snap)
+    # A container of an engine that could not be read is listed from before: it says nothing.
     return {
-        ctr.id: (evidence.verdict(ctr, util_percent), ctr.started_at) for ctr in snap.containers
+        ctr.id: (
+            evidence.verdict(ctr, util_percent)
+            if engine_of(ctr) in readable
+            else Observation.UNKNOWN,
+            ctr.started_at,
+        )
+        for ctr in snap.containers
     }

@@ -10,10 +10,11 @@ from clustertop.analysis.idle import (
     GpuEvidence,
     Observation,
     Verdicts,
-    containers_readable,
     observe,
+    readable_engines,
 )
 from clustertop.model import Container, HostSnapshot
+from clustertop.model.engines import DOCKER_ENGINE, engine_of
 
 if TYPE_CHECKING:
     from clustertop.config.settings import Config
@@ -41,6 +42,8 @@ class _Run:
     """Time of the first IDLE reading of the run."""
     last_idle: float
     """Time of the newest IDLE reading of the run."""
+    engine: str = DOCKER_ENGINE
+    """The container's engine (its run carries over while that engine cannot be read)."""
 
 
 def _continues(previous: float | None, now: float, gap_s: float) -> bool:
@@ -86,19 +89,28 @@ def stale_containers(
         return frozenset()
     ups = [snap for snap in history if snap.is_up]
     verdicts = [observe(snap, util_percent) for snap in ups]
+    readable = [readable_engines(snap) for snap in ups]
     times = [snap.time for snap in ups]
     stale = set()
     for ctr in history[-1].containers:
-        span = _idle_span(verdicts, times, ctr.id, gap_s)
+        unread = [engine_of(ctr) not in engines for engines in readable]
+        span = _idle_span(verdicts, times, ctr.id, gap_s, unread)
         if span is not None and span >= stale_after:
             stale.add(ctr.id)
     return frozenset(stale)
 
 
 def _idle_span(
-    verdicts: Sequence[Verdicts | None], times: Sequence[float], container_id: str, gap_s: float
+    verdicts: Sequence[Verdicts | None],
+    times: Sequence[float],
+    container_id: str,
+    gap_s: float,
+    unread: Sequence[bool],
 ) -> float | None:
-    """Seconds between the first and last IDLE reading of the container's current run."""
+    """Seconds between the first and last IDLE reading of the container's current run.
+
+    `unread[i]`: snapshot i could not read the container's engine (absent there says nothing).
+    """
     first = last = None
     started: object = _UNSET
     for position in range(len(verdicts) - 1, -1, -1):
@@ -109,6 +121,8 @@ def _idle_span(
         if current is None:
             continue
         entry = current.get(container_id)
+        if entry is None and unread[position]:
+            continue
         if entry is None or entry[0] is Observation.ACTIVE:
             break
         if started is _UNSET:
@@ -168,11 +182,10 @@ class StaleTracker:
         if not _continues(host.last_time, snap.time, self.gap_s):
             host.runs = {}
         host.last_time = snap.time
-        if containers_readable(snap):
-            host.runs = _advance(host.runs, snap, self.util_percent)
-            listed: Collection[str] = host.runs  # _advance keeps only listed containers
-        else:
-            listed = {ctr.id for ctr in snap.containers} if host.runs else set()
+        readable = readable_engines(snap)
+        if readable:
+            host.runs = _advance(host.runs, snap, self.util_percent, readable)
+        listed: Collection[str] = {ctr.id for ctr in snap.containers} if host.runs else set()
         host.stale = frozenset(
             container_id
             for container_id, run in host.runs.items()
@@ -196,23 +209,32 @@ class StaleTracker:
         self._hosts.pop(host, None)
 
 
-def _advance(runs: dict[str, _Run], snap: HostSnapshot, util_percent: float) -> dict[str, _Run]:
-    """The runs after one readable snapshot (containers not in it are gone).
+def _advance(
+    runs: dict[str, _Run], snap: HostSnapshot, util_percent: float, readable: frozenset[str]
+) -> dict[str, _Run]:
+    """The runs after one snapshot that read the `readable` engines (their containers not in
+    it are gone; runs of the other engines carry over).
 
     The same as applying observe()'s verdicts, but containers with no run that hold no GPU
     memory (most of them) are skipped without building a verdict.
     """
     evidence = GpuEvidence(snap)
     now = snap.time
-    advanced: dict[str, _Run] = {}
+    advanced: dict[str, _Run] = {
+        key: run for key, run in runs.items() if run.engine not in readable
+    }
     for ctr in snap.containers:
         run = runs.get(ctr.id)
+        if engine_of(ctr) not in readable:
+            if run is not None and run.started_at != ctr.started_at:
+                del advanced[ctr.id]  # restarted, as observe()'s UNKNOWN with a new start
+            continue
         if run is None and (ctr.state != "running" or not evidence.holds_memory(ctr)):
             continue  # ACTIVE or UNKNOWN with no run: still no run
         observation = evidence.verdict(ctr, util_percent)
         if run is None or run.started_at != ctr.started_at:
             if observation is Observation.IDLE:
-                advanced[ctr.id] = _Run(ctr.started_at, now, now)
+                advanced[ctr.id] = _Run(ctr.started_at, now, now, engine_of(ctr))
         elif observation is Observation.IDLE:
             run.last_idle = now
             advanced[ctr.id] = run

@@ -86,6 +86,8 @@ def container_json(container: Container, stale: bool = False) -> dict[str, Any]:
         "log_size": container.log_size,
         "stale": stale,
         "mig": [[index, mig_ref_json(ref)] for index, ref in container.mig],
+        "engine": container.engine,
+        "rootless_user": container.rootless_user,
     }
 
 
@@ -156,6 +158,7 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "gpus": [gpu_json(g) for g in snap.gpus],
         "gpu_processes": [gpu_process_json(p) for p in snap.gpu_processes],
         "docker_error": snap.docker_error,
+        "podman_error": snap.podman_error,
         "containers": [container_json(c, c.id in stale_ids) for c in snap.containers],
         "processes_error": snap.processes_error,
         "processes": [process_json(p) for p in snap.processes],

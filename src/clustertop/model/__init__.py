@@ -183,7 +183,7 @@ class GpuProcess:
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    """One Docker container, in any state."""
+    """One Docker or podman container, in any state."""
 
     id: str
     """Full 64-hex container ID."""
@@ -222,6 +222,10 @@ class Container:
     mig: tuple[tuple[int, MigRef], ...] = ()
     """(GPU index, instance) of the MIG instances it holds where a source says so without
     processes (dcgm-exporter's pod labels on a GPU instance's series)."""
+    engine: str = "docker"
+    """Which engine runs it: "docker" or "podman" (the actions go to that engine's CLI)."""
+    rootless_user: str | None = None
+    """The Unix user whose rootless podman runs it, when that is not clustertop's own user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +348,8 @@ class HostSnapshot:
     """The host's Slurm jobs (None: the host runs no slurmd)."""
     nfs_io: tuple[NfsIo, ...] = ()
     """NFS mounts with their bytes read and written (from /proc/self/mountstats)."""
+    podman_error: str | None = None
+    """Why podman's containers could not be listed (None: listed, or no podman on the host)."""
 
     @property
     def is_up(self) -> bool:

@@ -46,6 +46,7 @@ def _one(item: Any) -> Container | None:
         finished_at=_time(exited_at) if exited_at != _UNSET else None,
         exit_code=item.get("ExitCode") if isinstance(item.get("ExitCode"), int) else None,
         pid=pid if isinstance(pid, int) and pid > 0 else None,
+        engine="podman",
     )
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 
 from clustertop.model import Container, ContainerRef, Gpu, GpuProcess, Process
 from clustertop.model.attribution import DOCKER, NONE, Attribution
+from clustertop.model.engines import container_id_of
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.attribute import attribute, container_ref
 
@@ -87,7 +88,7 @@ def attach_gpus(
         indices = (
             requested_indices(requests[container.id], gpus) if container.id in requests else set()
         )
-        mine = [p for p in gpu_processes if p.container and p.container.id == container.id]
+        mine = [p for p in gpu_processes if container_id_of(p) == container.id]
         indices.update(p.gpu_index for p in mine)
         held = [p.memory_used for p in mine if p.memory_used is not None]
         if not indices and not held:

@@ -18,6 +18,8 @@ from clustertop.store.writer import Reading, StoreWriter
 
 QUEUE_SIZE = 20_000
 """Readings waiting for the writer at most; more are dropped (and counted), never waited for."""
+GATHER_S = 0.5
+"""Seconds the writer waits after a reading for the rest of its tick's readings."""
 _STOP = object()
 
 
@@ -96,13 +98,20 @@ class HistoryRecorder:
             self._writer.close()
 
     def _drain(self) -> bool:
-        """Write one batch: everything queued now (one transaction, one commit per tick)."""
+        """Write one batch: the readings of one tick (one transaction, one commit per tick)."""
         items = [self._queue.get()]
+        # Hosts of a tick answer over a few hundred ms: wait for the rest of them, not a
+        # transaction each (a flush or close cuts the wait short).
+        until = time.monotonic() + GATHER_S if isinstance(items[0], Reading) else 0.0
         while len(items) < QUEUE_SIZE:
+            left = until - time.monotonic()
             try:
-                items.append(self._queue.get_nowait())
+                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
             except queue.Empty:
                 break
+            items.append(item)
+            if not isinstance(item, Reading):
+                until = 0.0
         readings = [item for item in items if isinstance(item, Reading)]
         try:
             if readings and self.problem is None:

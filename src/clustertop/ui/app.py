@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 
 from clustertop.analysis.history import History
 from clustertop.analysis.live import ClusterAnalysis
@@ -36,6 +37,9 @@ from clustertop.util.textsafe import printable
 
 MIN_REPAINT_GAP = 0.25
 """Seconds between repaints: at most 4 per second, however many hosts report."""
+REPAINT_SETTLE = 0.15
+"""Seconds a repaint waits for the rest of a tick's hosts once the first has reported (none
+when every host that is up has): one repaint per tick instead of two or three."""
 AGE_TICK = 1.0
 """Seconds between refreshes of shown ages ("12s ago") when no data arrives."""
 
@@ -82,6 +86,7 @@ class ClusterTopApp(App[None]):
         """Snapshots, clock and the analysis, shared with the screens."""
         self._source_task: asyncio.Task[None] | None = None
         self._repaint_pending = False
+        self._settling: Timer | None = None
         self._last_repaint = 0.0
         self.actions = ActionController(self, options.runner, self.live, readonly=self.readonly)
         """Confirms and runs actions on hosts, and reports their outcome."""
@@ -161,18 +166,30 @@ class ClusterTopApp(App[None]):
             )
 
     def _schedule_repaint(self) -> None:
+        # Hosts ticked together answer within a few ms of each other: each repaint costs a
+        # compositor pass, so the first answer waits (briefly) for the others of its tick.
+        complete = self.live.store.every_up_host_changed
         if self._repaint_pending:
+            if complete and self._settling is not None:
+                self._settling.stop()
+                self._settling = None
+                self.call_later(self._repaint)
             return
         self._repaint_pending = True
         delay = self._last_repaint + MIN_REPAINT_GAP - time.monotonic()
         if delay > 0:
             self.set_timer(delay, self._repaint, name="repaint")
-        else:
+        elif complete:
             self.call_later(self._repaint)
+        else:
+            self._settling = self.set_timer(REPAINT_SETTLE, self._repaint, name="repaint-settle")
 
     def _repaint(self) -> None:
         """Show every host changed since the last repaint, in one batch."""
+        if not self._repaint_pending:
+            return  # a settle timer's repaint that already ran early
         self._repaint_pending = False
+        self._settling = None
         self._last_repaint = time.monotonic()
         dirty = self.live.store.take_dirty()
         if not dirty or not self.is_running:  # not while shutting down: widgets are going

@@ -14,6 +14,7 @@ from clustertop.ui.disk_io_cells import (
     disk_io_cells,
     nfs_only_rows,
 )
+from clustertop.ui.engine_cells import engine_cell
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
@@ -203,6 +204,7 @@ def _container_cells(ctr: Container, ctx: PaneContext) -> tuple[Cell, ...]:
     log = ctr.log_size
     return (
         text_cell(ctr.name, "bold" if running else DIM),
+        engine_cell(ctr),
         text_cell(ctr.image),
         text_cell(ctr.state, OK if running else DIM),
         text_cell(ctr.status, sort_key=(ctr.started_at or ctr.finished_at or 0.0,)),
@@ -222,6 +224,7 @@ def _container_cells(ctr: Container, ctx: PaneContext) -> tuple[Cell, ...]:
 
 CONTAINER_COLUMNS = (
     ColumnSpec("name", "Name", 20, descending=False),
+    ColumnSpec("engine", "Engine", 7, descending=False),
     ColumnSpec("image", "Image", 22, descending=False),
     ColumnSpec("state", "State", 8, descending=False),
     ColumnSpec("status", "Status", 20),

@@ -16,6 +16,7 @@ class SnapshotStore:
             name: placeholder(name, HostState.CONNECTING, started) for name in self._names
         }
         self._dirty: set[str] = set(self._names)
+        self._up: set[str] = set()
 
     @property
     def names(self) -> list[str]:
@@ -28,6 +29,10 @@ class SnapshotStore:
             self._names.append(snap.name)
         self._latest[snap.name] = snap
         self._dirty.add(snap.name)
+        if snap.is_up:
+            self._up.add(snap.name)
+        else:
+            self._up.discard(snap.name)
 
     def get(self, name: str) -> HostSnapshot | None:
         """The newest snapshot of `name`."""
@@ -45,6 +50,11 @@ class SnapshotStore:
         """Hosts changed since the last call."""
         dirty, self._dirty = self._dirty, set()
         return dirty
+
+    @property
+    def every_up_host_changed(self) -> bool:
+        """True when every host that is up changed since the last repaint (a whole tick came)."""
+        return len(self._dirty) >= len(self._up) and self._up <= self._dirty
 
     @property
     def has_dirty(self) -> bool:

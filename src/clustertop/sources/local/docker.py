@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,8 @@ class DockerReading:
     """Container ID -> GPUs it requested."""
     error: str | None = None
     """Why containers could not be read."""
+    podman_error: str | None = None
+    """Why podman's containers could not be listed (None: listed, or no podman)."""
 
 
 def docker_url(docker_host: str | None) -> str:
@@ -96,8 +98,14 @@ def log_size(inspect: Mapping[str, Any]) -> int | None:
 class CgroupMeter:
     """CPU % per core and memory of running containers, from two cgroup readings a tick apart."""
 
-    def __init__(self, mounts: CgroupMounts | None = None) -> None:
+    def __init__(
+        self,
+        mounts: CgroupMounts | None = None,
+        identify: Callable[[str], str | None] = container_id_from_cgroup,
+    ) -> None:
         self._mounts = mounts
+        self._identify = identify
+        """/proc/<pid>/cgroup text -> the container id it names (Docker's by default)."""
         self._previous: dict[tuple[str, int], tuple[int, float]] = {}
 
     def measure(self, running: Mapping[str, int]) -> dict[str, tuple[float | None, int | None]]:
@@ -113,7 +121,7 @@ class CgroupMeter:
             except OSError:
                 continue
             # The PID is only ours to read when it lives in this PID namespace (a local engine).
-            if container_id_from_cgroup(text) != container_id:
+            if self._identify(text) != container_id:
                 continue
             usage = read_usage(self._mounts, text)
             now = time.monotonic()

@@ -27,6 +27,7 @@ from clustertop.sources.join import (
     resolve_gpu_processes,
 )
 from clustertop.sources.local.amd import AmdReader, both_vendors
+from clustertop.sources.local.containers import ContainersReader
 from clustertop.sources.local.disks import DiskReader, DiskReading
 from clustertop.sources.local.docker import DockerReader, DockerReading
 from clustertop.sources.local.gpu import GpuReader, GpuReading
@@ -74,11 +75,12 @@ class LocalSource(Source):
         self._gpu_reader = GpuReader()
         self._amd_reader = AmdReader()
         self._gpu = SectionRunner(Section.GPU, self._read_gpu)
-        self._podman = PodmanCatalog()
+        self._podman = PodmanCatalog(owner_rule=owner_rule)
         self._slurm = SlurmCatalog()
         self._slurmd = runs_slurmd()
         self._docker_reader = DockerReader(docker_host, owner_rule)
-        self._docker = SectionRunner(Section.DOCKER, self._docker_reader.read)
+        containers = ContainersReader(self._docker_reader, self._podman)
+        self._docker = SectionRunner(Section.DOCKER, containers.read)
         self._disks = SectionRunner(Section.DISKS, DiskReader().read)
         # Container traffic and ports need their PIDs: the docker section's latest reading.
         network = NetworkReader(containers=self._known_containers)
@@ -172,10 +174,19 @@ class LocalSource(Source):
         gpu = self._gpu.latest or GpuReading()
         docker = self._docker.latest or DockerReading()
         disks = self._disks.latest or DiskReading()
-        # Podman's containers name and label their processes; the containers pane stays Docker's.
-        known = (*docker.containers, *self._podman.containers.values())
+        # The catalog also holds containers looked up for a process between two lists.
+        # Another user's rootless container is named by its conmon's command line: never trusted
+        # for an owner (the rootless user is), so it names no process here.
+        known = tuple(
+            c
+            for c in (*self._podman.containers.values(), *docker.containers)
+            if c.rootless_user is None
+        )
         gpu_processes = resolve_gpu_processes(
             self._with_jobs(gpu.processes), known, processes.cpu_percent, self._owner_rule
+        )
+        named = by_cpu_then_memory(
+            name_process_containers(self._with_jobs(processes.processes), known, self._owner_rule)
         )
         stale = {
             r.section: now - r.latest_time
@@ -201,15 +212,12 @@ class LocalSource(Source):
             gpu_error=self._error(self._gpu, gpu.error),
             containers=attach_gpus(docker.containers, docker.gpu_requests, gpu.gpus, gpu_processes),
             docker_error=self._error(self._docker, docker.error),
-            processes=by_cpu_then_memory(
-                name_process_containers(
-                    self._with_jobs(processes.processes), known, self._owner_rule
-                )
-            ),
+            processes=named,
             processes_error=self._error(self._processes, processes.error),
             disks=disks.disks,
             disks_error=self._error(self._disks, disks.error),
             stale=stale,
+            podman_error=docker.podman_error,
             **self._netio(known),
             slurm=self._slurm_state(gpu_processes, processes.processes),
         )

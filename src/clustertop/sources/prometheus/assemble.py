@@ -9,7 +9,9 @@ from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memo
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
 from clustertop.sources.prometheus.gpus import (
+    GPU_FB_TOTAL,
     GPU_INFO,
+    GPU_LABELS,
     GPU_QUERIES,
     build_gpus,
     gpu_queries,
@@ -107,20 +109,33 @@ def _group(answers: Answers, host_label: str) -> dict[str, _HostData]:
             host = hosts.get(key)
             if host is None:
                 host = hosts[key] = _HostData()
-            if name in GPU_QUERIES:
+            if name in _GPU_NAMES:
                 _file_gpu(host, name, labels, value)
             else:
                 _file(host, name, labels, value)
     return hosts
 
 
+_GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
+_KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
+
+
 def _file_gpu(host: _HostData, name: str, labels: Labels, value: float) -> None:
     key = labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", "")
     gpu = host.gpus.get(key)
     if gpu is None:
-        # gpu_info comes first with every label; the fields' own few serve if it failed.
+        if name in _KEPT:  # kept from before: only for a GPU this reading found
+            return
+        # gpu_info has every label; the fields' own few serve if it failed.
         gpu = host.gpus[key] = {"labels": labels}
-    if name != GPU_INFO:
+        if name == GPU_INFO:
+            gpu["info"] = True
+    elif name in (GPU_INFO, GPU_LABELS) and "info" not in gpu:
+        # This reading's gpu_info (its first series) wins; kept labels replace only the fields'.
+        gpu["labels"] = labels
+        if name == GPU_INFO:
+            gpu["info"] = True
+    if name not in (GPU_INFO, GPU_LABELS):
         gpu[name] = value
 
 

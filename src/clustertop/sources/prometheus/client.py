@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import math
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
+import orjson
 
 from clustertop.util.textsafe import printable
 
@@ -37,6 +38,36 @@ def no_gc() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+_T = TypeVar("_T")
+OFF_LOOP_BYTES = 256 * 1024
+"""Answers larger than this are decoded in a thread: a reading of 5,000 hosts is tens of MB,
+and decoding it on the event loop would hold the UI's keys for a second or more."""
+
+
+DECODER = ThreadPoolExecutor(1, thread_name_prefix="prometheus-decode")
+"""One thread decodes and joins answers, one at a time: several would take turns with the UI's
+event loop for the interpreter lock, leaving it a smaller share."""
+
+
+async def off_loop(work: Callable[[], _T]) -> _T:
+    """`work` done in the decoding thread."""
+    return await asyncio.get_running_loop().run_in_executor(DECODER, work)
+
+
+async def _decoded(body: bytes, parse: Callable[[Any], _T]) -> _T:
+    """`parse` of the JSON `body`, off the event loop when the body is large."""
+
+    def run() -> _T:
+        with no_gc():
+            return parse(orjson.loads(body))
+
+    return await off_loop(run) if len(body) > OFF_LOOP_BYTES else run()
+
+
+def _same(doc: Any) -> Any:
+    return doc
 
 
 class PromError(Exception):
@@ -179,8 +210,10 @@ class PromClient:
             )
         return self._session
 
-    async def get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        """GET one API path; its JSON, or PromError saying precisely what went wrong."""
+    async def get(
+        self, path: str, params: dict[str, str] | None = None, parse: Callable[[Any], _T] = _same
+    ) -> _T:
+        """GET one API path; `parse` of its JSON, or PromError saying precisely what went wrong."""
         where = f"Prometheus at {self.settings.url}"
         try:
             async with self._open().get(self.settings.url + path, params=params) as response:
@@ -188,8 +221,7 @@ class PromClient:
                 if response.status >= 400 and not body.startswith(b"{"):
                     text = printable(body[:200].decode("utf-8", "replace"))
                     raise PromError("error", f"{where}: HTTP {response.status}: {text}")
-                with no_gc():
-                    return json.loads(body)
+            return await _decoded(body, parse)
         except asyncio.TimeoutError:
             raise PromError(
                 "timeout", f"{where}: no answer within {self.settings.timeout:g} s"
@@ -205,9 +237,7 @@ class PromClient:
     async def query(self, promql: str) -> list[Series]:
         """An instant query's series."""
         try:
-            doc = await self.get("/api/v1/query", {"query": promql})
-            with no_gc():
-                return parse_vector(doc)
+            return await self.get("/api/v1/query", {"query": promql}, parse_vector)
         except PromError as exc:
             if str(exc).startswith("Prometheus at"):
                 raise
@@ -224,7 +254,7 @@ class PromClient:
             "step": f"{step:g}",
         }
         try:
-            return parse_matrix(await self.get("/api/v1/query_range", params))
+            return await self.get("/api/v1/query_range", params, parse_matrix)
         except PromError as exc:
             if str(exc).startswith("Prometheus at"):
                 raise
@@ -232,7 +262,7 @@ class PromClient:
 
     async def targets(self) -> list[TargetHealth]:
         """Active targets with their health and last scrape error ([] if the API lacks it)."""
-        doc = await self.get("/api/v1/targets", {"state": "active"})
+        doc: Any = await self.get("/api/v1/targets", {"state": "active"})
         data = doc.get("data") if isinstance(doc, dict) else None
         found = []
         for item in _items((data or {}).get("activeTargets")):

@@ -27,15 +27,24 @@ GPU_FIELDS = {
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 GPU_INFO = "gpu_info"
 """The query that carries each GPU's labels (UUID, model, MIG profile, pod...) once."""
+GPU_LABELS = "gpu_labels"
+"""GPU labels kept from an earlier reading: given only to GPUs this reading's fields found."""
+GPU_FB_TOTAL = "gpu_fb_total"
+"""FB_USED + FB_FREE (MiB) of an earlier reading: a GPU's memory size, which does not change."""
+GPU_METRICS = "|".join(GPU_FIELDS.values())
+
+
+def gpu_keep(host_label: str) -> str:
+    """The labels that place a GPU field: host, GPU, MIG instance."""
+    names = ("gpu", "GPU_I_ID", "Hostname", "hostname", "instance", host_label)
+    # A host label no label could have is left out (the fields then place GPUs as usual).
+    return ", ".join(dict.fromkeys(n for n in names if _LABEL_NAME.fullmatch(n)))
 
 
 def gpu_queries(host_label: str) -> dict[str, str]:
     """Each field by GPU with only the labels that place it (host, GPU, MIG instance), and the
     full label set once per GPU: an answer about half the size to encode and decode."""
-    names = ("gpu", "GPU_I_ID", "Hostname", "hostname", "instance", host_label)
-    # A host label no label could have is left out (the fields then place GPUs as usual).
-    keep = ", ".join(dict.fromkeys(n for n in names if _LABEL_NAME.fullmatch(n)))
-    metrics = "|".join(GPU_FIELDS.values())
+    keep, metrics = gpu_keep(host_label), GPU_METRICS
     return {
         GPU_INFO: f'group without () ({{__name__=~"{metrics}"}})',
         **{name: f"max by ({keep}) ({metric})" for name, metric in GPU_FIELDS.items()},
@@ -64,6 +73,9 @@ def _gpu(got: Mapping[str, object]) -> Gpu | None:
     except ValueError:
         return None
     used, free = _float(got, "gpu_fb_used"), _float(got, "gpu_fb_free")
+    total = used + free if used is not None and free is not None else None
+    if total is None and used is not None:
+        total = _float(got, GPU_FB_TOTAL)  # a large fleet's reading: the size read before
     xid = _float(got, "gpu_xid")
     util = _float(got, "gpu_util")
     if util is None and instance_id(got) is None:
@@ -74,7 +86,7 @@ def _gpu(got: Mapping[str, object]) -> Gpu | None:
         name=labels.get("modelName", ""),
         util_percent=util,
         memory_used=_mib(used),
-        memory_total=_mib(used + free) if used is not None and free is not None else None,
+        memory_total=_mib(total),
         temperature_c=_float(got, "gpu_temp"),
         power_w=_float(got, "gpu_power"),
         power_limit_w=None,

@@ -9,14 +9,24 @@ from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
+from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.assemble import Answers, assemble, queries
 from clustertop.sources.prometheus.client import (
     PromClient,
     PromError,
     PromSettings,
+    Series,
     TargetHealth,
     no_gc,
+    off_loop,
+)
+from clustertop.sources.prometheus.fleet import (
+    FLEET_MIN_HOSTS,
+    INFO_EVERY,
+    detail_queries,
+    fleet_queries,
+    info_queries,
 )
 from clustertop.sources.prometheus.past import fetch_past
 
@@ -28,23 +38,37 @@ _STATE_OF_ERROR = {
 
 
 async def _answers(
-    client: PromClient, host_label: str
+    client: PromClient, host_label: str, wanted: dict[str, str] | None = None
 ) -> tuple[Answers, list[TargetHealth] | None]:
-    """Every query at once; a failed query is kept as its error (partial data stays usable)."""
-    wanted = queries(host_label)
+    """Every query at once; a failed query is kept as its error (partial data stays usable).
+    The targets API (the reason a scrape failed) is asked when `up` may show a failure."""
+    wanted = queries(host_label) if wanted is None else wanted
     names = list(wanted)
+    sparse_up = wanted.get("up") == "up == 0"
     results = await asyncio.gather(
-        *(client.query(wanted[n]) for n in names), client.targets(), return_exceptions=True
+        *(client.query(wanted[n]) for n in names),
+        *(() if sparse_up else (client.targets(),)),
+        return_exceptions=True,
     )
     answers: dict[str, object] = {}
-    for name, result in zip(names, results[:-1], strict=True):
+    for name, result in zip(names, results, strict=False):
         if isinstance(result, BaseException) and not isinstance(result, PromError):
             raise result
         answers[name] = result
-    targets = results[-1]
+    if sparse_up:  # every target up: no need for the (large) targets list
+        targets: object = await _targets(client) if answers.get("up") != [] else PromError("", "")
+    else:
+        targets = results[-1]
     if isinstance(targets, BaseException) and not isinstance(targets, PromError):
         raise targets
     return answers, None if isinstance(targets, PromError) else targets  # type: ignore[return-value]
+
+
+async def _targets(client: PromClient) -> list[TargetHealth] | PromError:
+    try:
+        return await client.targets()
+    except PromError as exc:
+        return exc
 
 
 def _all_failed(answers: Answers) -> PromError | None:
@@ -84,6 +108,11 @@ class PrometheusSource(Source):
         self.host_label = host_label
         self.owner_rule = owner_rule
         self._client: PromClient | None = None
+        self._focus: str | None = None
+        self._readings = 0
+        self._kept: dict[str, list[Series]] = {}
+        self._detail_error: str | None = None
+        self._last: dict[str, HostSnapshot] = {}
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -96,21 +125,70 @@ class PrometheusSource(Source):
             resolution_s=resolution_s,
         )  # fmt: skip
 
-    async def read(self) -> list[HostSnapshot]:
-        """One snapshot per host from one round of queries; never raises for Prometheus's faults."""
+    def focus(self, host: str | None) -> None:
+        """The host on screen: in a large fleet its GPUs' detail is asked for it alone."""
+        self._focus = host
+
+    async def read(self, *, full: bool = False) -> list[HostSnapshot]:
+        """One snapshot per host from one round of queries; never raises for Prometheus's faults.
+        Above FLEET_MIN_HOSTS hosts (unless `full`) the round asks for what rows show."""
         if self._client is None:
             self._client = PromClient(self.settings)
         now = time.time()
-        answers, targets = await _answers(self._client, self.host_label)
+        fleet = not full and len(self._names) > FLEET_MIN_HOSTS
+        wanted = self._fleet_wanted() if fleet else None
+        answers, targets = await _answers(self._client, self.host_label, wanted)
         failed = _all_failed(answers)
         if failed is not None:
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
+        if fleet:
+            answers = self._with_kept(answers)
+        # Joining 5,000 hosts takes a few hundred ms: off the event loop, which the UI shares.
+        return await off_loop(lambda: self._assemble(answers, targets, now))
+
+    def _assemble(
+        self, answers: Answers, targets: list[TargetHealth] | None, now: float
+    ) -> list[HostSnapshot]:
         with no_gc():
-            return assemble(
+            snaps = assemble(
                 answers, targets, now=now, host_label=self.host_label, names=self._names,
                 rule=self.owner_rule,
             )  # fmt: skip
+            # Unchanged hosts keep their last parts: the UI then sees at once what did change.
+            last = self._last
+            snaps = [keep_unchanged(last.get(s.name), self._noted(s)) for s in snaps]
+            self._last = {s.name: s for s in snaps}
+            return snaps
+
+    def _noted(self, snap: HostSnapshot) -> HostSnapshot:
+        if self._detail_error is None or snap.name != self._focus or snap.gpu_error:
+            return snap
+        return replace(snap, gpu_error=self._detail_error)
+
+    def _fleet_wanted(self) -> dict[str, str]:
+        wanted = fleet_queries(self.host_label)
+        if not self._kept or self._readings % INFO_EVERY == 0:
+            wanted |= info_queries(self.host_label)
+        if self._focus is not None:
+            wanted |= detail_queries(self.host_label, self._focus)
+        self._readings += 1
+        return wanted
+
+    def _with_kept(self, answers: Answers) -> Answers:
+        """The GPUs' labels and sizes: this reading's when asked and answered, else the last
+        ones, filed after the fields (they only label GPUs found now) and before the open
+        host's own detail (whose labels are newer)."""
+        asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
+        if asked and not any(isinstance(a, PromError) for a in asked.values()):
+            self._kept = asked  # type: ignore[assignment]
+        detail = detail_queries(self.host_label, self._focus) if self._focus else {}
+        lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
+        # The open host's detail is its own: a failed query is noted on that host alone.
+        got = {n: answers[n] for n in detail if n in answers}
+        errors = [a for a in got.values() if isinstance(a, PromError)]
+        self._detail_error = f"GPU detail: {errors[0]}" if errors else None
+        return {**lean, **self._kept, **{n: a for n, a in got.items() if a not in errors}}
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}
@@ -127,7 +205,7 @@ class PrometheusSource(Source):
     async def collect_once(self, timeout: float) -> list[HostSnapshot]:
         """One round of queries: Prometheus's data is already settled (rates need no wait)."""
         try:
-            return await asyncio.wait_for(self.read(), timeout)
+            return await asyncio.wait_for(self.read(full=True), timeout)
         except asyncio.TimeoutError:
             now = time.time()
             why = f"Prometheus at {self.settings.url}: no answer within {timeout:g} s"

@@ -67,6 +67,7 @@ class PrometheusWithSsh(Source):
 
     def focus(self, host: str | None) -> None:
         """Open SSH to the host now on screen (closing the last one); None closes it."""
+        self.prom.focus(host)
         if host == self._ssh_host:
             return
         old = self._ssh_task

@@ -334,7 +334,7 @@ class FrameAssembler:
             gpu_processes=tuple(gpu_procs),
             gpu_error=self._error("gpu", now) or _gpu_line_errors(gpu),
             containers=tuple(containers),
-            docker_error=self._error("docker", now),
+            docker_error=self._error("docker", now) or (docker.docker_failure if docker else None),
             processes=tuple(self._processes(procs, system, containers)),
             processes_error=self._error("procs", now),
             disks=tuple(disks or ()),
@@ -353,6 +353,7 @@ class FrameAssembler:
                 name_containers(self._ports.value or (), containers), containers, self.rule
             ),
             ports_error=self._error("ports", now),
+            podman_error=docker.podman_error if docker else None,
             slurm=self._slurm.state(),
         )
 

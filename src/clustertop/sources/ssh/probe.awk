@@ -22,13 +22,19 @@ function catfile(f,   line) {
 	while ((getline line < f) > 0) print line
 	close(f)
 }
+function part_line(line, parts,   name) { # 1 when line is "MARKER <one of the parts>"
+	if (parts == "" || index(line, MARKER " ") != 1) return 0
+	name = substr(line, length(MARKER) + 2)
+	return name != "" && index(" " parts " ", " " name " ") > 0
+}
 function body_line(line, part) { # a line of command output, never taken for a frame line
-	if (index(line, MARKER) == 1 && (part == "" || line != MARKER " " part)) line = "?" line
+	if (index(line, MARKER) == 1 && !part_line(line, part)) line = "?" line
 	# One line (a GPU process name, a container's labels) can never fill a frame by itself.
 	if (length(line) > LINE_LIMIT) line = substr(line, 1, LINE_LIMIT) "\342\200\246"
 	return line
 }
-function print_output(f, part,   line) { # file f's lines; "MARKER part" may split it in two
+function print_output(f, part,   line) { # file f's lines; "MARKER part" (one of the space-
+	# separated names in part) may split it
 	while ((getline line < f) > 0) print body_line(line, part)
 	close(f)
 }
@@ -60,7 +66,7 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	if (rcline == LAST_SENT[name]) { print MARKER " same " name " " a[2]; return }
 	LAST_SENT[name] = rcline
 	print MARKER " b " name
-	print_output(DIR "/" name "." a[3], name == "disks" ? "inodes" : "logs")
+	print_output(DIR "/" name "." a[3], name == "disks" ? "inodes" : "logs podman")
 	if (name == "docker") { containers_changed(DIR "/docker." a[3]); container_netdev() }
 	print ""
 	print MARKER " e " name " " a[1] " " a[2]
@@ -212,13 +218,21 @@ function amd_cards(   f, line, a, n) { # DIR/amd.cards and DIR/amd.kfd, written 
 	HWMON_FILE["pwm"] = "pwm1"; HWMON_FILE["pwm_max"] = "pwm1_max"
 	AMD_STARTED = "-"
 }
-function containers_changed(f,   line, a, id) { # (id, host pid) of running containers, from f
+function containers_changed(f,   line, a, id, part) { # (id, host pid) of running containers
 	for (id in CONTAINER_PID) delete CONTAINER_PID[id]
 	for (id in CGROUP_PID) delete CGROUP_PID[id]
+	part = ""; id = ""
 	while ((getline line < f) > 0) {
-		if (index(line, MARKER " logs") == 1) break
-		split(line, a, " ")
-		if (length(a[1]) == 64 && a[2] + 0 > 0) CONTAINER_PID[a[1]] = a[2]
+		if (line == MARKER " logs" || line == MARKER " podman") { part = line; continue }
+		if (part == "") {
+			split(line, a, " ")
+			if (length(a[1]) == 64 && a[2] + 0 > 0) CONTAINER_PID[a[1]] = a[2]
+		} else if (part == MARKER " podman") { # podman ps JSON: "Id" comes before "Pid"
+			if (line ~ /^    "Id": "[0-9a-f]+",$/ && length(line) == 77) id = substr(line, 12, 64)
+			else if (id != "" && match(line, /^    "Pid": [1-9][0-9]*,$/)) {
+				CONTAINER_PID[id] = substr(line, 12, RLENGTH - 12); id = ""
+			}
+		}
 	}
 	close(f)
 }

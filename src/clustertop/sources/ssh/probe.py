@@ -99,6 +99,11 @@ class ProbeSettings:
     described within this many ticks."""
     slurm_wait_s: int = 10
     """Seconds one scontrol may take (where the host has `timeout`)."""
+    podman: str = "podman"
+    """podman command (listed with Docker's containers, in the docker section's runs)."""
+    podman_timeout_s: float = 3.0
+    """Longest a `podman ps` may run (where `timeout` exists): it runs in the docker section's
+    job, so a hung podman makes Docker's list late by at most this long, then says why."""
 
 
 def probe_script(settings: ProbeSettings) -> str:
@@ -126,6 +131,8 @@ def probe_script(settings: ProbeSettings) -> str:
         "DTPL": INSPECT_TEMPLATE,  # docker inspect --format template
         "NVSMI": settings.nvidia_smi,
         "DOCKERCMD": settings.docker,
+        "PODMANCMD": settings.podman,
+        "PODMANWAIT": str(max(1, round(settings.podman_timeout_s))),  # podman ps's longest run
         "DOCKERHOST": settings.docker_host or "",  # DOCKER_HOST ("": the host's own)
         "AWKSEL": settings.awk or "",  # the awk ("": gawk if present, else awk)
         "AMDSMI": settings.amd_smi,

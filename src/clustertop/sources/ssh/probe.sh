@@ -112,8 +112,13 @@ mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
 # Slurm: only where slurmd and scontrol are installed; elsewhere nothing runs and nothing is sent.
 slurm=0
 command -v slurmd >/dev/null 2>&1 && command -v "$SCONTROL" >/dev/null 2>&1 && slurm=1
+# GNU timeout leaves the probe's process group (kill 0 would miss it) unless --foreground.
 slurm_timeout=""
-command -v timeout >/dev/null 2>&1 && slurm_timeout="timeout $SLURMWAIT"
+if [ "$slurm" = 1 ] && timeout --foreground 5 true >/dev/null 2>&1; then
+	slurm_timeout="timeout --foreground $SLURMWAIT"
+elif [ "$slurm" = 1 ] && command -v timeout >/dev/null 2>&1; then
+	slurm_timeout="timeout $SLURMWAIT"
+fi
 # The marker goes in the environment: an argument list is there for every host user to read.
 ibdirs="" # InfiniBand ports, found once: awk reads their counters each tick
 for d in /sys/class/infiniband/*/ports/*/counters; do [ -d "$d" ] && ibdirs="$ibdirs $d"; done
@@ -281,7 +286,7 @@ disks() { # which df this is, found by the first run (in the background: df can 
 	return $rc
 }
 
-docker_ps() {
+docker_list() {
 	if ! command -v "$DOCKERCMD" >/dev/null 2>&1; then echo "docker: not found"; return 127; fi
 	ids=$("$DOCKERCMD" ps -a -q --no-trunc 2>&1) || { echo "$ids"; return 1; }
 	[ -z "$ids" ] && return 0
@@ -330,6 +335,38 @@ slurm_tick() { # the slurm job: on the first tick, then when the node's jobs cha
 	slurm_started=$started
 	slurm_slot=$slot
 	echo "$started" >"$dir/slurm.started"
+}
+
+podman_list() { # podman's containers after Docker's (a host without podman starts nothing)
+	command -v "$PODMANCMD" >/dev/null 2>&1 || return 0
+	echo "$N podman"
+	# Which timeout, found by the first run: GNU's moves itself into a process group of its own
+	# (where the probe's kill 0 would miss it) unless --foreground; BusyBox's stays in ours.
+	tflavour=""
+	[ -r "$dir/timeout.flavour" ] && read -r tflavour <"$dir/timeout.flavour"
+	if [ -z "$tflavour" ]; then
+		tflavour=none
+		if timeout --foreground 5 true >/dev/null 2>&1; then
+			tflavour=gnu
+		elif command -v timeout >/dev/null 2>&1 && timeout 5 true >/dev/null 2>&1; then
+			tflavour=plain
+		fi
+		echo "$tflavour" >"$dir/timeout.flavour"
+	fi
+	case $tflavour in
+	gnu) timeout --foreground "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
+	plain) timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
+	*) "$PODMANCMD" ps -a --format json 2>&1 ;;
+	esac
+	podman_rc=$?
+	printf '\n@rc %s\n' "$podman_rc" # on a line of its own, whatever podman's output ended with
+}
+
+docker_ps() { # the docker section: Docker's containers (its status is the section's), podman's
+	docker_list
+	docker_rc=$?
+	podman_list
+	return $docker_rc
 }
 
 docker_watch() { # a container event makes the next tick re-read containers

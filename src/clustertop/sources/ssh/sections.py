@@ -29,6 +29,7 @@ from clustertop.parsers.procfs import (
 )
 from clustertop.sources.join import GpuRequest
 from clustertop.sources.ssh.amd import AmdReading, keep_tool, read_amd
+from clustertop.sources.ssh.podman import read_podman
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -248,6 +249,10 @@ class DockerReading:
     """All containers (CPU and memory filled in later from the procs section)."""
     requests: dict[str, GpuRequest]
     """Container ID -> requested GPUs ("all" or IDs)."""
+    podman_error: str | None = None
+    """Why podman's containers (listed after Docker's) could not be read."""
+    docker_failure: str | None = None
+    """Why Docker's could not be read, when podman's were (else the section fails)."""
 
 
 def read_docker(
@@ -268,9 +273,15 @@ def read_docker(
         size = sizes.get(log_path) if log_path else None
         containers.append(_with_log(container, size))
         requests[container.id] = requested_gpus(obj)
+    podman = read_podman(parts, rule)
+    failure = None
     if returncode not in (0, None) and not containers:
-        raise SectionError(docker_error("\n".join(other), returncode) or "docker failed")
-    return DockerReading(containers, requests)
+        failure = docker_error("\n".join(other), returncode) or "docker failed"
+        if podman is None:
+            raise SectionError(failure)
+    if podman is None:
+        return DockerReading(containers, requests)
+    return DockerReading(containers + list(podman.containers), requests, podman.error, failure)
 
 
 def _inspect_line(line: str) -> tuple[dict[str, Any] | None, str | None]:

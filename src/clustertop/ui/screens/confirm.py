@@ -81,6 +81,8 @@ def target_text(target: Target, now: float) -> Text:
         _field(text, "\n  image     ", target.image)
         _field(text, "\n  state     ", target.state)
         _field(text, "\n  owner     ", target.owner or "?")
+        if target.engine != "docker":  # Docker's targets read as they always did
+            _field(text, "\n  engine    ", target.engine)
     else:
         _process_fields(text, target, now)
     return text

@@ -13,9 +13,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
-from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row, summary_text
+from clustertop.ui.columns import GRID_COLUMNS, GridContext, summary_text
 from clustertop.ui.context import LiveContext
 from clustertop.ui.grid_analysis import TREND_COLUMN, GridAnalysis
+from clustertop.ui.row_cache import HostRows
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.table_sync import KeyedTable, RowData
@@ -77,6 +78,7 @@ class GridScreen(Screen[None]):
         self.filter_text = ""
         """Current host filter (substring or @group)."""
         self._rows: dict[str, RowData] = {}
+        self._host_rows = HostRows()
         self._stale: dict[str, frozenset[str]] = {}
         self._pending: set[str] = set()
         self._summary = Text()
@@ -122,7 +124,7 @@ class GridScreen(Screen[None]):
                 continue
             stale = self._stale[name] = self.live.stale(snap)
             context = GridContext(now, self.live.interval, stale, ranks[name])
-            self._rows[name] = self.extras.decorate(host_row(snap, context), snap, now)
+            self._rows[name] = self.extras.decorate(self._host_rows.row(snap, context), snap, now)
         self._sync()
 
     def _sync(self) -> None:

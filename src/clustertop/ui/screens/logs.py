@@ -105,7 +105,8 @@ class LogsScreen(Screen[None]):
         yield Header()
         title = Text()
         title.append(printable(self.target.host), "bold")
-        title.append("  container ", "dim").append(printable(self.target.name), "bold")
+        noun = "  container " if self.target.engine == "docker" else "  podman container "
+        title.append(noun, "dim").append(printable(self.target.name), "bold")
         title.append("  ID ", "dim").append(printable(self.target.id))
         yield Static(title, id="logs-title")
         yield Log(max_lines=self.kept.max_lines, auto_scroll=True, id="logs")

@@ -48,12 +48,11 @@ class Cell(Text):
 
     def same_as(self, other: Cell) -> bool:
         """True when both cells look and sort the same (Text.__eq__ ignores the base style)."""
-        return (
-            self.plain == other.plain
-            and self.style == other.style
-            and self.spans == other.spans
-            and self.sort_key == other.sort_key
-        )
+        return self.looks_like(other) and self.sort_key == other.sort_key
+
+    def looks_like(self, other: Cell) -> bool:
+        """True when both cells look the same, whatever they sort by."""
+        return self.plain == other.plain and self.style == other.style and self.spans == other.spans
 
 
 def safe_text(value: object, style: str | Style = "") -> Text:

@@ -15,6 +15,9 @@ _SECTION_TITLES = {
     Section.DOCKER: "Docker",
     Section.PROCESSES: "Processes",
     Section.DISKS: "Disks",
+    Section.NETWORK: "Network",
+    Section.DISK_IO: "Disk I/O",
+    Section.PORTS: "Ports",
 }
 
 
@@ -81,10 +84,14 @@ def _problems(snap: HostSnapshot, now: float) -> list[Text]:
         age = snap.stale.get(section)
         if error is None and age is None:
             continue
-        line = Text(f"{_SECTION_TITLES[section]}: ", BAD if error else WARN)
+        # Every section has a title: a stale ports section must not take the screen down.
+        title = _SECTION_TITLES.get(section, section.value)
+        line = Text(f"{title}: ", BAD if error else WARN)
         if error:
             line.append_text(safe_text(error, BAD))
         if age is not None:
             line.append("; " if error else "", DIM).append(f"stale, {duration(age)} old", WARN)
         lines.append(line)
+    if snap.podman_error:
+        lines.append(Text("podman: ", BAD).append_text(safe_text(snap.podman_error, BAD)))
     return lines

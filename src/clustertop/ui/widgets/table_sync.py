@@ -173,7 +173,7 @@ class KeyedTable(FastDataTable):
     def _update_changed(self, old: RowData, new: RowData) -> None:
         for index in self.shown:
             spec, before, after = self.specs[index], old.cells[index], new.cells[index]
-            if not before.same_as(after):
+            if before is not after and not before.same_as(after):
                 grow = spec.width is None and after.cell_len > self._content_width(spec.key)
                 self.update_cell(new.key, spec.key, after, update_width=grow)
 

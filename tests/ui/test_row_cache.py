@@ -1,0 +1,74 @@
+"""Grid rows are kept while only a host's reading times move on, and redrawn when anything else
+(or the shown age) changes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from clustertop.model import MIB, Cpu, Gpu, HostSnapshot, HostState
+from clustertop.model.unchanged import keep_unchanged, same_but_time
+from clustertop.ui.columns import GRID_COLUMNS, GridContext, busy_gpus
+from clustertop.ui.row_cache import HostRows
+
+NOW = 1_700_000_000.0
+
+
+def _gpu(index: int, util: float) -> Gpu:
+    return Gpu(index, f"GPU-{index}", "H100", util, 100 * MIB, 80_000 * MIB, 60.0, None, None)
+
+
+def _snap(util: float = 40.0, at: float = NOW, cpu: float = 12.0) -> HostSnapshot:
+    return HostSnapshot(
+        "gpu01", HostState.UP, at, data_time=at, cpu=Cpu(cpu, None, None),
+        gpus=(_gpu(0, util), _gpu(1, 0.0)),
+    )  # fmt: skip
+
+
+def _ctx(now: float = NOW) -> GridContext:
+    return GridContext(now=now, interval=5.0)
+
+
+def _cell(row: object, key: str) -> str:
+    index = [c.key for c in GRID_COLUMNS].index(key)
+    return row.cells[index].plain  # type: ignore[attr-defined]
+
+
+def test_same_but_time_sees_any_other_difference() -> None:
+    first = _snap()
+    assert same_but_time(first, _snap(at=NOW + 5))
+    assert not same_but_time(first, _snap(util=41.0))
+    assert not same_but_time(first, replace(first, state=HostState.TIMEOUT))
+
+
+def test_keep_unchanged_reuses_parts_only_when_nothing_else_changed() -> None:
+    first = _snap()
+    later = keep_unchanged(first, _snap(at=NOW + 5))
+    assert later.time == NOW + 5 and later.gpus is first.gpus
+    changed = _snap(util=90.0, at=NOW + 10)
+    assert keep_unchanged(later, changed) is changed
+    assert keep_unchanged(None, changed) is changed
+
+
+def test_row_kept_while_only_times_move_on() -> None:
+    rows = HostRows()
+    first = rows.row(_snap(), _ctx())
+    assert rows.row(_snap(at=NOW + 5), _ctx(NOW + 5)) is first
+    busier = rows.row(_snap(util=95.0, at=NOW + 10), _ctx(NOW + 10))
+    assert busier is not first and _cell(busier, "gpus") != _cell(first, "gpus")
+    assert _cell(rows.row(_snap(cpu=80.0, at=NOW + 15), _ctx(NOW + 15)), "cpu") == "80%"
+
+
+def test_an_age_on_show_is_redrawn() -> None:
+    rows = HostRows()
+    rows.row(_snap(), _ctx())
+    old = rows.row(_snap(), _ctx(NOW + 60))  # data 60 s old at a 5 s interval: age shown
+    assert "ago" in _cell(old, "state")
+    down = replace(_snap(), state=HostState.UNREACHABLE, error="gone", state_since=NOW)
+    assert rows.row(down, _ctx(NOW + 30)) is not rows.row(down, _ctx(NOW + 90))
+
+
+def test_busy_gpus_follows_new_gpu_readings() -> None:
+    idle = _snap(util=0.0)
+    assert [busy for _, busy in busy_gpus(idle)] == [False, False]
+    assert busy_gpus(idle) is busy_gpus(replace(idle, time=NOW + 5))
+    assert [busy for _, busy in busy_gpus(_snap(util=50.0))] == [True, False]
