@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 from typing import cast
 
 import asyncssh
@@ -19,15 +21,33 @@ async def read_frame(reader: asyncssh.SSHReader[str], end: str) -> tuple[str, bo
     Returns (the frame, False); for a frame over READ_LIMIT, (its first READ_LIMIT characters,
     True) once the rest has been skipped up to `end`. Raises IncompleteReadError at EOF.
     """
+    prefix = end.rstrip("\n").rpartition(" ")[0] + " "
+    pattern, longest = _end_pattern(prefix)
+    text = ""
     try:
-        return await reader.readuntil(end), False
+        while True:
+            text += await reader.readuntil(pattern, longest)
+            if text.endswith(end):
+                return text, False
+            # Another sequence number's end line (never sent by a working probe): read on.
     except asyncio.IncompleteReadError as exc:
         if reader.at_eof():
             raise
         # asyncssh gave up at READ_LIMIT without the end (the channel is in text mode): skip on.
-        first = cast(str, exc.partial)
+        first = text + cast(str, exc.partial)
     await _skip_to(reader, end, first.rpartition("\n")[2])
     return first, True
+
+
+@functools.lru_cache(maxsize=4096)
+def _end_pattern(prefix: str) -> tuple[re.Pattern[str], int]:
+    """`prefix` then digits and a newline, compiled once per probe run (its marker).
+
+    Given a string, asyncssh compiles `re.escape(separator)` on every call; a separator that
+    changes every frame (its sequence number) missed re's cache every time: ~15 % of the
+    client's CPU at 1,000 hosts.
+    """
+    return re.compile(re.escape(prefix) + r"[0-9]+\n"), len(prefix) + 21
 
 
 async def _skip_to(reader: asyncssh.SSHReader[str], end: str, line: str) -> None:
