@@ -143,16 +143,16 @@ def fake_table(rows: list[dict[str, object]]) -> list[str]:
     """One line per run, fake server."""
     out = [
         "| variant | round | cold start (s) | client CPU (ms/host-tick) | client RSS peak (MB) "
-        "| sweep p50 / p95 (ms) | fake server CPU until cold (s) | load average at start |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| sweep p50 / p95 (ms) | fake server CPU until cold (s) | load average at start | note |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in rows:
         window = r["window"] if isinstance(r["window"], dict) else {}
         out.append(
             f"| {r['variant']} | {r['round']} | {_f(r['cold_s'])} | {_f(r['client_cpu_ms'])} "
             f"| {_f(r['client_rss_mb'], '.0f')} | {_f(window.get('p50_ms'), '.0f')} / "
-            f"{_f(window.get('p95_ms'), '.0f')} | {_f(r['server_cpu_s'], '.1f')} | {r['load']} |"
-            + (f" error: {r['error']} |" if r.get("error") else "")
+            f"{_f(window.get('p95_ms'), '.0f')} | {_f(r['server_cpu_s'], '.1f')} | {r['load']} "
+            f"| {r.get('error') or ''} |"
         )
     return out
 

@@ -303,6 +303,9 @@ async def _handshake(
         "keepalive_interval": keepalive,
         "keepalive_count_max": 3,
         "agent_forwarding": False,
+        # Given other arguments, asyncssh builds its options again from the config: the cipher
+        # order prefer_gcm chose must be passed on explicitly.
+        "encryption_algs": [alg.decode("ascii") for alg in options.encryption_algs],
     }
     if tunnel is not None:
         connect_kwargs["tunnel"] = tunnel
