@@ -91,10 +91,17 @@ def tree_rss(pid: int) -> int:
 class Run:
     """One runner process and what the harness learns from it."""
 
-    def __init__(self, result: ToolResult, argv: list[str], remote: RemoteSample | None) -> None:
+    def __init__(
+        self,
+        result: ToolResult,
+        argv: list[str],
+        remote: RemoteSample | None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.result = result
         """Filled in as events arrive."""
         self._argv = argv
+        self._env = env
         self._remote = remote
         self._remote_start: tuple[list[int], int] | None = None
         self._peak_rss = 0
@@ -102,7 +109,7 @@ class Run:
     def execute(self, timeout: float, log: Path) -> ToolResult:
         """Run to the end (bounded); the result, with `error` set when figures are missing."""
         started = time.monotonic()
-        env = python_env()
+        env = self._env if self._env is not None else python_env()
         with log.open("ab") as err:
             proc = subprocess.Popen(
                 self._argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err

@@ -159,6 +159,7 @@ class FrameAssembler:
     _args: dict[tuple[int, int], str] = field(default_factory=dict)
     _attributions: dict[tuple[int, int], Attribution] = field(default_factory=dict)
     _process_cache: dict[int, tuple[tuple[object, ...], Process]] = field(default_factory=dict)
+    _container_cache: dict[str, tuple[Container, object, Container]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
 
@@ -364,9 +365,19 @@ class FrameAssembler:
             return []
         usage = procs.container_usage if procs else {}
         result = []
+        cache: dict[str, tuple[Container, object, Container]] = {}
         for c in docker.containers:
             cpu, mem = usage.get(c.id, (None, None)) if c.state == "running" else (None, None)
-            result.append(dataclasses.replace(c, cpu_percent=cpu, memory_used=mem))
+            # Usage comes with full scans only: most frames rebuild the same containers.
+            known = self._container_cache.get(c.id)
+            if known is not None and known[0] is c and known[1] == (cpu, mem):
+                cache[c.id] = known
+                result.append(known[2])
+                continue
+            made = dataclasses.replace(c, cpu_percent=cpu, memory_used=mem)
+            cache[c.id] = (c, (cpu, mem), made)
+            result.append(made)
+        self._container_cache = cache
         return result
 
     def _start_time(self, procs: ProcsReading, ticks: int) -> float | None:

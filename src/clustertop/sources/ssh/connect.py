@@ -90,7 +90,23 @@ async def host_options(
     # What Options.construct does, on a thread of our own: a thousand hosts resolving at once
     # would otherwise fill the default pool, where every DNS lookup then waits behind them.
     options: Options = await loop.run_in_executor(config_reader(lane), build)
+    prefer_gcm(options)
     return options
+
+
+FAST_CIPHERS = (b"aes128-gcm@openssh.com", b"aes256-gcm@openssh.com")
+"""Tried first when the ssh config names no Ciphers: in asyncssh (through OpenSSL, with AES-NI)
+they cost ~2 us per 3 KB packet against ~21 us for chacha20-poly1305, its first choice, which it
+runs a Python-level cipher setup per packet for. Both are AEAD ciphers OpenSSH offers."""
+
+
+def prefer_gcm(options: Options) -> None:
+    """Move AES-GCM ahead of the other ciphers unless the user's ssh config chose them."""
+    if options.config.get("Ciphers") is not None:
+        return
+    algs = list(options.encryption_algs)
+    first = [alg for alg in FAST_CIPHERS if alg in algs]
+    options.encryption_algs = first + [alg for alg in algs if alg not in first]
 
 
 def known_hosts_files(options: Options, settings: SshSettings) -> list[Path]:
@@ -287,6 +303,9 @@ async def _handshake(
         "keepalive_interval": keepalive,
         "keepalive_count_max": 3,
         "agent_forwarding": False,
+        # Given other arguments, asyncssh builds its options again from the config: the cipher
+        # order prefer_gcm chose must be passed on explicitly.
+        "encryption_algs": [alg.decode("ascii") for alg in options.encryption_algs],
     }
     if tunnel is not None:
         connect_kwargs["tunnel"] = tunnel

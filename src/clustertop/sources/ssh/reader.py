@@ -38,7 +38,7 @@ async def read_frame(reader: asyncssh.SSHReader[str], end: str) -> tuple[str, bo
     return first, True
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)  # one marker per connected host
 def _end_pattern(prefix: str) -> re.Pattern[str]:
     return re.compile(re.escape(prefix) + r"[0-9]+\n")
 
@@ -46,7 +46,8 @@ def _end_pattern(prefix: str) -> re.Pattern[str]:
 def _end_of_frame(end: str) -> tuple[re.Pattern[str] | str, int]:
     """What readuntil looks for, and its longest match. asyncssh compiles a string separator
     into a regex on every call, and every frame's end line is new ('M d SEQ'): one pattern per
-    probe marker matches them all (~5 % of an idle TUI's CPU went to re.compile)."""
+    probe marker matches them all (~5 % of an idle TUI's CPU went to re.compile, ~15 % of the
+    client's CPU at 1,000 hosts)."""
     prefix, _, seq = end.rpartition(" ")
     if not prefix or not seq[:-1].isdigit() or not seq.endswith("\n"):
         return end, len(end)

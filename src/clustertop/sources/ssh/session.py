@@ -14,6 +14,7 @@ from clustertop.inventory.hosts import HostSpec
 from clustertop.model import WAITING_FOR_SLOT, HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.base import SnapshotSink
+from clustertop.sources.ssh.applyq import ApplyQueue
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.connect import (
     ConnectFailure,
@@ -73,6 +74,7 @@ class HostSession:
         jumps: JumpPool,
         gates: ConnectGates,
         sink: SnapshotSink,
+        applier: ApplyQueue | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.display
@@ -83,6 +85,7 @@ class HostSession:
         self._tried = False
         self._options = OptionsCache(spec, ssh)
         self._sink = sink
+        self._applier = applier
         self._tick = asyncio.Event()
         self._seq = 0
         self._rng = random.Random(hash(self.name))
@@ -252,9 +255,13 @@ class HostSession:
                 raise ProbeFailure(f"remote probe sent no frame within {limit:g} s") from exc
             except asyncio.IncompleteReadError as exc:
                 raise ProbeFailure("remote probe ended") from exc
-            latency = (time.monotonic() - sent) * 1000.0
-            frame = parse_frame(text, assembler.marker)
-            self._emit(assembler.apply(frame, round(latency, 1), cut))
+            latency = round((time.monotonic() - sent) * 1000.0, 1)
+
+            def build(text: str = text, latency: float = latency, cut: bool = cut) -> HostSnapshot:
+                return assembler.apply(parse_frame(text, assembler.marker), latency, cut)
+
+            # Through the shared queue the loop serves every socket between two hosts' frames.
+            self._emit(await self._applier.apply(build) if self._applier else build())
             frames += 1
 
 

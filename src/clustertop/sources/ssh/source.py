@@ -11,6 +11,7 @@ import asyncssh
 
 from clustertop.inventory.hosts import HostSpec
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
+from clustertop.sources.ssh.applyq import ApplyQueue
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.gates import ConnectGates
 from clustertop.sources.ssh.jumps import JumpPool
@@ -72,13 +73,15 @@ class SshSource(Source):
         self._jumps = JumpPool(
             self._ssh, gates, backoff_base=first.backoff_base, backoff_cap=first.backoff_cap
         )
+        applier = ApplyQueue()
         self.sessions = {
             spec.display: HostSession(
-                spec, self._ssh, settings[spec.display], self._jumps, gates, sink
+                spec, self._ssh, settings[spec.display], self._jumps, gates, sink, applier
             )
             for spec in self._specs
         }
         tasks = [asyncio.create_task(s.run(), name=f"host {n}") for n, s in self.sessions.items()]
+        tasks.append(asyncio.create_task(applier.run(), name="frames to snapshots"))
         try:
             await self._tick_forever()
         finally:
