@@ -104,6 +104,7 @@ def test_json_rows() -> None:
         "hosts": ["gpu01", "gpu02"],
         "jobs": 0,
         "jobs_stale": 0,
+        "pods_stale": 0,
     }
 
 

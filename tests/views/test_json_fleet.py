@@ -120,6 +120,7 @@ def _user(owner: str, **values: Any) -> dict[str, Any]:
         "hosts": ["h1"],
         "jobs": 0,
         "jobs_stale": 0,
+        "pods_stale": 0,
     }
     return {**row, **values}
 

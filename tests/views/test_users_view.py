@@ -107,3 +107,12 @@ async def test_escape_on_the_users_view_goes_back_without_filtering() -> None:
         await until(lambda: app.screen is app.grid, "grid")
         assert app.grid.table.row_count == len(app.host_names())
         assert "owner" not in app.grid.sub_title
+
+
+def test_the_stale_column_adds_stale_containers_jobs_and_pods() -> None:
+    from clustertop.analysis.users import UserRow
+    from clustertop.ui.screens.users import USER_COLUMNS, user_row
+
+    person = UserRow("ml", 2, 0, 0.0, 1, 1, 2, ("gpu01",), jobs=2, jobs_stale=1, pods_stale=2)
+    cells = dict(zip((spec.key for spec in USER_COLUMNS), user_row(person).cells, strict=True))
+    assert cells["stale"].plain == "4"  # one container, one Slurm job, two pods

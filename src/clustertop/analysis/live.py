@@ -13,6 +13,7 @@ from clustertop.analysis.history import History
 from clustertop.analysis.stale import StaleTracker
 from clustertop.analysis.stale_jobs import JobStaleTracker, stale_jobs_json
 from clustertop.analysis.stale_mig import MigStaleTracker, mig_stale_json, stale_findings
+from clustertop.analysis.stale_pods import PodStaleTracker, stale_pods_json
 from clustertop.analysis.summary import cluster_summary, summary_json
 from clustertop.analysis.users import user_rows, users_json
 from clustertop.analysis.zoom import HistoryZoom, Past
@@ -56,6 +57,10 @@ class ClusterAnalysis:
             memory_mib=free_gpu_memory_mib,
         )
         """Stale MIG instances per host (an instance holding more than free_gpu_memory_mib)."""
+        self.pod_tracker = PodStaleTracker(
+            self.stale_tracker.stale_after, self.stale_tracker.util_percent
+        )
+        """Stale Kubernetes pods per host (not run by Docker; the containers' thresholds)."""
 
     @classmethod
     def from_config(cls, config: Config) -> ClusterAnalysis:
@@ -74,6 +79,7 @@ class ClusterAnalysis:
         self.zoom.add(snap)
         self.job_tracker.update(snap)
         self.mig_tracker.update(snap)
+        self.pod_tracker.update(snap)
         stale_ids = self.stale_tracker.update(snap)
         idle_since = functools.partial(self.stale_tracker.idle_since, snap.name)
         extra = stale_findings(self.mig_tracker, snap)
@@ -98,6 +104,10 @@ class ClusterAnalysis:
         """Stale Slurm job ids per host (as of each host's last update)."""
         return {s.name: frozenset(self.job_tracker.stale(s.name)) for s in snaps}
 
+    def stale_pods(self, snaps: Iterable[HostSnapshot]) -> dict[str, frozenset[str]]:
+        """Stale pod ids per host (as of each host's last update)."""
+        return {s.name: frozenset(self.pod_tracker.stale(s.name)) for s in snaps}
+
     def alert_count(self) -> int:
         """Active alerts over the cluster."""
         return self.alert_tracker.count()
@@ -107,11 +117,13 @@ class ClusterAnalysis:
         return self.alert_tracker.all()
 
     def document_extras(self, snaps: list[HostSnapshot]) -> dict[str, Any]:
-        """Top-level JSON keys beside `hosts`: summary, users, free_gpus, alerts, stale jobs."""
+        """Top-level JSON keys beside `hosts`: summary, users, free GPUs, alerts, stale."""
         stale = {s.name: self.stale(s) for s in snaps}
         return {
             "summary": summary_json(cluster_summary(snaps, stale, self.alerts())),
-            "users": users_json(user_rows(snaps, stale, self.stale_jobs(snaps))),
+            "users": users_json(
+                user_rows(snaps, stale, self.stale_jobs(snaps), self.stale_pods(snaps))
+            ),
             "free_gpus": free_gpus_json(
                 free_gpus(
                     snaps,
@@ -122,4 +134,5 @@ class ClusterAnalysis:
             "alerts": alerts_json(self.alerts()),
             "slurm_jobs_stale": stale_jobs_json(self.job_tracker, [s.name for s in snaps]),
             "mig_stale": mig_stale_json(self.mig_tracker, snaps),
+            "pods_stale": stale_pods_json(self.pod_tracker, [s.name for s in snaps]),
         }

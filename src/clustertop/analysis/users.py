@@ -9,6 +9,7 @@ from typing import Any
 
 from clustertop.analysis.jobs import slurm_jobs
 from clustertop.analysis.mig import GpuUnit, instance_of
+from clustertop.analysis.stale_pods import pod_holds
 from clustertop.model import HostSnapshot
 from clustertop.model.amd import container_gpu_map, mixed_vendors
 from clustertop.model.attribution import POD, PODMAN, SLURM
@@ -42,6 +43,8 @@ class UserRow:
     """Distinct Slurm jobs, pods and podman containers their GPU processes run in."""
     jobs_stale: int = 0
     """Their Slurm jobs holding GPUs idle for the stale period (JobStaleTracker)."""
+    pods_stale: int = 0
+    """Their Kubernetes pods (not run by Docker) holding idle GPUs (PodStaleTracker)."""
 
 
 @dataclass(slots=True)
@@ -54,6 +57,7 @@ class _Tally:
     hosts: set[str] = field(default_factory=set)
     jobs: set[tuple[str, str, str]] = field(default_factory=set)
     jobs_stale: int = 0
+    pods_stale: int = 0
 
 
 def owner_name(owner: str | None) -> str:
@@ -141,6 +145,7 @@ def _row(owner: str, tally: _Tally) -> UserRow:
         hosts=tuple(sorted(tally.hosts)),
         jobs=len(tally.jobs),
         jobs_stale=tally.jobs_stale,
+        pods_stale=tally.pods_stale,
     )
 
 
@@ -152,14 +157,24 @@ def _tally_stale_jobs(
             _tally_of(tallies, job.user).jobs_stale += 1
 
 
+def _tally_stale_pods(
+    snap: HostSnapshot, stale: frozenset[str], tallies: dict[str, _Tally]
+) -> None:
+    for pod in pod_holds(snap):
+        if pod.id in stale:
+            _tally_of(tallies, pod.owner).pods_stale += 1
+
+
 def user_rows(
     snapshots: Iterable[HostSnapshot],
     stale: Mapping[str, frozenset[str]],
     stale_jobs: Mapping[str, frozenset[str]] | None = None,
+    stale_pods: Mapping[str, frozenset[str]] | None = None,
 ) -> list[UserRow]:
     """One row per person with a GPU process or running container on an up host.
 
-    `stale` maps host name -> stale container IDs, `stale_jobs` -> stale Slurm job ids.
+    `stale` maps host name -> stale container IDs, `stale_jobs` -> stale Slurm job ids,
+    `stale_pods` -> stale pod ids (pods run by Docker are never among them).
     Sorted by GPUs held (most first), then GPU memory (most first), then name.
     """
     tallies: dict[str, _Tally] = {}
@@ -167,6 +182,7 @@ def user_rows(
         if snap.is_up:
             _tally_host(snap, stale.get(snap.name, frozenset()), tallies)
             _tally_stale_jobs(snap, (stale_jobs or {}).get(snap.name, frozenset()), tallies)
+            _tally_stale_pods(snap, (stale_pods or {}).get(snap.name, frozenset()), tallies)
     rows = [_row(owner, tally) for owner, tally in tallies.items()]
     rows.sort(key=lambda row: (-row.gpus, -row.gpu_memory, row.owner))
     return rows
@@ -221,6 +237,7 @@ def users_json(rows: Iterable[UserRow]) -> list[dict[str, Any]]:
             "hosts": list(row.hosts),
             "jobs": row.jobs,
             "jobs_stale": row.jobs_stale,
+            "pods_stale": row.pods_stale,
         }
         for row in rows
     ]

@@ -37,6 +37,12 @@ class LiveContext:
             return frozenset()
         return frozenset(self.analysis.job_tracker.stale(snap.name))
 
+    def stale_pods(self, snap: HostSnapshot) -> frozenset[str]:
+        """Pod ids of the host that the analysis calls stale (none without analysis)."""
+        if self.analysis is None:
+            return frozenset()
+        return frozenset(self.analysis.pod_tracker.stale(snap.name))
+
     def mig_stale(self, snap: HostSnapshot) -> frozenset[UnitKey]:
         """(GPU index, GI, CI) of the host's stale MIG instances (none without analysis)."""
         if self.analysis is None:

@@ -22,7 +22,7 @@ USER_COLUMNS = (
     ColumnSpec("gpumem", "GPU mem", 10),
     ColumnSpec("util", "Mean util", 9),
     ColumnSpec("running", "Running", 7),
-    ColumnSpec("stale", "Stale", 5),  # stale containers and stale Slurm jobs
+    ColumnSpec("stale", "Stale", 5),  # stale containers, Slurm jobs and pods
     ColumnSpec("procs", "GPU procs", 9),
     ColumnSpec("nhosts", "Hosts", 5),
     ColumnSpec("hosts", "On", None, descending=False, flex=True),
@@ -34,7 +34,9 @@ def cluster_user_rows(live: LiveContext) -> list[UserRow]:
     """analysis.users.user_rows over the newest snapshots, with the app's stale sets."""
     snaps = live.store.all()
     stale_jobs = {snap.name: live.stale_jobs(snap) for snap in snaps}
-    return user_rows(snaps, {snap.name: live.stale(snap) for snap in snaps}, stale_jobs)
+    stale_pods = {snap.name: live.stale_pods(snap) for snap in snaps}
+    stale = {snap.name: live.stale(snap) for snap in snaps}
+    return user_rows(snaps, stale, stale_jobs, stale_pods)
 
 
 def _count(value: int, style: str | Style = "") -> Cell:
@@ -49,7 +51,7 @@ def user_row(row: UserRow) -> RowData:
         number_cell(human_bytes(row.gpu_memory), float(row.gpu_memory)),
         number_cell(percent(row.mean_util), row.mean_util),
         _count(row.containers_running),
-        _count(row.containers_stale + row.jobs_stale, WARN),  # containers and Slurm jobs
+        _count(row.containers_stale + row.jobs_stale + row.pods_stale, WARN),
         _count(row.processes),
         _count(len(row.hosts)),
         text_cell(", ".join(row.hosts)),
