@@ -75,6 +75,8 @@ async def test_a_job_of_another_user_is_not_offered_and_t_says_why(
             await async_wait_for(lambda: rights_known(screen), 30, what="the cancel rights")
             assert not screen.check_action("act", ("cancel",))
             assert screen.check_action("cancel_refused", ())
+            shown = screen.active_bindings["T"]  # what the footer shows for T
+            assert (shown.binding.description, shown.enabled) == ("Why no scancel", True)
             await pilot.press("T")
             shown = await toast_with(app, f"job {job} belongs to {JOB_USER}", REFUSED)
             assert "you act as daemon" in shown

@@ -77,6 +77,7 @@ async def test_the_jobs_pane_shows_a_real_job_and_scancel_cancels_it(
             await async_wait_for(lambda: rights_known(screen), 30, what="the cancel rights")
             assert screen.check_action("act", ("cancel",))  # root may cancel any job
             assert not screen.check_action("cancel_refused", ())
+            assert screen.active_bindings["T"].binding.description == "scancel"  # the footer's T
             assert job is not None
             assert (job.id, job.user, job.name, job.partition, job.gpus, job.state) == (
                 second, JOB_USER, "train-run", "debug", gpus, "RUNNING")  # fmt: skip
