@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from clustertop.parsers.slurm import parse_scontrol_jobs
+from clustertop.ui.screens.host import HostScreen
 from tests.fleet.procs import kill_pids, log_tail, spawn, stop_process
 from tests.waiting import wait_for
 
@@ -212,3 +213,9 @@ def wait_running(
     return wait_for(
         lambda: cluster.job_pids(job_id, command), timeout, 0.1, f"job {job_id} running {command}"
     )
+
+
+def rights_known(screen: HostScreen) -> bool:
+    """True once the host screen's controller has read who may scancel on its host."""
+    actions = screen.actions
+    return actions is not None and actions.rights is not None and actions.rights.known(screen.host)

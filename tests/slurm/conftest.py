@@ -55,3 +55,11 @@ def slurm_host(fleet: Fleet, slurm: SlurmCluster) -> Iterator[SimHost]:
         yield host
     finally:
         fleet.remove_host(host.name)
+
+
+@pytest.fixture
+def slurm_env(slurm: SlurmCluster, monkeypatch: pytest.MonkeyPatch) -> SlurmCluster:
+    """This process (the local source, the action programs) talks to the test Slurm."""
+    monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
+    monkeypatch.setenv("PATH", slurm.env["PATH"])
+    return slurm

@@ -17,20 +17,12 @@ from clustertop.cli.launch import build_app
 from clustertop.config.settings import Config
 from clustertop.sources.local.source import LocalSource
 from clustertop.ui.slurm_pane import SLURM_PANE
-from tests.slurm.cluster import JOB_USER, SlurmCluster, wait_running
+from tests.slurm.cluster import JOB_USER, SlurmCluster, rights_known, wait_running
 from tests.ui.helpers import widget_text
 from tests.ui_actions.helpers import audit_entries, confirmation, toast_with
 from tests.waiting import async_wait_for, wait_for
 
 BUSY = "exec python3 -c 'while True: pass'"
-
-
-@pytest.fixture
-def slurm_env(slurm: SlurmCluster, monkeypatch: pytest.MonkeyPatch) -> SlurmCluster:
-    """This process (the local source, the action programs) talks to the test Slurm."""
-    monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
-    monkeypatch.setenv("PATH", slurm.env["PATH"])
-    return slurm
 
 
 def _squeue(slurm: SlurmCluster, job: str) -> str:
@@ -82,6 +74,10 @@ async def test_the_jobs_pane_shows_a_real_job_and_scancel_cancels_it(
                 return target if table.row_count == 1 else None
 
             job = await async_wait_for(row, 30, what="the job's row, its start time known")
+            await async_wait_for(lambda: rights_known(screen), 30, what="the cancel rights")
+            assert screen.check_action("act", ("cancel",))  # root may cancel any job
+            assert not screen.check_action("cancel_refused", ())
+            assert screen.active_bindings["T"].binding.description == "scancel"  # the footer's T
             assert job is not None
             assert (job.id, job.user, job.name, job.partition, job.gpus, job.state) == (
                 second, JOB_USER, "train-run", "debug", gpus, "RUNNING")  # fmt: skip

@@ -191,3 +191,9 @@ class AuditedRunner(ActionRunner):
 
     def logs(self, target: ContainerTarget, lines: int = 200) -> LogStream | None:
         return self.inner.logs(target, lines)
+
+    def read_only_stream(self, host: str, script: str) -> LogStream | None:
+        return self.inner.read_only_stream(host, script)
+
+    def acts_with_sudo(self, host: str) -> bool:
+        return self.inner.acts_with_sudo(host)

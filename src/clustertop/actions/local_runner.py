@@ -81,6 +81,9 @@ class LocalActionRunner(ActionRunner):
     def read_only_stream(self, host: str, script: str) -> LogStream | None:
         return LocalLogStream(script, self._env())
 
+    def acts_with_sudo(self, host: str) -> bool:
+        return self._sudo
+
 
 class LocalLogStream(LogStream):
     """`docker logs --follow` in a local subprocess; ends when the log ends or on aclose()."""

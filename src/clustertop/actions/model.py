@@ -214,6 +214,10 @@ class ActionRunner(abc.ABC):
         None where this runner cannot. Never through sudo: it reads as the user."""
         return None
 
+    def acts_with_sudo(self, host: str) -> bool:
+        """True when actions on `host` run through `sudo -n` (they act as root)."""
+        return False
+
     @abc.abstractmethod
     async def run(self, verb: Verb, target: Target) -> ActionResult:
         """Check the target is still the same one on its host, then act; never raises for a host."""

@@ -106,6 +106,9 @@ class SshActionRunner(ActionRunner):
     def read_only_stream(self, host: str, script: str) -> LogStream | None:
         return SshLogStream(lambda: self._sessions(host), script)
 
+    def acts_with_sudo(self, host: str) -> bool:
+        return self._sudo_for(host)
+
 
 class SshLogStream(LogStream):
     """`docker logs --follow` on its own exec channel; aclose() ends it on the host too."""

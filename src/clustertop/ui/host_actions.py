@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from textual.binding import Binding, BindingType
@@ -32,13 +32,17 @@ HOST_ACTION_BINDINGS: list[BindingType] = [
     Binding("T", "act('term')", "SIGTERM", id="host.action.term"),
     Binding("K", "act('sigkill')", "SIGKILL", id="host.action.sigkill"),
     Binding("T", "act('cancel')", "scancel", id="host.action.cancel"),
+    # Where the acting user may not cancel the job under the cursor, T says why instead.
+    Binding("T", "cancel_refused", "Why no scancel", id="host.action.cancel_refused"),
     Binding("l", "logs", "Logs", id="host.action.logs"),
     Binding("space", "toggle_mark", "Mark", id="host.action.mark"),
     Binding("X", "stop_stale", "Stop stale", id="host.action.stop_stale"),
     Binding("X", "cancel_stale", "Cancel stale jobs", id="host.action.cancel_stale"),
 ]
 """Action keys; each is offered (and shown) only where check_action allows it."""
-HOST_ACTIONS = frozenset({"act", "logs", "toggle_mark", "stop_stale", "cancel_stale"})
+HOST_ACTIONS = frozenset(
+    {"act", "logs", "toggle_mark", "stop_stale", "cancel_stale", "cancel_refused"}
+)
 """Action names of HOST_ACTION_BINDINGS."""
 
 
@@ -51,6 +55,17 @@ def applies(pane: str, action: str, parameters: tuple[object, ...]) -> bool:
         return pane == CONTAINERS_PANE
     if action == "toggle_mark":
         return pane in PANE_VERBS
-    if action == "cancel_stale":
+    if action in {"cancel_stale", "cancel_refused"}:
         return pane == SLURM_JOBS_PANE
     return action == "stop_stale" and pane != SLURM_JOBS_PANE
+
+
+def cancel_offered(
+    action: str, parameters: tuple[object, ...], refusal: Callable[[], str | None]
+) -> bool:
+    """Where `applies`: T scancels only a job the acting user may cancel, else says why."""
+    if action == "cancel_refused":
+        return refusal() is not None
+    if action == "act" and parameters == (Verb.CANCEL.value,):
+        return refusal() is None
+    return True

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App
 from textual.notifications import SeverityLevel
 
 from clustertop.actions.audit import AuditedRunner, AuditError
+from clustertop.actions.cancel_rights import RightsCache, refusal
 from clustertop.actions.job_target import JobTarget
 from clustertop.actions.model import (
     ActionResult,
@@ -25,6 +26,8 @@ from clustertop.ui.context import LiveContext
 from clustertop.ui.screens.confirm import ConfirmScreen, verb_label
 from clustertop.ui.screens.logs import LogsScreen
 from clustertop.util.textsafe import printable
+
+_Row = TypeVar("_Row")
 
 _SEVERITY: dict[Outcome, SeverityLevel] = {
     Outcome.DONE: "information",
@@ -90,11 +93,32 @@ class ActionController:
         """Snapshots, clock and the stale provider."""
         self.readonly = readonly
         """True: no action ever runs and no action key is offered."""
+        self.rights = RightsCache(runner) if runner is not None else None
+        """Who may scancel on each host (read in the background, kept a while)."""
 
     @property
     def available(self) -> bool:
         """True when actions may be offered at all."""
         return self.runner is not None and not self.readonly
+
+    def cancel_refusal(
+        self, host: str, row: object, on_known: Callable[[], None] | None = None
+    ) -> str | None:
+        """Why the acting user may not scancel the job `row` on `host`; None: offered (also
+        while the host's rights are being read, or could not be: scancel's refusal is shown)."""
+        if not isinstance(row, JobRow) or self.rights is None:
+            return None
+        return refusal(self.rights.get(host, on_known), row.id, row.user)
+
+    def _cancellable(self, host: str, rows: Sequence[_Row]) -> list[_Row]:
+        """The job rows the acting user may cancel; says why the first other one is left out."""
+        reasons = [(row, self.cancel_refusal(host, row)) for row in rows]
+        refused = [why for _, why in reasons if why is not None]
+        if refused:
+            more = f" ({len(refused)} job(s) left out)" if len(refused) > 1 else ""
+            self.app.notify(printable(refused[0]) + more, title="scancel", severity="warning",
+                            markup=False)  # fmt: skip
+        return [row for row, why in reasons if why is None]
 
     def check_audit(self) -> None:
         """Say at start-up when the audit log cannot be written (every action would be refused)."""
@@ -123,6 +147,8 @@ class ActionController:
         """Capture the identities of `rows` now and ask to confirm; False when nothing to ask."""
         if not self.available:
             return False
+        if verb is Verb.CANCEL:
+            rows = self._cancellable(host, rows)
         targets, skipped = capture(host, rows)
         if skipped:
             self.app.notify(
@@ -237,7 +263,8 @@ class ActionController:
             if snap is None or not snap.is_up:
                 continue
             stale = self.live.stale_jobs(snap)
-            found = (JobTarget.of(name, job) for job in slurm_jobs(snap) if job.id in stale)
+            jobs = [job for job in slurm_jobs(snap) if job.id in stale]
+            found = (JobTarget.of(name, job) for job in self._cancellable(name, jobs))
             targets += [target for target in found if target is not None]
         return targets
 

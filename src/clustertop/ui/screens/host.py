@@ -18,7 +18,12 @@ from clustertop.analysis.users import owner_filter
 from clustertop.model import Disk, HostSnapshot
 from clustertop.model.network import ListeningPort
 from clustertop.ui.context import LiveContext
-from clustertop.ui.host_actions import HOST_ACTION_BINDINGS, HOST_ACTIONS, applies
+from clustertop.ui.host_actions import (
+    HOST_ACTION_BINDINGS,
+    HOST_ACTIONS,
+    applies,
+    cancel_offered,
+)
 from clustertop.ui.marks import Marks
 from clustertop.ui.netio_panes import NETIO_PANES, PORTS_PANE
 from clustertop.ui.panes import PANES as FIRST_PANES
@@ -281,7 +286,9 @@ class HostScreen(Screen[None]):
             return has_slurm(self.snapshot())
         if action in HOST_ACTIONS:
             available = self.actions is not None and self.actions.available
-            return available and applies(self.current_pane.id, action, parameters)
+            if not (available and applies(self.current_pane.id, action, parameters)):
+                return False
+            return cancel_offered(action, parameters, self._cancel_refusal)
         if action == "tunnel_line":
             return self.current_pane.id == PORTS_PANE and not self.showing_history
         if action == "sort_by":
@@ -423,6 +430,23 @@ class HostScreen(Screen[None]):
         """Offer to stop every stale container of this host."""
         if self.actions is not None:
             self.actions.stop_stale([self.host])
+
+    def _cancel_refusal(self) -> str | None:
+        """Why the job under the cursor may not be cancelled here (None: T offers scancel)."""
+        row = self.current_table.selected()
+        if self.actions is None or row is None:
+            return None
+        return self.actions.cancel_refusal(self.host, row.target, self.refresh_bindings)
+
+    def action_cancel_refused(self) -> None:
+        """T on a job the acting user may not cancel: say why."""
+        if (why := self._cancel_refusal()) is not None:
+            self.notify(printable(why), title="scancel", severity="warning", markup=False)
+
+    @on(DataTable.RowHighlighted)
+    def _row_moved(self) -> None:
+        if self.current_pane.id == SLURM_PANE:  # T's offer follows the job under the cursor
+            self.refresh_bindings()
 
     def action_cancel_stale(self) -> None:
         """Offer to cancel every stale Slurm job of this host."""
