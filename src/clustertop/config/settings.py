@@ -45,7 +45,10 @@ _DEFAULTS: Mapping[str, object] = MappingProxyType(
     {name: getattr(Config(), name) for name in SETTINGS}
 )
 
-PREFIX_TABLES = ("prometheus",)
+PREFIX_TABLES = ("prometheus", "history")
+"""Tables whose keys are settings named `<table>_<key>`: `[history] path = ...`."""
+TABLE_ALIASES = {"history_window": "history"}
+"""`[history] window` is the chart window, the top-level `history` a table would hide."""
 """Tables whose keys are settings named `<table>_<key>` (`[prometheus] url` = prometheus_url)."""
 
 _TABLE_PARSERS: Mapping[str, Callable[[object, str], Mapping[str, Any]]] = MappingProxyType(
@@ -150,11 +153,14 @@ class _Layers:
                 raise ConfigError(where, toml_key(key), f"unknown setting{hint}")
 
     def _prefixed(self, table: str, data: Mapping[str, Any], where: str) -> None:
-        """`[prometheus] url = ...` is `prometheus_url = ...`: a table of prefixed settings."""
+        """`[prometheus] url = ...` is `prometheus_url = ...`: a table of prefixed settings
+        (`[history] window` is `history`, the chart window)."""
         for key, value in data.items():
-            name, dotted = f"{table}_{key}", f"{toml_key(table)}.{toml_key(key)}"
+            dotted = f"{toml_key(table)}.{toml_key(key)}"
+            name = TABLE_ALIASES.get(f"{table}_{key}", f"{table}_{key}")
             if name not in SETTINGS:
-                known = [n.removeprefix(f"{table}_") for n in SETTINGS if n.startswith(table)]
+                known = [n.removeprefix(f"{table}_") for n in SETTINGS if n.startswith(f"{table}_")]
+                known += [a.removeprefix(f"{table}_") for a in TABLE_ALIASES if a.startswith(table)]
                 raise ConfigError(where, dotted, f"unknown setting{did_you_mean(key, known)}")
             self.values[name] = _parse(name, value, where, dotted)
             self.sources[name] = f"file {where}"
