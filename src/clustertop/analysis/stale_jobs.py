@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clustertop.analysis.jobs import JobRow, slurm_jobs
+from clustertop.analysis.jobs import slurm_jobs
 from clustertop.analysis.stale import DEFAULT_GAP_S, DEFAULT_STALE_AFTER, DEFAULT_UTIL_PERCENT
 from clustertop.model import HostSnapshot, Section
 
@@ -17,12 +17,13 @@ class _HostJobs:
     last_time: float | None = None
 
 
-def _verdict(job: JobRow, snap: HostSnapshot, util_percent: float) -> bool | None:
-    """True idle, False busy, None unknown (no fresh GPU reading, or GPUs unknown)."""
-    if not job.gpus or not snap.gpus or Section.GPU in snap.stale:
+def gpus_verdict(held: tuple[int, ...], snap: HostSnapshot, util_percent: float) -> bool | None:
+    """The GPUs a job or pod holds: True idle, False busy, None unknown (no fresh GPU reading,
+    or a GPU's utilisation N/A)."""
+    if not held or not snap.gpus or Section.GPU in snap.stale:
         return None
     util = {gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
-    values = [util.get(index) for index in job.gpus]
+    values = [util.get(index) for index in held]
     if any(v is not None and v > util_percent for v in values):
         return False
     return None if any(v is None for v in values) else True
@@ -56,7 +57,7 @@ class JobStaleTracker:
         seen = set()
         for job in slurm_jobs(snap):
             seen.add(job.id)
-            verdict = _verdict(job, snap, self.util_percent)
+            verdict = gpus_verdict(job.gpus, snap, self.util_percent)
             if verdict is False:
                 host.first_idle.pop(job.id, None)
                 host.last_idle.pop(job.id, None)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustertop.analysis.stale import DEFAULT_GAP_S, DEFAULT_STALE_AFTER, DEFAULT_UTIL_PERCENT
-from clustertop.model import HostSnapshot, Section
+from clustertop.analysis.stale_jobs import gpus_verdict
+from clustertop.model import HostSnapshot
 from clustertop.model.attribution import POD
 from clustertop.model.engines import container_id_of
 
@@ -59,14 +60,8 @@ def pod_holds(snap: HostSnapshot) -> list[PodHold]:
 
 
 def pod_verdict(pod: PodHold, snap: HostSnapshot, util_percent: float) -> bool | None:
-    """True idle, False busy, None unknown (no fresh GPU reading, or a GPU's utilisation N/A)."""
-    if not pod.gpus or not snap.gpus or Section.GPU in snap.stale:
-        return None
-    util = {gpu.index: None if gpu.error else gpu.util_percent for gpu in snap.gpus}
-    values = [util.get(index) for index in pod.gpus]
-    if any(v is not None and v > util_percent for v in values):
-        return False
-    return None if any(v is None for v in values) else True
+    """True idle, False busy, None unknown: judged as a Slurm job's GPUs are."""
+    return gpus_verdict(pod.gpus, snap, util_percent)
 
 
 @dataclass(slots=True)
