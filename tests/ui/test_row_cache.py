@@ -72,3 +72,14 @@ def test_busy_gpus_follows_new_gpu_readings() -> None:
     assert [busy for _, busy in busy_gpus(idle)] == [False, False]
     assert busy_gpus(idle) is busy_gpus(replace(idle, time=NOW + 5))
     assert [busy for _, busy in busy_gpus(_snap(util=50.0))] == [True, False]
+
+
+def test_an_uptime_that_moves_with_the_clock_is_no_change() -> None:
+    first = replace(_snap(), uptime_s=1_000.0)
+    later = replace(_snap(at=NOW + 5), uptime_s=1_005.0)
+    assert same_but_time(first, later)
+    kept = keep_unchanged(first, later)
+    assert kept.uptime_s == 1_005.0 and kept.gpus is first.gpus
+    rebooted = replace(_snap(at=NOW + 5), uptime_s=3.0)
+    assert not same_but_time(first, rebooted)
+    assert not same_but_time(first, replace(later, uptime_s=None))

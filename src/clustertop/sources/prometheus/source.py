@@ -11,7 +11,16 @@ from clustertop.model import HostSnapshot, HostState, placeholder
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
-from clustertop.sources.prometheus.assemble import Answers, assemble, queries
+from clustertop.sources.prometheus.assemble import (
+    Answers,
+    HostData,
+    assemble,
+    group_hosts,
+    queries,
+    retimed,
+    section_failures,
+    snapshot,
+)
 from clustertop.sources.prometheus.client import (
     PromClient,
     PromError,
@@ -113,6 +122,9 @@ class PrometheusSource(Source):
         self._kept: dict[str, list[Series]] = {}
         self._detail_error: str | None = None
         self._last: dict[str, HostSnapshot] = {}
+        self._raw: dict[str, HostData] = {}
+        self._failed: dict[str, str | None] = {}
+        self._noted_host: str | None = None
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -151,13 +163,23 @@ class PrometheusSource(Source):
         self, answers: Answers, targets: list[TargetHealth] | None, now: float
     ) -> list[HostSnapshot]:
         with no_gc():
-            snaps = assemble(
-                answers, targets, now=now, host_label=self.host_label, names=self._names,
-                rule=self.owner_rule,
-            )  # fmt: skip
-            # Unchanged hosts keep their last parts: the UI then sees at once what did change.
-            last = self._last
-            snaps = [keep_unchanged(last.get(s.name), self._noted(s)) for s in snaps]
+            hosts = group_hosts(answers, targets, self.host_label)
+            failed = section_failures(answers)
+            # A host whose series are those of the last reading gets its last snapshot again
+            # (times moved on) without building it: 5,000 hosts' Gpu records cost more than
+            # comparing their series. The open host (now or before) carries a detail note.
+            raw = self._raw if failed == self._failed else {}
+            noted = {self._focus, self._noted_host}
+            last, snaps, empty = self._last, [], HostData()
+            for name in self._names:
+                host, before = hosts.get(name, empty), last.get(name)
+                if before is not None and name not in noted and raw.get(name) == host:
+                    snaps.append(retimed(before, host, now))
+                    continue
+                snap = snapshot(name, host, failed, now, self.owner_rule)
+                # Unchanged hosts keep their last parts: the UI then sees at once what did change.
+                snaps.append(keep_unchanged(before, self._noted(snap)))
+            self._raw, self._failed, self._noted_host = hosts, failed, self._focus
             self._last = {s.name: s for s in snaps}
             return snaps
 
