@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from clustertop.model import MIB, Cpu, Gpu, HostSnapshot, HostState
 from clustertop.model.unchanged import keep_unchanged, same_but_time
-from clustertop.ui.columns import GRID_COLUMNS, GridContext, busy_gpus
+from clustertop.ui.columns import GRID_COLUMNS, GridContext, busy_gpus, host_row
 from clustertop.ui.row_cache import HostRows
 
 NOW = 1_700_000_000.0
@@ -83,3 +83,25 @@ def test_an_uptime_that_moves_with_the_clock_is_no_change() -> None:
     rebooted = replace(_snap(at=NOW + 5), uptime_s=3.0)
     assert not same_but_time(first, rebooted)
     assert not same_but_time(first, replace(later, uptime_s=None))
+
+
+def test_an_aged_row_moves_its_state_cell_alone() -> None:
+    """While readings lag, every host's age moves each second: only the State cell is made."""
+    rows = HostRows()
+    aged = rows.row(_snap(), _ctx(NOW + 20))
+    later = rows.row(_snap(), _ctx(NOW + 21))
+    assert "20s ago" in _cell(aged, "state") and "21s ago" in _cell(later, "state")
+    state = [c.key for c in GRID_COLUMNS].index("state")
+    assert all(
+        a is b for i, (a, b) in enumerate(zip(aged.cells, later.cells, strict=True)) if i != state
+    )
+    assert [c.plain for c in later.cells] == [
+        c.plain for c in host_row(_snap(), _ctx(NOW + 21)).cells
+    ]
+    fresh = rows.row(_snap(at=NOW + 25), _ctx(NOW + 26))
+    assert "ago" not in _cell(fresh, "state")
+    assert rows.row(_snap(at=NOW + 30), _ctx(NOW + 31)) is fresh
+    busier = rows.row(_snap(util=95.0, at=NOW), _ctx(NOW + 40))
+    assert _cell(busier, "state") == "up (40s ago)" and _cell(busier, "gpus") != _cell(
+        fresh, "gpus"
+    )

@@ -233,6 +233,17 @@ _RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
 )
 
 
+_STATE_CELL = _RENDERERS.index(_state)
+
+
+def with_state(row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:
+    """`row`, made from a reading with the same content as `snap`, with its State cell made
+    again: the one cell that shows an age ("12s ago"), which moves with the clock."""
+    cells = row.cells
+    state = _state(snap, ctx)
+    return RowData(snap.name, (*cells[:_STATE_CELL], state, *cells[_STATE_CELL + 1 :]), snap)
+
+
 def summary_text(
     snaps: Iterable[HostSnapshot], stale_count: int, alerts: int, shown: int | None = None
 ) -> Text:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from clustertop.model import HostSnapshot
 from clustertop.model.unchanged import same_but_time
-from clustertop.ui.columns import GridContext, host_row
+from clustertop.ui.columns import GridContext, host_row, with_state
 from clustertop.ui.widgets.table_sync import RowData
 
-_Kept = tuple[HostSnapshot, tuple[frozenset[str], int, float], RowData]
+_Kept = tuple[HostSnapshot, tuple[frozenset[str], int, float, bool], RowData]
 
 
 class HostRows:
@@ -23,11 +23,13 @@ class HostRows:
         moving = not snap.is_up or ctx.now - snap.time > 2 * ctx.interval
         settings = (ctx.stale, ctx.rank, ctx.interval)
         kept = self._kept.get(snap.name)
-        if kept is not None and not moving and kept[1] == settings and same_but_time(kept[0], snap):
+        if kept is None or kept[1][:3] != settings or not same_but_time(kept[0], snap):
+            row = host_row(snap, ctx)
+        elif not moving and not kept[1][3]:
             return kept[2]
-        row = host_row(snap, ctx)
-        if moving:
-            self._kept.pop(snap.name, None)
         else:
-            self._kept[snap.name] = (snap, settings, row)
+            # Only the age moved (every second while readings lag, for 5,000 hosts at once
+            # when a large fleet's readings take longer than two intervals): one cell.
+            row = with_state(kept[2], snap, ctx)
+        self._kept[snap.name] = (snap, (*settings, moving), row)
         return row

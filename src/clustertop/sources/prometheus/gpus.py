@@ -57,7 +57,8 @@ GPU_QUERIES = gpu_queries("instance")
 
 def _float(got: Mapping[str, object], key: str) -> float | None:
     value = got.get(key)
-    return value if isinstance(value, float) else None
+    # `type() is`: filed values are floats exactly (parse_vector); this runs 8 times a GPU.
+    return value if type(value) is float else None
 
 
 def _mib(value: float | None) -> int | None:
