@@ -280,6 +280,19 @@ class Disk:
         return 100.0 * self.used / denominator if denominator > 0 else None
 
 
+_ERROR_FIELDS = {
+    Section.SYSTEM: "system_error",
+    Section.GPU: "gpu_error",
+    Section.DOCKER: "docker_error",
+    Section.PROCESSES: "processes_error",
+    Section.DISKS: "disks_error",
+    Section.NETWORK: "network_error",
+    Section.DISK_IO: "disk_io_error",
+    Section.PORTS: "ports_error",
+}
+"""Each section's error field of HostSnapshot."""
+
+
 @dataclass(frozen=True, slots=True)
 class HostSnapshot:
     """Everything known about one host at one moment."""
@@ -358,16 +371,10 @@ class HostSnapshot:
 
     def error_of(self, section: Section) -> str | None:
         """The error of one section."""
-        return {
-            Section.SYSTEM: self.system_error,
-            Section.GPU: self.gpu_error,
-            Section.DOCKER: self.docker_error,
-            Section.PROCESSES: self.processes_error,
-            Section.DISKS: self.disks_error,
-            Section.NETWORK: self.network_error,
-            Section.DISK_IO: self.disk_io_error,
-            Section.PORTS: self.ports_error,
-        }[section]
+        # getattr by name: the grid asks this for every section of 5,000 hosts each second
+        # while their readings lag (a dict of every error built per call was most of it).
+        error: str | None = getattr(self, _ERROR_FIELDS[section])
+        return error
 
 
 def by_cpu_then_memory(processes: Iterable[Process]) -> tuple[Process, ...]:

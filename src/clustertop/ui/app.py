@@ -42,6 +42,8 @@ REPAINT_SETTLE = 0.15
 when every host that is up has): one repaint per tick instead of two or three."""
 AGE_TICK = 1.0
 """Seconds between refreshes of shown ages ("12s ago") when no data arrives."""
+AGE_ALL_MAX = 200
+"""Above this many hosts showing an age, a tick refreshes only the rows in view."""
 
 
 class ClusterTopApp(App[None]):
@@ -245,6 +247,12 @@ class ClusterTopApp(App[None]):
             self._history_notice(self.options.recorder.problem)
         now = self.live.clock()
         aging = [snap.name for snap in self.live.store.all() if _shows_age(snap, now, self.live)]
+        if len(aging) > AGE_ALL_MAX:
+            # Thousands aging at once (a large fleet's readings taking over two intervals):
+            # each second the ages in view move; the others with the next reading, or within
+            # a second of being scrolled into view. Every row each second held the keys.
+            in_view = self.grid.hosts_in_view()
+            aging = [name for name in aging if name in in_view]
         aging += [screen.host for screen in self.screen_stack if isinstance(screen, HostScreen)]
         if aging:
             self.live.store.touch(aging)

@@ -91,8 +91,11 @@ def host_row(snap: HostSnapshot, ctx: GridContext) -> RowData:
     return RowData(snap.name, cells, snap)
 
 
+_SECTIONS = tuple(Section)
+
+
 def _host(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    flagged = bool(snap.stale) or any(snap.error_of(section) for section in Section)
+    flagged = bool(snap.stale) or any(map(snap.error_of, _SECTIONS))
     cell = Cell(sort_key=(float(ctx.rank),))
     cell.add(literal(snap.name), "bold" if snap.is_up else BAD)
     return cell.add(" !", WARN) if flagged and snap.is_up else cell

@@ -108,6 +108,12 @@ class GridScreen(Screen[None]):
         self._update_sort_title()
         self.show_updates(set(self.live.store.names))
 
+    def hosts_in_view(self) -> set[str]:
+        """Hosts whose rows are on screen now, with a screenful either side."""
+        if not self.is_mounted:
+            return set()
+        return set(self.table.shown_keys(margin=self.table.size.height))
+
     def show_updates(self, names: set[str]) -> None:
         """Re-render hosts `names`; deferred while another screen is on top."""
         self._pending |= names

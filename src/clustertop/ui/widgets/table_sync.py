@@ -119,6 +119,12 @@ class KeyedTable(FastDataTable):
         """Row identities in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
+    def shown_keys(self, margin: int = 0) -> list[str]:
+        """Identities of the rows in view (and `margin` rows either side), top to bottom."""
+        ordered = self.ordered_rows  # one row a line: the grid's rows have no wrapping
+        top = max(0, int(self.scroll_offset.y) - margin)
+        return [str(row.key.value) for row in ordered[top : top + self.size.height + 2 * margin]]
+
     def sync(self, rows: Sequence[RowData]) -> None:
         """Show exactly `rows`: new keys added, gone keys removed, changed cells updated."""
         cursor_key = self.cursor_key
