@@ -56,12 +56,16 @@ async def off_loop(work: Callable[[], _T]) -> _T:
     return await asyncio.get_running_loop().run_in_executor(DECODER, work)
 
 
-async def _decoded(body: bytes, parse: Callable[[Any], _T]) -> _T:
-    """`parse` of the JSON `body`, off the event loop when the body is large."""
+async def _decoded(
+    body: bytes, parse: Callable[[Any], _T], raw: Callable[[bytes], _T | None] | None = None
+) -> _T:
+    """`parse` of the JSON `body` (or `raw`'s reading of it, when it has one), off the event
+    loop when the body is large."""
 
     def run() -> _T:
         with no_gc():
-            return parse(orjson.loads(body))
+            found = raw(body) if raw is not None else None
+            return found if found is not None else parse(orjson.loads(body))
 
     return await off_loop(run) if len(body) > OFF_LOOP_BYTES else run()
 
@@ -192,12 +196,74 @@ def parse_matrix(doc: object) -> list[RangeSeries]:
     return found
 
 
+Memo = dict[bytes, "Series | tuple[()]"]
+"""Each series of an instant query's last answer, by its JSON text (evaluation time taken out);
+() for one that parse_vector skips."""
+MEMO_QUERIES = 64
+"""Queries whose last answers are kept (a reading asks about 30)."""
+_HEAD = b'{"status":"success","data":{"resultType":"vector","result":['
+_TAIL = b"]}}"
+_ITEM = b'{"metric":'
+_VALUE = b'"value":['
+
+
+def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
+    """An instant query's series, each decoded only when its JSON text differs from the last
+    answer's (`memo`, replaced by this answer's); None for a body not laid out as Prometheus
+    lays one out (then it is decoded in full). Between two readings most series of a large
+    fleet are the same text but for the evaluation time: decoding them again was most of a
+    reading's CPU. A JSON string cannot hold the unescaped quotes the cuts are made at."""
+    if not body.startswith(_HEAD) or not body.endswith(_TAIL):
+        return None
+    inner = body[len(_HEAD) : -len(_TAIL)]
+    if not inner:
+        memo.clear()
+        return []
+    at = inner.find(_VALUE)
+    stamp = inner[at : inner.find(b",", at) + 1] if inner.startswith(_ITEM) and at > 0 else b""
+    if not stamp or not inner.endswith(b"]}"):
+        return None
+    count = inner.count(stamp)  # one evaluation time for every series of an instant query
+    texts = inner[len(_ITEM) : -2].replace(stamp, _VALUE).split(b"]}," + _ITEM)
+    if count != len(texts):
+        return None
+    found: list[Series | tuple[()] | None] = list(map(memo.get, texts))
+    missed = [i for i, got in enumerate(found) if got is None]
+    if missed:
+        fresh = _decode_texts([texts[i] for i in missed])
+        if fresh is None:
+            return None
+        for i, got in zip(missed, fresh, strict=True):
+            found[i] = got
+    memo.clear()
+    memo.update(zip(texts, found, strict=True))  # type: ignore[arg-type]
+    return [series for series in found if series]
+
+
+def _decode_texts(texts: list[bytes]) -> list[Series | tuple[()]] | None:
+    """Series texts ('{labels},"value":["1.5"') decoded in one call, each as parse_vector
+    reads a series (() when it skips it); None when they are not what they should be."""
+    try:
+        items = orjson.loads(b"[" + b"]},".join(_ITEM + t for t in texts) + b"]}]")
+    except orjson.JSONDecodeError:
+        return None
+    decoded: list[Series | tuple[()]] = []
+    for item in items:
+        labels, value = item.get("metric"), item.get("value")
+        parsed = None
+        if type(labels) is dict and type(value) is list and len(value) == 1:
+            parsed = number(value[0])
+        decoded.append(() if parsed is None else (_labels(labels), parsed))
+    return decoded
+
+
 class PromClient:
     """One aiohttp session to one Prometheus."""
 
     def __init__(self, settings: PromSettings) -> None:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
+        self._memos: dict[str, Memo] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -211,9 +277,14 @@ class PromClient:
         return self._session
 
     async def get(
-        self, path: str, params: dict[str, str] | None = None, parse: Callable[[Any], _T] = _same
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        parse: Callable[[Any], _T] = _same,
+        raw: Callable[[bytes], _T | None] | None = None,
     ) -> _T:
-        """GET one API path; `parse` of its JSON, or PromError saying precisely what went wrong."""
+        """GET one API path; `parse` of its JSON (`raw` of the body first: None when it cannot
+        read it), or PromError saying precisely what went wrong."""
         where = f"Prometheus at {self.settings.url}"
         try:
             async with self._open().get(self.settings.url + path, params=params) as response:
@@ -221,7 +292,7 @@ class PromClient:
                 if response.status >= 400 and not body.startswith(b"{"):
                     text = printable(body[:200].decode("utf-8", "replace"))
                     raise PromError("error", f"{where}: HTTP {response.status}: {text}")
-            return await _decoded(body, parse)
+            return await _decoded(body, parse, raw)
         except asyncio.TimeoutError:
             raise PromError(
                 "timeout", f"{where}: no answer within {self.settings.timeout:g} s"
@@ -235,9 +306,17 @@ class PromClient:
             raise PromError("error", f"{where}: {type(exc).__name__}: {exc}") from None
 
     async def query(self, promql: str) -> list[Series]:
-        """An instant query's series."""
+        """An instant query's series (each one read again only when its text changed)."""
+        if promql not in self._memos and len(self._memos) >= MEMO_QUERIES:
+            self._memos.clear()  # the open host's own queries change with it: bounded
+        memo = self._memos.setdefault(promql, {})
         try:
-            return await self.get("/api/v1/query", {"query": promql}, parse_vector)
+            return await self.get(
+                "/api/v1/query",
+                {"query": promql},
+                parse_vector,
+                lambda body: memo_vector(body, memo),
+            )
         except PromError as exc:
             if str(exc).startswith("Prometheus at"):
                 raise

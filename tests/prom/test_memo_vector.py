@@ -1,0 +1,58 @@
+"""Instant-query answers read again only where a series' text changed: always what
+parse_vector reads from the same answer, and the full decode for any other layout."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+
+from clustertop.sources.prometheus.client import Memo, memo_vector, parse_vector
+from tests.parsers._fixtures import read_fixture
+
+HOSTILE = 'a"b\\c {"metric":{"x":"y"},"value":[1,"2"]},{"metric":'
+
+
+def _body(at: float, series: list[tuple[dict[str, str], str]]) -> bytes:
+    result = [{"metric": labels, "value": [at, value]} for labels, value in series]
+    doc = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _both(body: bytes, memo: Memo) -> list[tuple[dict[str, str], float]] | None:
+    found = memo_vector(body, memo)
+    assert found == parse_vector(orjson.loads(body))
+    return found
+
+
+def test_series_equal_a_full_decode_across_answers() -> None:
+    memo: Memo = {}
+    series = [({"instance": f"gpu{i}:9100", "job": "node"}, str(i)) for i in range(5)]
+    odd = [({"instance": HOSTILE}, "7"), ({"instance": "nan"}, "NaN"), ({"i": "inf"}, "+Inf")]
+    first = _both(_body(1000.5, series + odd), memo)
+    assert first is not None and len(first) == 6 and first[5] == ({"instance": HOSTILE}, 7.0)
+    changed = [*series[:2], (series[2][0], "42"), *series[4:], *odd]  # one moved, one gone
+    second = _both(_body(1005.5, changed), memo)
+    assert second is not None and [v for _, v in second] == [0.0, 1.0, 42.0, 4.0, 7.0]
+    assert second[0][0] is first[0][0]  # unchanged text: the same series, not decoded again
+    assert _both(_body(1010.0, []), memo) == [] and not memo
+
+
+def test_the_docs_example_answer() -> None:
+    body = read_fixture("prometheus/prometheus-api-v1-query-vector-docs-example.json").encode()
+    compact = json.dumps(json.loads(body), separators=(",", ":")).encode()
+    memo: Memo = {}
+    assert _both(compact, memo) == _both(compact, memo) == parse_vector(json.loads(body))
+    assert len(memo) == 2
+
+
+def test_other_layouts_are_left_to_the_full_decode() -> None:
+    series = [({"instance": "gpu1:9100"}, "1")]
+    spaced = json.dumps(json.loads(_body(1.0, series))).encode()  # spaces after ':' and ','
+    victoria = _body(1.0, series).replace(
+        b'"status":"success",', b'"status":"success","isPartial":false,'
+    )
+    two_times = _body(1.0, series * 2).replace(b"[1.0,", b"[2.0,", 1)
+    error = b'{"status":"error","errorType":"bad_data","error":"parse error"}'
+    for body in (spaced, victoria, two_times, error, b"not json"):
+        assert memo_vector(body, {}) is None, body
