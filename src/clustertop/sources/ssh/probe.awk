@@ -124,8 +124,17 @@ function sample_rc(body,   at) { # the "@rc" status in a sample (0 if none)
 	sub(/\n.*/, "", body)
 	return body
 }
+function mig_mode(   on) { # DIR/mig.on says (non-empty) whether a GPU is in MIG mode: the
+	# shell runs the MIG sampler only then (the mode is the last field of the GPU rows)
+	on = index(SAMPLE_BODY["gpu"], "Enabled\n") > 0 ? "1" : ""
+	if (on == MIG_ON) return
+	MIG_ON = on
+	printf "%s", (on == "" ? "" : on "\n") > (DIR "/mig.on")
+	close(DIR "/mig.on")
+}
 function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	sample("gpu"); sample("apps"); sample("mig")
+	if (SAMPLE_UPTIME["gpu"] != "") mig_mode()
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	# AMD readings change every tick: a host with AMD GPUs always sends the section.
 	if (gpu_up == "" && AMD == 0) return
@@ -593,6 +602,7 @@ function pending(name, started) { # a job started at `started` that has not writ
 }
 BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
+	MIG_ON = "-"
 	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.

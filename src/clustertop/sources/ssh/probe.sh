@@ -161,29 +161,28 @@ MIGXML='/<\?xml/ { xml = 1 }
 inside || /^@rc |<\?xml|<\/?nvidia_smi_log>|<gpu id=|<\/gpu>|<uuid>/ { print }
 /<\/mig_devices>|<\/processes>|<mig_devices *\/>|<processes *\/>/ { inside = 0 }'
 
-mig_loop() {
-	waited=0
-	while :; do
-		if [ -s "$dir/gpu.cur" ] && grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null; then
-			sample=$(
-				"$NVSMI" -L 2>&1 </dev/null
-				echo "@xml"
-				{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
-			)
-			# -q -x refused (or failed): the plain table's "MIG devices:" part serves instead.
-			case $sample in *"@rc 0") ;; *) sample="$sample
+mig_loop() { # while the frame awk finds a GPU in MIG mode (it writes mig.on); then it ends
+	while [ -s "$dir/mig.on" ]; do
+		sample=$(
+			"$NVSMI" -L 2>&1 </dev/null
+			echo "@xml"
+			{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
+		)
+		# -q -x refused (or failed): the plain table's "MIG devices:" part serves instead.
+		case $sample in *"@rc 0") ;; *) sample="$sample
 @table
 $("$NVSMI" 2>&1 </dev/null)" ;; esac
-			write_cur mig "$sample
+		write_cur mig "$sample
 "
-			sleep "$MIGS"
-		elif [ "$waited" -lt 25 ]; then # the first GPU sample is on its way
-			waited=$((waited + 1))
-			sleep 0.2 2>/dev/null || sleep 1
-		else
-			sleep "$MIGS"
-		fi
+		sleep "$MIGS"
 	done
+}
+
+mig_watch() { # the MIG sampler runs only while a GPU is in MIG mode: no process otherwise
+	[ -s "$dir/mig.on" ] || return 0
+	[ -n "$mig_pid" ] && kill -0 "$mig_pid" 2>/dev/null && return 0
+	mig_loop </dev/null >/dev/null 2>&1 &
+	mig_pid=$!
 }
 
 gpu_watch() { # keep the samplers running; retry a failed one every 30 s
@@ -204,8 +203,7 @@ gpu_watch() { # keep the samplers running; retry a failed one every 30 s
 	gpu_pid=$!
 	gpu_loop apps --query-compute-apps "$APPQ" &
 	apps_pid=$!
-	mig_loop </dev/null >/dev/null 2>&1 &
-	mig_pid=$!
+	mig_pid=""
 }
 
 amd_run() { # KIND COMMAND...: a part line "KIND RC" (protocol.md), then the command's output
@@ -258,8 +256,9 @@ first_wait() { # the first frame waits (at most DL s) for the first readings
 	while [ "$fired" = 0 ] && [ -n "$gpu_pid" ] && [ ! -s "$dir/gpu.cur" ]; do
 		sleep 0.05 2>/dev/null || break
 	done
-	while [ "$fired" = 0 ] && [ -n "$mig_pid" ] && [ ! -s "$dir/mig.cur" ] &&
-		grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null; do
+	# The frame awk starts the MIG sampler from the next tick on; the first frame waits for it.
+	[ -n "$gpu_pid" ] && grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null && echo 1 >"$dir/mig.on" && mig_watch
+	while [ "$fired" = 0 ] && [ -n "$mig_pid" ] && [ ! -s "$dir/mig.cur" ]; do
 		sleep 0.05 2>/dev/null || break
 	done
 	kill "$timer" 2>/dev/null
@@ -403,6 +402,7 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		tick=$((tick + 1))
 		pids=""
 		gpu_watch
+		mig_watch
 		if [ "$amd" != 0 ]; then
 			# A failed run (rc not 0: amd-smi refused, say) is tried again 15 ticks later.
 			if [ -n "$amd_started" ] && [ "$amd_checked" != "$amd_started" ] && [ -r "$dir/amdtool.rc" ]; then
