@@ -71,28 +71,37 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	print ""
 	print MARKER " e " name " " a[1] " " a[2]
 }
-function container_netdev(   id, list, cmd, line, a, n, p, ns, own, pid) { # the netdev part
+function container_netdev(   id, list, cmd, line, a, n, p, ns, pid, key) { # the netdev part
 	# Each running container with a network namespace of its own (readable, not the host's):
 	# "c ID NAMESPACE" and its init process's /proc/PID/net/dev, at the docker section's cadence.
+	# Each container's main process's namespace is read once (with ls: awk cannot read a link),
+	# not at every docker section.
 	for (id in CONTAINER_NS) delete CONTAINER_NS[id]
+	for (key in NS_OF) {
+		split(key, a, " ")
+		if (!(a[1] in CONTAINER_PID) || CONTAINER_PID[a[1]] != a[2]) delete NS_OF[key]
+	}
 	print MARKER " netdev"
 	list = ""
-	for (id in CONTAINER_PID) list = list " /proc/" CONTAINER_PID[id] "/ns/net"
-	if (list == "") return
-	cmd = "LC_ALL=C exec ls -l /proc/self/ns/net" list " 2>/dev/null"
-	while ((cmd | getline line) > 0) {
-		n = split(line, a, " ")
-		if (n < 3 || a[n - 1] != "->") continue
-		split(a[n - 2], p, "/")
-		ns[p[3]] = a[n]
+	for (id in CONTAINER_PID) if (!((id " " CONTAINER_PID[id]) in NS_OF)) list = list " /proc/" CONTAINER_PID[id] "/ns/net"
+	if (list != "") {
+		cmd = "LC_ALL=C exec ls -l /proc/self/ns/net" list " 2>/dev/null"
+		while ((cmd | getline line) > 0) {
+			n = split(line, a, " ")
+			if (n < 3 || a[n - 1] != "->") continue
+			split(a[n - 2], p, "/")
+			ns[p[3]] = a[n]
+		}
+		close(cmd)
+		if ("self" in ns) OWN_NS = ns["self"]
+		# One not readable (another user's, or gone) stays so while this PID is the container's.
+		for (id in CONTAINER_PID) NS_OF[id " " CONTAINER_PID[id]] = (CONTAINER_PID[id] in ns) ? ns[CONTAINER_PID[id]] : ""
 	}
-	close(cmd)
-	own = ns["self"]
 	for (id in CONTAINER_PID) {
-		pid = CONTAINER_PID[id]
-		if (!(pid in ns) || ns[pid] == own) continue
+		pid = CONTAINER_PID[id]; key = id " " pid
+		if (NS_OF[key] == "" || OWN_NS == "" || NS_OF[key] == OWN_NS) continue
 		CONTAINER_NS[id] = pid
-		print "c " id " " ns[pid]
+		print "c " id " " NS_OF[key]
 		catfile("/proc/" pid "/net/dev")
 	}
 }
