@@ -18,16 +18,27 @@
 #   process [pid]: TICKS, START, RSS, COMM, STATE (this scan), PREV_TICKS, PREV_START,
 #   PREV_TOTAL (the reference for its CPU share), CPU_SHARE (this scan; -1 unknown), ARGS,
 #   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF, CGROUP_OF (read once per process)
-# The frame is kept in FRAME and written in one piece per tick (or per FRAME_CHUNK bytes):
+# A frame is kept as lines in FRAME[1..NFR] and written in one piece at its end (frame_out):
 # gawk flushes its output at every close() and mawk -W interactive at every print, and each
-# write wakes sshd for a packet of its own.
+# write is a wake-up and a packet of sshd's. (Appending to one string costs gawk 3x more.)
 function emit(line) {
-	FRAME = FRAME line "\n"
-	if (length(FRAME) > FRAME_CHUNK) { printf "%s", FRAME; FRAME = "" }
+	FRAME[++NFR] = line
 }
-function emit_raw(text) {
-	FRAME = FRAME text
-	if (length(FRAME) > FRAME_CHUNK) { printf "%s", FRAME; FRAME = "" }
+function emit_raw(text) { # text of whole lines, each ending in a newline
+	FRAME[++NFR] = substr(text, 1, length(text) - 1)
+}
+function frame_out(   i, s) {
+	if (MAWK) { # unbuffered: one string, one write (per 64 KB)
+		s = ""
+		for (i = 1; i <= NFR; i++) {
+			s = s FRAME[i] "\n"
+			if (length(s) > 65536) { printf "%s", s; s = "" }
+		}
+		printf "%s", s
+	} else for (i = 1; i <= NFR; i++) print FRAME[i]
+	if (NFR > 4096) split("", FRAME) # a big frame's lines are not kept
+	NFR = 0
+	fflush()
 }
 function catfile(f,   line) {
 	while ((getline line < f) > 0) emit(line)
@@ -387,14 +398,13 @@ function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TO
 	close(f)
 	emit("ncpu " NCPU)
 }
-function choose_reads(full, first_path,   i, pid) { # TO_READ: the /proc entries to read
-	for (pid in TO_READ) delete TO_READ[pid]
-	if (full) for (i = first_path; i <= NF; i++) TO_READ[$i] = 1
+function read_processes(full, first_path,   i, pid) { # the /proc entries of this tick
+	if (full) for (i = first_path; i <= NF; i++) read_process($i)
 	else {
 		# Between full scans (no host screen open) only GPU processes are read again; "keep"
 		# tells the client that the other processes keep their rows from the last full scan.
 		emit("keep")
-		for (pid in GPU_PID) TO_READ["/proc/" pid] = 1
+		for (pid in GPU_PID) read_process("/proc/" pid)
 	}
 }
 function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and CPU_SHARE
@@ -405,7 +415,8 @@ function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and
 	# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
 	n = split(line, a, ") ")
 	rest = a[n]
-	split(rest, a, " ")
+	# Fields up to rss (22) are read: the first 200 bytes hold them unless a 23rd is missing.
+	if (split(substr(rest, 1, 200), a, " ") < 23) split(rest, a, " ")
 	t = a[12] + a[13]; st = a[20]
 	if (n == 2) COMM[pid] = substr(line, length(pid) + 3, length(line) - length(rest) - length(pid) - 4)
 	else { COMM[pid] = line; sub(/^[0-9]+ \(/, "", COMM[pid]); sub(/\) [^)]*$/, "", COMM[pid]) }
@@ -420,8 +431,8 @@ function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and
 function choose_shown(full,   i, pid) { # SHOW: top by CPU, top by memory, and GPU processes
 	for (pid in SHOW) delete SHOW[pid]
 	if (full) {
-		for (i in TOP_CPU) delete TOP_CPU[i]
-		for (i in TOP_MEM) delete TOP_MEM[i]
+		split("", TOP_CPU)
+		split("", TOP_MEM)
 		for (pid in CPU_SHARE) { insert_top(TOP_CPU, TOP_N, pid, CPU_SHARE); insert_top(TOP_MEM, TOP_N, pid, RSS) }
 		for (i = 1; i <= TOP_N; i++) { if (i in TOP_CPU) SHOW[TOP_CPU[i]] = 1; if (i in TOP_MEM) SHOW[TOP_MEM[i]] = 1 }
 	}
@@ -460,13 +471,12 @@ function forget(pid) {
 	delete CGROUP_OF[pid]
 	delete PREV_TICKS[pid]; delete PREV_START[pid]; delete PREV_TOTAL[pid]; delete ARGS_SENT[pid]
 }
-function procs(full, first_path,   path, pid, id) { # the procs section
+function procs(full, first_path,   id) { # the procs section
 	emit(MARKER " b procs")
 	cpu_counters()
-	for (pid in CPU_SHARE) delete CPU_SHARE[pid]
+	split("", CPU_SHARE)
 	gpu_pids()
-	choose_reads(full, first_path)
-	for (path in TO_READ) read_process(path)
+	read_processes(full, first_path)
 	choose_shown(full)
 	describe_new()
 	print_rows()
@@ -623,8 +633,7 @@ function pending(name, started) { # a job started at `started` that has not writ
 BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
 	MIG_ON = "-"
-	FRAME = ""
-	FRAME_CHUNK = 16384
+	NFR = 0
 	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.
@@ -667,7 +676,5 @@ $1 == "t" {
 	pending("docker", $4)
 	if (SLURM == 1) slurm_section()
 	emit(MARKER " d " $2)
-	printf "%s", FRAME
-	FRAME = ""
-	fflush()
+	frame_out()
 }
