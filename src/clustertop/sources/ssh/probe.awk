@@ -508,8 +508,9 @@ function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices l
 	emit(MARKER " b dio")
 	f = "/proc/diskstats"; dm = ""
 	while ((getline line < f) > 0) {
+		if (line in DIO_IDLE) continue # an idle device's line (all zero) is split once
 		split(line, a, " ")
-		if (a[4] + a[8] + a[13] > 0) emit(line); else continue
+		if (a[4] + a[8] + a[13] > 0) emit(line); else { DIO_IDLE[line] = 1; continue }
 		if (a[3] ~ /^dm-[0-9]+$/ && (line = firstline("/sys/block/" a[3] "/dm/name")) != "") dm = dm a[3] " " clean(line) "\n"
 	}
 	close(f)
@@ -526,13 +527,19 @@ function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices l
 	emit("")
 	emit(MARKER " e dio 0 " UPTIME)
 }
-function listening(proto, f,   line, a, r) { # listening TCP / unconnected UDP lines of a protocol
+function listening(proto, f,   line, a, r, state) { # listening TCP / unconnected UDP lines of a protocol
 	if (f == "") f = "/proc/net/" proto
 	r = ""
+	state = proto ~ /^tcp/ ? "0A" : "07"
 	while ((getline line < f) > 0) {
+		# Most sockets are connected: a line without the state (" 0A ") is not split (thousands
+		# of connections cost gawk tens of ms a reading).
+		if (!index(line, " " state " ")) continue
 		split(line, a, " ")
-		if (proto ~ /^tcp/) { if (a[4] == "0A") r = r line "\n" }
-		else if (a[4] == "07" && a[3] ~ /:0000$/) r = r line "\n"
+		if (a[4] != state || (state == "07" && a[3] !~ /:0000$/)) continue
+		r = r line "\n"
+		# Each socket's inode and owner, in the order of its line (ports_section, holders).
+		SOCK_INO[++NSOCK] = a[10]; SOCK_UID[NSOCK] = a[8]
 	}
 	close(f)
 	return r
@@ -553,22 +560,22 @@ function walk_fds(   cmd, line, a, pid, ino) { # HOLDER[inode] = "PID NAME" for 
 	close(cmd)
 	LAST_WALK = PORT_TICK
 }
-function holders(body,   n, i, lines, a, missing, out) { # the holders part, from HOLDER
-	n = split(body, lines, "\n")
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[10] in HOLDER) && !(a[10] in LOOKED)) missing = 1
+function holders(   i, missing, out, ino) { # the holders part, from HOLDER
+	for (i = 1; i <= NSOCK; i++) if (!(SOCK_INO[i] in HOLDER) && !(SOCK_INO[i] in LOOKED)) missing = 1
 	# A socket not looked for yet: one ls over every fd table, only on a full tick (the host
 	# screen is open, or the first tick) and at most every HOLDEREVERY ticks: services that open
 	# listeners all the time must not cost an ls each time.
 	if (missing && FULL && (LAST_WALK == "" || PORT_TICK - LAST_WALK >= HOLDEREVERY)) {
 		walk_fds()
-		for (i in LOOKED) delete LOOKED[i]
-		for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) LOOKED[a[10]] = 1
+		split("", LOOKED)
+		for (i = 1; i <= NSOCK; i++) LOOKED[SOCK_INO[i]] = 1
 		missing = 0
 	}
 	out = "denied " (DENIED + 0) "\n"
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
-		if (a[10] in HOLDER) out = out a[10] " " HOLDER[a[10]] "\n"
-		else if (!(a[10] in LOOKED)) missing = 1
+	for (i = 1; i <= NSOCK; i++) {
+		ino = SOCK_INO[i]
+		if (ino in HOLDER) out = out ino " " HOLDER[ino] "\n"
+		else if (!(ino in LOOKED)) missing = 1
 	}
 	return out (missing ? "later 1\n" : "")
 }
@@ -596,18 +603,19 @@ function container_sockets(   id, pid, i, rows, out, any, f, line) { # PROTO@ID 
 	}
 	return out
 }
-function ports_section(   i, body, rows, n, lines, a, h, seen, done, cg, out) { # listening sockets, holders, users
+function ports_section(   i, body, rows, h, seen, done, cg, out, uid, ino) { # listening sockets, holders, users
 	body = ""
+	NSOCK = 0 # listening() lists each socket's inode and owner: its line is split once
 	for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i])) != "") body = body MARKER " " PROTO[i] "\n" rows
 	body = body container_sockets()
-	out = body MARKER " holders\n" holders(body) MARKER " users\n"
-	n = split(body, lines, "\n")
+	out = body MARKER " holders\n" holders() MARKER " users\n"
 	cg = ""
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
-		if (!(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
-		if (!(a[10] in HOLDER)) continue
+	for (i = 1; i <= NSOCK; i++) {
+		uid = SOCK_UID[i]; ino = SOCK_INO[i]
+		if (!(uid in seen) && (uid in USER_NAME)) { seen[uid] = 1; out = out uid " " USER_NAME[uid] "\n" }
+		if (!(ino in HOLDER)) continue
 		# What the socket's holder belongs to: its cgroup paths, read once per fd walk.
-		split(HOLDER[a[10]], h, " ")
+		split(HOLDER[ino], h, " ")
 		if (!(h[1] in HOLDER_CG)) holder_cgroup(h[1])
 		if (!(h[1] in done) && HOLDER_CG[h[1]] != "") { done[h[1]] = 1; cg = cg h[1] HOLDER_CG[h[1]] "\n" }
 	}
