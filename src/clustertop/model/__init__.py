@@ -149,6 +149,10 @@ class Gpu:
     """MIG devices of a partitioned GPU, by device index (empty when MIG is off or unknown)."""
     mig_error: str | None = None
     """Why the MIG instances of this GPU could not be read (GPU figures stay valid)."""
+    reading_age_s: float | None = None
+    """Seconds since the figures were read, where they come from a reading slower than the
+    host's tick (an AMD host without sysfs: amd-smi metric every AMDMETRICEVERY ticks); None:
+    read this tick."""
 
 
 @dataclass(frozen=True, slots=True)

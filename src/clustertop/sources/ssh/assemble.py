@@ -394,7 +394,7 @@ class FrameAssembler:
     ) -> tuple[list[Gpu], list[GpuProcess]]:
         if gpu is None:
             return [], []
-        amd_gpus, amd_apps, _ = amd_view(gpu.amd)
+        amd_gpus, amd_apps, _ = amd_view(gpu.amd, self._uptime)
         every = [*gpu.gpus, *amd_gpus]
         index_of = {g.uuid: g.index for g in every}
         result: list[GpuProcess] = []
