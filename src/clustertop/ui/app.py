@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -42,6 +43,8 @@ REPAINT_SETTLE = 0.15
 when every host that is up has): one repaint per tick instead of two or three."""
 AGE_TICK = 1.0
 """Seconds between refreshes of shown ages ("12s ago") when no data arrives."""
+_LINUX_DRIVER = "textual.drivers.linux_driver"
+"""Module of the driver that QuietLinuxDriver stands in for."""
 
 
 class ClusterTopApp(App[None]):
@@ -97,6 +100,15 @@ class ClusterTopApp(App[None]):
         """The start screen."""
         self.host_screen = HostScreen(self.live, actions=self.actions, owner=options.owner)
         """The one host screen, re-targeted to each host opened (mounting one costs ~100 ms)."""
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, but on Linux and macOS one whose input thread sleeps when idle."""
+        found = super().get_driver_class()
+        if found.__qualname__ != "LinuxDriver" or found.__module__ != _LINUX_DRIVER:
+            return found  # Windows, or a driver named in TEXTUAL_DRIVER
+        from clustertop.ui.driver import QuietLinuxDriver  # imports termios: not on Windows
+
+        return QuietLinuxDriver
 
     def on_mount(self) -> None:
         """Apply theme and keymap, show the grid, start the source."""
