@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from rich.style import Style
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
@@ -107,8 +108,9 @@ async def test_a_changed_cell_rewrites_only_its_own_line() -> None:
         assert written.lines == {4}, "the header and the other rows stay as they are"
 
 
-async def test_rows_drawn_in_one_pass_are_what_datatable_draws() -> None:
-    async with TableApp().run_test(size=(80, 12)) as pilot:
+@pytest.mark.parametrize("width", [80, 24])  # 24: rows wider than the table, cropped
+async def test_rows_drawn_in_one_pass_are_what_datatable_draws(width: int) -> None:
+    async with TableApp().run_test(size=(width, 12)) as pilot:
         table = pilot.app.query_one(KeyedTable)
         table.sync([_row(f"h{i}", 15 * i, "x" * i) for i in range(5)])
         await pilot.pause()

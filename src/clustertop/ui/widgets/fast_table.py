@@ -210,8 +210,10 @@ class FastDataTable(DataTable[Cell]):
             fixed_line: list[Segment] = list(chain.from_iterable(fixed)) if fixed else []
             cropped = line_crop(list(chain.from_iterable(scrollable)), x1 + found.fixed_width, x2,
                                 found.width)  # fmt: skip
-            strip = Strip(fixed_line + cropped).adjust_cell_length(found.width, base_style)
-            strip = strip.simplify()
+            # Strip(...).adjust_cell_length(...).simplify(), as DataTable does, in one Strip:
+            # each Strip builds seven caches, and this runs for every changed row.
+            line = Segment.adjust_line_length(fixed_line + cropped, found.width, base_style)
+            strip = Strip(Segment.simplify(line), found.width)
         self._strips[key] = (pair, strip)
         return strip
 
