@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import pty
+import subprocess
 import sys
 import threading
 import time
@@ -116,3 +118,35 @@ def test_keys_reach_clustertop_in_a_real_terminal_and_q_quits(tmp_path: Path) ->
         assert terminal.exit_status(15) == 0, terminal.written()[-2000:]
     finally:
         terminal.kill()
+
+
+def test_a_terminal_run_freezes_its_start_up_heap_and_widens_the_young_generation() -> None:
+    # In a child: the settings are the process's, and a test process runs many apps.
+    code = (
+        "import gc\n"
+        "from clustertop.ui import app\n"
+        "before = gc.get_threshold()\n"
+        "app._settle_gc()\n"
+        "after = gc.get_threshold()\n"
+        "assert gc.get_freeze_count() > 1000, gc.get_freeze_count()\n"
+        "assert after == (app.GC_GEN0, *before[1:]), (before, after)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+async def test_a_headless_app_leaves_the_collector_as_it_is() -> None:
+    before = gc.get_threshold()
+    async with ClusterTopApp(DemoSource(frozen=True)).run_test() as pilot:
+        await pilot.pause()
+        assert not any(t.name == "gc-settle" for t in pilot.app._timers)
+    assert gc.get_threshold() == before
