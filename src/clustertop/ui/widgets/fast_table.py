@@ -48,6 +48,7 @@ class FastDataTable(DataTable[Cell]):
         )
         self._pass: RenderPass | None = None
         self.canonical_styles: dict[Style, Style] = {}
+        self._cell_styles: dict[tuple[int, int, Style, Style], Style] = {}
         """One object per style met in render passes (see RenderPass.canonical)."""
 
     def _render_cell(  # noqa: PLR0917 - DataTable's signature
@@ -105,7 +106,7 @@ class FastDataTable(DataTable[Cell]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        cell_style = self._cell_style(row_index, column_index, base_style, component_style)
         pad = self.cell_padding
         inner = max(width - 2 * pad, 0)
         text: Text = cell
@@ -121,10 +122,23 @@ class FastDataTable(DataTable[Cell]):
         filler = inner - text.cell_len
         if filler > 0:
             segments.insert(-1, Segment(" " * filler))
-        styled = Segment.apply_style(segments, pre_style + component_style, post_style)
+        styled = Segment.apply_style(segments, cell_style, post_style)
         # Joined once here (the cell is cached), not in every line its row is part of: a row's
         # line then has about half the segments to crop, measure and join (the same result).
         return [list(Segment.simplify(styled))]
+
+    def _cell_style(self, row: int, column: int, base: Style, component: Style) -> Style:
+        """base + the cell's meta (row, column: for mouse clicks) + component, as DataTable
+        combines them, kept: a new meta Style per drawn cell missed Rich's combination caches
+        for it and for every segment styled with it (half a changed cell's cost)."""
+        key = (row, column, base, component)
+        found = self._cell_styles.get(key)
+        if found is None:
+            if len(self._cell_styles) > _CELL_CACHE_SIZE:
+                self._cell_styles.clear()
+            meta = Style.from_meta({"row": row, "column": column})
+            found = self._cell_styles[key] = base + meta + component
+        return found
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """One compositor pass: styles and column widths are looked up once for all its lines
@@ -268,3 +282,4 @@ class FastDataTable(DataTable[Cell]):
         self._row_lines.clear()
         self._strips.clear()
         self.canonical_styles.clear()
+        self._cell_styles.clear()
