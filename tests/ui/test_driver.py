@@ -150,3 +150,17 @@ async def test_a_headless_app_leaves_the_collector_as_it_is() -> None:
         await pilot.pause()
         assert not any(t.name == "gc-settle" for t in pilot.app._timers)
     assert gc.get_threshold() == before
+
+
+def test_a_closed_wake_up_pipe_is_never_written_to() -> None:
+    driver = asyncio.run(_recording(0))
+    fds = (driver._waking.wake_read, driver._waking.wake_write)
+    driver._waking.close()
+    reused = os.open(os.devnull, os.O_RDONLY)  # may take a closed pipe end's number
+    try:
+        driver.exit_event.set()  # after close: must not write into whatever file has the number
+        driver._waking.drain()
+        assert driver.exit_event.is_set() and driver._waking.wake_write == -1
+    finally:
+        os.close(reused)
+    assert fds[0] >= 0 and fds[1] >= 0

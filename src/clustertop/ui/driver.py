@@ -30,20 +30,26 @@ class _WakingEvent(threading.Event):
     def set(self) -> None:
         """Set the flag, then wake the input thread (a full pipe is awake enough)."""
         super().set()
+        if self.wake_write < 0:
+            return  # closed: its number may be another file's by now
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self.wake_write, b"x")
 
     def drain(self) -> None:
         """Forget earlier wake-ups (those of a previous input thread)."""
+        if self.wake_read < 0:
+            return
         with contextlib.suppress(BlockingIOError, OSError):
             while os.read(self.wake_read, 4096):
                 pass
 
     def close(self) -> None:
         """Close the pipe."""
-        for fd in (self.wake_read, self.wake_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        fds, self.wake_read, self.wake_write = (self.wake_read, self.wake_write), -1, -1
+        for fd in fds:
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 class QuietLinuxDriver(LinuxDriver):
