@@ -162,6 +162,8 @@ class FrameAssembler:
     _container_cache: dict[str, tuple[Container, object, Container]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
+    _ports_done: tuple[object, list[Container], tuple[ListeningPort, ...]] | None = None
+    """The last attributed ports, with the reading and containers they were made from."""
 
     def __post_init__(self) -> None:
         self._slots = {
@@ -350,13 +352,21 @@ class FrameAssembler:
             disk_io=self._dio.value or (),
             disk_io_error=self._error("dio", now),
             nfs_io=self._rates.nfs,
-            ports=attribute_ports(
-                name_containers(self._ports.value or (), containers), containers, self.rule
-            ),
+            ports=self._attributed_ports(containers),
             ports_error=self._error("ports", now),
             podman_error=docker.podman_error if docker else None,
             slurm=self._slurm.state(),
         )
+
+    def _attributed_ports(self, containers: list[Container]) -> tuple[ListeningPort, ...]:
+        # Ports come every few ticks and containers seldom change: most frames would name and
+        # attribute the same hundreds of ports again.
+        ports, done = self._ports.value or (), self._ports_done
+        if done is not None and done[0] is ports and done[1] == containers:
+            return done[2]
+        named = attribute_ports(name_containers(ports, containers), containers, self.rule)
+        self._ports_done = (ports, containers, named)
+        return named
 
     def _containers(
         self, docker: DockerReading | None, procs: ProcsReading | None
