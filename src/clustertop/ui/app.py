@@ -404,8 +404,9 @@ def _settle_gc() -> None:
     before a collection promotes them."""
     gc.collect()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_GEN0, middle, old)
+    young, middle, old = gc.get_threshold()
+    # A large SSH fleet's source may already have chosen a wider pace (util/gcpolicy.py).
+    gc.set_threshold(max(young, GC_GEN0), middle, old)
 
 
 def _shows_age(snap: HostSnapshot, now: float, live: LiveContext) -> bool:
