@@ -51,8 +51,7 @@ class LocalProbe:
         leader: bool = True,
         extra_env: dict[str, str] | None = None,
         marker: str = MARKER,
-        docker: str = "docker",
-        docker_every: int = 30,
+        options: dict[str, int] | None = None,
     ) -> None:
         env = {**os.environ, **(extra_env or {})}
         if tmpdir:
@@ -70,14 +69,7 @@ class LocalProbe:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         # phase 0: full process scans at ticks 1, 10, 20 ... besides those asked for.
-        settings = ProbeSettings(
-            marker=marker,
-            sample_ms=1000,
-            awk=awk,
-            phase=0,
-            docker=docker,
-            docker_every=docker_every,
-        )
+        settings = ProbeSettings(marker=marker, sample_ms=1000, awk=awk, phase=0, **(options or {}))
         self.proc.stdin.write(probe_script(settings))
         self.proc.stdin.flush()
         self.ready = self.proc.stdout.readline()

@@ -13,6 +13,11 @@ from clustertop.sources.ssh.probe import parse_frame, split_parts
 from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
 from tests.waiting import wait_for
 
+FAKE_DOCKER = """#!/bin/sh
+# No Docker container; `docker events` waits (the probe ends it with its process group).
+case "$1" in events) exec sleep 600 ;; esac
+exit 0
+"""
 FAKE_PODMAN = """#!/bin/sh
 # Counts its runs; prints the containers in $CT_PODMAN_OUT, else none ("[]", as podman does).
 echo run >>"$CT_PODMAN_LOG"
@@ -34,8 +39,9 @@ class PodmanWatch:
     def __init__(self, awk: str, tmp_path: Path) -> None:
         bin_dir = tmp_path / "bin"
         bin_dir.mkdir()
-        (bin_dir / "podman").write_text(FAKE_PODMAN)
-        (bin_dir / "podman").chmod(0o755)
+        for name, text in (("podman", FAKE_PODMAN), ("docker", FAKE_DOCKER)):
+            (bin_dir / name).write_text(text)
+            (bin_dir / name).chmod(0o755)
         self.log, self.out = tmp_path / "podman.log", tmp_path / "podman.out"
         self.storage = tmp_path / "home/.local/share/containers/storage"
         self.storage.mkdir(parents=True)
@@ -43,9 +49,8 @@ class PodmanWatch:
         env |= {"CT_PODMAN_OUT": str(self.out), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": ""}
         env |= {"CONTAINERS_CONF": "", "CONTAINERS_STORAGE_CONF": "", "CONTAINER_HOST": ""}
         self.probe = LocalProbe(
-            awk, tmpdir=tmp_path, path=str(bin_dir), extra_env=env, docker="ct-no-docker",
-            docker_every=1,
-        )  # fmt: skip
+            awk, tmpdir=tmp_path, path=str(bin_dir), extra_env=env, options={"docker_every": 1}
+        )
         self.listings: list[str] = []
 
     def runs(self) -> int:
