@@ -6,7 +6,7 @@ from clustertop.model import HostSnapshot, Section
 from clustertop.util.units import duration
 
 _SECTIONS = tuple(Section)
-"""Iterating the Enum class itself costs far more than a tuple: this runs for each grid row."""
+"""Every section (iterating the Enum class itself is slow, and this runs per host per repaint)."""
 
 
 def section_issues(snap: HostSnapshot) -> list[str]:
