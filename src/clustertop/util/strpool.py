@@ -1,13 +1,18 @@
-"""One copy of each equal string that many hosts' frames repeat (users, commands, addresses)."""
+"""One copy of each equal string or number that many hosts' frames repeat (users, commands)."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+T = TypeVar("T", bound=Hashable)
+
 POOL_LIMIT = 65536
-"""Strings the current generation holds before it becomes the previous one."""
+"""Values the current generation holds before it becomes the previous one."""
 
 
-class StringPool:
-    """Returns the pool's copy of an equal string, so hosts that send the same text share it.
+class Pool(Generic[T]):
+    """Returns the pool's copy of an equal value, so hosts that send the same text share it.
 
     A fleet's hosts run the same daemons under the same users: at 1,000 hosts the command
     lines, user, process and cgroup names of their process and port tables were most of the
@@ -23,11 +28,11 @@ class StringPool:
 
     def __init__(self, limit: int = POOL_LIMIT) -> None:
         self._limit = max(1, limit)
-        self._current: dict[str, str] = {}
-        self._previous: dict[str, str] = {}
+        self._current: dict[T, T] = {}
+        self._previous: dict[T, T] = {}
 
-    def __call__(self, text: str) -> str:
-        """The pooled string equal to `text` (`text` itself the first time)."""
+    def __call__(self, text: T) -> T:
+        """The pooled value equal to `text` (`text` itself the first time)."""
         found = self._current.get(text)
         if found is not None:
             return found
@@ -41,5 +46,12 @@ class StringPool:
         return len(self._current) + len(self._previous)
 
 
-share = StringPool()
-"""The process-wide pool. Threads may share it: a race at worst keeps two equal copies."""
+StringPool = Pool[str]
+"""A pool of strings."""
+
+share: Pool[str] = Pool()
+"""The process-wide string pool. Threads may share it: a race at worst keeps two equal copies."""
+
+share_number: Pool[int] = Pool()
+"""The same for numbers above 256 that hosts repeat (port numbers, the PIDs holding sockets):
+each is a 28-byte object, and a host with a thousand listening sockets has thousands."""
