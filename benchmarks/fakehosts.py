@@ -36,6 +36,8 @@ from clustertop.sources.ssh.probe import REMOTE_COMMAND
 
 _MARKER_LINE = re.compile(r"^N='?(@[A-Za-z0-9]+)'?$")
 _TICK = re.compile(r"^t (\d+)(?: \d)?$")
+_READY = 'echo "$N ready'
+"""The probe's ready line: it sends this, the marker and its facts before the first tick."""
 
 
 class Replayer:
@@ -60,18 +62,27 @@ class Replayer:
         marker = None
         sent = 0
         phase = random.randrange(len(self.frames.steady))
+        while marker is None:
+            line = await process.stdin.readline()
+            if not line:
+                process.exit(0)
+                return
+            if found := _MARKER_LINE.match(line.rstrip("\n")):
+                marker = found.group(1)
+        # The rest of the program up to its ready line in one read, not line by line: on a
+        # real host sh parses it there, on a CPU of its own; here that CPU is the client's.
+        try:
+            await process.stdin.readuntil(_READY)
+        except asyncio.IncompleteReadError:
+            process.exit(0)
+            return
+        process.stdout.write(f"{marker} {self.frames.ready}\n")
         while True:
             line = await process.stdin.readline()
             if not line:
                 break
             line = line.rstrip("\n")
-            if marker is None:
-                if found := _MARKER_LINE.match(line):
-                    marker = found.group(1)
-                continue
-            if line.lstrip().startswith('echo "$N ready'):
-                process.stdout.write(f"{marker} {self.frames.ready}\n")
-            elif tick := _TICK.match(line):
+            if tick := _TICK.match(line):
                 frame = self.frames.frame(sent, phase)
                 process.stdout.write(frame.render(marker, int(tick.group(1)), _uptime()))
                 sent += 1

@@ -56,6 +56,8 @@ class ToolResult:
     """clustertop only: cancellation rounds its SshSource needed to stop (1 = clean)."""
     progress: dict[str, Any] = field(default_factory=dict)
     """clustertop only: its last progress report (hosts with data, memory), kept on failure."""
+    cold_cpu_s: float | None = None
+    """CPU seconds the tool's process had used when every host had data (its cold event)."""
 
     @property
     def p50_ms(self) -> float | None:
@@ -152,6 +154,7 @@ class Run:
         kind = event["ev"]
         if kind == "cold":
             self.result.cold_s = event["at"] - started
+            self.result.cold_cpu_s = event.get("cpu_s")
         elif kind == "window_start" and self._remote is not None:
             self._remote_start = self._remote()
         elif kind == "window_end":

@@ -133,7 +133,8 @@ def summary(row: dict[str, object]) -> str:
     """One console line."""
     return (
         f"{row['server']} N={row['hosts']} {row['variant']:14} round {row['round']}: "
-        f"cold {_f(row['cold_s'])} s, client {_f(row['client_cpu_ms'])} ms/host-tick, "
+        f"cold {_f(row['cold_s'])} s (client CPU {_f(row.get('cold_cpu_s'), '.1f')} s, server "
+        f"{_f(row.get('server_cpu_s'), '.1f')} s), client {_f(row['client_cpu_ms'])} ms/host-tick, "
         f"rss {_f(row['client_rss_mb'], '.0f')} MB, remote {_f(row['remote_ms'])} ms/host-tick"
         f" (load {row['load']})" + (f" ERROR {row['error']}" if row.get("error") else "")
     )
@@ -143,8 +144,9 @@ def fake_table(rows: list[dict[str, object]]) -> list[str]:
     """One line per run, fake server."""
     out = [
         "| variant | round | cold start (s) | client CPU (ms/host-tick) | client RSS peak (MB) "
-        "| sweep p50 / p95 (ms) | fake server CPU until cold (s) | load average at start | note |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| sweep p50 / p95 (ms) | fake server CPU until cold (s) | load average at start | note "
+        "| client CPU until cold (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |",
     ]
     for r in rows:
         window = r["window"] if isinstance(r["window"], dict) else {}
@@ -152,7 +154,7 @@ def fake_table(rows: list[dict[str, object]]) -> list[str]:
             f"| {r['variant']} | {r['round']} | {_f(r['cold_s'])} | {_f(r['client_cpu_ms'])} "
             f"| {_f(r['client_rss_mb'], '.0f')} | {_f(window.get('p50_ms'), '.0f')} / "
             f"{_f(window.get('p95_ms'), '.0f')} | {_f(r['server_cpu_s'], '.1f')} | {r['load']} "
-            f"| {r.get('error') or ''} |"
+            f"| {r.get('error') or ''} | {_f(r.get('cold_cpu_s'), '.1f')} |"
         )
     return out
 
@@ -210,7 +212,9 @@ def section(args: argparse.Namespace, fake: list[dict[str, object]], sshd: list[
         lines += [f"### N = {args.fake_size}, fake-host server (client side)", "",
                   *fake_table(fake), ""]  # fmt: skip
         for key, name in (("cold_s", "cold start s"), ("client_cpu_ms", "client ms/host-tick"),
-                          ("client_rss_mb", "client RSS MB")):  # fmt: skip
+                          ("client_rss_mb", "client RSS MB"),
+                          ("cold_cpu_s", "client CPU until cold s"),
+                          ("server_cpu_s", "server CPU until cold s")):  # fmt: skip
             med = medians(fake, key)
             lines.append(f"- median {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
         lines.append("")

@@ -22,6 +22,7 @@ ROW: dict[str, object] = {
     "window": {"p50_ms": 771.0, "p95_ms": 1300.0},
     "server_cpu_s": 6.5,
     "error": None,
+    "cold_cpu_s": 9.87,
 }
 
 
@@ -32,10 +33,19 @@ def test_the_order_alternates_every_round() -> None:
 
 
 def test_a_run_is_one_table_row_and_a_failed_one_says_why() -> None:
-    failed = {**ROW, "cold_s": None, "client_cpu_ms": None, "window": {}, "error": "not complete"}
+    failed = {
+        **ROW,
+        "cold_s": None,
+        "client_cpu_ms": None,
+        "window": {},
+        "error": "not complete",
+        "cold_cpu_s": None,
+    }
     lines = scale_ab.fake_table([ROW, failed])
-    assert lines[2] == ("| after | 1 | 12.25 | 0.85 | 282 | 771 / 1300 | 6.5 | 0.50 0.40 0.30 |  |")
-    assert lines[3].endswith("| - | - | 282 | - / - | 6.5 | 0.50 0.40 0.30 | not complete |")
+    assert lines[2] == (
+        "| after | 1 | 12.25 | 0.85 | 282 | 771 / 1300 | 6.5 | 0.50 0.40 0.30 |  | 9.9 |"
+    )
+    assert lines[3].endswith("| - | - | 282 | - / - | 6.5 | 0.50 0.40 0.30 | not complete | - |")
     assert scale_ab.medians([ROW, failed], "cold_s") == {"after": 12.25}
 
 

@@ -66,9 +66,13 @@ def _socket_line(protocol: str, line: str) -> RawSocket | None:
     fields = line.split()
     if len(fields) < 10 or not fields[0].endswith(":"):
         return None  # the header line
+    tcp = protocol.startswith("tcp")
+    if tcp and fields[3].upper() != _TCP_LISTEN:
+        return None  # a connection: not listed, so not worth parsing
     try:
         address, port = _endpoint(fields[1])
-        _, remote_port = _endpoint(fields[2])
+        # A listening TCP socket's remote end is always 0.0.0.0:0; UDP's tells bound from not.
+        remote_port = 0 if tcp else _endpoint(fields[2])[1]
         uid, inode = int(fields[7]), int(fields[9])
     except ValueError as exc:
         raise ValueError(f"/proc/net/{protocol}: {exc}") from None

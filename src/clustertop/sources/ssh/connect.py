@@ -307,6 +307,7 @@ async def _handshake(
         # order prefer_gcm chose must be passed on explicitly.
         "encryption_algs": [alg.decode("ascii") for alg in options.encryption_algs],
     }
+    connect_kwargs.update(loaded_keys(options))
     if tunnel is not None:
         connect_kwargs["tunnel"] = tunnel
     if sock is not None:
@@ -327,6 +328,19 @@ async def _handshake(
         raise ConnectFailure(HostState.HOSTKEY_FAILED, text) from exc
     except (OSError, asyncssh.Error) as exc:
         raise ConnectFailure(*classify(exc)) from exc
+
+
+def loaded_keys(options: Options) -> dict[str, object]:
+    """The client keys (and agent identities) the options already loaded, for asyncssh.connect.
+
+    asyncssh builds the options again inside connect, and from file names it reads every
+    IdentityFile (its .pub and -cert.pub) and ~/.ssh's default public keys once more for each
+    host; handed the loaded keys it uses them as they are. The same keys, the same auth.
+    """
+    if not options.client_keys:
+        return {}  # no keys, or none found: let asyncssh decide as before
+    # [] and None mean the same to asyncssh's agent (all of its keys).
+    return {"client_keys": options.client_keys, "agent_identities": options.agent_identities}
 
 
 _OS_REASONS = {

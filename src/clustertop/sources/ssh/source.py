@@ -16,6 +16,7 @@ from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.gates import ConnectGates
 from clustertop.sources.ssh.jumps import JumpPool
 from clustertop.sources.ssh.session import HostSession, SessionSettings
+from clustertop.util.gcpolicy import pace_for_hosts
 
 FDS_PER_HOST = 2
 """File descriptors one host needs (its socket, plus headroom for its jump/action channels)."""
@@ -66,6 +67,7 @@ class SshSource(Source):
         return [spec.display for spec in self._specs]
 
     async def run(self, sink: SnapshotSink) -> None:
+        pace_for_hosts(len(self._specs))
         # Sized here, not in __init__: the CLI raises the open-file limit in between.
         gates = ConnectGates.create(self._max_handshakes, self._max_connects)
         settings = {spec.display: self._session_settings(spec) for spec in self._specs}
