@@ -7,6 +7,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from clustertop.util.strpool import share_number
+
 PROTOCOLS = ("tcp", "tcp6", "udp", "udp6")
 """The /proc/net files read, in the order ports are listed."""
 _TCP_LISTEN = "0A"
@@ -51,7 +53,7 @@ def _endpoint(field: str) -> tuple[str, int]:
     address, colon, port = field.partition(":")
     if not colon:
         raise ValueError(f"not an address:port field: {field[:60]!r}")
-    return _address(address), int(port, 16)
+    return _address(address), share_number(int(port, 16))  # ports repeat across hosts
 
 
 def _is_listening(protocol: str, state: str, remote_port: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from clustertop.model import ContainerRef
@@ -11,6 +12,12 @@ from clustertop.sources.ssh.sections import ProcsReading
 
 Key = tuple[int, int]
 """(pid, start ticks): one process."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _classified(paths: str) -> Attribution:
+    # Hosts' processes sit in the same few cgroups: one (frozen) Attribution for each.
+    return classify_paths(paths)
 
 
 def row_attributions(
@@ -26,7 +33,7 @@ def row_attributions(
     for pid, (_, args) in reading.details.items():
         key = (pid, reading.rows[pid].start_ticks)
         if args != "=":
-            known[key] = classify_paths(reading.cgroups.get(pid, ""))
+            known[key] = _classified(reading.cgroups.get(pid, ""))
         elif key in before:
             known[key] = before[key]
     by_pid = {pid: found for (pid, _), found in known.items()}

@@ -16,6 +16,7 @@ from clustertop.parsers.netdev import interface_kind, parse_ib_port, parse_net_d
 from clustertop.parsers.rates import DiskSample, NetSample, disk_rates, interface_rates
 from clustertop.parsers.sockets import PROTOCOLS, RawSocket, parse_sockets
 from clustertop.sources.ssh.container_net import container_sockets
+from clustertop.util.strpool import share, share_number
 
 NOT_PERMITTED = "not permitted"
 """Note of a socket whose process the probe's user may not look at."""
@@ -58,7 +59,7 @@ def read_holders(text: str) -> Holders:
             denied = denied or (parts[0] == "denied" and parts[1] not in {"", "0"})
             later = later or parts[0] == "later"
         elif len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
-            by_inode.setdefault(int(parts[0]), (int(parts[1]), parts[2]))
+            by_inode.setdefault(int(parts[0]), (share_number(int(parts[1])), share(parts[2])))
     return Holders(by_inode, denied, later)
 
 
@@ -68,7 +69,7 @@ def read_users(text: str) -> dict[int, str]:
     for line in text.splitlines():
         uid, _, name = line.partition(" ")
         if uid.isdigit() and name:
-            users[int(uid)] = name
+            users[int(uid)] = share(name)
     return users
 
 
@@ -79,7 +80,7 @@ def read_cgroups(text: str) -> dict[int, Attribution]:
     for line in text.splitlines():
         pid, _, paths = line.partition("\t")
         if pid.isdigit():
-            found[int(pid)] = classify_paths("\t" + paths)
+            found[int(pid)] = classify_paths(share("\t" + paths))
     return found
 
 
@@ -107,7 +108,7 @@ class _Lookups:
             port=sock.port,
             uid=sock.uid,
             inode=sock.inode,
-            user=self.users.get(sock.uid, str(sock.uid)),
+            user=self.users.get(sock.uid) or share(str(sock.uid)),
             pid=held[0] if held else None,
             process=held[1] if held else None,
             container=container,

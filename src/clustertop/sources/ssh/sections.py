@@ -31,6 +31,7 @@ from clustertop.sources.join import GpuRequest
 from clustertop.sources.ssh.amd import AmdReading, keep_tool, read_amd
 from clustertop.sources.ssh.podman import read_podman
 from clustertop.sources.ssh.probe import PROBE_APPS_FIELDS, PROBE_GPU_FIELDS, as_float, as_int
+from clustertop.util.strpool import share
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 NO_NVIDIA_CODES = (127, 9, 6)
@@ -119,10 +120,11 @@ def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
         cpu_percent=as_float(words[2]),
         rss_pages=as_int(words[3]) or 0,
         start_ticks=as_int(words[4]) or 0,
-        container_id=words[6] if _HEX64.match(words[6]) else None,
-        comm=comm,
+        container_id=share(words[6]) if _HEX64.match(words[6]) else None,
+        comm=share(comm),
     )
-    return row, words[7], cap_args(cmdline)  # the probe cuts them; an older probe may not
+    # Hosts run the same programs as the same users: one copy of each text for the fleet.
+    return row, share(words[7]), share(cap_args(cmdline))  # the probe cuts them; or an old one
 
 
 def read_procs(text: str) -> ProcsReading:
@@ -144,7 +146,7 @@ def read_procs(text: str) -> ProcsReading:
         elif kind == "a ":
             pid, _, paths = line[2:].partition("\t")
             if pid.isdigit():
-                cgroups[int(pid)] = "\t" + paths
+                cgroups[int(pid)] = share("\t" + paths)
         elif kind == "k ":
             words = line.split(" ")
             if len(words) >= 4 and _HEX64.match(words[1]):

@@ -88,7 +88,7 @@ class HostSession:
         self._applier = applier
         self._tick = asyncio.Event()
         self._seq = 0
-        self._rng = random.Random(hash(self.name))
+        self._rng: random.Random | None = None  # made at the first failure: 2.5 KB each
         self._last: HostSnapshot | None = None
         self.connection: asyncssh.SSHClientConnection | None = None
         """The live connection (actions reuse it); None while down."""
@@ -121,6 +121,8 @@ class HostSession:
                 self._report(*classify(exc))
             except Exception as exc:  # noqa: BLE001 - shown and retried, never a silent stop
                 self._report(HostState.ERROR, f"internal error: {type(exc).__name__}: {exc}")
+            if self._rng is None:
+                self._rng = random.Random(hash(self.name))
             delay = backoff_delay(
                 attempt, self._settings.backoff_base, self._settings.backoff_cap, self._rng
             )
