@@ -6,27 +6,17 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clustertop.model import MIB, HostSnapshot
 from clustertop.sources.ssh.assemble import FrameAssembler
 from clustertop.sources.ssh.probe import parse_frame
-from tests.fleet import fake_amd, hostbin
-from tests.ssh.test_probe_amd import GIB, MI210, SECOND, sleeper
+from tests.fleet.amd_host import GIB, MI210, SECOND, sleeper, write_amd_host
 from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
 from tests.waiting import wait_for
 
-__all__ = ["sleeper"]  # the fixture, shared with test_probe_amd
-
-
-def _tool_only(root: Path, spec: dict[str, Any], tools: tuple[str, ...]) -> dict[str, str]:
-    """A host with the stand-in tools and a sysfs root without class/drm at all."""
-    (root / "sys").mkdir(parents=True)
-    (root / "amd.json").write_text(json.dumps(spec))
-    hostbin.install_amd_tools(root / "bin", tools)
-    return {"CT_SYSFS_ROOT": str(root / "sys"), fake_amd.SPEC_ENV: str(root / "amd.json")}
+__all__ = ["sleeper"]  # the fixture, used here by name
 
 
 def _first(probe: LocalProbe, assembler: FrameAssembler) -> HostSnapshot:
@@ -38,8 +28,8 @@ def test_amd_smi_alone_gives_every_value_and_the_processes(
     awk: str, tmp_path: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
     procs = [{"gpu": 0, "pid": sleeper.pid, "name": "python", "vram": 3 * GIB}]
-    env = _tool_only(tmp_path, {"mode": "banner", "gpus": [MI210, SECOND], "processes": procs},
-                     ("amd-smi",))  # fmt: skip
+    spec = {"mode": "banner", "gpus": [MI210, SECOND], "processes": procs}
+    env = write_amd_host(tmp_path, spec, ("amd-smi",), sysfs=False)
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []
@@ -69,7 +59,9 @@ def test_amd_smi_alone_gives_every_value_and_the_processes(
 
 @pytest.mark.parametrize("awk", AWKS[:1])
 def test_rocm_smi_alone_gives_the_values(awk: str, tmp_path: Path) -> None:
-    env = _tool_only(tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("rocm-smi",))
+    env = write_amd_host(
+        tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("rocm-smi",), sysfs=False
+    )
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []
@@ -94,7 +86,9 @@ def test_rocm_smi_alone_gives_the_values(awk: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("awk", AWKS[:1])
 def test_a_failing_tool_alone_is_the_gpu_sections_error(awk: str, tmp_path: Path) -> None:
-    env = _tool_only(tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",))
+    env = write_amd_host(
+        tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",), sysfs=False
+    )
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []
