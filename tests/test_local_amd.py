@@ -285,3 +285,22 @@ def test_once_json_on_an_amd_machine(amd_host: Path) -> None:
     assert proc["memory_used"] == GIB and "time.sleep(60)" in proc["command"]
     [free] = doc["free_gpus"]
     assert (free["vendor"], free["ready_line"]) == ("amd", "ssh localhost HIP_VISIBLE_DEVICES=1")
+
+
+def test_without_sysfs_rocm_smi_values_say_how_old_they_are(amd_host: Path) -> None:
+    # rocm-smi has no metric command: its values are those of the slow run, every SLOW_S.
+    now = [100.0]
+    reader = AmdReader(
+        amd_host / "nothing", which=_which(amd_host / "bin", "rocm-smi"), clock=lambda: now[0]
+    )
+    assert [g.reading_age_s for g in reader.read().gpus] == [0.0, 0.0]
+    _set_spec(amd_host, {**_spec(), "gpus": [{**MI210, "util": 3}, SECOND]}, sysfs=False)
+    now[0] += 4.25
+    kept = reader.read().gpus
+    assert [(g.util_percent, g.reading_age_s) for g in kept] == [(97.0, 4.2), (0.0, 4.2)]
+    now[0] += local_amd.SLOW_S
+    fresh = reader.read().gpus
+    assert [(g.util_percent, g.reading_age_s) for g in fresh] == [(3.0, 0.0), (0.0, 0.0)]
+    # amd-smi metric runs every tick locally: read now, no age.
+    reader = AmdReader(amd_host / "nothing", which=_which(amd_host / "bin", "amd-smi"))
+    assert [g.reading_age_s for g in reader.read().gpus] == [None, None]

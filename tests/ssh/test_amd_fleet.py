@@ -54,6 +54,7 @@ def _amd_gpu(index: int, facts: dict[str, Any]) -> dict[str, Any]:
         "vendor": "amd",
         "mig_instances": [],
         "mig_error": None,
+        "reading_age_s": None,  # sysfs: read this tick
     }
 
 

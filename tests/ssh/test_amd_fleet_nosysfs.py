@@ -36,7 +36,12 @@ def test_tool_only_amd_hosts_once_json(
     assert result.returncode == 0, result.stderr
     amdsmi, rocm = result.host("amdsmi1"), result.host("rocm1")
     assert amdsmi["gpu_error"] is None and rocm["gpu_error"] is None
-    assert amdsmi["gpus"] == [_amd_gpu(0, MI210), _amd_gpu(1, SECOND)]
+    # The tool's values are as old as its run (every 90 ticks): each GPU says so.
+    for host in (amdsmi, rocm):
+        ages = {gpu["reading_age_s"] for gpu in host["gpus"]}
+        assert len(ages) == 1 and isinstance(age := ages.pop(), float) and 0 <= age < 60, ages
+    read = [{**gpu, "reading_age_s": None} for gpu in amdsmi["gpus"]]
+    assert read == [_amd_gpu(0, MI210), _amd_gpu(1, SECOND)]
     (proc,) = amdsmi["gpu_processes"]
     assert (proc["pid"], proc["gpu_index"], proc["gpu_uuid"]) == (sleeper.pid, 0, MI210["bus"])
     assert proc["memory_used"] == 3 * GIB and proc["owner"] == "root"

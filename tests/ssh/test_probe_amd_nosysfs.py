@@ -17,6 +17,7 @@ from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
 from tests.waiting import wait_for
 
 __all__ = ["sleeper"]  # the fixture, used here by name
+EVERY_2 = {"amd_metric_every": 2}
 
 
 def _first(probe: LocalProbe, assembler: FrameAssembler) -> HostSnapshot:
@@ -62,7 +63,8 @@ def test_rocm_smi_alone_gives_the_values(awk: str, tmp_path: Path) -> None:
     env = write_amd_host(
         tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("rocm-smi",), sysfs=False
     )
-    probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
+    # The tool every 2 ticks (the default is 90): a change shows within the wait.
+    probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env, options=EVERY_2)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []
     try:
@@ -101,3 +103,39 @@ def test_a_failing_tool_alone_is_the_gpu_sections_error(awk: str, tmp_path: Path
         probe.close()
     assert snaps[-1].gpus == ()
     assert (snaps[-1].gpu_error or "").startswith("AMD: amd-smi")
+
+
+@pytest.mark.parametrize("awk", AWKS[:1])
+def test_the_tools_values_say_how_old_they_are(awk: str, tmp_path: Path) -> None:
+    # At the default cadence (amd-smi metric every 90 ticks) a value changed after the first
+    # run is not seen for many ticks: the GPUs keep the run's values, and say their age.
+    env = write_amd_host(
+        tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("amd-smi",), sysfs=False
+    )
+    probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
+    assembler = FrameAssembler("amd1", MARKER)
+    snaps: list[HostSnapshot] = []
+    try:
+        wait_for(
+            lambda: snaps.append(_first(probe, assembler)) or bool(snaps[-1].gpus),
+            30, 0.1, "amd-smi's values in a frame",
+        )  # fmt: skip
+        first = snaps[-1]
+        spec = {"gpus": [{**MI210, "util": 12}, SECOND], "processes": []}
+        (tmp_path / "amd.json").write_text(json.dumps(spec))
+        wait_for(
+            lambda: snaps.append(_first(probe, assembler)) or _age(snaps[-1]) >= 0.5,
+            30, 0.1, "the values half a second old",
+        )  # fmt: skip
+    finally:
+        probe.close()
+    assert all(g.reading_age_s is not None and g.reading_age_s >= 0 for g in first.gpus)
+    ages = [_age(s) for s in snaps[snaps.index(first) :]]
+    assert ages == sorted(ages)  # one run's values, older each frame
+    last = snaps[-1]
+    assert [g.util_percent for g in last.gpus] == [97.0, 0.0] and last.gpu_error is None
+    assert last.gpus[0].reading_age_s == last.gpus[1].reading_age_s
+
+
+def _age(snap: HostSnapshot) -> float:
+    return snap.gpus[0].reading_age_s or 0.0 if snap.gpus else 0.0

@@ -51,6 +51,7 @@ class LocalProbe:
         leader: bool = True,
         extra_env: dict[str, str] | None = None,
         marker: str = MARKER,
+        options: dict[str, int] | None = None,
     ) -> None:
         env = {**os.environ, **(extra_env or {})}
         if tmpdir:
@@ -68,7 +69,7 @@ class LocalProbe:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         # phase 0: full process scans at ticks 1, 10, 20 ... besides those asked for.
-        settings = ProbeSettings(marker=marker, sample_ms=1000, awk=awk, phase=0)
+        settings = ProbeSettings(marker=marker, sample_ms=1000, awk=awk, phase=0, **(options or {}))
         self.proc.stdin.write(probe_script(settings))
         self.proc.stdin.flush()
         self.ready = self.proc.stdout.readline()

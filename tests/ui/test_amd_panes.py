@@ -63,3 +63,21 @@ async def test_an_amd_only_host_shows_plain_names_and_indices() -> None:
         await pilot.press("2")
         await wait_rows(screen.current_table, 1)
         assert cell_text(screen.current_table, "7:None:0000:c3:00.0", "gpu") == "1"
+
+
+async def test_figures_from_a_slower_reading_say_how_old_they_are() -> None:
+    # A host without sysfs: amd-smi metric every AMDMETRICEVERY ticks, values 150 s old.
+    old = dataclasses.replace(_amd(0, BUS), reading_age_s=150.0)
+    snap = dataclasses.replace(host("box"), gpus=(old, _amd(1, "0000:c3:00.0")), gpu_processes=())
+    app, _ = scripted_app([snap])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_rows(app.grid.table, 1)
+        app.go_to_host("box")
+        await async_wait_for(lambda: isinstance(app.screen, HostScreen), what="host screen")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HostScreen)
+        await wait_rows(screen.current_table, 2)
+        assert cell_text(screen.current_table, BUS, "name") == "2m30s old · AMD Instinct MI210"
+        # Read this tick (sysfs): no age.
+        assert cell_text(screen.current_table, "0000:c3:00.0", "name") == "AMD Instinct MI210"

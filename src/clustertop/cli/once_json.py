@@ -32,6 +32,7 @@ def gpu_json(gpu: Gpu) -> dict[str, Any]:
         "vendor": gpu.vendor,
         "mig_instances": [mig_instance_json(i) for i in gpu.mig_instances],
         "mig_error": gpu.mig_error,
+        "reading_age_s": gpu.reading_age_s,
     }
 
 

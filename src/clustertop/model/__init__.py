@@ -149,6 +149,10 @@ class Gpu:
     """MIG devices of a partitioned GPU, by device index (empty when MIG is off or unknown)."""
     mig_error: str | None = None
     """Why the MIG instances of this GPU could not be read (GPU figures stay valid)."""
+    reading_age_s: float | None = None
+    """Seconds since the figures were read, where they come from a reading slower than the
+    host's tick (an AMD host without sysfs: amd-smi metric every AMDMETRICEVERY ticks); None:
+    read this tick."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,16 +362,21 @@ class HostSnapshot:
 
     def error_of(self, section: Section) -> str | None:
         """The error of one section."""
-        return {
-            Section.SYSTEM: self.system_error,
-            Section.GPU: self.gpu_error,
-            Section.DOCKER: self.docker_error,
-            Section.PROCESSES: self.processes_error,
-            Section.DISKS: self.disks_error,
-            Section.NETWORK: self.network_error,
-            Section.DISK_IO: self.disk_io_error,
-            Section.PORTS: self.ports_error,
-        }[section]
+        error: str | None = getattr(self, _ERROR_FIELD[section])
+        return error
+
+
+_ERROR_FIELD = {
+    Section.SYSTEM: "system_error",
+    Section.GPU: "gpu_error",
+    Section.DOCKER: "docker_error",
+    Section.PROCESSES: "processes_error",
+    Section.DISKS: "disks_error",
+    Section.NETWORK: "network_error",
+    Section.DISK_IO: "disk_io_error",
+    Section.PORTS: "ports_error",
+}
+"""Each section's error field (error_of runs for every section of every host each repaint)."""
 
 
 def by_cpu_then_memory(processes: Iterable[Process]) -> tuple[Process, ...]:

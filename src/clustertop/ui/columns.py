@@ -65,6 +65,9 @@ MIG_CHARS = 12
 """Most per-unit characters in a GPUs cell before only the count shows (8 GPUs x 7 MIG)."""
 
 
+_SECTIONS = tuple(Section)
+"""Every section (iterating the Enum class itself is slow, and this runs per host per repaint)."""
+
 _BUSY: dict[str, tuple[object, object, list[tuple[GpuUnit, bool]]]] = {}
 """Each host's last answer, by the GPU and process tuples it was worked out from: the grid's
 row and the summary ask for every host each repaint (5,000 hosts: most unchanged)."""
@@ -92,7 +95,7 @@ def host_row(snap: HostSnapshot, ctx: GridContext) -> RowData:
 
 
 def _host(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    flagged = bool(snap.stale) or any(snap.error_of(section) for section in Section)
+    flagged = bool(snap.stale) or any(snap.error_of(section) for section in _SECTIONS)
     cell = Cell(sort_key=(float(ctx.rank),))
     cell.add(literal(snap.name), "bold" if snap.is_up else BAD)
     return cell.add(" !", WARN) if flagged and snap.is_up else cell

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clustertop.model import Gpu, GpuProcess, HostSnapshot
 from clustertop.model.amd import AMD
+from clustertop.util.units import duration
 
 _LABELS = {AMD: "AMD"}
 
@@ -19,8 +20,12 @@ def vendor_label(vendor: str) -> str:
 
 
 def gpu_name(gpu: Gpu, snap: HostSnapshot) -> str:
-    """The GPU's name, led by its vendor on a mixed host (indices repeat across vendors there)."""
-    return f"{vendor_label(gpu.vendor)} · {gpu.name}" if mixed_vendors(snap) else gpu.name
+    """The GPU's name, led by its vendor on a mixed host (indices repeat across vendors there),
+    and first by the age of its figures where they come from a slower reading ("2m30s old ·")."""
+    name = f"{vendor_label(gpu.vendor)} · {gpu.name}" if mixed_vendors(snap) else gpu.name
+    if gpu.reading_age_s is None:
+        return name
+    return f"{duration(gpu.reading_age_s)} old · {name}"
 
 
 def process_gpu(proc: GpuProcess, snap: HostSnapshot) -> str:

@@ -4,6 +4,7 @@ rocm-smi) now and then for names and processes."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -119,6 +120,7 @@ class AmdReader:
         self._library: AmdLibrary | None = None
         self._library_tried = False
         self._next_slow = float("-inf")
+        self._slow_at = 0.0
         self._static: list[AmdGpuFacts] = []
         self._processes: list[AmdProcess] = []
         self._tool_error: str | None = None
@@ -139,11 +141,17 @@ class AmdReader:
             return GpuReading()  # DRM devices, none of them AMD's
         kfd = (self._root / KFD_PROC).is_dir()
         tool = self._which("amd-smi") or self._which("rocm-smi")
+        age = None
         if tool is not None:
             self._refresh(tool, processes=not kfd)
             if not tick:  # no sysfs here (a container without it): the tool's own metrics
                 tick = self._metrics(tool)
+                # rocm-smi's values are those of its slow run (every SLOW_S): say how old.
+                if Path(tool).name != "amd-smi":
+                    age = round(max(self._clock() - self._slow_at, 0.0), 1)
         gpus = amd_gpus(merge_facts(tick, self._static))
+        if age is not None:
+            gpus = tuple(dataclasses.replace(gpu, reading_age_s=age) for gpu in gpus)
         if kfd:  # the driver's own per-process VRAM: every tick, nothing to run
             rows = place_kfd(parse_kfd_lines(read_kfd_lines(self._root)), gpus)
             pairs = [(row, gpus[row.gpu_index]) for row in rows]
@@ -171,7 +179,8 @@ class AmdReader:
     def _refresh(self, tool: str, *, processes: bool) -> None:
         if self._clock() < self._next_slow:
             return
-        self._next_slow = self._clock() + self._slow_s
+        self._slow_at = self._clock()
+        self._next_slow = self._slow_at + self._slow_s
         self._tool_error = None
         try:
             if Path(tool).name == "amd-smi":

@@ -42,6 +42,9 @@ class AmdToolReading:
     """`amd-smi metric`'s values, asked for only where sysfs shows no card (None: no run)."""
     metric_error: str | None = None
     """Why the last metric run's output was unusable."""
+    values_started: float | None = None
+    """Host uptime when the last run that carried GPU values (amd-smi metric, or rocm-smi)
+    started: where sysfs shows no card, the values are as old as that run."""
 
     @property
     def error(self) -> str | None:
@@ -102,7 +105,25 @@ def _tool(parts: Mapping[str, str]) -> AmdToolReading | None:
             processes = parse_processes(_output(parts, "amd-process", "amd-smi process"))
     except ValueError as exc:
         processes, process_error = [], str(exc)
-    return AmdToolReading(static, static_error, processes, process_error, metric, metric_error)
+    carried = "amd-metric" in parts or "rocm-smi" in parts
+    return AmdToolReading(
+        static,
+        static_error,
+        processes,
+        process_error,
+        metric,
+        metric_error,
+        _started(parts) if carried else None,
+    )
+
+
+def _started(parts: Mapping[str, str]) -> float | None:
+    """The run's start (host uptime) from its `M amdtool RC STARTED` line."""
+    words = parts.get("amdtool.args", "").split()
+    try:
+        return float(words[1]) if len(words) > 1 else None
+    except ValueError:
+        return None
 
 
 def _metric(parts: Mapping[str, str]) -> tuple[list[AmdGpuFacts] | None, str | None]:
@@ -134,17 +155,26 @@ def keep_tool(reading: AmdReading | None, before: AmdReading | None) -> AmdReadi
         new = dataclasses.replace(new, processes=last.processes, process_error=last.process_error)
     if new.metric is None:
         new = dataclasses.replace(new, metric=last.metric, metric_error=last.metric_error)
+    if new.values_started is None:
+        new = dataclasses.replace(new, values_started=last.values_started)
     return dataclasses.replace(reading, tool=new)
 
 
-def amd_view(reading: AmdReading | None) -> tuple[list[Gpu], list[GpuApp], str | None]:
-    """The AMD GPUs (PCI bus order), their processes as GPU apps, and what went wrong."""
+def amd_view(
+    reading: AmdReading | None, uptime: float | None = None
+) -> tuple[list[Gpu], list[GpuApp], str | None]:
+    """The AMD GPUs (PCI bus order), their processes as GPU apps, and what went wrong;
+    `uptime`: the frame's host uptime, for the age of values that only the tool gives."""
     if reading is None:
         return [], [], None
     tool = reading.tool or AmdToolReading()
     static = tool.static or []
     # Where sysfs shows no card, amd-smi metric (or rocm-smi, the static run) has the values.
     gpus = amd_gpus(merge_facts(merge_facts(reading.facts, tool.metric or []), static))
+    if not reading.facts and uptime is not None and tool.values_started is not None:
+        # The tool runs every AMDMETRICEVERY ticks, not every tick: say how old its values are.
+        age = round(max(uptime - tool.values_started, 0.0), 1)
+        gpus = tuple(dataclasses.replace(gpu, reading_age_s=age) for gpu in gpus)
     if reading.kfd is not None:
         pairs = [(row, gpus[row.gpu_index]) for row in place_kfd(reading.kfd, gpus)]
     else:

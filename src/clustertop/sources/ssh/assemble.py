@@ -26,13 +26,14 @@ from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading, apply_mig
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
-from clustertop.sources.attribute import attribute, attribute_ports
+from clustertop.sources.attribute import attribute
 from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
 from clustertop.sources.ssh.attrib import docker_ref, row_attributions
-from clustertop.sources.ssh.container_net import ContainerTraffic, name_containers
+from clustertop.sources.ssh.container_net import ContainerTraffic
 from clustertop.sources.ssh.netio import NetioRates, read_ports
+from clustertop.sources.ssh.port_owners import PortOwners
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
@@ -146,6 +147,7 @@ class FrameAssembler:
     _dio: _Slot[tuple[DiskIo, ...]] = field(default_factory=_Slot)
     _ports: _Slot[tuple[ListeningPort, ...]] = field(default_factory=_Slot)
     _container_net: ContainerTraffic = field(default_factory=ContainerTraffic)
+    _port_owners: PortOwners = field(default_factory=PortOwners)
     _rates: NetioRates = field(default_factory=NetioRates)
     _slurm: SlurmView = field(default_factory=SlurmView)
     _mig: MigReading | None = None
@@ -350,9 +352,7 @@ class FrameAssembler:
             disk_io=self._dio.value or (),
             disk_io_error=self._error("dio", now),
             nfs_io=self._rates.nfs,
-            ports=attribute_ports(
-                name_containers(self._ports.value or (), containers), containers, self.rule
-            ),
+            ports=self._port_owners.of(self._ports.value, containers, self.rule),
             ports_error=self._error("ports", now),
             podman_error=docker.podman_error if docker else None,
             slurm=self._slurm.state(),
@@ -394,7 +394,7 @@ class FrameAssembler:
     ) -> tuple[list[Gpu], list[GpuProcess]]:
         if gpu is None:
             return [], []
-        amd_gpus, amd_apps, _ = amd_view(gpu.amd)
+        amd_gpus, amd_apps, _ = amd_view(gpu.amd, self._uptime)
         every = [*gpu.gpus, *amd_gpus]
         index_of = {g.uuid: g.index for g in every}
         result: list[GpuProcess] = []

@@ -81,10 +81,12 @@ class ProbeSettings:
     """Ticks between `amd-smi process` runs, only where the KFD driver lists no processes (old
     kernels): at one run per 90 ticks an AMD host's probe stays within 2x of an NVIDIA host's
     CPU (benchmarks/amd_cost.py)."""
-    amd_metric_every: int = 2
+    amd_metric_every: int = 90
     """Ticks between `amd-smi metric` (or rocm-smi) runs on a host whose sysfs shows no
     amdgpu card (a container without /sys/class/drm, say): there the tool is the only
-    source of utilisation and memory."""
+    source of utilisation and memory, and each GPU's `reading_age_s` says how old its values
+    are. At 90 (with `amd-smi process` every 90 too) such a host stays within 2x of an NVIDIA
+    host's CPU; every 2 ticks it cost 10x (benchmarks/amd_cost.py)."""
     amd_smi: str = "amd-smi"
     """amd-smi command."""
     rocm_smi: str = "rocm-smi"

@@ -11,13 +11,11 @@ per repaint) and textual-fastdatatable ~7x, so the private overrides stay: Textu
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual._segment_tools import line_crop
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Region
@@ -49,6 +47,9 @@ class FastDataTable(DataTable[Cell]):
             _ROW_CACHE_SIZE
         )
         self._pass: RenderPass | None = None
+        self.canonical_styles: dict[Style, Style] = {}
+        self._cell_styles: dict[tuple[int, int, Style, Style], Style] = {}
+        """One object per style met in render passes (see RenderPass.canonical)."""
 
     def _render_cell(  # noqa: PLR0917 - DataTable's signature
         self,
@@ -67,7 +68,12 @@ class FastDataTable(DataTable[Cell]):
         cell: object = self._data[row_key][column_key]  # None while a column is being added
         if not isinstance(cell, Cell):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        state = (self._show_hover_cursor, self._pseudo_class_state, self.fixed_columns)
+        found = self._pass
+        state = (
+            found.cell_state
+            if found is not None
+            else (self._show_hover_cursor, self._pseudo_class_state, self.fixed_columns)
+        )
         key = (row_index, column_index, id(cell), base_style, width, cursor, hover, state)
         cached = self._cell_lines.get(key)
         if cached is not None and cached[0] is cell:
@@ -100,7 +106,7 @@ class FastDataTable(DataTable[Cell]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        cell_style = self._cell_style(row_index, column_index, base_style, component_style)
         pad = self.cell_padding
         inner = max(width - 2 * pad, 0)
         text: Text = cell
@@ -116,8 +122,23 @@ class FastDataTable(DataTable[Cell]):
         filler = inner - text.cell_len
         if filler > 0:
             segments.insert(-1, Segment(" " * filler))
-        styled = Segment.apply_style(segments, pre_style + component_style, post_style)
-        return [list(styled)]
+        styled = Segment.apply_style(segments, cell_style, post_style)
+        # Joined once here (the cell is cached), not in every line its row is part of: a row's
+        # line then has about half the segments to crop, measure and join (the same result).
+        return [list(Segment.simplify(styled))]
+
+    def _cell_style(self, row: int, column: int, base: Style, component: Style) -> Style:
+        """base + the cell's meta (row, column: for mouse clicks) + component, as DataTable
+        combines them, kept: a new meta Style per drawn cell missed Rich's combination caches
+        for it and for every segment styled with it (half a changed cell's cost)."""
+        key = (row, column, base, component)
+        found = self._cell_styles.get(key)
+        if found is None:
+            if len(self._cell_styles) > _CELL_CACHE_SIZE:
+                self._cell_styles.clear()
+            meta = Style.from_meta({"row": row, "column": column})
+            found = self._cell_styles[key] = base + meta + component
+        return found
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """One compositor pass: styles and column widths are looked up once for all its lines
@@ -205,13 +226,8 @@ class FastDataTable(DataTable[Cell]):
         found = self._pass
         if found is None:
             strip = super()._render_line(y, x1, x2, base_style)
-        else:  # what DataTable._render_line does with the row's pair
-            fixed, scrollable = pair
-            fixed_line: list[Segment] = list(chain.from_iterable(fixed)) if fixed else []
-            cropped = line_crop(list(chain.from_iterable(scrollable)), x1 + found.fixed_width, x2,
-                                found.width)  # fmt: skip
-            strip = Strip(fixed_line + cropped).adjust_cell_length(found.width, base_style)
-            strip = strip.simplify()
+        else:
+            strip = found.line(pair, x1, x2, base_style)
         self._strips[key] = (pair, strip)
         return strip
 
@@ -265,3 +281,5 @@ class FastDataTable(DataTable[Cell]):
         self._cell_lines.clear()
         self._row_lines.clear()
         self._strips.clear()
+        self.canonical_styles.clear()
+        self._cell_styles.clear()

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual._segment_tools import line_crop
 from textual.coordinate import Coordinate
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 Lines = list[list[Segment]]
 """Segments of cells (one list per cell) or of a cell's lines."""
 RowPair = tuple[Lines, Lines]
 """A row's line: its fixed cells' segments and its scrollable cells' segments."""
+_MOST_STYLES = 1024
+"""Canonical styles kept per table (a grid meets a few dozen: row kinds, cursor, hover)."""
 
 
 class RenderPass:
@@ -29,8 +35,11 @@ class RenderPass:
         """The table being rendered."""
         self.width = table.size.width
         """Widget width."""
-        self.base_style = table.rich_style
+        self._canonical: dict[Style, Style] = getattr(table, "canonical_styles", {})
+        self.base_style = self.canonical(table.rich_style)
         """The style DataTable.render_line gives every line."""
+        self.cell_state = (table._show_hover_cursor, table._pseudo_class_state, table.fixed_columns)
+        """What else a cell's render depends on (reactives: slow to read per cell)."""
         height = 0
         for index in range(table.fixed_rows):
             key = table._row_locations.get_key(index)
@@ -44,6 +53,8 @@ class RenderPass:
         """Column widths, in the columns' own order (part of row cache keys)."""
         self.fixed_width = sum(self.render_widths[: table.fixed_columns])
         """Width of the fixed columns."""
+        self.cells_width = sum(self.render_widths)
+        """Width of a row's cells (every cell is drawn exactly as wide as its column)."""
         self.plain_rows = not table._should_render_row_labels
         """True when `row_lines` may draw the table's rows (no row labels)."""
         self._fixed_style: Style | None = None
@@ -54,7 +65,7 @@ class RenderPass:
         """Style of the fixed columns' cells."""
         if self._fixed_style is None:
             style = self.table.get_component_styles("datatable--fixed").rich_style
-            self._fixed_style = style + Style.from_meta({"fixed": True})
+            self._fixed_style = self.canonical(style + Style.from_meta({"fixed": True}))
         return self._fixed_style
 
     def row_style(self, index: int, base_style: Style) -> Style:
@@ -63,8 +74,15 @@ class RenderPass:
         key = (index < table.fixed_rows, index % 2 if table.zebra_stripes else -1, base_style)
         style = self._row_styles.get(key)
         if style is None:
-            style = self._row_styles[key] = table._get_row_style(index, base_style)
+            style = self._row_styles[key] = self.canonical(table._get_row_style(index, base_style))
         return style
+
+    def canonical(self, style: Style) -> Style:
+        """The table's one object equal to `style`: render caches keyed on styles then find
+        their keys by identity (a new pass's equal style compared field by field each time)."""
+        if len(self._canonical) > _MOST_STYLES:  # a bound, should styles ever keep changing
+            self._canonical.clear()
+        return self._canonical.setdefault(style, style)
 
     def row_lines(
         self,
@@ -106,3 +124,24 @@ class RenderPass:
         extend += Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
         scrollable.append([Segment(" " * max(0, self.width - used), extend)])
         return fixed, scrollable
+
+    def line(self, pair: RowPair, x1: int, x2: int, base_style: Style) -> Strip:
+        """DataTable._render_line for a row's pair: its fixed cells, then its scrollable cells
+        from x1 on, `width` cells in all, simplified. DataTable crops the scrollable part at
+        its start only, then measures every segment to truncate the line to the width; the
+        row's length is known here (cells as wide as their columns, then the filler row_lines
+        adds), so the crop cuts both ends and nothing is measured. Builds one Strip, not three
+        (each builds seven caches)."""
+        fixed, scrollable = pair
+        fixed_line: list[Segment] = list(chain.from_iterable(fixed)) if fixed else []
+        start = x1 + self.fixed_width
+        if not self.plain_rows:  # row labels: lengths not known here
+            cropped = line_crop(list(chain.from_iterable(scrollable)), start, x2, self.width)
+            line = Segment.adjust_line_length(fixed_line + cropped, self.width, base_style)
+            return Strip(Segment.simplify(line), self.width)
+        total = self.cells_width + sum(cell_len(s.text) for s in scrollable[-1])
+        cropped = line_crop(list(chain.from_iterable(scrollable)), start, x2, total)
+        line = fixed_line + cropped
+        if self.fixed_width + max(min(x2, total) - start, 0) != self.width:
+            line = Segment.adjust_line_length(line, self.width, base_style)  # scrolled far right
+        return Strip(Segment.simplify(line), self.width)
