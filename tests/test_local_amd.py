@@ -18,21 +18,8 @@ from clustertop.sources.local import amd as local_amd
 from clustertop.sources.local import amd_lib
 from clustertop.sources.local.amd import AmdReader, both_vendors
 from clustertop.sources.local.gpu import GpuReading
-from tests.fleet import fake_amd, hostbin
-
-GIB = 1024 * MIB
-MI210 = {
-    "card": "card10",
-    "bus": "0000:83:00.0",
-    "name": "AMD Instinct MI210",
-    "util": 97,
-    "vram_used": 20 * GIB,
-    "vram_total": 65520 * MIB,
-    "temp": 61.0,
-    "power": 287.0,
-    "cap": 300.0,
-}
-SECOND = {**MI210, "card": "card2", "bus": "0000:c3:00.0", "util": 0, "vram_used": 10 * MIB}
+from tests.fleet import fake_amd
+from tests.fleet.amd_host import GIB, MI210, SECOND, write_amd_host
 
 
 def _spec(**extra: Any) -> dict[str, Any]:
@@ -42,11 +29,8 @@ def _spec(**extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def amd_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A sysfs tree and stand-in tools (not on PATH until a test says which)."""
-    spec_path = tmp_path / "amd.json"
-    spec_path.write_text(json.dumps(_spec()))
-    monkeypatch.setenv(fake_amd.SPEC_ENV, str(spec_path))
-    fake_amd.write_sysfs(tmp_path / "sys", _spec())
-    hostbin.install_amd_tools(tmp_path / "bin")
+    env = write_amd_host(tmp_path, _spec(), ("amd-smi", "rocm-smi"))
+    monkeypatch.setenv(fake_amd.SPEC_ENV, env[fake_amd.SPEC_ENV])
     monkeypatch.setattr(amd_lib, "amdsmi_module", lambda: None)
     return tmp_path
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,74 +13,25 @@ import pytest
 from clustertop.model import MIB
 from clustertop.ui.screens.free import FreeGpusScreen
 from clustertop.ui.screens.host import HostScreen
-from tests.fleet import fake_amd, hostbin
+from tests.fleet.amd_host import GIB, MI210, SECOND, amd_fleet_hosts, sleeper
 from tests.fleet.fleet import Fleet
-from tests.fleet.gpu_specs import L40S, gpu, gpu_uuid, spec
-from tests.fleet.simhost import HostPlan, SimHost
+from tests.fleet.gpu_specs import gpu_uuid
 from tests.ssh.helpers import run_once
 from tests.ui.helpers import cell_text, until
 from tests.ui_actions.helpers import fleet_app
 
-GIB = 1024 * MIB
-MI210 = {
-    "card": "card10",
-    "bus": "0000:83:00.0",
-    "name": "AMD Instinct MI210",
-    "util": 97,
-    "vram_used": 20 * GIB,
-    "vram_total": 65520 * MIB,
-    "temp": 61.0,
-    "power": 287.0,
-    "cap": 300.0,
-}
-IDLE = {**MI210, "card": "card2", "bus": "0000:c3:00.0", "util": 0, "vram_used": 10 * MIB}
+__all__ = ["sleeper"]  # the fixture, used here by name
+
 L40S_MEMORY = 46068 * MIB
 
 
 @pytest.fixture
-def sleeper() -> Iterator[subprocess.Popen[bytes]]:
-    """A real process on this machine (which every fleet host shares) for KFD to list."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-    yield proc
-    proc.kill()
-    proc.wait()
-
-
-def _amd_host(fleet: Fleet, name: str, amd: dict[str, Any], *, nvidia: bool) -> SimHost:
-    root = fleet.root / f"amd-{name}"
-    root.mkdir(mode=0o755)
-    (root / "amd.json").write_text(json.dumps(amd))
-    (root / "amd.json").chmod(0o644)
-    fake_amd.write_sysfs(root / "sys", amd)
-    env = {"CT_SYSFS_ROOT": str(root / "sys"), fake_amd.SPEC_ENV: str(root / "amd.json")}
-    plan = HostPlan(
-        name,
-        docker="absent",
-        nvidia_smi=nvidia,
-        gpu_spec=spec([gpu(name, 0, L40S)]) if nvidia else None,
-        extra_env=env,
-    )
-    host = fleet.add_host(plan)
-    hostbin.install_amd_tools(host.bin_dir, ("amd-smi",))
-    return host
-
-
-@pytest.fixture
-def amd_hosts(fleet: Fleet, sleeper: subprocess.Popen[bytes]) -> Iterator[tuple[str, str]]:
+def amd_hosts(fleet: Fleet, sleeper: subprocess.Popen[bytes]) -> Iterator[tuple[str, ...]]:
     """amd1: two MI210s, the busy one used by `sleeper`; mixed1: an L40S and the same two."""
     processes = [{"gpu": 0, "pid": sleeper.pid, "name": "python", "vram": 3 * GIB}]
-    amd = {"mode": "banner", "gpus": [MI210, IDLE], "processes": processes}
-    names = []
-    try:
-        for name, nvidia in (("amd1", False), ("mixed1", True)):
-            _amd_host(fleet, name, amd, nvidia=nvidia)
-            names.append(name)
-        yield ("amd1", "mixed1")
-    finally:
-        for name in names:
-            fleet.remove_host(name)
-        for name in ("amd1", "mixed1"):
-            shutil.rmtree(fleet.root / f"amd-{name}", ignore_errors=True)
+    amd = {"mode": "banner", "gpus": [MI210, SECOND], "processes": processes}
+    with amd_fleet_hosts(fleet, amd, {"amd1": {}, "mixed1": {"nvidia": True}}) as names:
+        yield names
 
 
 def _amd_gpu(index: int, facts: dict[str, Any]) -> dict[str, Any]:
@@ -116,11 +65,11 @@ def test_amd_and_mixed_hosts_once_json(
     assert result.returncode == 0, result.stderr
     amd1, mixed = result.host("amd1"), result.host("mixed1")
     assert amd1["gpu_error"] is None and mixed["gpu_error"] is None
-    assert amd1["gpus"] == [_amd_gpu(0, MI210), _amd_gpu(1, IDLE)]
+    assert amd1["gpus"] == [_amd_gpu(0, MI210), _amd_gpu(1, SECOND)]
     nvidia = mixed["gpus"][0]
     assert (nvidia["vendor"], nvidia["name"], nvidia["index"]) == ("nvidia", "NVIDIA L40S", 0)
     assert nvidia["uuid"] == gpu_uuid("mixed1", 0)
-    assert mixed["gpus"][1:] == [_amd_gpu(0, MI210), _amd_gpu(1, IDLE)]
+    assert mixed["gpus"][1:] == [_amd_gpu(0, MI210), _amd_gpu(1, SECOND)]
     for host in (amd1, mixed):
         (proc,) = host["gpu_processes"]
         assert (proc["pid"], proc["gpu_index"], proc["gpu_uuid"]) == (sleeper.pid, 0, MI210["bus"])
@@ -184,7 +133,7 @@ async def test_the_tui_shows_both_vendors_of_a_mixed_host(
         free = app.screen
         assert isinstance(free, FreeGpusScreen)
         nvidia_row = json.dumps(["mixed1", gpu_uuid("mixed1", 0)])
-        amd_row = json.dumps(["mixed1", IDLE["bus"]])
+        amd_row = json.dumps(["mixed1", SECOND["bus"]])
         await until(lambda: free.table.row_count == 2, "two free GPUs")
         assert cell_text(free.table, nvidia_row, "ready") == "ssh mixed1 CUDA_VISIBLE_DEVICES=0"
         assert cell_text(free.table, amd_row, "ready") == "ssh mixed1 HIP_VISIBLE_DEVICES=1"

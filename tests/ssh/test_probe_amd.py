@@ -6,51 +6,20 @@ from __future__ import annotations
 import functools
 import json
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clustertop.model import MIB, HostSnapshot
 from clustertop.sources.ssh.assemble import FrameAssembler
 from clustertop.sources.ssh.probe import ProbeSettings, parse_frame
-from tests.fleet import fake_amd, hostbin
+from tests.fleet import fake_amd
+from tests.fleet.amd_host import GIB, MI210, SECOND, sleeper, write_amd_host
 from tests.ssh import test_probe_local
 from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
 
-GIB = 1024 * MIB
-MI210 = {
-    "card": "card10",
-    "bus": "0000:83:00.0",
-    "name": "AMD Instinct MI210",
-    "util": 97,
-    "vram_used": 20 * GIB,
-    "vram_total": 65520 * MIB,
-    "temp": 61.0,
-    "power": 287.0,
-    "cap": 300.0,
-}
-SECOND = {**MI210, "card": "card2", "bus": "0000:c3:00.0", "util": 0, "vram_used": 10 * MIB}
-
-
-@pytest.fixture
-def sleeper() -> Iterator[subprocess.Popen[bytes]]:
-    """A real process for the KFD driver's list to name."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    yield proc
-    proc.kill()
-    proc.wait()
-
-
-def _host(root: Path, spec: dict[str, Any], tools: tuple[str, ...]) -> dict[str, str]:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "amd.json").write_text(json.dumps(spec))
-    fake_amd.write_sysfs(root / "sys", spec)
-    hostbin.install_amd_tools(root / "bin", tools)
-    return {"CT_SYSFS_ROOT": str(root / "sys"), fake_amd.SPEC_ENV: str(root / "amd.json")}
+__all__ = ["sleeper"]  # the fixture, used here by name
 
 
 def _snapshots(probe: LocalProbe, ticks: int) -> list[HostSnapshot]:
@@ -67,7 +36,7 @@ def test_sysfs_kfd_and_amd_smi_every_value(
         "gpus": [MI210, SECOND],
         "processes": [{"gpu": 0, "pid": sleeper.pid, "name": "python", "vram": 3 * GIB}],
     }
-    env = _host(tmp_path, spec, ("amd-smi",))
+    env = write_amd_host(tmp_path, spec, ("amd-smi",))
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     try:
         first, second = _snapshots(probe, 2)
@@ -89,13 +58,13 @@ def test_sysfs_kfd_and_amd_smi_every_value(
         (proc,) = snap.gpu_processes
         assert (proc.pid, proc.gpu_index, proc.gpu_uuid) == (sleeper.pid, 0, "0000:83:00.0")
         assert proc.memory_used == 3 * GIB
-        assert proc.command and "time.sleep(120)" in proc.command
+        assert proc.command and "time.sleep(300)" in proc.command
         assert proc.user is not None and proc.start_time is not None
 
 
 @pytest.mark.parametrize("awk", AWKS[:1])
 def test_values_follow_sysfs_every_tick(awk: str, tmp_path: Path) -> None:
-    env = _host(tmp_path, {"gpus": [MI210], "processes": []}, ("amd-smi",))
+    env = write_amd_host(tmp_path, {"gpus": [MI210], "processes": []}, ("amd-smi",))
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     try:
@@ -113,7 +82,7 @@ def test_rocm_smi_without_amd_smi_and_amd_smi_process_without_kfd(
     awk: str, tmp_path: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
     procs = [{"gpu": 1, "pid": sleeper.pid, "name": "python", "vram": GIB}]
-    env = _host(tmp_path, {"gpus": [MI210, SECOND], "processes": procs}, ("rocm-smi",))
+    env = write_amd_host(tmp_path, {"gpus": [MI210, SECOND], "processes": procs}, ("rocm-smi",))
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     try:
         (snap,) = _snapshots(probe, 1)
@@ -122,7 +91,7 @@ def test_rocm_smi_without_amd_smi_and_amd_smi_process_without_kfd(
     assert [g.name for g in snap.gpus] == ["AMD Instinct MI210"] * 2
     assert [(p.pid, p.gpu_index) for p in snap.gpu_processes] == [(sleeper.pid, 1)]
 
-    env = _host(
+    env = write_amd_host(
         tmp_path / "nokfd",
         {"gpus": [MI210, SECOND], "processes": procs, "kfd": False},
         ("amd-smi",),
@@ -140,7 +109,7 @@ def test_rocm_smi_without_amd_smi_and_amd_smi_process_without_kfd(
 def test_a_failing_amd_smi_is_the_gpu_sections_error_and_sysfs_still_shows(
     awk: str, tmp_path: Path
 ) -> None:
-    env = _host(tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",))
+    env = write_amd_host(tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",))
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     try:
         (snap,) = _snapshots(probe, 1)
@@ -174,7 +143,9 @@ def test_amd_smi_process_alone_keeps_the_names_of_the_last_static_run(
         test_probe_local, "ProbeSettings", functools.partial(ProbeSettings, amd_process_every=1)
     )
     first = [{"gpu": 0, "pid": 4001, "name": "a", "vram": GIB}]
-    env = _host(tmp_path, {"gpus": [MI210], "processes": first, "kfd": False}, ("amd-smi",))
+    env = write_amd_host(
+        tmp_path, {"gpus": [MI210], "processes": first, "kfd": False}, ("amd-smi",)
+    )
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     try:

@@ -6,28 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clustertop.model import MIB, HostSnapshot
 from clustertop.sources.ssh.assemble import FrameAssembler
 from clustertop.sources.ssh.probe import parse_frame
-from tests.fleet import fake_amd, hostbin
-from tests.ssh.test_probe_amd import GIB, MI210, SECOND, sleeper
+from tests.fleet.amd_host import GIB, MI210, SECOND, sleeper, write_amd_host
 from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
 from tests.waiting import wait_for
 
-__all__ = ["sleeper"]  # the fixture, shared with test_probe_amd
+__all__ = ["sleeper"]  # the fixture, used here by name
 EVERY_2 = {"amd_metric_every": 2}
-
-
-def _tool_only(root: Path, spec: dict[str, Any], tools: tuple[str, ...]) -> dict[str, str]:
-    """A host with the stand-in tools and a sysfs root without class/drm at all."""
-    (root / "sys").mkdir(parents=True)
-    (root / "amd.json").write_text(json.dumps(spec))
-    hostbin.install_amd_tools(root / "bin", tools)
-    return {"CT_SYSFS_ROOT": str(root / "sys"), fake_amd.SPEC_ENV: str(root / "amd.json")}
 
 
 def _first(probe: LocalProbe, assembler: FrameAssembler) -> HostSnapshot:
@@ -39,8 +29,8 @@ def test_amd_smi_alone_gives_every_value_and_the_processes(
     awk: str, tmp_path: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
     procs = [{"gpu": 0, "pid": sleeper.pid, "name": "python", "vram": 3 * GIB}]
-    env = _tool_only(tmp_path, {"mode": "banner", "gpus": [MI210, SECOND], "processes": procs},
-                     ("amd-smi",))  # fmt: skip
+    spec = {"mode": "banner", "gpus": [MI210, SECOND], "processes": procs}
+    env = write_amd_host(tmp_path, spec, ("amd-smi",), sysfs=False)
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []
@@ -65,12 +55,14 @@ def test_amd_smi_alone_gives_every_value_and_the_processes(
     (proc,) = snap.gpu_processes
     assert (proc.pid, proc.gpu_uuid, proc.memory_used) == (sleeper.pid, "0000:83:00.0", 3 * GIB)
     # Without KFD the probe reads the details of the processes amd-smi names.
-    assert proc.command and "time.sleep(120)" in proc.command and proc.user is not None
+    assert proc.command and "time.sleep(300)" in proc.command and proc.user is not None
 
 
 @pytest.mark.parametrize("awk", AWKS[:1])
 def test_rocm_smi_alone_gives_the_values(awk: str, tmp_path: Path) -> None:
-    env = _tool_only(tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("rocm-smi",))
+    env = write_amd_host(
+        tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("rocm-smi",), sysfs=False
+    )
     # The tool every 2 ticks (the default is 90): a change shows within the wait.
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env, options=EVERY_2)
     assembler = FrameAssembler("amd1", MARKER)
@@ -96,7 +88,9 @@ def test_rocm_smi_alone_gives_the_values(awk: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("awk", AWKS[:1])
 def test_a_failing_tool_alone_is_the_gpu_sections_error(awk: str, tmp_path: Path) -> None:
-    env = _tool_only(tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",))
+    env = write_amd_host(
+        tmp_path, {"mode": "fail", "gpus": [MI210], "processes": []}, ("amd-smi",), sysfs=False
+    )
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []
@@ -115,7 +109,9 @@ def test_a_failing_tool_alone_is_the_gpu_sections_error(awk: str, tmp_path: Path
 def test_the_tools_values_say_how_old_they_are(awk: str, tmp_path: Path) -> None:
     # At the default cadence (amd-smi metric every 90 ticks) a value changed after the first
     # run is not seen for many ticks: the GPUs keep the run's values, and say their age.
-    env = _tool_only(tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("amd-smi",))
+    env = write_amd_host(
+        tmp_path, {"gpus": [MI210, SECOND], "processes": []}, ("amd-smi",), sysfs=False
+    )
     probe = LocalProbe(awk, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("amd1", MARKER)
     snaps: list[HostSnapshot] = []

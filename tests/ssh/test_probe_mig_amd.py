@@ -14,8 +14,8 @@ from clustertop.model.mig import MigRef
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.probe import parse_frame
 from tests.fleet import gpu_specs
+from tests.fleet.amd_host import GIB, MI210, sleeper, write_amd_host
 from tests.fleet.hostbin import install_nvidia_smi
-from tests.ssh.test_probe_amd import GIB, MI210, _host, sleeper
 from tests.ssh.test_probe_local import AWKS, MARKER, LocalProbe
 from tests.waiting import wait_for
 
@@ -39,7 +39,7 @@ def test_mig_part_and_amd_parts_in_one_frame(
         "gpus": [MI210],
         "processes": [{"gpu": 0, "pid": sleeper.pid, "name": "python", "vram": 3 * GIB}],
     }
-    env = {**_host(tmp_path, amd, ("amd-smi",)), "CT_FAKE_GPU": str(tmp_path / "gpu.json")}
+    env = {**write_amd_host(tmp_path, amd, ("amd-smi",)), "CT_FAKE_GPU": str(tmp_path / "gpu.json")}
     probe = LocalProbe(awk, tmpdir=tmp_path, path=str(tmp_path / "bin"), extra_env=env)
     assembler = FrameAssembler("m", MARKER, HostInfo())
     snap: HostSnapshot | None = None

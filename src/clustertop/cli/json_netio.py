@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clustertop.cli.attribution_json import attribution_json
+from clustertop.cli.json_attrs import attrs
 from clustertop.model import HostSnapshot
 from clustertop.model.network import DiskIo, Interface, ListeningPort, off_host_rates
 from clustertop.model.nfs import NfsIo
@@ -16,16 +17,9 @@ def interface_json(interface: Interface) -> dict[str, Any]:
     return {
         "name": c.name,
         "kind": interface.kind.value,
-        "rx_bytes": c.rx_bytes,
-        "rx_packets": c.rx_packets,
-        "rx_errors": c.rx_errors,
-        "rx_drops": c.rx_drops,
-        "tx_bytes": c.tx_bytes,
-        "tx_packets": c.tx_packets,
-        "tx_errors": c.tx_errors,
-        "tx_drops": c.tx_drops,
-        "rx_rate": interface.rx_rate,
-        "tx_rate": interface.tx_rate,
+        **attrs(c, "rx_bytes", "rx_packets", "rx_errors", "rx_drops"),
+        **attrs(c, "tx_bytes", "tx_packets", "tx_errors", "tx_drops"),
+        **attrs(interface, "rx_rate", "tx_rate"),
     }
 
 
@@ -33,17 +27,12 @@ def disk_io_json(device: DiskIo) -> dict[str, Any]:
     """One block device: counters and rates."""
     c = device.counters
     return {
-        "name": c.name,
-        "reads": c.reads,
+        **attrs(c, "name", "reads"),
         "read_bytes": c.read_sectors * 512,
         "writes": c.writes,
         "write_bytes": c.write_sectors * 512,
         "busy_ms": c.busy_ms,
-        "read_rate": device.read_rate,
-        "write_rate": device.write_rate,
-        "read_iops": device.read_iops,
-        "write_iops": device.write_iops,
-        "busy_percent": device.busy_percent,
+        **attrs(device, "read_rate", "write_rate", "read_iops", "write_iops", "busy_percent"),
         "mapper": device.mapper,
     }
 
@@ -52,30 +41,16 @@ def nfs_io_json(mount: NfsIo) -> dict[str, Any]:
     """One NFS mount's bytes read and written, and their rates."""
     c = mount.counters
     return {
-        "mount": c.mount,
-        "device": c.device,
-        "read_bytes": c.read_bytes,
-        "write_bytes": c.write_bytes,
-        "read_rate": mount.read_rate,
-        "write_rate": mount.write_rate,
+        **attrs(c, "mount", "device", "read_bytes", "write_bytes"),
+        **attrs(mount, "read_rate", "write_rate"),
     }
 
 
 def port_json(port: ListeningPort) -> dict[str, Any]:
     """One listening socket."""
     return {
-        "protocol": port.protocol,
-        "address": port.address,
-        "port": port.port,
-        "uid": port.uid,
-        "inode": port.inode,
-        "user": port.user,
-        "pid": port.pid,
-        "process": port.process,
-        "container": port.container,
-        "reach_address": port.reach_address,
-        "note": port.note,
-        "owner": port.owner,
+        **attrs(port, "protocol", "address", "port", "uid", "inode", "user", "pid", "process"),
+        **attrs(port, "container", "reach_address", "note", "owner"),
         "attribution": attribution_json(port.attribution),
     }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from clustertop.analysis.jobs import jobs_json, slurm_jobs
 from clustertop.cli.attribution_json import attribution_json
+from clustertop.cli.json_attrs import attrs
 from clustertop.cli.json_netio import netio_json
 from clustertop.cli.mig_json import mig_instance_json, mig_ref_json
 from clustertop.model import Container, ContainerRef, Disk, Gpu, GpuProcess, HostSnapshot, Process
@@ -25,21 +26,9 @@ def _container_ref(ref: ContainerRef | None) -> dict[str, str] | None:
 def gpu_json(gpu: Gpu) -> dict[str, Any]:
     """One GPU."""
     return {
-        "index": gpu.index,
-        "uuid": gpu.uuid,
-        "name": gpu.name,
-        "util_percent": gpu.util_percent,
-        "memory_used": gpu.memory_used,
-        "memory_total": gpu.memory_total,
-        "temperature_c": gpu.temperature_c,
-        "power_w": gpu.power_w,
-        "power_limit_w": gpu.power_limit_w,
-        "fan_percent": gpu.fan_percent,
-        "memory_util_percent": gpu.memory_util_percent,
-        "bus_id": gpu.bus_id,
-        "ecc_uncorrected": gpu.ecc_uncorrected,
-        "mig_mode": gpu.mig_mode,
-        "error": gpu.error,
+        **attrs(gpu, "index", "uuid", "name", "util_percent", "memory_used", "memory_total"),
+        **attrs(gpu, "temperature_c", "power_w", "power_limit_w", "fan_percent"),
+        **attrs(gpu, "memory_util_percent", "bus_id", "ecc_uncorrected", "mig_mode", "error"),
         "vendor": gpu.vendor,
         "mig_instances": [mig_instance_json(i) for i in gpu.mig_instances],
         "mig_error": gpu.mig_error,
@@ -50,16 +39,9 @@ def gpu_json(gpu: Gpu) -> dict[str, Any]:
 def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
     """One GPU process."""
     return {
-        "pid": proc.pid,
-        "gpu_index": proc.gpu_index,
-        "gpu_uuid": proc.gpu_uuid,
-        "memory_used": proc.memory_used,
-        "user": proc.user,
-        "command": proc.command,
+        **attrs(proc, "pid", "gpu_index", "gpu_uuid", "memory_used", "user", "command"),
         "container": _container_ref(proc.container),
-        "owner": proc.owner,
-        "start_time": proc.start_time,
-        "cpu_percent": proc.cpu_percent,
+        **attrs(proc, "owner", "start_time", "cpu_percent"),
         "mig": mig_ref_json(proc.mig),
         "attribution": attribution_json(proc.attribution),
     }
@@ -68,39 +50,21 @@ def gpu_process_json(proc: GpuProcess) -> dict[str, Any]:
 def container_json(container: Container, stale: bool = False) -> dict[str, Any]:
     """One container."""
     return {
-        "id": container.id,
-        "name": container.name,
-        "image": container.image,
-        "state": container.state,
-        "status": container.status,
-        "cpu_percent": container.cpu_percent,
-        "memory_used": container.memory_used,
+        **attrs(container, "id", "name", "image", "state", "status", "cpu_percent", "memory_used"),
         "gpus": list(container.gpus),
-        "gpu_memory_used": container.gpu_memory_used,
-        "owner": container.owner,
+        **attrs(container, "gpu_memory_used", "owner"),
         "labels": dict(container.labels),
-        "created": container.created,
-        "started_at": container.started_at,
-        "finished_at": container.finished_at,
-        "exit_code": container.exit_code,
-        "pid": container.pid,
-        "log_size": container.log_size,
+        **attrs(container, "created", "started_at", "finished_at", "exit_code", "pid", "log_size"),
         "stale": stale,
         "mig": [[index, mig_ref_json(ref)] for index, ref in container.mig],
-        "engine": container.engine,
-        "rootless_user": container.rootless_user,
+        **attrs(container, "engine", "rootless_user"),
     }
 
 
 def process_json(proc: Process) -> dict[str, Any]:
     """One top process."""
     return {
-        "pid": proc.pid,
-        "user": proc.user,
-        "cpu_percent": proc.cpu_percent,
-        "memory_percent": proc.memory_percent,
-        "memory_rss": proc.memory_rss,
-        "start_time": proc.start_time,
+        **attrs(proc, "pid", "user", "cpu_percent", "memory_percent", "memory_rss", "start_time"),
         "command": proc.command,
         "container": _container_ref(proc.container),
         "attribution": attribution_json(proc.attribution),
@@ -110,15 +74,8 @@ def process_json(proc: Process) -> dict[str, Any]:
 def disk_json(disk: Disk) -> dict[str, Any]:
     """One filesystem."""
     return {
-        "mount": disk.mount,
-        "device": disk.device,
-        "fstype": disk.fstype,
-        "total": disk.total,
-        "used": disk.used,
-        "available": disk.available,
-        "percent": disk.percent,
-        "inodes_total": disk.inodes_total,
-        "inodes_used": disk.inodes_used,
+        **attrs(disk, "mount", "device", "fstype", "total", "used", "available", "percent"),
+        **attrs(disk, "inodes_total", "inodes_used"),
     }
 
 
@@ -136,23 +93,11 @@ def host_json(snap: HostSnapshot, stale_ids: frozenset[str] = frozenset()) -> di
         "cpu_percent": cpu.percent if cpu else None,
         "cpu": None
         if cpu is None
-        else {
-            "percent": cpu.percent,
-            "user_percent": cpu.user_percent,
-            "system_percent": cpu.system_percent,
-            "iowait_percent": cpu.iowait_percent,
-            "count": cpu.count,
-        },
+        else attrs(cpu, "percent", "user_percent", "system_percent", "iowait_percent", "count"),
         "load": list(snap.load) if snap.load is not None else None,
         "memory": None
         if mem is None
-        else {
-            "total": mem.total,
-            "used": mem.used,
-            "available": mem.available,
-            "swap_total": mem.swap_total,
-            "swap_used": mem.swap_used,
-        },
+        else attrs(mem, "total", "used", "available", "swap_total", "swap_used"),
         "uptime_s": snap.uptime_s,
         "system_error": snap.system_error,
         "gpu_error": snap.gpu_error,

@@ -5,13 +5,10 @@ from __future__ import annotations
 from clustertop.model import Disk, HostSnapshot
 from clustertop.model.network import DiskIo
 from clustertop.model.nfs import NfsIo
+from clustertop.ui.row_cells import rate_cell
 from clustertop.ui.widgets.cells import DIM, Cell, bar_cell, na_cell, number_cell, text_cell
 from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
-from clustertop.util.units import number, rate
-
-
-def _rate(value: float | None) -> Cell:
-    return number_cell(rate(value), value)
+from clustertop.util.units import number
 
 
 def device_io(disk: Disk, snap: HostSnapshot) -> DiskIo | NfsIo | None:
@@ -31,11 +28,11 @@ def disk_io_cells(io: DiskIo | NfsIo | None) -> tuple[Cell, ...]:
     if io is None:
         return (na_cell(), na_cell(), na_cell(), na_cell())
     if isinstance(io, NfsIo):
-        return (_rate(io.read_rate), _rate(io.write_rate), na_cell(), na_cell())
+        return (rate_cell(io.read_rate), rate_cell(io.write_rate), na_cell(), na_cell())
     iops = None if io.read_iops is None or io.write_iops is None else io.read_iops + io.write_iops
     return (
-        _rate(io.read_rate),
-        _rate(io.write_rate),
+        rate_cell(io.read_rate),
+        rate_cell(io.write_rate),
         number_cell(number(iops, 0), iops),
         bar_cell(io.busy_percent, 6, 80, 95),
     )

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from clustertop.analysis.mig import GpuUnit, UnitKey, gpu_of, instance_of
 from clustertop.model import Gpu, GpuProcess, HostSnapshot
 from clustertop.model.mig import MigInstance
+from clustertop.ui.row_cells import dash_or
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -30,7 +31,7 @@ def _users(gpu: Gpu, instance: MigInstance, snap: HostSnapshot) -> Cell:
             if proc.gpu_uuid == gpu.uuid and instance.runs(proc.mig)
         }
     )
-    return text_cell(joined(users)) if users else Cell("-", DIM)
+    return dash_or(joined(users))
 
 
 def _name(instance: MigInstance, stale: bool) -> Cell:

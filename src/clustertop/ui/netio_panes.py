@@ -7,6 +7,7 @@ import shlex
 from clustertop.model import HostSnapshot
 from clustertop.model.network import Interface, InterfaceKind, ListeningPort
 from clustertop.ui.panes import Pane, PaneContext, belongs_to_cell
+from clustertop.ui.row_cells import dash_or, rate_cell
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -16,7 +17,7 @@ from clustertop.ui.widgets.cells import (
     text_cell,
 )
 from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
-from clustertop.util.units import NA, rate
+from clustertop.util.units import NA
 
 NETWORK_PANE = "network"
 """Pane id of the interfaces."""
@@ -32,10 +33,6 @@ _KIND_ORDER = {
 }
 
 
-def _rate(value: float | None) -> Cell:
-    return number_cell(rate(value), value)
-
-
 def _count(value: int) -> Cell:
     return number_cell(str(value), float(value), BAD if value else "")
 
@@ -46,8 +43,8 @@ def _interface_cells(interface: Interface) -> tuple[Cell, ...]:
     return (
         text_cell(c.name, "" if group < 2 else DIM, sort_key=(group, c.name)),
         text_cell(interface.kind.value, sort_key=(group,)),
-        _rate(interface.rx_rate),
-        _rate(interface.tx_rate),
+        rate_cell(interface.rx_rate),
+        rate_cell(interface.tx_rate),
         _count(c.rx_errors),
         _count(c.tx_errors),
         _count(c.rx_drops),
@@ -85,10 +82,10 @@ def _port_cells(port: ListeningPort) -> tuple[Cell, ...]:
         text_cell(port.address),
         text_cell(process) if process else text_cell(port.note or NA, WARN),
         text_cell(port.user or str(port.uid)),
-        text_cell(port.owner) if port.owner else Cell("-", DIM),
+        dash_or(port.owner),
         belongs_to_cell(None, port.attribution) if port.attribution else Cell("-", DIM),
-        text_cell(port.container) if port.container else Cell("-", DIM),
-        text_cell(port.reach_address) if port.reach_address else Cell("-", DIM),
+        dash_or(port.container),
+        dash_or(port.reach_address),
     )
 
 

@@ -16,6 +16,7 @@ from clustertop.ui.disk_io_cells import (
 )
 from clustertop.ui.engine_cells import engine_cell
 from clustertop.ui.mig_rows import instance_rows, process_gpu_cell
+from clustertop.ui.row_cells import bytes_cell, dash_or
 from clustertop.ui.vendor import gpu_name, process_gpu
 from clustertop.ui.widgets.cells import (
     BAD,
@@ -66,10 +67,6 @@ class Pane:
     """Column `m` sorts by."""
     initial_sort: str | None = None
     """Column the pane is first sorted by (None: the first column)."""
-
-
-def _bytes(value: int | None) -> Cell:
-    return number_cell(human_bytes(value), None if value is None else float(value))
 
 
 def _container_name(ref: ContainerRef | None) -> Cell:
@@ -132,7 +129,7 @@ def _gpu_cells(gpu: Gpu, snap: HostSnapshot) -> tuple[Cell, ...]:
         number_cell(
             NA if ecc is None else str(ecc), None if ecc is None else float(ecc), BAD if ecc else ""
         ),
-        text_cell(joined(users)) if users else Cell("-", DIM),
+        dash_or(joined(users)),
     )
 
 
@@ -162,7 +159,7 @@ def _gpu_process_rows(snap: HostSnapshot, ctx: PaneContext) -> list[RowData]:
 
 def _via(found: Attribution | None) -> Cell:
     """Which rule chose the owner (label, name, job-user, ...)."""
-    return text_cell(found.via) if found is not None and found.via else Cell("-", DIM)
+    return dash_or(found.via if found is not None else None)
 
 
 def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, snap: HostSnapshot) -> tuple[Cell, ...]:
@@ -173,7 +170,7 @@ def _gpu_process_cells(proc: GpuProcess, ctx: PaneContext, snap: HostSnapshot) -
         _via(proc.attribution),
         _belongs_to(proc.container, proc.attribution),
         process_gpu_cell(proc, snap, process_gpu(proc, snap)),
-        _bytes(proc.memory_used),
+        bytes_cell(proc.memory_used),
         number_cell(number(proc.cpu_percent, 0, "%"), proc.cpu_percent),
         _running(proc.start_time, ctx.now),
         text_cell(proc.command or NA),
@@ -209,11 +206,11 @@ def _container_cells(ctr: Container, ctx: PaneContext) -> tuple[Cell, ...]:
         text_cell(ctr.state, OK if running else DIM),
         text_cell(ctr.status, sort_key=(ctr.started_at or ctr.finished_at or 0.0,)),
         number_cell(number(ctr.cpu_percent, 0, "%"), ctr.cpu_percent),
-        _bytes(ctr.memory_used),
+        bytes_cell(ctr.memory_used),
         text_cell(
             joined([str(index) for index in ctr.gpus]) or "-", sort_key=(float(len(ctr.gpus)),)
         ),
-        _bytes(ctr.gpu_memory_used),
+        bytes_cell(ctr.gpu_memory_used),
         text_cell(ctr.owner or NA, "" if ctr.owner else DIM),
         Cell("stale", WARN, (1.0,)) if stale else Cell("", sort_key=(0.0,)),
         number_cell(
@@ -257,7 +254,7 @@ def _process_cells(proc: Process, ctx: PaneContext) -> tuple[Cell, ...]:
             proc.memory_percent,
             severity(proc.memory_percent, 25, 50),
         ),
-        _bytes(proc.memory_rss),
+        bytes_cell(proc.memory_rss),
         _running(proc.start_time, ctx.now),
         _belongs_to(proc.container, proc.attribution),
         text_cell(proc.command),
@@ -289,9 +286,9 @@ def _disk_cells(disk: Disk) -> tuple[Cell, ...]:
         text_cell(disk.mount),
         text_cell(disk.device),
         text_cell(disk.fstype),
-        _bytes(disk.total),
-        _bytes(disk.used),
-        _bytes(disk.available),
+        bytes_cell(disk.total),
+        bytes_cell(disk.used),
+        bytes_cell(disk.available),
         bar_cell(disk.percent, 10, 80, 90),
         number_cell(number(inodes, 0, "%"), inodes, severity(inodes, 80, 90)),
     )

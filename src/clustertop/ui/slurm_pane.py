@@ -7,7 +7,8 @@ from textual.widgets import TabbedContent
 from clustertop.analysis.jobs import JobRow, slurm_jobs
 from clustertop.model import HostSnapshot
 from clustertop.ui.panes import Pane, PaneContext
-from clustertop.ui.widgets.cells import BAD, DIM, Cell, number_cell, text_cell
+from clustertop.ui.row_cells import dash_or
+from clustertop.ui.widgets.cells import BAD, DIM, Cell, number_cell
 from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
 from clustertop.util.units import duration, percent
 
@@ -35,10 +36,6 @@ def show_slurm_tab(tabs: TabbedContent, shown: bool, fallback: str) -> bool:
     return True
 
 
-def _text(value: str | None) -> Cell:
-    return text_cell(value) if value else Cell("-", DIM)
-
-
 def _gpus(job: JobRow) -> Cell:
     shown = ",".join(str(index) for index in job.gpus)
     return Cell(shown, "", (float(len(job.gpus)), shown)) if shown else Cell("-", DIM, (0.0,))
@@ -54,13 +51,13 @@ def _job_cells(job: JobRow, stale: bool) -> tuple[Cell, ...]:
     util = job.gpu_util_percent
     return (
         number_cell(job.id, float(job.id)),
-        _text(job.user),
-        _text(job.name),
-        _text(job.partition),
+        dash_or(job.user),
+        dash_or(job.name),
+        dash_or(job.partition),
         _gpus(job),
         _elapsed(job),
         number_cell(percent(util), util, DIM if util is None else ""),
-        _text(job.state),
+        dash_or(job.state),
         Cell("stale", BAD, (1.0,)) if stale else Cell("-", DIM, (0.0,)),
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterable, Mapping
 
@@ -13,6 +12,7 @@ from clustertop.model import Container
 from clustertop.model.attribution import PODMAN, Attribution
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.parsers.podman import parse_podman_ps
+from clustertop.sources.local.tool_catalog import ToolCatalog, ToolFailed
 
 PODMAN_TIMEOUT_S = 3.0
 """Longest a `podman ps` may take; a hung podman leaves the names unknown, nothing else."""
@@ -33,19 +33,15 @@ def podman_ids(found: Iterable[Attribution | None]) -> set[str]:
     return {a.id for a in found if a is not None and a.kind == PODMAN}
 
 
-class PodmanCatalog:
+class PodmanCatalog(ToolCatalog):
     """podman's containers by id, refreshed when a process names an id not seen yet."""
 
     def __init__(self, command: str = "podman", owner_rule: OwnerRule = DEFAULT_RULE) -> None:
-        self._command = command
+        super().__init__(command, "podman", "podman ps")
         self._owner_rule = owner_rule
         self._by_id: Mapping[str, Container] = {}
-        self._last = -REFRESH_S
-        self._lock = threading.Lock()
         self._path: str | None = None
         self._which_at = -WHICH_S
-        self.error: str | None = None
-        """Why the last `podman ps` failed (None: it worked or never ran)."""
 
     @property
     def installed(self) -> bool:
@@ -62,14 +58,13 @@ class PodmanCatalog:
         """
         if not self.installed:
             return (), None
-        if time.monotonic() - self._last >= LIST_S:
-            with self._lock:
-                if time.monotonic() - self._last >= LIST_S:
-                    self._last = time.monotonic()
-                    found = self._read()
-                    # A failed list keeps the names for attribution, but lists nothing.
-                    self._by_id = self._by_id if found is None else found
+        self._read_when_due(LIST_S, self._relist)
         return (() if self.error else tuple(self._by_id.values())), self.error
+
+    def _relist(self) -> None:
+        found = self._run_tool(self._ps)
+        # A failed list keeps the names for attribution, but lists nothing.
+        self._by_id = self._by_id if found is None else found
 
     @property
     def containers(self) -> Mapping[str, Container]:
@@ -78,40 +73,22 @@ class PodmanCatalog:
 
     def want(self, ids: Iterable[str]) -> None:
         """Make sure these container ids are looked up (runs podman ps when one is new)."""
-        missing = {i for i in ids if i and i not in self._by_id}
-        if not missing or time.monotonic() - self._last < REFRESH_S:
-            return
-        with self._lock:
-            if time.monotonic() - self._last < REFRESH_S:
-                return
-            self._last = time.monotonic()
-            self._by_id = self._read() or self._by_id
+        if any(i and i not in self._by_id for i in ids):
+            self._read_when_due(REFRESH_S, self._refresh)
 
-    def _read(self) -> dict[str, Container] | None:
-        path = shutil.which(self._command)
-        if path is None:
-            self.error = "podman not found"
-            return None
+    def _refresh(self) -> None:
+        self._by_id = self._run_tool(self._ps) or self._by_id
+
+    def _ps(self, path: str) -> dict[str, Container]:
+        done = subprocess.run(
+            [path, "ps", "--all", "--format", "json"],
+            capture_output=True, timeout=PODMAN_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
         try:
-            done = subprocess.run(
-                [path, "ps", "--all", "--format", "json"],
-                capture_output=True, timeout=PODMAN_TIMEOUT_S, check=False,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            self.error = f"podman ps: no answer within {PODMAN_TIMEOUT_S:g} s"
-            return None
-        except OSError as exc:
-            self.error = f"podman ps: {exc.strerror or exc}"
-            return None
-        text = done.stdout.decode("utf-8", "replace")
-        try:
-            found = parse_podman_ps(text)
+            found = parse_podman_ps(done.stdout.decode("utf-8", "replace"))
         except ValueError as exc:
             err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            self.error = err[-1] if err else str(exc)
-            return None
-        self.error = None
+            raise ToolFailed(err[-1] if err else str(exc)) from None
         return {c.id: self._owned(c) for c in found}
 
     def _owned(self, container: Container) -> Container:

@@ -9,12 +9,12 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterable, Mapping
 
 from clustertop.model.attribution import SLURM, Attribution
 from clustertop.model.slurm import SlurmJob, SlurmState
 from clustertop.parsers.slurm import parse_scontrol_jobs
+from clustertop.sources.local.tool_catalog import ToolCatalog
 from clustertop.sources.slurm_join import with_job as _with_job
 
 SCONTROL_TIMEOUT_S = 3.0
@@ -72,7 +72,7 @@ def runs_slurmd() -> bool:
     return shutil.which("slurmd", path=path) is not None and shutil.which("scontrol") is not None
 
 
-class SlurmCatalog:
+class SlurmCatalog(ToolCatalog):
     """Jobs by id, from scontrol, asked for when a process names a job not described yet.
 
     scontrol runs in a thread of its own: a reading waits at most WAIT_S for it, so a hung
@@ -80,14 +80,9 @@ class SlurmCatalog:
     """
 
     def __init__(self, command: str = "scontrol") -> None:
-        self._command = command
+        super().__init__(command, "scontrol", "scontrol")
         self._jobs: Mapping[str, SlurmJob] = {}
-        self._last = -REFRESH_S
-        self._all_read = -RECHECK_S
-        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.error: str | None = None
-        """Why the last scontrol failed (None: it worked or never ran)."""
 
     @property
     def jobs(self) -> Mapping[str, SlurmJob]:
@@ -102,44 +97,31 @@ class SlurmCatalog:
     def want(self, ids: Iterable[str]) -> None:
         """Make sure these jobs are described (runs scontrol when one is new, or to re-check)."""
         wanted = sorted({i for i in ids if i.isdigit()}, key=int)[:MAX_JOBS]
-        now = time.monotonic()
         new = any(i not in self._jobs for i in wanted)
-        due = (new and now - self._last >= REFRESH_S) or now - self._all_read >= RECHECK_S
-        if not wanted or not due:
+        if not wanted or not self._due(REFRESH_S if new else RECHECK_S):
             return
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return  # the last one still runs (hung): never two at once
-            self._last = self._all_read = now
+            self._start()
             self._thread = threading.Thread(target=self._run, args=(wanted,), daemon=True)
             self._thread.start()
             thread = self._thread
         thread.join(WAIT_S)
 
     def _run(self, ids: list[str]) -> None:
-        found = self._read(ids)
+        found = self._run_tool(lambda path: self._describe(path, ids))
         if found is not None:
             # A job scontrol no longer knows has ended: drop it (ids are not reused soon).
             self._jobs = {**{k: v for k, v in self._jobs.items() if k not in ids}, **found}
 
-    def _read(self, ids: list[str]) -> dict[str, SlurmJob] | None:
+    @staticmethod
+    def _describe(path: str, ids: list[str]) -> dict[str, SlurmJob]:
         # One job per run: `scontrol show job 1,2` is refused as an invalid job id.
-        path = shutil.which(self._command)
-        if path is None:
-            self.error = "scontrol not found"
-            return None
         found: dict[str, SlurmJob] = {}
         for job_id in ids:
-            try:
-                out = _scontrol([path, "show", "job", "-d", job_id])
-            except subprocess.TimeoutExpired:
-                self.error = f"scontrol: no answer within {SCONTROL_TIMEOUT_S:g} s"
-                return None
-            except OSError as exc:
-                self.error = f"scontrol: {exc.strerror or exc}"
-                return None
+            out = _scontrol([path, "show", "job", "-d", job_id])
             found |= parse_scontrol_jobs(out.decode("utf-8", "replace"))
-        self.error = None
         return found
 
 

@@ -7,31 +7,29 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.events import ScreenResume
-from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tabs
 
-from clustertop.actions.model import Verb
 from clustertop.analysis.history import History
 from clustertop.analysis.users import owner_filter
-from clustertop.model import Disk, HostSnapshot
-from clustertop.model.network import ListeningPort
+from clustertop.model import HostSnapshot
 from clustertop.ui.context import LiveContext
-from clustertop.ui.host_actions import (
-    HOST_ACTION_BINDINGS,
-    HOST_ACTIONS,
-    applies,
-    cancel_offered,
-)
+from clustertop.ui.host_actions import HOST_ACTIONS, applies, cancel_offered
 from clustertop.ui.marks import Marks
-from clustertop.ui.netio_panes import NETIO_PANES, PORTS_PANE
-from clustertop.ui.panes import PANES as FIRST_PANES
+from clustertop.ui.netio_panes import PORTS_PANE
 from clustertop.ui.panes import Pane, PaneContext
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.screens.disk_usage import DiskUsageCache
-from clustertop.ui.screens.host_extras import open_disk_usage, show_tunnel_line
-from clustertop.ui.slurm_pane import SLURM_PANE, SLURM_PANES, has_slurm, show_slurm_tab
+from clustertop.ui.screens.host_panes import (
+    HISTORY_KEY,
+    HOST_BINDINGS,
+    PANES,
+    numbered_panes,
+    tab_order,
+)
+from clustertop.ui.screens.host_row_actions import HostRowActions
+from clustertop.ui.slurm_pane import SLURM_PANE, has_slurm, show_slurm_tab
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.history_pane import (
     HISTORY_ACTIONS,
@@ -43,61 +41,11 @@ from clustertop.ui.widgets.host_header import header_text
 from clustertop.ui.widgets.table_sync import KeyedTable
 from clustertop.util.textsafe import printable
 
-_PANES_GROUP = Binding.Group("Panes", compact=True)
-PANES = (*FIRST_PANES, *NETIO_PANES, *SLURM_PANES)
-"""Every table pane; History keeps key len(FIRST_PANES) + 1, the panes after it the next keys."""
-HISTORY_KEY = len(FIRST_PANES) + 1
-"""The History tab's key (6: it keeps its key as panes are added after it)."""
 
-
-def numbered_panes() -> list[tuple[int, Pane]]:
-    """Each table pane with its key: 1-5, then (after History) 7 and up."""
-    return [
-        (number if number < HISTORY_KEY else number + 1, pane)
-        for number, pane in enumerate(PANES, start=1)
-    ]
-
-
-def _pane_bindings() -> list[Binding]:
-    bindings = [
-        Binding(
-            str(number),
-            f"show_pane('{pane.id}')",
-            pane.title,
-            id=f"host.pane.{pane.id.replace('-', '_')}",
-            group=_PANES_GROUP,
-        )
-        for number, pane in numbered_panes()
-    ]
-    history = Binding(  # after the first table panes: the chart tab
-        str(HISTORY_KEY),
-        f"show_pane('{HISTORY_PANE}')",
-        "History",
-        id="host.pane.history",
-        group=_PANES_GROUP,
-    )
-    return sorted([*bindings, history], key=lambda binding: binding.key)  # footer: 1 to 8
-
-
-class HostScreen(Screen[None]):
+class HostScreen(HostRowActions):
     """Everything about one host, following its live updates."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        *_pane_bindings(),
-        Binding("tab", "next_pane(1)", "Next pane", show=False, id="host.pane.next"),
-        Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, id="host.pane.previous"),
-        Binding("s", "cycle_sort", "Sort", id="host.sort"),
-        Binding("r", "reverse_sort", "Reverse", id="host.reverse"),
-        Binding("c", "sort_by('cpu')", "By CPU", id="host.sort.cpu"),
-        Binding("m", "sort_by('memory')", "By memory", id="host.sort.memory"),
-        Binding("slash", "start_filter", "Filter", id="host.filter"),
-        Binding("escape", "back", "Back", id="host.back"),
-        # Before the shell's `o`: in the Ports pane `o` gives the port's ssh -L line instead.
-        Binding("o", "tunnel_line", "ssh -L line", id="host.tunnel"),
-        Binding("o", "app.open_shell", "Shell", id="host.shell"),
-        Binding("z", "zoom", "Zoom", id="host.zoom"),
-        *HOST_ACTION_BINDINGS,
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = HOST_BINDINGS
 
     def __init__(
         self,
@@ -302,9 +250,7 @@ class HostScreen(Screen[None]):
 
     def action_next_pane(self, step: int) -> None:
         """Switch to the next (1) or previous (-1) pane."""
-        ids = [pane.id for pane in FIRST_PANES] + [HISTORY_PANE] + [p.id for p in NETIO_PANES]
-        if has_slurm(self.snapshot()):
-            ids += [pane.id for pane in SLURM_PANES]
+        ids = tab_order(has_slurm(self.snapshot()))
         index = ids.index(HISTORY_PANE if self.showing_history else self.current_pane.id)
         self.action_show_pane(ids[(index + step) % len(ids)])
 
@@ -374,81 +320,3 @@ class HostScreen(Screen[None]):
             self.current_table.focus()
         else:
             self.dismiss()
-
-    def action_act(self, verb: str) -> None:
-        """Confirm, then run `verb` on the marked rows of the pane, or on the cursor row."""
-        pane = self.current_pane.id
-        table = self.current_table
-        marked = [row.target for key in self.marks.keys(pane) if (row := table.row_data(key))]
-        cursor = table.selected()
-        rows = marked or ([cursor.target] if cursor else [])
-        if self.actions is not None:
-            self.actions.act(Verb(verb), self.host, rows, on_confirmed=lambda: self._unmark(pane))
-
-    def _unmark(self, pane: str) -> None:
-        self.marks.clear(pane)
-        self.show_snapshot()
-
-    def action_toggle_mark(self) -> None:
-        """Mark or unmark the cursor row for a bulk action, then move down (as htop does)."""
-        table = self.current_table
-        key = table.cursor_key
-        if key is not None:
-            self.marks.toggle(self.current_pane.id, key)
-            self.show_snapshot()
-            table.action_cursor_down()
-
-    def action_logs(self) -> None:
-        """Follow the log of the container under the cursor."""
-        row = self.current_table.selected()
-        if row is not None and self.actions is not None:
-            self.actions.show_logs(self.host, row.target)
-
-    def action_tunnel_line(self) -> None:
-        """Copy and show the ready `ssh -L` line of the port under the cursor."""
-        row = self.current_table.selected()
-        if row is not None and isinstance(row.target, ListeningPort):
-            show_tunnel_line(self.app, self.host, row.target)
-
-    @on(DataTable.RowSelected)
-    def _row_chosen(self, event: DataTable.RowSelected) -> None:
-        """Enter on a mount of the Disks pane: what fills it."""
-        row = self.current_table.selected()
-        if self.current_pane.id == "disks" and row is not None and isinstance(row.target, Disk):
-            event.stop()
-            snap = self.snapshot()
-            open_disk_usage(
-                self.app,
-                self.actions,
-                snap,
-                row.target,
-                cache=self.disk_usage,
-                clock=self.live.clock,
-            )
-
-    def action_stop_stale(self) -> None:
-        """Offer to stop every stale container of this host."""
-        if self.actions is not None:
-            self.actions.stop_stale([self.host])
-
-    def _cancel_refusal(self) -> str | None:
-        """Why the job under the cursor may not be cancelled here (None: T offers scancel)."""
-        row = self.current_table.selected()
-        if self.actions is None or row is None:
-            return None
-        return self.actions.cancel_refusal(self.host, row.target, self.refresh_bindings)
-
-    def action_cancel_refused(self) -> None:
-        """T on a job the acting user may not cancel: say why."""
-        if (why := self._cancel_refusal()) is not None:
-            self.notify(printable(why), title="scancel", severity="warning", markup=False)
-
-    @on(DataTable.RowHighlighted)
-    def _row_moved(self) -> None:
-        if self.current_pane.id == SLURM_PANE:  # T's offer follows the job under the cursor
-            self.refresh_bindings()
-
-    def action_cancel_stale(self) -> None:
-        """Offer to cancel every stale Slurm job of this host."""
-        if self.actions is not None:
-            self.actions.cancel_stale([self.host])
