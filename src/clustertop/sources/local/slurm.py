@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import os
 import shutil
 import socket
@@ -64,6 +65,25 @@ def _scontrol(argv: list[str]) -> bytes:
 def jobs_wanted(found: Iterable[Attribution | None]) -> set[str]:
     """Slurm job ids of these attributions (each is described for its start time and state)."""
     return {a.id for a in found if a is not None and a.kind == SLURM}
+
+
+JOB_CGROUPS = (
+    "/sys/fs/cgroup/freezer/slurm*/uid_*/job_*",
+    "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_*",
+)
+"""Where slurmd puts each job's processes (cgroup v1 freezer, v2), as the SSH probe globs them."""
+
+
+def node_jobs(patterns: Iterable[str] = JOB_CGROUPS) -> set[str]:
+    """Ids of the jobs with a cgroup on this node: every job, not only those whose processes
+    made the process table's top rows (an idle job's `sleep` never does on a busy node)."""
+    found = set()
+    for pattern in patterns:
+        for path in glob.iglob(pattern):
+            job_id = path.rsplit("/job_", 1)[-1]
+            if job_id.isdigit():
+                found.add(job_id)
+    return found
 
 
 def runs_slurmd() -> bool:

@@ -41,7 +41,13 @@ from clustertop.sources.local.podman import PodmanCatalog, podman_ids
 from clustertop.sources.local.ports import PortReader, PortReading
 from clustertop.sources.local.processes import ProcessReading, ProcessTable
 from clustertop.sources.local.sections import SectionRunner
-from clustertop.sources.local.slurm import SlurmCatalog, jobs_wanted, runs_slurmd, with_job
+from clustertop.sources.local.slurm import (
+    SlurmCatalog,
+    jobs_wanted,
+    node_jobs,
+    runs_slurmd,
+    with_job,
+)
 from clustertop.sources.local.system import SystemReading, SystemSampler, read_memory
 
 _Attributed = TypeVar("_Attributed", Process, GpuProcess)
@@ -144,7 +150,8 @@ class LocalSource(Source):
                 self._memory_total = None
         reading = self._table.read(self._memory_total)
         self._podman.want(podman_ids(p.attribution for p in reading.processes))
-        self._slurm.want(jobs_wanted(p.attribution for p in reading.processes))
+        node = node_jobs() if self._slurmd else set()
+        self._slurm.want(jobs_wanted(p.attribution for p in reading.processes) | node)
         return reading
 
     def _read_gpu(self) -> GpuReading:
@@ -229,7 +236,7 @@ class LocalSource(Source):
         if not self._slurmd:
             return None
         found = [p.attribution for p in gpu_processes] + [p.attribution for p in processes]
-        return self._slurm.state(jobs_wanted(found))
+        return self._slurm.state(jobs_wanted(found) | node_jobs())
 
     def _netio(self, known: Sequence[Container]) -> dict[str, Any]:
         """The network, disk I/O and ports fields of a snapshot."""
