@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustertop.analysis.idle_runs import IdleRuns
 from clustertop.analysis.jobs import slurm_jobs
 from clustertop.analysis.stale import DEFAULT_GAP_S, DEFAULT_STALE_AFTER, DEFAULT_UTIL_PERCENT
 from clustertop.model import HostSnapshot, Section
@@ -12,8 +13,7 @@ from clustertop.model import HostSnapshot, Section
 
 @dataclass(slots=True)
 class _HostJobs:
-    first_idle: dict[str, float] = field(default_factory=dict)
-    last_idle: dict[str, float] = field(default_factory=dict)
+    runs: IdleRuns[str] = field(default_factory=IdleRuns)
     last_time: float | None = None
 
 
@@ -54,29 +54,15 @@ class JobStaleTracker:
         if gap:
             host = self._hosts[snap.name] = _HostJobs()
         host.last_time = snap.time
-        seen = set()
-        for job in slurm_jobs(snap):
-            seen.add(job.id)
-            verdict = gpus_verdict(job.gpus, snap, self.util_percent)
-            if verdict is False:
-                host.first_idle.pop(job.id, None)
-                host.last_idle.pop(job.id, None)
-            elif verdict is True:
-                host.first_idle.setdefault(job.id, snap.time)
-                host.last_idle[job.id] = snap.time
-        for gone in set(host.first_idle) - seen:
-            del host.first_idle[gone], host.last_idle[gone]
+        jobs = slurm_jobs(snap)
+        for job in jobs:
+            host.runs.mark(job.id, gpus_verdict(job.gpus, snap, self.util_percent), snap.time)
+        host.runs.keep_only(job.id for job in jobs)
 
     def stale(self, host: str) -> dict[str, float]:
         """Stale job ids of a host -> when their idle run began."""
         runs = self._hosts.get(host)
-        if runs is None:
-            return {}
-        return {
-            job: first
-            for job, first in runs.first_idle.items()
-            if runs.last_idle[job] - first >= self.stale_after
-        }
+        return runs.runs.stale(self.stale_after) if runs is not None else {}
 
 
 def stale_jobs_json(tracker: JobStaleTracker, hosts: list[str]) -> list[dict[str, Any]]:

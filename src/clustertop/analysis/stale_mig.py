@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from clustertop.analysis.alert_rules import AlertKind, Finding
+from clustertop.analysis.idle_runs import IdleRuns
 from clustertop.analysis.mig import GpuUnit, UnitKey, processes_by_gpu, units_of
 from clustertop.analysis.stale import DEFAULT_GAP_S, DEFAULT_STALE_AFTER, DEFAULT_UTIL_PERCENT
 from clustertop.model import MIB, GpuProcess, HostSnapshot, Section
@@ -90,8 +91,7 @@ def host_verdicts(
 
 @dataclass(slots=True)
 class _Host:
-    first_idle: dict[UnitKey, float] = field(default_factory=dict)
-    last_idle: dict[UnitKey, float] = field(default_factory=dict)
+    runs: IdleRuns[UnitKey] = field(default_factory=IdleRuns)
     last_time: float | None = None
     verdicts: list[tuple[GpuUnit, Verdict]] = field(default_factory=list)
 
@@ -127,29 +127,16 @@ class MigStaleTracker:
         host.verdicts = host_verdicts(
             snap, util_percent=self.util_percent, memory_mib=self.memory_mib
         )
-        listed = set()
         for unit, verdict in host.verdicts:
-            key = unit.key
-            listed.add(key)
-            if verdict.judgement is Judgement.ACTIVE:
-                host.first_idle.pop(key, None)
-                host.last_idle.pop(key, None)
-            elif verdict.judgement is Judgement.IDLE:
-                host.first_idle.setdefault(key, snap.time)
-                host.last_idle[key] = snap.time
-        for gone in set(host.first_idle) - listed:
-            del host.first_idle[gone], host.last_idle[gone]
+            judged = verdict.judgement
+            idle = None if judged is Judgement.UNKNOWN else judged is Judgement.IDLE
+            host.runs.mark(unit.key, idle, snap.time)
+        host.runs.keep_only(unit.key for unit, _ in host.verdicts)
 
     def stale(self, host: str) -> dict[UnitKey, float]:
         """The host's stale instances -> when their idle run began."""
         runs = self._hosts.get(host)
-        if runs is None:
-            return {}
-        return {
-            key: first
-            for key, first in runs.first_idle.items()
-            if runs.last_idle[key] - first >= self.stale_after
-        }
+        return runs.runs.stale(self.stale_after) if runs is not None else {}
 
     def verdicts(self, host: str) -> list[tuple[GpuUnit, Verdict]]:
         """The host's instances with the verdict of its last update."""

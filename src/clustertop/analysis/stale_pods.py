@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustertop.analysis.idle_runs import IdleRuns
 from clustertop.analysis.stale import DEFAULT_GAP_S, DEFAULT_STALE_AFTER, DEFAULT_UTIL_PERCENT
 from clustertop.analysis.stale_jobs import gpus_verdict
 from clustertop.model import HostSnapshot
@@ -66,8 +67,7 @@ def pod_verdict(pod: PodHold, snap: HostSnapshot, util_percent: float) -> bool |
 
 @dataclass(slots=True)
 class _HostPods:
-    first_idle: dict[str, float] = field(default_factory=dict)
-    last_idle: dict[str, float] = field(default_factory=dict)
+    runs: IdleRuns[str] = field(default_factory=IdleRuns)
     pods: dict[str, PodHold] = field(default_factory=dict)
     last_time: float | None = None
 
@@ -97,26 +97,13 @@ class PodStaleTracker:
         host.last_time = snap.time
         host.pods = {pod.id: pod for pod in pod_holds(snap)}
         for pod in host.pods.values():
-            verdict = pod_verdict(pod, snap, self.util_percent)
-            if verdict is False:
-                host.first_idle.pop(pod.id, None)
-                host.last_idle.pop(pod.id, None)
-            elif verdict is True:
-                host.first_idle.setdefault(pod.id, snap.time)
-                host.last_idle[pod.id] = snap.time
-        for gone in set(host.first_idle) - set(host.pods):
-            del host.first_idle[gone], host.last_idle[gone]
+            host.runs.mark(pod.id, pod_verdict(pod, snap, self.util_percent), snap.time)
+        host.runs.keep_only(host.pods)
 
     def stale(self, host: str) -> dict[str, float]:
         """Stale pod ids of a host -> when their idle run began."""
         runs = self._hosts.get(host)
-        if runs is None:
-            return {}
-        return {
-            pod: first
-            for pod, first in runs.first_idle.items()
-            if runs.last_idle[pod] - first >= self.stale_after
-        }
+        return runs.runs.stale(self.stale_after) if runs is not None else {}
 
     def pod(self, host: str, pod_id: str) -> PodHold | None:
         """The pod as last seen on the host (None when not holding GPU memory there)."""
