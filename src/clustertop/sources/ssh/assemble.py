@@ -32,8 +32,9 @@ from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
 from clustertop.sources.ssh.attrib import docker_ref, row_attributions
 from clustertop.sources.ssh.container_net import ContainerTraffic
-from clustertop.sources.ssh.netio import NetioRates, read_ports
+from clustertop.sources.ssh.netio import NetioRates
 from clustertop.sources.ssh.port_owners import PortOwners
+from clustertop.sources.ssh.ports_memo import PortsMemo
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
@@ -148,6 +149,7 @@ class FrameAssembler:
     _ports: _Slot[tuple[ListeningPort, ...]] = field(default_factory=_Slot)
     _container_net: ContainerTraffic = field(default_factory=ContainerTraffic)
     _port_owners: PortOwners = field(default_factory=PortOwners)
+    _ports_memo: PortsMemo = field(default_factory=PortsMemo)
     _rates: NetioRates = field(default_factory=NetioRates)
     _slurm: SlurmView = field(default_factory=SlurmView)
     _mig: MigReading | None = None
@@ -242,7 +244,7 @@ class FrameAssembler:
         elif name == "dio":
             self._dio.read(lambda: self._rates.read_dio(parts, up), name, data_time)
         else:
-            self._ports.read(lambda: read_ports(parts), name, data_time)
+            self._ports.read(lambda: self._ports_memo.read(parts), name, data_time)
 
     def _read_procs(self, text: str) -> ProcsReading:
         reading = self._kept(self._with_known_args(read_procs(text)))
