@@ -642,6 +642,11 @@ BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
 	MIG_ON = "-"
 	NFR = 0
+	# Every sample's entries exist from the start. gawk 5.2 (Debian 12's) frees an array entry
+	# never assigned, passed to a function (sample_rows) and then given to split() (gpu_pids),
+	# twice: two later strings then share one cell, and a frame line came out as a /proc path.
+	split("gpu apps mig", SAMPLER, " ")
+	for (i = 1; i <= 3; i++) { SAMPLE_UPTIME[SAMPLER[i]] = ""; SAMPLE_BODY[SAMPLER[i]] = "" }
 	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.
