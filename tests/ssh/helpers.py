@@ -22,6 +22,7 @@ from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.session import SessionSettings
 from clustertop.sources.ssh.source import SshSource
 from tests.fleet.fleet import Fleet
+from tests.fleet.simhost import SimHost
 from tests.waiting import wait_for
 
 
@@ -103,8 +104,19 @@ class LiveFleet:
         await self.source.aclose()
 
 
-def probe_processes(host_name: str) -> list[int]:
+def _session_mark(host: SimHost | str) -> bytes:
+    """What a session of this simulated host has in its environment. A host given by name
+    matches every fleet's host of that name: other test runs and benchmarks on the machine
+    start fleets with the same names (h1, h2, h3), so a fleet's own host is matched by its GPU
+    spec file, which only its sessions name."""
+    if isinstance(host, SimHost):
+        return f"CT_FAKE_GPU={host.gpu_spec_path}".encode()
+    return f"CT_HOST={host}".encode()
+
+
+def probe_processes(host: SimHost | str) -> list[int]:
     """PIDs of clustertop probes (`/bin/sh -s`) running in a session of this simulated host."""
+    mark = _session_mark(host)
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -114,7 +126,7 @@ def probe_processes(host_name: str) -> list[int]:
             environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if cmdline[:2] == [b"/bin/sh", b"-s"] and f"CT_HOST={host_name}".encode() in environ:
+        if cmdline[:2] == [b"/bin/sh", b"-s"] and mark in environ:
             found.append(int(entry.name))
     return found
 
@@ -123,9 +135,10 @@ HUGE_ARGV = ["sh", "-c", "sleep 300; true", "x", *["x" * 100_000] * 19]
 """About 1.9 MB of arguments (each one is limited to 128 KiB): what any host user may run."""
 
 
-def probe_temp_dirs(host_name: str) -> set[Path]:
+def probe_temp_dirs(host: SimHost | str) -> set[Path]:
     """The temp dirs the running probes of this simulated host use (their awk's `DIR=`): other
     clustertop users on the machine make their own, which must not count."""
+    mark = _session_mark(host)
     found = set()
     for entry in Path("/proc").iterdir():
         try:
@@ -133,7 +146,7 @@ def probe_temp_dirs(host_name: str) -> set[Path]:
             environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if f"CT_HOST={host_name}".encode() in environ:
+        if mark in environ:
             found |= {Path(os.fsdecode(a[4:])) for a in cmdline if a.startswith(b"DIR=/")}
     return found
 

@@ -147,8 +147,10 @@ async def test_sigkilled_client_leaves_nothing_on_the_host(clean_fleet: Fleet) -
     client = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
     try:
         _wait_for_line(client, "UP", 30)
-        assert probe_processes("h3"), "the probe runs while the client is connected"
-        temp_dirs = wait_for(lambda: probe_temp_dirs("h3"), 10, what="the probe's temp dir")
+        assert probe_processes(clean_fleet["h3"]), "the probe runs while the client is connected"
+        temp_dirs = wait_for(
+            lambda: probe_temp_dirs(clean_fleet["h3"]), 10, what="the probe's temp dir"
+        )
         killed = time.monotonic()
         client.send_signal(signal.SIGKILL)
         client.wait(10)
@@ -156,7 +158,7 @@ async def test_sigkilled_client_leaves_nothing_on_the_host(clean_fleet: Fleet) -
         if client.poll() is None:
             client.kill()
             client.wait(10)
-    await async_wait_for(lambda: not probe_processes("h3"), 15, what="probe gone")
+    await async_wait_for(lambda: not probe_processes(clean_fleet["h3"]), 15, what="probe gone")
     await async_wait_for(lambda: not any(d.exists() for d in temp_dirs), 15, what="temp dir gone")
     gone_after = time.monotonic() - killed
     record(

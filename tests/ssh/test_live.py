@@ -101,14 +101,16 @@ async def test_killed_sshd_changes_only_that_host_and_it_returns(
 async def test_probe_ends_with_the_connection_and_leaves_nothing(clean_fleet: Fleet) -> None:
     async with LiveFleet(clean_fleet, ["h3"]) as live:
         await async_wait_for(lambda: "h3" in live.latest and live.latest["h3"].is_up, 20, what="up")
-        assert probe_processes("h3"), "the probe runs while connected"
+        assert probe_processes(clean_fleet["h3"]), "the probe runs while connected"
         assert _stand_in_processes(clean_fleet["h3"]) == 2, (
             "one sampler for GPUs, one for their processes"
         )
         # In memory (/dev/shm) where there is one, else /tmp.
-        temp_dirs = await async_wait_for(lambda: probe_temp_dirs("h3"), 10, what="its temp dir")
+        temp_dirs = await async_wait_for(
+            lambda: probe_temp_dirs(clean_fleet["h3"]), 10, what="its temp dir"
+        )
         assert all(d.parent in (Path("/dev/shm"), Path("/tmp")) and d.is_dir() for d in temp_dirs)
-    await async_wait_for(lambda: not probe_processes("h3"), 10, what="probe gone")
+    await async_wait_for(lambda: not probe_processes(clean_fleet["h3"]), 10, what="probe gone")
     await async_wait_for(
         lambda: _stand_in_processes(clean_fleet["h3"]) == 0, 10, what="GPU samplers gone"
     )

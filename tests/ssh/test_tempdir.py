@@ -124,7 +124,7 @@ async def test_a_full_temp_dir_is_the_error_shown(fleet: Fleet, tmp_path: Path) 
     record("faults", "shm-full", f"all temp dirs full: the host's error says so ({snap.error!r})")
 
 
-def _probes(host: str) -> list[int]:
+def _probes(host: SimHost) -> list[int]:
     # The probe itself, not the subshells it forks (they share its command line).
     shells = probe_processes(host)
     return [pid for pid in shells if psutil.Process(pid).ppid() not in shells]
@@ -161,11 +161,11 @@ async def test_a_hung_df_marks_disks_and_leaves_nothing_behind(fleet: Fleet) -> 
             snap = live.latest["hungdf"]
             assert snap.state is HostState.UP and snap.cpu is not None
             assert Section.DISKS not in snap.waiting
-            assert len(_probes("hungdf")) == 1, "one probe, never restarted"
+            assert len(_probes(host)) == 1, "one probe, never restarted"
             assert len(_hung_dfs(host)) == 1, "df is never started twice"
-            temp_dirs = probe_temp_dirs("hungdf")
+            temp_dirs = probe_temp_dirs(host)
             assert temp_dirs, "the probe's temp dir exists while it runs"
-        await async_wait_for(lambda: not probe_processes("hungdf"), 10, what="the probe gone")
+        await async_wait_for(lambda: not probe_processes(host), 10, what="the probe gone")
         await async_wait_for(lambda: not _hung_dfs(host), 10, what="the hung df gone")
         await async_wait_for(
             lambda: not any(d.exists() for d in temp_dirs), 10, what="its temp dir gone"

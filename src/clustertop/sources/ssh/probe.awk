@@ -18,8 +18,30 @@
 #   process [pid]: TICKS, START, RSS, COMM, STATE (this scan), PREV_TICKS, PREV_START,
 #   PREV_TOTAL (the reference for its CPU share), CPU_SHARE (this scan; -1 unknown), ARGS,
 #   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF, CGROUP_OF (read once per process)
+# A frame is kept as lines in FRAME[1..NFR] and written in one piece at its end (frame_out):
+# gawk flushes its output at every close() and mawk -W interactive at every print, and each
+# write is a wake-up and a packet of sshd's. (Appending to one string costs gawk 3x more.)
+function emit(line) {
+	FRAME[++NFR] = line
+}
+function emit_raw(text) { # text of whole lines, each ending in a newline
+	FRAME[++NFR] = substr(text, 1, length(text) - 1)
+}
+function frame_out(   i, s) {
+	if (MAWK) { # unbuffered: one string, one write (per 64 KB)
+		s = ""
+		for (i = 1; i <= NFR; i++) {
+			s = s FRAME[i] "\n"
+			if (length(s) > 65536) { printf "%s", s; s = "" }
+		}
+		printf "%s", s
+	} else for (i = 1; i <= NFR; i++) print FRAME[i]
+	if (NFR > 4096) split("", FRAME) # a big frame's lines are not kept
+	NFR = 0
+	fflush()
+}
 function catfile(f,   line) {
-	while ((getline line < f) > 0) print line
+	while ((getline line < f) > 0) emit(line)
 	close(f)
 }
 function part_line(line, parts,   name) { # 1 when line is "MARKER <one of the parts>"
@@ -35,7 +57,7 @@ function body_line(line, part) { # a line of command output, never taken for a f
 }
 function print_output(f, part,   line) { # file f's lines; "MARKER part" (one of the space-
 	# separated names in part) may split it
-	while ((getline line < f) > 0) print body_line(line, part)
+	while ((getline line < f) > 0) emit(body_line(line, part))
 	close(f)
 }
 function firstline(f,   line) {
@@ -63,36 +85,45 @@ function section_file(name,   rcline, a) { # a background job's last output, or 
 	if (rcline == "") return
 	split(rcline, a, " ")
 	JOB_STARTED[name] = a[2]
-	if (rcline == LAST_SENT[name]) { print MARKER " same " name " " a[2]; return }
+	if (rcline == LAST_SENT[name]) { emit(MARKER " same " name " " a[2]); return }
 	LAST_SENT[name] = rcline
-	print MARKER " b " name
+	emit(MARKER " b " name)
 	print_output(DIR "/" name "." a[3], name == "disks" ? "inodes" : "logs podman")
 	if (name == "docker") { containers_changed(DIR "/docker." a[3]); container_netdev() }
-	print ""
-	print MARKER " e " name " " a[1] " " a[2]
+	emit("")
+	emit(MARKER " e " name " " a[1] " " a[2])
 }
-function container_netdev(   id, list, cmd, line, a, n, p, ns, own, pid) { # the netdev part
+function container_netdev(   id, list, cmd, line, a, n, p, ns, pid, key) { # the netdev part
 	# Each running container with a network namespace of its own (readable, not the host's):
 	# "c ID NAMESPACE" and its init process's /proc/PID/net/dev, at the docker section's cadence.
+	# Each container's main process's namespace is read once (with ls: awk cannot read a link),
+	# not at every docker section.
 	for (id in CONTAINER_NS) delete CONTAINER_NS[id]
-	print MARKER " netdev"
-	list = ""
-	for (id in CONTAINER_PID) list = list " /proc/" CONTAINER_PID[id] "/ns/net"
-	if (list == "") return
-	cmd = "LC_ALL=C exec ls -l /proc/self/ns/net" list " 2>/dev/null"
-	while ((cmd | getline line) > 0) {
-		n = split(line, a, " ")
-		if (n < 3 || a[n - 1] != "->") continue
-		split(a[n - 2], p, "/")
-		ns[p[3]] = a[n]
+	for (key in NS_OF) {
+		split(key, a, " ")
+		if (!(a[1] in CONTAINER_PID) || CONTAINER_PID[a[1]] != a[2]) delete NS_OF[key]
 	}
-	close(cmd)
-	own = ns["self"]
+	emit(MARKER " netdev")
+	list = ""
+	for (id in CONTAINER_PID) if (!((id " " CONTAINER_PID[id]) in NS_OF)) list = list " /proc/" CONTAINER_PID[id] "/ns/net"
+	if (list != "") {
+		cmd = "LC_ALL=C exec ls -l /proc/self/ns/net" list " 2>/dev/null"
+		while ((cmd | getline line) > 0) {
+			n = split(line, a, " ")
+			if (n < 3 || a[n - 1] != "->") continue
+			split(a[n - 2], p, "/")
+			ns[p[3]] = a[n]
+		}
+		close(cmd)
+		if ("self" in ns) OWN_NS = ns["self"]
+		# One not readable (another user's, or gone) stays so while this PID is the container's.
+		for (id in CONTAINER_PID) NS_OF[id " " CONTAINER_PID[id]] = (CONTAINER_PID[id] in ns) ? ns[CONTAINER_PID[id]] : ""
+	}
 	for (id in CONTAINER_PID) {
-		pid = CONTAINER_PID[id]
-		if (!(pid in ns) || ns[pid] == own) continue
+		pid = CONTAINER_PID[id]; key = id " " pid
+		if (NS_OF[key] == "" || OWN_NS == "" || NS_OF[key] == OWN_NS) continue
 		CONTAINER_NS[id] = pid
-		print "c " id " " ns[pid]
+		emit("c " id " " NS_OF[key])
 		catfile("/proc/" pid "/net/dev")
 	}
 }
@@ -113,7 +144,7 @@ function sample_rows(body,   n, i, lines, rc) { # prints the rows; returns "@rc"
 	n = split(body, lines, "\n")
 	for (i = 1; i < n; i++) {
 		if (index(lines[i], "@rc ") == 1) rc = substr(lines[i], 5)
-		else print body_line(lines[i], "")
+		else emit(body_line(lines[i], ""))
 	}
 	return rc
 }
@@ -124,8 +155,17 @@ function sample_rc(body,   at) { # the "@rc" status in a sample (0 if none)
 	sub(/\n.*/, "", body)
 	return body
 }
+function mig_mode(   on) { # DIR/mig.on says (non-empty) whether a GPU is in MIG mode: the
+	# shell runs the MIG sampler only then (the mode is the last field of the GPU rows)
+	on = index(SAMPLE_BODY["gpu"], "Enabled\n") > 0 ? "1" : ""
+	if (on == MIG_ON) return
+	MIG_ON = on
+	printf "%s", (on == "" ? "" : on "\n") > (DIR "/mig.on")
+	close(DIR "/mig.on")
+}
 function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	sample("gpu"); sample("apps"); sample("mig")
+	if (SAMPLE_UPTIME["gpu"] != "") mig_mode()
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	# AMD readings change every tick: a host with AMD GPUs always sends the section.
 	if (gpu_up == "" && AMD == 0) return
@@ -134,63 +174,63 @@ function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	mig_up = SAMPLE_UPTIME["mig"]
 	if (AMD == 0 && gpu_up == LAST_SENT["gpu"] && apps_up == LAST_SENT["apps"] &&
 	    mig_up == LAST_SENT["mig"]) {
-		print MARKER " same gpu " gpu_up
+		emit(MARKER " same gpu " gpu_up)
 		return
 	}
 	LAST_SENT["gpu"] = gpu_up; LAST_SENT["apps"] = apps_up
-	print MARKER " b gpu"
+	emit(MARKER " b gpu")
 	rc = sample_rows(SAMPLE_BODY["gpu"])
-	print MARKER " apps " rc " " apps_up
+	emit(MARKER " apps " rc " " apps_up)
 	sample_rows(SAMPLE_BODY["apps"])
 	# A MIG sample only when it is new: the client keeps the last one it got.
 	if (mig_up != "" && mig_up != LAST_SENT["mig"]) {
 		LAST_SENT["mig"] = mig_up
-		print MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up
+		emit(MARKER " mig " sample_rc("\n" SAMPLE_BODY["mig"]) " " mig_up)
 		sample_rows(SAMPLE_BODY["mig"])
 	}
 	if (AMD != 0) amd_parts()
-	print ""
-	print MARKER " e gpu " rc " " gpu_up
+	emit("")
+	emit(MARKER " e gpu " rc " " gpu_up)
 }
 function amd_parts(   i, k, v, pid, rcline, a) { # the amd part, then the amdtool part
-	print MARKER " amd"
+	emit(MARKER " amd")
 	for (i = 1; i <= NCARD; i++) {
-		print CARD[i] " bus " CARD_BUS[i]
+		emit(CARD[i] " bus " CARD_BUS[i])
 		for (k in AMD_FILE) {
 			v = firstline(CARD_DEV[i] "/" AMD_FILE[k])
-			if (v != "") print CARD[i] " " k " " clean(v)
+			if (v != "") emit(CARD[i] " " k " " clean(v))
 		}
 		if (CARD_HWMON[i] != "") for (k in HWMON_FILE) {
 			v = firstline(CARD_HWMON[i] "/" HWMON_FILE[k])
-			if (v != "") print CARD[i] " " k " " clean(v)
+			if (v != "") emit(CARD[i] " " k " " clean(v))
 		}
 	}
-	for (i = 1; i <= NKFD; i++) print KFD_LINE[i]
+	for (i = 1; i <= NKFD; i++) emit(KFD_LINE[i])
 	for (pid in KFD_PID) for (i = 1; i <= NKFD; i++) {
 		v = firstline(KFD "/proc/" pid "/vram_" KFD_GPU[i])
-		if (v ~ /^[0-9]+$/) print "kfd vram " pid " " KFD_GPU[i] " " v
+		if (v ~ /^[0-9]+$/) emit("kfd vram " pid " " KFD_GPU[i] " " v)
 	}
 	rcline = firstline(DIR "/amdtool.rc")
 	split(rcline, a, " ")
 	if (AMD_STARTED != "-" && a[2] != AMD_STARTED && UPTIME - AMD_STARTED > 10)
-		print "pending " int(UPTIME - AMD_STARTED)
+		emit("pending " int(UPTIME - AMD_STARTED))
 	if (rcline == "") return
-	if (rcline == LAST_SENT["amdtool"]) { print MARKER " amdtool same " a[2]; return }
+	if (rcline == LAST_SENT["amdtool"]) { emit(MARKER " amdtool same " a[2]); return }
 	LAST_SENT["amdtool"] = rcline
-	print MARKER " amdtool " a[1] " " a[2]
+	emit(MARKER " amdtool " a[1] " " a[2])
 	amd_output(DIR "/amdtool." a[3])
 }
 function amd_output(f,   line, rest, kind, pid) { # the job's output; its "KIND RC" lines kept
 	while ((getline line < f) > 0) {
 		rest = substr(line, length(MARKER) + 2)
 		if (index(line, MARKER " ") == 1 && rest ~ /^(amd-static|amd-process|amd-metric|rocm-smi) [0-9]+$/) {
-			print line
+			emit(line)
 			kind = rest; sub(/ .*/, "", kind)
 			# Without KFD, amd-smi process names the GPU processes: their details are read too.
 			if (kind == "amd-process") for (pid in TOOL_PID) delete TOOL_PID[pid]
 			continue
 		}
-		print body_line(line, "")
+		emit(body_line(line, ""))
 		if (kind == "amd-process" && match(line, /"pid": *[0-9]+/)) {
 			pid = substr(line, RSTART, RLENGTH); sub(/.*: */, "", pid); TOOL_PID[pid + 0] = 1
 		}
@@ -265,7 +305,7 @@ function container_usage(id, pid,   usage, memory, inactive, cpu, v2) { # prints
 	if (usage != "" && (id in PREV_USAGE) && UPTIME > PREV_USAGE_UPTIME[id] && usage + 0 >= PREV_USAGE[id] + 0)
 		cpu = sprintf("%.1f", (usage - PREV_USAGE[id]) / ((UPTIME - PREV_USAGE_UPTIME[id]) * 1e7))
 	if (usage != "") { PREV_USAGE[id] = usage; PREV_USAGE_UPTIME[id] = UPTIME }
-	print "k", id, cpu, (memory == "" ? "-" : memory)
+	emit("k " id " " cpu " " (memory == "" ? "-" : memory))
 }
 function container_of(pid,   f, line, r, id, last, bad, path, paths) { # also sets CGROUP_OF
 	f = "/proc/" pid "/cgroup"; r = "-"; last = ""; bad = 0; paths = ""
@@ -351,21 +391,20 @@ function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TO
 			split(line, a, " ")
 			CPU_TOTAL = 0
 			for (i = 2; i <= 9; i++) CPU_TOTAL += a[i]
-			print "cpu", a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]
+			emit("cpu " a[2] " " a[3] " " a[4] " " a[5] " " a[6] " " a[7] " " a[8] " " a[9])
 		} else if (index(line, "cpu") == 1) NCPU++
-		else if (index(line, "btime ") == 1) print "btime", substr(line, 7)
+		else if (index(line, "btime ") == 1) emit("btime " substr(line, 7))
 	}
 	close(f)
-	print "ncpu", NCPU
+	emit("ncpu " NCPU)
 }
-function choose_reads(full, first_path,   i, pid) { # TO_READ: the /proc entries to read
-	for (pid in TO_READ) delete TO_READ[pid]
-	if (full) for (i = first_path; i <= NF; i++) TO_READ[$i] = 1
+function read_processes(full, first_path,   i, pid) { # the /proc entries of this tick
+	if (full) for (i = first_path; i <= NF; i++) read_process($i)
 	else {
 		# Between full scans (no host screen open) only GPU processes are read again; "keep"
 		# tells the client that the other processes keep their rows from the last full scan.
-		print "keep"
-		for (pid in GPU_PID) TO_READ["/proc/" pid] = 1
+		emit("keep")
+		for (pid in GPU_PID) read_process("/proc/" pid)
 	}
 }
 function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and CPU_SHARE
@@ -376,7 +415,8 @@ function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and
 	# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
 	n = split(line, a, ") ")
 	rest = a[n]
-	split(rest, a, " ")
+	# Fields up to rss (22) are read: the first 200 bytes hold them unless a 23rd is missing.
+	if (split(substr(rest, 1, 200), a, " ") < 23) split(rest, a, " ")
 	t = a[12] + a[13]; st = a[20]
 	if (n == 2) COMM[pid] = substr(line, length(pid) + 3, length(line) - length(rest) - length(pid) - 4)
 	else { COMM[pid] = line; sub(/^[0-9]+ \(/, "", COMM[pid]); sub(/\) [^)]*$/, "", COMM[pid]) }
@@ -391,8 +431,8 @@ function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and
 function choose_shown(full,   i, pid) { # SHOW: top by CPU, top by memory, and GPU processes
 	for (pid in SHOW) delete SHOW[pid]
 	if (full) {
-		for (i in TOP_CPU) delete TOP_CPU[i]
-		for (i in TOP_MEM) delete TOP_MEM[i]
+		split("", TOP_CPU)
+		split("", TOP_MEM)
 		for (pid in CPU_SHARE) { insert_top(TOP_CPU, TOP_N, pid, CPU_SHARE); insert_top(TOP_MEM, TOP_N, pid, RSS) }
 		for (i = 1; i <= TOP_N; i++) { if (i in TOP_CPU) SHOW[TOP_CPU[i]] = 1; if (i in TOP_MEM) SHOW[TOP_MEM[i]] = 1 }
 	}
@@ -414,10 +454,10 @@ function print_rows(   pid, pc, args) {
 		# The arguments go over the wire once per process; "=" means "as sent before".
 		args = (ARGS_SENT[pid] == START[pid]) ? "=" : ARGS[pid]
 		# Its attribution's cgroup paths go with its arguments, once (protocol.md `a`).
-		if (args != "=" && CGROUP_OF[pid] != "") print "a " pid CGROUP_OF[pid]
+		if (args != "=" && CGROUP_OF[pid] != "") emit("a " pid CGROUP_OF[pid])
 		ARGS_SENT[pid] = START[pid]
-		printf "p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], STATE[pid], \
-			CONTAINER_OF[pid], USER_OF[pid], clean(COMM[pid]), args
+		emit_raw(sprintf("p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], STATE[pid], \
+			CONTAINER_OF[pid], USER_OF[pid], clean(COMM[pid]), args))
 	}
 }
 function remember(full,   pid) { # this reading becomes each process's reference
@@ -431,50 +471,50 @@ function forget(pid) {
 	delete CGROUP_OF[pid]
 	delete PREV_TICKS[pid]; delete PREV_START[pid]; delete PREV_TOTAL[pid]; delete ARGS_SENT[pid]
 }
-function procs(full, first_path,   path, pid, id) { # the procs section
-	print MARKER " b procs"
+function procs(full, first_path,   id) { # the procs section
+	emit(MARKER " b procs")
 	cpu_counters()
-	for (pid in CPU_SHARE) delete CPU_SHARE[pid]
+	split("", CPU_SHARE)
 	gpu_pids()
-	choose_reads(full, first_path)
-	for (path in TO_READ) read_process(path)
+	read_processes(full, first_path)
 	choose_shown(full)
 	describe_new()
 	print_rows()
 	# Containers' CPU and memory show only on the host screen, which asks for full scans.
 	if (full) for (id in CONTAINER_PID) container_usage(id, CONTAINER_PID[id])
 	remember(full)
-	print ""
-	print MARKER " e procs 0 " UPTIME
+	emit("")
+	emit(MARKER " e procs 0 " UPTIME)
 }
 function meminfo(   f, line) { # only the lines the client reads
 	f = "/proc/meminfo"
 	while ((getline line < f) > 0)
-		if (line ~ /^(MemTotal|MemFree|MemAvailable|Buffers|Cached|SReclaimable|SwapTotal|SwapFree):/) print line
+		if (line ~ /^(MemTotal|MemFree|MemAvailable|Buffers|Cached|SReclaimable|SwapTotal|SwapFree):/) emit(line)
 	close(f)
 }
 function net_section(   n, i, j, d, p, v) { # /proc/net/dev, then each InfiniBand port's counters
-	print MARKER " b net"
+	emit(MARKER " b net")
 	catfile("/proc/net/dev") # the kernel's lines: interface names are at most 15 bytes
 	n = split(IBDIRS, d, " ")
-	if (n) print MARKER " ib"
+	if (n) emit(MARKER " ib")
 	for (i = 1; i <= n; i++) {
 		split(d[i], p, "/") # /sys/class/infiniband/DEVICE/ports/PORT/counters
-		for (j = 1; j <= IB_N; j++) if ((v = firstline(d[i] "/" IB_FILE[j])) != "") print p[5] "/" p[7] " " IB_FILE[j] " " v
+		for (j = 1; j <= IB_N; j++) if ((v = firstline(d[i] "/" IB_FILE[j])) != "") emit(p[5] "/" p[7] " " IB_FILE[j] " " v)
 	}
-	print ""
-	print MARKER " e net 0 " UPTIME
+	emit("")
+	emit(MARKER " e net 0 " UPTIME)
 }
 function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices left out), dm names, NFS
-	print MARKER " b dio"
+	emit(MARKER " b dio")
 	f = "/proc/diskstats"; dm = ""
 	while ((getline line < f) > 0) {
+		if (line in DIO_IDLE) continue # an idle device's line (all zero) is split once
 		split(line, a, " ")
-		if (a[4] + a[8] + a[13] > 0) print line; else continue
+		if (a[4] + a[8] + a[13] > 0) emit(line); else { DIO_IDLE[line] = 1; continue }
 		if (a[3] ~ /^dm-[0-9]+$/ && (line = firstline("/sys/block/" a[3] "/dm/name")) != "") dm = dm a[3] " " clean(line) "\n"
 	}
 	close(f)
-	if (dm != "") printf "%s", MARKER " dm\n" dm
+	if (dm != "") emit_raw(MARKER " dm\n" dm)
 	# NFS mounts' byte counters: each one's "device" line and its "bytes:" line.
 	f = "/proc/self/mountstats"; nfs = ""; NFS_OPEN = 0
 	while ((getline line < f) > 0) {
@@ -483,17 +523,23 @@ function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices l
 		else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
 	}
 	close(f)
-	if (nfs != "") printf "%s", MARKER " nfs\n" nfs
-	print ""
-	print MARKER " e dio 0 " UPTIME
+	if (nfs != "") emit_raw(MARKER " nfs\n" nfs)
+	emit("")
+	emit(MARKER " e dio 0 " UPTIME)
 }
-function listening(proto, f,   line, a, r) { # listening TCP / unconnected UDP lines of a protocol
+function listening(proto, f,   line, a, r, state) { # listening TCP / unconnected UDP lines of a protocol
 	if (f == "") f = "/proc/net/" proto
 	r = ""
+	state = proto ~ /^tcp/ ? "0A" : "07"
 	while ((getline line < f) > 0) {
+		# Most sockets are connected: a line without the state (" 0A ") is not split (thousands
+		# of connections cost gawk tens of ms a reading).
+		if (!index(line, " " state " ")) continue
 		split(line, a, " ")
-		if (proto ~ /^tcp/) { if (a[4] == "0A") r = r line "\n" }
-		else if (a[4] == "07" && a[3] ~ /:0000$/) r = r line "\n"
+		if (a[4] != state || (state == "07" && a[3] !~ /:0000$/)) continue
+		r = r line "\n"
+		# Each socket's inode and owner, in the order of its line (ports_section, holders).
+		SOCK_INO[++NSOCK] = a[10]; SOCK_UID[NSOCK] = a[8]
 	}
 	close(f)
 	return r
@@ -514,22 +560,22 @@ function walk_fds(   cmd, line, a, pid, ino) { # HOLDER[inode] = "PID NAME" for 
 	close(cmd)
 	LAST_WALK = PORT_TICK
 }
-function holders(body,   n, i, lines, a, missing, out) { # the holders part, from HOLDER
-	n = split(body, lines, "\n")
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10 && !(a[10] in HOLDER) && !(a[10] in LOOKED)) missing = 1
+function holders(   i, missing, out, ino) { # the holders part, from HOLDER
+	for (i = 1; i <= NSOCK; i++) if (!(SOCK_INO[i] in HOLDER) && !(SOCK_INO[i] in LOOKED)) missing = 1
 	# A socket not looked for yet: one ls over every fd table, only on a full tick (the host
 	# screen is open, or the first tick) and at most every HOLDEREVERY ticks: services that open
 	# listeners all the time must not cost an ls each time.
 	if (missing && FULL && (LAST_WALK == "" || PORT_TICK - LAST_WALK >= HOLDEREVERY)) {
 		walk_fds()
-		for (i in LOOKED) delete LOOKED[i]
-		for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) LOOKED[a[10]] = 1
+		split("", LOOKED)
+		for (i = 1; i <= NSOCK; i++) LOOKED[SOCK_INO[i]] = 1
 		missing = 0
 	}
 	out = "denied " (DENIED + 0) "\n"
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
-		if (a[10] in HOLDER) out = out a[10] " " HOLDER[a[10]] "\n"
-		else if (!(a[10] in LOOKED)) missing = 1
+	for (i = 1; i <= NSOCK; i++) {
+		ino = SOCK_INO[i]
+		if (ino in HOLDER) out = out ino " " HOLDER[ino] "\n"
+		else if (!(ino in LOOKED)) missing = 1
 	}
 	return out (missing ? "later 1\n" : "")
 }
@@ -557,28 +603,29 @@ function container_sockets(   id, pid, i, rows, out, any, f, line) { # PROTO@ID 
 	}
 	return out
 }
-function ports_section(   i, body, rows, n, lines, a, h, seen, done, cg, out) { # listening sockets, holders, users
+function ports_section(   i, body, rows, h, seen, done, cg, out, uid, ino) { # listening sockets, holders, users
 	body = ""
+	NSOCK = 0 # listening() lists each socket's inode and owner: its line is split once
 	for (i = 1; i <= 4; i++) if ((rows = listening(PROTO[i])) != "") body = body MARKER " " PROTO[i] "\n" rows
 	body = body container_sockets()
-	out = body MARKER " holders\n" holders(body) MARKER " users\n"
-	n = split(body, lines, "\n")
+	out = body MARKER " holders\n" holders() MARKER " users\n"
 	cg = ""
-	for (i = 1; i <= n; i++) if (split(lines[i], a, " ") >= 10) {
-		if (!(a[8] in seen) && (a[8] in USER_NAME)) { seen[a[8]] = 1; out = out a[8] " " USER_NAME[a[8]] "\n" }
-		if (!(a[10] in HOLDER)) continue
+	for (i = 1; i <= NSOCK; i++) {
+		uid = SOCK_UID[i]; ino = SOCK_INO[i]
+		if (!(uid in seen) && (uid in USER_NAME)) { seen[uid] = 1; out = out uid " " USER_NAME[uid] "\n" }
+		if (!(ino in HOLDER)) continue
 		# What the socket's holder belongs to: its cgroup paths, read once per fd walk.
-		split(HOLDER[a[10]], h, " ")
+		split(HOLDER[ino], h, " ")
 		if (!(h[1] in HOLDER_CG)) holder_cgroup(h[1])
 		if (!(h[1] in done) && HOLDER_CG[h[1]] != "") { done[h[1]] = 1; cg = cg h[1] HOLDER_CG[h[1]] "\n" }
 	}
 	out = out MARKER " cgroups\n" cg
-	if (out == PORTS_SENT) { print MARKER " same ports " UPTIME; return }
+	if (out == PORTS_SENT) { emit(MARKER " same ports " UPTIME); return }
 	PORTS_SENT = out
-	print MARKER " b ports"
-	printf "%s", out
-	print ""
-	print MARKER " e ports 0 " UPTIME
+	emit(MARKER " b ports")
+	emit_raw(out)
+	emit("")
+	emit(MARKER " e ports 0 " UPTIME)
 }
 function slurm_section(   started) { # the slurm job's output once it ends, pending till then
 	# One small file a tick in the steady state: .rc is read only while a run is not yet sent.
@@ -589,10 +636,17 @@ function slurm_section(   started) { # the slurm job's output once it ends, pend
 	else pending("slurm", started)
 }
 function pending(name, started) { # a job started at `started` that has not written its .rc yet
-	if (started != "-" && JOB_STARTED[name] != started) print MARKER " p " name " " started
+	if (started != "-" && JOB_STARTED[name] != started) emit(MARKER " p " name " " started)
 }
 BEGIN {
 	MARKER = ENVIRON["CT_MARKER"]
+	MIG_ON = "-"
+	NFR = 0
+	# Every sample's entries exist from the start. gawk 5.2 (Debian 12's) frees an array entry
+	# never assigned, passed to a function (sample_rows) and then given to split() (gpu_pids),
+	# twice: two later strings then share one cell, and a frame line came out as a /proc path.
+	split("gpu apps mig", SAMPLER, " ")
+	for (i = 1; i <= 3; i++) { SAMPLE_UPTIME[SAMPLER[i]] = ""; SAMPLE_BODY[SAMPLER[i]] = "" }
 	LINE_LIMIT = 262144
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.
@@ -615,11 +669,11 @@ $1 == "a" { # AMD: the slow job's start, then the KFD process folders now
 }
 $1 == "t" {
 	UPTIME = firstline("/proc/uptime"); sub(/ .*/, "", UPTIME)
-	print MARKER " t " $2 " " UPTIME
-	print MARKER " b sys"
+	emit(MARKER " t " $2 " " UPTIME)
+	emit(MARKER " b sys")
 	catfile("/proc/loadavg"); meminfo()
-	print ""
-	print MARKER " e sys 0 " UPTIME
+	emit("")
+	emit(MARKER " e sys 0 " UPTIME)
 	gpu_section()
 	section_file("disks")
 	section_file("docker")
@@ -634,6 +688,6 @@ $1 == "t" {
 	pending("disks", $3)
 	pending("docker", $4)
 	if (SLURM == 1) slurm_section()
-	print MARKER " d " $2
-	fflush()
+	emit(MARKER " d " $2)
+	frame_out()
 }

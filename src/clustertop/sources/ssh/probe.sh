@@ -161,29 +161,28 @@ MIGXML='/<\?xml/ { xml = 1 }
 inside || /^@rc |<\?xml|<\/?nvidia_smi_log>|<gpu id=|<\/gpu>|<uuid>/ { print }
 /<\/mig_devices>|<\/processes>|<mig_devices *\/>|<processes *\/>/ { inside = 0 }'
 
-mig_loop() {
-	waited=0
-	while :; do
-		if [ -s "$dir/gpu.cur" ] && grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null; then
-			sample=$(
-				"$NVSMI" -L 2>&1 </dev/null
-				echo "@xml"
-				{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
-			)
-			# -q -x refused (or failed): the plain table's "MIG devices:" part serves instead.
-			case $sample in *"@rc 0") ;; *) sample="$sample
+mig_loop() { # while the frame awk finds a GPU in MIG mode (it writes mig.on); then it ends
+	while [ -s "$dir/mig.on" ]; do
+		sample=$(
+			"$NVSMI" -L 2>&1 </dev/null
+			echo "@xml"
+			{ "$NVSMI" -q -x 2>&1 </dev/null; echo "@rc $?"; } | $AWK "$MIGXML"
+		)
+		# -q -x refused (or failed): the plain table's "MIG devices:" part serves instead.
+		case $sample in *"@rc 0") ;; *) sample="$sample
 @table
 $("$NVSMI" 2>&1 </dev/null)" ;; esac
-			write_cur mig "$sample
+		write_cur mig "$sample
 "
-			sleep "$MIGS"
-		elif [ "$waited" -lt 25 ]; then # the first GPU sample is on its way
-			waited=$((waited + 1))
-			sleep 0.2 2>/dev/null || sleep 1
-		else
-			sleep "$MIGS"
-		fi
+		sleep "$MIGS"
 	done
+}
+
+mig_watch() { # the MIG sampler runs only while a GPU is in MIG mode: no process otherwise
+	[ -s "$dir/mig.on" ] || return 0
+	[ -n "$mig_pid" ] && kill -0 "$mig_pid" 2>/dev/null && return 0
+	mig_loop </dev/null >/dev/null 2>&1 &
+	mig_pid=$!
 }
 
 gpu_watch() { # keep the samplers running; retry a failed one every 30 s
@@ -204,8 +203,7 @@ gpu_watch() { # keep the samplers running; retry a failed one every 30 s
 	gpu_pid=$!
 	gpu_loop apps --query-compute-apps "$APPQ" &
 	apps_pid=$!
-	mig_loop </dev/null >/dev/null 2>&1 &
-	mig_pid=$!
+	mig_pid=""
 }
 
 amd_run() { # KIND COMMAND...: a part line "KIND RC" (protocol.md), then the command's output
@@ -258,8 +256,9 @@ first_wait() { # the first frame waits (at most DL s) for the first readings
 	while [ "$fired" = 0 ] && [ -n "$gpu_pid" ] && [ ! -s "$dir/gpu.cur" ]; do
 		sleep 0.05 2>/dev/null || break
 	done
-	while [ "$fired" = 0 ] && [ -n "$mig_pid" ] && [ ! -s "$dir/mig.cur" ] &&
-		grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null; do
+	# The frame awk starts the MIG sampler from the next tick on; the first frame waits for it.
+	[ -n "$gpu_pid" ] && grep -q 'Enabled$' "$dir/gpu.cur" 2>/dev/null && echo 1 >"$dir/mig.on" && mig_watch
+	while [ "$fired" = 0 ] && [ -n "$mig_pid" ] && [ ! -s "$dir/mig.cur" ]; do
 		sleep 0.05 2>/dev/null || break
 	done
 	kill "$timer" 2>/dev/null
@@ -337,9 +336,68 @@ slurm_tick() { # the slurm job: on the first tick, then when the node's jobs cha
 	echo "$started" >"$dir/slurm.started"
 }
 
+podman_conf() { # the roots that storage.conf and containers.conf name; "-" if not sure
+	roots="/var/lib/containers/storage $podman_home/.local/share/containers/storage"
+	[ -n "$XDG_DATA_HOME" ] && roots="$roots $XDG_DATA_HOME/containers/storage"
+	for conf in $podman_confs; do
+		[ -e "$conf" ] || continue
+		[ -r "$conf" ] || { echo -; return; }
+		while read -r key eq value; do
+			case $key in
+			graphroot | rootless_storage_path) ;;
+			graphroot* | rootless_storage_path* | static_dir* | imagestore* | remote*) echo -; return ;;
+			*) continue ;;
+			esac
+			value=${value#\"}
+			value=${value%\"}
+			# Only a plain absolute path is taken; $HOME and the like: not sure.
+			case "$eq$value" in "="/*) ;; *) echo -; return ;; esac
+			case $value in *[!A-Za-z0-9/._-]*) echo -; return ;; esac
+			roots="$roots $value"
+		done <"$conf"
+	done
+	echo "$roots"
+}
+
+podman_roots() { # sets roots, podman's storage folders; fails when they are not known here
+	[ -z "$CONTAINERS_STORAGE_CONF$CONTAINERS_CONF$CONTAINER_HOST" ] || return 1
+	podman_home=${HOME:-/}
+	case "$podman_home$XDG_CONFIG_HOME$XDG_DATA_HOME" in *[!A-Za-z0-9/._-]*) return 1 ;; esac
+	podman_confs="/etc/containers/storage.conf /usr/share/containers/storage.conf
+		${XDG_CONFIG_HOME:-$podman_home/.config}/containers/storage.conf
+		/etc/containers/containers.conf /usr/share/containers/containers.conf
+		${XDG_CONFIG_HOME:-$podman_home/.config}/containers/containers.conf"
+	# Read once (a containers.conf is ~24 KB, which sh's read takes a byte at a time); again
+	# when one of the files changes.
+	cache="$dir/podman.roots"
+	fresh=1
+	[ -f "$cache" ] || fresh=0
+	for conf in $podman_confs; do
+		[ "$fresh" = 1 ] && [ -e "$conf" ] && ! [ "$cache" -nt "$conf" ] && fresh=0
+	done
+	[ "$fresh" = 1 ] || podman_conf >"$cache"
+	roots=-
+	read -r roots <"$cache"
+	[ "$roots" != - ]
+}
+
+podman_same() { # podman listed no container last run, and its state is untouched since
+	[ -s "$dir/podman.none" ] && [ -f "$dir/podman.ref" ] && podman_roots || return 1
+	for root in $roots; do
+		# Creating a container writes its list and lock; starting or ending one, the database.
+		for f in "$root" "$root/libpod" "$root/libpod/bolt_state.db" "$root/db.sql" \
+			"$root/db.sql-wal" "$root"/*-containers "$root"/*-containers/containers.*; do
+			[ ! -e "$f" ] || [ "$dir/podman.ref" -nt "$f" ] || return 1
+		done
+	done
+}
+
 podman_list() { # podman's containers after Docker's (a host without podman starts nothing)
 	command -v "$PODMANCMD" >/dev/null 2>&1 || return 0
 	echo "$N podman"
+	# A podman ps costs ~30 ms of CPU, however few containers: none last time and no change
+	# to podman's state since means none now ("[]", what podman prints for none).
+	if podman_same; then printf '[]\n\n@rc 0\n'; return 0; fi
 	# Which timeout, found by the first run: GNU's moves itself into a process group of its own
 	# (where the probe's kill 0 would miss it) unless --foreground; BusyBox's stays in ours.
 	tflavour=""
@@ -353,13 +411,16 @@ podman_list() { # podman's containers after Docker's (a host without podman star
 		fi
 		echo "$tflavour" >"$dir/timeout.flavour"
 	fi
+	: >"$dir/podman.ref" # before the run: a change made while it runs is a change
 	case $tflavour in
-	gnu) timeout --foreground "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
-	plain) timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1 ;;
-	*) "$PODMANCMD" ps -a --format json 2>&1 ;;
+	gnu) podman_out=$(timeout --foreground "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1) ;;
+	plain) podman_out=$(timeout "$PODMANWAIT" "$PODMANCMD" ps -a --format json 2>&1) ;;
+	*) podman_out=$("$PODMANCMD" ps -a --format json 2>&1) ;;
 	esac
 	podman_rc=$?
-	printf '\n@rc %s\n' "$podman_rc" # on a line of its own, whatever podman's output ended with
+	if [ "$podman_rc" = 0 ] && [ "$podman_out" = "[]" ]; then echo 1 >"$dir/podman.none"; else : >"$dir/podman.none"; fi
+	# The status on a line of its own, whatever podman's output ended with.
+	printf '%s\n\n@rc %s\n' "$podman_out" "$podman_rc"
 }
 
 docker_ps() { # the docker section: Docker's containers (its status is the section's), podman's
@@ -403,6 +464,7 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		tick=$((tick + 1))
 		pids=""
 		gpu_watch
+		mig_watch
 		if [ "$amd" != 0 ]; then
 			# A failed run (rc not 0: amd-smi refused, say) is tried again 15 ticks later.
 			if [ -n "$amd_started" ] && [ "$amd_checked" != "$amd_started" ] && [ -r "$dir/amdtool.rc" ]; then
