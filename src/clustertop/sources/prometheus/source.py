@@ -32,11 +32,15 @@ from clustertop.sources.prometheus.client import (
 )
 from clustertop.sources.prometheus.fleet import (
     FLEET_MIN_HOSTS,
+    GPU_FB_FREE_ALL,
     INFO_EVERY,
     detail_queries,
     fleet_queries,
     info_queries,
+    labels_fallback,
 )
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS
+from clustertop.sources.prometheus.kept import sizes, unlabelled
 from clustertop.sources.prometheus.past import fetch_past
 
 SINK_SLICE_S = 0.01
@@ -157,9 +161,12 @@ class PrometheusSource(Source):
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
         if fleet:
-            answers = self._with_kept(answers)
+            answers = await self._labelled(self._client, answers)
+        got = answers
         # Joining 5,000 hosts takes a few hundred ms: off the event loop, which the UI shares.
-        return await off_loop(lambda: self._assemble(answers, targets, now))
+        return await off_loop(
+            lambda: self._assemble(self._with_kept(got) if fleet else got, targets, now)
+        )
 
     def _assemble(
         self, answers: Answers, targets: list[TargetHealth] | None, now: float
@@ -199,13 +206,34 @@ class PrometheusSource(Source):
         self._readings += 1
         return wanted
 
+    async def _labelled(self, client: PromClient, answers: Answers) -> Answers:
+        """`answers`, with every GPU's labels asked again from all fields when the GPU labels
+        query (utilisation and engine activity only) left a GPU the fields found unnamed."""
+        labels = answers.get(GPU_LABELS)
+        if not isinstance(labels, list):
+            return answers
+        label = self.host_label
+        if not await off_loop(lambda: unlabelled(answers, labels, label)):
+            return answers
+        try:
+            return {**answers, GPU_LABELS: await client.query(labels_fallback())}
+        except PromError as exc:
+            return {**answers, GPU_LABELS: exc}
+
     def _with_kept(self, answers: Answers) -> Answers:
         """The GPUs' labels and sizes: this reading's when asked and answered, else the last
         ones, filed after the fields (they only label GPUs found now) and before the open
         host's own detail (whose labels are newer)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
-        if asked and not any(isinstance(a, PromError) for a in asked.values()):
-            self._kept = asked  # type: ignore[assignment]
+        used = answers.get("gpu_fb_used")
+        if asked and isinstance(used, list) and not any(
+            isinstance(a, PromError) for a in asked.values()
+        ):
+            free: list[Series] = asked[GPU_FB_FREE_ALL]  # type: ignore[assignment]
+            self._kept = {
+                GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
+                GPU_FB_TOTAL: sizes(used, free, self.host_label),
+            }
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
         # The open host's detail is its own: a failed query is noted on that host alone.
