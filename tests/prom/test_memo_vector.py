@@ -36,6 +36,8 @@ def test_series_equal_a_full_decode_across_answers() -> None:
     second = _both(_body(1005.5, changed), memo)
     assert second is not None and [v for _, v in second] == [0.0, 1.0, 42.0, 4.0, 7.0]
     assert second[0][0] is first[0][0]  # unchanged text: the same series, not decoded again
+    again = _both(_body(1007.5, changed), memo)
+    assert again is second  # the same answer but for its time: the same list
     assert _both(_body(1010.0, []), memo) == [] and not memo
 
 
@@ -45,7 +47,7 @@ def test_the_docs_example_answer() -> None:
     memo: Memo = {}
     assert memo_vector(compact, memo) is None
     assert _both(compact, memo) == _both(compact, memo) == parse_vector(json.loads(body))
-    assert len(memo) == 2
+    assert len([text for text in memo if text.startswith(b"{")]) == 2  # its two series
 
 
 def test_other_layouts_are_left_to_the_full_decode() -> None:

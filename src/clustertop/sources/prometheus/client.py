@@ -196,9 +196,12 @@ def parse_matrix(doc: object) -> list[RangeSeries]:
     return found
 
 
-Memo = dict[bytes, "Series | tuple[()]"]
-"""Each series of an instant query's last answer, by its JSON text (evaluation time taken out);
-() for one that parse_vector skips."""
+Memo = dict[bytes, Any]
+"""Each series of an instant query's last answer, by its JSON text (evaluation time taken out),
+() for one that parse_vector skips; and under _WHOLE the whole answer's text (evaluation time
+taken out) with the list read from it."""
+_WHOLE = b"\x00"
+"""The memo's key of the last answer as a whole (no series text starts with a NUL)."""
 MEMO_QUERIES = 64
 """Queries whose last answers are kept (a reading asks about 30)."""
 _HEAD = b'{"status":"success","data":{"resultType":"vector","result":['
@@ -227,16 +230,22 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
     if not stamp or not inner.endswith(b"]}"):
         return None
     count = inner.count(stamp)  # one evaluation time for every series of an instant query
-    texts = inner[len(_ITEM) : -2].replace(stamp, _VALUE).split(b"]}," + _ITEM)
+    normal = inner.replace(stamp, _VALUE)
+    last = memo.get(_WHOLE)
+    if last is not None and last[0] == normal:
+        # The same answer but for its time: the same list (the fleet's reading then knows
+        # that nothing of it changed without looking at its series).
+        return last[1]  # type: ignore[no-any-return]
+    texts = normal[len(_ITEM) : -2].split(b"]}," + _ITEM)
     if count != len(texts):
         return None
     found: list[Series | tuple[()] | None] = list(map(memo.get, texts))
     missed = [i for i, got in enumerate(found) if got is None]
     if len(missed) > len(texts) // 2:  # the first answer: the body decoded at once is cheaper
-        result = orjson.loads(body)["data"]["result"]
-        if len(result) != len(texts):
+        items = orjson.loads(body)["data"]["result"]
+        if len(items) != len(texts):
             return None
-        found = _read_items(result, 1)  # the same series in the same order as `texts`
+        found = _read_items(items, 1)  # the same series in the same order as `texts`
     elif missed:
         fresh = _decode_texts([texts[i] for i in missed])
         if fresh is None:
@@ -244,8 +253,10 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
         for i, got in zip(missed, fresh, strict=True):
             found[i] = got
     memo.clear()
-    memo.update(zip(texts, found, strict=True))  # type: ignore[arg-type]
-    return [series for series in found if series]
+    memo.update(zip(texts, found, strict=True))
+    result: list[Series] = [series for series in found if series]
+    memo[_WHOLE] = (normal, result)
+    return result
 
 
 def _decode_texts(texts: list[bytes]) -> list[Series | tuple[()] | None] | None:

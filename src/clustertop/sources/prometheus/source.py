@@ -131,6 +131,7 @@ class PrometheusSource(Source):
         self._raw: dict[str, HostData] = {}
         self._failed: dict[str, str | None] = {}
         self._noted_host: str | None = None
+        self._answered: tuple[Answers, list[TargetHealth] | None] | None = None
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -172,7 +173,12 @@ class PrometheusSource(Source):
         self, answers: Answers, targets: list[TargetHealth] | None, now: float
     ) -> list[HostSnapshot]:
         with no_gc():
-            hosts = group_hosts(answers, targets, self.host_label)
+            # Every answer the very list of the last reading (memo_vector: the same text but
+            # for its time) and the same targets: each host's series are the last ones.
+            seen = self._answered
+            same = seen is not None and seen[1] == targets and _same_lists(seen[0], answers)
+            hosts = self._raw if same else group_hosts(answers, targets, self.host_label)
+            self._answered = (answers, targets)
             failed = section_failures(answers)
             # A host whose series are those of the last reading gets its last snapshot again
             # (times moved on) without building it: 5,000 hosts' Gpu records cost more than
@@ -275,6 +281,15 @@ class PrometheusSource(Source):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _same_lists(before: Answers, now: Answers) -> bool:
+    """Whether each query's answer is the very list it was, or empty again (a failure never
+    is the same)."""
+    return before.keys() == now.keys() and all(
+        isinstance(got, list) and (got is before[name] or (not got and before[name] == []))
+        for name, got in now.items()
+    )
 
 
 def _with_since(snap: HostSnapshot, since: float) -> HostSnapshot:
