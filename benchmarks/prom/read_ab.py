@@ -28,7 +28,8 @@ from clustertop.sources.prometheus import client
 from clustertop.sources.prometheus.client import PromSettings
 from clustertop.sources.prometheus.source import PrometheusSource
 
-url, at, hosts, readings, profile = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+url, at, profile = sys.argv[1], sys.argv[2], sys.argv[5]
+hosts, readings = int(sys.argv[3]), int(sys.argv[4])
 _get = client.PromClient.get
 async def pinned(self, path, params=None, *args, **kwargs):
     if path == "/api/v1/query":

@@ -10,8 +10,8 @@ import pytest
 
 from clustertop.model import Gpu, HostSnapshot
 from clustertop.sources.prometheus import source as prom_source
-from clustertop.sources.prometheus.client import PromSettings
-from clustertop.sources.prometheus.fleet import detail_queries, host_matchers
+from clustertop.sources.prometheus.client import PromClient, PromSettings, Series
+from clustertop.sources.prometheus.fleet import detail_queries, host_matchers, labels_fallback
 from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row
 from tests.prom.servers import Prometheus
@@ -128,3 +128,27 @@ def test_a_failed_detail_query_is_noted_on_the_open_host_alone(
     assert (errors["gpu2"] or "").startswith("GPU detail: "), errors
     assert all(e is None for n, e in errors.items() if n != "gpu2"), errors
     assert next(s for s in second if s.name == "gpu2").gpus, "its fleet fields still show"
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_gpus_without_utilisation_get_their_labels_from_every_field(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stack's Titan V exporter has only the SM clock: the labels query (utilisation and
+    engine activity) does not name its GPUs, so the reading asks every field's labels too,
+    and its GPUs are those of a full reading (test_fleet_rows_equal_full_rows)."""
+    asked: list[str] = []
+    query = PromClient.query
+
+    async def recorded(self: PromClient, promql: str) -> list[Series]:
+        asked.append(promql)
+        return await query(self, promql)
+
+    monkeypatch.setattr(PromClient, "query", recorded)
+    full, first, _ = asyncio.run(_readings(stack.prometheus.url, None))
+    fallback = labels_fallback()
+    assert asked.count(fallback) == 1, "asked on the reading that asks for labels only"
+    titan = {s.name: s for s in first}["dcgm-exporter-lcxpl"]
+    assert titan.gpus and titan.gpus == {s.name: s for s in full}["dcgm-exporter-lcxpl"].gpus
+    assert all(g.uuid and g.name for g in titan.gpus)

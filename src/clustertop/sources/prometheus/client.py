@@ -222,9 +222,6 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
     if not inner:
         memo.clear()
         return []
-    if not memo:  # a query's first answer: decoded in full, so the first reading is not slower
-        memo[b""] = ()
-        return None
     at = inner.find(_VALUE)
     stamp = inner[at : inner.find(b",", at) + 1] if inner.startswith(_ITEM) and at > 0 else b""
     if not stamp or not inner.endswith(b"]}"):
@@ -241,7 +238,10 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
         return None
     found: list[Series | tuple[()] | None] = list(map(memo.get, texts))
     missed = [i for i, got in enumerate(found) if got is None]
-    if len(missed) > len(texts) // 2:  # the first answer: the body decoded at once is cheaper
+    # A query's first answer, or a mostly new one: the body decoded at once is cheaper (and
+    # kept as texts, so that the next reading reads only what changed: about 0.1 s more for
+    # the first reading at 5,000 x 8, about 1 s less for the second).
+    if len(missed) > len(texts) // 2:
         items = orjson.loads(body)["data"]["result"]
         if len(items) != len(texts):
             return None

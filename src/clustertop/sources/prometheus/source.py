@@ -232,8 +232,10 @@ class PrometheusSource(Source):
         host's own detail (whose labels are newer)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
         used = answers.get("gpu_fb_used")
-        if asked and isinstance(used, list) and not any(
-            isinstance(a, PromError) for a in asked.values()
+        if (
+            asked
+            and isinstance(used, list)
+            and not any(isinstance(a, PromError) for a in asked.values())
         ):
             free: list[Series] = asked[GPU_FB_FREE_ALL]  # type: ignore[assignment]
             self._kept = {
