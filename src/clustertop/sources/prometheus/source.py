@@ -39,12 +39,15 @@ from clustertop.sources.prometheus.fleet import (
     info_queries,
     labels_fallback,
 )
-from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES
 from clustertop.sources.prometheus.kept import sizes, unlabelled
 from clustertop.sources.prometheus.past import fetch_past
+from clustertop.util.gcpolicy import pace_for_hosts
 
 SINK_SLICE_S = 0.01
 """Longest the event loop is held giving a reading's snapshots to the sink before others run."""
+HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), "cpu_modes"))
+"""The queries of tens of thousands of series each at 5,000 x 8 (the GPUs' and CPU modes')."""
 _STATE_OF_ERROR = {
     "unreachable": HostState.UNREACHABLE,
     "timeout": HostState.TIMEOUT,
@@ -58,15 +61,20 @@ async def _answers(
     """Every query at once; a failed query is kept as its error (partial data stays usable).
     The targets API (the reason a scrape failed) is asked when `up` may show a failure."""
     wanted = queries(host_label) if wanted is None else wanted
-    names = list(wanted)
+    # Asked heaviest first: their answers then come while Prometheus still works on the
+    # small ones, and are decoded meanwhile instead of after (first reading at 5,000 x 8:
+    # 6.4-8.6 s -> 3.6-5.2 s at load 4-5). Filed in the order asked for all the same.
+    names = sorted(wanted, key=lambda n: n not in HEAVY)
     sparse_up = wanted.get("up") == "up == 0"
     results = await asyncio.gather(
         *(client.query(wanted[n]) for n in names),
         *(() if sparse_up else (client.targets(),)),
         return_exceptions=True,
     )
+    got = dict(zip(names, results, strict=False))
     answers: dict[str, object] = {}
-    for name, result in zip(names, results, strict=False):
+    for name in wanted:
+        result = got[name]
         if isinstance(result, BaseException) and not isinstance(result, PromError):
             raise result
         answers[name] = result
@@ -155,6 +163,11 @@ class PrometheusSource(Source):
             self._client = PromClient(self.settings)
         now = time.time()
         fleet = not full and len(self._names) > FLEET_MIN_HOSTS
+        if fleet:
+            # What a reading keeps (the answers' memo, 5,000 snapshots) is long-lived: at
+            # CPython's pace a full collection went through it every few readings (0.3 s each
+            # at 5,000 x 8), as it did for a large SSH fleet.
+            pace_for_hosts(len(self._names))
         wanted = self._fleet_wanted() if fleet else None
         answers, targets = await _answers(self._client, self.host_label, wanted)
         failed = _all_failed(answers)
