@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clustertop.sources.prometheus.client import Labels, Series
-from clustertop.sources.prometheus.kept import per_gpu_max, sizes, unlabelled
+from clustertop.sources.prometheus.kept import sizes, unlabelled
 
 
 def _gpu(host: str, gpu: int, **more: str) -> Labels:
@@ -26,9 +26,3 @@ def test_a_gpu_found_by_a_field_and_not_named_by_the_labels_is_unlabelled() -> N
     mig = {"gpu_fb_used": [(_gpu("a", 0, GPU_I_ID="1"), 10.0)]}  # an instance of GPU 0
     assert unlabelled(mig, labels, "instance")
     assert not unlabelled({"gpu_power": [(_gpu("z", 9), 1.0)]}, labels, "instance")  # detail
-
-
-def test_one_series_per_gpu_with_its_largest_value_and_every_label() -> None:
-    old_pod, new_pod = _gpu("a", 0, pod="p1", UUID="GPU-1"), _gpu("a", 0, pod="p2", UUID="GPU-1")
-    found: list[Series] = [(old_pod, 30.0), (_gpu("a", 1, UUID="GPU-2"), 5.0), (new_pod, 70.0)]
-    assert per_gpu_max(found, "instance") == [(old_pod, 70.0), found[1]]

@@ -36,19 +36,6 @@ def sizes(used: Iterable[Series], free: Iterable[Series], host_label: str) -> li
     return found
 
 
-def per_gpu_max(found: Iterable[Series], host_label: str) -> list[Series]:
-    """One series per GPU (the first one's labels, the largest value): what `max by` the
-    placing labels gives, with every label of the GPU kept."""
-    place = _placer(host_label)
-    largest: dict[tuple[str | None, ...], Series] = {}
-    for labels, value in found:
-        key = place(labels)
-        was = largest.get(key)
-        if was is None or value > was[1]:
-            largest[key] = (was[0] if was is not None else labels, value)
-    return list(largest.values())
-
-
 def unlabelled(answers: Answers, labels: Iterable[Series], host_label: str) -> bool:
     """Whether a GPU that this reading's fields find has no series among `labels`."""
     place = _placer(host_label)
@@ -60,4 +47,4 @@ def unlabelled(answers: Answers, labels: Iterable[Series], host_label: str) -> b
     return False
 
 
-__all__ = ["per_gpu_max", "sizes", "unlabelled"]
+__all__ = ["sizes", "unlabelled"]

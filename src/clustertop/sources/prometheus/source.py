@@ -34,14 +34,13 @@ from clustertop.sources.prometheus.fleet import (
     FLEET_MIN_HOSTS,
     GPU_FB_FREE_ALL,
     INFO_EVERY,
-    LABELLED,
     detail_queries,
     fleet_queries,
     info_queries,
     labels_fallback,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES
-from clustertop.sources.prometheus.kept import per_gpu_max, sizes, unlabelled
+from clustertop.sources.prometheus.kept import sizes, unlabelled
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.util.gcpolicy import pace_for_hosts
 
@@ -220,8 +219,6 @@ class PrometheusSource(Source):
     def _fleet_wanted(self) -> dict[str, str]:
         wanted = fleet_queries(self.host_label)
         if not self._kept or self._readings % INFO_EVERY == 0:
-            # The labelled fields give these fields' values too: not asked twice.
-            wanted = {n: q for n, q in wanted.items() if n not in LABELLED}
             wanted |= info_queries(self.host_label)
         if self._focus is not None:
             wanted |= detail_queries(self.host_label, self._focus)
@@ -229,12 +226,10 @@ class PrometheusSource(Source):
         return wanted
 
     async def _labelled(self, client: PromClient, answers: Answers) -> Answers:
-        """`answers`, with every GPU's labels (GPU_LABELS) asked from all fields when the
-        labelled fields (utilisation and engine activity) left a GPU the others found
-        unnamed."""
-        named = [answers.get(n) for n in LABELLED.values()]
-        labels = [s for got in named if isinstance(got, list) for s in got]
-        if not any(isinstance(got, list) for got in named):
+        """`answers`, with every GPU's labels asked again from all fields when the GPU labels
+        query (utilisation and engine activity only) left a GPU the fields found unnamed."""
+        labels = answers.get(GPU_LABELS)
+        if not isinstance(labels, list):
             return answers
         label = self.host_label
         if not await off_loop(lambda: unlabelled(answers, labels, label)):
@@ -249,35 +244,24 @@ class PrometheusSource(Source):
         ones, filed after the fields (they only label GPUs found now) and before the open
         host's own detail (whose labels are newer)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
+        used = answers.get("gpu_fb_used")
+        if (
+            asked
+            and isinstance(used, list)
+            and not any(isinstance(a, PromError) for a in asked.values())
+        ):
+            free: list[Series] = asked[GPU_FB_FREE_ALL]  # type: ignore[assignment]
+            self._kept = {
+                GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
+                GPU_FB_TOTAL: sizes(used, free, self.host_label),
+            }
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
-        lean.pop(GPU_LABELS, None)
-        if asked:
-            self._keep(answers, asked, lean)
         # The open host's detail is its own: a failed query is noted on that host alone.
         got = {n: answers[n] for n in detail if n in answers}
         errors = [a for a in got.values() if isinstance(a, PromError)]
         self._detail_error = f"GPU detail: {errors[0]}" if errors else None
         return {**lean, **self._kept, **{n: a for n, a in got.items() if a not in errors}}
-
-    def _keep(
-        self, answers: Answers, asked: Answers, lean: dict[str, list[Series] | PromError]
-    ) -> None:
-        """A reading that asked for labels: its labelled fields filed as the fields (one series
-        per GPU, as the lean readings ask them), and its labels and sizes kept."""
-        labels: list[Series] = []
-        for field, named in LABELLED.items():
-            got = asked[named]
-            lean[field] = per_gpu_max(got, self.host_label) if isinstance(got, list) else got
-            labels += got if isinstance(got, list) else []
-        labels_got = answers.get(GPU_LABELS, labels)  # every field's, when some were unnamed
-        used, free = answers.get("gpu_fb_used"), asked[GPU_FB_FREE_ALL]
-        answered = (*asked.values(), labels_got, used)
-        if not any(isinstance(a, PromError) or a is None for a in answered):
-            self._kept = {
-                GPU_LABELS: labels_got,  # type: ignore[dict-item]
-                GPU_FB_TOTAL: sizes(used, free, self.host_label),  # type: ignore[arg-type]
-            }
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}
