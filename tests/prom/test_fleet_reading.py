@@ -63,7 +63,8 @@ def test_fleet_rows_equal_full_rows(stack: Stack) -> None:  # noqa: F811
         for was, now in zip(full, lean, strict=True):
             assert now.state is was.state and now.error == was.error, now.name
             shown, expected = _cells(now), _cells(was)
-            assert {k: shown[k] for k in STEADY} == {k: expected[k] for k in STEADY}
+            errors = [(s.system_error, s.gpu_error, s.disks_error, s.stale) for s in (was, now)]
+            assert {k: shown[k] for k in STEADY} == {k: expected[k] for k in STEADY}, errors
             assert now.gpus == tuple(_lean(g) for g in was.gpus), now.name
             assert now.containers == was.containers
             assert (now.gpu_error, now.docker_error) == (was.gpu_error, was.docker_error)
