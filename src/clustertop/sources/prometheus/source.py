@@ -253,7 +253,7 @@ class PrometheusSource(Source):
             free: list[Series] = asked[GPU_FB_FREE_ALL]  # type: ignore[assignment]
             self._kept = {
                 GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
-                GPU_FB_TOTAL: sizes(used, free, self.host_label),
+                GPU_FB_TOTAL: sizes(used, free),
             }
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
