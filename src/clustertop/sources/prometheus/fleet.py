@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from clustertop.sources.prometheus.assemble import queries
+from clustertop.sources.prometheus.client import Series
 from clustertop.sources.prometheus.gpus import (
     GPU_FIELDS,
     GPU_INFO,
@@ -68,6 +70,20 @@ def labels_fallback() -> str:
     return f'group without () ({{__name__=~"{read}"}})'
 
 
+def sizes(used: Iterable[Series], free: Iterable[Series]) -> list[Series]:
+    """Each GPU's memory size (FB_USED + FB_FREE, MiB) from two `max by` the placing labels,
+    labelled as its FB_USED series: what a full reading adds up per GPU from the same two.
+    A GPU is keyed by its label values (both answers hold the same labels, in name order):
+    built in C, as its pairs would not be (0.06 s instead of 0.11-0.12 s at 5,000 x 8)."""
+    free_of = {tuple(labels.values()): value for labels, value in free}
+    found = []
+    for labels, value in used:
+        got = free_of.get(tuple(labels.values()))
+        if got is not None:
+            found.append((labels, value + got))
+    return found
+
+
 def _string(text: str) -> str:
     """A PromQL string literal (Go's escapes, which JSON's are a subset of)."""
     return json.dumps(text)
@@ -101,5 +117,5 @@ def detail_queries(host_label: str, host: str) -> dict[str, str]:
 
 __all__ = [
     "FLEET_MIN_HOSTS", "GPU_FB_FREE_ALL", "INFO_EVERY", "LABELLED_BY", "detail_queries",
-    "fleet_queries", "info_queries", "labels_fallback",
+    "fleet_queries", "info_queries", "labels_fallback", "sizes",
 ]  # fmt: skip

@@ -20,6 +20,7 @@ from clustertop.sources.prometheus.assemble import (
     retimed,
     section_failures,
     snapshot,
+    unnamed,
 )
 from clustertop.sources.prometheus.client import (
     PromClient,
@@ -38,9 +39,9 @@ from clustertop.sources.prometheus.fleet import (
     fleet_queries,
     info_queries,
     labels_fallback,
+    sizes,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES
-from clustertop.sources.prometheus.kept import sizes, unlabelled
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.util.gcpolicy import pace_for_hosts
 
@@ -175,22 +176,45 @@ class PrometheusSource(Source):
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
         if fleet:
-            answers = await self._labelled(self._client, answers)
-        got = answers
+            return await self._fleet_snapshots(self._client, answers, targets, now)
         # Joining 5,000 hosts takes a few hundred ms: off the event loop, which the UI shares.
-        return await off_loop(
-            lambda: self._assemble(self._with_kept(got) if fleet else got, targets, now)
+        snaps = await off_loop(lambda: self._assemble(answers, targets, now))
+        return snaps or []
+
+    async def _fleet_snapshots(
+        self, client: PromClient, answers: Answers, targets: list[TargetHealth] | None, now: float
+    ) -> list[HostSnapshot]:
+        """A large fleet's snapshots, joined again with every field's labels when the labels
+        asked (utilisation and engine activity) left a GPU that other fields found unnamed."""
+        check = isinstance(answers.get(GPU_LABELS), list)
+        snaps = await off_loop(
+            lambda: self._assemble(self._with_kept(answers), targets, now, check)
         )
+        if snaps is not None:
+            return snaps
+        try:
+            labels: list[Series] | PromError = await client.query(labels_fallback())
+        except PromError as exc:
+            labels = exc
+        got = {**answers, GPU_LABELS: labels}
+        return await off_loop(lambda: self._assemble(self._with_kept(got), targets, now)) or []
 
     def _assemble(
-        self, answers: Answers, targets: list[TargetHealth] | None, now: float
-    ) -> list[HostSnapshot]:
+        self,
+        answers: Answers,
+        targets: list[TargetHealth] | None,
+        now: float,
+        check_names: bool = False,
+    ) -> list[HostSnapshot] | None:
+        """The snapshots; None (nothing kept) when `check_names` finds a GPU unnamed."""
         with no_gc():
             # Every answer the very list of the last reading (memo_vector: the same text but
             # for its time) and the same targets: each host's series are the last ones.
             seen = self._answered
             same = seen is not None and seen[1] == targets and _same_lists(seen[0], answers)
             hosts = self._raw if same else group_hosts(answers, targets, self.host_label)
+            if check_names and unnamed(hosts):
+                return None
             self._answered = (answers, targets)
             failed = section_failures(answers)
             # A host whose series are those of the last reading gets its last snapshot again
@@ -224,20 +248,6 @@ class PrometheusSource(Source):
             wanted |= detail_queries(self.host_label, self._focus)
         self._readings += 1
         return wanted
-
-    async def _labelled(self, client: PromClient, answers: Answers) -> Answers:
-        """`answers`, with every GPU's labels asked again from all fields when the GPU labels
-        query (utilisation and engine activity only) left a GPU the fields found unnamed."""
-        labels = answers.get(GPU_LABELS)
-        if not isinstance(labels, list):
-            return answers
-        label = self.host_label
-        if not await off_loop(lambda: unlabelled(answers, labels, label)):
-            return answers
-        try:
-            return {**answers, GPU_LABELS: await client.query(labels_fallback())}
-        except PromError as exc:
-            return {**answers, GPU_LABELS: exc}
 
     def _with_kept(self, answers: Answers) -> Answers:
         """The GPUs' labels and sizes: this reading's when asked and answered, else the last
