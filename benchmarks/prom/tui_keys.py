@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,11 @@ from clustertop.sources.prometheus.source import PrometheusSource
 
 INTERVAL_S = 5.0
 PRESSES = 60
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class _Counted(PrometheusSource):
@@ -58,6 +64,9 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
         await asyncio.sleep(1.0)  # the first reading's rows shown
         first_shown = time.monotonic() - started
         print(f"first reading shown after {first_shown:.1f} s", file=sys.stderr, flush=True)
+        # The whole client's CPU (app, source, decoding thread) from here to the last press,
+        # per reading taken meanwhile: what the process costs per interval, keys included.
+        cpu, readings = _cpu_s(), source.readings
         rng = random.Random(2)
         table = app.grid.table
         for i in range(presses):
@@ -74,11 +83,13 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
                 latencies.append(1000.0 * (shown - pressed))
             print(f"press {i}: {latencies[-1] if shown else 'missed'}", file=sys.stderr, flush=True)
         rows = table.row_count
+        cpu, readings = _cpu_s() - cpu, source.readings - readings
     ms = sorted(latencies)
     return {"hosts": hosts, "rows": rows, "readings": source.readings, "presses": presses,
             "missed": missed, "first_reading_shown_s": first_shown,
             "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
-            "max_ms": ms[-1] if ms else None}  # fmt: skip
+            "max_ms": ms[-1] if ms else None, "readings_during_presses": readings,
+            "client_cpu_s_per_reading": cpu / readings if readings else None}  # fmt: skip
 
 
 def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import pytest
 
 from clustertop.model import Gpu, HostSnapshot
 from clustertop.sources.prometheus import source as prom_source
-from clustertop.sources.prometheus.client import PromSettings
-from clustertop.sources.prometheus.fleet import detail_queries, host_matchers
+from clustertop.sources.prometheus.client import PromClient, PromSettings, Series
+from clustertop.sources.prometheus.fleet import detail_queries, host_matchers, labels_fallback
 from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row
 from tests.prom.servers import Prometheus
@@ -63,7 +63,8 @@ def test_fleet_rows_equal_full_rows(stack: Stack) -> None:  # noqa: F811
         for was, now in zip(full, lean, strict=True):
             assert now.state is was.state and now.error == was.error, now.name
             shown, expected = _cells(now), _cells(was)
-            assert {k: shown[k] for k in STEADY} == {k: expected[k] for k in STEADY}
+            errors = [(s.system_error, s.gpu_error, s.disks_error, s.stale) for s in (was, now)]
+            assert {k: shown[k] for k in STEADY} == {k: expected[k] for k in STEADY}, errors
             assert now.gpus == tuple(_lean(g) for g in was.gpus), now.name
             assert now.containers == was.containers
             assert (now.gpu_error, now.docker_error) == (was.gpu_error, was.docker_error)
@@ -128,3 +129,27 @@ def test_a_failed_detail_query_is_noted_on_the_open_host_alone(
     assert (errors["gpu2"] or "").startswith("GPU detail: "), errors
     assert all(e is None for n, e in errors.items() if n != "gpu2"), errors
     assert next(s for s in second if s.name == "gpu2").gpus, "its fleet fields still show"
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_gpus_without_utilisation_get_their_labels_from_every_field(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stack's Titan V exporter has only the SM clock: the labels query (utilisation and
+    engine activity) does not name its GPUs, so the reading asks every field's labels too,
+    and its GPUs are those of a full reading (test_fleet_rows_equal_full_rows)."""
+    asked: list[str] = []
+    query = PromClient.query
+
+    async def recorded(self: PromClient, promql: str) -> list[Series]:
+        asked.append(promql)
+        return await query(self, promql)
+
+    monkeypatch.setattr(PromClient, "query", recorded)
+    full, first, _ = asyncio.run(_readings(stack.prometheus.url, None))
+    fallback = labels_fallback()
+    assert asked.count(fallback) == 1, "asked on the reading that asks for labels only"
+    titan = {s.name: s for s in first}["dcgm-exporter-lcxpl"]
+    assert titan.gpus and titan.gpus == {s.name: s for s in full}["dcgm-exporter-lcxpl"].gpus
+    assert all(g.uuid and g.name for g in titan.gpus)

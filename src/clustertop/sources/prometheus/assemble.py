@@ -172,8 +172,7 @@ def _file_gpus(name: str, answer: list[Series], place: Callable[[Labels], HostDa
             # This reading's gpu_info (its first series) wins; kept labels replace only the
             # fields'.
             gpu["labels"] = labels
-            if info:
-                gpu["info"] = True
+            gpu["info" if info else "named"] = True
         if not labelled:
             gpu[name] = value
 
@@ -348,6 +347,15 @@ def group_hosts(
     return hosts
 
 
+def unnamed(hosts: Mapping[str, HostData]) -> bool:
+    """Whether a GPU found by its fields got no labels (neither gpu_info nor GPU_LABELS)."""
+    return any(
+        "named" not in gpu and "info" not in gpu
+        for host in hosts.values()
+        for gpu in host.gpus.values()
+    )
+
+
 def section_failures(answers: Answers) -> dict[str, str | None]:
     """Each section's failed query (its message), or None."""
     return {section: _failed(answers, part) for section, part in _SECTIONS.items()}
@@ -380,5 +388,5 @@ def assemble(
 
 __all__ = [
     "QUERIES", "HostData", "assemble", "group_hosts", "host_key", "queries", "retimed",
-    "section_failures", "snapshot", "strip_port",
+    "section_failures", "snapshot", "strip_port", "unnamed",
 ]  # fmt: skip

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from clustertop.sources.prometheus.assemble import queries
+from clustertop.sources.prometheus.client import Series
 from clustertop.sources.prometheus.gpus import (
-    GPU_FB_TOTAL,
     GPU_FIELDS,
     GPU_INFO,
     GPU_LABELS,
@@ -43,16 +44,44 @@ def fleet_queries(host_label: str) -> dict[str, str]:
     return lean
 
 
+LABELLED_BY = ("gpu_util", "gpu_gr_active")
+"""The fields whose series name every GPU (utilisation) and MIG instance (engine activity) of
+a usual dcgm-exporter: a large fleet's GPU labels are asked from these alone."""
+GPU_FB_FREE_ALL = "gpu_fb_free_all"
+"""FB_FREE of every GPU, asked with the labels: with FB_USED, each GPU's memory size."""
+
+
 def info_queries(host_label: str) -> dict[str, str]:
-    """What is kept between readings: each GPU's labels and memory size."""
-    used, free = GPU_FIELDS["gpu_fb_used"], GPU_FIELDS["gpu_fb_free"]
-    # Labels are given only to GPUs the fleet's fields found: those fields' series suffice
-    # (5 of 8 metrics; the heaviest query of a large fleet's reading: 3.7 s -> 3.1 s measured).
-    read = "|".join(GPU_FIELDS[n] for n in GPU_FIELDS if n not in DETAIL_FIELDS)
+    """What is kept between readings: each GPU's labels and its free memory (for its size).
+    Selecting 40,000 series of one metric is most of a GPU query's cost in Prometheus: the
+    labels from 2 metrics instead of 6 (1.28 s -> 0.46 s of its CPU at 5,000 x 8), the size
+    from FB_FREE alone added to the reading's FB_USED (0.63 s -> 0.34 s). GPUs that neither
+    metric names (an exporter without utilisation) get their labels from labels_fallback."""
+    read = "|".join(GPU_FIELDS[n] for n in LABELLED_BY)
     return {
         GPU_LABELS: f'group without () ({{__name__=~"{read}"}})',
-        GPU_FB_TOTAL: f"max by ({gpu_keep(host_label)}) ({used} + {free})",
+        GPU_FB_FREE_ALL: f"max by ({gpu_keep(host_label)}) ({GPU_FIELDS['gpu_fb_free']})",
     }
+
+
+def labels_fallback() -> str:
+    """Every GPU's labels from every field the fleet's readings ask (the former labels query)."""
+    read = "|".join(GPU_FIELDS[n] for n in GPU_FIELDS if n not in DETAIL_FIELDS)
+    return f'group without () ({{__name__=~"{read}"}})'
+
+
+def sizes(used: Iterable[Series], free: Iterable[Series]) -> list[Series]:
+    """Each GPU's memory size (FB_USED + FB_FREE, MiB) from two `max by` the placing labels,
+    labelled as its FB_USED series: what a full reading adds up per GPU from the same two.
+    A GPU is keyed by its label values (both answers hold the same labels, in name order):
+    built in C, as its pairs would not be (0.06 s instead of 0.11-0.12 s at 5,000 x 8)."""
+    free_of = {tuple(labels.values()): value for labels, value in free}
+    found = []
+    for labels, value in used:
+        got = free_of.get(tuple(labels.values()))
+        if got is not None:
+            found.append((labels, value + got))
+    return found
 
 
 def _string(text: str) -> str:
@@ -86,4 +115,7 @@ def detail_queries(host_label: str, host: str) -> dict[str, str]:
     return found
 
 
-__all__ = ["FLEET_MIN_HOSTS", "INFO_EVERY", "detail_queries", "fleet_queries", "info_queries"]
+__all__ = [
+    "FLEET_MIN_HOSTS", "GPU_FB_FREE_ALL", "INFO_EVERY", "LABELLED_BY", "detail_queries",
+    "fleet_queries", "info_queries", "labels_fallback", "sizes",
+]  # fmt: skip
