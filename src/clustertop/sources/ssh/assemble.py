@@ -443,6 +443,9 @@ class FrameAssembler:
         total = system.memory.total if system and system.memory else None
         result = []
         cache: dict[int, tuple[tuple[object, ...], Process]] = {}
+        # A full scan attributes every process; most share a cgroup and a user, and with the
+        # frame's containers fixed the answer is the same for all of them: work it out once.
+        resolved: dict[tuple[int, str | None], Attribution | None] = {}
         for row in procs.rows.values():
             user, command = procs.details.get(row.pid, (None, ""))
             found = procs.attributions.get(row.pid)
@@ -455,7 +458,11 @@ class FrameAssembler:
                 result.append(known[1])
                 continue
             rss = row.rss_pages * self.info.page_size
-            attributed = attribute(found, user, by_id, self.rule)
+            memo = (id(found), user)  # `found` lives in `procs` for the whole loop
+            if memo in resolved:
+                attributed = resolved[memo]
+            else:
+                attributed = resolved[memo] = attribute(found, user, by_id, self.rule)
             process = Process(
                 pid=row.pid,
                 user=user,
