@@ -148,6 +148,19 @@ def _fleet_tick(
     ]
 
 
+def test_a_reading_without_a_value_leaves_the_bucket_mean_to_the_readings_with_one() -> None:
+    history = History(window_s=3600)
+    readings = [(T0, 10.0, None), (T0 + 2, None, 40.0), (T0 + 4, 30.0, 60.0), (T0 + 10, None, None)]
+    for time, cpu, util in readings:
+        history.add(reading(time, cpu, util))
+    assert history.series("gpu01", Metric.CPU) == [(T0 + 4, 20.0), (T0 + 10, None)]
+    assert history.series("gpu01", Metric.GPU_UTIL, GPU0) == [(T0 + 4, 50.0), (T0 + 10, None)]
+    # A whole window later the same slots hold new buckets: nothing of the old means is left.
+    history.add(reading(T0 + 3600, 70.0, None))
+    assert history.series("gpu01", Metric.CPU)[-1] == (T0 + 3600, 70.0)
+    assert history.series("gpu01", Metric.GPU_UTIL, GPU0)[-1] == (T0 + 3600, None)
+
+
 def test_memory_for_a_thousand_hosts_is_bounded_and_does_not_grow() -> None:
     names = [f"n{i:04d}" for i in range(1000)]
     gpu_sets = [tuple(gpu(g, float(v), 100 * v) for g in range(8)) for v in range(5)]
@@ -167,8 +180,9 @@ def test_memory_for_a_thousand_hosts_is_bounded_and_does_not_grow() -> None:
         tracemalloc.stop()
     slots, series = history.slots, 2 + 2 * 8
     # Per host: bucket numbers and times (8 + 8 bytes a slot), each series a float32 and a
-    # count byte per slot plus three object headers, and the retained last snapshot.
-    bound = slots * 16 + series * (slots * 5 + 320) + 2048
+    # bit (is the slot filled) per slot plus three object headers, and the retained last
+    # snapshot.
+    bound = slots * 16 + series * (slots * 4 + slots // 8 + 320) + 2048
     per_host = after_three_hours / len(names)
     print(f"history: {per_host:.0f} bytes per host (bound {bound})")
     assert per_host <= bound

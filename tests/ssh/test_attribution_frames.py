@@ -58,3 +58,24 @@ def test_a_reused_pid_is_classified_afresh() -> None:
     (row,) = snap.processes
     assert row.attribution is not None and row.attribution.kind == "none"
     assert row.attribution.owner == "bob"
+
+
+def test_processes_sharing_a_cgroup_keep_their_own_users_owners() -> None:
+    """The assembler works an attribution out once per cgroup and user in a frame: processes
+    of one session scope run by two users still get each user as owner."""
+    scope = "/user.slice/user-1001.slice/session-3.scope"
+    frame = _procs(
+        f"a 4242\t{scope}", "p 4242 - 10 500 R - alice\tpython\tpython a.py",
+        f"a 4243\t{scope}", "p 4243 - 10 501 R - alice\tpython\tpython b.py",
+        f"a 4244\t{scope}", "p 4244 - 10 502 R - root\tsudo\tsudo -i",
+        f"a 4245\t{scope}", "p 4245 - 10 503 R - alice\tvim\tvim c.py",
+    )  # fmt: skip
+    snap = _assembler().apply(parse_frame(_frame(1, 200.0, _section("procs", frame)), M), 1.0)
+    owners = {p.pid: (p.user, p.attribution.owner if p.attribution else None)
+              for p in snap.processes}  # fmt: skip
+    assert owners == {
+        4242: ("alice", "alice"),
+        4243: ("alice", "alice"),
+        4244: ("root", "root"),
+        4245: ("alice", "alice"),
+    }

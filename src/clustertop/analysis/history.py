@@ -19,7 +19,7 @@ MAX_POINTS = 360
 Point = tuple[float, float | None]
 """(unix time of the newest reading in the bucket, mean value or None when unknown)."""
 
-_COUNT_CAP = 255  # counts live in a bytearray; past this the mean weighs new samples a bit more
+_COUNT_CAP = 255  # past this many samples in one bucket the mean weighs new samples a bit more
 
 
 class Metric(str, Enum):
@@ -47,25 +47,43 @@ class Metric(str, Enum):
 
 
 class _Series:
-    """One metric over the host's ring of buckets: running means as float32, sample counts."""
+    """One metric over the host's ring of buckets: running means as float32, one bit per slot
+    saying whether it holds one, and the sample count of the newest bucket's mean.
 
-    __slots__ = ("counts", "last_bucket", "values")
+    Samples only ever go into the host's newest bucket, so only that bucket's count is needed
+    (older slots are finished means): a bit per slot instead of a count byte per slot keeps the
+    same means and gaps in 45 bytes instead of 360 (22 series a host: ~7 kB of its ~50 kB).
+    """
+
+    __slots__ = ("count", "filled", "last_bucket", "values")
 
     def __init__(self, slots: int) -> None:
         self.values = array("f", bytes(4 * slots))
-        self.counts = bytearray(slots)
+        self.filled = bytearray((slots + 7) // 8)
+        self.count = 0
+        """Samples averaged into the slot of `last_bucket`."""
         self.last_bucket = -1
 
+    def has(self, slot: int) -> bool:
+        """True when the slot holds a mean."""
+        return bool(self.filled[slot >> 3] & (1 << (slot & 7)))
+
+    def clear(self, slot: int) -> None:
+        """Empty the slot (its bucket is being reused for a new one)."""
+        self.filled[slot >> 3] &= 0xFF ^ (1 << (slot & 7))
+
     def put(self, slot: int, bucket: int, value: float) -> None:
-        """Average `value` into the slot (count 0 means the slot is empty)."""
-        count = self.counts[slot]
-        if count == 0:
+        """Average `value` into the slot (an empty slot takes it as is)."""
+        bit = 1 << (slot & 7)
+        if bucket != self.last_bucket or not self.filled[slot >> 3] & bit:
             self.values[slot] = value
-            self.counts[slot] = 1
+            self.filled[slot >> 3] |= bit
+            self.count = 1
         else:
+            count = self.count
             if count < _COUNT_CAP:
                 count += 1
-                self.counts[slot] = count
+                self.count = count
             self.values[slot] += (value - self.values[slot]) / count
         self.last_bucket = bucket
 
@@ -110,14 +128,14 @@ class _HostHistory:
         """Empty `slot` for `bucket`; drop GPUs not seen for a whole window."""
         self.buckets[slot] = bucket
         self.newest = bucket
-        self.cpu.counts[slot] = 0
-        self.memory.counts[slot] = 0
+        self.cpu.clear(slot)
+        self.memory.clear(slot)
         for rate in self.rates.values():
-            rate.counts[slot] = 0
+            rate.clear(slot)
         gone = []
         for uuid, gpu in self.gpus.items():
-            gpu.util.counts[slot] = 0
-            gpu.memory.counts[slot] = 0
+            gpu.util.clear(slot)
+            gpu.memory.clear(slot)
             if bucket - max(gpu.util.last_bucket, gpu.memory.last_bucket) >= slots:
                 gone.append(uuid)
         for uuid in gone:
@@ -219,7 +237,7 @@ class History:
             slot = bucket % self.slots
             if history.buckets[slot] != bucket:
                 continue
-            value = float(chosen.values[slot]) if chosen.counts[slot] else None
+            value = float(chosen.values[slot]) if chosen.has(slot) else None
             points.append((history.times[slot], value))
         return points
 

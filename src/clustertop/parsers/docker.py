@@ -11,6 +11,7 @@ from typing import Any, Literal
 from clustertop.model import Container
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.parsers.docker_status import human_status, parse_docker_time, state_name
+from clustertop.util.strpool import share
 
 __all__ = [
     "INSPECT_TEMPLATE",
@@ -112,7 +113,9 @@ def _labels(config: Mapping[str, Any]) -> Mapping[str, str]:
     labels = config.get("Labels") or {}
     if not isinstance(labels, Mapping):
         return MappingProxyType({})
-    return MappingProxyType({str(key): str(value) for key, value in labels.items()})
+    # Hosts run the same images with the same labels (compose, OCI, kubelet keys and most
+    # values): one copy of each text for the fleet, as for process tables (util/strpool.py).
+    return MappingProxyType({share(str(key)): share(str(value)) for key, value in labels.items()})
 
 
 def container_from_inspect(
@@ -141,7 +144,7 @@ def container_from_inspect(
     return Container(
         id=container_id,
         name=name,
-        image=str(config.get("Image") or ""),
+        image=share(str(config.get("Image") or "")),
         state=status,
         status=human_status(state, now),
         owner=owner_of(labels=labels, container_name=name, rule=owner_rule),

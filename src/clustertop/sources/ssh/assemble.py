@@ -26,8 +26,6 @@ from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading, apply_mig
 from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
-from clustertop.sources.attribute import attribute
-from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
 from clustertop.sources.ssh.attrib import docker_ref, row_attributions
@@ -36,6 +34,7 @@ from clustertop.sources.ssh.netio import NetioRates
 from clustertop.sources.ssh.port_owners import PortOwners
 from clustertop.sources.ssh.ports_memo import PortsMemo
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
+from clustertop.sources.ssh.proc_table import ProcessTable
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
     DockerReading,
@@ -162,7 +161,7 @@ class FrameAssembler:
     _first_frame: float = -1.0
     _args: dict[tuple[int, int], str] = field(default_factory=dict)
     _attributions: dict[tuple[int, int], Attribution] = field(default_factory=dict)
-    _process_cache: dict[int, tuple[tuple[object, ...], Process]] = field(default_factory=dict)
+    _table: ProcessTable = field(default_factory=ProcessTable)
     _container_cache: dict[str, tuple[Container, object, Container]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
@@ -280,7 +279,8 @@ class FrameAssembler:
             details[pid] = (user, known[key])
         # A full scan names every process shown; between them only some come again.
         self._args = {**self._args, **known} if reading.keep else known
-        return dataclasses.replace(reading, details=details, attributions=by_pid)
+        # The `a` lines are read: the reading kept until the next one needs only what they say.
+        return dataclasses.replace(reading, details=details, attributions=by_pid, cgroups={})
 
     def _host_now(self, now: float) -> float:
         # Docker's times are in the host's clock: "Up 3 minutes" must not depend on our skew.
@@ -440,40 +440,12 @@ class FrameAssembler:
     ) -> list[Process]:
         if procs is None:
             return []
-        by_id = {c.id: c for c in containers}
-        names = {c.id: c.name for c in containers}
         total = system.memory.total if system and system.memory else None
-        result = []
-        cache: dict[int, tuple[tuple[object, ...], Process]] = {}
-        for row in procs.rows.values():
-            user, command = procs.details.get(row.pid, (None, ""))
-            found = procs.attributions.get(row.pid)
-            # Between full scans most rows are the same as last frame's: reuse their Process.
-            ctr = by_id.get(row.container_id or "")
-            key = (row, user, command, ctr, found, total, procs.btime)
-            known = self._process_cache.get(row.pid)
-            if known is not None and known[0] == key:
-                cache[row.pid] = known
-                result.append(known[1])
-                continue
-            rss = row.rss_pages * self.info.page_size
-            attributed = attribute(found, user, by_id, self.rule)
-            process = Process(
-                pid=row.pid,
-                user=user,
-                cpu_percent=row.cpu_percent,
-                memory_percent=100.0 * rss / total if total else None,
-                memory_rss=rss,
-                start_time=self._start_time(procs, row.start_ticks),
-                command=command or f"[{row.comm}]",
-                container=docker_ref(row.container_id, found, names)
-                or pod_container_ref(attributed, by_id),
-                attribution=attributed,
-            )
-            cache[row.pid] = (key, process)
-            result.append(process)
-        self._process_cache = cache
-        return list(by_cpu_then_memory(result))
+        self._table.page_size, self._table.rule = self.info.page_size, self.rule
+        made = self._table.build(
+            procs, total, containers, lambda ticks: self._start_time(procs, ticks)
+        )
+        return list(by_cpu_then_memory(made))
 
 
 def _gpu_line_errors(gpu: GpuReading | None) -> str | None:
