@@ -74,23 +74,14 @@ print(json.dumps(result))
 
 def _backfill(root: Path, hosts: int, gpus: int) -> float:
     """The backfill's last point (unix time), made in `root` unless it is there already."""
-    from tests.prom.servers import PROMTOOL
-
-    from benchmarks.prom.source_scale import write_openmetrics
+    from benchmarks.prom.source_scale import backfill
 
     stamp = root / "end"
     if stamp.exists():
         return float(stamp.read_text())
     root.mkdir(parents=True, exist_ok=True)
     end = time.time() - 5
-    write_openmetrics(root / "data.om", hosts, gpus, end)
-    (root / "data").mkdir(exist_ok=True)
-    subprocess.run(
-        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(root / "data.om"),
-         str(root / "data")],
-        check=True,
-    )  # fmt: skip
-    (root / "data.om").unlink()
+    backfill(root, hosts, gpus, end)
     stamp.write_text(repr(end))
     return end
 

@@ -112,20 +112,28 @@ async def _read_twice(source: PrometheusSource) -> dict[str, float]:
             "hosts_up": up, "gpus": gpus}  # fmt: skip
 
 
+def backfill(root: Path, hosts: int, gpus: int, end: float) -> tuple[int, float]:
+    """The fleet's points ending at `end` in Prometheus's data folder `root/data` (promtool);
+    the number of samples and the seconds writing them took (the rest is promtool's)."""
+    started = time.perf_counter()
+    samples = write_openmetrics(root / "data.om", hosts, gpus, end)
+    written = time.perf_counter() - started
+    (root / "data").mkdir(exist_ok=True)
+    subprocess.run(
+        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(root / "data.om"),
+         str(root / "data")],
+        check=True,
+    )  # fmt: skip
+    (root / "data.om").unlink()
+    return samples, written
+
+
 def main(hosts: int, gpus: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ctpromscale-") as name:
         root = Path(name)
         started = time.perf_counter()
-        samples = write_openmetrics(root / "data.om", hosts, gpus, time.time() - 5)
-        written = time.perf_counter() - started
-        (root / "data").mkdir()
-        subprocess.run(
-            [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(root / "data.om"),
-             str(root / "data")],
-            check=True,
-        )  # fmt: skip
+        samples, written = backfill(root, hosts, gpus, time.time() - 5)
         backfilled = time.perf_counter() - started - written
-        (root / "data.om").unlink()
         prometheus = Prometheus(root, [])
         try:
             prometheus.start()

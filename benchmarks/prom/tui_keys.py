@@ -14,16 +14,15 @@ import asyncio
 import json
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.prom.servers import PROMTOOL, Prometheus
+from tests.prom.servers import Prometheus
 
-from benchmarks.prom.source_scale import write_openmetrics
+from benchmarks.prom.source_scale import backfill
 from benchmarks.ticks import percentile
 from benchmarks.tui_driver import DisplayProbe
 from clustertop.model import HostSnapshot
@@ -95,14 +94,7 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
 def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ctpromkeys-") as name:
         root = Path(name)
-        write_openmetrics(root / "data.om", hosts, gpus, time.time() - 5)
-        (root / "data").mkdir()
-        subprocess.run(
-            [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(root / "data.om"),
-             str(root / "data")],
-            check=True,
-        )  # fmt: skip
-        (root / "data.om").unlink()
+        backfill(root, hosts, gpus, time.time() - 5)
         prometheus = Prometheus(root, [])
         try:
             prometheus.start()
