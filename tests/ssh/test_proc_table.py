@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clustertop.sources.ssh.proc_table import ProcessTable
+from clustertop.sources.ssh.proc_table import ProcessRows
 from clustertop.sources.ssh.sections import ProcRow, ProcsReading
 
 GIB = 1024**3
@@ -17,7 +17,7 @@ def _reading(btime: float, *rows: tuple[ProcRow, str, str]) -> ProcsReading:
 
 
 def test_unchanged_rows_keep_their_process_and_a_new_memory_total_redoes_the_percent() -> None:
-    table = ProcessTable(page_size=4096)
+    table = ProcessRows(page_size=4096)
     python = ProcRow(pid=4242, cpu_percent=12.5, rss_pages=262144, start_ticks=500,
                      container_id=None, comm="python")  # fmt: skip
     kworker = ProcRow(pid=7, cpu_percent=None, rss_pages=0, start_ticks=10,

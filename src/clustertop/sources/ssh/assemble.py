@@ -34,7 +34,7 @@ from clustertop.sources.ssh.netio import NetioRates
 from clustertop.sources.ssh.port_owners import PortOwners
 from clustertop.sources.ssh.ports_memo import PortsMemo
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
-from clustertop.sources.ssh.proc_table import ProcessTable
+from clustertop.sources.ssh.proc_table import ProcessRows
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
     DockerReading,
@@ -161,12 +161,13 @@ class FrameAssembler:
     _first_frame: float = -1.0
     _args: dict[tuple[int, int], str] = field(default_factory=dict)
     _attributions: dict[tuple[int, int], Attribution] = field(default_factory=dict)
-    _table: ProcessTable = field(default_factory=ProcessTable)
+    _table: ProcessRows = field(init=False)
     _container_cache: dict[str, tuple[Container, object, Container]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
 
     def __post_init__(self) -> None:
+        self._table = ProcessRows(self.info.page_size, self.rule)
         self._slots = {
             "sys": self._sys,
             "gpu": self._gpu,
@@ -441,7 +442,6 @@ class FrameAssembler:
         if procs is None:
             return []
         total = system.memory.total if system and system.memory else None
-        self._table.page_size, self._table.rule = self.info.page_size, self.rule
         made = self._table.build(
             procs, total, containers, lambda ticks: self._start_time(procs, ticks)
         )

@@ -15,16 +15,14 @@ from clustertop.sources.ssh.sections import ProcsReading
 from clustertop.util.strpool import share
 
 
-class ProcessTable:
+class ProcessRows:
     """Builds each frame's processes, reusing the last frame's Process of an unchanged row."""
 
-    __slots__ = ("_basis", "_cache", "page_size", "rule")
+    __slots__ = ("_basis", "_cache", "_page_size", "_rule")
 
     def __init__(self, page_size: int = 4096, rule: OwnerRule = DEFAULT_RULE) -> None:
-        self.page_size = page_size
-        """Bytes per page (rows count RSS in pages)."""
-        self.rule = rule
-        """Owner rule."""
+        self._page_size = page_size  # bytes per page: rows count RSS in pages
+        self._rule = rule
         self._cache: dict[int, tuple[object, ...]] = {}
         """PID -> (row, user, command, container, attribution, Process) of the last frame."""
         self._basis: tuple[int | None, float | None] = (None, None)
@@ -62,8 +60,8 @@ class ProcessTable:
             if memo in resolved:
                 attributed = resolved[memo]
             else:
-                attributed = resolved[memo] = attribute(found, user, by_id, self.rule)
-            rss = row.rss_pages * self.page_size
+                attributed = resolved[memo] = attribute(found, user, by_id, self._rule)
+            rss = row.rss_pages * self._page_size
             process = Process(
                 pid=row.pid,
                 user=user,
