@@ -3,7 +3,8 @@ into a real Prometheus (as source_scale does), the app reading it every interval
 cursor moved up and down while it does (readings included: they share the app's event loop).
 
 Run as root with Debian's prometheus:
-PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses]
+PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses] [changing|steady]
+(the data as source_scale describes them: changing by default, steady the sessions 3-4 figure).
 The latency is measured as benchmarks/tui_driver.py measures it (DisplayProbe: from just before
 the key is posted to the first displayed update that shows the cursor on its new row).
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from tests.prom.servers import Prometheus
 
-from benchmarks.prom.source_scale import backfill
+from benchmarks.prom.source_scale import backfill, pin_queries, reading_time
 from benchmarks.ticks import percentile
 from benchmarks.tui_driver import DisplayProbe
 from clustertop.model import HostSnapshot
@@ -39,14 +40,21 @@ def _cpu_s() -> float:
 
 
 class _Counted(PrometheusSource):
-    """The real source, counting its readings."""
+    """The real source, counting its readings; with `end` (a changing backfill's last point),
+    reading k asks Prometheus at the backfill's k-th scrape time (new values each interval)."""
 
     readings = 0
+    end: float | None = None
 
-    async def read(self) -> list[HostSnapshot]:
-        snaps = await super().read()
+    async def read(self, *, full: bool = False) -> list[HostSnapshot]:
+        if self.end is not None:
+            _AT[0] = reading_time(self.end, self.readings)
+        snaps = await super().read(full=full)
         self.readings += 1
         return snaps
+
+
+_AT = [0.0]
 
 
 async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]:
@@ -91,10 +99,11 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
             "client_cpu_s_per_reading": cpu / readings if readings else None}  # fmt: skip
 
 
-def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
+def main(hosts: int, gpus: int, presses: int = PRESSES, data: str = "changing") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ctpromkeys-") as name:
         root = Path(name)
-        backfill(root, hosts, gpus, time.time() - 5)
+        end = time.time() - 5
+        backfill(root, hosts, gpus, end, data == "changing")
         prometheus = Prometheus(root, [])
         try:
             prometheus.start()
@@ -104,11 +113,17 @@ def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
                 interval=INTERVAL_S,
                 host_label="instance",
             )
-            return asyncio.run(_measure(source, hosts, presses))
+            if data == "changing":
+                source.end = end
+                pin_queries(lambda: _AT[0])
+            return {"data": data, **asyncio.run(_measure(source, hosts, presses))}
         finally:
             prometheus.stop()
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    print(json.dumps(main(*(args + [5000, 8, PRESSES][len(args) :])), indent=1))
+    args = [int(a) for a in sys.argv[1:4]]
+    data = sys.argv[4] if len(sys.argv) > 4 else "changing"
+    if data not in ("changing", "steady"):
+        raise SystemExit("data: changing (values new at each scrape) or steady (the same)")
+    print(json.dumps(main(*(args + [5000, 8, PRESSES][len(args) :]), data=data), indent=1))
