@@ -246,22 +246,37 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
 
 
 _CUT = b"]}," + _ITEM
+_AT_VALUE = b',"value":['
 
 
 def _known(
     normal: bytes, count: int, before: bytes, was: list[Series | tuple[()]]
 ) -> list[Series | tuple[()] | None] | None:
-    """This answer's series (`normal`: its text, evaluation time taken out), those whose text
-    the last answer (`before`, read as `was`) had taken from it and the others decoded; None
-    when most are new (the whole body is then cheaper to decode) or the cuts do not match."""
+    """This answer's series (`normal`: its text, evaluation time taken out): a series whose
+    labels' text the last answer (`before`, read as `was`) had is its labels with this value
+    (the value alone is read), the others decoded; None when most are new (the whole body is
+    then cheaper to decode) or the cuts do not match. In a live fleet most values move at
+    every scrape while the labels stay: decoding their labels again was most of a reading."""
     texts = normal[len(_ITEM) : -2].split(_CUT)
     if count != len(texts):
         return None
-    cut = before[len(_ITEM) : -2].split(_CUT)
-    known: dict[bytes, Series | tuple[()]] = (
-        dict(zip(cut, was, strict=True)) if len(cut) == len(was) else {}
-    )
-    found: list[Series | tuple[()] | None] = list(map(known.get, texts))
+    labels_of = _labels_by_text(before, was)
+    found: list[Series | tuple[()] | None] = []
+    add = found.append
+    for text in texts:
+        head, _, value = text.rpartition(_AT_VALUE)
+        labels = labels_of.get(head)
+        # A value is a JSON string of a Go float ("37.5", "NaN", "+Inf"): float() reads
+        # it as parse_vector's number() does; anything else is decoded in full.
+        if labels is None or value[:1] != b'"' or value[-1:] != b'"':
+            add(None)
+            continue
+        try:
+            parsed = float(value[1:-1])
+        except ValueError:
+            add(None)
+            continue
+        add((labels, parsed) if math.isfinite(parsed) else ())
     missed = [i for i, got in enumerate(found) if got is None]
     if len(missed) > len(texts) // 2:
         return None
@@ -272,6 +287,19 @@ def _known(
         for i, got in zip(missed, fresh, strict=True):
             found[i] = got
     return found
+
+
+def _labels_by_text(before: bytes, was: list[Series | tuple[()]]) -> dict[bytes, Labels]:
+    """Each series' labels of the last answer by their JSON text (empty if the cuts do not
+    match what was read)."""
+    cut = before[len(_ITEM) : -2].split(_CUT)
+    if len(cut) != len(was):
+        return {}
+    return {
+        text.rpartition(_AT_VALUE)[0]: series[0]
+        for text, series in zip(cut, was, strict=True)
+        if series
+    }
 
 
 def _decode_texts(texts: list[bytes]) -> list[Series | tuple[()] | None] | None:
