@@ -75,3 +75,7 @@ def test_values_that_all_moved_keep_their_labels_and_read_as_a_full_decode() -> 
     assert second[0][0] is first[0][0] and second[-1][0] is first[-1][0]  # labels not decoded
     back = [(la, str(i)) for i, la in enumerate(labels)]  # NaN and +Inf series come back
     assert [v for _, v in _both(_body(1010.0, back), memo) or []] == [float(i) for i in range(13)]
+    again = [(la, str(i + 0.5)) for i, la in enumerate(labels)]  # against the kept labels
+    assert [v for _, v in _both(_body(1015.0, again), memo) or []] == [i + 0.5 for i in range(13)]
+    numbers = _body(1020.0, again).replace(b'"0.5"', b"0.5")  # not Prometheus's layout
+    assert _both(numbers, memo) == parse_vector(orjson.loads(numbers))

@@ -198,7 +198,8 @@ def parse_matrix(doc: object) -> list[RangeSeries]:
 
 Memo = dict[bytes, Any]
 """An instant query's last answer, under _WHOLE: its text (evaluation time taken out), each
-of its series as read (() for one that parse_vector skips) and the list returned."""
+of its series as read (() for one that parse_vector skips), the list returned and its series'
+labels by their text (None until an answer is read against the one before it)."""
 _WHOLE = b"whole"
 MEMO_QUERIES = 64
 """Queries whose last answers are kept (a reading asks about 30)."""
@@ -231,7 +232,11 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
         # that nothing of it changed without looking at its series).
         return last[2]  # type: ignore[no-any-return]
     count = inner.count(stamp)  # one evaluation time for every series of an instant query
-    found = None if last is None else _known(normal, count, last[0], last[1])
+    known = None
+    if last is not None:
+        labels_of = last[3] if last[3] is not None else _labels_by_text(last[0], last[1])
+        known = _known(normal, count, labels_of)
+    found, labels_now = known if known is not None else (None, None)
     if found is None:  # a query's first answer, or a mostly new one: decoded at once
         items = orjson.loads(body)["data"]["result"]
         if len(items) != count:
@@ -241,7 +246,7 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
     result: list[Series] = [series for series in found if series]
     # Kept whole: the last answer's series texts are cut out only when the next answer
     # differs (at 5,000 x 8, cutting every first answer cost its reading about 0.1 s).
-    memo[_WHOLE] = (normal, found, result)
+    memo[_WHOLE] = (normal, found, result, labels_now)
     return result
 
 
@@ -250,34 +255,30 @@ _AT_VALUE = b',"value":['
 
 
 def _known(
-    normal: bytes, count: int, before: bytes, was: list[Series | tuple[()]]
-) -> list[Series | tuple[()] | None] | None:
-    """This answer's series (`normal`: its text, evaluation time taken out): a series whose
-    labels' text the last answer (`before`, read as `was`) had is its labels with this value
-    (the value alone is read), the others decoded; None when most are new (the whole body is
-    then cheaper to decode) or the cuts do not match. In a live fleet most values move at
-    every scrape while the labels stay: decoding their labels again was most of a reading."""
+    normal: bytes, count: int, labels_of: dict[bytes, Labels]
+) -> tuple[list[Series | tuple[()] | None], dict[bytes, Labels]] | None:
+    """This answer's series (`normal`: its text, evaluation time taken out) and their labels
+    by text: a series whose labels' text the last answer had (`labels_of`) is those labels
+    with this value (the values alone are read, in one call), the others decoded; None when
+    most are new (the whole body is then cheaper to decode) or the cuts do not match. In a
+    live fleet most values move at every scrape while the labels stay: decoding the labels
+    again was most of a reading's decoding."""
     texts = normal[len(_ITEM) : -2].split(_CUT)
     if count != len(texts):
         return None
-    labels_of = _labels_by_text(before, was)
-    found: list[Series | tuple[()] | None] = []
-    add = found.append
-    for text in texts:
-        head, _, value = text.rpartition(_AT_VALUE)
-        labels = labels_of.get(head)
-        # A value is a JSON string of a Go float ("37.5", "NaN", "+Inf"): float() reads
-        # it as parse_vector's number() does; anything else is decoded in full.
-        if labels is None or value[:1] != b'"' or value[-1:] != b'"':
-            add(None)
-            continue
-        try:
-            parsed = float(value[1:-1])
-        except ValueError:
-            add(None)
-            continue
-        add((labels, parsed) if math.isfinite(parsed) else ())
-    missed = [i for i, got in enumerate(found) if got is None]
+    parts = [text.rpartition(_AT_VALUE) for text in texts]
+    heads = [part[0] for part in parts]
+    labels = list(map(labels_of.get, heads))
+    values = _values([part[2] for part in parts])
+    if values is None:
+        return None
+    isfinite = math.isfinite
+    found: list[Series | tuple[()] | None] = [
+        None if la is None else (la, value) if isfinite(value) else ()
+        for la, value in zip(labels, values, strict=True)
+    ]
+    now = dict(zip(heads, labels, strict=True))
+    missed = [i for i, la in enumerate(labels) if la is None]
     if len(missed) > len(texts) // 2:
         return None
     if missed:
@@ -286,7 +287,23 @@ def _known(
             return None
         for i, got in zip(missed, fresh, strict=True):
             found[i] = got
-    return found
+            if got:
+                now[heads[i]] = got[0]
+            else:
+                del now[heads[i]]
+    return found, now  # type: ignore[return-value]
+
+
+def _values(texts: list[bytes]) -> list[float] | None:
+    """Sample values as Prometheus writes them (JSON strings of Go floats: "37.5", "NaN",
+    "+Inf"), read as parse_vector's number() reads them; None if one is anything else."""
+    try:
+        strings = orjson.loads(b"[" + b",".join(texts) + b"]")
+        if not _STR_ONLY.issuperset(map(type, strings)):
+            return None
+        return list(map(float, strings))
+    except (orjson.JSONDecodeError, ValueError):
+        return None
 
 
 def _labels_by_text(before: bytes, was: list[Series | tuple[()]]) -> dict[bytes, Labels]:
