@@ -131,27 +131,36 @@ class GridScreen(Screen[None]):
     def _apply_pending(self) -> None:
         """Make the pending hosts' rows, then show them. Thousands of changed rows (a large
         fleet's reading: about 100 us each) are made in slices of ROW_SLICE_S, the event loop
-        free between them for keys: in one go they held a keypress for up to a second."""
+        free between them for keys (in one go they held a keypress for up to a second); the
+        rows in view first, shown at once (the screen is full before the rest is made)."""
         if self._slicing:
             return  # the next slice takes the hosts added meanwhile
         pending = self._pending
         now = self.live.clock()
         ranks = {name: rank for rank, name in enumerate(self.live.store.names)}
         sliced = len(pending) > ROW_SLICE_MIN
+        if sliced and (in_view := pending & self.hosts_in_view()):
+            pending -= in_view
+            for name in in_view:
+                self._make_row(name, now, ranks.get(name, 0))
+            self._sync()
         deadline = time.perf_counter() + ROW_SLICE_S
         while pending:
             name = pending.pop()
-            snap = self.live.store.get(name)
-            if snap is None:
-                continue
-            stale = self._stale[name] = self.live.stale(snap)
-            context = GridContext(now, self.live.interval, stale, ranks[name])
-            self._rows[name] = self.extras.decorate(self._host_rows.row(snap, context), snap, now)
+            self._make_row(name, now, ranks.get(name, 0))
             if sliced and pending and time.perf_counter() > deadline:
                 self._slicing = True
                 self.set_timer(0.001, self._next_slice, name="grid-rows")
                 return
         self._sync()
+
+    def _make_row(self, name: str, now: float, rank: int) -> None:
+        snap = self.live.store.get(name)
+        if snap is None:
+            return
+        stale = self._stale[name] = self.live.stale(snap)
+        context = GridContext(now, self.live.interval, stale, rank)
+        self._rows[name] = self.extras.decorate(self._host_rows.row(snap, context), snap, now)
 
     def _next_slice(self) -> None:
         self._slicing = False
