@@ -108,6 +108,12 @@ async def test_without_warm_up_a_second_frame_never_waits() -> None:
     await asyncio.wait_for(_enter(Warmup(["a"], hold=False), asyncio.Event()), 10)
 
 
+async def test_for_once_ticks_are_held_but_a_second_frame_never_waits() -> None:
+    warmup = Warmup(["a"], second_waits=False)  # --once needs every host's CPU deltas at once
+    assert _dues(warmup, 3) == [False, False, True]
+    await asyncio.wait_for(_enter(warmup, asyncio.Event()), 10)
+
+
 async def _enter(warmup: Warmup, tick: asyncio.Event) -> None:
     async with warmup.second_frame(tick):
         pass

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import asyncssh
 
 from clustertop.inventory.hosts import HostSpec
+from clustertop.model import HostSnapshot
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.ssh.applyq import ApplyQueue
 from clustertop.sources.ssh.connect import SshSettings
@@ -61,6 +62,7 @@ class SshSource(Source):
         self._session_settings = session_settings or (lambda _: SessionSettings(interval=interval))
         self._jumps: JumpPool | None = None
         self._warmup = Warmup((), hold=False)
+        self._once = False
         self.sessions: dict[str, HostSession] = {}
         """Live sessions by host name (actions reuse their connections)."""
 
@@ -83,7 +85,9 @@ class SshSource(Source):
             self._ssh, gates, backoff_base=first.backoff_base, backoff_cap=first.backoff_cap
         )
         applier = ApplyQueue()
-        self._warmup = Warmup.for_fleet(self.host_names, gates.handshakes)
+        self._warmup = Warmup.for_fleet(
+            self.host_names, gates.handshakes, second_waits=not self._once
+        )
         self.sessions = {
             spec.display: HostSession(
                 spec,
@@ -106,6 +110,11 @@ class SshSource(Source):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._close_connections()
+
+    async def collect_once(self, timeout: float) -> list[HostSnapshot]:
+        # --once waits for every host's second reading (its CPU deltas): never hold that back.
+        self._once = True
+        return await super().collect_once(timeout)
 
     async def _tick_forever(self) -> None:
         loop = asyncio.get_running_loop()

@@ -25,7 +25,8 @@ class Warmup:
     again), and only while a handshake is running or waiting (`busy`: hosts still waiting for a
     TCP answer cost no CPU), only every `stride`-th tick goes to the hosts already up; the others
     are withheld and the probe simply sees fewer tick lines. The second frame of a host (its CPU
-    deltas) waits for such a tick too. Fleets no larger than the handshake gate are never held.
+    deltas) waits for such a tick too, unless `second_waits` is off (`--once` needs it at once).
+    Fleets no larger than the handshake gate are never held.
     """
 
     def __init__(
@@ -35,11 +36,13 @@ class Warmup:
         stride: int = STRIDE,
         hold: bool = True,
         busy: Callable[[], bool] = lambda: True,
+        second_waits: bool = True,
     ) -> None:
         self.stride = max(1, stride)
         """Every how many ticks the hosts already up get one while warming up."""
         self._pending = set(hosts) if hold and self.stride > 1 else set()
         self._busy = busy
+        self._second_waits = second_waits
         self._ticks = 0
         self._over = asyncio.Event()
         self._release = asyncio.Semaphore(RELEASE)
@@ -47,10 +50,13 @@ class Warmup:
             self._over.set()
 
     @classmethod
-    def for_fleet(cls, hosts: Iterable[str], handshakes: Gate) -> Warmup:
+    def for_fleet(
+        cls, hosts: Iterable[str], handshakes: Gate, *, second_waits: bool = True
+    ) -> Warmup:
         """The policy for a fleet: held back only when not every host gets a handshake slot."""
         names = list(hosts)
-        return cls(names, hold=len(names) > handshakes.size, busy=lambda: handshakes.busy)
+        hold = len(names) > handshakes.size
+        return cls(names, hold=hold, busy=lambda: handshakes.busy, second_waits=second_waits)
 
     @property
     def active(self) -> bool:
@@ -81,7 +87,7 @@ class Warmup:
         """Around a host's second frame: while warming up it waits for a tick the hosts up get
         (`tick` set) or for the end of warm-up, then for one of RELEASE slots, so the full scans
         held back never all arrive at once (each host's would be queued at the same time)."""
-        if not self.holding:
+        if not (self._second_waits and self.holding):
             yield
             return
         if not tick.is_set():
