@@ -33,7 +33,7 @@ from clustertop.sources.ssh.probe import (
     parse_frame,
     probe_script,
 )
-from clustertop.sources.ssh.reader import READ_LIMIT, read_frame
+from clustertop.sources.ssh.reader import READ_LIMIT, read_frame, read_ready
 from clustertop.sources.ssh.warmup import Warmup
 from clustertop.util.aio import within
 
@@ -231,9 +231,7 @@ class HostSession:
 
     async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
         try:
-            found = await within(
-                process.stdout.readuntil([f"{marker} ready ", f"{marker} fatal "]), 15.0
-            )
+            found = await within(read_ready(process.stdout, marker), 15.0)
             line = await within(process.stdout.readline(), 5.0)
         except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
