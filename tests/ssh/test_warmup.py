@@ -13,10 +13,16 @@ from tests.ssh.test_frames import GPU, SYS, M, _frame, _section
 
 
 def _dues(warmup: Warmup, ticks: int) -> list[bool]:
-    return [warmup.tick_due() for _ in range(ticks)]
+    """Which of `ticks` ticks one host gets, its count starting again at each one it gets."""
+    got, withheld = [], 0
+    for _ in range(ticks):
+        due = warmup.due(withheld)
+        got.append(due)
+        withheld = 0 if due else withheld + 1
+    return got
 
 
-def test_hosts_up_get_every_third_tick_until_every_host_had_data_or_failed() -> None:
+def test_a_host_up_gets_every_third_tick_until_every_host_had_data_or_failed() -> None:
     warmup = Warmup(["a", "b", "c"], stride=3)
     assert _dues(warmup, 6) == [False, False, True, False, False, True]
     warmup.settled("a")
@@ -30,6 +36,13 @@ def test_hosts_up_get_every_third_tick_until_every_host_had_data_or_failed() -> 
     assert _dues(warmup, 2) == [True, True]
 
 
+def test_each_host_counts_from_its_own_last_frame() -> None:
+    warmup = Warmup(["late"], stride=3)
+    # A host whose last frame came two ticks ago is due; one whose frame just came is not.
+    assert warmup.due(2)
+    assert not warmup.due(0)
+
+
 def test_a_fleet_the_handshake_gate_takes_at_once_is_never_held() -> None:
     gate = Gate(16)
     assert not Warmup.for_fleet([f"h{i}" for i in range(16)], gate).active
@@ -41,6 +54,7 @@ async def test_hosts_up_are_held_only_while_a_handshake_runs_or_waits() -> None:
     gate = Gate(1)
     warmup = Warmup.for_fleet(["up", "silent", "late"], gate)
     # Nothing in the gate (the hosts left wait for a TCP answer, which costs no CPU): every tick.
+    assert not warmup.holding
     assert _dues(warmup, 3) == [True, True, True]
     async with gate.slot():
         assert warmup.holding

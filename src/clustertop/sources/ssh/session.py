@@ -91,6 +91,7 @@ class HostSession:
         self._applier = applier
         self._warmup = warmup or Warmup((), hold=False)
         self._assembler: FrameAssembler | None = None
+        self._withheld = 0  # ticks withheld since the last frame (warmup.py)
         self._tick = asyncio.Event()
         self._seq = 0
         self._rng: random.Random | None = None  # made at the first failure: 2.5 KB each
@@ -104,8 +105,13 @@ class HostSession:
         """Ask for one frame; a request while a frame is in flight waits for it (no pile-up)."""
         self._tick.set()
 
-    def withhold_tick(self) -> None:
-        """A tick this host does not get (warmup.py): its readings may be an interval older."""
+    def warm_tick(self) -> None:
+        """A tick while the fleet warms up (warmup.py): requested only when due for this host;
+        else withheld, and its readings may be an interval older when the next frame comes."""
+        if self._warmup.due(self._withheld):
+            self.request_tick()
+            return
+        self._withheld += 1
         if self._assembler is not None:
             self._assembler.withheld(self._settings.interval)
 
@@ -269,6 +275,7 @@ class HostSession:
         """Ask for one frame, read it, and report its snapshot."""
         limit = self._settings.deadline + self._settings.frame_grace
         self._tick.clear()
+        self._withheld = 0
         self._seq += 1
         sent = time.monotonic()
         process.stdin.write(f"t {self._seq} {int(full)}\n")

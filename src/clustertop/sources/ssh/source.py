@@ -124,13 +124,13 @@ class SshSource(Source):
             next_tick += self._interval
             if next_tick < loop.time():  # fell behind (suspended laptop): skip, do not burst
                 next_tick = loop.time() + self._interval
-            due = self._warmup.tick_due()
+            holding = self._warmup.holding
             for session in self.sessions.values():
                 # A host screen's host is ticked even while the fleet warms up.
-                if due or session.full_scan:
-                    session.request_tick()
+                if holding and not session.full_scan:
+                    session.warm_tick()
                 else:
-                    session.withhold_tick()
+                    session.request_tick()
 
     async def _close_connections(self) -> None:
         for session in self.sessions.values():

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from clustertop.sources.ssh.gates import Gate
 
 STRIDE = 3
-"""During warm-up, hosts with data get a tick every STRIDE-th interval (and a host screen's host
-every interval)."""
+"""During warm-up, a host with data gets every STRIDE-th tick after its last frame (and a host
+screen's host every tick)."""
 RELEASE = 32
 """Second frames held back by warm-up that may be in flight at once."""
 
@@ -23,9 +23,11 @@ class Warmup:
     frames of the first hosts up slow down the connects of the last (issue 13). Until every host
     has had data once or has failed once (then it retries with backoff, never holding this up
     again), and only while a handshake is running or waiting (`busy`: hosts still waiting for a
-    TCP answer cost no CPU), only every `stride`-th tick goes to the hosts already up; the others
-    are withheld and the probe simply sees fewer tick lines. The second frame of a host (its CPU
-    deltas) waits for such a tick too, unless `second_waits` is off (`--once` needs it at once).
+    TCP answer cost no CPU), a host already up gets only every `stride`-th tick after its last
+    frame; the others are withheld and the probe simply sees fewer tick lines. Counted per host,
+    not fleet-wide: a host up a moment ago is not refreshed at once just because the fleet's
+    turn came. The second frame of a host (its CPU deltas) waits for such a tick too, unless
+    `second_waits` is off (`--once` needs it at once).
     Fleets no larger than the handshake gate are never held.
     """
 
@@ -43,7 +45,6 @@ class Warmup:
         self._pending = set(hosts) if hold and self.stride > 1 else set()
         self._busy = busy
         self._second_waits = second_waits
-        self._ticks = 0
         self._over = asyncio.Event()
         self._release = asyncio.Semaphore(RELEASE)
         if not self._pending:
@@ -75,12 +76,9 @@ class Warmup:
             if not self._pending:
                 self._over.set()
 
-    def tick_due(self) -> bool:
-        """A tick begins: True when the hosts already up get it."""
-        if not self.holding:
-            return True
-        self._ticks += 1
-        return self._ticks % self.stride == 0
+    def due(self, withheld: int) -> bool:
+        """Whether a host that had `withheld` ticks withheld since its last frame gets this one."""
+        return withheld + 1 >= self.stride or not self.holding
 
     @contextlib.asynccontextmanager
     async def second_frame(self, tick: asyncio.Event) -> AsyncIterator[None]:
