@@ -41,7 +41,7 @@ from clustertop.cli.launch import build_app
 from clustertop.config.settings import load_config
 from clustertop.model import HostSnapshot
 from clustertop.sources.base import SnapshotSink, Source
-from clustertop.ui.app import ClusterTopApp
+from clustertop.ui.app import ClusterTopApp, _settle_gc
 
 TICK_GAP_S = 0.4
 """Wall seconds between replayed ticks (the app's repaint needs none: a whole tick repaints)."""
@@ -154,6 +154,7 @@ async def replay(
         profiler = cProfile.Profile(time.thread_time) if profile else None
         async with app.run_test(size=(160, 48)):
             await source.started.wait()
+            _settle_gc()  # as in a terminal (headless apps leave the collector be)
             parts.on = True
             if profiler is not None:
                 profiler.enable()

@@ -50,6 +50,8 @@ class FastDataTable(DataTable[Cell]):
         )
         self._pass: RenderPass | None = None
         self.canonical_styles: dict[Style, Style] = {}
+        self.tail_styles: dict[tuple[object, ...], Style] = {}
+        """Styles of the blank past each row's cells (see RenderPass._tail_style)."""
         self._cell_styles: dict[tuple[int, int, Style, Style], Style] = {}
         """One object per style met in render passes (see RenderPass.canonical)."""
 
@@ -284,4 +286,5 @@ class FastDataTable(DataTable[Cell]):
         self._row_lines.clear()
         self._strips.clear()
         self.canonical_styles.clear()
+        self.tail_styles.clear()
         self._cell_styles.clear()
