@@ -12,8 +12,11 @@ one run), and `htop` when it is installed. After every host is up and a warm-up,
 CPU time of each process (user + system, all its threads, from psutil) is its cost, as % of one
 core; bytes written to the terminal per second show how much is repainted. `--profile` then
 samples each clustertop with py-spy (not a project dependency: `.venv/bin/pip install py-spy`)
-for another window and lists where its time goes. `--write` writes the figures to
-benchmarks/IDLE.md.
+for another window and lists where its time goes. `--floor` adds the first variant once more,
+its source stopped after the warm-up (Textual and the app's timers with the last readings on
+screen), and a bare Textual app with the grid's layout and a static table
+(benchmarks/idle_bare.py). `--record FILE` pickles every snapshot shown, for
+benchmarks/idle_replay.py. `--write` writes the figures to benchmarks/IDLE.md.
 """
 
 from __future__ import annotations
@@ -299,7 +302,8 @@ def report(args: argparse.Namespace, subjects: Sequence[Subject], command: str) 
     ]
     for s in subjects:
         f = s.figures
-        met = _verdict(f["percent_of_core"]) if s.marker == "clustertop" else ""
+        measured = s.marker == "clustertop" and s.pause_file is None  # not the floor's
+        met = _verdict(f["percent_of_core"]) if measured else ""
         lines.append(
             f"| {s.label} | {f['percent_of_core']:.2f} | {f['main_thread_percent']:.2f} | "
             f"{f['cpu_s']:.2f} | "
