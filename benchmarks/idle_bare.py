@@ -15,10 +15,10 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-COLUMNS = ("Host", "State", "Lat", "CPU", "Load", "Mem", "GPUs", "GPU mem", "Temp", "Disk")
-COLUMNS += ("Ctrs", "Net ↓/↑", "GPU·1h")
-ROW = ("up", "3ms", "12%", "0.52", "5.1/15.6 GiB", "▁▁▁▁ 4/4 free", "0/80 GiB", "41°")
-ROW += ("41% of 98 GiB", "-", "1.2K/800", "▁▁▁▁▁▁▁▁")
+COLUMNS: tuple[str, ...] = ("Host", "State", "Lat", "CPU", "Load", "Mem", "GPUs", "GPU mem")
+COLUMNS += ("Temp", "Disk", "Ctrs", "Net ↓/↑", "GPU·1h")
+ROW: tuple[str, ...] = ("up", "3ms", "12%", "0.52", "5.1/15.6 GiB", "▁▁▁▁ 4/4 free", "0/80 GiB")
+ROW += ("41°", "41% of 98 GiB", "-", "1.2K/800", "▁▁▁▁▁▁▁▁")
 
 
 class BareGrid(App[None]):

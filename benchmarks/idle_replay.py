@@ -65,6 +65,8 @@ def ticks(snaps: Sequence[HostSnapshot]) -> list[list[HostSnapshot]]:
     for snap in snaps:
         if snap.is_up and snap.cpu is not None and snap.cpu.percent is not None:
             per_host.setdefault(snap.name, []).append(snap)
+    if not per_host:
+        raise SystemExit("idle_replay: no up snapshot with CPU figures in the recording")
     count = min(len(found) for found in per_host.values())
     return [[found[i] for found in per_host.values()] for i in range(count)]
 
@@ -130,8 +132,9 @@ def _with_terminal_bytes(app: ClusterTopApp) -> None:
 
     def render_update(self: Compositor, *args: Any, **kwargs: Any) -> Any:
         update = original(self, *args, **kwargs)
-        if update is not None:
-            update.render_segments(app.console)
+        encode = getattr(update, "render_segments", None)  # a CompositorUpdate
+        if encode is not None:
+            encode(app.console)
         return update
 
     Compositor.render_update = render_update  # type: ignore[method-assign]
