@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from rich.text import Text
 
@@ -238,8 +239,11 @@ _RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
 
 _STATE_CELL = _RENDERERS.index(_state)
 
+_ERRORS = attrgetter(*(f.name for f in fields(HostSnapshot) if f.name.endswith("_error")))
+"""Every section error of a snapshot (a superset of what `error_of` reads)."""
+
 _INPUTS: dict[Callable[[HostSnapshot, GridContext], Cell], Callable[[HostSnapshot], object]] = {
-    _host: lambda s: (s.name, s.is_up, s.stale, *(s.error_of(x) for x in _SECTIONS)),
+    _host: lambda s: (s.name, s.is_up, s.stale, _ERRORS(s)),
     _gpus: lambda s: (s.gpus, s.gpu_processes, s.gpu_error),
     _gpu_memory: lambda s: s.gpus,
     _temperature: lambda s: s.gpus,

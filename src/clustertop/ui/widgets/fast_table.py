@@ -267,17 +267,24 @@ class FastDataTable(DataTable[Cell]):
 
     def refresh_dirty_rows(self) -> None:
         """Repaint the rows update_cell changed, finding them in one pass over the rows
-        (DataTable.refresh_row walks every row above the one it repaints)."""
+        (DataTable.refresh_row walks every row above the one it repaints); rows next to each
+        other are one region (a refresh each cost more than drawing their lines' cells)."""
         dirty, self._dirty_rows = self._dirty_rows, set()
         if not dirty:
             return
         columns = sum(column.get_render_width(self) for column in self.columns.values())
         width = max(self.size.width, columns + self._row_label_column_width)
         y = self.header_height if self.show_header else 0
+        start: int | None = None  # of a run of dirty rows next to each other: one region
         for row in self.ordered_rows:
             if row.key in dirty:
-                self._refresh_region(Region(0, y, width, row.height))
+                start = y if start is None else start
+            elif start is not None:
+                self._refresh_region(Region(0, start, width, y - start))
+                start = None
             y += row.height
+        if start is not None:
+            self._refresh_region(Region(0, start, width, y - start))
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: every cached render is stale."""
