@@ -86,6 +86,7 @@ def offline(frames_path: Path, hosts: int, ticks: int, interval: float) -> None:
             recorder.sink(snap)
     gc.collect()
     report(recorder)
+    per_host(assemblers[0], assemblers[1], recorder.history)
 
 
 def report(recorder: Recorder) -> None:
@@ -182,13 +183,14 @@ def _reach(root: object, stop: set[int]) -> dict[int, tuple[object, str]]:
 
 
 def per_host(
-    first: object, second: object, history: object, count: int = 50, depth: int = 6
+    first: object, second: object, history: object, count: int = 70, depth: int = 7
 ) -> None:
     """What one host's session holds that another's does not (its own memory), by path."""
     other = _reach(second, set())
     shared = {key for key in other if key != id(second)}
     mine = _reach(first, shared)
-    mine.update(_reach(getattr(history, "_hosts", {}).get(getattr(first, "name", "")), shared))
+    name = getattr(first, "name", None) or getattr(first, "host", "")
+    mine.update(_reach(getattr(history, "_hosts", {}).get(name), shared))
     totals: dict[str, int] = {}
     for obj, path in mine.values():
         key = ".".join(path.split(".")[:depth])
