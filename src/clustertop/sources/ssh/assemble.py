@@ -116,7 +116,7 @@ class HostInfo:
     """uname -n."""
 
 
-@dataclass
+@dataclass(slots=True)  # a thousand hosts: no per-instance dict
 class FrameAssembler:
     """Turns each frame of one host into a snapshot, remembering what earlier frames said."""
 
