@@ -5,8 +5,11 @@
 Records a real probe run, serves it from `N` fake hosts (`fakehosts.FakeFleet`), runs clustertop's
 `SshSource` with the driver's recorder (history kept as the UI keeps it) in this process until
 every host has data and `--ticks` more ticks passed, then prints RSS and the top allocators by
-line and by file (`--no-trace`: RSS only, as the benchmark's client measures it). Needs root
-(the fleet's CPU group), like the rest of the fake-host benchmarks.
+line and by file (`--no-trace`: RSS only, as the benchmark's client measures it), glibc's heap
+account, an object census by type, and what one host holds that another does not, by attribute
+path. `--frames` replays saved frames (`--save-frames`): the recording's ports section lists
+the machine's listening sockets, which other fleets inflate. Needs root (the fleet's CPU
+group), like the rest of the fake-host benchmarks.
 """
 
 from __future__ import annotations
