@@ -121,7 +121,7 @@ class _HostHistory:
     The newest bucket is `newest`; a slot holds the last bucket at or before it that falls on
     the slot, or none (a bit per slot: buckets skipped while the host was down are emptied
     as the ring moves past them). A slot's time is the newest reading's, as a float32 offset
-    from the start of its bucket (under a microsecond off for buckets of up to a few minutes).
+    from the start of its bucket (at most 1 us off for 10 s buckets, 0.1 ms for half-hour ones).
     """
 
     __slots__ = ("cpu", "gpus", "held", "memory", "newest", "rates", "snapshot", "times")
