@@ -12,8 +12,11 @@ one run), and `htop` when it is installed. After every host is up and a warm-up,
 CPU time of each process (user + system, all its threads, from psutil) is its cost, as % of one
 core; bytes written to the terminal per second show how much is repainted. `--profile` then
 samples each clustertop with py-spy (not a project dependency: `.venv/bin/pip install py-spy`)
-for another window and lists where its time goes. `--write` writes the figures to
-benchmarks/IDLE.md.
+for another window and lists where its time goes. `--floor` adds the first variant once more,
+its source stopped after the warm-up (Textual and the app's timers with the last readings on
+screen), and a bare Textual app with the grid's layout and a static table
+(benchmarks/idle_bare.py). `--record FILE` pickles every snapshot shown, for
+benchmarks/idle_replay.py. `--write` writes the figures to benchmarks/IDLE.md.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ class Subject:
     profile: dict[str, Any] = field(default_factory=dict)
     cprofile: dict[str, Any] = field(default_factory=dict)
     parts: list[tuple[str, float, float]] = field(default_factory=list)
+    marker: str = "clustertop"
+    """Found in the command line of the subject's process."""
+    pause_file: Path | None = None
+    """--floor: created after the warm-up, and the subject's source stops (idle_parts)."""
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -100,23 +107,41 @@ def start_subjects(
     for label, src in args.variant:
         argv = [sys.executable, "-m", "clustertop", "-F", str(fleet.ssh_config), *hosts]
         subject = Subject(label, argv, _terminal(work / label), pythonpath=src)
-        if args.parts or args.cprofile:  # benchmarks/idle_parts/sitecustomize.py: parts
+        if args.parts or args.cprofile or args.record:  # benchmarks/idle_parts/sitecustomize.py
             subject.pythonpath = os.pathsep.join([src, str(REPO / "benchmarks" / "idle_parts")])
         if args.parts:
             subject.parts_file = work / label / "parts.jsonl"
             subject.terminal.env["IDLE_PARTS_OUT"] = str(subject.parts_file)
         if args.cprofile:
             subject.terminal.env["IDLE_CPROFILE_OUT"] = str(work / label / "main.prof")
+        if args.record:
+            subject.terminal.env["IDLE_RECORD_OUT"] = str(args.record.resolve())
         subjects.append(subject)
+    if args.floor:
+        subjects += floor_subjects(fleet, hosts, args.variant[0][1], work)
     if htop:
-        subjects.append(Subject("htop", ["htop"], _terminal(work / "htop")))
+        subjects.append(Subject("htop", ["htop"], _terminal(work / "htop"), marker="htop"))
     for subject in subjects:
         if subject.pythonpath is not None:
             subject.terminal.env["PYTHONPATH"] = subject.pythonpath
         subject.terminal.start(subject.argv)
-        marker = "clustertop" if subject.pythonpath is not None else "htop"
-        subject.process = find_process(subject.terminal, marker)
+        subject.process = find_process(subject.terminal, subject.marker)
     return subjects
+
+
+def floor_subjects(fleet: Fleet, hosts: Sequence[str], src: str, work: Path) -> list[Subject]:
+    """--floor: the first variant again with its source stopped after the warm-up ("paused":
+    Textual plus the app's timers, the last readings on screen), and Textual alone with the
+    grid's layout and a static table ("bare", benchmarks/idle_bare.py)."""
+    argv = [sys.executable, "-m", "clustertop", "-F", str(fleet.ssh_config), *hosts]
+    paused = Subject("paused", argv, _terminal(work / "paused"))
+    paused.pythonpath = os.pathsep.join([src, str(REPO / "benchmarks" / "idle_parts")])
+    paused.pause_file = work / "paused" / "pause"
+    paused.terminal.env["IDLE_PAUSE_FILE"] = str(paused.pause_file)
+    bare_argv = [sys.executable, "-m", "benchmarks.idle_bare", "--hosts", str(len(hosts))]
+    bare = Subject("bare", bare_argv, _terminal(work / "bare"), marker="idle_bare")
+    bare.pythonpath = str(REPO)
+    return [paused, bare]
 
 
 def _terminal(folder: Path) -> TmuxTerminal:
@@ -191,6 +216,14 @@ def wait_all_up(subjects: Sequence[Subject], count: int, timeout: float) -> None
             subject.terminal.wait_for_text(f"Hosts {count} up", timeout=timeout)
 
 
+def pause_sources(subjects: Sequence[Subject]) -> None:
+    """--floor: stop the paused subject's source, and let its last repaint pass."""
+    for subject in subjects:
+        if subject.pause_file is not None:
+            subject.pause_file.touch()
+            time.sleep(5)
+
+
 def run(args: argparse.Namespace) -> list[Subject]:
     """Fleet up, subjects started, warmed up, measured (and profiled); everything stopped."""
     hosts = [f"h{i}" for i in range(1, args.hosts + 1)]
@@ -201,10 +234,11 @@ def run(args: argparse.Namespace) -> list[Subject]:
         try:
             wait_all_up(subjects, len(hosts), 60.0)
             time.sleep(args.warmup)
+            pause_sources(subjects)
             measure_windows(subjects, args.seconds, args.windows)
             if args.profile:
                 idle_profile.profile(
-                    [(s.label, _process(s).pid, s.profile) for s in subjects if s.pythonpath],
+                    [(s.label, _process(s).pid, s.profile) for s in _clustertops(subjects)],
                     args.seconds,
                     work,
                 )
@@ -218,7 +252,7 @@ def run(args: argparse.Namespace) -> list[Subject]:
 
 def cprofile(subjects: Sequence[Subject], seconds: float, work: Path) -> None:
     """cProfile every clustertop for one more window at once (benchmarks/idle_parts)."""
-    profiled = [s for s in subjects if s.pythonpath is not None]
+    profiled = _clustertops(subjects)
     for s in profiled:
         _process(s).send_signal(signal.SIGUSR1)
     time.sleep(seconds)
@@ -229,6 +263,10 @@ def cprofile(subjects: Sequence[Subject], seconds: float, work: Path) -> None:
         wait_for(out.exists, 60, what=f"{s.label}'s cProfile stats")
         time.sleep(0.5)  # written by the app's main thread: let it finish
         s.cprofile = idle_profile.cprofile_summary(out, seconds)
+
+
+def _clustertops(subjects: Sequence[Subject]) -> list[Subject]:
+    return [s for s in subjects if s.marker == "clustertop"]
 
 
 @contextlib.contextmanager
@@ -264,7 +302,8 @@ def report(args: argparse.Namespace, subjects: Sequence[Subject], command: str) 
     ]
     for s in subjects:
         f = s.figures
-        met = "" if s.pythonpath is None else _verdict(f["percent_of_core"])
+        measured = s.marker == "clustertop" and s.pause_file is None  # not the floor's
+        met = _verdict(f["percent_of_core"]) if measured else ""
         lines.append(
             f"| {s.label} | {f['percent_of_core']:.2f} | {f['main_thread_percent']:.2f} | "
             f"{f['cpu_s']:.2f} | "
@@ -330,10 +369,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=1, help="windows, one after another")
     parser.add_argument("--variant", type=_variant, action="append", help="LABEL=SRC (repeat)")
     parser.add_argument("--no-htop", action="store_true")
+    parser.add_argument(
+        "--floor", action="store_true", help="add the first variant paused, and bare Textual"
+    )
     parser.add_argument("--parts", action="store_true", help="main-thread CPU per part")
     parser.add_argument("--profile", action="store_true", help="py-spy each clustertop after")
     parser.add_argument("--cprofile", action="store_true", help="cProfile each clustertop after")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--record", type=Path, help="append every snapshot shown to this file (idle_replay)"
+    )
     parser.add_argument("--write", action="store_true", help="write benchmarks/IDLE.md")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "IDLE.md")
     parser.add_argument("--notes", type=Path, help="markdown added to IDLE.md after the figures")

@@ -4,7 +4,9 @@ Python imports this module at start when its folder is on PYTHONPATH; it does no
 IDLE_PARTS_OUT or IDLE_CPROFILE_OUT names a file. With IDLE_PARTS_OUT, a few seconds after start
 (everything imported) it wraps the entry points below and appends, every few seconds, one JSON
 line of cumulative figures: {part: [CPU seconds, calls]}, plus the main thread's CPU and the
-monotonic time. With IDLE_CPROFILE_OUT, signals start and stop cProfile (see _cprofile).
+monotonic time. With IDLE_CPROFILE_OUT, signals start and stop cProfile (see _cprofile). With
+IDLE_PAUSE_FILE, the source stops once that file exists (see _pause): what is left is Textual's
+floor and the app's own timers (idle_cost --floor).
 """
 
 from __future__ import annotations
@@ -87,6 +89,51 @@ def _cprofile(out: str) -> None:
     signal.signal(signal.SIGUSR2, stop)
 
 
+def _pause(flag: str) -> None:
+    """Once `flag` exists: the app's source is cancelled (no frames from then on) and no host
+    shows an age (the last readings stay on screen as they were): the app then costs only
+    Textual's own idle work and its timers (the 1 s age tick still runs). Done on the app's
+    thread by its next `_schedule_repaint` (looked up on every call, so wrapping it any time
+    works; gc.get_objects cannot find the app: its heap is frozen)."""
+    time.sleep(3)
+    from clustertop.ui import app as app_module
+
+    original: Callable[[Any], None] = app_module.ClusterTopApp._schedule_repaint
+    paused = [False]
+
+    def schedule_repaint(app: Any) -> None:
+        if not paused[0] and os.path.exists(flag):
+            paused[0] = True
+            app_module._shows_age = lambda *args: False
+            if app._source_task is not None:
+                app._source_task.cancel()
+        original(app)
+
+    app_module.ClusterTopApp._schedule_repaint = schedule_repaint  # type: ignore[method-assign]
+
+
+def _record(out: str) -> None:
+    """Every snapshot the app stores, pickled to `out` (one pickle after another): the input
+    of benchmarks/idle_replay.py. SnapshotStore.put is looked up on every call."""
+    import pickle
+
+    time.sleep(3)
+    from clustertop.ui import store
+
+    original: Callable[[Any, Any], None] = store.SnapshotStore.put
+
+    def put(self: Any, snap: Any) -> None:
+        with open(out, "ab") as f:
+            pickle.dump(snap, f)
+        original(self, snap)
+
+    store.SnapshotStore.put = put  # type: ignore[method-assign]
+
+
+if os.environ.get("IDLE_RECORD_OUT"):
+    threading.Thread(target=_record, args=(os.environ["IDLE_RECORD_OUT"],), daemon=True).start()
+if os.environ.get("IDLE_PAUSE_FILE"):
+    threading.Thread(target=_pause, args=(os.environ["IDLE_PAUSE_FILE"],), daemon=True).start()
 if os.environ.get("IDLE_PARTS_OUT"):
     threading.Thread(target=_run, args=(os.environ["IDLE_PARTS_OUT"],), daemon=True).start()
 if os.environ.get("IDLE_CPROFILE_OUT"):

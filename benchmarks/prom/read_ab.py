@@ -1,12 +1,15 @@
 """A/B of the Prometheus source's readings on one persistent backfill (N hosts x G GPUs).
 
 PYTHONPATH=src:. python -m benchmarks.prom.read_ab DIR [--hosts N] [--gpus G] [--readings K]
-    [--rounds R] [--variant NAME=SRC ...] [--profile OUT]
-DIR keeps the backfill between runs (made on first use, as source_scale makes it). Prometheus is
-started once; each variant (a `src` folder) runs in its own process, variants alternating per
-round: K readings of `PrometheusSource.read()`, each query pinned to the backfill's last point
-(so the answers stay the same however long the runs take), wall and client CPU (getrusage) per
-reading. With --profile, one more process of the first variant writes cProfile data of its
+    [--rounds R] [--variant NAME=SRC ...] [--profile OUT] [--data changing|steady]
+DIR keeps the backfill between runs (made on first use, as source_scale makes it; one DIR per
+--data). Prometheus is started once; each variant (a `src` folder) runs in its own process,
+variants alternating per round: K readings of `PrometheusSource.read()`, wall and client CPU
+(getrusage) per reading. --data changing (the default): reading k is asked at the backfill's
+k-th scrape time (source_scale.reading_time), so each reading finds new values as in a live
+fleet, the same ones for every variant. --data steady (the figure of sessions 3-4): every query
+pinned to the backfill's last point, so the answers never change.
+With --profile, one more process of the first variant writes cProfile data of its
 readings to OUT.
 """
 
@@ -28,14 +31,11 @@ from clustertop.sources.prometheus import client
 from clustertop.sources.prometheus.client import PromSettings
 from clustertop.sources.prometheus.source import PrometheusSource
 
-url, at, profile = sys.argv[1], sys.argv[2], sys.argv[5]
-hosts, readings = int(sys.argv[3]), int(sys.argv[4])
-_get = client.PromClient.get
-async def pinned(self, path, params=None, *args, **kwargs):
-    if path == "/api/v1/query":
-        params = {**(params or {}), "time": at}
-    return await _get(self, path, params, *args, **kwargs)
-client.PromClient.get = pinned
+url, end, profile = sys.argv[1], float(sys.argv[2]), sys.argv[5]
+hosts, readings, changing = int(sys.argv[3]), int(sys.argv[4]), sys.argv[6] == "changing"
+from benchmarks.prom.source_scale import pin_queries, reading_time
+clock = [reading_time(end, 0) if changing else end]
+pin_queries(lambda: clock[0])
 
 def cpu():
     u = resource.getrusage(resource.RUSAGE_SELF)
@@ -45,7 +45,8 @@ async def main():
     source = PrometheusSource(PromSettings(url, timeout=120.0),
         [f"gpu{i:05d}" for i in range(hosts)], interval=5.0, host_label="instance")
     out = []
-    for _ in range(readings):
+    for k in range(readings):
+        clock[0] = reading_time(end, k) if changing else end
         wall, c = time.perf_counter(), cpu()
         snaps = await source.read()
         out.append((time.perf_counter() - wall, cpu() - c, sum(s.is_up for s in snaps),
@@ -72,16 +73,21 @@ print(json.dumps(result))
 """
 
 
-def _backfill(root: Path, hosts: int, gpus: int) -> float:
+def _backfill(root: Path, hosts: int, gpus: int, changing: bool) -> float:
     """The backfill's last point (unix time), made in `root` unless it is there already."""
     from benchmarks.prom.source_scale import backfill
 
     stamp = root / "end"
+    kind = root / "data-kind"
+    made = kind.read_text() if kind.exists() else "steady"
     if stamp.exists():
+        if made != ("changing" if changing else "steady"):
+            raise SystemExit(f"{root} holds a {made} backfill: give another DIR")
         return float(stamp.read_text())
     root.mkdir(parents=True, exist_ok=True)
     end = time.time() - 5
-    backfill(root, hosts, gpus, end)
+    backfill(root, hosts, gpus, end, changing)
+    kind.write_text("changing" if changing else "steady")
     stamp.write_text(repr(end))
     return end
 
@@ -89,7 +95,8 @@ def _backfill(root: Path, hosts: int, gpus: int) -> float:
 def _run(src: str, url: str, end: float, args: argparse.Namespace, profile: str = "") -> list:
     env = {**os.environ, "PYTHONPATH": f"{src}:."}
     argv = [sys.executable, "-c", _CHILD, url, f"{end:.3f}", str(args.hosts), str(args.readings)]
-    done = subprocess.run([*argv, profile], env=env, capture_output=True, text=True, check=False)
+    argv += [profile, args.data]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -108,12 +115,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--profile", default="")
+    parser.add_argument("--data", choices=("changing", "steady"), default="changing")
     parser.add_argument("--url", default="", help="a Prometheus already serving DIR")
     args = parser.parse_args()
     variants = [v.split("=", 1) for v in args.variant] or [["this", "src"]]
     from tests.prom.servers import Prometheus
 
-    end = _backfill(args.dir, args.hosts, args.gpus)
+    end = _backfill(args.dir, args.hosts, args.gpus, args.data == "changing")
     prometheus = Prometheus(args.dir, [])
     try:
         if args.url:

@@ -3,7 +3,8 @@ into a real Prometheus (as source_scale does), the app reading it every interval
 cursor moved up and down while it does (readings included: they share the app's event loop).
 
 Run as root with Debian's prometheus:
-PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses]
+PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses] [changing|steady]
+(the data as source_scale describes them: changing by default, steady the sessions 3-4 figure).
 The latency is measured as benchmarks/tui_driver.py measures it (DisplayProbe: from just before
 the key is posted to the first displayed update that shows the cursor on its new row).
 """
@@ -22,10 +23,10 @@ from typing import Any
 
 from tests.prom.servers import Prometheus
 
-from benchmarks.prom.source_scale import backfill
+from benchmarks.prom.source_scale import backfill, pin_queries, reading_time
 from benchmarks.ticks import percentile
 from benchmarks.tui_driver import DisplayProbe
-from clustertop.model import HostSnapshot
+from clustertop.model import HostSnapshot, HostState
 from clustertop.sources.prometheus.client import PromSettings
 from clustertop.sources.prometheus.source import PrometheusSource
 
@@ -39,14 +40,21 @@ def _cpu_s() -> float:
 
 
 class _Counted(PrometheusSource):
-    """The real source, counting its readings."""
+    """The real source, counting its readings; with `end` (a changing backfill's last point),
+    reading k asks Prometheus at the backfill's k-th scrape time (new values each interval)."""
 
     readings = 0
+    end: float | None = None
 
-    async def read(self) -> list[HostSnapshot]:
-        snaps = await super().read()
+    async def read(self, *, full: bool = False) -> list[HostSnapshot]:
+        if self.end is not None:
+            _AT[0] = reading_time(self.end, self.readings)
+        snaps = await super().read(full=full)
         self.readings += 1
         return snaps
+
+
+_AT = [0.0]
 
 
 async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]:
@@ -55,9 +63,11 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
     app = ClusterTopApp(source, options=AppOptions(interval=INTERVAL_S))
     latencies: list[float] = []
     missed = 0
+    launched = time.monotonic()
     async with app.run_test(size=(160, 50)) as pilot:
         probe = DisplayProbe(app)
         started = time.monotonic()
+        first_screen, first_grid = await _first_grids(app, probe, hosts, launched)
         while source.readings < 1 and time.monotonic() - started < 120:
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # the first reading's rows shown
@@ -85,16 +95,62 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
         cpu, readings = _cpu_s() - cpu, source.readings - readings
     ms = sorted(latencies)
     return {"hosts": hosts, "rows": rows, "readings": source.readings, "presses": presses,
-            "missed": missed, "first_reading_shown_s": first_shown,
+            "missed": missed, "first_screen_s": first_screen, "first_full_grid_s": first_grid,
+            "first_reading_shown_s": first_shown,
             "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
             "max_ms": ms[-1] if ms else None, "readings_during_presses": readings,
             "client_cpu_s_per_reading": cpu / readings if readings else None}  # fmt: skip
 
 
-def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
+async def _first_grids(
+    app: Any, probe: DisplayProbe, hosts: int, launched: float
+) -> tuple[float | None, float | None]:
+    """Seconds from the app's start to the first displayed update in which every row in view
+    (a screenful) shows a reading, then every host's row does (the full grid); None for one
+    that takes over 120 s."""
+    table = app.grid.table
+    rows = table._rows
+
+    def read(names: Any) -> bool:
+        return not any(
+            getattr(getattr(rows.get(n), "target", None), "state", HostState.CONNECTING)
+            is HostState.CONNECTING
+            for n in names
+        )
+
+    checks = (
+        lambda: read(table.shown_keys()),
+        lambda: table.row_count >= hosts and read(list(rows)),
+    )
+    # The grid lists every host from the start ("connecting…" until its first reading).
+    seen: list[float | None] = [None, None]
+    while None in seen:
+        if time.monotonic() - launched > 120:
+            return None, None
+        for index, check in enumerate(checks):
+            if seen[index] is None and table.row_count and check():
+                seen[index] = time.monotonic() - POLL_S  # shown since the last poll at most
+        await asyncio.sleep(POLL_S)
+    screen, full = [await _shown_after(probe, at or 0.0, launched) for at in seen]
+    return screen, full
+
+
+POLL_S = 0.01
+
+
+async def _shown_after(probe: DisplayProbe, since: float, launched: float) -> float | None:
+    while not probe.stamps or probe.stamps[-1][0] < since:
+        if time.monotonic() - since > 10:
+            return None
+        await asyncio.sleep(0.005)
+    return min(at for at, _ in probe.stamps if at >= since) - launched
+
+
+def main(hosts: int, gpus: int, presses: int = PRESSES, data: str = "changing") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ctpromkeys-") as name:
         root = Path(name)
-        backfill(root, hosts, gpus, time.time() - 5)
+        end = time.time() - 5
+        backfill(root, hosts, gpus, end, data == "changing")
         prometheus = Prometheus(root, [])
         try:
             prometheus.start()
@@ -104,11 +160,17 @@ def main(hosts: int, gpus: int, presses: int = PRESSES) -> dict[str, Any]:
                 interval=INTERVAL_S,
                 host_label="instance",
             )
-            return asyncio.run(_measure(source, hosts, presses))
+            if data == "changing":
+                source.end = end
+                pin_queries(lambda: _AT[0])
+            return {"data": data, **asyncio.run(_measure(source, hosts, presses))}
         finally:
             prometheus.stop()
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    print(json.dumps(main(*(args + [5000, 8, PRESSES][len(args) :])), indent=1))
+    args = [int(a) for a in sys.argv[1:4]]
+    data = sys.argv[4] if len(sys.argv) > 4 else "changing"
+    if data not in ("changing", "steady"):
+        raise SystemExit("data: changing (values new at each scrape) or steady (the same)")
+    print(json.dumps(main(*(args + [5000, 8, PRESSES][len(args) :]), data=data), indent=1))

@@ -59,3 +59,23 @@ def test_other_layouts_are_left_to_the_full_decode() -> None:
     error = b'{"status":"error","errorType":"bad_data","error":"parse error"}'
     for body in (spaced, victoria, two_times, error, b"not json"):
         assert memo_vector(body, {b"": ()}) is None, body
+
+
+def test_values_that_all_moved_keep_their_labels_and_read_as_a_full_decode() -> None:
+    """A live fleet's next answer: every value new (odd ones too), the labels the same."""
+    memo: Memo = {}
+    labels = [{"instance": f"gpu{i}:9100", "gpu": str(i % 8)} for i in range(12)]
+    labels.append({"instance": HOSTILE})
+    first = _both(_body(1000.0, [(la, str(i)) for i, la in enumerate(labels)]), memo)
+    values = ["1e+06", "-0.5", "NaN", "+Inf", "-Inf", "37.25", "0", "12", "1.5e-3", "7", "8", "9"]
+    moved = [*zip(labels, values, strict=False), (labels[-1], "42")]
+    second = _both(_body(1005.0, moved), memo)
+    assert first is not None and second is not None
+    assert [v for _, v in second] == [1e6, -0.5, 37.25, 0.0, 12.0, 1.5e-3, 7.0, 8.0, 9.0, 42.0]
+    assert second[0][0] is first[0][0] and second[-1][0] is first[-1][0]  # labels not decoded
+    back = [(la, str(i)) for i, la in enumerate(labels)]  # NaN and +Inf series come back
+    assert [v for _, v in _both(_body(1010.0, back), memo) or []] == [float(i) for i in range(13)]
+    again = [(la, str(i + 0.5)) for i, la in enumerate(labels)]  # against the kept labels
+    assert [v for _, v in _both(_body(1015.0, again), memo) or []] == [i + 0.5 for i in range(13)]
+    numbers = _body(1020.0, again).replace(b'"0.5"', b"0.5")  # not Prometheus's layout
+    assert _both(numbers, memo) == parse_vector(orjson.loads(numbers))

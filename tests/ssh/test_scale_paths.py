@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from clustertop.inventory.hosts import parse_host_spec
 from clustertop.sources.ssh.applyq import ApplyQueue
 from clustertop.sources.ssh.connect import SshSettings, host_options, open_connection
 from clustertop.sources.ssh.gates import ConnectGates
-from clustertop.sources.ssh.reader import READ_LIMIT, read_frame
+from clustertop.sources.ssh.probe import new_marker
+from clustertop.sources.ssh.reader import MARKER, READ_LIMIT, read_frame, read_ready
 from tests.fleet.fleet import Fleet
 
 MARK = "@ct0123456789abcdef"
@@ -108,6 +110,32 @@ async def test_another_sequence_numbers_end_line_is_part_of_the_frame(
         process.close()
     assert first == (frame, False)
     assert second == (following, False)
+
+
+async def test_another_markers_lines_neither_end_a_frame_nor_start_the_probe(
+    connection: asyncssh.SSHClientConnection, tmp_path: Path
+) -> None:
+    # The patterns are compiled once for every marker: a line with another one reads on.
+    other = "@ct00000000000000ff"
+    ready = f"noise {other} ready 1 2 3\n{MARK} ready 1 100 4096 h2\n"
+    frame = f"{MARK} t 7 1.0\nx {other} d 7\n{other} d 7\n{MARK} d 7\n"
+    (tmp_path / "frames").write_text(ready + frame)
+    process = await connection.create_process(
+        f"cat {tmp_path / 'frames'}", encoding="utf-8", window=READ_LIMIT
+    )
+    try:
+        found = await asyncio.wait_for(read_ready(process.stdout, MARK), 20)
+        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        first = await asyncio.wait_for(read_frame(process.stdout, f"{MARK} d 7\n"), 20)
+    finally:
+        process.close()
+    assert found == f"noise {other} ready 1 2 3\n{MARK} ready "
+    assert line == "1 100 4096 h2\n"
+    assert first == (frame, False)
+
+
+def test_every_new_marker_has_the_form_the_patterns_expect() -> None:
+    assert all(re.fullmatch(MARKER, new_marker()) for _ in range(100))
 
 
 async def test_aes_gcm_comes_first_unless_the_ssh_config_names_ciphers(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from clustertop.model import MIB, Cpu, Gpu, HostSnapshot, HostState
+from clustertop.model import MIB, Cpu, Disk, Gpu, HostSnapshot, HostState, Section
 from clustertop.model.unchanged import keep_unchanged, same_but_time
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, busy_gpus, host_row
 from clustertop.ui.row_cache import HostRows
@@ -105,3 +105,32 @@ def test_an_aged_row_moves_its_state_cell_alone() -> None:
     assert _cell(busier, "state") == "up (40s ago)" and _cell(busier, "gpus") != _cell(
         fresh, "gpus"
     )
+
+
+def test_a_changed_reading_makes_only_the_cells_whose_inputs_changed() -> None:
+    """Every cell is what host_row gives; a CPU-only change keeps the other columns' cells."""
+    disk = Disk("/", "/dev/sda1", "ext4", 100 * MIB, 50 * MIB, 50 * MIB)
+    steps = [
+        _snap(),
+        _snap(cpu=30.0, at=NOW + 5),
+        _snap(cpu=30.0, util=90.0, at=NOW + 10),
+        replace(_snap(at=NOW + 15), disks=(disk,)),
+        replace(_snap(at=NOW + 20), disks=(disk,), docker_error="docker: permission denied"),
+        replace(_snap(at=NOW + 25), stale={Section.GPU: NOW}),
+        replace(_snap(at=NOW + 30), gpu_error="nvidia-smi failed", gpus=()),
+        replace(_snap(at=NOW + 35), state=HostState.UNREACHABLE, error="gone"),
+        _snap(cpu=50.0, at=NOW + 40),
+    ]
+    rows = HostRows()
+    for step in steps:
+        row, expected = rows.row(step, _ctx(step.time)), host_row(step, _ctx(step.time))
+        assert [(c.plain, c.spans, c.style, c.sort_key) for c in row.cells] == [
+            (c.plain, c.spans, c.style, c.sort_key) for c in expected.cells
+        ]
+    cpu_only = HostRows()
+    first = cpu_only.row(_snap(), _ctx())
+    second = cpu_only.row(_snap(cpu=30.0, at=NOW + 5), _ctx(NOW + 5))
+    for index, spec in enumerate(GRID_COLUMNS):
+        if spec.key in {"host", "gpus", "gpumem", "temp", "disk", "ctrs"}:
+            assert second.cells[index] is first.cells[index], spec.key
+    assert _cell(second, "cpu") == "30%"

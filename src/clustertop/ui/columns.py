@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from rich.text import Text
 
@@ -237,6 +238,40 @@ _RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
 
 
 _STATE_CELL = _RENDERERS.index(_state)
+
+_ERRORS = attrgetter(*(f.name for f in fields(HostSnapshot) if f.name.endswith("_error")))
+"""Every section error of a snapshot (a superset of what `error_of` reads)."""
+
+_INPUTS: dict[Callable[[HostSnapshot, GridContext], Cell], Callable[[HostSnapshot], object]] = {
+    _host: lambda s: (s.name, s.is_up, s.stale, _ERRORS(s)),
+    _gpus: lambda s: (s.gpus, s.gpu_processes, s.gpu_error),
+    _gpu_memory: lambda s: s.gpus,
+    _temperature: lambda s: s.gpus,
+    _disk: lambda s: (s.disks, s.disks_error),
+    _containers: lambda s: (s.containers, s.docker_error),
+}
+"""Everything of a snapshot that a renderer reads besides the context, for the renderers whose
+cells seldom change: while it is equal, the cell drawn last time is the cell (see next_row)."""
+
+
+def next_row(before: HostSnapshot, row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:
+    """host_row(snap, ctx), given that `row` is host_row(before, ctx) with the same context but
+    for the time: the cells whose inputs are equal are `row`'s own objects (not made again,
+    and the table sees at once that they did not change); the others are made anew. An idle
+    host's tick changes 3-4 cells of 12 (latency, CPU, load, memory)."""
+    cells = row.cells
+    made = []
+    for index, render in enumerate(_RENDERERS):
+        inputs = _INPUTS.get(render)
+        if inputs is not None and _equal(inputs(before), inputs(snap)):
+            made.append(cells[index])
+        else:
+            made.append(render(snap, ctx))
+    return RowData(snap.name, tuple(made), snap)
+
+
+def _equal(a: object, b: object) -> bool:
+    return a is b or a == b
 
 
 def with_state(row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clustertop.model import HostSnapshot
 from clustertop.model.unchanged import same_but_time
-from clustertop.ui.columns import GridContext, host_row, with_state
+from clustertop.ui.columns import GridContext, host_row, next_row, with_state
 from clustertop.ui.widgets.table_sync import RowData
 
 _Kept = tuple[HostSnapshot, tuple[frozenset[str], int, float, bool], RowData]
@@ -23,8 +23,10 @@ class HostRows:
         moving = not snap.is_up or ctx.now - snap.time > 2 * ctx.interval
         settings = (ctx.stale, ctx.rank, ctx.interval)
         kept = self._kept.get(snap.name)
-        if kept is None or kept[1][:3] != settings or not same_but_time(kept[0], snap):
+        if kept is None or kept[1][:3] != settings:
             row = host_row(snap, ctx)
+        elif not same_but_time(kept[0], snap):
+            row = next_row(kept[0], kept[2], snap, ctx)
         elif not moving and not kept[1][3]:
             return kept[2]
         else:

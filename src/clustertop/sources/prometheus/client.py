@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import math
 import ssl
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,11 +15,16 @@ from typing import Any, TypeVar
 import aiohttp
 import orjson
 
+from clustertop.sources.prometheus.memo import (
+    Labels,
+    Memo,
+    Series,
+    json_labels,
+    memo_vector,
+    number,
+)
 from clustertop.util.textsafe import printable
 
-Labels = dict[str, str]
-Series = tuple[Labels, float]
-"""One series of an instant vector: its labels and value."""
 RangeSeries = tuple[Labels, list[tuple[float, float]]]
 """One series of a range query: its labels and (unix time, value) points, oldest first."""
 
@@ -126,29 +130,9 @@ def _auth(settings: PromSettings) -> aiohttp.BasicAuth | None:
     return aiohttp.BasicAuth(settings.user, password)
 
 
-def number(text: object) -> float | None:
-    """A sample value as Prometheus writes it ("1.5", "NaN", "+Inf"); None when not finite."""
-    try:
-        value = float(text if type(text) is str else str(text))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _items(found: object) -> list[dict[str, Any]]:
     """The objects of a JSON list (anything else in it, or a non-list, is skipped)."""
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
-
-
-_STR_ONLY = frozenset((str,))
-
-
-def _labels(labels: dict[str, Any]) -> Labels:
-    """JSON label maps hold strings; a copy is made only of one that does not (the check runs
-    in C: this is done for every one of 400,000 series per reading at 5,000 hosts)."""
-    if _STR_ONLY.issuperset(map(type, labels.values())):
-        return labels
-    return {str(k): str(v) for k, v in labels.items()}
 
 
 def parse_vector(doc: object) -> list[Series]:
@@ -171,7 +155,7 @@ def parse_vector(doc: object) -> list[Series]:
         if type(labels) is dict and type(value) is list and len(value) == 2:
             parsed = number(value[1])
             if parsed is not None:
-                found.append((_labels(labels), parsed))
+                found.append((json_labels(labels), parsed))
     return found
 
 
@@ -192,112 +176,12 @@ def parse_matrix(doc: object) -> list[RangeSeries]:
             for t, raw in (p for p in values if isinstance(p, list) and len(p) == 2)
             if (v := number(raw)) is not None
         ]
-        found.append((_labels(labels), points))
+        found.append((json_labels(labels), points))
     return found
 
 
-Memo = dict[bytes, Any]
-"""An instant query's last answer, under _WHOLE: its text (evaluation time taken out), each
-of its series as read (() for one that parse_vector skips) and the list returned."""
-_WHOLE = b"whole"
 MEMO_QUERIES = 64
 """Queries whose last answers are kept (a reading asks about 30)."""
-_HEAD = b'{"status":"success","data":{"resultType":"vector","result":['
-_TAIL = b"]}}"
-_ITEM = b'{"metric":'
-_VALUE = b'"value":['
-
-
-def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
-    """An instant query's series, each decoded only when its JSON text differs from the last
-    answer's (`memo`, replaced by this answer's); None for a body not laid out as Prometheus
-    lays one out (then it is decoded in full). Between two readings most series of a large
-    fleet are the same text but for the evaluation time: decoding them again was most of a
-    reading's CPU. A JSON string cannot hold the unescaped quotes the cuts are made at."""
-    if not body.startswith(_HEAD) or not body.endswith(_TAIL):
-        return None
-    inner = body[len(_HEAD) : -len(_TAIL)]
-    if not inner:
-        memo.clear()
-        return []
-    at = inner.find(_VALUE)
-    stamp = inner[at : inner.find(b",", at) + 1] if inner.startswith(_ITEM) and at > 0 else b""
-    if not stamp or not inner.endswith(b"]}"):
-        return None
-    normal = inner.replace(stamp, _VALUE)
-    last = memo.get(_WHOLE)
-    if last is not None and last[0] == normal:
-        # The same answer but for its time: the same list (the fleet's reading then knows
-        # that nothing of it changed without looking at its series).
-        return last[2]  # type: ignore[no-any-return]
-    count = inner.count(stamp)  # one evaluation time for every series of an instant query
-    found = None if last is None else _known(normal, count, last[0], last[1])
-    if found is None:  # a query's first answer, or a mostly new one: decoded at once
-        items = orjson.loads(body)["data"]["result"]
-        if len(items) != count:
-            return None
-        found = _read_items(items, 1)
-    memo.clear()
-    result: list[Series] = [series for series in found if series]
-    # Kept whole: the last answer's series texts are cut out only when the next answer
-    # differs (at 5,000 x 8, cutting every first answer cost its reading about 0.1 s).
-    memo[_WHOLE] = (normal, found, result)
-    return result
-
-
-_CUT = b"]}," + _ITEM
-
-
-def _known(
-    normal: bytes, count: int, before: bytes, was: list[Series | tuple[()]]
-) -> list[Series | tuple[()] | None] | None:
-    """This answer's series (`normal`: its text, evaluation time taken out), those whose text
-    the last answer (`before`, read as `was`) had taken from it and the others decoded; None
-    when most are new (the whole body is then cheaper to decode) or the cuts do not match."""
-    texts = normal[len(_ITEM) : -2].split(_CUT)
-    if count != len(texts):
-        return None
-    cut = before[len(_ITEM) : -2].split(_CUT)
-    known: dict[bytes, Series | tuple[()]] = (
-        dict(zip(cut, was, strict=True)) if len(cut) == len(was) else {}
-    )
-    found: list[Series | tuple[()] | None] = list(map(known.get, texts))
-    missed = [i for i, got in enumerate(found) if got is None]
-    if len(missed) > len(texts) // 2:
-        return None
-    if missed:
-        fresh = _decode_texts([texts[i] for i in missed])
-        if fresh is None:
-            return None
-        for i, got in zip(missed, fresh, strict=True):
-            found[i] = got
-    return found
-
-
-def _decode_texts(texts: list[bytes]) -> list[Series | tuple[()] | None] | None:
-    """Series texts ('{labels},"value":["1.5"') decoded in one call, each as parse_vector
-    reads a series (() when it skips it); None when they are not what they should be."""
-    try:
-        items = orjson.loads(b"[" + b"]},".join(_ITEM + t for t in texts) + b"]}]")
-    except orjson.JSONDecodeError:
-        return None
-    return _read_items(items, 0)
-
-
-def _read_items(items: list[Any], at: int) -> list[Series | tuple[()] | None]:
-    """Each decoded series as parse_vector reads it, its value at `at` of its pair (() when
-    parse_vector skips it)."""
-    decoded: list[Series | tuple[()] | None] = []
-    for item in items:
-        got: dict[str, Any] = item if type(item) is dict else {}
-        labels, value = got.get("metric"), got.get("value")
-        parsed = None
-        if isinstance(labels, dict) and type(value) is list and len(value) == at + 1:
-            parsed = number(value[at])
-        decoded.append(
-            () if parsed is None or not isinstance(labels, dict) else (_labels(labels), parsed)
-        )
-    return decoded
 
 
 class PromClient:
@@ -399,3 +283,9 @@ class PromClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+__all__ = [
+    "Labels", "Memo", "PromClient", "PromError", "PromSettings", "RangeSeries", "Series",
+    "TargetHealth", "memo_vector", "no_gc", "number", "off_loop", "parse_matrix", "parse_vector",
+]  # fmt: skip

@@ -159,6 +159,8 @@ class FrameAssembler:
     _uptime: float | None = None
     _now: float = 0.0
     _first_frame: float = -1.0
+    _held: tuple[float, float] = (0.0, 0.0)
+    """Seconds of ticks withheld at cold start (warmup.py), and when the last one was."""
     _known_procs: ProcsReading | None = None
     """The last good procs reading with every row since the last full scan: what "=" means."""
     _table: ProcessRows = field(init=False)
@@ -287,9 +289,15 @@ class FrameAssembler:
             return self._btime + self._uptime
         return now
 
+    def withheld(self, seconds: float) -> None:
+        """A tick was withheld (warmup.py): readings from before now may be that much older."""
+        self._held = (self._held[0] + seconds, self.clock())
+
     def _age(self, name: str, slot: _SlotState, now: float) -> float | None:
         # Stale means older than its refresh period plus some slack: not merely still running.
         limit = self.every.get(name, 1) * self.interval + self.stale_after
+        if slot.data_time is not None and slot.data_time <= self._held[1]:
+            limit += self._held[0]  # its refresh is that many withheld ticks later
         if slot.data_time is not None and now - slot.data_time > limit:
             return now - slot.data_time
         return None
@@ -299,7 +307,8 @@ class FrameAssembler:
 
     def _waiting(self, slot: _SlotState, now: float) -> bool:
         """No reading yet, and still within the grace a first reading gets."""
-        return self._never_answered(slot) and now - self._first_frame <= self.first_grace
+        grace = self.first_grace + self._held[0]
+        return self._never_answered(slot) and now - self._first_frame <= grace
 
     def _error(self, name: str, now: float) -> str | None:
         slot = self._slots[name]

@@ -37,6 +37,11 @@ class Gate:
         """Callers waiting for a slot."""
         return len(self._waiters)
 
+    @property
+    def busy(self) -> bool:
+        """True while a slot is held or waited for."""
+        return self._free < self.size or bool(self._waiters)
+
     @contextlib.asynccontextmanager
     async def slot(self, rank: int = FIRST_TRY) -> AsyncIterator[None]:
         """Hold one slot for the block."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import shlex
 import zlib
@@ -148,11 +149,19 @@ def probe_script(settings: ProbeSettings) -> str:
         "SLURMLOOK": str(max(1, settings.slurm_look)),  # ticks between looks for the jobs
         "AMDMETRICEVERY": str(max(1, settings.amd_metric_every)),  # the same, without sysfs
     }
-    files = resources.files("clustertop.sources.ssh")
-    params["AWKPROG"] = files.joinpath("probe.awk").read_text()  # the frame awk
-    params["COLLECTPROG"] = files.joinpath("collect.awk").read_text()  # the GPU samplers' awk
     head = "".join(f"{name}={shlex.quote(value)}\n" for name, value in params.items())
-    return head + files.joinpath("probe.sh").read_text()
+    return head + _programs()
+
+
+@functools.cache
+def _programs() -> str:
+    """The frame awk and the GPU samplers' awk as assignments, then probe.sh: the same for every
+    host, so read and quoted once (not once per connection)."""
+    files = resources.files("clustertop.sources.ssh")
+    awk = files.joinpath("probe.awk").read_text()  # the frame awk
+    collect = files.joinpath("collect.awk").read_text()  # the GPU samplers' awk
+    sh = files.joinpath("probe.sh").read_text()
+    return f"AWKPROG={shlex.quote(awk)}\nCOLLECTPROG={shlex.quote(collect)}\n{sh}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,8 @@ from clustertop.sources.ssh.probe import (
     parse_frame,
     probe_script,
 )
-from clustertop.sources.ssh.reader import READ_LIMIT, read_frame
+from clustertop.sources.ssh.reader import READ_LIMIT, read_frame, read_ready
+from clustertop.sources.ssh.warmup import Warmup
 from clustertop.util.aio import within
 
 
@@ -75,6 +76,8 @@ class HostSession:
         gates: ConnectGates,
         sink: SnapshotSink,
         applier: ApplyQueue | None = None,
+        *,
+        warmup: Warmup | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.display
@@ -86,6 +89,9 @@ class HostSession:
         self._options = OptionsCache(spec, ssh)
         self._sink = sink
         self._applier = applier
+        self._warmup = warmup or Warmup((), hold=False)
+        self._assembler: FrameAssembler | None = None
+        self._withheld = 0  # ticks withheld since the last frame (warmup.py)
         self._tick = asyncio.Event()
         self._seq = 0
         self._rng: random.Random | None = None  # made at the first failure: 2.5 KB each
@@ -98,6 +104,16 @@ class HostSession:
     def request_tick(self) -> None:
         """Ask for one frame; a request while a frame is in flight waits for it (no pile-up)."""
         self._tick.set()
+
+    def warm_tick(self) -> None:
+        """A tick while the fleet warms up (warmup.py): requested only when due for this host;
+        else withheld, and its readings may be an interval older when the next frame comes."""
+        if self._warmup.due(self._withheld):
+            self.request_tick()
+            return
+        self._withheld += 1
+        if self._assembler is not None:
+            self._assembler.withheld(self._settings.interval)
 
     async def run(self) -> None:
         """Connect, probe, reconnect with backoff; forever."""
@@ -140,6 +156,8 @@ class HostSession:
 
     def _emit(self, snap: HostSnapshot) -> None:
         self._last = snap
+        if snap.state is not HostState.CONNECTING:
+            self._warmup.settled(self.name)
         self._sink(snap)
 
     async def _connect(self, rank: int) -> asyncssh.SSHClientConnection:
@@ -209,8 +227,10 @@ class HostSession:
                     "ports": max(settings.port_every, settings.port_idle),
                 },
             )
+            self._assembler = assembler
             await self._frames(process, assembler)
         finally:
+            self._assembler = None
             stderr_task.cancel()
             with contextlib.suppress(Exception):
                 process.stdin.write("q\n")
@@ -218,9 +238,7 @@ class HostSession:
 
     async def _ready(self, process: asyncssh.SSHClientProcess[str], marker: str) -> HostInfo:
         try:
-            found = await within(
-                process.stdout.readuntil([f"{marker} ready ", f"{marker} fatal "]), 15.0
-            )
+            found = await within(read_ready(process.stdout, marker), 15.0)
             line = await within(process.stdout.readline(), 5.0)
         except (asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
             raise ProbeFailure(f"remote probe did not start (sh missing? {exc!r})") from exc
@@ -237,35 +255,45 @@ class HostSession:
     async def _frames(
         self, process: asyncssh.SSHClientProcess[str], assembler: FrameAssembler
     ) -> None:
-        limit = self._settings.deadline + self._settings.frame_grace
         frames = 0
         while True:
             # The first two frames go out at once (the second gives CPU deltas) with full
             # process scans; then one frame per tick.
             if frames >= 2:
                 await self._tick.wait()
+                await self._frame(process, assembler, full=self.full_scan)
             elif frames == 1:
                 await asyncio.sleep(min(0.5, self._settings.interval))
-            self._tick.clear()
-            self._seq += 1
-            sent = time.monotonic()
-            full = 1 if frames < 2 or self.full_scan else 0
-            process.stdin.write(f"t {self._seq} {full}\n")
-            end = f"{assembler.marker} d {self._seq}\n"
-            try:
-                text, cut = await within(read_frame(process.stdout, end), limit)
-            except asyncio.TimeoutError as exc:
-                raise ProbeFailure(f"remote probe sent no frame within {limit:g} s") from exc
-            except asyncio.IncompleteReadError as exc:
-                raise ProbeFailure("remote probe ended") from exc
-            latency = round((time.monotonic() - sent) * 1000.0, 1)
-
-            def build(text: str = text, latency: float = latency, cut: bool = cut) -> HostSnapshot:
-                return assembler.apply(parse_frame(text, assembler.marker), latency, cut)
-
-            # Through the shared queue the loop serves every socket between two hosts' frames.
-            self._emit(await self._applier.apply(build) if self._applier else build())
+                async with self._warmup.second_frame(self._tick):
+                    await self._frame(process, assembler, full=True)
+            else:
+                await self._frame(process, assembler, full=True)
             frames += 1
+
+    async def _frame(
+        self, process: asyncssh.SSHClientProcess[str], assembler: FrameAssembler, *, full: bool
+    ) -> None:
+        """Ask for one frame, read it, and report its snapshot."""
+        limit = self._settings.deadline + self._settings.frame_grace
+        self._tick.clear()
+        self._withheld = 0
+        self._seq += 1
+        sent = time.monotonic()
+        process.stdin.write(f"t {self._seq} {int(full)}\n")
+        end = f"{assembler.marker} d {self._seq}\n"
+        try:
+            text, cut = await within(read_frame(process.stdout, end), limit)
+        except asyncio.TimeoutError as exc:
+            raise ProbeFailure(f"remote probe sent no frame within {limit:g} s") from exc
+        except asyncio.IncompleteReadError as exc:
+            raise ProbeFailure("remote probe ended") from exc
+        latency = round((time.monotonic() - sent) * 1000.0, 1)
+
+        def build() -> HostSnapshot:
+            return assembler.apply(parse_frame(text, assembler.marker), latency, cut)
+
+        # Through the shared queue the loop serves every socket between two hosts' frames.
+        self._emit(await self._applier.apply(build) if self._applier else build())
 
 
 async def _drain(reader: asyncssh.SSHReader[str]) -> None:

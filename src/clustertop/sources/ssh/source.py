@@ -10,12 +10,14 @@ from collections.abc import Callable, Sequence
 import asyncssh
 
 from clustertop.inventory.hosts import HostSpec
+from clustertop.model import HostSnapshot
 from clustertop.sources.base import Runner, RunnerFactory, SnapshotSink, Source
 from clustertop.sources.ssh.applyq import ApplyQueue
 from clustertop.sources.ssh.connect import SshSettings
 from clustertop.sources.ssh.gates import ConnectGates
 from clustertop.sources.ssh.jumps import JumpPool
 from clustertop.sources.ssh.session import HostSession, SessionSettings
+from clustertop.sources.ssh.warmup import Warmup
 from clustertop.util.gcpolicy import pace_for_hosts
 
 FDS_PER_HOST = 2
@@ -59,12 +61,19 @@ class SshSource(Source):
         self._max_connects = max_connects
         self._session_settings = session_settings or (lambda _: SessionSettings(interval=interval))
         self._jumps: JumpPool | None = None
+        self._warmup = Warmup((), hold=False)
+        self._once = False
         self.sessions: dict[str, HostSession] = {}
         """Live sessions by host name (actions reuse their connections)."""
 
     @property
     def host_names(self) -> Sequence[str]:
         return [spec.display for spec in self._specs]
+
+    @property
+    def warmup(self) -> Warmup:
+        """The cold-start policy of the current run (warmup.py)."""
+        return self._warmup
 
     async def run(self, sink: SnapshotSink) -> None:
         pace_for_hosts(len(self._specs))
@@ -76,9 +85,19 @@ class SshSource(Source):
             self._ssh, gates, backoff_base=first.backoff_base, backoff_cap=first.backoff_cap
         )
         applier = ApplyQueue()
+        self._warmup = Warmup.for_fleet(
+            self.host_names, gates.handshakes, second_waits=not self._once
+        )
         self.sessions = {
             spec.display: HostSession(
-                spec, self._ssh, settings[spec.display], self._jumps, gates, sink, applier
+                spec,
+                self._ssh,
+                settings[spec.display],
+                self._jumps,
+                gates,
+                sink,
+                applier,
+                warmup=self._warmup,
             )
             for spec in self._specs
         }
@@ -92,6 +111,11 @@ class SshSource(Source):
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._close_connections()
 
+    async def collect_once(self, timeout: float) -> list[HostSnapshot]:
+        # --once waits for every host's second reading (its CPU deltas): never hold that back.
+        self._once = True
+        return await super().collect_once(timeout)
+
     async def _tick_forever(self) -> None:
         loop = asyncio.get_running_loop()
         next_tick = loop.time() + self._interval
@@ -100,8 +124,13 @@ class SshSource(Source):
             next_tick += self._interval
             if next_tick < loop.time():  # fell behind (suspended laptop): skip, do not burst
                 next_tick = loop.time() + self._interval
+            holding = self._warmup.holding
             for session in self.sessions.values():
-                session.request_tick()
+                # A host screen's host is ticked even while the fleet warms up.
+                if holding and not session.full_scan:
+                    session.warm_tick()
+                else:
+                    session.request_tick()
 
     async def _close_connections(self) -> None:
         for session in self.sessions.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,6 +22,11 @@ from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.widgets.footer import KeysFooter
 from clustertop.ui.widgets.table_sync import KeyedTable, RowData
 from clustertop.util.textsafe import printable
+
+ROW_SLICE_S = 0.02
+"""Longest the grid makes rows before it lets keys and repaints run (a large fleet's reading)."""
+ROW_SLICE_MIN = 500
+"""Pending rows above which they are made in slices (below, at once: a few ms)."""
 
 
 class HostGridTable(KeyedTable):
@@ -81,6 +87,8 @@ class GridScreen(Screen[None]):
         self._host_rows = HostRows()
         self._stale: dict[str, frozenset[str]] = {}
         self._pending: set[str] = set()
+        self._slicing = False
+        """True while a slice of the pending rows is due (_apply_pending)."""
         self._summary = Text()
 
     def compose(self) -> ComposeResult:
@@ -121,17 +129,44 @@ class GridScreen(Screen[None]):
             self._apply_pending()
 
     def _apply_pending(self) -> None:
-        pending, self._pending = self._pending, set()
+        """Make the pending hosts' rows, then show them. Thousands of changed rows (a large
+        fleet's reading: about 100 us each) are made in slices of ROW_SLICE_S, the event loop
+        free between them for keys (in one go they held a keypress for up to a second); the
+        rows in view first, shown at once (the screen is full before the rest is made)."""
+        if self._slicing:
+            return  # the next slice takes the hosts added meanwhile
+        pending = self._pending
         now = self.live.clock()
         ranks = {name: rank for rank, name in enumerate(self.live.store.names)}
-        for name in pending:
-            snap = self.live.store.get(name)
-            if snap is None:
-                continue
-            stale = self._stale[name] = self.live.stale(snap)
-            context = GridContext(now, self.live.interval, stale, ranks[name])
-            self._rows[name] = self.extras.decorate(self._host_rows.row(snap, context), snap, now)
+        sliced = len(pending) > ROW_SLICE_MIN
+        if sliced and (in_view := pending & self.hosts_in_view()):
+            pending -= in_view
+            for name in in_view:
+                self._make_row(name, now, ranks.get(name, 0))
+            self._sync()
+        deadline = time.perf_counter() + ROW_SLICE_S
+        while pending:
+            name = pending.pop()
+            self._make_row(name, now, ranks.get(name, 0))
+            if sliced and pending and time.perf_counter() > deadline:
+                self._slicing = True
+                self.set_timer(0.001, self._next_slice, name="grid-rows")
+                return
         self._sync()
+
+    def _make_row(self, name: str, now: float, rank: int) -> None:
+        snap = self.live.store.get(name)
+        if snap is None:
+            return
+        stale = self._stale[name] = self.live.stale(snap)
+        context = GridContext(now, self.live.interval, stale, rank)
+        self._rows[name] = self.extras.decorate(self._host_rows.row(snap, context), snap, now)
+
+    def _next_slice(self) -> None:
+        self._slicing = False
+        if self.is_current and self.is_mounted and self.is_attached:
+            with self.app.batch_update():
+                self._apply_pending()
 
     def _sync(self) -> None:
         store = self.live.store

@@ -43,11 +43,15 @@ class FastDataTable(DataTable[Cell]):
         )
         self._strips: LRUCache[tuple[object, ...], tuple[object, Strip]] = LRUCache(_ROW_CACHE_SIZE)
         self._dirty_rows: set[RowKey] = set()
+        self._refresh_due = False
+        """True while the rows update_cell changed are repainted by the caller (sync)."""
         self._row_lines: LRUCache[tuple[object, ...], tuple[tuple[Cell, ...], Any]] = LRUCache(
             _ROW_CACHE_SIZE
         )
         self._pass: RenderPass | None = None
         self.canonical_styles: dict[Style, Style] = {}
+        self.tail_styles: dict[tuple[object, ...], Style] = {}
+        """Styles of the blank past each row's cells (see RenderPass._tail_style)."""
         self._cell_styles: dict[tuple[int, int, Style, Style], Style] = {}
         """One object per style met in render passes (see RenderPass.canonical)."""
 
@@ -257,23 +261,30 @@ class FastDataTable(DataTable[Cell]):
         self._update_count += 1  # DataTable's own caches are keyed on it
         if isinstance(before, Cell) and before.looks_like(value):
             return  # only its sort value moved (12.3 -> 12.4 ms, shown "12ms"): nothing to redraw
-        if not self._dirty_rows:
+        if not self._dirty_rows and not self._refresh_due:
             self.call_later(self.refresh_dirty_rows)
         self._dirty_rows.add(row_key)
 
     def refresh_dirty_rows(self) -> None:
         """Repaint the rows update_cell changed, finding them in one pass over the rows
-        (DataTable.refresh_row walks every row above the one it repaints)."""
+        (DataTable.refresh_row walks every row above the one it repaints); rows next to each
+        other are one region (a refresh each cost more than drawing their lines' cells)."""
         dirty, self._dirty_rows = self._dirty_rows, set()
         if not dirty:
             return
         columns = sum(column.get_render_width(self) for column in self.columns.values())
         width = max(self.size.width, columns + self._row_label_column_width)
         y = self.header_height if self.show_header else 0
+        start: int | None = None  # of a run of dirty rows next to each other: one region
         for row in self.ordered_rows:
             if row.key in dirty:
-                self._refresh_region(Region(0, y, width, row.height))
+                start = y if start is None else start
+            elif start is not None:
+                self._refresh_region(Region(0, start, width, y - start))
+                start = None
             y += row.height
+        if start is not None:
+            self._refresh_region(Region(0, start, width, y - start))
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: every cached render is stale."""
@@ -282,4 +293,5 @@ class FastDataTable(DataTable[Cell]):
         self._row_lines.clear()
         self._strips.clear()
         self.canonical_styles.clear()
+        self.tail_styles.clear()
         self._cell_styles.clear()

@@ -57,6 +57,11 @@ class RenderPass:
         """Width of a row's cells (every cell is drawn exactly as wide as its column)."""
         self.plain_rows = not table._should_render_row_labels
         """True when `row_lines` may draw the table's rows (no row labels)."""
+        self.fixed_columns = table.fixed_columns
+        """Columns that do not scroll (a reactive: slow to read per row)."""
+        self._used = sum(self.render_widths[self.fixed_columns :]) + table._row_label_column_width
+        self._cursor_shown = (table.show_cursor, table._show_hover_cursor)
+        self._tails: dict[tuple[object, ...], Style] = getattr(table, "tail_styles", {})
         self._fixed_style: Style | None = None
         self._row_styles: dict[tuple[bool, int, Style], Style] = {}
 
@@ -76,6 +81,22 @@ class RenderPass:
         if style is None:
             style = self._row_styles[key] = self.canonical(table._get_row_style(index, base_style))
         return style
+
+    def _tail_style(self, index: int, row_style: Style, on_cursor: bool, hover: bool) -> Style:
+        """Style of the blank past a row's last cell (row style, cursor, and the meta a click
+        there carries), as DataTable makes it for each line, made once per row and state."""
+        key = (index, row_style, on_cursor, hover, self._cursor_shown)
+        found = self._tails.get(key)
+        if found is None:
+            table = self.table
+            extend, _ = table._get_styles_to_render_cell(
+                False, False, False, hover, on_cursor, *self._cursor_shown, False, False
+            )
+            meta = Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
+            if len(self._tails) > _MOST_STYLES * 8:
+                self._tails.clear()
+            found = self._tails[key] = row_style + extend + meta
+        return found
 
     def canonical(self, style: Style) -> Style:
         """The table's one object equal to `style`: render caches keyed on styles then find
@@ -98,7 +119,7 @@ class RenderPass:
         widths = self.render_widths
         render_cell = table._render_cell
         fixed: Lines = []
-        for column in range(table.fixed_columns):
+        for column in range(self.fixed_columns):
             lines = render_cell(
                 index, column, self.fixed_style, widths[column], on_cursor, on_hover
             )
@@ -108,21 +129,8 @@ class RenderPass:
             render_cell(index, column, row_style, width, on_cursor, on_hover)[line_no]
             for column, width in enumerate(widths)
         ]
-        used = sum(widths[table.fixed_columns :]) + table._row_label_column_width
-        extend, _ = table._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover.row == (index or 0),
-            on_cursor,
-            table.show_cursor,
-            table._show_hover_cursor,
-            False,
-            False,
-        )
-        extend = row_style + extend
-        extend += Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
-        scrollable.append([Segment(" " * max(0, self.width - used), extend)])
+        tail = self._tail_style(index, row_style, on_cursor, hover.row == (index or 0))
+        scrollable.append([Segment(" " * max(0, self.width - self._used), tail)])
         return fixed, scrollable
 
     def line(self, pair: RowPair, x1: int, x2: int, base_style: Style) -> Strip:

@@ -133,16 +133,21 @@ class KeyedTable(FastDataTable):
             self.remove_row(key)
             del self._rows[key]
         added = False
-        for key, row in wanted.items():
-            old = self._rows.get(key)
-            if old is row:
-                continue
-            if old is None:
-                self.add_row(*self._shown_cells(row), key=key)
-                added = True
-            else:
-                self._update_changed(old, row)
-            self._rows[key] = row
+        # Changed rows are repainted below: no callback of update_cell's for each sync.
+        self._refresh_due = True
+        try:
+            for key, row in wanted.items():
+                old = self._rows.get(key)
+                if old is row:
+                    continue
+                if old is None:
+                    self.add_row(*self._shown_cells(row), key=key)
+                    added = True
+                else:
+                    self._update_changed(old, row)
+                self._rows[key] = row
+        finally:
+            self._refresh_due = False
         if added and self.size.width:  # a new, longer host name may leave less room
             self._fit_columns(self.size.width)
         self.refresh_dirty_rows()  # now, inside the caller's batch
