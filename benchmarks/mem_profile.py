@@ -5,14 +5,18 @@
 Records a real probe run, serves it from `N` fake hosts (`fakehosts.FakeFleet`), runs clustertop's
 `SshSource` with the driver's recorder (history kept as the UI keeps it) in this process until
 every host has data and `--ticks` more ticks passed, then prints RSS and the top allocators by
-line and by file (`--no-trace`: RSS only, as the benchmark's client measures it). Needs root
-(the fleet's CPU group), like the rest of the fake-host benchmarks.
+line and by file (`--no-trace`: RSS only, as the benchmark's client measures it), glibc's heap
+account, an object census by type, and what one host holds that another does not, by attribute
+path. `--frames` replays saved frames (`--save-frames`): the recording's ports section lists
+the machine's listening sockets, which other fleets inflate. Needs root (the fleet's CPU
+group), like the rest of the fake-host benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import ctypes
 import gc
 import os
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import types
 from pathlib import Path
 
 from benchmarks.ct_driver import Recorder, cancel_hard
@@ -57,6 +62,9 @@ async def drive(
         await asyncio.sleep(ticks * interval)
         gc.collect()
         report(recorder)
+        sessions = list(source.sessions.values())
+        if len(sessions) >= 2:
+            per_host(sessions[0], sessions[1], recorder.history)
     finally:
         await cancel_hard(task)
         await source.aclose()
@@ -81,6 +89,7 @@ def offline(frames_path: Path, hosts: int, ticks: int, interval: float) -> None:
             recorder.sink(snap)
     gc.collect()
     report(recorder)
+    per_host(assemblers[0], assemblers[1], recorder.history)
 
 
 def report(recorder: Recorder) -> None:
@@ -89,8 +98,10 @@ def report(recorder: Recorder) -> None:
     print(f"rss {rss} kB, hwm {hwm} kB, threads {threads}")
     mappings()
     pymalloc()
+    glibc_heap()
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     print(f"after malloc_trim: rss {status_kib('VmRSS')} kB")
+    census()
     if not tracemalloc.is_tracing():
         return
     snap = tracemalloc.take_snapshot()
@@ -105,6 +116,91 @@ def report(recorder: Recorder) -> None:
     print("--- top by line and the clustertop line that led to it")
     for (where, caller), (size, count) in by_caller(snap)[:40]:
         print(f"{size / 1e6:8.2f} MB {count:9d}  {where}  <- {caller}")
+
+
+def census(count: int = 40) -> None:
+    """Objects the collector tracks, by type: how many and their own sizes (no contents)."""
+    totals: dict[str, list[int]] = {}
+    dicts: dict[str, list[int]] = {}
+    for obj in gc.get_objects():
+        kind = type(obj)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        row = totals.setdefault(name, [0, 0])
+        row[0] += 1
+        row[1] += sys.getsizeof(obj)
+        own = getattr(obj, "__dict__", None) if not isinstance(obj, type) else None
+        if isinstance(own, dict):
+            row = dicts.setdefault(name, [0, 0])
+            row[0] += 1
+            row[1] += sys.getsizeof(own)
+    for title, table in (("objects by type", totals), ("instance __dict__s by type", dicts)):
+        print(f"--- {title} (gc-tracked, own size)")
+        for name, (number, size) in sorted(table.items(), key=lambda kv: -kv[1][1])[:count]:
+            print(f"{size / 1e6:8.2f} MB {number:9d}  {name}")
+
+
+_SKIP = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.CodeType,
+    asyncio.AbstractEventLoop,
+    concurrent.futures.Executor,
+)
+
+
+def _reach(root: object, stop: set[int]) -> dict[int, tuple[object, str]]:
+    """Objects reachable from `root` (not through modules, classes, functions or `stop`), each
+    with the path of attribute names by which it was first reached."""
+    seen: dict[int, tuple[object, str]] = {id(root): (root, "")}
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        path = seen[id(obj)][1]
+        names = getattr(obj, "__dict__", None)
+        for ref in gc.get_referents(obj):
+            if id(ref) in seen or id(ref) in stop or isinstance(ref, _SKIP):
+                continue
+            label = path
+            if isinstance(names, dict) and ref is names:
+                label = f"{path}.{type(obj).__name__}"
+            elif isinstance(obj, dict) and path.count(".") < 7:
+                key = next((k for k, v in obj.items() if v is ref), None)
+                if isinstance(key, str):
+                    label = f"{path}.{key}"
+            elif hasattr(type(obj), "__slots__") and path.count(".") < 7:
+                key = next(
+                    (
+                        n
+                        for n in getattr(type(obj), "__slots__", ())
+                        if getattr(obj, n, None) is ref
+                    ),
+                    None,
+                )
+                if key:
+                    label = f"{path}.{key}"
+            seen[id(ref)] = (ref, label)
+            todo.append(ref)
+    return seen
+
+
+def per_host(
+    first: object, second: object, history: object, count: int = 70, depth: int = 7
+) -> None:
+    """What one host's session holds that another's does not (its own memory), by path."""
+    other = _reach(second, set())
+    shared = {key for key in other if key != id(second)}
+    mine = _reach(first, shared)
+    name = getattr(first, "name", None) or getattr(first, "host", "")
+    mine.update(_reach(getattr(history, "_hosts", {}).get(name), shared))
+    totals: dict[str, int] = {}
+    for obj, path in mine.values():
+        key = ".".join(path.split(".")[:depth])
+        totals[key] = totals.get(key, 0) + sys.getsizeof(obj)
+    print(f"--- one host's own objects: {sum(totals.values()) / 1e3:.1f} kB (shallow sizes)")
+    for key, size in sorted(totals.items(), key=lambda kv: -kv[1])[:count]:
+        print(f"{size / 1e3:8.1f} kB  {key or '(session)'}")
 
 
 def by_caller(snap: tracemalloc.Snapshot) -> list[tuple[tuple[str, str], tuple[int, int]]]:
@@ -150,6 +246,28 @@ def pymalloc() -> None:
                 print("pymalloc", line)
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+            "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def glibc_heap() -> None:
+    """glibc's account over all arenas: bytes in use against bytes held free (fragmentation)."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    print(
+        f"glibc: arenas {info.arena / 1e6:.1f} MB, in use {info.uordblks / 1e6:.1f} MB, "
+        f"free {info.fordblks / 1e6:.1f} MB in {info.ordblks} chunks, "
+        f"mmapped {info.hblkhd / 1e6:.1f} MB in {info.hblks}"
+    )
+
+
 def mappings(count: int = 12) -> None:
     """The largest mappings by resident size (heap, thread arenas, pymalloc arenas, libraries)."""
     rows: list[tuple[int, str]] = []
@@ -177,6 +295,9 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=8, help="frames kept per allocation")
     parser.add_argument("--offline", metavar="FRAMES", help="a saved FrameSet: parse side only")
     parser.add_argument("--save-frames", metavar="PATH", help="keep the recorded FrameSet")
+    parser.add_argument(
+        "--frames", metavar="PATH", help="replay a saved FrameSet instead of recording one"
+    )
     args = parser.parse_args()
     if args.offline:
         print(f"before the source: rss {status_kib('VmRSS')} kB")
@@ -190,7 +311,7 @@ def main() -> None:
         problem = raise_open_file_limit(args.hosts)
         if problem:
             raise SystemExit(problem)
-        frames, _ = record_frames(work)
+        frames = Path(args.frames) if args.frames else record_frames(work)[0]
         if args.save_frames:
             shutil.copyfile(frames, args.save_frames)
         client = fleet.start(frames)

@@ -250,6 +250,13 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.mon
     parser.add_argument("--sshd-sizes", default="10,30", help="comma-separated; '' to skip")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--frames",
+        metavar="PATH",
+        help="replay a saved FrameSet (mem_profile --save-frames) instead of recording one: its "
+        "ports section lists the recording machine's listening sockets, which other fleets on "
+        "a shared machine inflate",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0 or not cgroups.available():
         print("needs root and a cgroup v1 cpuacct hierarchy", file=sys.stderr)
@@ -260,7 +267,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], float] = time.mon
     try:
         fake: list[dict[str, object]] = []
         if args.fake_size:
-            frames, _ = record_frames(work)
+            frames = Path(args.frames) if args.frames else record_frames(work)[0]
             fake = fake_part(args.variant, args.fake_size, args.rounds, work, frames)
         sizes = [int(x) for x in args.sshd_sizes.split(",") if x]
         sshd = sshd_part(args.variant, sizes, args.rounds, work)

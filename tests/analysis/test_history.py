@@ -179,11 +179,27 @@ def test_memory_for_a_thousand_hosts_is_bounded_and_does_not_grow() -> None:
     finally:
         tracemalloc.stop()
     slots, series = history.slots, 2 + 2 * 8
-    # Per host: bucket numbers and times (8 + 8 bytes a slot), each series a float32 and a
-    # bit (is the slot filled) per slot plus three object headers, and the retained last
-    # snapshot.
-    bound = slots * 16 + series * (slots * 4 + slots // 8 + 320) + 2048
+    # Per host: a float32 time and a bit (does the slot hold a bucket) per slot, each series a
+    # float32 per slot (NaN: no mean) plus its object header, and the retained last snapshot.
+    bound = slots * 4 + slots // 8 + series * (slots * 4 + 240) + 2048
     per_host = after_three_hours / len(names)
     print(f"history: {per_host:.0f} bytes per host (bound {bound})")
     assert per_host <= bound
     assert after_three_hours <= after_one_hour * 1.01
+
+
+def test_a_nan_reading_is_no_sample() -> None:
+    history = History(window_s=3600)
+    for time, cpu in [(T0, float("nan")), (T0 + 2, 10.0), (T0 + 4, float("nan")), (T0 + 12, None)]:
+        history.add(reading(time, cpu))
+    assert history.series("gpu01", Metric.CPU) == [(T0 + 4, 10.0), (T0 + 12, None)]
+
+
+def test_buckets_skipped_while_down_stay_gaps_after_the_ring_wraps() -> None:
+    history = History(window_s=100, resolution_s=10)  # 10 slots
+    for time in range(0, 100, 10):
+        history.add(reading(T0 + time, float(time)))
+    history.add(reading(T0 + 130, 1.0))  # 100-120 skipped: their slots held 0-20
+    points = history.series("gpu01", Metric.CPU)
+    assert [t - T0 for t, _ in points] == [40, 50, 60, 70, 80, 90, 130]
+    assert points[-1][1] == 1.0

@@ -79,3 +79,25 @@ def test_processes_sharing_a_cgroup_keep_their_own_users_owners() -> None:
         4244: ("root", "root"),
         4245: ("alice", "alice"),
     }
+
+
+def test_after_an_unreadable_procs_reading_equals_still_stand_for_what_came_before() -> None:
+    assembler = _assembler()
+    full = _procs(
+        f"a 4242\t/kubepods/besteffort/pod{POD}/{CTR}",
+        f"p 4242 - 10 500 R {CTR} root\tpython\tpython serve.py",
+        "p 77 - 10 400 S - bob\tvim\tvim notes.txt",
+    )
+    keep = "cpu 100 0 50 850 0 0 0 0\nbtime 1700000000\nncpu 2\nkeep\n"
+    frames = [full, "cpu 1 2", keep + f"p 4242 5.0 10 500 R {CTR} root\tpython\t="]
+    frames.append(keep + "p 77 1.0 10 400 S - bob\tvim\t=")
+    snaps = [
+        assembler.apply(parse_frame(_frame(seq, 200.0 + seq, _section("procs", text)), M), 1.0)
+        for seq, text in enumerate(frames, 1)
+    ]
+    assert snaps[1].processes == ()  # the unreadable reading: no rows to show
+    (server,) = snaps[2].processes
+    assert server.command == "python serve.py"
+    assert server.attribution is not None and server.attribution.id == POD
+    rows = {p.pid: p for p in snaps[3].processes}
+    assert rows[77].command == "vim notes.txt"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from array import array
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from clustertop.model import HostSnapshot
 from clustertop.model.network import disk_totals, off_host_rates
@@ -46,46 +46,51 @@ class Metric(str, Enum):
         return self.value
 
 
-class _Series:
-    """One metric over the host's ring of buckets: running means as float32, one bit per slot
-    saying whether it holds one, and the sample count of the newest bucket's mean.
+_EMPTY = math.nan
+"""An empty slot: NaN in the float32 ring (a NaN sample is no sample, so it cannot be a mean)."""
 
-    Samples only ever go into the host's newest bucket, so only that bucket's count is needed
-    (older slots are finished means): a bit per slot instead of a count byte per slot keeps the
-    same means and gaps in 45 bytes instead of 360 (22 series a host: ~7 kB of its ~50 kB).
+
+class _Series(array):  # type: ignore[type-arg]
+    """One metric over the host's ring of buckets: running means as float32, NaN where a slot
+    holds none, and the sample count of the newest bucket's mean.
+
+    Samples only ever go into the host's newest bucket, whose slot every series empties when
+    the bucket opens: so an empty slot means a new mean, and only that bucket's count is kept.
+    The ring is the series object itself (an array subclass): one object a series, no bitmap.
     """
 
-    __slots__ = ("count", "filled", "last_bucket", "values")
+    __slots__ = ("samples",)
 
-    def __init__(self, slots: int) -> None:
-        self.values = array("f", bytes(4 * slots))
-        self.filled = bytearray((slots + 7) // 8)
-        self.count = 0
-        """Samples averaged into the slot of `last_bucket`."""
-        self.last_bucket = -1
+    def __new__(cls, slots: int) -> _Series:
+        ring = _EMPTY_RINGS.get(slots) or _empty_ring(slots)
+        series = cast(_Series, super().__new__(cls, "f", ring))
+        series.samples = 0
+        """Samples averaged into the newest bucket's slot."""
+        return series
 
-    def has(self, slot: int) -> bool:
-        """True when the slot holds a mean."""
-        return bool(self.filled[slot >> 3] & (1 << (slot & 7)))
+    def put(self, slot: int, value: float) -> None:
+        """Average `value` into the slot (an empty slot takes it as is; NaN is no sample)."""
+        if math.isnan(value):
+            return
+        old = self[slot]
+        if math.isnan(old):
+            self[slot] = value
+            self.samples = 1
+            return
+        count = self.samples
+        if count < _COUNT_CAP:
+            count += 1
+            self.samples = count
+        self[slot] = old + (value - old) / count
 
-    def clear(self, slot: int) -> None:
-        """Empty the slot (its bucket is being reused for a new one)."""
-        self.filled[slot >> 3] &= 0xFF ^ (1 << (slot & 7))
 
-    def put(self, slot: int, bucket: int, value: float) -> None:
-        """Average `value` into the slot (an empty slot takes it as is)."""
-        bit = 1 << (slot & 7)
-        if bucket != self.last_bucket or not self.filled[slot >> 3] & bit:
-            self.values[slot] = value
-            self.filled[slot >> 3] |= bit
-            self.count = 1
-        else:
-            count = self.count
-            if count < _COUNT_CAP:
-                count += 1
-                self.count = count
-            self.values[slot] += (value - self.values[slot]) / count
-        self.last_bucket = bucket
+_EMPTY_RINGS: dict[int, bytes] = {}
+"""Slots -> the bytes of an all-empty ring, made once."""
+
+
+def _empty_ring(slots: int) -> bytes:
+    ring = _EMPTY_RINGS[slots] = array("f", [_EMPTY]).tobytes() * slots
+    return ring
 
 
 RATE_METRICS = (Metric.NET_RX, Metric.NET_TX, Metric.DISK_READ, Metric.DISK_WRITE)
@@ -100,23 +105,30 @@ def host_rates(snap: HostSnapshot) -> dict[Metric, float | None]:
 
 
 class _GpuSeries:
-    """Utilisation and memory of one GPU."""
+    """Utilisation and memory of one GPU, and the newest bucket either got a value in."""
 
-    __slots__ = ("memory", "util")
+    __slots__ = ("last_bucket", "memory", "util")
 
     def __init__(self, slots: int) -> None:
         self.util = _Series(slots)
         self.memory = _Series(slots)
+        self.last_bucket = -1
 
 
 class _HostHistory:
-    """The ring of buckets of one host: which bucket each slot holds, and every series."""
+    """The ring of buckets of one host: which slots hold a bucket, when, and every series.
 
-    __slots__ = ("buckets", "cpu", "gpus", "memory", "newest", "rates", "snapshot", "times")
+    The newest bucket is `newest`; a slot holds the last bucket at or before it that falls on
+    the slot, or none (a bit per slot: buckets skipped while the host was down are emptied
+    as the ring moves past them). A slot's time is the newest reading's, as a float32 offset
+    from the start of its bucket (at most 1 us off for 10 s buckets, 0.1 ms for half-hour ones).
+    """
+
+    __slots__ = ("cpu", "gpus", "held", "memory", "newest", "rates", "snapshot", "times")
 
     def __init__(self, slots: int) -> None:
-        self.buckets = array("q", [-1]) * slots
-        self.times = array("d", bytes(8 * slots))
+        self.held = bytearray((slots + 7) // 8)
+        self.times = array("f", bytes(4 * slots))
         self.cpu = _Series(slots)
         self.memory = _Series(slots)
         self.gpus: dict[str, _GpuSeries] = {}
@@ -124,19 +136,28 @@ class _HostHistory:
         self.newest = -1
         self.snapshot: HostSnapshot | None = None
 
-    def open_bucket(self, bucket: int, slot: int, slots: int) -> None:
-        """Empty `slot` for `bucket`; drop GPUs not seen for a whole window."""
-        self.buckets[slot] = bucket
+    def holds(self, slot: int) -> bool:
+        """True when the slot holds a bucket (the host was up in it)."""
+        return bool(self.held[slot >> 3] & (1 << (slot & 7)))
+
+    def open_bucket(self, bucket: int, slots: int) -> None:
+        """Make `bucket` the newest: empty its slot, drop the buckets skipped since the last
+        one (gaps; their slots are emptied when reused), drop GPUs not seen for a window."""
+        if self.newest >= 0:
+            for gap in range(max(self.newest + 1, bucket - slots + 1), bucket):
+                self.held[(gap % slots) >> 3] &= 0xFF ^ (1 << (gap % slots & 7))
+        slot = bucket % slots
+        self.held[slot >> 3] |= 1 << (slot & 7)
         self.newest = bucket
-        self.cpu.clear(slot)
-        self.memory.clear(slot)
+        self.cpu[slot] = _EMPTY
+        self.memory[slot] = _EMPTY
         for rate in self.rates.values():
-            rate.clear(slot)
+            rate[slot] = _EMPTY
         gone = []
         for uuid, gpu in self.gpus.items():
-            gpu.util.clear(slot)
-            gpu.memory.clear(slot)
-            if bucket - max(gpu.util.last_bucket, gpu.memory.last_bucket) >= slots:
+            gpu.util[slot] = _EMPTY
+            gpu.memory[slot] = _EMPTY
+            if bucket - gpu.last_bucket >= slots:
                 gone.append(uuid)
         for uuid in gone:
             del self.gpus[uuid]
@@ -188,37 +209,41 @@ class History:
             host = self._hosts[snap.name] = _HostHistory(self.slots)
             host.snapshot = snap
         slot = bucket % self.slots
+        offset = snap.time - bucket * self.resolution_s
         if bucket != host.newest:
-            host.open_bucket(bucket, slot, self.slots)
-        host.times[slot] = max(host.times[slot], snap.time)
+            host.open_bucket(bucket, self.slots)
+            host.times[slot] = offset
+        elif offset > host.times[slot]:
+            host.times[slot] = offset
         self._record(host, snap, slot, bucket)
 
     def _record(self, host: _HostHistory, snap: HostSnapshot, slot: int, bucket: int) -> None:
         if snap.cpu is not None and snap.cpu.percent is not None:
-            host.cpu.put(slot, bucket, snap.cpu.percent)
+            host.cpu.put(slot, snap.cpu.percent)
         if snap.memory is not None:
-            host.memory.put(slot, bucket, snap.memory.used)
+            host.memory.put(slot, snap.memory.used)
         if snap.interfaces or snap.disk_io:
-            self._record_rates(host, snap, slot, bucket)
+            self._record_rates(host, snap, slot)
         for gpu in snap.gpus:
             if not gpu.uuid or (gpu.util_percent is None and gpu.memory_used is None):
                 continue  # nothing to record: no series, so nothing to allocate and prune
             series = host.gpus.get(gpu.uuid)
             if series is None:
                 series = host.gpus[gpu.uuid] = _GpuSeries(self.slots)
+            series.last_bucket = bucket
             if gpu.util_percent is not None:
-                series.util.put(slot, bucket, gpu.util_percent)
+                series.util.put(slot, gpu.util_percent)
             if gpu.memory_used is not None:
-                series.memory.put(slot, bucket, gpu.memory_used)
+                series.memory.put(slot, gpu.memory_used)
 
-    def _record_rates(self, host: _HostHistory, snap: HostSnapshot, slot: int, bucket: int) -> None:
+    def _record_rates(self, host: _HostHistory, snap: HostSnapshot, slot: int) -> None:
         for metric, value in host_rates(snap).items():
             if value is None:
                 continue
             series = host.rates.get(metric)
             if series is None:
                 series = host.rates[metric] = _Series(self.slots)
-            series.put(slot, bucket, value)
+            series.put(slot, value)
 
     def series(self, host: str, metric: Metric | str, gpu_uuid: str | None = None) -> list[Point]:
         """Oldest first: one (time, value) per bucket in which the host was up.
@@ -233,12 +258,14 @@ class History:
         if chosen is None:
             return []
         points: list[Point] = []
+        resolution = self.resolution_s
         for bucket in range(max(history.newest - self.slots + 1, 0), history.newest + 1):
             slot = bucket % self.slots
-            if history.buckets[slot] != bucket:
+            if not history.holds(slot):
                 continue
-            value = float(chosen.values[slot]) if chosen.has(slot) else None
-            points.append((history.times[slot], value))
+            value = chosen[slot]
+            time = bucket * resolution + history.times[slot]
+            points.append((time, None if math.isnan(value) else value))
         return points
 
     @staticmethod

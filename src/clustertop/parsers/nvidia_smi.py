@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from clustertop.model import Gpu
 from clustertop.parsers.nvidia_errors import nvidia_smi_error
 from clustertop.parsers.values import bracketed, integer, memory_bytes, number, present
+from clustertop.util.strpool import share
 
 __all__ = [
     "APPS_QUERY_FIELDS",
@@ -109,6 +110,10 @@ def _gpu_failure(values: Mapping[str, str]) -> str | None:
     return None
 
 
+def _shared(text: str | None) -> str | None:
+    return None if text is None else share(text)
+
+
 def gpu_from_values(values: Mapping[str, str], position: int) -> Gpu:
     """A Gpu from one row keyed by canonical field name; ValueError if it is not a GPU row."""
     if "index" in values:
@@ -118,7 +123,8 @@ def gpu_from_values(values: Mapping[str, str], position: int) -> Gpu:
     else:
         index = position  # headerless captures without an index column: file order
     uuid = present(values.get("uuid")) or ""
-    name = present(values.get("name")) or ""
+    # A fleet's GPUs share model names, bus ids and modes: one copy each (util/strpool.py).
+    name = share(present(values.get("name")) or "")
     error = _gpu_failure(values)
     if "index" not in values and not (uuid or name or error):
         raise ValueError("row names no GPU")
@@ -134,9 +140,9 @@ def gpu_from_values(values: Mapping[str, str], position: int) -> Gpu:
         power_limit_w=_first_number(values, "power.limit", "enforced.power.limit"),
         fan_percent=number(values.get("fan.speed")),
         memory_util_percent=number(values.get("utilization.memory")),
-        bus_id=present(values.get("pci.bus_id")),
+        bus_id=_shared(present(values.get("pci.bus_id"))),
         ecc_uncorrected=integer(values.get("ecc.errors.uncorrected.volatile.total")),
-        mig_mode=present(values.get("mig.mode.current")),
+        mig_mode=_shared(present(values.get("mig.mode.current"))),
         error=error,
     )
 
@@ -149,7 +155,7 @@ def _app_from_values(values: Mapping[str, str]) -> GpuApp | None:
         gpu_uuid=present(values.get("gpu_uuid")) or "",
         pid=pid,
         memory_used=memory_bytes(values.get("used_gpu_memory")),
-        process_name=present(values.get("process_name")) or "",
+        process_name=share(present(values.get("process_name")) or ""),
         gpu_instance_id=integer(values.get("gpu_instance_id")),
         compute_instance_id=integer(values.get("compute_instance_id")),
     )

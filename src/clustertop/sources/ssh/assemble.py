@@ -20,7 +20,6 @@ from clustertop.model import (
     Section,
     by_cpu_then_memory,
 )
-from clustertop.model.attribution import Attribution
 from clustertop.model.network import DiskIo, Interface, ListeningPort
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading, apply_mig
@@ -28,7 +27,7 @@ from clustertop.parsers.nvidia_smi import GpuApp
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.join import attach_gpus, resolve_gpu_processes
 from clustertop.sources.ssh.amd import amd_view
-from clustertop.sources.ssh.attrib import docker_ref, row_attributions
+from clustertop.sources.ssh.attrib import docker_ref, row_attributions, sent_before
 from clustertop.sources.ssh.container_net import ContainerTraffic
 from clustertop.sources.ssh.netio import NetioRates
 from clustertop.sources.ssh.port_owners import PortOwners
@@ -42,6 +41,7 @@ from clustertop.sources.ssh.sections import (
     ProcsReading,
     SectionError,
     SystemReading,
+    over_before,
     read_disks,
     read_docker,
     read_gpu,
@@ -116,7 +116,7 @@ class HostInfo:
     """uname -n."""
 
 
-@dataclass
+@dataclass(slots=True)  # a thousand hosts: no per-instance dict
 class FrameAssembler:
     """Turns each frame of one host into a snapshot, remembering what earlier frames said."""
 
@@ -161,8 +161,8 @@ class FrameAssembler:
     _first_frame: float = -1.0
     _held: tuple[float, float] = (0.0, 0.0)
     """Seconds of ticks withheld at cold start (warmup.py), and when the last one was."""
-    _args: dict[tuple[int, int], str] = field(default_factory=dict)
-    _attributions: dict[tuple[int, int], Attribution] = field(default_factory=dict)
+    _known_procs: ProcsReading | None = None
+    """The last good procs reading with every row since the last full scan: what "=" means."""
     _table: ProcessRows = field(init=False)
     _container_cache: dict[str, tuple[Container, object, Container]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
@@ -250,6 +250,10 @@ class FrameAssembler:
 
     def _read_procs(self, text: str) -> ProcsReading:
         reading = self._kept(self._with_known_args(read_procs(text)))
+        before, self._known_procs = self._known_procs, reading
+        if reading.keep and self._procs.value is None and before is not None:
+            # The slot lost its rows to a failed reading; "=" still means what came before.
+            self._known_procs = over_before(before, reading)
         self._btime = reading.btime if reading.btime is not None else self._btime
         if reading.cpu is not None:
             if self._prev_cpu is not None:
@@ -263,25 +267,19 @@ class FrameAssembler:
         before = self._procs.value
         if not reading.keep or before is None:
             return reading
-        rows = {**before.rows, **reading.rows}
-        details = {**before.details, **reading.details}
-        usage = {**before.container_usage, **reading.container_usage}
-        found = {**before.attributions, **reading.attributions}
-        return dataclasses.replace(
-            reading, rows=rows, details=details, container_usage=usage, attributions=found
-        )
+        return over_before(before, reading)
 
     def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
         # The probe sends a process's arguments once; "=" stands for the ones it sent before.
-        by_pid, self._attributions = row_attributions(reading, self._attributions)
-        known: dict[tuple[int, int], str] = {}
-        details: dict[int, tuple[str, str]] = {}
-        for pid, (user, sent) in reading.details.items():
-            key = (pid, reading.rows[pid].start_ticks)
-            known[key] = self._args.get(key, "") if sent == "=" else sent
-            details[pid] = (user, known[key])
-        # A full scan names every process shown; between them only some come again.
-        self._args = {**self._args, **known} if reading.keep else known
+        before = self._known_procs
+        by_pid = row_attributions(reading, before)
+        details = {
+            pid: (
+                user,
+                sent_before(before, pid, reading.rows[pid].start_ticks) if sent == "=" else sent,
+            )
+            for pid, (user, sent) in reading.details.items()
+        }
         # The `a` lines are read: the reading kept until the next one needs only what they say.
         return dataclasses.replace(reading, details=details, attributions=by_pid, cgroups={})
 

@@ -10,9 +10,6 @@ from clustertop.model.attribution import DOCKER, NONE, Attribution
 from clustertop.parsers.cgroup import classify_paths
 from clustertop.sources.ssh.sections import ProcsReading
 
-Key = tuple[int, int]
-"""(pid, start ticks): one process."""
-
 
 @functools.lru_cache(maxsize=4096)
 def _classified(paths: str) -> Attribution:
@@ -20,24 +17,37 @@ def _classified(paths: str) -> Attribution:
     return classify_paths(paths)
 
 
-def row_attributions(
-    reading: ProcsReading, before: Mapping[Key, Attribution]
-) -> tuple[dict[int, Attribution], dict[Key, Attribution]]:
-    """Each row's attribution by PID, and what to remember for the next frame.
+def row_attributions(reading: ProcsReading, before: ProcsReading | None) -> dict[int, Attribution]:
+    """Each row's attribution by PID.
 
     A row whose arguments came fresh (not "=": the probe sends them and its `a` line once) is
-    classified from its `a` line (none: nothing to attribute); other rows keep what they had.
-    Between full scans the rows not sent again are remembered, as their arguments are.
+    classified from its `a` line (none: nothing to attribute); other rows keep what the same
+    process (PID and start) had in `before`, the last reading with every row since the last
+    full scan.
     """
-    known: dict[Key, Attribution] = {}
+    by_pid: dict[int, Attribution] = {}
     for pid, (_, args) in reading.details.items():
-        key = (pid, reading.rows[pid].start_ticks)
         if args != "=":
-            known[key] = _classified(reading.cgroups.get(pid, ""))
-        elif key in before:
-            known[key] = before[key]
-    by_pid = {pid: found for (pid, _), found in known.items()}
-    return by_pid, ({**before, **known} if reading.keep else known)
+            by_pid[pid] = _classified(reading.cgroups.get(pid, ""))
+        elif before is not None and same_process(before, pid, reading.rows[pid].start_ticks):
+            found = before.attributions.get(pid)
+            if found is not None:
+                by_pid[pid] = found
+    return by_pid
+
+
+def sent_before(before: ProcsReading | None, pid: int, start_ticks: int) -> str:
+    """The arguments the probe sent for this process (PID and start) since the last full scan,
+    which "=" stands for; "" when `before` does not have them."""
+    if before is None or not same_process(before, pid, start_ticks):
+        return ""
+    return before.details.get(pid, ("", ""))[1]
+
+
+def same_process(reading: ProcsReading, pid: int, start_ticks: int) -> bool:
+    """True when the reading has a row for this PID that started at `start_ticks`."""
+    row = reading.rows.get(pid)
+    return row is not None and row.start_ticks == start_ticks
 
 
 def docker_ref(

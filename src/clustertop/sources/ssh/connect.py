@@ -188,6 +188,11 @@ class OptionsCache:
             self._held = (stamp, await resolve_options(self._spec, self._settings, self._lane))
         return self._held[1]
 
+    def forget(self) -> None:
+        """Drop the options once connected: the connection holds its own copy (a few kB a host
+        at 1,000 hosts); they are resolved again if the host must reconnect."""
+        self._held = None
+
 
 async def resolve_options(spec: HostSpec, settings: SshSettings, lane: str = "hosts") -> Options:
     """host_options, with a config error turned into ConnectFailure."""

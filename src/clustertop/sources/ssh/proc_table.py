@@ -11,7 +11,7 @@ from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.sources.attribute import attribute
 from clustertop.sources.attribute import container_ref as pod_container_ref
 from clustertop.sources.ssh.attrib import docker_ref
-from clustertop.sources.ssh.sections import ProcsReading
+from clustertop.sources.ssh.sections import ProcRow, ProcsReading
 from clustertop.util.strpool import share
 
 
@@ -46,13 +46,17 @@ class ProcessRows:
         # A full scan attributes every process; most share a cgroup and a user, and with the
         # frame's containers fixed the answer is the same for all of them: work it out once.
         resolved: dict[tuple[int, str | None], Attribution | None] = {}
-        for row in procs.rows.values():
+        rows = procs.rows
+        for row in rows.values():
             user, command = procs.details.get(row.pid, (None, ""))
             found = procs.attributions.get(row.pid)
             # Between full scans most rows are the same as last frame's: reuse their Process.
             ctr = by_id.get(row.container_id or "")
             known = self._cache.get(row.pid)
             if known is not None and known[:5] == (row, user, command, ctr, found):
+                # The reading keeps the equal row it already had: one copy of each row is held,
+                # not last frame's (in the cache) and this frame's (in the reading).
+                rows[row.pid] = cast(ProcRow, known[0])
                 cache[row.pid] = known
                 result.append(cast(Process, known[5]))
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -106,6 +107,17 @@ class ProcsReading:
     """PID -> its cgroup paths that may attribute it (protocol `a`, tab-separated)."""
     attributions: dict[int, Attribution] = field(default_factory=dict)
     """PID -> what it belongs to (filled by the assembler, which remembers `a` lines)."""
+
+
+def over_before(before: ProcsReading, reading: ProcsReading) -> ProcsReading:
+    """A partial reading (`keep`) over the one before it: rows not read again stay as they were."""
+    rows = {**before.rows, **reading.rows}
+    details = {**before.details, **reading.details}
+    usage = {**before.container_usage, **reading.container_usage}
+    found = {**before.attributions, **reading.attributions}
+    return dataclasses.replace(
+        reading, rows=rows, details=details, container_usage=usage, attributions=found
+    )
 
 
 def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:

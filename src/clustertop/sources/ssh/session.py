@@ -124,6 +124,7 @@ class HostSession:
                 # After a failure the host queues behind every host not yet tried.
                 conn = await self._connect(RETRY if attempt else FIRST_TRY)
                 attempt = 0
+                self._options.forget()  # a host that keeps failing keeps its options
                 try:
                     await self._serve(conn)
                 finally:
