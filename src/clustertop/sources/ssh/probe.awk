@@ -167,6 +167,7 @@ function mig_mode(   on) { # DIR/mig.on says (non-empty) whether a GPU is in MIG
 	on = index(SAMPLE_BODY["gpu"], "Enabled\n") > 0 ? "1" : ""
 	if (on == MIG_ON) return
 	MIG_ON = on
+	MIG_CHANGED = 1 # the shell starts (or lets end) the MIG sampler on the next tick
 	printf "%s", (on == "" ? "" : on "\n") > (DIR "/mig.on")
 	close(DIR "/mig.on")
 }
@@ -682,16 +683,46 @@ BEGIN {
 	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")
 	split("tcp tcp6 udp udp6", PROTO, " ")
 	if (AMD != 0) amd_cards()
+	if (WAKE != "") printf "" > WAKE # the shell waits for this end of the fifo to open
+	DISKS_STARTED = DOCKER_STARTED = "-"
 }
-$1 == "q" { exit }
-$1 == "a" { # AMD: the slow job's start, then the KFD process folders now
-	AMD_STARTED = $2
+function amd_line(line,   w, n, i, pid) { # "a STARTED [KFD_PROC/PID ...]" from the shell
+	# AMD: the slow job's start, then the KFD process folders now
+	n = split(line, w, " ")
+	AMD_STARTED = w[2]
 	for (pid in KFD_PID) delete KFD_PID[pid]
-	for (i = 3; i <= NF; i++) {
-		pid = $i; sub(/.*\//, "", pid)
+	for (i = 3; i <= n; i++) {
+		pid = w[i]; sub(/.*\//, "", pid)
 		if (pid ~ /^[0-9]+$/) KFD_PID[pid] = 1
 	}
-	next
+}
+function ask_shell(seq, full,   gen, line, t) { # 1 and $0 the shell's tick line when it was due
+	TICK++
+	# A container event (docker events bumps docker.gen) makes the shell re-read containers.
+	gen = firstline(DIR "/docker.gen")
+	if (TICK < NEXT_WAKE && full != 1 && gen == DOCKER_GEN && !MIG_CHANGED) return 0
+	DOCKER_GEN = gen; MIG_CHANGED = 0
+	printf "t %s %s %s\n", seq, full, TICK > WAKE
+	fflush(WAKE)
+	t = ""
+	while ((getline line < REPLY) > 0) {
+		if (index(line, "n ") == 1) NEXT_WAKE = substr(line, 3) + 0
+		else if (index(line, "a ") == 1) amd_line(line)
+		else if (index(line, "t ") == 1) t = line
+	}
+	close(REPLY)
+	if (t == "") exit # the shell is gone
+	$0 = t
+	return 1
+}
+$1 == "q" { exit }
+$1 == "a" { amd_line($0); next }
+# The client's "t SEQ FULL" (protocol.md) when the probe's shell started this awk (WAKE set): the
+# shell is woken only when it has work (a job, a full scan, the samplers' watch); otherwise the
+# tick line is the last one's with no full scan and the same jobs. Without WAKE (tests), the
+# lines are the shell's.
+$1 == "t" && WAKE != "" && NF == 3 {
+	if (!ask_shell($2, $3)) $0 = "t " $2 " " DISKS_STARTED " " DOCKER_STARTED " 0"
 }
 $1 == "t" {
 	# The tick line's fields, kept: a full scan parses each stat file as $0.
