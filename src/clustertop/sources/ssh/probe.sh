@@ -2,7 +2,8 @@
 # Every line it reads and prints is described in protocol.md (next to this file); the parameters
 # set before this text are listed in probe.py (probe_script).
 #
-# Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
+# Per tick almost nothing is started or woken: one long-lived awk reads the tick lines, reads /proc
+# and prints the frame, and wakes this shell only on ticks with a job or a full scan due; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
 # `docker events` says a container changed (and every DOCKEREVERY ticks), `df` every DISKEVERY
 # ticks. A slow command runs in the background and is never started twice; while it runs, its
