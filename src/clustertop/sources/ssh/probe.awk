@@ -15,7 +15,8 @@
 #   CGROUP_PID, CGROUP_CPU, CGROUP_MEM, CGROUP_V2 [id]   its cgroup paths, read for that PID
 #   PREV_USAGE, PREV_USAGE_UPTIME [id]   its CPU counter at the last reading
 #   USER_NAME[uid]                  from /etc/passwd, else getent
-#   process [pid]: TICKS, START, RSS, COMM, STATE (this scan), PREV_TICKS, PREV_START,
+#   process [pid]: TICKS, START, RSS, STAT, STAT_AT (this scan: its stat line, where comm ends),
+#   PREV_TICKS, PREV_START,
 #   PREV_TOTAL (the reference for its CPU share), CPU_SHARE (this scan; -1 unknown), ARGS,
 #   ARGS_START, ARGS_SENT, CONTAINER_OF, USER_OF, CGROUP_OF (read once per process)
 # A frame is kept as lines in FRAME[1..NFR] and written in one piece at its end (frame_out):
@@ -80,7 +81,13 @@ function clean(s) { # control characters (and NUL) as "?"; UTF-8 bytes stay
 	gsub(/[^ -~\200-\377]/, "?", s)
 	return s
 }
-function section_file(name,   rcline, a) { # a background job's last output, or "same"
+function section_file(name, started,   rcline, a) { # a background job's last output, or "same"
+	# The run that started last (started, from the shell) has ended and was read: its .rc
+	# cannot change before the next run starts, so it is not read again.
+	if (started != "" && started != "-" && JOB_STARTED[name] == started && LAST_SENT[name] != "") {
+		emit(MARKER " same " name " " started)
+		return
+	}
 	rcline = firstline(DIR "/" name ".rc")
 	if (rcline == "") return
 	split(rcline, a, " ")
@@ -160,12 +167,16 @@ function mig_mode(   on) { # DIR/mig.on says (non-empty) whether a GPU is in MIG
 	on = index(SAMPLE_BODY["gpu"], "Enabled\n") > 0 ? "1" : ""
 	if (on == MIG_ON) return
 	MIG_ON = on
+	MIG_CHANGED = 1 # the shell starts (or lets end) the MIG sampler on the next tick
 	printf "%s", (on == "" ? "" : on "\n") > (DIR "/mig.on")
 	close(DIR "/mig.on")
 }
 function gpu_section(   rc, gpu_up, apps_up, mig_up) {
-	sample("gpu"); sample("apps"); sample("mig")
+	sample("gpu")
 	if (SAMPLE_UPTIME["gpu"] != "") mig_mode()
+	sample("apps")
+	# No MIG sampler runs on a host never in MIG mode: nothing to open.
+	if (MIG_ON == "1" || SAMPLE_UPTIME["mig"] != "") sample("mig")
 	gpu_up = SAMPLE_UPTIME["gpu"]
 	# AMD readings change every tick: a host with AMD GPUs always sends the section.
 	if (gpu_up == "" && AMD == 0) return
@@ -398,35 +409,51 @@ function cpu_counters(   f, line, a, i) { # prints cpu, btime, ncpu; sets CPU_TO
 	close(f)
 	emit("ncpu " NCPU)
 }
-function read_processes(full, first_path,   i, pid) { # the /proc entries of this tick
-	if (full) for (i = first_path; i <= NF; i++) read_process($i)
-	else {
+function read_processes(full, first_path,   i, n, pid) { # the /proc entries of this tick
+	if (full) {
+		# The paths first: read_process parses each stat file as $0 (its fields are split by
+		# the awk itself, lazily in gawk: 2-3x cheaper than split() into an array).
+		n = split($0, PATHS, " ")
+		for (i = first_path; i <= n; i++) read_process(PATHS[i])
+	} else {
 		# Between full scans (no host screen open) only GPU processes are read again; "keep"
 		# tells the client that the other processes keep their rows from the last full scan.
 		emit("keep")
 		for (pid in GPU_PID) read_process("/proc/" pid)
 	}
 }
-function read_process(path,   f, line, a, n, pid, rest, t, st) { # its stat, and CPU_SHARE
+function read_process(path,   f, line, at, pid, t, st, tail) { # its stat, and CPU_SHARE
 	f = path "/stat"
 	if ((getline line < f) <= 0) { close(f); return }
 	close(f)
 	pid = substr(path, 7)
-	# "pid (comm) state ppid ...": comm may hold spaces and ")", so split at the last ") ".
-	n = split(line, a, ") ")
-	rest = a[n]
-	# Fields up to rss (22) are read: the first 200 bytes hold them unless a 23rd is missing.
-	if (split(substr(rest, 1, 200), a, " ") < 23) split(rest, a, " ")
-	t = a[12] + a[13]; st = a[20]
-	if (n == 2) COMM[pid] = substr(line, length(pid) + 3, length(line) - length(rest) - length(pid) - 4)
-	else { COMM[pid] = line; sub(/^[0-9]+ \(/, "", COMM[pid]); sub(/\) [^)]*$/, "", COMM[pid]) }
-	TICKS[pid] = t; START[pid] = st; RSS[pid] = a[22] + 0; STATE[pid] = a[1]
+	# "pid (comm) state ppid ...": comm may hold spaces and ")", so the fields start after the
+	# last ") " (only a comm with ") " in it has two); comm and state are taken only for the
+	# processes shown (stat_text).
+	at = index(line, ") ")
+	$0 = substr(line, at + 2)
+	if (index($0, ") ")) { tail = stat_tail(line); at = length(line) - length(tail) - 1; $0 = tail }
+	STAT_AT[pid] = at # where the ") " after comm is
+	t = $12 + $13; st = $20
+	STAT[pid] = line; TICKS[pid] = t; START[pid] = st; RSS[pid] = $22 + 0
 	# CPU share since this process was last read (each process keeps its own reference).
 	if ((pid in PREV_TICKS) && PREV_START[pid] == st && NCPU > 0 && CPU_TOTAL > PREV_TOTAL[pid])
 		CPU_SHARE[pid] = 100 * (t - PREV_TICKS[pid]) / ((CPU_TOTAL - PREV_TOTAL[pid]) / NCPU)
 	else if (UPTIME * HZ > st + HZ / 10)  # first sight: its average since it started, as ps shows
 		CPU_SHARE[pid] = 100 * t / (UPTIME * HZ - st)
 	else CPU_SHARE[pid] = -1
+}
+function stat_tail(line,   n, a) { # what follows the last ") " of a stat line
+	n = split(line, a, ") ")
+	return a[n]
+}
+function comm_of(pid,   line) { # the command name in the stat line read last (between "(" and
+	# the last ") ")
+	line = STAT[pid]
+	return substr(line, length(pid) + 3, STAT_AT[pid] - length(pid) - 3)
+}
+function state_of(pid) { # the state letter: the first field after the command name
+	return substr(STAT[pid], STAT_AT[pid] + 2, 1)
 }
 function choose_shown(full,   i, pid) { # SHOW: top by CPU, top by memory, and GPU processes
 	for (pid in SHOW) delete SHOW[pid]
@@ -456,8 +483,8 @@ function print_rows(   pid, pc, args) {
 		# Its attribution's cgroup paths go with its arguments, once (protocol.md `a`).
 		if (args != "=" && CGROUP_OF[pid] != "") emit("a " pid CGROUP_OF[pid])
 		ARGS_SENT[pid] = START[pid]
-		emit_raw(sprintf("p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], STATE[pid], \
-			CONTAINER_OF[pid], USER_OF[pid], clean(COMM[pid]), args))
+		emit_raw(sprintf("p %s %s %s %s %s %s %s\t%s\t%s\n", pid, pc, RSS[pid], START[pid], state_of(pid), \
+			CONTAINER_OF[pid], USER_OF[pid], clean(comm_of(pid)), args))
 	}
 }
 function remember(full,   pid) { # this reading becomes each process's reference
@@ -466,7 +493,7 @@ function remember(full,   pid) { # this reading becomes each process's reference
 	if (full) for (pid in TICKS) if (!(pid in CPU_SHARE)) forget(pid)
 }
 function forget(pid) {
-	delete TICKS[pid]; delete START[pid]; delete RSS[pid]; delete COMM[pid]; delete STATE[pid]
+	delete TICKS[pid]; delete START[pid]; delete RSS[pid]; delete STAT[pid]; delete STAT_AT[pid]
 	delete ARGS[pid]; delete ARGS_START[pid]; delete CONTAINER_OF[pid]; delete USER_OF[pid]
 	delete CGROUP_OF[pid]
 	delete PREV_TICKS[pid]; delete PREV_START[pid]; delete PREV_TOTAL[pid]; delete ARGS_SENT[pid]
@@ -631,7 +658,7 @@ function slurm_section(   started) { # the slurm job's output once it ends, pend
 	# One small file a tick in the steady state: .rc is read only while a run is not yet sent.
 	started = firstline(DIR "/slurm.started")
 	if (started == "" || started == SLURM_SENT) return
-	section_file("slurm")
+	section_file("slurm", "")
 	if (JOB_STARTED["slurm"] == started) SLURM_SENT = started
 	else pending("slurm", started)
 }
@@ -656,38 +683,69 @@ BEGIN {
 	IB_N = split("port_rcv_data port_xmit_data port_rcv_packets port_xmit_packets port_rcv_errors port_xmit_discards", IB_FILE, " ")
 	split("tcp tcp6 udp udp6", PROTO, " ")
 	if (AMD != 0) amd_cards()
+	if (WAKE != "") printf "" > WAKE # the shell waits for this end of the fifo to open
+	DISKS_STARTED = DOCKER_STARTED = "-"
 }
-$1 == "q" { exit }
-$1 == "a" { # AMD: the slow job's start, then the KFD process folders now
-	AMD_STARTED = $2
+function amd_line(line,   w, n, i, pid) { # "a STARTED [KFD_PROC/PID ...]" from the shell
+	# AMD: the slow job's start, then the KFD process folders now
+	n = split(line, w, " ")
+	AMD_STARTED = w[2]
 	for (pid in KFD_PID) delete KFD_PID[pid]
-	for (i = 3; i <= NF; i++) {
-		pid = $i; sub(/.*\//, "", pid)
+	for (i = 3; i <= n; i++) {
+		pid = w[i]; sub(/.*\//, "", pid)
 		if (pid ~ /^[0-9]+$/) KFD_PID[pid] = 1
 	}
-	next
+}
+function ask_shell(seq, full,   gen, line, t) { # 1 and $0 the shell's tick line when it was due
+	TICK++
+	# A container event (docker events bumps docker.gen) makes the shell re-read containers.
+	gen = firstline(DIR "/docker.gen")
+	if (TICK < NEXT_WAKE && full != 1 && gen == DOCKER_GEN && !MIG_CHANGED) return 0
+	DOCKER_GEN = gen; MIG_CHANGED = 0
+	printf "t %s %s %s\n", seq, full, TICK > WAKE
+	fflush(WAKE)
+	t = ""
+	while ((getline line < REPLY) > 0) {
+		if (index(line, "n ") == 1) NEXT_WAKE = substr(line, 3) + 0
+		else if (index(line, "a ") == 1) amd_line(line)
+		else if (index(line, "t ") == 1) t = line
+	}
+	close(REPLY)
+	if (t == "") exit # the shell is gone
+	$0 = t
+	return 1
+}
+$1 == "q" { exit }
+$1 == "a" { amd_line($0); next }
+# The client's "t SEQ FULL" (protocol.md) when the probe's shell started this awk (WAKE set): the
+# shell is woken only when it has work (a job, a full scan, the samplers' watch); otherwise the
+# tick line is the last one's with no full scan and the same jobs. Without WAKE (tests), the
+# lines are the shell's.
+$1 == "t" && WAKE != "" && NF == 3 {
+	if (!ask_shell($2, $3)) $0 = "t " $2 " " DISKS_STARTED " " DOCKER_STARTED " 0"
 }
 $1 == "t" {
+	# The tick line's fields, kept: a full scan parses each stat file as $0.
+	SEQ = $2; DISKS_STARTED = $3; DOCKER_STARTED = $4; FULL = $5 == 1
 	UPTIME = firstline("/proc/uptime"); sub(/ .*/, "", UPTIME)
-	emit(MARKER " t " $2 " " UPTIME)
+	emit(MARKER " t " SEQ " " UPTIME)
 	emit(MARKER " b sys")
 	catfile("/proc/loadavg"); meminfo()
 	emit("")
 	emit(MARKER " e sys 0 " UPTIME)
 	gpu_section()
-	section_file("disks")
-	section_file("docker")
-	procs($5 == 1, 6)
+	section_file("disks", DISKS_STARTED)
+	section_file("docker", DOCKER_STARTED)
+	procs(FULL, 6)
 	net_section()
 	dio_section()
 	# Reading /proc/net/tcp walks the kernel's whole socket hash: every PORTEVERY ticks while
 	# the host screen is open (full ticks), else every PORTIDLE ticks; the first tick always.
-	FULL = $5 == 1
 	if (PORT_TICK == 0 || PORT_TICK % (FULL ? PORTEVERY : PORTIDLE) == 0) ports_section()
 	PORT_TICK++
-	pending("disks", $3)
-	pending("docker", $4)
+	pending("disks", DISKS_STARTED)
+	pending("docker", DOCKER_STARTED)
 	if (SLURM == 1) slurm_section()
-	emit(MARKER " d " $2)
+	emit(MARKER " d " SEQ)
 	frame_out()
 }

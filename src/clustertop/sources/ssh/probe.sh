@@ -2,7 +2,8 @@
 # Every line it reads and prints is described in protocol.md (next to this file); the parameters
 # set before this text are listed in probe.py (probe_script).
 #
-# Per tick almost nothing is started: one long-lived awk reads /proc and prints the frame; two
+# Per tick almost nothing is started or woken: one long-lived awk reads the tick lines, reads /proc
+# and prints the frame, and wakes this shell only on ticks with a job or a full scan due; two
 # long-lived `nvidia-smi -lms` keep the latest GPU sample in a file; `docker inspect` runs when
 # `docker events` says a container changed (and every DOCKEREVERY ticks), `df` every DISKEVERY
 # ticks. A slow command runs in the background and is never started twice; while it runs, its
@@ -108,7 +109,8 @@ fi
 # every AMDEVERY ticks and, only where KFD has no process list, process every AMDPROCEVERY.
 amd_process=1
 [ -d "$kfd/proc" ] && amd_process=0
-mkfifo "$dir/ctl" || { echo "$N fatal cannot create a fifo"; exit 1; }
+# The frame awk asks the shell (wake) only on ticks with work for it; the shell answers (reply).
+mkfifo "$dir/wake" "$dir/reply" || { echo "$N fatal cannot create a fifo"; exit 1; }
 # Slurm: only where slurmd and scontrol are installed; elsewhere nothing runs and nothing is sent.
 slurm=0
 command -v slurmd >/dev/null 2>&1 && command -v "$SCONTROL" >/dev/null 2>&1 && slurm=1
@@ -119,15 +121,8 @@ if [ "$slurm" = 1 ] && timeout --foreground 5 true >/dev/null 2>&1; then
 elif [ "$slurm" = 1 ] && command -v timeout >/dev/null 2>&1; then
 	slurm_timeout="timeout $SLURMWAIT"
 fi
-# The marker goes in the environment: an argument list is there for every host user to read.
 ibdirs="" # InfiniBand ports, found once: awk reads their counters each tick
 for d in /sys/class/infiniband/*/ports/*/counters; do [ -d "$d" ] && ibdirs="$ibdirs $d"; done
-CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
-	-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v AMD="$amd" -v KFD="$kfd" -v IBDIRS="$ibdirs" \
-	-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v HOLDEREVERY="$HOLDEREVERY" -v SLURM="$slurm" \
-	"$AWKPROG" <"$dir/ctl" &
-awk_pid=$!
-exec 3>"$dir/ctl"
 pids=""
 up=0
 disks_started=""
@@ -289,13 +284,25 @@ docker_list() {
 	if ! command -v "$DOCKERCMD" >/dev/null 2>&1; then echo "docker: not found"; return 127; fi
 	ids=$("$DOCKERCMD" ps -a -q --no-trunc 2>&1) || { echo "$ids"; return 1; }
 	[ -z "$ids" ] && return 0
-	"$DOCKERCMD" inspect --format "{{.Id}} {{.State.Pid}} {{.LogPath}} $DTPL" $ids || return $?
+	# Kept in a variable, not re-read from the output file: sh's read takes a byte per system
+	# call (6 containers' lines: 6,600 of them).
+	inspect=$("$DOCKERCMD" inspect --format "{{.Id}} {{.State.Pid}} {{.LogPath}} $DTPL" $ids 2>&1)
+	rc=$?
+	printf '%s\n' "$inspect"
+	[ "$rc" = 0 ] || return $rc
 	echo "$N logs"
 	logs=""
-	while read -r _ _ log _; do
-		case $log in /*) logs="$logs $log" ;; esac
-	done <"$out"
 	set -f
+	nl='
+'
+	IFS=$nl
+	for line in $inspect; do
+		IFS=' '
+		set -- ${line%%" {"*} # ID PID LOGPATH (the JSON is not split)
+		case $3 in /*) logs="$logs $3" ;; esac
+	done
+	IFS=' 	
+'
 	[ -n "$logs" ] && stat -c '%s %n' $logs 2>/dev/null
 	set +f
 	return 0
@@ -445,7 +452,34 @@ docker_watch() { # a container event makes the next tick re-read containers
 	events_pid=$!
 }
 
+start_awk() { # the frame awk reads the client's tick lines itself (stdin, once the script is
+	# parsed) and wakes the shell through the wake fifo only on ticks with work for it
+	exec 4<&0
+	# The marker goes in the environment: an argument list is there for every host user to read.
+	CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
+		-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v AMD="$amd" -v KFD="$kfd" -v IBDIRS="$ibdirs" \
+		-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v HOLDEREVERY="$HOLDEREVERY" -v SLURM="$slurm" \
+		-v WAKE="$dir/wake" -v REPLY="$dir/reply" "$AWKPROG" <&4 4<&- &
+	awk_pid=$!
+	exec 4<&- </dev/null
+	exec 5<"$dir/wake" # opened once the awk opens its end
+}
+
+next_wake() { # the next tick with shell work: a job, a full scan, a look at the samplers
+	wake=$((tick + 5)) # samplers and MIG watched at least every 5 ticks
+	[ "$amd" != 0 ] && wake=$((tick + 1)) # the KFD process folders, every tick
+	[ $((disks_tick + DISKEVERY)) -lt "$wake" ] && wake=$((disks_tick + DISKEVERY))
+	[ $((docker_tick + DOCKEREVERY)) -lt "$wake" ] && wake=$((docker_tick + DOCKEREVERY))
+	scan=$(((PHASE % PROCEVERY - tick % PROCEVERY + PROCEVERY) % PROCEVERY))
+	[ "$scan" = 0 ] && scan=$PROCEVERY
+	[ $((tick + scan)) -lt "$wake" ] && wake=$((tick + scan))
+	[ "$slurm" = 1 ] && [ $((tick + SLURMLOOK - tick % SLURMLOOK)) -lt "$wake" ] &&
+		wake=$((tick + SLURMLOOK - tick % SLURMLOOK))
+	[ "$wake" -gt "$tick" ] || wake=$((tick + 1))
+}
+
 main() { # parsed whole before "ready" goes out, so no tick line is read as part of the script
+	start_awk
 	echo "$N ready 3 $$ $HZ $PG $(uname -n 2>/dev/null)"
 	tick=0
 	docker_gen=""
@@ -455,14 +489,12 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 	amd_checked=""
 	amd_process_tick=-100000
 	amd_metric_tick=-100000
-	while read -r cmd seq full; do
-		case $cmd in
-		t) ;;
-		q) exit 0 ;;
-		*) continue ;;
-		esac
-		tick=$((tick + 1))
+	# "t SEQ FULL TICK" from the frame awk (protocol.md); its end (EOF) ends the probe.
+	while read -r cmd seq full wtick <&5; do
+		[ "$cmd" = t ] || continue
+		tick=$wtick
 		pids=""
+		amdline=""
 		gpu_watch
 		mig_watch
 		if [ "$amd" != 0 ]; then
@@ -489,7 +521,8 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 			fi
 			# The processes using AMD GPUs now: a glob, no process started.
 			set -- "$kfd"/proc/[0-9]*
-			printf 'a %s %s\n' "${amd_started:--}" "$*" >&3
+			amdline="a ${amd_started:--} $*
+"
 		fi
 		# After the first reading, each probe keeps its own phase (PHASE) for the slow sections,
 		# so that hosts started together do not all scan in the same tick.
@@ -512,12 +545,14 @@ main() { # parsed whole before "ready" goes out, so no tick line is read as part
 		jobs="${disks_started:--} ${docker_started:--}"
 		# A full process scan on request (a host screen is open) or every PROCEVERY ticks; between
 		# them awk re-reads only GPU processes and the client keeps the other rows.
+		next_wake
 		if [ "$full" = 1 ] || [ "$tick" = 1 ] || [ $((tick % PROCEVERY)) = $((PHASE % PROCEVERY)) ]; then
 			set -- /proc/[0-9]*
-			printf 't %s %s 1 %s\n' "$seq" "$jobs" "$*" >&3
+			printf 'n %s\n%st %s %s 1 %s\n' "$wake" "$amdline" "$seq" "$jobs" "$*" >"$dir/reply"
 		else
-			printf 't %s %s 0\n' "$seq" "$jobs" >&3
+			printf 'n %s\n%st %s %s 0\n' "$wake" "$amdline" "$seq" "$jobs" >"$dir/reply"
 		fi
 	done
+	exit 0
 }
 main
