@@ -94,7 +94,7 @@ class LocalProbe:
         return read_procs(split_parts(frame.sections["procs"].body, MARKER)[""])
 
     def procs(self, full: int) -> dict[int, tuple[str, str]]:
-        return self.reading(full).details
+        return {pid: (row.user or "", row.command) for pid, row in self.reading(full).rows.items()}
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -132,7 +132,7 @@ def test_a_new_busy_process_shows_on_a_full_scan_only(probe: LocalProbe, tmp_pat
         # Between full scans only GPU processes are read (none here): the rest keep their rows.
         between = probe.reading(full=0)
         assert between.keep and between.rows == {} and between.cpu is not None
-        assert busy.pid not in between.details
+        assert busy.pid not in between.rows
         # Once it has run a moment (first sight shows its average since it started) ...
         wait_for(lambda: sum(psutil.Process(busy.pid).cpu_times()[:2]) > 0.2, 10, what="CPU")
         shown = probe.procs(full=1)
@@ -345,7 +345,7 @@ def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
 
         def whole() -> Frame | None:
             frame = parse_frame(running.tick(1), MARKER)
-            return frame if forger.pid in _procs_of(frame).details else None
+            return frame if forger.pid in _procs_of(frame).rows else None
 
         frame = wait_for(whole, 10, what="a frame with the forger's row")
     finally:
@@ -356,7 +356,7 @@ def test_output_and_arguments_that_hold_the_marker_cannot_end_a_frame(
     # Where slurmd and scontrol are installed (this machine may have them) a slurm section too.
     assert set(frame.sections) - {"slurm"} == sections and frame.seq > 0
     assert "?" + FORGED.split("\n", 1)[0] in frame.sections["disks"].body.split("\n")
-    _, command = _procs_of(frame).details[forger.pid]
+    command = _procs_of(frame).rows[forger.pid].command
     assert command == "sh -c sleep 300 x " + FORGED.replace("\n", " ")
     record(
         "hostile",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from clustertop.sources.ssh.proc_table import ProcessRows
 from clustertop.sources.ssh.sections import ProcRow, ProcsReading
 
@@ -11,8 +13,7 @@ GIB = 1024**3
 def _reading(btime: float, *rows: tuple[ProcRow, str, str]) -> ProcsReading:
     return ProcsReading(
         btime=btime,
-        rows={row.pid: row for row, _, _ in rows},
-        details={row.pid: (user, command) for row, user, command in rows},
+        rows={row.pid: replace(row, user=user, command=command) for row, user, command in rows},
     )
 
 

@@ -9,6 +9,7 @@ from clustertop.sources.ssh.assemble import FrameAssembler
 from clustertop.sources.ssh.gates import Gate
 from clustertop.sources.ssh.probe import parse_frame
 from clustertop.sources.ssh.warmup import RELEASE, Warmup
+from clustertop.util.aio import Flag
 from tests.ssh.test_frames import GPU, SYS, M, _frame, _section
 
 
@@ -65,7 +66,7 @@ async def test_hosts_up_are_held_only_while_a_handshake_runs_or_waits() -> None:
 
 async def test_a_second_frame_waits_for_a_tick_the_hosts_up_get() -> None:
     warmup = Warmup(["a", "b"], stride=3)
-    tick = asyncio.Event()
+    tick = Flag()  # what a session passes
     entered = asyncio.Event()
 
     async def second() -> None:
@@ -83,7 +84,7 @@ async def test_a_second_frame_waits_for_a_tick_the_hosts_up_get() -> None:
 
 async def test_a_second_frame_goes_at_once_when_warm_up_ends() -> None:
     warmup = Warmup(["a", "b"], stride=3)
-    tick = asyncio.Event()
+    tick = Flag()  # what a session passes
     task = asyncio.create_task(_enter(warmup, tick))
     for _ in range(5):
         await asyncio.sleep(0)
@@ -95,7 +96,7 @@ async def test_a_second_frame_goes_at_once_when_warm_up_ends() -> None:
 
 async def test_second_frames_held_back_go_a_few_at_a_time() -> None:
     warmup = Warmup(["late"], stride=3)
-    tick = asyncio.Event()
+    tick = Flag()  # what a session passes
     inside = 0
     most = 0
     release = asyncio.Event()

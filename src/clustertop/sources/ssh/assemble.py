@@ -38,6 +38,7 @@ from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
     DockerReading,
     GpuReading,
+    ProcRow,
     ProcsReading,
     SectionError,
     SystemReading,
@@ -164,7 +165,6 @@ class FrameAssembler:
     _known_procs: ProcsReading | None = None
     """The last good procs reading with every row since the last full scan: what "=" means."""
     _table: ProcessRows = field(init=False)
-    _container_cache: dict[str, tuple[Container, object, Container]] = field(default_factory=dict)
     _slots: dict[str, _SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
 
@@ -273,15 +273,12 @@ class FrameAssembler:
         # The probe sends a process's arguments once; "=" stands for the ones it sent before.
         before = self._known_procs
         by_pid = row_attributions(reading, before)
-        details = {
-            pid: (
-                user,
-                sent_before(before, pid, reading.rows[pid].start_ticks) if sent == "=" else sent,
-            )
-            for pid, (user, sent) in reading.details.items()
-        }
+        rows = reading.rows
+        for pid, row in rows.items():
+            if row.command == "=":  # same keys: replacing values while iterating is safe
+                rows[pid] = _with_command(row, sent_before(before, pid, row.start_ticks))
         # The `a` lines are read: the reading kept until the next one needs only what they say.
-        return dataclasses.replace(reading, details=details, attributions=by_pid, cgroups={})
+        return dataclasses.replace(reading, attributions=by_pid, cgroups={})
 
     def _host_now(self, now: float) -> float:
         # Docker's times are in the host's clock: "Up 3 minutes" must not depend on our skew.
@@ -374,21 +371,15 @@ class FrameAssembler:
         if docker is None:
             return []
         usage = procs.container_usage if procs else {}
-        result = []
-        cache: dict[str, tuple[Container, object, Container]] = {}
-        for c in docker.containers:
+        result = docker.containers
+        for index, c in enumerate(result):
             cpu, mem = usage.get(c.id, (None, None)) if c.state == "running" else (None, None)
-            # Usage comes with full scans only: most frames rebuild the same containers.
-            known = self._container_cache.get(c.id)
-            if known is not None and known[0] is c and known[1] == (cpu, mem):
-                cache[c.id] = known
-                result.append(known[2])
-                continue
-            made = dataclasses.replace(c, cpu_percent=cpu, memory_used=mem)
-            cache[c.id] = (c, (cpu, mem), made)
-            result.append(made)
-        self._container_cache = cache
-        return result
+            # Usage comes with full scans only: most frames keep the same containers. The
+            # reading takes each one with its usage in place of the one it had, so a host holds
+            # one copy of each container, not the reading's and the snapshot's.
+            if c.cpu_percent != cpu or c.memory_used != mem:
+                result[index] = dataclasses.replace(c, cpu_percent=cpu, memory_used=mem)
+        return list(result)
 
     def _start_time(self, procs: ProcsReading, ticks: int) -> float | None:
         if procs.btime is None:
@@ -412,7 +403,7 @@ class FrameAssembler:
         for app in [*self._current_apps(gpu), *amd_apps]:
             row = procs.rows.get(app.pid) if procs else None
             found = procs.attributions.get(app.pid) if procs and row else None
-            user, command = procs.details.get(app.pid, (None, None)) if procs else (None, None)
+            user, command = (row.user, row.command) if row else (None, None)
             start = self._start_time(procs, row.start_ticks) if procs and row else None
             if row is not None and start is not None and row.cpu_percent is not None:
                 cpu[(app.pid, start)] = row.cpu_percent
@@ -453,6 +444,14 @@ class FrameAssembler:
             procs, total, containers, lambda ticks: self._start_time(procs, ticks)
         )
         return list(by_cpu_then_memory(made))
+
+
+def _with_command(row: ProcRow, command: str) -> ProcRow:
+    # Positional: dataclasses.replace costs several times as much, on every "=" row of a tick.
+    return ProcRow(
+        row.pid, row.cpu_percent, row.rss_pages, row.start_ticks, row.container_id, row.comm,
+        row.user, command,
+    )  # fmt: skip
 
 
 def _gpu_line_errors(gpu: GpuReading | None) -> str | None:

@@ -26,10 +26,10 @@ def row_attributions(reading: ProcsReading, before: ProcsReading | None) -> dict
     full scan.
     """
     by_pid: dict[int, Attribution] = {}
-    for pid, (_, args) in reading.details.items():
-        if args != "=":
+    for pid, row in reading.rows.items():
+        if row.command != "=":
             by_pid[pid] = _classified(reading.cgroups.get(pid, ""))
-        elif before is not None and same_process(before, pid, reading.rows[pid].start_ticks):
+        elif before is not None and same_process(before, pid, row.start_ticks):
             found = before.attributions.get(pid)
             if found is not None:
                 by_pid[pid] = found
@@ -39,9 +39,8 @@ def row_attributions(reading: ProcsReading, before: ProcsReading | None) -> dict
 def sent_before(before: ProcsReading | None, pid: int, start_ticks: int) -> str:
     """The arguments the probe sent for this process (PID and start) since the last full scan,
     which "=" stands for; "" when `before` does not have them."""
-    if before is None or not same_process(before, pid, start_ticks):
-        return ""
-    return before.details.get(pid, ("", ""))[1]
+    row = before.rows.get(pid) if before is not None else None
+    return row.command if row is not None and row.start_ticks == start_ticks else ""
 
 
 def same_process(reading: ProcsReading, pid: int, start_ticks: int) -> bool:

@@ -175,6 +175,8 @@ class OptionsCache:
     dead host would keep the CPU busy for nothing (Includes are not watched).
     """
 
+    __slots__ = ("_held", "_lane", "_settings", "_spec")  # one per host: no instance dict
+
     def __init__(self, spec: HostSpec, settings: SshSettings, lane: str = "hosts") -> None:
         self._spec = spec
         self._settings = settings

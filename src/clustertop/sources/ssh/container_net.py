@@ -43,6 +43,8 @@ def read_netdev(text: str) -> dict[str, tuple[str, NetCounters]]:
 class ContainerTraffic:
     """Rates of each container's own traffic between two docker sections (host uptime)."""
 
+    __slots__ = ("_last", "rows")  # one per host: no instance dict
+
     def __init__(self) -> None:
         self._last: NetSample | None = None
         self.rows: tuple[Interface, ...] = ()

@@ -19,6 +19,8 @@ class PortOwners:
     main thread (benchmarks/IDLE.md). The result depends only on the ports reading, the
     containers' ids, names and labels, and the rule, so it is kept while those stay the same."""
 
+    __slots__ = ("_containers", "_ports", "_result", "_rule")  # one per host: no instance dict
+
     def __init__(self) -> None:
         self._ports: tuple[ListeningPort, ...] | None = None
         self._containers: _ContainerKey = ()

@@ -24,7 +24,7 @@ class ProcessRows:
         self._page_size = page_size  # bytes per page: rows count RSS in pages
         self._rule = rule
         self._cache: dict[int, tuple[object, ...]] = {}
-        """PID -> (row, user, command, container, attribution, Process) of the last frame."""
+        """PID -> (row, container, attribution, Process) of the last frame."""
         self._basis: tuple[int | None, float | None] = (None, None)
         """Memory total and boot time the cached Processes were made with."""
 
@@ -48,18 +48,18 @@ class ProcessRows:
         resolved: dict[tuple[int, str | None], Attribution | None] = {}
         rows = procs.rows
         for row in rows.values():
-            user, command = procs.details.get(row.pid, (None, ""))
             found = procs.attributions.get(row.pid)
             # Between full scans most rows are the same as last frame's: reuse their Process.
             ctr = by_id.get(row.container_id or "")
             known = self._cache.get(row.pid)
-            if known is not None and known[:5] == (row, user, command, ctr, found):
+            if known is not None and known[:3] == (row, ctr, found):
                 # The reading keeps the equal row it already had: one copy of each row is held,
                 # not last frame's (in the cache) and this frame's (in the reading).
                 rows[row.pid] = cast(ProcRow, known[0])
                 cache[row.pid] = known
-                result.append(cast(Process, known[5]))
+                result.append(cast(Process, known[3]))
                 continue
+            user, command = row.user, row.command
             memo = (id(found), user)  # `found` lives in `procs` for the whole loop
             if memo in resolved:
                 attributed = resolved[memo]
@@ -78,7 +78,7 @@ class ProcessRows:
                 or pod_container_ref(attributed, by_id),
                 attribution=attributed,
             )
-            cache[row.pid] = (row, user, command, ctr, found, process)  # one tuple a row
+            cache[row.pid] = (row, ctr, found, process)  # one tuple a row
             result.append(process)
         self._cache = cache
         return result

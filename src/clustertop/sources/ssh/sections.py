@@ -85,11 +85,15 @@ class ProcRow:
     """Docker container ID from its cgroup."""
     comm: str
     """Kernel process name."""
+    user: str | None = None
+    """Owner's user name."""
+    command: str = ""
+    """Command line ("" for kernel threads; "=" as sent: the arguments the probe sent before)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ProcsReading:
-    """The procs section: CPU counters, top processes, container usage, users and commands."""
+    """The procs section: CPU counters, top processes (with users and commands), container usage."""
 
     cpu: CpuSample | None = None
     """Aggregate /proc/stat counters."""
@@ -99,8 +103,6 @@ class ProcsReading:
     """Selected processes by PID."""
     container_usage: dict[str, tuple[float | None, int | None]] = field(default_factory=dict)
     """Container ID -> (CPU % per core, memory bytes)."""
-    details: dict[int, tuple[str, str]] = field(default_factory=dict)
-    """PID -> (user, command line) from ps."""
     keep: bool = False
     """Only some processes were read again: the others keep their rows from the last reading."""
     cgroups: dict[int, str] = field(default_factory=dict)
@@ -112,49 +114,44 @@ class ProcsReading:
 def over_before(before: ProcsReading, reading: ProcsReading) -> ProcsReading:
     """A partial reading (`keep`) over the one before it: rows not read again stay as they were."""
     rows = {**before.rows, **reading.rows}
-    details = {**before.details, **reading.details}
     usage = {**before.container_usage, **reading.container_usage}
     found = {**before.attributions, **reading.attributions}
-    return dataclasses.replace(
-        reading, rows=rows, details=details, container_usage=usage, attributions=found
-    )
+    return dataclasses.replace(reading, rows=rows, container_usage=usage, attributions=found)
 
 
-def _proc_row(line: str) -> tuple[ProcRow, str, str] | None:
+def _proc_row(line: str) -> ProcRow | None:
     # A `p` line of the procs section (protocol.md).
     head, _, tail = line.partition("\t")
     words = head.split(" ")
     if len(words) < 8 or not words[1].isdigit():
         return None
     comm, _, cmdline = tail.partition("\t")
-    row = ProcRow(
+    # Hosts run the same programs as the same users: one copy of each text for the fleet.
+    return ProcRow(
         pid=int(words[1]),
         cpu_percent=as_float(words[2]),
         rss_pages=as_int(words[3]) or 0,
         start_ticks=as_int(words[4]) or 0,
         container_id=share(words[6]) if _HEX64.match(words[6]) else None,
         comm=share(comm),
+        user=share(words[7]),
+        command=share(cap_args(cmdline)),  # the probe cuts them; or an old one
     )
-    # Hosts run the same programs as the same users: one copy of each text for the fleet.
-    return row, share(words[7]), share(cap_args(cmdline))  # the probe cuts them; or an old one
 
 
 def read_procs(text: str) -> ProcsReading:
     """The procs section's lines (protocol.md): cpu, btime, keep, p (process), k (container)."""
     cpu, btime = None, None
     rows: dict[int, ProcRow] = {}
-    details: dict[int, tuple[str, str]] = {}
     usage: dict[str, tuple[float | None, int | None]] = {}
     keep = False
     cgroups: dict[int, str] = {}
     for line in text.split("\n"):
         kind = line[:2]
         if kind == "p ":
-            parsed = _proc_row(line)
-            if parsed is not None:
-                row, user, cmdline = parsed
+            row = _proc_row(line)
+            if row is not None:
                 rows[row.pid] = row
-                details[row.pid] = (user, cmdline)
         elif kind == "a ":
             pid, _, paths = line[2:].partition("\t")
             if pid.isdigit():
@@ -169,7 +166,7 @@ def read_procs(text: str) -> ProcsReading:
             btime = as_float(line[6:])
         elif line == "keep":
             keep = True
-    return ProcsReading(cpu, btime, rows, usage, details, keep, cgroups)
+    return ProcsReading(cpu, btime, rows, usage, keep, cgroups)
 
 
 @dataclass(frozen=True, slots=True)

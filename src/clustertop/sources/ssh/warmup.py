@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from clustertop.sources.ssh.gates import Gate
+from clustertop.util.aio import Flag
 
 STRIDE = 3
 """During warm-up, a host with data gets every STRIDE-th tick after its last frame (and a host
@@ -81,7 +82,7 @@ class Warmup:
         return withheld + 1 >= self.stride or not self.holding
 
     @contextlib.asynccontextmanager
-    async def second_frame(self, tick: asyncio.Event) -> AsyncIterator[None]:
+    async def second_frame(self, tick: asyncio.Event | Flag) -> AsyncIterator[None]:
         """Around a host's second frame: while warming up it waits for a tick the hosts up get
         (`tick` set) or for the end of warm-up, then for one of RELEASE slots, so the full scans
         held back never all arrive at once (each host's would be queued at the same time)."""
