@@ -285,28 +285,42 @@ def with_state(row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:
 def summary_text(
     snaps: Iterable[HostSnapshot], stale_count: int, alerts: int, shown: int | None = None
 ) -> Text:
-    """'24 hosts: 22 up, 1 down · GPUs 40 busy, 36 free of 76 · ...' for the line above the grid."""
+    """'24 hosts: 22 up, 1 down · GPUs 40 busy, 36 free of 76 · ...' for the line above the grid
+    (the grid counts it incrementally: grid_summary.SummaryCounts)."""
     hosts = list(snaps)
     up = sum(1 for snap in hosts if snap.is_up)
     waiting = sum(1 for snap in hosts if snap.state is HostState.CONNECTING)
-    down = len(hosts) - up - waiting
     units = [pair for snap in hosts if snap.is_up for pair in busy_gpus(snap)]
-    busy = [flag for _, flag in units]
+    busy = sum(1 for _, flag in units if flag)
     mig = sum(1 for unit, _ in units if unit.instance is not None)
     running = sum(
         1 for snap in hosts for ctr in snap.containers if snap.is_up and ctr.state == "running"
     )
+    counts = (len(hosts), up, waiting, busy, len(units) - busy, mig, running)
+    return summary_line(counts, stale_count, alerts, shown)
+
+
+def summary_line(
+    counts: tuple[int, int, int, int, int, int, int],
+    stale_count: int,
+    alerts: int,
+    shown: int | None = None,
+) -> Text:
+    """The summary line from its counts: hosts, up, connecting, busy GPUs, free GPUs, MIG
+    units, running containers."""
+    hosts, up, waiting, busy, free, mig, running = counts
+    down = hosts - up - waiting
     text = Text.assemble(("Hosts ", "bold"), (f"{up} up", OK))
     text.append(f", {down} down", BAD if down else DIM)
     if waiting:
         text.append(f", {waiting} connecting", DIM)
-    text.append("   GPUs ", "bold").append(f"{busy.count(True)} busy, ")
-    text.append(f"{busy.count(False)} free", OK).append(f" of {len(busy)}")
+    text.append("   GPUs ", "bold").append(f"{busy} busy, ")
+    text.append(f"{free} free", OK).append(f" of {busy + free}")
     if mig:
         text.append(f" (incl. {mig} MIG instances)", DIM)
     text.append("   Containers ", "bold").append(f"{running} running, ")
     text.append(f"{stale_count} stale", WARN if stale_count else DIM)
     text.append("   Alerts ", "bold").append(str(alerts), BAD if alerts else DIM)
-    if shown is not None and shown != len(hosts):
-        text.append(f"   showing {shown} of {len(hosts)}", WARN)
+    if shown is not None and shown != hosts:
+        text.append(f"   showing {shown} of {hosts}", WARN)
     return text
