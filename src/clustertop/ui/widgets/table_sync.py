@@ -13,7 +13,7 @@ from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.events import Resize
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from clustertop.ui.widgets.cells import Cell, SortKey
@@ -211,6 +211,27 @@ class KeyedTable(FastDataTable):
         finally:
             self._refresh_due = due
         self._dirty_rows.difference_update(RowKey(key) for key in keys)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable's (Textual 8.2), for this table's rows (one line, no label, a Cell per
+        column): only the columns sized to their content are measured, by their cells' length
+        (DataTable measures every cell of every new row through Rich, about half a second for
+        a 5,000-host grid's first rows, while the first reading was on its way)."""
+        auto = [column for column in self.ordered_columns if column.auto_width]
+        data, located = self._data, self._row_locations
+        for row_key in new_rows:
+            cells = data.get(row_key)
+            if cells is None or row_key not in located:  # removed before this ran
+                continue
+            for column in auto:
+                cell = cells.get(column.key)
+                if cell is not None:
+                    column.content_width = max(column.content_width, cell.cell_len)
+        widths = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            widths + self._row_label_column_width, self._total_row_height + header
+        )
 
     def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
         """The cell as drawn now (a lazy row is made first)."""
