@@ -354,8 +354,16 @@ class KeyedTable(FastDataTable):
         wanted = tuple(sorted(shown))
         if wanted == self.shown:
             return
+        gone = [index for index in self.shown if index not in shown]
+        narrower = set(wanted) <= set(self.shown)
         self.shown = wanted
-        self._rebuild()
+        if not narrower:
+            self._rebuild()
+            return
+        # Only columns to hide (a first layout, a narrower terminal): dropped in place, not
+        # every row added again (5,000 rows: 0.2 s, while the first reading was on its way).
+        for index in gone:
+            self.remove_column(self.specs[index].key)
 
     def relabel(self, key: str, label: str) -> None:
         """Give column `key` a new label (the grid's trend column when the history zooms)."""
