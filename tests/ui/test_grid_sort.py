@@ -10,7 +10,14 @@ import random
 
 from clustertop.model import MIB, Disk, Gpu, GpuProcess, HostSnapshot, HostState, Section
 from clustertop.model.network import Interface, InterfaceKind, NetCounters
-from clustertop.ui.columns import GRID_COLUMNS, GridContext, busy_gpus, host_row, summary_text
+from clustertop.ui.columns import (
+    _RENDERERS,
+    GRID_COLUMNS,
+    GridContext,
+    busy_gpus,
+    host_row,
+    summary_text,
+)
 from clustertop.ui.grid_sort import SORT_KEYS
 from clustertop.ui.grid_summary import SummaryCounts, host_counts
 from tests.ui.helpers import NOW, host
@@ -72,6 +79,26 @@ def test_every_column_sort_key_equals_its_cells() -> None:
             for index, column in enumerate(GRID_COLUMNS):
                 key = SORT_KEYS[index](snap, ctx)
                 assert key == cells[index].sort_key, (column.key, rank, key)
+
+
+def test_rows_of_hosts_without_data_equal_their_cells_made_one_by_one() -> None:
+    base = host("h")
+    empty = HostSnapshot("e", HostState.CONNECTING, NOW - 3)
+    hosts = [
+        empty,
+        dataclasses.replace(empty, state=HostState.TIMEOUT, error="no answer", state_since=NOW - 9),
+        dataclasses.replace(base, state=HostState.UNREACHABLE),  # down, its last data kept
+        dataclasses.replace(empty, docker_error="denied"),
+        dataclasses.replace(empty, gpu_error="nvidia-smi failed"),
+    ]
+    for snap in hosts:
+        ctx = GridContext(NOW, 5.0, frozenset({"x"}), 4)
+        shown = [
+            (cell.plain, cell.style, cell.spans, cell.sort_key)
+            for cell in host_row(snap, ctx).cells
+        ]
+        made = [render(snap, ctx) for render in _RENDERERS]
+        assert shown == [(cell.plain, cell.style, cell.spans, cell.sort_key) for cell in made]
 
 
 def test_summary_counts_equal_summary_text_as_hosts_change() -> None:
