@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
@@ -17,6 +17,14 @@ from clustertop.sources.prometheus.gpus import (
     gpu_queries,
     gpu_workloads,
     workload_key,
+)
+from clustertop.sources.prometheus.hosts import (
+    Filing,
+    Filings,
+    HostData,
+    host_key,
+    placer,
+    strip_port,
 )
 
 _FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
@@ -65,89 +73,46 @@ Answers = Mapping[str, "list[Series] | PromError"]
 """Each query's series, or why it failed."""
 
 
-def strip_port(instance: str) -> str:
-    """'gpu01:9100' -> 'gpu01', '[::1]:9100' -> '::1'; an address without a port unchanged."""
-    if instance.startswith("["):
-        return instance[1:].split("]", 1)[0]
-    host, sep, port = instance.rpartition(":")
-    return host if sep and port.isdigit() and ":" not in host else instance
-
-
-def host_key(labels: Labels, host_label: str = "instance") -> str:
-    """The host a series belongs to: `host_label` (without a port), but for dcgm-exporter its
-    Hostname label, which names the node when the exporter runs elsewhere."""
-    if host_label != "instance" and labels.get(host_label):
-        return strip_port(labels[host_label])
-    for name in ("Hostname", "hostname"):
-        if labels.get(name):
-            return labels[name]
-    return strip_port(labels.get(host_label, ""))
-
-
-@dataclass
-class HostData:
-    """One host's series of one reading, filed by section (equal when the readings are)."""
-
-    values: dict[str, float] = field(default_factory=dict)
-    cpu_modes: dict[str, float] = field(default_factory=dict)
-    disks: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
-    gpus: dict[str, dict[str, object]] = field(default_factory=dict)
-    containers: dict[str, dict[str, object]] = field(default_factory=dict)
-    down: list[str] = field(default_factory=list)
-
-    @property
-    def has_data(self) -> bool:
-        return bool(self.values or self.cpu_modes or self.disks or self.gpus or self.containers)
-
-
-def _placer(host_label: str, hosts: dict[str, HostData]) -> Callable[[Labels], HostData]:
-    """The HostData of a series' host (host_key), made on first use. Each instance label's
-    port is stripped once, not once per series (5,000 hosts: 200,000 series a reading)."""
-    portless: dict[str, str] = {}
-
-    def place(labels: Labels) -> HostData:
-        if host_label == "instance":
-            key = labels.get("Hostname") or labels.get("hostname")
-            if not key:
-                instance = labels.get("instance", "")
-                key = portless.get(instance)
-                if key is None:
-                    key = portless[instance] = strip_port(instance)
-        else:
-            key = host_key(labels, host_label)
-        # get, then create: setdefault would build a HostData for each series.
-        host = hosts.get(key)
-        if host is None:
-            host = hosts[key] = HostData()
-        return host
-
-    return place
-
-
-def _group(answers: Answers, host_label: str) -> dict[str, HostData]:
+def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, HostData]:
+    """Each host's series; where each series' value went is noted in `filings` (a reading
+    whose series have the same labels is then filed again in place: filing.refile)."""
     hosts: dict[str, HostData] = {}
-    place = _placer(host_label, hosts)
+    place = placer(host_label, hosts)
     # One loop per answer with the query's kind decided once: this runs for every series.
     for name, answer in answers.items():
         if isinstance(answer, PromError) or name == "up":
             continue
         if name in _GPU_NAMES:
-            _file_gpus(name, answer, place)
-        elif name == "cpu_modes":
+            filings[name] = _file_gpus(name, answer, place)
+            continue
+        filed: list[Filing | None] = []
+        note = filed.append
+        if name == "cpu_modes":
             for labels, value in answer:
-                place(labels).cpu_modes[labels.get("mode", "")] = value
+                host = place(labels)
+                mode = labels.get("mode", "")
+                host.cpu_modes[mode] = value
+                note((host, host.cpu_modes, mode))  # type: ignore[arg-type]
         elif name in DISK_QUERIES:
             for labels, value in answer:
                 key = (labels.get("mountpoint", ""), labels.get("device", ""),
                        labels.get("fstype", ""))  # fmt: skip
-                place(labels).disks.setdefault(key, {})[name] = value
+                host = place(labels)
+                disk = host.disks.setdefault(key, {})
+                disk[name] = value
+                note((host, disk, name))  # type: ignore[arg-type]
         elif name in CONTAINER_QUERIES:
             for labels, value in answer:
-                ctrs = place(labels).containers
-                ctrs.setdefault(labels.get("id", ""), {"labels": labels})[name] = value
+                host = place(labels)
+                ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
+                ctr[name] = value
+                note((host, ctr, name))
         else:
             for labels, value in answer:
-                place(labels).values[name] = value
+                host = place(labels)
+                host.values[name] = value
+                note((host, host.values, name))  # type: ignore[arg-type]
+        filings[name] = filed
     return hosts
 
 
@@ -155,14 +120,20 @@ _GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
 _KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
 
 
-def _file_gpus(name: str, answer: list[Series], place: Callable[[Labels], HostData]) -> None:
+def _file_gpus(
+    name: str, answer: list[Series], place: Callable[[Labels], HostData]
+) -> list[Filing | None] | None:
     kept, info, labelled = name in _KEPT, name == GPU_INFO, name in (GPU_INFO, GPU_LABELS)
+    filed: list[Filing | None] = []
+    note = filed.append
     for labels, value in answer:
-        gpus = place(labels).gpus
+        host = place(labels)
+        gpus = host.gpus
         key = labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", "")
         gpu = gpus.get(key)
         if gpu is None:
             if kept:  # kept from before: only for a GPU this reading found
+                note(None)
                 continue
             # gpu_info has every label; the fields' own few serve if it failed.
             gpu = gpus[key] = {"labels": labels}
@@ -175,6 +146,8 @@ def _file_gpus(name: str, answer: list[Series], place: Callable[[Labels], HostDa
             gpu["info" if info else "named"] = True
         if not labelled:
             gpu[name] = value
+            note((host, gpu, name))
+    return None if labelled else filed
 
 
 def _mark_down(
@@ -338,10 +311,14 @@ def snapshot(
 
 
 def group_hosts(
-    answers: Answers, targets: Sequence[TargetHealth] | None, host_label: str
+    answers: Answers,
+    targets: Sequence[TargetHealth] | None,
+    host_label: str,
+    filings: Filings | None = None,
 ) -> dict[str, HostData]:
-    """Each host's series, filed (what one snapshot is made of, `now` aside)."""
-    hosts = _group(answers, host_label)
+    """Each host's series, filed (what one snapshot is made of, `now` aside); where each
+    series went is noted in `filings` when given."""
+    hosts = _group(answers, host_label, {} if filings is None else filings)
     _mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     return hosts
