@@ -181,15 +181,15 @@ def _cpu(host: HostData) -> Cpu | None:
     if not modes or total <= 0:
         return None
 
-    def share(*names: str) -> float:
-        return 100.0 * sum(modes.get(n, 0.0) for n in names) / total
-
-    count = host.values.get("cpu_count")
+    get, count = modes.get, host.values.get("cpu_count")
+    # Each share summed as sum() sums (from 0, in this order): the figures stay exactly so.
     return Cpu(
-        percent=max(0.0, 100.0 - share("idle", "iowait")),
-        user_percent=share("user", "nice"),
-        system_percent=share("system", "irq", "softirq"),
-        iowait_percent=share("iowait"),
+        percent=max(0.0, 100.0 - 100.0 * sum((get("idle", 0.0), get("iowait", 0.0))) / total),
+        user_percent=100.0 * sum((get("user", 0.0), get("nice", 0.0))) / total,
+        system_percent=100.0
+        * sum((get("system", 0.0), get("irq", 0.0), get("softirq", 0.0)))
+        / total,
+        iowait_percent=100.0 * sum((get("iowait", 0.0),)) / total,
         count=int(count) if count else None,
     )
 
@@ -229,10 +229,12 @@ def _disks(host: HostData) -> tuple[Disk, ...]:
     return tuple(disks)
 
 
-def _containers(host: HostData, rule: OwnerRule) -> tuple[Container, ...]:
+def _containers(
+    host: HostData, rule: OwnerRule, working: list[Mapping[str, object]]
+) -> tuple[Container, ...]:
     """cAdvisor's containers, with the GPUs dcgm-exporter attributes to the same pod; pods (or
     HPC jobs) holding GPUs that cAdvisor does not list are added."""
-    workloads = gpu_workloads(host.gpus, rule)
+    workloads = gpu_workloads(working, rule) if working else {}
     found = []
     for cid, got in sorted(host.containers.items()):
         labels: Labels = got["labels"]  # type: ignore[assignment]
@@ -283,7 +285,8 @@ def snapshot(
         )
     values = host.values
     has_node = bool(values.keys() & NODE_QUERIES.keys()) or bool(host.cpu_modes)
-    gpus = build_gpus(host.gpus)
+    working: list[Mapping[str, object]] = []
+    gpus = build_gpus(host.gpus, working)
     boot = values.get("boot")
     load = tuple(values.get(k) for k in ("load1", "load5", "load15"))
     return HostSnapshot(
@@ -301,7 +304,7 @@ def snapshot(
         gpus=gpus,
         gpu_error=failed["gpu"]
         or (None if gpus else f"no NVIDIA GPU found in Prometheus (no dcgm-exporter series){note}"),
-        containers=_containers(host, rule),
+        containers=_containers(host, rule, working),
         docker_error=failed["ctr"],
         # No exporter has processes: an empty list, not an error flagging every host's row.
         disks=_disks(host),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from clustertop.model import MIB, Container, Gpu
 from clustertop.model.mig import MigRef
@@ -146,8 +146,11 @@ def _made(got: Mapping[str, object], static: Static) -> Gpu:
     )  # fmt: skip
 
 
-def build_gpus(found: Mapping[str, Mapping[str, object]]) -> tuple[Gpu, ...]:
-    """The GPUs of one host by index, a MIG GPU's instances under it (GI order)."""
+def build_gpus(
+    found: Mapping[str, Mapping[str, object]], working: list[Mapping[str, object]] | None = None
+) -> tuple[Gpu, ...]:
+    """The GPUs of one host by index, a MIG GPU's instances under it (GI order); the entries
+    that name a workload (pod, HPC job) are added to `working`."""
     read: dict[str, tuple[Mapping[str, object], Gpu]] = {}
     mig = False
     for key, got in found.items():
@@ -156,6 +159,8 @@ def build_gpus(found: Mapping[str, Mapping[str, object]]) -> tuple[Gpu, ...]:
         if static is not None:
             read[key] = (got, _made(got, static))
             mig = mig or static[5] is not None
+            if static[6] is not None and working is not None:
+                working.append(got)
     if mig:
         return tuple(fold_host(read))
     # No MIG instance (most hosts): each index's last GPU, by index, as fold_host gives them.
@@ -171,11 +176,12 @@ def _held(before: Container | None, index: int, gi: int | None) -> tuple[tuple[i
 
 
 def gpu_workloads(
-    found: Mapping[str, Mapping[str, object]], rule: OwnerRule
+    found: Iterable[Mapping[str, object]], rule: OwnerRule
 ) -> dict[WorkloadKey, Container]:
-    """One running Container per pod (or HPC job) that dcgm-exporter attributes GPUs to."""
+    """One running Container per pod (or HPC job) that dcgm-exporter attributes GPUs to, from
+    a host's GPU entries (those build_gpus found working suffice)."""
     workloads: dict[WorkloadKey, Container] = {}
-    for got in found.values():
+    for got in found:
         labels = got.get("labels")
         static = gpu_static(labels) if isinstance(labels, dict) else None
         key = static[6] if static is not None else None
