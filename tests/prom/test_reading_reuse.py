@@ -106,6 +106,7 @@ def test_new_values_of_the_same_series_are_filed_in_place_and_equal_a_fresh_read
     hosts = source._raw
     busier = _moved(answers, {("gpu_util", "gpu02"): 95.0, ("load1", "gpu03:9100"): 7.5})
     again = source._assemble(busier, None, T0 + 5)
+    assert first is not None and again is not None
     assert source._raw is hosts  # filed again in place, not grouped anew
     assert again == _fresh(busier, T0 + 5)
     assert again[1].gpus[0].util_percent == 95.0

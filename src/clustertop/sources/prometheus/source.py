@@ -36,11 +36,13 @@ from clustertop.sources.prometheus.fleet import (
     FLEET_MIN_HOSTS,
     GPU_FB_FREE_ALL,
     INFO_EVERY,
+    Untagged,
     detail_queries,
     fleet_queries,
     info_queries,
     labels_fallback,
     sizes,
+    split_clock,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES
 from clustertop.sources.prometheus.hosts import Filings
@@ -144,6 +146,7 @@ class PrometheusSource(Source):
         self._noted_host: str | None = None
         self._answered: tuple[Answers, list[TargetHealth] | None] | None = None
         self._filings: Filings = {}
+        self._untagged: Untagged = {}
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -282,6 +285,11 @@ class PrometheusSource(Source):
             }
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
+        util = lean.get("gpu_util")
+        if isinstance(util, list):
+            lean["gpu_util"], lean["gpu_sm_clock"] = split_clock(util, self._untagged)
+        elif util is not None:
+            lean["gpu_sm_clock"] = util  # its error: the SM clocks were asked with it
         # The open host's detail is its own: a failed query is noted on that host alone.
         got = {n: answers[n] for n in detail if n in answers}
         errors = [a for a in got.values() if isinstance(a, PromError)]
