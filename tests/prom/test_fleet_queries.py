@@ -13,7 +13,7 @@ import pytest
 
 from clustertop.sources.prometheus.fleet import CLOCK_TAG, fleet_queries, split_clock
 from clustertop.sources.prometheus.gpus import GPU_FIELDS, gpu_keep
-from tests.prom.servers import Prometheus, StandIn, Target
+from tests.prom.servers import VICTORIA, Prometheus, StandIn, Target, VictoriaMetrics
 from tests.prom.servers import unavailable as prometheus_unavailable
 from tests.waiting import wait_for
 
@@ -46,17 +46,21 @@ def _exposition() -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def prometheus() -> Iterator[Prometheus]:
-    if prometheus_unavailable():
+@pytest.fixture(scope="module", params=["prometheus", "victoriametrics"])
+def prometheus(request: pytest.FixtureRequest) -> Iterator[Prometheus]:
+    """Prometheus, then VictoriaMetrics (the same API and queries)."""
+    if request.param == "victoriametrics" and not Path(VICTORIA).is_file():
+        pytest.skip("victoria-metrics missing (Debian victoria-metrics)")
+    if request.param == "prometheus" and prometheus_unavailable():
         pytest.skip(str(prometheus_unavailable()))
-    with tempfile.TemporaryDirectory(prefix="ctprom-xid-") as name:
+    kind = VictoriaMetrics if request.param == "victoriametrics" else Prometheus
+    with tempfile.TemporaryDirectory(prefix="ctprom-fleetq-") as name:
         dcgm = StandIn(_exposition()).start()
-        server = Prometheus(Path(name), [Target("dcgm", dcgm.address)])
+        server = kind(Path(name), [Target("dcgm", dcgm.address)])
         try:
             server.start()
             wait_for(
-                lambda: server.query(f"count(DCGM_FI_DEV_XID_ERRORS) == {len(SERIES)}"),
+                lambda: server.query(f"count(DCGM_FI_DEV_SM_CLOCK) == {len(SERIES)}"),
                 30, 0.2, "the stand-in dcgm-exporter scraped",
             )  # fmt: skip
             yield server
