@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
@@ -19,7 +20,7 @@ from clustertop.sources.prometheus.gpus import (
     workload_key,
 )
 from clustertop.sources.prometheus.hosts import (
-    Filing,
+    Filed,
     Filings,
     HostData,
     host_key,
@@ -79,40 +80,51 @@ def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, Hos
     hosts: dict[str, HostData] = {}
     place = placer(host_label, hosts)
     # One loop per answer with the query's kind decided once: this runs for every series.
+    # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
+    # be as many objects more for the cyclic collector to go through.
     for name, answer in answers.items():
         if isinstance(answer, PromError) or name == "up":
             continue
         if name in _GPU_NAMES:
             filings[name] = _file_gpus(name, answer, place)
             continue
-        filed: list[Filing | None] = []
-        note = filed.append
+        owners: list[HostData | None] = []
+        wheres: list[dict[str, Any] | None] = []
+        own, put = owners.append, wheres.append
+        keys: list[str] | str = name
         if name == "cpu_modes":
+            keys = []
+            key = keys.append
             for labels, value in answer:
                 host = place(labels)
                 mode = labels.get("mode", "")
                 host.cpu_modes[mode] = value
-                note((host, host.cpu_modes, mode))  # type: ignore[arg-type]
+                own(host)
+                put(host.cpu_modes)
+                key(mode)
         elif name in DISK_QUERIES:
             for labels, value in answer:
-                key = (labels.get("mountpoint", ""), labels.get("device", ""),
-                       labels.get("fstype", ""))  # fmt: skip
+                where = (labels.get("mountpoint", ""), labels.get("device", ""),
+                         labels.get("fstype", ""))  # fmt: skip
                 host = place(labels)
-                disk = host.disks.setdefault(key, {})
+                disk = host.disks.setdefault(where, {})
                 disk[name] = value
-                note((host, disk, name))  # type: ignore[arg-type]
+                own(host)
+                put(disk)
         elif name in CONTAINER_QUERIES:
             for labels, value in answer:
                 host = place(labels)
                 ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
                 ctr[name] = value
-                note((host, ctr, name))
+                own(host)
+                put(ctr)
         else:
             for labels, value in answer:
                 host = place(labels)
                 host.values[name] = value
-                note((host, host.values, name))  # type: ignore[arg-type]
-        filings[name] = filed
+                own(host)
+                put(host.values)
+        filings[name] = (owners, wheres, keys)
     return hosts
 
 
@@ -122,10 +134,11 @@ _KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
 
 def _file_gpus(
     name: str, answer: list[Series], place: Callable[[Labels], HostData]
-) -> list[Filing | None] | None:
+) -> Filed | None:
     kept, info, labelled = name in _KEPT, name == GPU_INFO, name in (GPU_INFO, GPU_LABELS)
-    filed: list[Filing | None] = []
-    note = filed.append
+    owners: list[HostData | None] = []
+    wheres: list[dict[str, Any] | None] = []
+    own, put = owners.append, wheres.append
     for labels, value in answer:
         host = place(labels)
         gpus = host.gpus
@@ -133,7 +146,8 @@ def _file_gpus(
         gpu = gpus.get(key)
         if gpu is None:
             if kept:  # kept from before: only for a GPU this reading found
-                note(None)
+                own(None)
+                put(None)
                 continue
             # gpu_info has every label; the fields' own few serve if it failed.
             gpu = gpus[key] = {"labels": labels}
@@ -146,8 +160,9 @@ def _file_gpus(
             gpu["info" if info else "named"] = True
         if not labelled:
             gpu[name] = value
-            note((host, gpu, name))
-    return None if labelled else filed
+            own(host)
+            put(gpu)
+    return None if labelled else (owners, wheres, name)
 
 
 def _mark_down(

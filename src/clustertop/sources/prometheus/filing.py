@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from itertools import compress
 from operator import is_, itemgetter, ne
 
-from clustertop.sources.prometheus.hosts import Filing, Filings
+from clustertop.sources.prometheus.hosts import Filed, Filings
 
 _LABELS, _VALUE = itemgetter(0), itemgetter(1)
-Changes = list[tuple[list["Filing | None"], list[float], list[int]]]
+Changes = list[tuple[Filed, list[float], list[int]]]
 """Per answer with moved values: its filings, its values now, and the series that moved."""
 
 
@@ -52,16 +52,21 @@ def changes(
 
 
 def refile(found: Changes) -> set[int]:
-    """Each moved value written where its series was filed; the ids of the HostData written."""
+    """Each moved value written where its series was filed; the ids of the HostData written
+    (and of None, for a series not filed)."""
     dirty: set[int] = set()
-    mark = dirty.add
-    for filed, values, moved in found:
-        for i in moved:
-            filing = filed[i]
-            if filing is not None:
-                host, where, key = filing
-                where[key] = values[i]
-                mark(id(host))
+    for (owners, wheres, keys), values, moved in found:
+        if type(keys) is str:
+            for i in moved:
+                where = wheres[i]
+                if where is not None:
+                    where[keys] = values[i]
+        else:
+            for i in moved:
+                where = wheres[i]
+                if where is not None:
+                    where[keys[i]] = values[i]
+        dirty.update(map(id, map(owners.__getitem__, moved)))
     return dirty
 
 

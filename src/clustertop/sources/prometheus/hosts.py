@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from clustertop.sources.prometheus.memo import Labels
 
@@ -43,11 +44,12 @@ class HostData:
         return bool(self.values or self.cpu_modes or self.disks or self.gpus or self.containers)
 
 
-Filing = tuple[HostData, dict[str, object], str]
-"""Where one series' value was filed: its host, the dict holding it there, and its key."""
-Filings = dict[str, "list[Filing | None] | None"]
-"""Each answer's filings, series by series (None: a series not filed; an answer whose values
-are not filed at all, only its labels, is None as a whole)."""
+Filed = tuple["list[HostData | None]", "list[dict[str, Any] | None]", "list[str] | str"]
+"""Where an answer's values were filed, series by series: each one's host and the dict that
+holds it there (None: a series not filed), and its key in that dict (one for them all, or
+each one's)."""
+Filings = dict[str, "Filed | None"]
+"""Each answer's Filed (None: an answer whose values are not filed, only its labels)."""
 
 
 def placer(host_label: str, hosts: dict[str, HostData]) -> Callable[[Labels], HostData]:
@@ -74,4 +76,4 @@ def placer(host_label: str, hosts: dict[str, HostData]) -> Callable[[Labels], Ho
     return place
 
 
-__all__ = ["Filing", "Filings", "HostData", "host_key", "placer", "strip_port"]
+__all__ = ["Filed", "Filings", "HostData", "host_key", "placer", "strip_port"]
