@@ -80,3 +80,56 @@ def test_the_detail_note_leaves_a_host_that_is_no_longer_open() -> None:
     source._detail_error = None
     later = source._assemble(_answers(), None, T0 + 5)
     assert later == _fresh(_answers(), T0 + 5)
+
+
+def _moved(
+    answers: dict[str, list[Series] | PromError], value: dict[tuple[str, str], float]
+) -> dict[str, list[Series] | PromError]:
+    """The same series (the very label maps, as the decoder keeps them) with the values of
+    `value` by (query, host) moved."""
+    moved: dict[str, list[Series] | PromError] = {}
+    for name, got in answers.items():
+        if isinstance(got, PromError):
+            moved[name] = got
+            continue
+        moved[name] = [
+            (labels, value.get((name, labels.get("Hostname") or labels["instance"]), v))
+            for labels, v in got
+        ]
+    return moved
+
+
+def test_new_values_of_the_same_series_are_filed_in_place_and_equal_a_fresh_reading() -> None:
+    source = _source()
+    answers = _answers()
+    first = source._assemble(answers, None, T0)
+    hosts = source._raw
+    busier = _moved(answers, {("gpu_util", "gpu02"): 95.0, ("load1", "gpu03:9100"): 7.5})
+    again = source._assemble(busier, None, T0 + 5)
+    assert first is not None and again is not None
+    assert source._raw is hosts  # filed again in place, not grouped anew
+    assert again == _fresh(busier, T0 + 5)
+    assert again[1].gpus[0].util_percent == 95.0
+    assert [b is a for a, b in zip(first, again, strict=True)] == [False] * 3
+    assert [b.gpus is a.gpus for a, b in zip(first, again, strict=True)] == [True, False, True]
+    back = _moved(answers, {})
+    assert source._assemble(back, None, T0 + 10) == _fresh(back, T0 + 10)
+
+
+def test_a_series_added_or_relabelled_groups_the_reading_anew() -> None:
+    source = _source()
+    answers = _answers()
+    source._assemble(answers, None, T0)
+    hosts = source._raw
+    more = dict(answers)
+    more["gpu_util"] = [*answers["gpu_util"], _gpu("gpu03", 2, 50.0)]  # type: ignore[misc]
+    more["gpu_info"] = [*answers["gpu_info"], _gpu("gpu03", 2, 0.0)]  # type: ignore[misc]
+    grown = source._assemble(more, None, T0 + 5)
+    assert source._raw is not hosts
+    assert grown == _fresh(more, T0 + 5) and len(grown[2].gpus) == 3
+    relabelled = _moved(more, {})
+    relabelled["mem_available"] = [({"instance": "gpu01:9100", "job": "node"}, 2e9)]
+    got = source._assemble(relabelled, None, T0 + 10)
+    assert got == _fresh(relabelled, T0 + 10)
+    memory = [s.memory.available if s.memory else -1 for s in got]
+    assert memory == [2_000_000_000, None, None]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import Any
 
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
@@ -17,6 +18,14 @@ from clustertop.sources.prometheus.gpus import (
     gpu_queries,
     gpu_workloads,
     workload_key,
+)
+from clustertop.sources.prometheus.hosts import (
+    Filed,
+    Filings,
+    HostData,
+    host_key,
+    placer,
+    strip_port,
 )
 
 _FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
@@ -65,89 +74,57 @@ Answers = Mapping[str, "list[Series] | PromError"]
 """Each query's series, or why it failed."""
 
 
-def strip_port(instance: str) -> str:
-    """'gpu01:9100' -> 'gpu01', '[::1]:9100' -> '::1'; an address without a port unchanged."""
-    if instance.startswith("["):
-        return instance[1:].split("]", 1)[0]
-    host, sep, port = instance.rpartition(":")
-    return host if sep and port.isdigit() and ":" not in host else instance
-
-
-def host_key(labels: Labels, host_label: str = "instance") -> str:
-    """The host a series belongs to: `host_label` (without a port), but for dcgm-exporter its
-    Hostname label, which names the node when the exporter runs elsewhere."""
-    if host_label != "instance" and labels.get(host_label):
-        return strip_port(labels[host_label])
-    for name in ("Hostname", "hostname"):
-        if labels.get(name):
-            return labels[name]
-    return strip_port(labels.get(host_label, ""))
-
-
-@dataclass
-class HostData:
-    """One host's series of one reading, filed by section (equal when the readings are)."""
-
-    values: dict[str, float] = field(default_factory=dict)
-    cpu_modes: dict[str, float] = field(default_factory=dict)
-    disks: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
-    gpus: dict[str, dict[str, object]] = field(default_factory=dict)
-    containers: dict[str, dict[str, object]] = field(default_factory=dict)
-    down: list[str] = field(default_factory=list)
-
-    @property
-    def has_data(self) -> bool:
-        return bool(self.values or self.cpu_modes or self.disks or self.gpus or self.containers)
-
-
-def _placer(host_label: str, hosts: dict[str, HostData]) -> Callable[[Labels], HostData]:
-    """The HostData of a series' host (host_key), made on first use. Each instance label's
-    port is stripped once, not once per series (5,000 hosts: 200,000 series a reading)."""
-    portless: dict[str, str] = {}
-
-    def place(labels: Labels) -> HostData:
-        if host_label == "instance":
-            key = labels.get("Hostname") or labels.get("hostname")
-            if not key:
-                instance = labels.get("instance", "")
-                key = portless.get(instance)
-                if key is None:
-                    key = portless[instance] = strip_port(instance)
-        else:
-            key = host_key(labels, host_label)
-        # get, then create: setdefault would build a HostData for each series.
-        host = hosts.get(key)
-        if host is None:
-            host = hosts[key] = HostData()
-        return host
-
-    return place
-
-
-def _group(answers: Answers, host_label: str) -> dict[str, HostData]:
+def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, HostData]:
+    """Each host's series; where each series' value went is noted in `filings` (a reading
+    whose series have the same labels is then filed again in place: filing.refile)."""
     hosts: dict[str, HostData] = {}
-    place = _placer(host_label, hosts)
+    place = placer(host_label, hosts)
     # One loop per answer with the query's kind decided once: this runs for every series.
+    # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
+    # be as many objects more for the cyclic collector to go through.
     for name, answer in answers.items():
         if isinstance(answer, PromError) or name == "up":
             continue
         if name in _GPU_NAMES:
-            _file_gpus(name, answer, place)
-        elif name == "cpu_modes":
+            filings[name] = _file_gpus(name, answer, place)
+            continue
+        owners: list[HostData | None] = []
+        wheres: list[dict[str, Any] | None] = []
+        own, put = owners.append, wheres.append
+        keys: list[str] | str = name
+        if name == "cpu_modes":
+            keys = []
+            key = keys.append
             for labels, value in answer:
-                place(labels).cpu_modes[labels.get("mode", "")] = value
+                host = place(labels)
+                mode = labels.get("mode", "")
+                host.cpu_modes[mode] = value
+                own(host)
+                put(host.cpu_modes)
+                key(mode)
         elif name in DISK_QUERIES:
             for labels, value in answer:
-                key = (labels.get("mountpoint", ""), labels.get("device", ""),
-                       labels.get("fstype", ""))  # fmt: skip
-                place(labels).disks.setdefault(key, {})[name] = value
+                where = (labels.get("mountpoint", ""), labels.get("device", ""),
+                         labels.get("fstype", ""))  # fmt: skip
+                host = place(labels)
+                disk = host.disks.setdefault(where, {})
+                disk[name] = value
+                own(host)
+                put(disk)
         elif name in CONTAINER_QUERIES:
             for labels, value in answer:
-                ctrs = place(labels).containers
-                ctrs.setdefault(labels.get("id", ""), {"labels": labels})[name] = value
+                host = place(labels)
+                ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
+                ctr[name] = value
+                own(host)
+                put(ctr)
         else:
             for labels, value in answer:
-                place(labels).values[name] = value
+                host = place(labels)
+                host.values[name] = value
+                own(host)
+                put(host.values)
+        filings[name] = (owners, wheres, keys)
     return hosts
 
 
@@ -155,14 +132,22 @@ _GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
 _KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
 
 
-def _file_gpus(name: str, answer: list[Series], place: Callable[[Labels], HostData]) -> None:
+def _file_gpus(
+    name: str, answer: list[Series], place: Callable[[Labels], HostData]
+) -> Filed | None:
     kept, info, labelled = name in _KEPT, name == GPU_INFO, name in (GPU_INFO, GPU_LABELS)
+    owners: list[HostData | None] = []
+    wheres: list[dict[str, Any] | None] = []
+    own, put = owners.append, wheres.append
     for labels, value in answer:
-        gpus = place(labels).gpus
+        host = place(labels)
+        gpus = host.gpus
         key = labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", "")
         gpu = gpus.get(key)
         if gpu is None:
             if kept:  # kept from before: only for a GPU this reading found
+                own(None)
+                put(None)
                 continue
             # gpu_info has every label; the fields' own few serve if it failed.
             gpu = gpus[key] = {"labels": labels}
@@ -175,6 +160,9 @@ def _file_gpus(name: str, answer: list[Series], place: Callable[[Labels], HostDa
             gpu["info" if info else "named"] = True
         if not labelled:
             gpu[name] = value
+            own(host)
+            put(gpu)
+    return None if labelled else (owners, wheres, name)
 
 
 def _mark_down(
@@ -208,15 +196,15 @@ def _cpu(host: HostData) -> Cpu | None:
     if not modes or total <= 0:
         return None
 
-    def share(*names: str) -> float:
-        return 100.0 * sum(modes.get(n, 0.0) for n in names) / total
-
-    count = host.values.get("cpu_count")
+    get, count = modes.get, host.values.get("cpu_count")
+    # Each share summed as sum() sums (from 0, in this order): the figures stay exactly so.
     return Cpu(
-        percent=max(0.0, 100.0 - share("idle", "iowait")),
-        user_percent=share("user", "nice"),
-        system_percent=share("system", "irq", "softirq"),
-        iowait_percent=share("iowait"),
+        percent=max(0.0, 100.0 - 100.0 * sum((get("idle", 0.0), get("iowait", 0.0))) / total),
+        user_percent=100.0 * sum((get("user", 0.0), get("nice", 0.0))) / total,
+        system_percent=100.0
+        * sum((get("system", 0.0), get("irq", 0.0), get("softirq", 0.0)))
+        / total,
+        iowait_percent=100.0 * sum((get("iowait", 0.0),)) / total,
         count=int(count) if count else None,
     )
 
@@ -256,10 +244,12 @@ def _disks(host: HostData) -> tuple[Disk, ...]:
     return tuple(disks)
 
 
-def _containers(host: HostData, rule: OwnerRule) -> tuple[Container, ...]:
+def _containers(
+    host: HostData, rule: OwnerRule, working: list[Mapping[str, object]]
+) -> tuple[Container, ...]:
     """cAdvisor's containers, with the GPUs dcgm-exporter attributes to the same pod; pods (or
     HPC jobs) holding GPUs that cAdvisor does not list are added."""
-    workloads = gpu_workloads(host.gpus, rule)
+    workloads = gpu_workloads(working, rule) if working else {}
     found = []
     for cid, got in sorted(host.containers.items()):
         labels: Labels = got["labels"]  # type: ignore[assignment]
@@ -310,7 +300,8 @@ def snapshot(
         )
     values = host.values
     has_node = bool(values.keys() & NODE_QUERIES.keys()) or bool(host.cpu_modes)
-    gpus = build_gpus(host.gpus)
+    working: list[Mapping[str, object]] = []
+    gpus = build_gpus(host.gpus, working)
     boot = values.get("boot")
     load = tuple(values.get(k) for k in ("load1", "load5", "load15"))
     return HostSnapshot(
@@ -328,7 +319,7 @@ def snapshot(
         gpus=gpus,
         gpu_error=failed["gpu"]
         or (None if gpus else f"no NVIDIA GPU found in Prometheus (no dcgm-exporter series){note}"),
-        containers=_containers(host, rule),
+        containers=_containers(host, rule, working),
         docker_error=failed["ctr"],
         # No exporter has processes: an empty list, not an error flagging every host's row.
         disks=_disks(host),
@@ -338,10 +329,14 @@ def snapshot(
 
 
 def group_hosts(
-    answers: Answers, targets: Sequence[TargetHealth] | None, host_label: str
+    answers: Answers,
+    targets: Sequence[TargetHealth] | None,
+    host_label: str,
+    filings: Filings | None = None,
 ) -> dict[str, HostData]:
-    """Each host's series, filed (what one snapshot is made of, `now` aside)."""
-    hosts = _group(answers, host_label)
+    """Each host's series, filed (what one snapshot is made of, `now` aside); where each
+    series went is noted in `filings` when given."""
+    hosts = _group(answers, host_label, {} if filings is None else filings)
     _mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     return hosts

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -59,16 +62,19 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
     stamp = inner[at : inner.find(b",", at) + 1] if inner.startswith(_ITEM) and at > 0 else b""
     if not stamp or not inner.endswith(b"]}"):
         return None
+    again = _again(inner, stamp, memo)
+    if again is not None:
+        return again
     normal = inner.replace(stamp, _VALUE)
     last = memo.get(_WHOLE)
-    if last is not None and last[0] == normal:
+    if last is not None and _normal(last) == normal:
         # The same answer but for its time: the same list (the fleet's reading then knows
         # that nothing of it changed without looking at its series).
         return last[2]  # type: ignore[no-any-return]
     count = inner.count(stamp)  # one evaluation time for every series of an instant query
     known = None
     if last is not None:
-        labels_of = last[3] if last[3] is not None else _labels_by_text(last[0], last[1])
+        labels_of = last[3] if last[3] is not None else _labels_by_text(_normal(last), last[1])
         known = _known(normal, count, labels_of)
     found, labels_now = known if known is not None else (None, None)
     if found is None:  # a query's first answer, or a mostly new one: decoded at once
@@ -80,7 +86,52 @@ def memo_vector(body: bytes, memo: Memo) -> list[Series] | None:
     result: list[Series] = [series for series in found if series]
     # Kept whole: the last answer's series texts are cut out only when the next answer
     # differs (at 5,000 x 8, cutting every first answer cost its reading about 0.1 s).
-    memo[_WHOLE] = (normal, found, result, labels_now)
+    memo[_WHOLE] = (normal, found, result, labels_now, b"", b"")
+    return result
+
+
+_FAST = b"fast"
+_SPLIT = re.compile(rb'"value":\[(?:[^,"\]]*,)?"([^"\\]*)"\]')
+"""A series' value, with its evaluation time or without: split at, an answer's value texts
+are every other part, the rest its series' labels and the text between them."""
+
+
+def _normal(last: tuple[Any, ...]) -> bytes:
+    """The last answer's text without its evaluation time (made only when needed)."""
+    return last[0] if last[0] is not None else last[4].replace(last[5], _VALUE)  # type: ignore[no-any-return]
+
+
+def _again(inner: bytes, stamp: bytes, memo: Memo) -> list[Series] | None:
+    """This answer's series when it has the last answer's series with new values alone, each
+    value finite (as in the last answer): the last answer's labels with the new values, in
+    two passes in C (the text split at its values, then the values read); None otherwise.
+    In a live fleet this is most answers of most readings."""
+    last = memo.get(_WHOLE)
+    if last is None or len(last[1]) != len(last[2]):
+        return None  # no last answer, or one with a series left out
+    state = memo.get(_FAST)
+    if state is None:
+        parts = _SPLIT.split(_normal(last))
+        state = (parts[0::2], [series[0] for series in last[2]], parts[1::2])
+        if len(state[2]) != len(last[2]):
+            return None
+        memo[_FAST] = state
+    parts = _SPLIT.split(inner)
+    heads, texts = parts[0::2], parts[1::2]
+    if texts == state[2] and heads == state[0]:
+        return last[2]  # type: ignore[no-any-return]
+    if heads != state[0] or len(texts) != len(state[1]):
+        return None
+    try:
+        values = list(map(float, texts))  # as number() reads them: "1.5", "NaN", "+Inf"
+    except ValueError:
+        return None
+    if not math.isfinite(sum(values)):  # one is not finite (or they overflow): read in full
+        return None
+    result: list[Series] = list(zip(state[1], values, strict=True))
+    memo[_FAST] = (state[0], state[1], texts)
+    # The text without its time is made only when an answer is read in full again.
+    memo[_WHOLE] = (None, result, result, last[3], inner, stamp)
     return result
 
 
@@ -163,9 +214,35 @@ def _decode_texts(texts: list[bytes]) -> list[Series | tuple[()] | None] | None:
     return _read_items(items, 0)
 
 
+_DICT_ONLY, _LIST_ONLY = frozenset((dict,)), frozenset((list,))
+_METRIC, _PAIR = itemgetter("metric"), itemgetter("value")
+
+
 def _read_items(items: list[Any], at: int) -> list[Series | tuple[()] | None]:
     """Each decoded series as parse_vector reads it, its value at `at` of its pair (() when
-    parse_vector skips it)."""
+    parse_vector skips it). An answer as Prometheus writes one (every series with a label
+    map of strings and a finite value) is read in a few passes in C: a first answer at
+    5,000 x 8 holds about 300,000 series."""
+    try:
+        metrics, pairs = list(map(_METRIC, items)), list(map(_PAIR, items))
+        if (
+            _DICT_ONLY.issuperset(map(type, metrics))
+            and _LIST_ONLY.issuperset(map(type, pairs))
+            and {at + 1}.issuperset(map(len, pairs))
+            and _STR_ONLY.issuperset(map(type, chain.from_iterable(map(dict.values, metrics))))
+        ):
+            texts = list(map(itemgetter(at), pairs))
+            if _STR_ONLY.issuperset(map(type, texts)):
+                values = list(map(float, texts))
+                if math.isfinite(sum(values)):
+                    return list(zip(metrics, values, strict=True))
+    except (KeyError, TypeError, ValueError):
+        pass  # not as Prometheus writes it: series by series below
+    return _read_each(items, at)
+
+
+def _read_each(items: list[Any], at: int) -> list[Series | tuple[()] | None]:
+    """_read_items, one series at a time."""
     decoded: list[Series | tuple[()] | None] = []
     for item in items:
         got: dict[str, Any] = item if type(item) is dict else {}

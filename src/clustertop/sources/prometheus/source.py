@@ -31,17 +31,21 @@ from clustertop.sources.prometheus.client import (
     no_gc,
     off_loop,
 )
+from clustertop.sources.prometheus.filing import Changes, changes, refile
 from clustertop.sources.prometheus.fleet import (
     FLEET_MIN_HOSTS,
     GPU_FB_FREE_ALL,
     INFO_EVERY,
+    Untagged,
     detail_queries,
     fleet_queries,
     info_queries,
     labels_fallback,
     sizes,
+    split_clock,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES
+from clustertop.sources.prometheus.hosts import Filings
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.util.gcpolicy import pace_for_hosts
 
@@ -141,6 +145,8 @@ class PrometheusSource(Source):
         self._failed: dict[str, str | None] = {}
         self._noted_host: str | None = None
         self._answered: tuple[Answers, list[TargetHealth] | None] | None = None
+        self._filings: Filings = {}
+        self._untagged: Untagged = {}
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -208,15 +214,12 @@ class PrometheusSource(Source):
     ) -> list[HostSnapshot] | None:
         """The snapshots; None (nothing kept) when `check_names` finds a GPU unnamed."""
         with no_gc():
-            # Every answer the very list of the last reading (memo_vector: the same text but
-            # for its time) and the same targets: each host's series are the last ones.
-            seen = self._answered
-            same = seen is not None and seen[1] == targets and _same_lists(seen[0], answers)
-            hosts = self._raw if same else group_hosts(answers, targets, self.host_label)
+            failed = section_failures(answers)
+            hosts, moved = self._filed(answers, targets, failed)
             if check_names and unnamed(hosts):
                 return None
+            dirty = refile(moved) if moved is not None else None
             self._answered = (answers, targets)
-            failed = section_failures(answers)
             # A host whose series are those of the last reading gets its last snapshot again
             # (times moved on) without building it: 5,000 hosts' Gpu records cost more than
             # comparing their series. The open host (now or before) carries a detail note.
@@ -225,7 +228,7 @@ class PrometheusSource(Source):
             last, snaps, empty = self._last, [], HostData()
             for name in self._names:
                 host, before = hosts.get(name, empty), last.get(name)
-                if before is not None and name not in noted and raw.get(name) == host:
+                if before is not None and name not in noted and _same(host, raw, name, dirty):
                     snaps.append(retimed(before, host, now))
                     continue
                 snap = snapshot(name, host, failed, now, self.owner_rule)
@@ -234,6 +237,21 @@ class PrometheusSource(Source):
             self._raw, self._failed, self._noted_host = hosts, failed, self._focus
             self._last = {s.name: s for s in snaps}
             return snaps
+
+    def _filed(
+        self, answers: Answers, targets: list[TargetHealth] | None, failed: dict[str, str | None]
+    ) -> tuple[dict[str, HostData], Changes | None]:
+        """This reading's hosts: the last ones with the values that moved (to be written with
+        refile) when only values did, else filed anew."""
+        seen = self._answered
+        if seen is not None and seen[1] == targets and failed == self._failed:
+            found = changes(seen[0], answers, self._filings)
+            if found is not None:
+                return self._raw, found
+        filings: Filings = {}
+        hosts = group_hosts(answers, targets, self.host_label, filings)
+        self._filings = filings
+        return hosts, None
 
     def _noted(self, snap: HostSnapshot) -> HostSnapshot:
         if self._detail_error is None or snap.name != self._focus or snap.gpu_error:
@@ -267,6 +285,11 @@ class PrometheusSource(Source):
             }
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
+        util = lean.get("gpu_util")
+        if isinstance(util, list):
+            lean["gpu_util"], lean["gpu_sm_clock"] = split_clock(util, self._untagged)
+        elif util is not None:
+            lean["gpu_sm_clock"] = util  # its error: the SM clocks were asked with it
         # The open host's detail is its own: a failed query is noted on that host alone.
         got = {n: answers[n] for n in detail if n in answers}
         errors = [a for a in got.values() if isinstance(a, PromError)]
@@ -308,13 +331,12 @@ class PrometheusSource(Source):
             self._client = None
 
 
-def _same_lists(before: Answers, now: Answers) -> bool:
-    """Whether each query's answer is the very list it was, or empty again (a failure never
-    is the same)."""
-    return before.keys() == now.keys() and all(
-        isinstance(got, list) and (got is before[name] or (not got and before[name] == []))
-        for name, got in now.items()
-    )
+def _same(host: HostData, raw: dict[str, HostData], name: str, dirty: set[int] | None) -> bool:
+    """Whether a host's series are those of the last reading: no value of it moved when the
+    reading was filed again in place (`dirty`: the hosts written), else equal to `raw`'s."""
+    if dirty is not None:
+        return raw.get(name) is host and id(host) not in dirty
+    return raw.get(name) == host
 
 
 def _with_since(snap: HostSnapshot, since: float) -> HostSnapshot:
