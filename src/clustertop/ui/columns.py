@@ -91,8 +91,36 @@ def busy_gpus(snap: HostSnapshot) -> list[tuple[GpuUnit, bool]]:
 
 def host_row(snap: HostSnapshot, ctx: GridContext) -> RowData:
     """The grid row of one host."""
-    cells = tuple(render(snap, ctx) for render in _RENDERERS)
+    if not snap.is_up and _no_data(snap):  # every host at start: connecting, nothing read
+        cells = (_host(snap, ctx), _state(snap, ctx), *_no_data_cells())
+    else:
+        cells = tuple(render(snap, ctx) for render in _RENDERERS)
     return RowData(snap.name, cells, snap)
+
+
+def _no_data(snap: HostSnapshot) -> bool:
+    """True when the cells after State of a host that is not up are those of no data (the
+    renderers read nothing else of such a host: latency to network want it up)."""
+    return not (
+        snap.gpus
+        or snap.gpu_error
+        or snap.disks
+        or snap.disks_error
+        or snap.containers
+        or snap.docker_error
+    )
+
+
+_NO_DATA: list[tuple[Cell, ...]] = []
+
+
+def _no_data_cells() -> tuple[Cell, ...]:
+    """The cells after State of a host with no data, made once by the renderers and shared
+    by such rows (cells are replaced, never changed): a 5,000-host grid's first rows."""
+    if not _NO_DATA:
+        empty = HostSnapshot(name="", state=HostState.CONNECTING, time=0.0)
+        _NO_DATA.append(tuple(render(empty, GridContext(0.0, 1.0)) for render in _RENDERERS[2:]))
+    return _NO_DATA[0]
 
 
 def _host(snap: HostSnapshot, ctx: GridContext) -> Cell:
@@ -285,28 +313,42 @@ def with_state(row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:
 def summary_text(
     snaps: Iterable[HostSnapshot], stale_count: int, alerts: int, shown: int | None = None
 ) -> Text:
-    """'24 hosts: 22 up, 1 down · GPUs 40 busy, 36 free of 76 · ...' for the line above the grid."""
+    """'24 hosts: 22 up, 1 down · GPUs 40 busy, 36 free of 76 · ...' for the line above the grid
+    (the grid counts it incrementally: grid_summary.SummaryCounts)."""
     hosts = list(snaps)
     up = sum(1 for snap in hosts if snap.is_up)
     waiting = sum(1 for snap in hosts if snap.state is HostState.CONNECTING)
-    down = len(hosts) - up - waiting
     units = [pair for snap in hosts if snap.is_up for pair in busy_gpus(snap)]
-    busy = [flag for _, flag in units]
+    busy = sum(1 for _, flag in units if flag)
     mig = sum(1 for unit, _ in units if unit.instance is not None)
     running = sum(
         1 for snap in hosts for ctr in snap.containers if snap.is_up and ctr.state == "running"
     )
+    counts = (len(hosts), up, waiting, busy, len(units) - busy, mig, running)
+    return summary_line(counts, stale_count, alerts, shown)
+
+
+def summary_line(
+    counts: tuple[int, int, int, int, int, int, int],
+    stale_count: int,
+    alerts: int,
+    shown: int | None = None,
+) -> Text:
+    """The summary line from its counts: hosts, up, connecting, busy GPUs, free GPUs, MIG
+    units, running containers."""
+    hosts, up, waiting, busy, free, mig, running = counts
+    down = hosts - up - waiting
     text = Text.assemble(("Hosts ", "bold"), (f"{up} up", OK))
     text.append(f", {down} down", BAD if down else DIM)
     if waiting:
         text.append(f", {waiting} connecting", DIM)
-    text.append("   GPUs ", "bold").append(f"{busy.count(True)} busy, ")
-    text.append(f"{busy.count(False)} free", OK).append(f" of {len(busy)}")
+    text.append("   GPUs ", "bold").append(f"{busy} busy, ")
+    text.append(f"{free} free", OK).append(f" of {busy + free}")
     if mig:
         text.append(f" (incl. {mig} MIG instances)", DIM)
     text.append("   Containers ", "bold").append(f"{running} running, ")
     text.append(f"{stale_count} stale", WARN if stale_count else DIM)
     text.append("   Alerts ", "bold").append(str(alerts), BAD if alerts else DIM)
-    if shown is not None and shown != len(hosts):
-        text.append(f"   showing {shown} of {len(hosts)}", WARN)
+    if shown is not None and shown != hosts:
+        text.append(f"   showing {shown} of {hosts}", WARN)
     return text

@@ -12,7 +12,7 @@ from clustertop.analysis.history import History, Metric
 from clustertop.analysis.live import ClusterAnalysis
 from clustertop.analysis.users import owner_has_something
 from clustertop.model import HostSnapshot
-from clustertop.ui.widgets.cells import DIM, Cell
+from clustertop.ui.widgets.cells import DIM, Cell, SortKey
 from clustertop.ui.widgets.charts import aligned_end, column_span, mean_columns, resample, sparkline
 from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
 
@@ -73,15 +73,32 @@ class GridAnalysis:
         """Columns added after the grid's own."""
         return (TREND_COLUMN,) if self.analysis is not None else ()
 
-    def decorate(self, row: RowData, snap: HostSnapshot, now: float) -> RowData:
-        """The grid row with the alert highlight and the added cells."""
+    def note(self, snap: HostSnapshot) -> None:
+        """Judge `snap` for the owner filter (whether its row shows)."""
         if self.owner is not None:
             self._owner_hosts[snap.name] = owner_has_something(snap, self.owner)
+
+    def alerts(self, host: str) -> list[Alert]:
+        """The host's current alerts, most urgent first (none without the analysis)."""
+        if self.analysis is None:
+            return []
+        return self.analysis.alert_tracker.host_alerts(host)
+
+    def decorate(
+        self, row: RowData, snap: HostSnapshot, now: float, alerts: list[Alert] | None = None
+    ) -> RowData:
+        """The grid row with the alert highlight (of `alerts`, or the host's current ones) and
+        the added cells; the snapshot judged for the owner filter."""
+        self.note(snap)
         if self.analysis is None:
             return row
-        alerts = self.analysis.alert_tracker.host_alerts(snap.name)
-        cells = (highlight(row.cells[0], alerts), *row.cells[1:], self._trend(snap, now))
+        shown = self.alerts(snap.name) if alerts is None else alerts
+        cells = (highlight(row.cells[0], shown), *row.cells[1:], self._trend(snap, now))
         return RowData(row.key, cells, row.target)
+
+    def trend_key(self, snap: HostSnapshot, now: float) -> SortKey:
+        """What the trend cell of `snap` sorts by (the cell is kept: made once per bucket)."""
+        return self._trend(snap, now).sort_key if self.analysis is not None else None
 
     def _trend(self, snap: HostSnapshot, now: float) -> Cell:
         assert self.analysis is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,19 +14,20 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
-from clustertop.ui.columns import GRID_COLUMNS, GridContext, summary_text
+from clustertop.analysis.alerts import Alert
+from clustertop.model import HostSnapshot
+from clustertop.ui.columns import GRID_COLUMNS, GridContext
 from clustertop.ui.context import LiveContext
 from clustertop.ui.grid_analysis import TREND_COLUMN, GridAnalysis
+from clustertop.ui.grid_sort import SORT_KEYS
+from clustertop.ui.grid_summary import SummaryCounts
 from clustertop.ui.row_cache import HostRows
 from clustertop.ui.screens.actions import ActionController
+from clustertop.ui.widgets.cells import Cell, SortKey
 from clustertop.ui.widgets.footer import KeysFooter
-from clustertop.ui.widgets.table_sync import KeyedTable, RowData
+from clustertop.ui.widgets.lazy_row import LazyRow
+from clustertop.ui.widgets.table_sync import KeyedTable
 from clustertop.util.textsafe import printable
-
-ROW_SLICE_S = 0.02
-"""Longest the grid makes rows before it lets keys and repaints run (a large fleet's reading)."""
-ROW_SLICE_MIN = 500
-"""Pending rows above which they are made in slices (below, at once: a few ms)."""
 
 
 class HostGridTable(KeyedTable):
@@ -83,12 +84,12 @@ class GridScreen(Screen[None]):
         """Runs confirmed actions; None: no action keys."""
         self.filter_text = ""
         """Current host filter (substring or @group)."""
-        self._rows: dict[str, RowData] = {}
+        self._rows: dict[str, LazyRow] = {}
         self._host_rows = HostRows()
         self._stale: dict[str, frozenset[str]] = {}
+        self._stale_count = 0
         self._pending: set[str] = set()
-        self._slicing = False
-        """True while a slice of the pending rows is due (_apply_pending)."""
+        self._counts = SummaryCounts()
         self._summary = Text()
 
     def compose(self) -> ComposeResult:
@@ -129,54 +130,42 @@ class GridScreen(Screen[None]):
             self._apply_pending()
 
     def _apply_pending(self) -> None:
-        """Make the pending hosts' rows, then show them. Thousands of changed rows (a large
-        fleet's reading: about 100 us each) are made in slices of ROW_SLICE_S, the event loop
-        free between them for keys (in one go they held a keypress for up to a second); the
-        rows in view first, shown at once (the screen is full before the rest is made)."""
-        if self._slicing:
-            return  # the next slice takes the hosts added meanwhile
-        pending = self._pending
+        """Give the pending hosts' rows their newest snapshot, then show them. A row's cells
+        are made when it is drawn or read (LazyRow, KeyedTable): a large fleet's reading makes
+        the screenful of rows in view, not 5,000 (about 100 us each, a second in all)."""
+        pending, self._pending = self._pending, set()
         now = self.live.clock()
         ranks = {name: rank for rank, name in enumerate(self.live.store.names)}
-        sliced = len(pending) > ROW_SLICE_MIN
-        if sliced and (in_view := pending & self.hosts_in_view()):
-            pending -= in_view
-            for name in in_view:
-                self._make_row(name, now, ranks.get(name, 0))
-            self._sync()
-        deadline = time.perf_counter() + ROW_SLICE_S
-        while pending:
-            name = pending.pop()
-            self._make_row(name, now, ranks.get(name, 0))
-            if sliced and pending and time.perf_counter() > deadline:
-                self._slicing = True
-                self.set_timer(0.001, self._next_slice, name="grid-rows")
-                return
+        for name in pending:
+            self._set_row(name, now, ranks.get(name, 0))
         self._sync()
 
-    def _make_row(self, name: str, now: float, rank: int) -> None:
+    def _set_row(self, name: str, now: float, rank: int) -> None:
         snap = self.live.store.get(name)
         if snap is None:
             return
-        stale = self._stale[name] = self.live.stale(snap)
+        stale = self.live.stale(snap)
+        self._stale_count += len(stale) - len(self._stale.get(name, ()))
+        self._stale[name] = stale
         context = GridContext(now, self.live.interval, stale, rank)
-        self._rows[name] = self.extras.decorate(self._host_rows.row(snap, context), snap, now)
+        self.extras.note(snap)
+        alerts = self.extras.alerts(name)  # as they are now, as the row was made now
+        make = partial(self._cells, snap, context, alerts)
+        self._rows[name] = LazyRow(name, snap, make, partial(_sort_key, self.extras, snap, context))
 
-    def _next_slice(self) -> None:
-        self._slicing = False
-        if self.is_current and self.is_mounted and self.is_attached:
-            with self.app.batch_update():
-                self._apply_pending()
+    def _cells(
+        self, snap: HostSnapshot, context: GridContext, alerts: list[Alert]
+    ) -> tuple[Cell, ...]:
+        row = self._host_rows.row(snap, context)
+        return self.extras.decorate(row, snap, context.now, alerts).cells
 
     def _sync(self) -> None:
         store = self.live.store
         shown = [self._rows[name] for name in self._visible(store.names)]
         self.table.sync(shown)
-        stale_count = sum(len(ids) for ids in self._stale.values())
-        snaps = store.all()
         alerts = self.live.alert_count()
         filtered = len(shown) if self.filter_text or self.extras.owner is not None else None
-        summary = summary_text(snaps, stale_count, alerts, filtered)
+        summary = self._counts.text(store.all(), self._stale_count, alerts, filtered)
         if summary != self._summary:  # unchanged: no repaint at all
             self._summary = summary
             # One fixed-height line: no layout pass (that would redraw the whole screen).
@@ -290,3 +279,12 @@ class GridScreen(Screen[None]):
         if not self.table.go_to(name) and self.filter_text:
             self.action_clear_filter()
         return self.table.go_to(name)
+
+
+def _sort_key(
+    extras: GridAnalysis, snap: HostSnapshot, context: GridContext, index: int
+) -> SortKey:
+    """What a host's cell in column `index` sorts by, its cells not made."""
+    if index < len(SORT_KEYS):
+        return SORT_KEYS[index](snap, context)
+    return extras.trend_key(snap, context.now)  # the only column the analysis adds

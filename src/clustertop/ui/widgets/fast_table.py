@@ -147,11 +147,16 @@ class FastDataTable(DataTable[Cell]):
     def render_lines(self, crop: Region) -> list[Strip]:
         """One compositor pass: styles and column widths are looked up once for all its lines
         (DataTable looks them up per line, walking the DOM each time)."""
+        self.prepare_lines(crop)
         self._pass = RenderPass(self)
         try:
             return super().render_lines(crop)
         finally:
             self._pass = None
+
+    def prepare_lines(self, crop: Region) -> None:
+        """Called before the lines in `crop` are drawn (a subclass brings their rows up to
+        date); nothing here."""
 
     def render_line(self, y: int) -> Strip:
         """DataTable's render_line, with the pass's base style and fixed-row height."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -13,10 +13,12 @@ from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.events import Resize
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.geometry import Region, Size
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
-from clustertop.ui.widgets.cells import Cell
+from clustertop.ui.widgets.cells import Cell, SortKey
 from clustertop.ui.widgets.fast_table import FastDataTable
+from clustertop.ui.widgets.lazy_row import LazyRow
 
 _SCROLLBAR = 2
 _MIN_FLEX = 16
@@ -56,6 +58,14 @@ class RowData:
         """All the row's text, lower-cased, for substring filters."""
         return " ".join(cell.plain for cell in self.cells).lower()
 
+    def sort_key(self, index: int) -> SortKey:
+        """What cell `index` sorts by."""
+        return self.cells[index].sort_key
+
+
+Row = RowData | LazyRow
+"""A row to show: its cells made already, or when first needed."""
+
 
 class KeyedTable(FastDataTable):
     """Rows are keyed by identity; `sync()` adds, updates and removes rows without clearing."""
@@ -78,7 +88,12 @@ class KeyedTable(FastDataTable):
         """Index of the column rows are ordered by."""
         self.sort_reversed = False
         """True when the user reversed the column's natural direction."""
-        self._rows: dict[str, RowData] = {}
+        self._rows: dict[str, Row] = {}
+        self._drawn: dict[str, Row] = {}
+        """The row whose cells the DataTable holds, by key: `_rows`' own but for those behind."""
+        self._behind: set[str] = set()
+        """Keys of lazy rows not made yet: the DataTable holds an older row's cells, brought up
+        to date when the row is drawn or its cells are read (`_catch_up`)."""
         self._flex_width: int | None = None
         self.shown: tuple[int, ...] = tuple(range(len(self.specs)))
         """Indices of the specs shown as columns (narrow tables hide some, see `drop`)."""
@@ -93,7 +108,7 @@ class KeyedTable(FastDataTable):
             width = (spec.width or _MIN_FLEX) if spec.flex else spec.width
             self.add_column(Text(spec.label), width=width, key=spec.key)
 
-    def _shown_cells(self, row: RowData) -> tuple[Cell, ...]:
+    def _shown_cells(self, row: Row) -> tuple[Cell, ...]:
         if len(self.shown) == len(self.specs):
             return row.cells
         return tuple(row.cells[index] for index in self.shown)
@@ -107,13 +122,16 @@ class KeyedTable(FastDataTable):
         return row_key.value
 
     def row_data(self, key: str) -> RowData | None:
-        """The row shown under `key`."""
-        return self._rows.get(key)
+        """The row shown under `key` (a lazy row's cells made now)."""
+        row = self._rows.get(key)
+        if row is None or isinstance(row, RowData):
+            return row
+        return RowData(row.key, row.cells, row.target)
 
     def selected(self) -> RowData | None:
         """The row under the cursor, as shown when the method was called."""
         key = self.cursor_key
-        return None if key is None else self._rows.get(key)
+        return None if key is None else self.row_data(key)
 
     def ordered_keys(self) -> list[str]:
         """Row identities in display order."""
@@ -125,14 +143,17 @@ class KeyedTable(FastDataTable):
         top = max(0, int(self.scroll_offset.y) - margin)
         return [str(row.key.value) for row in ordered[top : top + self.size.height + 2 * margin]]
 
-    def sync(self, rows: Sequence[RowData]) -> None:
-        """Show exactly `rows`: new keys added, gone keys removed, changed cells updated."""
+    def sync(self, rows: Sequence[Row]) -> None:
+        """Show exactly `rows`: new keys added, gone keys removed, changed cells updated (a
+        LazyRow's when it is in view, drawn or read: until then it is only `behind`)."""
         cursor_key = self.cursor_key
         wanted = _unique(rows)
         for key in [key for key in self._rows if key not in wanted]:
             self.remove_row(key)
-            del self._rows[key]
+            del self._rows[key], self._drawn[key]
+            self._behind.discard(key)
         added = False
+        behind = self._behind
         # Changed rows are repainted below: no callback of update_cell's for each sync.
         self._refresh_due = True
         try:
@@ -140,12 +161,17 @@ class KeyedTable(FastDataTable):
                 old = self._rows.get(key)
                 if old is row:
                     continue
+                self._rows[key] = row
                 if old is None:
                     self.add_row(*self._shown_cells(row), key=key)
+                    self._drawn[key] = row
                     added = True
+                elif isinstance(row, LazyRow) and not row.built:
+                    behind.add(key)
                 else:
-                    self._update_changed(old, row)
-                self._rows[key] = row
+                    self._bring_up(key)
+            if behind:  # the rows on screen now, so that their repaint below shows them
+                self._catch_up(self.shown_keys())
         finally:
             self._refresh_due = False
         if added and self.size.width:  # a new, longer host name may leave less room
@@ -154,6 +180,68 @@ class KeyedTable(FastDataTable):
         if not self._in_order():
             self._reorder()
         self._follow(cursor_key, scroll=False)
+
+    def _bring_up(self, key: str) -> None:
+        """Give the DataTable row `key`'s newest cells (those that changed)."""
+        row = self._rows[key]
+        self._update_changed(self._drawn[key], row)
+        self._drawn[key] = row
+        self._behind.discard(key)
+
+    def _catch_up(self, keys: Iterable[str]) -> None:
+        """Make the rows of `keys` that are behind and bring them up to date."""
+        behind = self._behind
+        for key in keys:
+            if key in behind:
+                self._bring_up(key)
+
+    def prepare_lines(self, crop: Region) -> None:
+        """Before the rows in `crop` are drawn: the lazy ones among them are made, in place
+        (no repaint asked for: they are being drawn)."""
+        if not self._behind:
+            return
+        header = self.header_height if self.show_header else 0
+        top = int(self.scroll_offset.y) + max(crop.y - header, 0)
+        ordered = self.ordered_rows
+        drawn = [*ordered[: self.fixed_rows], *ordered[top : top + crop.height]]
+        keys = [str(row.key.value) for row in drawn]
+        due, self._refresh_due = self._refresh_due, True
+        try:
+            self._catch_up(keys)
+        finally:
+            self._refresh_due = due
+        self._dirty_rows.difference_update(RowKey(key) for key in keys)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable's (Textual 8.2), for this table's rows (one line, no label, a Cell per
+        column): only the columns sized to their content are measured, by their cells' length
+        (DataTable measures every cell of every new row through Rich, about half a second for
+        a 5,000-host grid's first rows, while the first reading was on its way)."""
+        auto = [column for column in self.ordered_columns if column.auto_width]
+        data, located = self._data, self._row_locations
+        for row_key in new_rows:
+            cells = data.get(row_key)
+            if cells is None or row_key not in located:  # removed before this ran
+                continue
+            for column in auto:
+                cell = cells.get(column.key)
+                if cell is not None:
+                    column.content_width = max(column.content_width, cell.cell_len)
+        widths = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            widths + self._row_label_column_width, self._total_row_height + header
+        )
+
+    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
+        """The cell as drawn now (a lazy row is made first)."""
+        self._catch_up((_key_text(row_key),))
+        return super().get_cell(row_key, column_key)
+
+    def get_row(self, row_key: RowKey | str) -> list[Cell]:
+        """The row's cells as drawn now (a lazy row is made first)."""
+        self._catch_up((_key_text(row_key),))
+        return super().get_row(row_key)
 
     def next_sort_index(self) -> int:
         """The shown column after the one rows are ordered by (wrapping round)."""
@@ -181,7 +269,7 @@ class KeyedTable(FastDataTable):
         """Put the cursor on row `key`; False when it is not shown."""
         return self._follow(key, scroll=True)
 
-    def _update_changed(self, old: RowData, new: RowData) -> None:
+    def _update_changed(self, old: Row, new: Row) -> None:
         for index in self.shown:
             spec, before, after = self.specs[index], old.cells[index], new.cells[index]
             if before is not after and not before.same_as(after):
@@ -191,28 +279,35 @@ class KeyedTable(FastDataTable):
     def _content_width(self, column_key: str) -> int:
         return self.columns[ColumnKey(column_key)].content_width
 
+    def _sort_keys(self, key: str) -> tuple[SortKey, SortKey]:
+        """What row `key` sorts by: the sort column's key, then the first column's (a lazy
+        row's without making its cells)."""
+        row = self._rows[key]
+        return row.sort_key(self.sort_index), row.sort_key(0)
+
     def _in_order(self) -> bool:
         keys = self.ordered_keys()
         compare = self._compare
-        rows = self._rows
-        return all(compare(rows[a].cells, rows[b].cells) <= 0 for a, b in itertools.pairwise(keys))
+        sort_keys = self._sort_keys
+        pairs = itertools.pairwise(sort_keys(key) for key in keys)
+        return all(compare(a, b) <= 0 for a, b in pairs)
 
     def _reorder(self) -> None:
         # DataTable.sort() hands its key only the shown cells; hidden columns sort too, so rows
         # are ordered by their RowData through their keys. As DataTable.sort does (Textual 8.2).
-        rows = self._rows
         compare = functools.cmp_to_key(self._compare)
-        ordered = sorted(self._data, key=lambda row_key: compare(rows[str(row_key.value)].cells))
+        sort_keys = self._sort_keys
+        keyed = [(compare(sort_keys(str(row_key.value))), row_key) for row_key in self._data]
+        keyed.sort(key=lambda pair: pair[0])
+        ordered = [row_key for _, row_key in keyed]
         self._row_locations = TwoWayDict({row_key: index for index, row_key in enumerate(ordered)})
         self._update_count += 1
         self.refresh()
 
-    def _compare(self, a: Sequence[Cell], b: Sequence[Cell]) -> int:
+    def _compare(self, a: tuple[SortKey, SortKey], b: tuple[SortKey, SortKey]) -> int:
         """Sort column first (unknown last, either direction), then the first column ascending."""
-        index = self.sort_index
-        descending = self.specs[index].descending != self.sort_reversed
-        result = _compare_keys(a[index].sort_key, b[index].sort_key, descending)
-        return result or _compare_keys(a[0].sort_key, b[0].sort_key, False)
+        descending = self.specs[self.sort_index].descending != self.sort_reversed
+        return _compare_keys(a[0], b[0], descending) or _compare_keys(a[1], b[1], False)
 
     def _follow(self, key: str | None, *, scroll: bool) -> bool:
         if key is None:
@@ -238,7 +333,7 @@ class KeyedTable(FastDataTable):
         if spec.width is not None:
             content = spec.width
         else:  # sized to its content: the widest cell or the label
-            cells = (row.cells[index].cell_len for row in self._rows.values())
+            cells = (row.cells[index].cell_len for row in self._drawn.values())
             content = max(len(spec.label), *cells, 0)
         return content + 2 * self.cell_padding
 
@@ -259,8 +354,16 @@ class KeyedTable(FastDataTable):
         wanted = tuple(sorted(shown))
         if wanted == self.shown:
             return
+        gone = [index for index in self.shown if index not in shown]
+        narrower = set(wanted) <= set(self.shown)
         self.shown = wanted
-        self._rebuild()
+        if not narrower:
+            self._rebuild()
+            return
+        # Only columns to hide (a first layout, a narrower terminal): dropped in place, not
+        # every row added again (5,000 rows: 0.2 s, while the first reading was on its way).
+        for index in gone:
+            self.remove_column(self.specs[index].key)
 
     def relabel(self, key: str, label: str) -> None:
         """Give column `key` a new label (the grid's trend column when the history zooms)."""
@@ -276,7 +379,7 @@ class KeyedTable(FastDataTable):
         cursor_key = self.cursor_key
         self.clear(columns=True)
         self._add_columns()
-        for key, row in self._rows.items():
+        for key, row in self._drawn.items():  # the DataTable's cells (lazy rows stay behind)
             self.add_row(*self._shown_cells(row), key=key)
         self._reorder()
         self._follow(cursor_key, scroll=True)
@@ -296,13 +399,17 @@ class KeyedTable(FastDataTable):
         # Column widths have no public setter: replace the last column and refill its cells.
         self.remove_column(flex.key)
         self.add_column(Text(flex.label), width=width, key=flex.key)
-        for key, row in self._rows.items():
+        for key, row in self._drawn.items():
             self.update_cell(key, flex.key, row.cells[-1])
 
 
-def _unique(rows: Sequence[RowData]) -> dict[str, RowData]:
+def _key_text(row_key: RowKey | str) -> str:
+    return str(row_key.value) if isinstance(row_key, RowKey) else row_key
+
+
+def _unique(rows: Sequence[Row]) -> dict[str, Row]:
     """Rows by key; a repeated key (masked GPU UUIDs, bind mounts) gets a '#2' suffix."""
-    result: dict[str, RowData] = {}
+    result: dict[str, Row] = {}
     for row in rows:
         key, count = row.key, 1
         while key in result:
