@@ -34,8 +34,8 @@ def _interface(name: str, kind: InterfaceKind, rx: float | None, tx: float | Non
 
 
 def _varied(nan: float = 7.0) -> list[HostSnapshot]:
-    """Hosts as the grid meets them; `nan`: one GPU's utilisation (NaN breaks its cell's mark,
-    see level_char, so only the counts are checked with it)."""
+    """Hosts as the grid meets them; `nan`: one GPU's utilisation (NaN sort keys never compare
+    equal, so only the counts, and that its row draws, are checked with it)."""
     base = host("h", cpu=33.0)
     idle = (_gpu(0, 0.0, 0), _gpu(1, 3.0, 400 * MIB), _gpu(2, None, 0), _gpu(3, 1.0, None))
     odd = (_gpu(0, nan, 0), _gpu(1, 0.0, 0, error="XID 79"), _gpu(2, 90.0, 10 * MIB))
@@ -125,3 +125,11 @@ def test_free_gpu_count_without_units_equals_busy_gpus() -> None:
             units = busy_gpus(snap)
             free = sum(1 for _, is_busy in units if not is_busy)
             assert host_counts(snap)[2:4] == (len(units) - free, free), snap.gpus
+
+
+def test_a_nan_utilisation_draws_as_unknown() -> None:
+    """A NaN from a host (an exporter, a driver) shows as an unknown level, never a crash."""
+    snap = _varied(math.nan)[2]
+    cells = host_row(snap, GridContext(NOW, 5.0, frozenset(), 0)).cells
+    gpus = cells[[c.key for c in GRID_COLUMNS].index("gpus")]
+    assert "?" in gpus.plain

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -98,16 +99,16 @@ def severity(value: float | None, warn: float, bad: float, good: Style | str = "
 
 
 def level_char(percent: float | None) -> str:
-    """One block character for 0-100 (▁ .. █); '?' when unknown."""
-    if percent is None:
+    """One block character for 0-100 (▁ .. █); '?' when unknown (None or NaN)."""
+    if percent is None or math.isnan(percent):  # NaN: no level (int() of it raises)
         return "?"
     clamped = min(max(percent, 0.0), 100.0)
     return _BAR_LEVELS[min(int(clamped / 100 * len(_BAR_LEVELS)), len(_BAR_LEVELS) - 1)]
 
 
 def bar(percent: float | None, width: int = 10) -> Text:
-    """A horizontal bar of `width` cells, filled to `percent`."""
-    if percent is None:
+    """A horizontal bar of `width` cells, filled to `percent` (dotted when None or NaN)."""
+    if percent is None or math.isnan(percent):
         return Text("·" * width, style=DIM)
     filled = round(min(max(percent, 0.0), 100.0) / 100 * width)
     return Text.assemble(("█" * filled, ""), ("░" * (width - filled), DIM))
