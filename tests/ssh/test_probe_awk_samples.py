@@ -46,6 +46,7 @@ class TickAwk:
             "HZ": str(os.sysconf("SC_CLK_TCK")),
             "ARGS_LIMIT": "4096",
             "MAWK": "1" if awk == "mawk" else "0",
+            "AWKBIN": awk,
             "AMD": "0",
             "KFD": str(folder / "no-kfd"),
             "IBDIRS": "",
