@@ -4,7 +4,7 @@
 # which every host user can read with ps); variables DIR (temp dir), TOP_N (processes per list),
 # HZ (clock ticks per second), ARGS_LIMIT (most bytes of a process's arguments sent), MAWK (1:
 # this is mawk in interactive mode, which cannot read NULs: arguments come from a second mawk,
-# AWKBIN, not interactive).
+# AWKBIN, not interactive), NFSEVERY (ticks between looks for NFS mounts where none was found).
 #
 # State kept between ticks, by key (PID, section or container ID):
 #   UPTIME                          host uptime at this tick
@@ -545,17 +545,27 @@ function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices l
 	}
 	close(f)
 	if (dm != "") emit_raw(MARKER " dm\n" dm)
-	# NFS mounts' byte counters: each one's "device" line and its "bytes:" line.
-	f = "/proc/self/mountstats"; nfs = ""; NFS_OPEN = 0
-	while ((getline line < f) > 0) {
-		if (line ~ /^device .* with fstype nfs4? /) { nfs = nfs clean(line) "\n"; NFS_OPEN = 1 }
-		else if (line ~ /^device /) NFS_OPEN = 0
-		else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
-	}
-	close(f)
-	if (nfs != "") emit_raw(MARKER " nfs\n" nfs)
+	if ((nfs = nfs_mounts()) != "") emit_raw(MARKER " nfs\n" nfs)
 	emit("")
 	emit(MARKER " e dio 0 " UPTIME)
+}
+function nfs_mounts(   f, line, nfs) { # NFS mounts' byte counters: "device" and "bytes:" lines
+	# /proc/self/mountstats costs the kernel a path walk per mount (hundreds on a Kubernetes
+	# node): where the last look found no NFS mount, the next is NFSEVERY ticks later (the disks'
+	# cadence: df shows a new mount no sooner). With NFS mounts it is read every tick.
+	if (!NFS_SEEN && NFSEVERY > 0 && NFS_LOOKED != "" && FRAMES - NFS_LOOKED < NFSEVERY) return ""
+	NFS_LOOKED = FRAMES
+	f = MOUNTSTATS == "" ? "/proc/self/mountstats" : MOUNTSTATS # (another file in tests)
+	nfs = ""; NFS_OPEN = 0
+	while ((getline line < f) > 0) {
+		if (index(line, "device ") == 1) {
+			NFS_OPEN = line ~ /^device .* with fstype nfs4? /
+			if (NFS_OPEN) nfs = nfs clean(line) "\n"
+		} else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
+	}
+	close(f)
+	NFS_SEEN = nfs != ""
+	return nfs
 }
 function listening(proto, f,   line, a, r, state) { # listening TCP / unconnected UDP lines of a protocol
 	if (f == "") f = "/proc/net/" proto
@@ -735,7 +745,7 @@ $1 == "t" && WAKE != "" && NF == 3 {
 }
 $1 == "t" {
 	# The tick line's fields, kept: a full scan parses each stat file as $0.
-	SEQ = $2; DISKS_STARTED = $3; DOCKER_STARTED = $4; FULL = $5 == 1
+	SEQ = $2; DISKS_STARTED = $3; DOCKER_STARTED = $4; FULL = $5 == 1; FRAMES++
 	UPTIME = firstline("/proc/uptime"); sub(/ .*/, "", UPTIME)
 	emit(MARKER " t " SEQ " " UPTIME)
 	emit(MARKER " b sys")

@@ -69,7 +69,7 @@ AWKI=""
 MAWK=0
 if [ -z "$AWKSEL" ]; then
 	case $(mawk -W version 2>&1 </dev/null) in
-	"mawk 1.3.4"*) AWK=mawk ;;
+	"mawk 1.3."[4-9]* | "mawk 1."[4-9]* | "mawk "[2-9]*) AWK=mawk ;;
 	*) command -v gawk >/dev/null 2>&1 && AWK=gawk ;;
 	esac
 fi
@@ -465,7 +465,7 @@ start_awk() { # the frame awk reads the client's tick lines itself (stdin, once 
 	# The marker goes in the environment: an argument list is there for every host user to read.
 	CT_MARKER=$N $AWK $AWKI -v DIR="$dir" -v TOP_N="$TOPN" -v HZ="$HZ" \
 		-v ARGS_LIMIT="$ARGSMAX" -v MAWK="$MAWK" -v AWKBIN="$AWK" -v AMD="$amd" -v KFD="$kfd" -v IBDIRS="$ibdirs" \
-		-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v HOLDEREVERY="$HOLDEREVERY" -v SLURM="$slurm" \
+		-v PORTEVERY="$PORTEVERY" -v PORTIDLE="$PORTIDLE" -v NFSEVERY="$DISKEVERY" -v HOLDEREVERY="$HOLDEREVERY" -v SLURM="$slurm" \
 		-v WAKE="$dir/wake" -v REPLY="$dir/reply" "$AWKPROG" <&4 4<&- &
 	awk_pid=$!
 	exec 4<&- </dev/null
