@@ -668,8 +668,10 @@ function ports_section(   i, body, rows, h, seen, done, cg, out, uid, ino) { # l
 	emit(MARKER " e ports 0 " UPTIME)
 }
 function slurm_section(   started) { # the slurm job's output once it ends, pending till then
-	# One small file a tick in the steady state: .rc is read only while a run is not yet sent.
-	started = firstline(DIR "/slurm.started")
+	# slurm.started changes only when the shell starts a run, on a tick that woke it: other
+	# ticks read nothing once the last run was sent (.rc is read only while a run is not).
+	if (!WOKE && SLURM_READ != "" && SLURM_READ == SLURM_SENT) return
+	started = SLURM_READ = firstline(DIR "/slurm.started")
 	if (started == "" || started == SLURM_SENT) return
 	section_file("slurm", "")
 	if (JOB_STARTED["slurm"] == started) SLURM_SENT = started
@@ -703,6 +705,7 @@ BEGIN {
 	split("tcp tcp6 udp udp6", PROTO, " ")
 	if (AMD != 0) amd_cards()
 	if (WAKE != "") printf "" > WAKE # the shell waits for this end of the fifo to open
+	WOKE = 1 # without WAKE (tests) every tick line is the shell's
 	DISKS_STARTED = DOCKER_STARTED = "-"
 }
 function amd_line(line,   w, n, i, pid) { # "a STARTED [KFD_PROC/PID ...]" from the shell
@@ -741,7 +744,8 @@ $1 == "a" { amd_line($0); next }
 # tick line is the last one's with no full scan and the same jobs. Without WAKE (tests), the
 # lines are the shell's.
 $1 == "t" && WAKE != "" && NF == 3 {
-	if (!ask_shell($2, $3)) $0 = "t " $2 " " DISKS_STARTED " " DOCKER_STARTED " 0"
+	WOKE = ask_shell($2, $3)
+	if (!WOKE) $0 = "t " $2 " " DISKS_STARTED " " DOCKER_STARTED " 0"
 }
 $1 == "t" {
 	# The tick line's fields, kept: a full scan parses each stat file as $0.
