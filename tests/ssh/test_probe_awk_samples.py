@@ -37,7 +37,7 @@ APP_ROWS = [
 class TickAwk:
     """probe.awk reading tick lines from a pipe, its samples in `folder`."""
 
-    def __init__(self, awk: str, folder: Path) -> None:
+    def __init__(self, awk: str, folder: Path, extra: dict[str, str] | None = None) -> None:
         program = resources.files("clustertop.sources.ssh").joinpath("probe.awk").read_text()
         interactive = ["-W", "interactive"] if awk == "mawk" else []  # as the probe runs it
         variables = {
@@ -46,6 +46,7 @@ class TickAwk:
             "HZ": str(os.sysconf("SC_CLK_TCK")),
             "ARGS_LIMIT": "4096",
             "MAWK": "1" if awk == "mawk" else "0",
+            "AWKBIN": awk,
             "AMD": "0",
             "KFD": str(folder / "no-kfd"),
             "IBDIRS": "",
@@ -53,6 +54,7 @@ class TickAwk:
             "PORTIDLE": "150",
             "HOLDEREVERY": "30",
             "SLURM": "0",
+            **(extra or {}),
         }
         assigned = [arg for key, value in variables.items() for arg in ("-v", f"{key}={value}")]
         self.proc = subprocess.Popen(

@@ -4,11 +4,15 @@
 # Variables from the shell: KIND ("gpu": a sample is `count` rows, count being every row's first
 # field; "apps": rows of one sample share their first field, the timestamp), DIR (temp dir).
 # Writing fails once the probe has removed DIR: awk then stops, and nvidia-smi with it (SIGPIPE).
-function put(text,   now, f) {
+function uptime(   now) {
 	now = ""
 	if ((getline now < "/proc/uptime") <= 0) now = "0"
 	close("/proc/uptime")
 	sub(/ .*/, "", now)
+	return now
+}
+function put(text, now,   f) { # now: when the sample came ("": read it here)
+	if (now == "") now = uptime()
 	f = DIR "/" KIND ".cur"
 	printf "%s\n%s@end\n", now, text > f
 	close(f)
@@ -33,10 +37,12 @@ KIND == "apps" {
 		}
 		for (k in SEEN) delete SEEN[k]
 		block = ""; ts = t
+		# A sample's rows come in one write: its first row's uptime serves for all of them.
+		stamp = uptime()
 	}
 	block = block $0 "\n"
-	if (index($0, ",")) { split($0, f, ","); SEEN[f[2] "," f[3]] = 1; put(block carried()) }
-	else put(block)
+	if (index($0, ",")) { split($0, f, ","); SEEN[f[2] "," f[3]] = 1; put(block carried(), stamp) }
+	else put(block, stamp)
 	next
 }
 {

@@ -3,7 +3,8 @@
 # From the shell: CT_MARKER in the environment (the frame marker, kept out of the argument list,
 # which every host user can read with ps); variables DIR (temp dir), TOP_N (processes per list),
 # HZ (clock ticks per second), ARGS_LIMIT (most bytes of a process's arguments sent), MAWK (1:
-# this is mawk in interactive mode, which cannot read NULs: arguments come from ps).
+# this is mawk in interactive mode, which cannot read NULs: arguments come from a second mawk,
+# AWKBIN, not interactive), NFSEVERY (ticks between looks for NFS mounts where none was found).
 #
 # State kept between ticks, by key (PID, section or container ID):
 #   UPTIME                          host uptime at this tick
@@ -367,10 +368,12 @@ function cmdline_of(pid,   f, line, r) { # the arguments, NULs and control chara
 	sub(/ +$/, "", r)
 	return capped(r)
 }
-function ps_args(list,   cmd, line, p) { # arguments of several processes with one ps
-	cmd = "exec 2>/dev/null; ps -ww -o pid= -o args= -p " list
+function mawk_args(list,   cmd, line, p) { # arguments of several processes, under mawk
+	# mawk -W interactive cuts a line at a NUL; a second mawk, not interactive, reads NULs (RS)
+	# and prints "PID ARGS" per file as cmdline_of joins them: one exec for all new processes
+	# (ps cost ~6 ms of CPU a run). AWKBIN is a plain command name or path (from the shell).
+	cmd = "exec 2>/dev/null; exec " AWKBIN " -v L=" ARGS_LIMIT " '" ARGS_PROG "'" list
 	while ((cmd | getline line) > 0) {
-		sub(/^ +/, "", line)
 		p = line; sub(/ .*/, "", p)
 		sub(/^[0-9]+ ?/, "", line)
 		if (p in ARGS) ARGS[p] = capped(clean(line))
@@ -465,15 +468,15 @@ function choose_shown(full,   i, pid) { # SHOW: top by CPU, top by memory, and G
 	}
 	for (pid in GPU_PID) if (pid in CPU_SHARE) SHOW[pid] = 1
 }
-function describe_new(   pid, from_ps) { # container, user and arguments: once per process
-	from_ps = ""
+function describe_new(   pid, new_args) { # container, user and arguments: once per process
+	new_args = ""
 	for (pid in SHOW) if (!((pid in ARGS) && ARGS_START[pid] == START[pid])) {
 		# A new process (or a reused PID).
 		ARGS[pid] = MAWK ? "" : cmdline_of(pid); ARGS_START[pid] = START[pid]
 		CONTAINER_OF[pid] = container_of(pid); USER_OF[pid] = user_of(pid)
-		if (MAWK) from_ps = from_ps (from_ps == "" ? "" : ",") pid
+		if (MAWK) new_args = new_args " /proc/" pid "/cmdline"
 	}
-	if (from_ps != "") ps_args(from_ps)
+	if (new_args != "") mawk_args(new_args)
 }
 function print_rows(   pid, pc, args) {
 	for (pid in SHOW) {
@@ -542,17 +545,27 @@ function dio_section(   f, line, a, dm, nfs) { # /proc/diskstats (idle devices l
 	}
 	close(f)
 	if (dm != "") emit_raw(MARKER " dm\n" dm)
-	# NFS mounts' byte counters: each one's "device" line and its "bytes:" line.
-	f = "/proc/self/mountstats"; nfs = ""; NFS_OPEN = 0
-	while ((getline line < f) > 0) {
-		if (line ~ /^device .* with fstype nfs4? /) { nfs = nfs clean(line) "\n"; NFS_OPEN = 1 }
-		else if (line ~ /^device /) NFS_OPEN = 0
-		else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
-	}
-	close(f)
-	if (nfs != "") emit_raw(MARKER " nfs\n" nfs)
+	if ((nfs = nfs_mounts()) != "") emit_raw(MARKER " nfs\n" nfs)
 	emit("")
 	emit(MARKER " e dio 0 " UPTIME)
+}
+function nfs_mounts(   f, line, nfs) { # NFS mounts' byte counters: "device" and "bytes:" lines
+	# /proc/self/mountstats costs the kernel a path walk per mount (hundreds on a Kubernetes
+	# node): where the last look found no NFS mount, the next is NFSEVERY ticks later (the disks'
+	# cadence: df shows a new mount no sooner). With NFS mounts it is read every tick.
+	if (!NFS_SEEN && NFSEVERY > 0 && NFS_LOOKED != "" && FRAMES - NFS_LOOKED < NFSEVERY) return ""
+	NFS_LOOKED = FRAMES
+	f = MOUNTSTATS == "" ? "/proc/self/mountstats" : MOUNTSTATS # (another file in tests)
+	nfs = ""; NFS_OPEN = 0
+	while ((getline line < f) > 0) {
+		if (index(line, "device ") == 1) {
+			NFS_OPEN = line ~ /^device .* with fstype nfs4? /
+			if (NFS_OPEN) nfs = nfs clean(line) "\n"
+		} else if (NFS_OPEN && line ~ /^[ \t]*bytes:/) nfs = nfs line "\n"
+	}
+	close(f)
+	NFS_SEEN = nfs != ""
+	return nfs
 }
 function listening(proto, f,   line, a, r, state) { # listening TCP / unconnected UDP lines of a protocol
 	if (f == "") f = "/proc/net/" proto
@@ -655,8 +668,10 @@ function ports_section(   i, body, rows, h, seen, done, cg, out, uid, ino) { # l
 	emit(MARKER " e ports 0 " UPTIME)
 }
 function slurm_section(   started) { # the slurm job's output once it ends, pending till then
-	# One small file a tick in the steady state: .rc is read only while a run is not yet sent.
-	started = firstline(DIR "/slurm.started")
+	# slurm.started changes only when the shell starts a run, on a tick that woke it: other
+	# ticks read nothing once the last run was sent (.rc is read only while a run is not).
+	if (!WOKE && SLURM_READ != "" && SLURM_READ == SLURM_SENT) return
+	started = SLURM_READ = firstline(DIR "/slurm.started")
 	if (started == "" || started == SLURM_SENT) return
 	section_file("slurm", "")
 	if (JOB_STARTED["slurm"] == started) SLURM_SENT = started
@@ -675,6 +690,12 @@ BEGIN {
 	split("gpu apps mig", SAMPLER, " ")
 	for (i = 1; i <= 3; i++) { SAMPLE_UPTIME[SAMPLER[i]] = ""; SAMPLE_BODY[SAMPLER[i]] = "" }
 	LINE_LIMIT = 262144
+	# mawk_args' reader: each cmdline's NUL-separated arguments, control characters as spaces,
+	# joined by spaces, trailing ones cut, at most ARGS_LIMIT (L) bytes read (as cmdline_of).
+	ARGS_PROG = "BEGIN { RS = \"\\0\"; for (i = 1; i < ARGC; i++) { f = ARGV[i]; r = \"\"; n = 0; " \
+		"while (length(r) <= L && (getline x < f) > 0) { gsub(/[^ -~\\200-\\377]/, \" \", x); " \
+		"r = (n++ ? r \" \" x : x) }; close(f); sub(/ +$/, \"\", r); p = f; sub(/^\\/proc\\//, \"\", p); " \
+		"sub(/\\/.*/, \"\", p); print p \" \" r } }"
 	CONTAINER_ID_RE = "[0-9a-f]"; for (i = 1; i < 64; i++) CONTAINER_ID_RE = CONTAINER_ID_RE "[0-9a-f]"
 	# cgroup paths that may name a Slurm job, a pod, a podman or Docker container, or a session.
 	ATTRIB_RE = "slurm|kubepods|libpod|docker|crio|containerd|session-"
@@ -684,6 +705,7 @@ BEGIN {
 	split("tcp tcp6 udp udp6", PROTO, " ")
 	if (AMD != 0) amd_cards()
 	if (WAKE != "") printf "" > WAKE # the shell waits for this end of the fifo to open
+	WOKE = 1 # without WAKE (tests) every tick line is the shell's
 	DISKS_STARTED = DOCKER_STARTED = "-"
 }
 function amd_line(line,   w, n, i, pid) { # "a STARTED [KFD_PROC/PID ...]" from the shell
@@ -722,11 +744,12 @@ $1 == "a" { amd_line($0); next }
 # tick line is the last one's with no full scan and the same jobs. Without WAKE (tests), the
 # lines are the shell's.
 $1 == "t" && WAKE != "" && NF == 3 {
-	if (!ask_shell($2, $3)) $0 = "t " $2 " " DISKS_STARTED " " DOCKER_STARTED " 0"
+	WOKE = ask_shell($2, $3)
+	if (!WOKE) $0 = "t " $2 " " DISKS_STARTED " " DOCKER_STARTED " 0"
 }
 $1 == "t" {
 	# The tick line's fields, kept: a full scan parses each stat file as $0.
-	SEQ = $2; DISKS_STARTED = $3; DOCKER_STARTED = $4; FULL = $5 == 1
+	SEQ = $2; DISKS_STARTED = $3; DOCKER_STARTED = $4; FULL = $5 == 1; FRAMES++
 	UPTIME = firstline("/proc/uptime"); sub(/ .*/, "", UPTIME)
 	emit(MARKER " t " SEQ " " UPTIME)
 	emit(MARKER " b sys")

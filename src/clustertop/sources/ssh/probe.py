@@ -70,7 +70,7 @@ class ProbeSettings:
     docker_host: str | None = None
     """DOCKER_HOST to use on the host (None: the host's own environment)."""
     awk: str | None = None
-    """The awk to run (None: gawk where installed, else awk)."""
+    """The awk to run (None: mawk 1.3.4 where installed, else gawk, else awk)."""
     phase: int | None = None
     """Tick offset of the slow sections' cadences (None: from the marker, so hosts started
     together spread their df runs and full process scans over different ticks)."""
@@ -137,7 +137,7 @@ def probe_script(settings: ProbeSettings) -> str:
         "PODMANCMD": settings.podman,
         "PODMANWAIT": str(max(1, round(settings.podman_timeout_s))),  # podman ps's longest run
         "DOCKERHOST": settings.docker_host or "",  # DOCKER_HOST ("": the host's own)
-        "AWKSEL": settings.awk or "",  # the awk ("": gawk if present, else awk)
+        "AWKSEL": settings.awk or "",  # the awk ("": mawk 1.3.4, else gawk, else awk)
         "AMDSMI": settings.amd_smi,
         "ROCMSMI": settings.rocm_smi,
         "ROCMARGS": " ".join(ROCM_SMI_ARGS),  # what rocm-smi is asked for
