@@ -97,6 +97,7 @@ class ClusterTopApp(App[None]):
         self._source_task: asyncio.Task[None] | None = None
         self._repaint_pending = False
         self._settling: Timer | None = None
+        self._spacing: Timer | None = None
         self._last_repaint = 0.0
         self.actions = ActionController(self, options.runner, self.live, readonly=self.readonly)
         """Confirms and runs actions on hosts, and reports their outcome."""
@@ -191,15 +192,19 @@ class ClusterTopApp(App[None]):
         # compositor pass, so the first answer waits (briefly) for the others of its tick.
         complete = self.live.store.every_up_host_changed
         if self._repaint_pending:
-            if complete and self._settling is not None:
-                self._settling.stop()
-                self._settling = None
+            # A whole tick (every host answered) is shown at once, even within the gap: at
+            # most one such repaint a tick (a large fleet's reading: its last slices no longer
+            # wait 0.25 s behind the first one's repaint).
+            waiting = self._settling if self._settling is not None else self._spacing
+            if complete and waiting is not None:
+                waiting.stop()
+                self._settling = self._spacing = None
                 self.call_later(self._repaint)
             return
         self._repaint_pending = True
         delay = self._last_repaint + MIN_REPAINT_GAP - time.monotonic()
         if delay > 0:
-            self.set_timer(delay, self._repaint, name="repaint")
+            self._spacing = self.set_timer(delay, self._repaint, name="repaint")
         elif complete:
             self.call_later(self._repaint)
         else:
@@ -210,7 +215,7 @@ class ClusterTopApp(App[None]):
         if not self._repaint_pending:
             return  # a settle timer's repaint that already ran early
         self._repaint_pending = False
-        self._settling = None
+        self._settling = self._spacing = None
         self._last_repaint = time.monotonic()
         dirty = self.live.store.take_dirty()
         if not dirty or not self.is_running:  # not while shutting down: widgets are going

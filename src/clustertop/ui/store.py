@@ -17,6 +17,8 @@ class SnapshotStore:
         }
         self._dirty: set[str] = set(self._names)
         self._up: set[str] = set()
+        self._unread: set[str] = set(self._names)
+        """Hosts with no reading yet (connecting): a first reading is whole only with them."""
 
     @property
     def names(self) -> list[str]:
@@ -29,6 +31,10 @@ class SnapshotStore:
             self._names.append(snap.name)
         self._latest[snap.name] = snap
         self._dirty.add(snap.name)
+        if snap.state is HostState.CONNECTING:
+            self._unread.add(snap.name)
+        else:
+            self._unread.discard(snap.name)
         if snap.is_up:
             self._up.add(snap.name)
         else:
@@ -53,8 +59,11 @@ class SnapshotStore:
 
     @property
     def every_up_host_changed(self) -> bool:
-        """True when every host that is up changed since the last repaint (a whole tick came)."""
-        return len(self._dirty) >= len(self._up) and self._up <= self._dirty
+        """True when every host that is up, or still waits for its first reading, changed since
+        the last repaint (a whole tick came). Hosts waiting count so that a large fleet's first
+        reading, given to the sink in slices, is not taken as whole after its first slice."""
+        dirty, up, unread = self._dirty, self._up, self._unread
+        return len(dirty) >= len(up) + len(unread) and up <= dirty and unread <= dirty
 
     @property
     def has_dirty(self) -> bool:
