@@ -11,8 +11,6 @@ from tests.ui.helpers import host
 
 def test_a_first_reading_is_whole_only_when_every_host_waiting_for_one_came() -> None:
     store = SnapshotStore(["a", "b", "c"], 0.0)
-    assert store.every_up_host_changed  # the placeholders, all new
-    store.take_dirty()
     store.put(host("a"))
     # The first slice of a large fleet's first reading: not yet the whole reading.
     assert not store.every_up_host_changed
@@ -21,6 +19,10 @@ def test_a_first_reading_is_whole_only_when_every_host_waiting_for_one_came() ->
     store.put(dataclasses.replace(host("c"), state=HostState.TIMEOUT))
     assert store.every_up_host_changed
     assert store.take_dirty() == {"a", "b", "c"}
+    store.put(host("a"))
+    assert not store.every_up_host_changed
+    store.put(host("b"))
+    assert store.every_up_host_changed  # c is down: the tick is whole
 
 
 def test_a_tick_is_whole_when_every_up_host_changed_down_ones_aside() -> None:

@@ -59,11 +59,12 @@ class SnapshotStore:
 
     @property
     def every_up_host_changed(self) -> bool:
-        """True when every host that is up, or still waits for its first reading, changed since
-        the last repaint (a whole tick came). Hosts waiting count so that a large fleet's first
-        reading, given to the sink in slices, is not taken as whole after its first slice."""
-        dirty, up, unread = self._dirty, self._up, self._unread
-        return len(dirty) >= len(up) + len(unread) and up <= dirty and unread <= dirty
+        """True when every host that is up changed since the last repaint and none still waits
+        for its first reading (a whole tick came). Waiting hosts count so that a large fleet's
+        first reading, given to the sink in slices, is not taken as whole after its first
+        slice (the placeholders made it look so: all new, none up)."""
+        dirty, up = self._dirty, self._up
+        return not self._unread and len(dirty) >= len(up) and up <= dirty
 
     @property
     def has_dirty(self) -> bool:

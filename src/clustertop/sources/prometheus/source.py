@@ -51,6 +51,9 @@ from clustertop.util.gcpolicy import pace_for_hosts
 
 SINK_SLICE_S = 0.01
 """Longest the event loop is held giving a reading's snapshots to the sink before others run."""
+REPAINT_ROOM_S = 0.3
+"""How long after a reading's last snapshot the collector stays paused: the UI's repaint of it
+(spaced at most 0.25 s from the last) and its display come first."""
 HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), "cpu_modes"))
 """The queries of tens of thousands of series each at 5,000 x 8 (the GPUs' and CPU modes')."""
 _STATE_OF_ERROR = {
@@ -300,8 +303,23 @@ class PrometheusSource(Source):
         since: dict[str, tuple[HostState, float]] = {}
         while True:
             started = time.monotonic()
+            await self._deliver(await self.read(), since, sink)
+            await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))
+
+    @staticmethod
+    async def _deliver(
+        snaps: Sequence[HostSnapshot],
+        since: dict[str, tuple[HostState, float]],
+        sink: SnapshotSink,
+    ) -> None:
+        """Give a reading's snapshots to the sink, in slices, with the cyclic collector paused:
+        the reading's decoding had it paused too, and resumed, it would rescan the whole fleet's
+        new records between the sink's first slice and the repaint that shows them all (a full
+        collection: 0.2 s at 5,000 x 8 before the first full grid). It runs after, in the
+        interval's wait."""
+        with no_gc():
             turn = time.perf_counter() + SINK_SLICE_S
-            for snap in await self.read():
+            for snap in snaps:
                 state, first = since.get(snap.name, (snap.state, snap.time))
                 if state is not snap.state:
                     first = snap.time
@@ -312,7 +330,7 @@ class PrometheusSource(Source):
                     # and repaints get the loop between slices instead of after them all.
                     await asyncio.sleep(0)
                     turn = time.perf_counter() + SINK_SLICE_S
-            await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))
+            await asyncio.sleep(REPAINT_ROOM_S)  # the repaint that shows the reading
 
     async def collect_once(self, timeout: float) -> list[HostSnapshot]:
         """One round of queries: Prometheus's data is already settled (rates need no wait)."""
