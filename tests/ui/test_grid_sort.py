@@ -7,6 +7,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+from collections.abc import Iterable
+
+from rich.text import Text
 
 from clustertop.model import MIB, Disk, Gpu, GpuProcess, HostSnapshot, HostState, Section
 from clustertop.model.network import Interface, InterfaceKind, NetCounters
@@ -16,12 +19,29 @@ from clustertop.ui.columns import (
     GridContext,
     busy_gpus,
     host_row,
-    summary_text,
+    summary_line,
 )
 from clustertop.ui.grid_sort import SORT_KEYS
 from clustertop.ui.grid_summary import SummaryCounts, host_counts
 from tests.ui.helpers import NOW, host
 from tests.ui.test_mig_panes import mig_host
+
+
+def summary_text(
+    snaps: Iterable[HostSnapshot], stale_count: int, alerts: int, shown: int | None = None
+) -> Text:
+    """The summary line counted afresh over every host (what SummaryCounts keeps up to date)."""
+    hosts = list(snaps)
+    up = sum(1 for snap in hosts if snap.is_up)
+    waiting = sum(1 for snap in hosts if snap.state is HostState.CONNECTING)
+    units = [pair for snap in hosts if snap.is_up for pair in busy_gpus(snap)]
+    busy = sum(1 for _, flag in units if flag)
+    mig = sum(1 for unit, _ in units if unit.instance is not None)
+    running = sum(
+        1 for snap in hosts for ctr in snap.containers if snap.is_up and ctr.state == "running"
+    )
+    counts = (len(hosts), up, waiting, busy, len(units) - busy, mig, running)
+    return summary_line(counts, stale_count, alerts, shown)
 
 
 def _gpu(index: int, util: float | None, used: int | None, **changes: object) -> Gpu:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
@@ -308,24 +308,6 @@ def with_state(row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:
     cells = row.cells
     state = _state(snap, ctx)
     return RowData(snap.name, (*cells[:_STATE_CELL], state, *cells[_STATE_CELL + 1 :]), snap)
-
-
-def summary_text(
-    snaps: Iterable[HostSnapshot], stale_count: int, alerts: int, shown: int | None = None
-) -> Text:
-    """'24 hosts: 22 up, 1 down · GPUs 40 busy, 36 free of 76 · ...' for the line above the grid
-    (the grid counts it incrementally: grid_summary.SummaryCounts)."""
-    hosts = list(snaps)
-    up = sum(1 for snap in hosts if snap.is_up)
-    waiting = sum(1 for snap in hosts if snap.state is HostState.CONNECTING)
-    units = [pair for snap in hosts if snap.is_up for pair in busy_gpus(snap)]
-    busy = sum(1 for _, flag in units if flag)
-    mig = sum(1 for unit, _ in units if unit.instance is not None)
-    running = sum(
-        1 for snap in hosts for ctr in snap.containers if snap.is_up and ctr.state == "running"
-    )
-    counts = (len(hosts), up, waiting, busy, len(units) - busy, mig, running)
-    return summary_line(counts, stale_count, alerts, shown)
 
 
 def summary_line(

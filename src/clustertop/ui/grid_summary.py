@@ -17,7 +17,7 @@ containers."""
 
 
 def host_counts(snap: HostSnapshot) -> Counts:
-    """What `snap` adds to the summary (as columns.summary_text counts it)."""
+    """What `snap` adds to the summary line (columns.summary_line's counts)."""
     if not snap.is_up:
         return (0, 1 if snap.state is HostState.CONNECTING else 0, 0, 0, 0, 0)
     running = sum(1 for ctr in snap.containers if ctr.state == "running")
@@ -53,8 +53,8 @@ def _free_whole_gpus(snap: HostSnapshot) -> int | None:
 
 
 class SummaryCounts:
-    """columns.summary_text over a store's snapshots, each host counted again only when its
-    snapshot is a new object: 5,000 hosts then cost an identity check each per repaint."""
+    """The summary line of a store's snapshots, each host counted again only when its snapshot
+    is a new object: 5,000 hosts then cost an identity check each per repaint."""
 
     def __init__(self) -> None:
         self._hosts: dict[str, tuple[HostSnapshot, Counts]] = {}
