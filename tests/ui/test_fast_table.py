@@ -11,8 +11,10 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, DuplicateKey
 
 from clustertop.ui.widgets.cells import BAD, DIM, Cell, bar_cell, text_cell
+from clustertop.ui.widgets.fast_table import FastDataTable
 from clustertop.ui.widgets.table_pass import RenderPass
 from clustertop.ui.widgets.table_sync import ColumnSpec, KeyedTable, RowData
 from tests.ui.helpers import widget_text
@@ -154,3 +156,42 @@ async def test_a_cell_that_only_sorts_differently_rewrites_nothing() -> None:
         assert table.ordered_keys() == ["h3", "h1", "h2", "h0"]
         lines = [line.split()[0] for line in widget_text(table).splitlines()[1:5]]
         assert lines == ["h3", "h1", "h2", "h0"]
+
+
+class _Plain(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable[Cell](id="plain", cursor_type="row")
+        yield FastDataTable(id="fast")
+
+
+async def test_rows_added_at_once_are_what_add_row_adds() -> None:
+    highlighted: list[str] = []
+
+    class Tables(_Plain):
+        def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+            highlighted.append(f"{event.data_table.id}:{event.row_key.value}")
+
+    rows = [_row(f"h{i}", float(i), "x" * i) for i in range(5)]
+    async with Tables().run_test(size=(80, 12)) as pilot:
+        plain, keyed = pilot.app.query_one("#plain", DataTable), pilot.app.query_one(FastDataTable)
+        for table in (plain, keyed):
+            for spec in COLUMNS:
+                table.add_column(spec.label, width=spec.width, key=spec.key)
+        for row in rows:
+            plain.add_row(*row.cells, key=row.key)
+        keyed.add_rows_at_end([(row.key, row.cells[:2]) for row in rows])  # the last column None
+        await pilot.pause()
+        assert list(keyed._data) == list(plain._data)
+        for key, cells in plain._data.items():
+            assert list(keyed._data[key]) == list(cells)  # every column, in order
+            assert list(keyed._data[key].values())[:2] == list(cells.values())[:2]
+            assert keyed._data[key][ColumnKey("note")] is None
+        assert keyed.rows == plain.rows
+        assert dict(keyed._row_locations._forward) == dict(plain._row_locations._forward)
+        assert keyed.cursor_coordinate == plain.cursor_coordinate == Coordinate(0, 0)
+        assert keyed.virtual_size.height == plain.virtual_size.height
+        assert sorted(highlighted) == ["fast:h0", "plain:h0"]  # the cursor's first row, once
+        with pytest.raises(DuplicateKey):
+            keyed.add_rows_at_end([("h3", rows[3].cells)])
+        with pytest.raises(ValueError, match="More values"):
+            keyed.add_rows_at_end([("h9", (*rows[3].cells, Cell("extra")))])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import random
 
+from textual.widgets.data_table import ColumnKey
+
 from clustertop.model import HostSnapshot, HostState
 from clustertop.ui import AppOptions, ClusterTopApp
 from clustertop.ui.columns import GridContext, host_row
@@ -78,3 +80,24 @@ async def test_sorting_by_cpu_orders_every_row_as_its_cells_would() -> None:
         assert len(lazy) > COUNT // 2  # ordered without making their cells
         await pilot.press("r")
         await until(lambda: table.ordered_keys() == order(True), "the eager order, reversed")
+
+
+async def test_hosts_waiting_for_their_first_reading_are_made_when_drawn() -> None:
+    # The longest name last: the host column is as wide as it, off screen, from the start.
+    names = [f"h{i:04d}" for i in range(COUNT - 1)] + ["a-much-longer-host-name-than-the-rest"]
+    source = ScriptedSource([host(name) for name in names])
+    source.initial = []  # no reading: every host connecting
+    app = ClusterTopApp(source, options=AppOptions(clock=lambda: NOW))
+    async with app.run_test(size=(160, 30)) as pilot:
+        table = app.grid.table
+        await wait_rows(table, COUNT)
+        await until(lambda: "connecting" in _line_of(widget_text(table), names[0]), "first rows")
+        assert table.ordered_keys() == names  # the source's order
+        assert not app.grid._rows[names[-1]].built  # off screen: its cells not made
+        assert table.columns[ColumnKey("host")].content_width == len(names[-1])
+        await pilot.press("ctrl+end")
+        await until(lambda: app.grid._rows[names[-1]].built, "the last row drawn")
+        assert "connecting…" in _line_of(widget_text(table), names[-1])
+        assert cell_text(table, names[COUNT // 2], "state") == "connecting…"  # read: made
+        source.emit(host(names[-1], cpu=42.0))
+        await until(lambda: "42%" in _line_of(widget_text(table), names[-1]), "its first reading")

@@ -27,9 +27,9 @@ class TableApp(App[None]):
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records update_cell/add_row/remove_row/_reorder calls; clear() fails the test."""
+    """Records update_cell/add_row(s)/remove_row/_reorder calls; clear() fails the test."""
     seen: list[str] = []
-    for name in ("update_cell", "add_row", "remove_row", "_reorder"):
+    for name in ("update_cell", "add_row", "add_rows_at_end", "remove_row", "_reorder"):
         original = getattr(KeyedTable, name)
 
         def spy(
@@ -59,7 +59,8 @@ async def test_sync_diffs_rows_and_cells(calls: list[str]) -> None:
         assert calls == ["update_cell"]  # one cell, same order: no re-sort
         calls.clear()
         table.sync([_row("a", 9), _row("c", 2), _row("d", None)])
-        assert sorted(calls) == ["_reorder", "add_row", "remove_row", "update_cell", "update_cell"]
+        changes = ["_reorder", "add_rows_at_end", "remove_row", "update_cell", "update_cell"]
+        assert sorted(calls) == changes
         assert table.ordered_keys() == ["a", "c", "d"]  # unknown sizes sort last
         table.set_sort(1, reverse=True)
         assert table.ordered_keys() == ["c", "a", "d"]  # still last when reversed
