@@ -195,3 +195,31 @@ async def test_rows_added_at_once_are_what_add_row_adds() -> None:
             keyed.add_rows_at_end([("h3", rows[3].cells)])
         with pytest.raises(ValueError, match="More values"):
             keyed.add_rows_at_end([("h9", (*rows[3].cells, Cell("extra")))])
+
+
+async def test_row_positions_are_datatable_s() -> None:
+    async with TableApp().run_test(size=(80, 12)) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.sync([_row(f"h{i}", float(i * 7 % 100), "x" * i) for i in range(30)])
+        table.set_sort(1)
+        await pilot.pause()
+        for show_header in (True, False):
+            table.show_header = show_header
+            assert table._total_row_height == DataTable._total_row_height.fget(table) == 30  # type: ignore[attr-defined]
+            for y in range(32):
+                ours = _or_error(table._get_offsets, y)
+                assert ours == _or_error(DataTable._get_offsets, table, y), y
+            for row in range(-1, 32):
+                assert table._get_row_region(row) == DataTable._get_row_region(table, row)
+                for column in range(-1, 4):
+                    at = Coordinate(row, column)
+                    assert table._get_cell_region(at) == DataTable._get_cell_region(table, at)
+        with pytest.raises(ValueError, match="one line"):
+            table.add_row(Cell("a"), key="tall", height=2)
+
+
+def _or_error(call: object, *args: object) -> object:
+    try:
+        return call(*args)  # type: ignore[operator]
+    except LookupError:
+        return LookupError

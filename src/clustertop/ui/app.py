@@ -17,7 +17,7 @@ from textual.timer import Timer
 
 from clustertop.analysis.history import History
 from clustertop.analysis.live import ClusterAnalysis
-from clustertop.model import HostSnapshot, HostState
+from clustertop.model import HostSnapshot
 from clustertop.sources.base import Source
 from clustertop.ui.commands import HostCommands
 from clustertop.ui.context import LiveContext
@@ -269,8 +269,7 @@ class ClusterTopApp(App[None]):
         """Hosts whose screens show an age (down, stale data) repaint even without new data."""
         if self.options.recorder is not None:
             self._history_notice(self.options.recorder.problem)
-        now = self.live.clock()
-        aging = [snap.name for snap in self.live.store.all() if _shows_age(snap, now, self.live)]
+        aging = self.live.store.aging(self.live.clock() - 2 * self.live.interval)
         if len(aging) > AGE_ALL_MAX:
             # Thousands aging at once (a large fleet's readings taking over two intervals):
             # each second the ages in view move; the others with the next reading, or within
@@ -429,9 +428,3 @@ def _settle_gc() -> None:
     young, middle, old = gc.get_threshold()
     # A large SSH fleet's source may already have chosen a wider pace (util/gcpolicy.py).
     gc.set_threshold(max(young, GC_GEN0), middle, old)
-
-
-def _shows_age(snap: HostSnapshot, now: float, live: LiveContext) -> bool:
-    if snap.state is HostState.CONNECTING:
-        return False
-    return not snap.is_up or bool(snap.stale) or now - snap.time > 2 * live.interval

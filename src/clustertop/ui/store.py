@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from clustertop.model import HostSnapshot, HostState, placeholder
@@ -19,6 +20,10 @@ class SnapshotStore:
         self._up: set[str] = set()
         self._unread: set[str] = set(self._names)
         """Hosts with no reading yet (connecting): a first reading is whole only with them."""
+        self._odd: set[str] = set()
+        """Hosts that show an age whatever their data's time: down, or with stale sections."""
+        self._oldest = math.inf
+        """At most the oldest data time of the other hosts read (see `aging`)."""
 
     @property
     def names(self) -> list[str]:
@@ -39,6 +44,11 @@ class SnapshotStore:
             self._up.add(snap.name)
         else:
             self._up.discard(snap.name)
+        if snap.state is not HostState.CONNECTING and (not snap.is_up or snap.stale):
+            self._odd.add(snap.name)
+        else:
+            self._odd.discard(snap.name)
+            self._oldest = min(self._oldest, snap.time)
 
     def get(self, name: str) -> HostSnapshot | None:
         """The newest snapshot of `name`."""
@@ -51,6 +61,23 @@ class SnapshotStore:
     def touch(self, names: Iterable[str]) -> None:
         """Mark hosts as changed (their shown ages moved on)."""
         self._dirty.update(name for name in names if name in self._latest)
+
+    def aging(self, cutoff: float) -> list[str]:
+        """Hosts whose screens show an age: down, with stale sections, or data from before
+        `cutoff` (connecting hosts show none). The data times are looked at only when one
+        could be that old: at 5,000 hosts a look each second was 3-6 ms of the UI's thread."""
+        found = list(self._odd)
+        if cutoff <= self._oldest:
+            return found
+        odd, oldest = self._odd, math.inf
+        for name, snap in self._latest.items():
+            if name in odd or snap.state is HostState.CONNECTING:
+                continue
+            oldest = min(oldest, snap.time)
+            if snap.time < cutoff:
+                found.append(name)
+        self._oldest = oldest
+        return found
 
     def take_dirty(self) -> set[str]:
         """Hosts changed since the last call."""
