@@ -264,7 +264,9 @@ class KeyedTable(FastDataTable):
         """What row `key` sorts by: the sort column's key, then the first column's (a lazy
         row's without making its cells)."""
         row = self._rows[key]
-        return row.sort_key(self.sort_index), row.sort_key(0)
+        first = row.sort_key(self.sort_index)
+        # Sorted by the first column (the grid's default): equal keys tie either way.
+        return first, first if self.sort_index == 0 else row.sort_key(0)
 
     def _in_order(self) -> bool:
         keys = self.ordered_keys()
