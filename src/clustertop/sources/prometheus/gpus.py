@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from clustertop.model import MIB, Container, Gpu
+from clustertop.model.fast import maker
 from clustertop.model.mig import MigRef
 from clustertop.model.owners import OwnerRule, owner_of
 from clustertop.sources.prometheus.memo import Labels
@@ -112,6 +113,10 @@ def _gpu(got: Mapping[str, object]) -> Gpu | None:
     return None if static is None else _made(got, static)
 
 
+_GPU = maker(Gpu)
+"""Gpu(...), made cheaper: 40,000 a reading at 5,000 x 8."""
+
+
 def _made(got: Mapping[str, object], static: Static) -> Gpu:
     """The Gpu of an entry (its fields) with its labels' Static; this runs 40,000 times a
     reading at 5,000 x 8, so its lookups are inlined."""
@@ -131,7 +136,7 @@ def _made(got: Mapping[str, object], static: Static) -> Gpu:
     util = util if type(util) is float else None
     if util is None and static[5] is None:
         util = engine_percent(got)  # an exporter configured with the profiling fields only
-    return Gpu(
+    return _GPU(
         static[1], static[2], static[3], util,
         int(used * MIB) if used is not None else None,
         int(total * MIB) if total is not None else None,
