@@ -17,16 +17,16 @@ def _twin(cls: type[Any]) -> tuple[type[Any], tuple[str, ...]]:
 
     A frozen dataclass's __init__ calls object.__setattr__ once per field (its own __setattr__
     refuses): 40,000 GPUs of 19 fields are 760,000 such calls a reading at 5,000 x 8. The twin
-    stores them at the cost of a local variable each, then its instance becomes a `cls` by
-    __class__ assignment, which CPython allows between classes of the same slots and bases:
-    the result is a `cls` like any other (==, hash, repr, frozen)."""
+    stores them at the cost of a local variable each; then, in the same __init__, its instance
+    becomes a `cls` by __class__ assignment, which CPython allows between classes of the same
+    slots and bases: the result is a `cls` like any other (==, hash, repr, frozen)."""
     fields = dataclasses.fields(cls)
     names = tuple(f.name for f in fields)
     if getattr(cls, "__slots__", None) != names or cls.__bases__ != (object,):
         raise TypeError(f"{cls.__name__}: not a slotted dataclass of its own fields")
     if hasattr(cls, "__post_init__") or not all(f.init for f in fields):
         raise TypeError(f"{cls.__name__}: its __init__ does more than store its fields")
-    space: dict[str, Any] = {"_NO_DEFAULT": _NO_DEFAULT}
+    space: dict[str, Any] = {"_NO_DEFAULT": _NO_DEFAULT, "_CLS": cls}
     params, body = [], []
     for f in fields:
         if f.default is not dataclasses.MISSING:
@@ -42,6 +42,9 @@ def _twin(cls: type[Any]) -> tuple[type[Any], tuple[str, ...]]:
         else:
             params.append(f.name)
             body.append(f"    self.{f.name} = {f.name}")
+    # Last, the record becomes a `cls` (the call then gives a `cls`: type.__call__ checks the
+    # new object's type before __init__ only).
+    body.append("    self.__class__ = _CLS")
     # The text is made of the dataclass's own field names only (identifiers): nothing read.
     exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), space)
     twin = type(f"_{cls.__name__}Twin", (), {"__slots__": names, "__init__": space["__init__"]})
@@ -52,14 +55,7 @@ def maker(cls: type[_T]) -> Callable[..., _T]:
     """A constructor of the frozen slotted dataclass `cls` that takes the same arguments and
     gives an equal record, at a fraction of the cost (see _twin)."""
     twin, _ = _twin(cls)
-
-    def make(*args: Any, **kwargs: Any) -> _T:
-        made = twin(*args, **kwargs)
-        made.__class__ = cls
-        return made  # type: ignore[no-any-return]
-
-    make.__doc__ = f"A {cls.__name__}, as {cls.__name__}(...) makes it."
-    return make
+    return twin  # its instances are made `cls`es by its __init__
 
 
 def replacer(cls: type[_T]) -> Callable[..., _T]:
@@ -73,9 +69,7 @@ def replacer(cls: type[_T]) -> Callable[..., _T]:
         values = list(values_of(record))
         for name, value in changes.items():
             values[index[name]] = value
-        made = twin(*values)
-        made.__class__ = cls
-        return made  # type: ignore[no-any-return]
+        return twin(*values)  # type: ignore[no-any-return]
 
     replace.__doc__ = f"dataclasses.replace of a {cls.__name__}."
     return replace
