@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 
 from clustertop.model import MIB, Container, Gpu
 from clustertop.model.fast import maker
@@ -156,21 +157,34 @@ def build_gpus(
 ) -> tuple[Gpu, ...]:
     """The GPUs of one host by index, a MIG GPU's instances under it (GI order); the entries
     that name a workload (pod, HPC job) are added to `working`."""
-    read: dict[str, tuple[Mapping[str, object], Gpu]] = {}
+    keys: list[str] = []
+    gots: list[Mapping[str, object]] = []
+    made: list[Gpu] = []
     mig = False
+    known = _STATIC.get  # gpu_static's lookup inlined: this runs 40,000 times a reading
     for key, got in found.items():
         labels = got.get("labels")
-        static = gpu_static(labels) if isinstance(labels, dict) else None
-        if static is not None:
-            read[key] = (got, _made(got, static))
-            mig = mig or static[5] is not None
-            if static[6] is not None and working is not None:
-                working.append(got)
+        static = known(id(labels))
+        if static is None or static[0] is not labels:
+            static = gpu_static(labels) if isinstance(labels, dict) else None
+            if static is None:
+                continue
+        # Parallel lists, not a (got, Gpu) pair each: 40,000 pairs fewer for the collector.
+        keys.append(key)
+        gots.append(got)
+        made.append(_made(got, static))
+        if static[5] is not None:
+            mig = True
+        if static[6] is not None and working is not None:
+            working.append(got)
     if mig:
-        return tuple(fold_host(read))
+        return tuple(fold_host(dict(zip(keys, zip(gots, made, strict=True), strict=True))))
     # No MIG instance (most hosts): each index's last GPU, by index, as fold_host gives them.
-    whole = {gpu.index: gpu for _, gpu in read.values()}
-    return tuple(whole[index] for index in sorted(whole))
+    whole = dict(zip(map(_INDEX, made), made, strict=True))
+    return tuple(map(whole.__getitem__, sorted(whole)))
+
+
+_INDEX = attrgetter("index")
 
 
 def _held(before: Container | None, index: int, gi: int | None) -> tuple[tuple[int, MigRef], ...]:
