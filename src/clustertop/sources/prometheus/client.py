@@ -61,9 +61,9 @@ async def off_loop(work: Callable[[], _T]) -> _T:
     return await asyncio.get_running_loop().run_in_executor(DECODER, work)
 
 
-ENCODED_OFF_LOOP_BYTES = 16 * 1024
-"""Compressed answers larger than this are inflated and decoded in a thread (JSON compresses
-about tenfold: this is about OFF_LOOP_BYTES inflated)."""
+DEFLATE_RATIO = 64
+"""How much larger than sent a deflate answer is taken to be (it does not say; Prometheus's
+answers of a few labels per series inflate 15-60 times)."""
 ENCODINGS = "gzip, deflate"
 """What the client asks answers to be compressed with (and inflates itself: `inflated`)."""
 
@@ -103,8 +103,17 @@ async def _decoded(
             found = raw(text) if raw is not None else None
             return found if found is not None else parse(orjson.loads(text))
 
-    limit = ENCODED_OFF_LOOP_BYTES if coding else OFF_LOOP_BYTES
-    return await off_loop(run) if len(body) > limit else run()
+    return await off_loop(run) if _size(body, coding) > OFF_LOOP_BYTES else run()
+
+
+def _size(body: bytes, coding: str) -> int:
+    """How large `body` is inflated: gzip's trailer says (its size modulo 2**32, the last
+    four bytes), else a guess on the large side."""
+    if not coding:
+        return len(body)
+    if coding.strip().lower() in ("gzip", "x-gzip") and len(body) >= 18:
+        return max(len(body), int.from_bytes(body[-4:], "little"))
+    return len(body) * DEFLATE_RATIO
 
 
 def _same(doc: Any) -> Any:
