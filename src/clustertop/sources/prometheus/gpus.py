@@ -58,12 +58,6 @@ GPU_QUERIES = gpu_queries("instance")
 """The GPU queries of one reading, by name (for the default host label)."""
 
 
-def _float(got: Mapping[str, object], key: str) -> float | None:
-    value = got.get(key)
-    # `type() is`: filed values are floats exactly (parse_vector).
-    return value if type(value) is float else None
-
-
 WorkloadKey = tuple[str, str, str]
 """(namespace, pod, container) of a Kubernetes workload, or ("", "", hpc_job)."""
 
@@ -122,33 +116,36 @@ def _made(got: Mapping[str, object], static: Static) -> Gpu:
     """The Gpu of an entry (its fields) with its labels' Static; this runs 40,000 times a
     reading at 5,000 x 8, so its lookups are inlined."""
     get = got.get
-    used, free, temp = get("gpu_fb_used"), get("gpu_fb_free"), get("gpu_temp")
-    power, mem_util, xid, util = (
-        get("gpu_power"),
-        get("gpu_mem_util"),
-        get("gpu_xid"),
-        get("gpu_util"),
-    )
-    used = used if type(used) is float else None
-    free = free if type(free) is float else None
-    total = used + free if used is not None and free is not None else None
-    if total is None and used is not None:
-        total = _float(got, GPU_FB_TOTAL)  # a large fleet's reading: the size read before
-    util = util if type(util) is float else None
-    if util is None and static[5] is None:
-        util = engine_percent(got)  # an exporter configured with the profiling fields only
+    used, temp, power = get("gpu_fb_used"), get("gpu_temp"), get("gpu_power")
+    mem_util, xid, util = get("gpu_mem_util"), get("gpu_xid"), get("gpu_util")
+    total: float | None = None
+    if type(used) is float:
+        free = get("gpu_fb_free")
+        if type(free) is float:
+            total = used + free
+        else:  # a large fleet's reading: the size read before
+            size = get(GPU_FB_TOTAL)
+            total = size if type(size) is float else None
+        used_bytes: int | None = int(used * MIB)
+    else:
+        used_bytes = None
+    if type(util) is not float:
+        # An exporter configured with the profiling fields only.
+        util = engine_percent(got) if static[5] is None else None
+    # `type() is`: filed values are floats exactly (parse_vector). Positional (as the fields
+    # are declared): keywords cost more, 40,000 times.
     return _GPU(
-        static[1], static[2], static[3], util,
-        int(used * MIB) if used is not None else None,
+        static[1], static[2], static[3], util, used_bytes,
         int(total * MIB) if total is not None else None,
         temp if type(temp) is float else None,
         power if type(power) is float else None,
-        None,
-        memory_util_percent=mem_util if type(mem_util) is float else None,
-        bus_id=static[4],
+        None, None,  # power limit, fan
+        mem_util if type(mem_util) is float else None,
+        static[4],  # bus id
+        None, None,  # ECC, MIG mode
         # DCGM_FI_DEV_XID_ERRORS holds the last XID the driver reported (0: none).
-        error=f"XID error {int(xid)} (dcgm-exporter)" if type(xid) is float and xid else None,
-        vendor="nvidia",  # dcgm-exporter reads NVIDIA GPUs only
+        f"XID error {int(xid)} (dcgm-exporter)" if type(xid) is float and xid else None,
+        "nvidia",  # dcgm-exporter reads NVIDIA GPUs only
     )  # fmt: skip
 
 
