@@ -95,6 +95,7 @@ def _varied(nan: float = 7.0) -> list[HostSnapshot]:
 
 
 def test_every_column_sort_key_equals_its_cells() -> None:
+    assert len(SORT_KEYS) == len(_RENDERERS) == len(GRID_COLUMNS)
     snaps = _varied()
     assert any(snap.error_of(Section.SYSTEM) for snap in snaps)  # a flagged host is among them
     stale = frozenset({snaps[0].containers[0].id})

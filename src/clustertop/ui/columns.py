@@ -236,7 +236,8 @@ _RENDERER_OF: dict[keys.SortKeyOf, Renderer] = {
     keys.containers_key: _containers,
     keys.network_key: _network,
 }
-"""Each column's renderer beside its sort rule (grid_sort), whose key its cells take."""
+"""Each column's renderer beside its sort rule in grid_sort, whose functions give its cells'
+sort keys and the values they show."""
 
 _RENDERERS: tuple[Renderer, ...] = tuple(_RENDERER_OF[key] for key in keys.SORT_KEYS)
 """The renderers in column order: grid_sort.SORT_KEYS', so that the two cannot drift apart."""
