@@ -5,10 +5,11 @@ PYTHONPATH=src:. python -m benchmarks.prom.read_ab DIR [--hosts N] [--gpus G] [-
 DIR keeps the backfill between runs (made on first use, as source_scale makes it; one DIR per
 --data). Prometheus is started once; each variant (a `src` folder) runs in its own process,
 variants alternating per round: K readings of `PrometheusSource.read()`, wall and client CPU
-(getrusage) per reading. --data changing (the default): reading k is asked at the backfill's
-k-th scrape time (source_scale.reading_time), so each reading finds new values as in a live
-fleet, the same ones for every variant. --data steady (the figure of sessions 3-4): every query
-pinned to the backfill's last point, so the answers never change.
+(getrusage) per reading, and in brackets the CPU of the event loop's thread alone (what the
+UI, which shares that loop, would have waited for). --data changing (the default): reading k
+is asked at the backfill's k-th scrape time (source_scale.reading_time), so each reading finds
+new values as in a live fleet, the same ones for every variant. --data steady (the figure of
+sessions 3-4): every query pinned to the backfill's last point, so the answers never change.
 With --profile, one more process of the first variant writes cProfile data of its
 readings to OUT.
 """
@@ -47,10 +48,10 @@ async def main():
     out = []
     for k in range(readings):
         clock[0] = reading_time(end, k) if changing else end
-        wall, c = time.perf_counter(), cpu()
+        wall, c, loop = time.perf_counter(), cpu(), time.thread_time()
         snaps = await source.read()
         out.append((time.perf_counter() - wall, cpu() - c, sum(s.is_up for s in snaps),
-                    sum(len(s.gpus) for s in snaps)))
+                    sum(len(s.gpus) for s in snaps), time.thread_time() - loop))
     await source.aclose()
     return out
 
@@ -132,7 +133,7 @@ def main() -> None:
             for name, src in variants:
                 load = _load()
                 got = _run(src, prometheus.url, end, args)
-                cells = " | ".join(f"{w:.2f} s / {c:.2f} s" for w, c, _, _ in got)
+                cells = " | ".join(f"{w:.2f} s / {c:.2f} s ({m:.2f})" for w, c, _, _, m in got)
                 print(f"round {round_ + 1} {name} (load {load}): {cells}; up {got[0][2]}, "
                       f"GPUs {got[0][3]}", flush=True)  # fmt: skip
         if args.profile:

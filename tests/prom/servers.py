@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import signal
 import ssl
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -168,6 +170,18 @@ def _get(url: str, timeout: float = 5.0) -> str | None:
         return body.decode()
 
 
+def _encoded(body: bytes, encoding: str) -> tuple[bytes, str]:
+    """`body` compressed as `encoding` says, and the Content-Encoding to send it under."""
+    if encoding == "gzip":
+        return gzip.compress(body), "gzip"
+    if encoding == "deflate":
+        return zlib.compress(body), "deflate"
+    if encoding == "raw-deflate":
+        packer = zlib.compressobj(wbits=-15)
+        return packer.compress(body) + packer.flush(), "deflate"
+    return body, encoding.removeprefix("corrupt-")
+
+
 @dataclass
 class StandIn:
     """A stand-in exporter (dcgm-exporter, cAdvisor): serves `text` on /metrics, optionally slowly."""
@@ -178,6 +192,9 @@ class StandIn:
     """Certificate and key files: serve https."""
     headers: list[dict[str, str]] = field(default_factory=list)
     """The headers of each request, in order."""
+    encoding: str = ""
+    """Content-Encoding to send the text with: gzip, deflate (zlib), raw-deflate (sent as
+    deflate), or anything else (sent as is, under that name; "corrupt-gzip": under gzip)."""
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -195,9 +212,11 @@ class StandIn:
                 owner.headers.append(dict(self.headers.items()))
                 if owner.delay:
                     time.sleep(owner.delay)  # a slow exporter: the scrape times out
-                body = owner.text.encode()
+                body, coding = _encoded(owner.text.encode(), owner.encoding)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
+                if coding:
+                    self.send_header("Content-Encoding", coding)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):

@@ -54,7 +54,7 @@ def test_a_docker_event_rereads_containers_at_once(awk: str, tmp_path: Path) -> 
         trigger.touch()
         wait_for((probe_dir / "docker.gen").exists, 30, what="docker events line")
         probe.tick(0)  # tick 5: the awk sees docker.gen change and wakes the shell (its own
-        # next tick with work is 7: the samplers' watch)
+        # next wake is tick 6: the samplers' watch, since there is no nvidia-smi here)
 
         def ended() -> bool:  # a whole new status line (it is written while being read)
             text = rc_file.read_text()

@@ -112,6 +112,12 @@ def test_o_suspends_runs_the_users_ssh_and_resumes(tmp_path: Path) -> None:
         wait_for(record.exists, what="ssh to run")
         assert json.loads(record.read_text()) == ["-F", str(config), "--", "box"]
         term.wait_for_text("Quit")  # the TUI is back
+        # ...and takes keys: a new input thread runs (it once died on resume, a closed pipe).
+        term.keys("s")
+        wait_for(
+            lambda: "sorted by" in (shown := term.screen()) and "sorted by Host" not in shown,
+            what="the next sort after the shell",
+        )
         assert term.alive()
         term.keys("q")
         wait_for(lambda: not term.alive(), what="clustertop to quit")

@@ -45,8 +45,11 @@ class Tmux:
         self._run("send-keys", *keys)
 
     def wait_for_text(self, text: str, timeout: float = 20.0) -> str:
-        """Wait until the screen shows `text`; returns the screen."""
-        return wait_for(lambda: text in (shown := self.screen()) and shown, timeout, what=text)
+        """Wait until the screen shows `text`; returns the screen (on timeout, says what it shows)."""
+        try:
+            return wait_for(lambda: text in (shown := self.screen()) and shown, timeout, what=text)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the screen shows:\n{self.screen()}") from None
 
     def alive(self) -> bool:
         """True while the session (the command) runs."""

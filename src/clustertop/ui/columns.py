@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from operator import attrgetter
 
 from rich.text import Text
 
-from clustertop.analysis.free_gpus import DEFAULT_MEMORY_MIB, DEFAULT_UTIL_PERCENT
 from clustertop.analysis.issues import section_issues
-from clustertop.analysis.mig import GpuUnit, UnitState, host_unit_states
 from clustertop.model import HostSnapshot, HostState, Section
-from clustertop.model.network import off_host_rates
+from clustertop.ui import grid_sort as keys
+from clustertop.ui.grid_sort import GridContext, busy_gpus
 from clustertop.ui.widgets.cells import (
     BAD,
     DIM,
@@ -26,7 +25,13 @@ from clustertop.ui.widgets.cells import (
 )
 from clustertop.ui.widgets.table_sync import ColumnSpec, RowData
 from clustertop.util.textsafe import literal
-from clustertop.util.units import duration, percent, ratio_percent, short_bytes, used_of
+from clustertop.util.units import duration, percent, short_bytes, used_of
+
+__all__ = [
+    "GRID_COLUMNS", "MIG_CHARS", "GridContext", "busy_gpus", "host_row", "next_row",
+    "summary_line", "with_state",
+]  # fmt: skip
+"""GridContext and busy_gpus live with the sort keys (grid_sort), which the cells are made from."""
 
 GRID_COLUMNS = (
     ColumnSpec("host", "Host", None, descending=False),
@@ -48,45 +53,12 @@ always show; the network column (receive/send per second of the physical interfa
 before any of them."""
 
 
-@dataclass(frozen=True, slots=True)
-class GridContext:
-    """What a grid row needs besides its snapshot."""
-
-    now: float
-    """Current time (from the app's clock)."""
-    interval: float
-    """Refresh interval: data older than two of these shows its age."""
-    stale: frozenset[str] = frozenset()
-    """Stale container IDs of this host."""
-    rank: int = 0
-    """Position of the host in the source's list: the Host column sorts in the user's order."""
-
-
 MIG_CHARS = 12
 """Most per-unit characters in a GPUs cell before only the count shows (8 GPUs x 7 MIG)."""
 
 
 _SECTIONS = tuple(Section)
 """Every section (iterating the Enum class itself is slow, and this runs per host per repaint)."""
-
-_BUSY: dict[str, tuple[object, object, list[tuple[GpuUnit, bool]]]] = {}
-"""Each host's last answer, by the GPU and process tuples it was worked out from: the grid's
-row and the summary ask for every host each repaint (5,000 hosts: most unchanged)."""
-
-
-def busy_gpus(snap: HostSnapshot) -> list[tuple[GpuUnit, bool]]:
-    """Per GPU, or per MIG instance of a partitioned GPU: busy unless free by the analysis rule
-    (no process, <= 5 %, <= 500 MiB, known)."""
-    known = _BUSY.get(snap.name)
-    if known is not None and known[0] is snap.gpus and known[1] is snap.gpu_processes:
-        return known[2]
-    states = host_unit_states(
-        snap, memory_mib=DEFAULT_MEMORY_MIB, util_percent=DEFAULT_UTIL_PERCENT
-    )
-    found = [(unit, state is not UnitState.FREE) for unit, state in states]
-    if snap.gpus:  # the same object only while the snapshot's parts are alive: kept with them
-        _BUSY[snap.name] = (snap.gpus, snap.gpu_processes, found)
-    return found
 
 
 def host_row(snap: HostSnapshot, ctx: GridContext) -> RowData:
@@ -125,23 +97,23 @@ def _no_data_cells() -> tuple[Cell, ...]:
 
 def _host(snap: HostSnapshot, ctx: GridContext) -> Cell:
     flagged = bool(snap.stale) or any(snap.error_of(section) for section in _SECTIONS)
-    cell = Cell(sort_key=(float(ctx.rank),))
+    cell = Cell(sort_key=keys.host_key(snap, ctx))
     cell.add(literal(snap.name), "bold" if snap.is_up else BAD)
     return cell.add(" !", WARN) if flagged and snap.is_up else cell
 
 
 def _state(snap: HostSnapshot, ctx: GridContext) -> Cell:
     if snap.state is HostState.CONNECTING:
-        return Cell("connecting…", DIM, (2.0,))
+        return Cell("connecting…", DIM, keys.state_key(snap, ctx))
     if not snap.is_up:
-        cell = Cell(sort_key=(3.0,)).add(str(snap.state), BAD)
+        cell = Cell(sort_key=keys.state_key(snap, ctx)).add(str(snap.state), BAD)
         if snap.error:
             cell.add(": ", BAD).add(literal(snap.error), BAD)
         since = snap.data_time or snap.state_since
         return cell.add(_ago(since, ctx.now), DIM) if since is not None else cell
     issues = section_issues(snap)
     age = ctx.now - snap.time
-    cell = Cell(sort_key=(1.0 if issues else 0.0,))
+    cell = Cell(sort_key=keys.state_key(snap, ctx, issues))
     if issues:
         cell.add("! ", WARN).add(literal("; ".join(issues)), WARN)
     else:
@@ -154,7 +126,7 @@ def _ago(since: float | None, now: float) -> str:
 
 
 def _latency(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    ms = snap.latency_ms if snap.is_up else None
+    ms = keys.latency_of(snap)
     if ms is None:
         return na_cell()
     shown = f"{ms:.0f}ms" if ms < 1000 else f"{ms / 1000:.1f}s"
@@ -162,34 +134,36 @@ def _latency(snap: HostSnapshot, ctx: GridContext) -> Cell:
 
 
 def _cpu(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    value = snap.cpu.percent if snap.cpu and snap.is_up else None
+    value = keys.cpu_of(snap)
     return number_cell(percent(value), value, severity(value, 70, 90))
 
 
 def _load(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    if snap.load is None or not snap.is_up:
+    load = keys.load_of(snap)
+    if load is None:
         return na_cell()
     cores = snap.cpu.count if snap.cpu else None
-    per_core = snap.load[0] / cores if cores else None
-    return number_cell(f"{snap.load[0]:.1f}", snap.load[0], severity(per_core, 1.0, 2.0))
+    per_core = load / cores if cores else None
+    return number_cell(f"{load:.1f}", load, severity(per_core, 1.0, 2.0))
 
 
 def _memory(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    mem = snap.memory
-    if mem is None or not snap.is_up:
+    found = keys.memory_of(snap)
+    if found is None:
         return na_cell()
-    share = ratio_percent(mem.used, mem.total)
+    mem, share = found
     shown = f"{percent(share):>4} {used_of(mem.used, mem.total)}"
     return number_cell(shown, share, severity(share, 75, 90))
 
 
 def _gpus(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    key = keys.gpus_key(snap, ctx)
     if not snap.gpus:
-        return Cell("error" if snap.gpu_error else "-", WARN if snap.gpu_error else DIM, None)
+        return Cell("error" if snap.gpu_error else "-", WARN if snap.gpu_error else DIM, key)
     units = busy_gpus(snap)
-    free = sum(1 for _, is_busy in units if not is_busy)
+    free = keys.free_units(units)
     mig = any(unit.instance is not None for unit, _ in units)
-    cell = Cell(sort_key=(float(free), float(len(units))))
+    cell = Cell(sort_key=key)
     marks = len(units) <= MIG_CHARS or not mig
     if marks:
         for unit, is_busy in units:
@@ -205,64 +179,68 @@ def _gpus(snap: HostSnapshot, ctx: GridContext) -> Cell:
 
 
 def _gpu_memory(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    known = [gpu for gpu in snap.gpus if gpu.memory_total is not None]
-    if not known:
+    found = keys.gpu_memory_of(snap)
+    if found is None:
         return na_cell()
-    used = sum(gpu.memory_used or 0 for gpu in known)
-    total = sum(gpu.memory_total or 0 for gpu in known)
-    share = ratio_percent(used, total)
+    used, total, share = found
     return number_cell(used_of(used, total), share, severity(share, 90, 98))
 
 
 def _temperature(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    temps = [gpu.temperature_c for gpu in snap.gpus if gpu.temperature_c is not None]
-    if not temps:
+    hottest = keys.hottest_of(snap)
+    if hottest is None:
         return na_cell()
-    hottest = max(temps)
     return number_cell(f"{hottest:.0f}°C", hottest, severity(hottest, 75, 85))
 
 
 def _disk(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    known = [(disk.percent, disk) for disk in snap.disks if disk.percent is not None]
-    if not known:
+    found = keys.fullest_disk(snap)
+    if found is None:
         return Cell("error", WARN) if snap.disks_error else na_cell()
-    worst, disk = max(known, key=lambda pair: pair[0] or 0.0)
+    worst, disk = found
     style = severity(worst, 80, 90)
-    cell = Cell(sort_key=(worst or 0.0,)).add(f"{percent(worst)} ", style)
+    cell = Cell(sort_key=keys.value_key(worst)).add(f"{percent(worst)} ", style)
     return cell.add(literal(disk.mount), style)
 
 
 def _containers(snap: HostSnapshot, ctx: GridContext) -> Cell:
+    key = keys.containers_key(snap, ctx)
     if not snap.containers:
-        return Cell("error", WARN) if snap.docker_error else Cell("-", DIM, (0.0, 0.0))
-    running = sum(1 for ctr in snap.containers if ctr.state == "running")
-    stale = sum(1 for ctr in snap.containers if ctr.id in ctx.stale)
-    cell = Cell(f"{running}/{len(snap.containers)}", sort_key=(float(running), float(stale)))
+        return Cell("error", WARN, key) if snap.docker_error else Cell("-", DIM, key)
+    running, stale = keys.container_counts(snap, ctx)
+    cell = Cell(f"{running}/{len(snap.containers)}", sort_key=key)
     return cell.add(f" {stale} stale", WARN) if stale else cell
 
 
 def _network(snap: HostSnapshot, ctx: GridContext) -> Cell:
-    rx, tx = off_host_rates(snap.interfaces) if snap.is_up else (None, None)
-    if rx is None and tx is None:
+    found = keys.network_of(snap)
+    if found is None:
         return Cell("error", WARN) if snap.is_up and snap.network_error else na_cell()
-    total = (rx or 0.0) + (tx or 0.0)
+    rx, tx, total = found
     return number_cell(f"{short_bytes(rx)}↓ {short_bytes(tx)}↑", total)
 
 
-_RENDERERS: tuple[Callable[[HostSnapshot, GridContext], Cell], ...] = (
-    _host,
-    _state,
-    _latency,
-    _cpu,
-    _load,
-    _memory,
-    _gpus,
-    _gpu_memory,
-    _temperature,
-    _disk,
-    _containers,
-    _network,
-)
+Renderer = Callable[[HostSnapshot, GridContext], Cell]
+
+_RENDERER_OF: dict[keys.SortKeyOf, Renderer] = {
+    keys.host_key: _host,
+    keys.state_key: _state,
+    keys.latency_key: _latency,
+    keys.cpu_key: _cpu,
+    keys.load_key: _load,
+    keys.memory_key: _memory,
+    keys.gpus_key: _gpus,
+    keys.gpu_memory_key: _gpu_memory,
+    keys.temperature_key: _temperature,
+    keys.disk_key: _disk,
+    keys.containers_key: _containers,
+    keys.network_key: _network,
+}
+"""Each column's renderer beside its sort rule in grid_sort, whose functions give its cells'
+sort keys and the values they show."""
+
+_RENDERERS: tuple[Renderer, ...] = tuple(_RENDERER_OF[key] for key in keys.SORT_KEYS)
+"""The renderers in column order: grid_sort.SORT_KEYS', so that the two cannot drift apart."""
 
 
 _STATE_CELL = _RENDERERS.index(_state)

@@ -23,9 +23,18 @@ class _WakingEvent(threading.Event):
 
     def __init__(self) -> None:
         super().__init__()
-        self.wake_read, self.wake_write = os.pipe()
-        os.set_blocking(self.wake_write, False)
-        os.set_blocking(self.wake_read, False)
+        self.wake_read = self.wake_write = -1
+        self.open()
+
+    def open(self) -> None:
+        """Make the pipe, unless it is open: Textual closes the driver on suspend (`o`, a shell)
+        and starts a new input thread on resume, which needs one again."""
+        if self.wake_read >= 0:
+            return
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        os.set_blocking(wake_read, False)
+        self.wake_read, self.wake_write = wake_read, wake_write
 
     def set(self) -> None:
         """Set the flag, then wake the input thread (a full pipe is awake enough)."""
@@ -75,6 +84,7 @@ class QuietLinuxDriver(LinuxDriver):
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events."""
         waking = self._waking
+        waking.open()
         waking.drain()
         selector = selectors.SelectSelector()
         selector.register(self.fileno, selectors.EVENT_READ)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from clustertop.analysis.free_gpus import DEFAULT_MEMORY_MIB, DEFAULT_UTIL_PERCENT
-from clustertop.analysis.mig import processes_by_gpu
-from clustertop.model import MIB, HostSnapshot, HostState
-from clustertop.ui.columns import busy_gpus, summary_line
+from clustertop.analysis.mig import free_whole_gpus
+from clustertop.model import HostSnapshot, HostState
+from clustertop.ui.columns import summary_line
+from clustertop.ui.grid_sort import busy_gpus, free_units, running_containers
 
 Counts = tuple[int, int, int, int, int, int]
 """One host's part of the summary: up, connecting, busy GPUs, free GPUs, MIG units, running
@@ -20,36 +21,14 @@ def host_counts(snap: HostSnapshot) -> Counts:
     """What `snap` adds to the summary line (columns.summary_line's counts)."""
     if not snap.is_up:
         return (0, 1 if snap.state is HostState.CONNECTING else 0, 0, 0, 0, 0)
-    running = sum(1 for ctr in snap.containers if ctr.state == "running")
-    free = _free_whole_gpus(snap)
+    running = running_containers(snap)
+    free = free_whole_gpus(snap, memory_mib=DEFAULT_MEMORY_MIB, util_percent=DEFAULT_UTIL_PERCENT)
     if free is not None:
         return (1, 0, len(snap.gpus) - free, free, 0, running)
     units = busy_gpus(snap)
-    busy = sum(1 for _, is_busy in units if is_busy)
+    free = free_units(units)
     mig = sum(1 for unit, _ in units if unit.instance is not None)
-    return (1, 0, busy, len(units) - busy, mig, running)
-
-
-_MEMORY_LIMIT = DEFAULT_MEMORY_MIB * MIB
-
-
-def _free_whole_gpus(snap: HostSnapshot) -> int | None:
-    """How many of a host's GPUs busy_gpus calls free, when none has MIG instances (None:
-    some has). The rule of analysis.mig.unit_state for a whole GPU, without a unit object
-    per GPU: every GPU of a large fleet's reading is new, and this was most of the summary's
-    cost (tests/ui/test_grid_lazy.py checks it against busy_gpus)."""
-    gpus = snap.gpus
-    if any(gpu.mig_instances for gpu in gpus):
-        return None
-    taken = processes_by_gpu(snap) if snap.gpu_processes else {}
-    free = 0
-    for position, gpu in enumerate(gpus):
-        util, used = gpu.util_percent, gpu.memory_used
-        if position in taken or util is None or used is None or gpu.error:
-            continue  # busy, or not known to be free
-        if not (util > DEFAULT_UTIL_PERCENT or used > _MEMORY_LIMIT):  # NaN: as unit_state
-            free += 1
-    return free
+    return (1, 0, len(units) - free, free, mig, running)
 
 
 class SummaryCounts:

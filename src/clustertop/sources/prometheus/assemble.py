@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
+from clustertop.model.fast import maker, replacer
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
 from clustertop.sources.prometheus.gpus import (
@@ -190,6 +190,11 @@ def _mark_down(
             )
 
 
+# The records of every host, made each reading (5,000 hosts: 40,000 Gpu, 5,000 of the rest).
+_HOST, _CPU, _MEMORY, _DISK = maker(HostSnapshot), maker(Cpu), maker(Memory), maker(Disk)
+_REPLACE = replacer(HostSnapshot)
+
+
 def _cpu(host: HostData) -> Cpu | None:
     modes = host.cpu_modes
     total = sum(modes.values())
@@ -198,7 +203,7 @@ def _cpu(host: HostData) -> Cpu | None:
 
     get, count = modes.get, host.values.get("cpu_count")
     # Each share summed as sum() sums (from 0, in this order): the figures stay exactly so.
-    return Cpu(
+    return _CPU(
         percent=max(0.0, 100.0 - 100.0 * sum((get("idle", 0.0), get("iowait", 0.0))) / total),
         user_percent=100.0 * sum((get("user", 0.0), get("nice", 0.0))) / total,
         system_percent=100.0
@@ -218,7 +223,7 @@ def _memory(values: dict[str, float]) -> Memory | None:
     reclaimable = sum(p for p in parts if p is not None) if None not in parts else None
     unused = available if available is not None else reclaimable
     swap_total, swap_free = values.get("swap_total"), values.get("swap_free")
-    return Memory(
+    return _MEMORY(
         total=int(total),
         used=int(total - unused) if unused is not None else 0,
         available=int(available) if available is not None else None,
@@ -238,7 +243,7 @@ def _disks(host: HostData) -> tuple[Disk, ...]:
             int(files - files_free) if files is not None and files_free is not None else None
         )
         disks.append(
-            Disk(mount, device, fstype, int(size), int(size - free), int(avail),
+            _DISK(mount, device, fstype, int(size), int(size - free), int(avail),
                  int(files) if files is not None else None, inodes_used)
         )  # fmt: skip
     return tuple(disks)
@@ -304,7 +309,7 @@ def snapshot(
     gpus = build_gpus(host.gpus, working)
     boot = values.get("boot")
     load = tuple(values.get(k) for k in ("load1", "load5", "load15"))
-    return HostSnapshot(
+    return _HOST(
         name=name,
         state=HostState.UP,
         time=now,
@@ -360,9 +365,9 @@ def retimed(before: HostSnapshot, host: HostData, now: float) -> HostSnapshot:
     """`before`, as `snapshot` would make it again at `now` from the same `host` data: only
     the times and the uptime (now - boot) move on."""
     if before.state is not HostState.UP:
-        return replace(before, time=now)
+        return _REPLACE(before, time=now)
     boot = host.values.get("boot")
-    return replace(before, time=now, data_time=now, uptime_s=now - boot if boot else None)
+    return _REPLACE(before, time=now, data_time=now, uptime_s=now - boot if boot else None)
 
 
 def assemble(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import ssl
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,18 +61,59 @@ async def off_loop(work: Callable[[], _T]) -> _T:
     return await asyncio.get_running_loop().run_in_executor(DECODER, work)
 
 
+DEFLATE_RATIO = 64
+"""How much larger than sent a deflate answer is taken to be (it does not say; Prometheus's
+answers of a few labels per series inflate 15-60 times)."""
+ENCODINGS = "gzip, deflate"
+"""What the client asks answers to be compressed with (and inflates itself: `inflated`)."""
+
+
+def inflated(body: bytes, coding: str) -> bytes:
+    """`body` as sent with Content-Encoding `coding` (gzip, deflate or none), inflated;
+    PromError when it cannot be."""
+    coding = coding.strip().lower()
+    if coding in ("", "identity"):
+        return body
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise PromError("error", f"answer in an unknown encoding: {printable(coding[:40])}")
+    try:
+        # 47: a gzip or zlib header, whichever it has; deflate without a header (-15), as
+        # some servers send it, otherwise. zlib lets the interpreter lock go on large input.
+        return zlib.decompress(body, 47)
+    except zlib.error as exc:
+        if coding == "deflate":
+            with contextlib.suppress(zlib.error):
+                return zlib.decompress(body, -15)
+        raise PromError("error", f"answer not readable as {coding}: {exc}") from None
+
+
 async def _decoded(
-    body: bytes, parse: Callable[[Any], _T], raw: Callable[[bytes], _T | None] | None = None
+    body: bytes,
+    parse: Callable[[Any], _T],
+    raw: Callable[[bytes], _T | None] | None = None,
+    coding: str = "",
 ) -> _T:
-    """`parse` of the JSON `body` (or `raw`'s reading of it, when it has one), off the event
-    loop when the body is large."""
+    """`parse` of the JSON `body` (or `raw`'s reading of it, when it has one), inflated first
+    when sent compressed (`coding`): off the event loop when the body is large. A 5,000-host
+    reading is about 2.5 MB of gzip for 25 MB of JSON; aiohttp would inflate it on the loop."""
 
     def run() -> _T:
+        text = inflated(body, coding) if coding else body
         with no_gc():
-            found = raw(body) if raw is not None else None
-            return found if found is not None else parse(orjson.loads(body))
+            found = raw(text) if raw is not None else None
+            return found if found is not None else parse(orjson.loads(text))
 
-    return await off_loop(run) if len(body) > OFF_LOOP_BYTES else run()
+    return await off_loop(run) if _size(body, coding) > OFF_LOOP_BYTES else run()
+
+
+def _size(body: bytes, coding: str) -> int:
+    """How large `body` is inflated: gzip's trailer says (its size modulo 2**32, the last
+    four bytes), else a guess on the large side."""
+    if not coding:
+        return len(body)
+    if coding.strip().lower() in ("gzip", "x-gzip") and len(body) >= 18:
+        return max(len(body), int.from_bytes(body[-4:], "little"))
+    return len(body) * DEFLATE_RATIO
 
 
 def _same(doc: Any) -> Any:
@@ -196,7 +238,9 @@ class PromClient:
         if self._session is None:
             ssl_context: ssl.SSLContext | bool = bool(self.settings.verify_tls)
             self._session = aiohttp.ClientSession(
-                headers=_headers(self.settings),
+                headers={"Accept-Encoding": ENCODINGS, **_headers(self.settings)},
+                # Answers are inflated with their decoding, in its thread (_decoded).
+                auto_decompress=False,
                 auth=_auth(self.settings),
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
                 connector=aiohttp.TCPConnector(ssl=ssl_context, limit=8),
@@ -216,10 +260,17 @@ class PromClient:
         try:
             async with self._open().get(self.settings.url + path, params=params) as response:
                 body = await response.read()
-                if response.status >= 400 and not body.startswith(b"{"):
-                    text = printable(body[:200].decode("utf-8", "replace"))
-                    raise PromError("error", f"{where}: HTTP {response.status}: {text}")
-            return await _decoded(body, parse, raw)
+                coding = response.headers.get("Content-Encoding", "")
+                if response.status >= 400:
+                    body, coding = inflated(body, coding), ""
+                    if not body.startswith(b"{"):
+                        text = printable(body[:200].decode("utf-8", "replace"))
+                        raise PromError("error", f"{where}: HTTP {response.status}: {text}")
+            return await _decoded(body, parse, raw, coding)
+        except PromError as exc:
+            if str(exc).startswith(where):
+                raise
+            raise PromError(exc.kind, f"{where}: {exc}") from None
         except asyncio.TimeoutError:
             raise PromError(
                 "timeout", f"{where}: no answer within {self.settings.timeout:g} s"

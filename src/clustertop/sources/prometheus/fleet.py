@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from itertools import repeat
+from operator import itemgetter
 
 from clustertop.sources.prometheus.assemble import queries
 from clustertop.sources.prometheus.client import Labels, Series
@@ -62,7 +64,8 @@ def split_clock(found: list[Series], untagged: Untagged) -> tuple[list[Series], 
     """The fleet's utilisation answer parted into utilisation and SM clocks (their tag taken
     off: each set's copy is kept in `untagged` for the next reading, so its series keep the
     same labels as the decoder keeps the tagged ones)."""
-    if not any(CLOCK_TAG in labels for labels, _ in found):
+    # In C: this runs over 40,000 series each reading, which at most exporters carry no tag.
+    if not any(map(dict.__contains__, map(itemgetter(0), found), repeat(CLOCK_TAG))):
         untagged.clear()
         return found, []
     before = dict(untagged)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 
 from clustertop.model import MIB, Container, Gpu
+from clustertop.model.fast import maker
 from clustertop.model.mig import MigRef
 from clustertop.model.owners import OwnerRule, owner_of
 from clustertop.sources.prometheus.memo import Labels
@@ -54,12 +56,6 @@ def gpu_queries(host_label: str) -> dict[str, str]:
 
 GPU_QUERIES = gpu_queries("instance")
 """The GPU queries of one reading, by name (for the default host label)."""
-
-
-def _float(got: Mapping[str, object], key: str) -> float | None:
-    value = got.get(key)
-    # `type() is`: filed values are floats exactly (parse_vector).
-    return value if type(value) is float else None
 
 
 WorkloadKey = tuple[str, str, str]
@@ -112,37 +108,44 @@ def _gpu(got: Mapping[str, object]) -> Gpu | None:
     return None if static is None else _made(got, static)
 
 
+_GPU = maker(Gpu)
+"""Gpu(...), made cheaper: 40,000 a reading at 5,000 x 8."""
+
+
 def _made(got: Mapping[str, object], static: Static) -> Gpu:
     """The Gpu of an entry (its fields) with its labels' Static; this runs 40,000 times a
     reading at 5,000 x 8, so its lookups are inlined."""
     get = got.get
-    used, free, temp = get("gpu_fb_used"), get("gpu_fb_free"), get("gpu_temp")
-    power, mem_util, xid, util = (
-        get("gpu_power"),
-        get("gpu_mem_util"),
-        get("gpu_xid"),
-        get("gpu_util"),
-    )
-    used = used if type(used) is float else None
-    free = free if type(free) is float else None
-    total = used + free if used is not None and free is not None else None
-    if total is None and used is not None:
-        total = _float(got, GPU_FB_TOTAL)  # a large fleet's reading: the size read before
-    util = util if type(util) is float else None
-    if util is None and static[5] is None:
-        util = engine_percent(got)  # an exporter configured with the profiling fields only
-    return Gpu(
-        static[1], static[2], static[3], util,
-        int(used * MIB) if used is not None else None,
+    used, temp, power = get("gpu_fb_used"), get("gpu_temp"), get("gpu_power")
+    mem_util, xid, util = get("gpu_mem_util"), get("gpu_xid"), get("gpu_util")
+    total: float | None = None
+    if type(used) is float:
+        free = get("gpu_fb_free")
+        if type(free) is float:
+            total = used + free
+        else:  # a large fleet's reading: the size read before
+            size = get(GPU_FB_TOTAL)
+            total = size if type(size) is float else None
+        used_bytes: int | None = int(used * MIB)
+    else:
+        used_bytes = None
+    if type(util) is not float:
+        # An exporter configured with the profiling fields only.
+        util = engine_percent(got) if static[5] is None else None
+    # `type() is`: filed values are floats exactly (parse_vector). Positional (as the fields
+    # are declared): keywords cost more, 40,000 times.
+    return _GPU(
+        static[1], static[2], static[3], util, used_bytes,
         int(total * MIB) if total is not None else None,
         temp if type(temp) is float else None,
         power if type(power) is float else None,
-        None,
-        memory_util_percent=mem_util if type(mem_util) is float else None,
-        bus_id=static[4],
+        None, None,  # power limit, fan
+        mem_util if type(mem_util) is float else None,
+        static[4],  # bus id
+        None, None,  # ECC, MIG mode
         # DCGM_FI_DEV_XID_ERRORS holds the last XID the driver reported (0: none).
-        error=f"XID error {int(xid)} (dcgm-exporter)" if type(xid) is float and xid else None,
-        vendor="nvidia",  # dcgm-exporter reads NVIDIA GPUs only
+        f"XID error {int(xid)} (dcgm-exporter)" if type(xid) is float and xid else None,
+        "nvidia",  # dcgm-exporter reads NVIDIA GPUs only
     )  # fmt: skip
 
 
@@ -151,21 +154,34 @@ def build_gpus(
 ) -> tuple[Gpu, ...]:
     """The GPUs of one host by index, a MIG GPU's instances under it (GI order); the entries
     that name a workload (pod, HPC job) are added to `working`."""
-    read: dict[str, tuple[Mapping[str, object], Gpu]] = {}
+    keys: list[str] = []
+    gots: list[Mapping[str, object]] = []
+    made: list[Gpu] = []
     mig = False
+    known = _STATIC.get  # gpu_static's lookup inlined: this runs 40,000 times a reading
     for key, got in found.items():
         labels = got.get("labels")
-        static = gpu_static(labels) if isinstance(labels, dict) else None
-        if static is not None:
-            read[key] = (got, _made(got, static))
-            mig = mig or static[5] is not None
-            if static[6] is not None and working is not None:
-                working.append(got)
+        static = known(id(labels))
+        if static is None or static[0] is not labels:
+            static = gpu_static(labels) if isinstance(labels, dict) else None
+            if static is None:
+                continue
+        # Parallel lists, not a (got, Gpu) pair each: 40,000 pairs fewer for the collector.
+        keys.append(key)
+        gots.append(got)
+        made.append(_made(got, static))
+        if static[5] is not None:
+            mig = True
+        if static[6] is not None and working is not None:
+            working.append(got)
     if mig:
-        return tuple(fold_host(read))
+        return tuple(fold_host(dict(zip(keys, zip(gots, made, strict=True), strict=True))))
     # No MIG instance (most hosts): each index's last GPU, by index, as fold_host gives them.
-    whole = {gpu.index: gpu for _, gpu in read.values()}
-    return tuple(whole[index] for index in sorted(whole))
+    whole = dict(zip(map(_INDEX, made), made, strict=True))
+    return tuple(map(whole.__getitem__, sorted(whole)))
+
+
+_INDEX = attrgetter("index")
 
 
 def _held(before: Container | None, index: int, gi: int | None) -> tuple[tuple[int, MigRef], ...]:

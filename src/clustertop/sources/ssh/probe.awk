@@ -174,6 +174,7 @@ function mig_mode(   on) { # DIR/mig.on says (non-empty) whether a GPU is in MIG
 }
 function gpu_section(   rc, gpu_up, apps_up, mig_up) {
 	sample("gpu")
+	if (SAMPLE_UPTIME["gpu"] != LAST_GPU_UP) { LAST_GPU_UP = SAMPLE_UPTIME["gpu"]; GPU_NEW_TICK = TICK }
 	if (SAMPLE_UPTIME["gpu"] != "") mig_mode()
 	sample("apps")
 	# No MIG sampler runs on a host never in MIG mode: nothing to open.
@@ -718,12 +719,19 @@ function amd_line(line,   w, n, i, pid) { # "a STARTED [KFD_PROC/PID ...]" from 
 		if (pid ~ /^[0-9]+$/) KFD_PID[pid] = 1
 	}
 }
+function watch_due() { # 1 when a GPU sampler may have ended (no GPU sample yet, none new for 5
+	# ticks, nvidia-smi's status in it) or the MIG sampler runs: the shell (gpu_watch, mig_watch)
+	# restarts what ended. Samples that keep coming say the samplers run: no wake-up for that.
+	return SAMPLE_UPTIME["gpu"] == "" || TICK - GPU_NEW_TICK >= 5 || MIG_ON == "1" ||
+		index("\n" SAMPLE_BODY["gpu"], "\n@rc ")
+}
 function ask_shell(seq, full,   gen, line, t) { # 1 and $0 the shell's tick line when it was due
 	TICK++
 	# A container event (docker events bumps docker.gen) makes the shell re-read containers.
 	gen = firstline(DIR "/docker.gen")
-	if (TICK < NEXT_WAKE && full != 1 && gen == DOCKER_GEN && !MIG_CHANGED) return 0
-	DOCKER_GEN = gen; MIG_CHANGED = 0
+	if (TICK < NEXT_WAKE && full != 1 && gen == DOCKER_GEN && !MIG_CHANGED && !(TICK - ASKED >= 5 && watch_due()))
+		return 0
+	DOCKER_GEN = gen; MIG_CHANGED = 0; ASKED = TICK
 	printf "t %s %s %s\n", seq, full, TICK > WAKE
 	fflush(WAKE)
 	t = ""
