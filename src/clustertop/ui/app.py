@@ -25,16 +25,13 @@ from clustertop.ui.options import AppOptions
 from clustertop.ui.screens.actions import ActionController
 from clustertop.ui.screens.alerts import AlertBell, AlertsScreen
 from clustertop.ui.screens.cluster_view import ClusterView
-from clustertop.ui.screens.confirm import ConfirmScreen
 from clustertop.ui.screens.free import FreeGpusScreen
-from clustertop.ui.screens.grid import GridScreen, HostGridTable
+from clustertop.ui.screens.grid import GridScreen
 from clustertop.ui.screens.help import HelpScreen, key_help
 from clustertop.ui.screens.host import HostScreen
-from clustertop.ui.screens.logs import LogsScreen
 from clustertop.ui.screens.users import UsersScreen
 from clustertop.ui.shell import run_suspended
 from clustertop.ui.store import SnapshotStore
-from clustertop.ui.widgets.table_sync import KeyedTable
 from clustertop.util.textsafe import printable
 
 MIN_REPAINT_GAP = 0.25
@@ -381,40 +378,6 @@ class ClusterTopApp(App[None]):
         problem = run_suspended(self, argv)
         if problem is not None:
             self.notify(problem, title="No shell", severity="warning", markup=False)
-            return
-        # Textual repaints on resume, but that paint can land before the terminal is back on the
-        # alternate screen (seen as a blank screen about 1 run in 10 under load): paint it all
-        # again once the resumed driver has settled; a host that never changes would stay blank.
-        self.set_timer(0.3, self._repaint_after_shell)
-        self.set_timer(1.5, self._repaint_after_shell)
-
-    def _repaint_after_shell(self) -> None:
-        self.screen.refresh(repaint=True, layout=True)
-
-
-def binding_ids() -> list[str]:
-    """Every binding id `AppOptions.keys` may remap (e.g. 'grid.sort', 'host.pane.gpus')."""
-    classes = (
-        ClusterTopApp,
-        GridScreen,
-        HostGridTable,
-        HostScreen,
-        KeyedTable,
-        HelpScreen,
-        ConfirmScreen,
-        LogsScreen,
-        ClusterView,
-        UsersScreen,
-        FreeGpusScreen,
-        AlertsScreen,
-    )
-    ids = [
-        binding.id
-        for cls in classes
-        for binding in Binding.make_bindings(vars(cls).get("BINDINGS", []))
-        if binding.id
-    ]
-    return list(dict.fromkeys(ids))
 
 
 def _settle_gc() -> None:

@@ -61,6 +61,11 @@ def run_suspended(app: App[Any], argv: list[str]) -> str | None:
         return "this terminal cannot hand over to a shell (web or headless)"
     except OSError as exc:
         return f"{argv[0]}: {exc.strerror or exc}"
+    # Textual repaints on resume, but that paint can land before the terminal is back on the
+    # alternate screen: paint it all again once the resumed driver has settled (a host that
+    # never changes would stay blank).
+    for delay in (0.3, 1.5):
+        app.set_timer(delay, lambda: app.screen.refresh(repaint=True, layout=True))
     return None
 
 
