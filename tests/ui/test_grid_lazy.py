@@ -16,14 +16,19 @@ from tests.ui.helpers import NOW, ScriptedSource, cell_text, host, until, wait_r
 COUNT = 800
 
 
+def _fleet_app() -> tuple[list[str], ScriptedSource, ClusterTopApp]:
+    """COUNT hosts at 10 % CPU, and the app watching them."""
+    names = [f"h{i:04d}" for i in range(COUNT)]
+    source = ScriptedSource([host(name, cpu=10.0) for name in names])
+    return names, source, ClusterTopApp(source, options=AppOptions(clock=lambda: NOW))
+
+
 def _line_of(text: str, name: str) -> str:
     return next((line for line in text.splitlines() if name in line), "")
 
 
 async def test_a_row_scrolled_into_view_shows_the_newest_reading() -> None:
-    names = [f"h{i:04d}" for i in range(COUNT)]
-    source = ScriptedSource([host(name, cpu=10.0) for name in names])
-    app = ClusterTopApp(source, options=AppOptions(clock=lambda: NOW))
+    names, source, app = _fleet_app()
     async with app.run_test(size=(160, 30)) as pilot:
         table = app.grid.table
         await wait_rows(table, COUNT)
@@ -50,9 +55,7 @@ async def test_a_row_scrolled_into_view_shows_the_newest_reading() -> None:
 
 async def test_sorting_by_cpu_orders_every_row_as_its_cells_would() -> None:
     rng = random.Random(7)
-    names = [f"h{i:04d}" for i in range(COUNT)]
-    source = ScriptedSource([host(name, cpu=10.0) for name in names])
-    app = ClusterTopApp(source, options=AppOptions(clock=lambda: NOW))
+    names, source, app = _fleet_app()
     async with app.run_test(size=(160, 30)) as pilot:
         table = app.grid.table
         await wait_rows(table, COUNT)
