@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from clustertop.analysis.alerts import Alert
 from clustertop.model import HostSnapshot
 from clustertop.ui.columns import GRID_COLUMNS, GridContext
+from clustertop.ui.compositor import crop_updates_to_lines
 from clustertop.ui.context import LiveContext
 from clustertop.ui.grid_analysis import TREND_COLUMN, GridAnalysis
 from clustertop.ui.grid_sort import SORT_KEYS
@@ -76,6 +77,7 @@ class GridScreen(Screen[None]):
         owner: str | None = None,
     ) -> None:
         super().__init__()
+        crop_updates_to_lines(self)  # a tick's repaint renders its changed lines only
         self.live = live
         """Snapshots, clock and the analysis."""
         self.extras = GridAnalysis(live.analysis, owner)
