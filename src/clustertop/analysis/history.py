@@ -104,6 +104,39 @@ def host_rates(snap: HostSnapshot) -> dict[Metric, float | None]:
     return {Metric.NET_RX: rx, Metric.NET_TX: tx, Metric.DISK_READ: read, Metric.DISK_WRITE: write}
 
 
+_Values = tuple[
+    float | None,
+    float | None,
+    tuple[tuple[Metric, float], ...],
+    tuple[tuple[str, float | None, float | None], ...],
+]
+"""What a snapshot adds to every series: CPU, memory, rates and (uuid, util, memory) per GPU."""
+_last_values: list[tuple[HostSnapshot | None, _Values]] = [(None, (None, None, (), ()))]
+"""The last snapshot and its values (a snapshot goes to the 1 h, 24 h and 7 d histories in a
+row); one pair, replaced whole: safe beside a thread loading the past into other histories."""
+
+
+def _values(snap: HostSnapshot) -> _Values:
+    """The snapshot's values for the series, worked out once for the histories it goes to."""
+    last, values = _last_values[0]
+    if last is snap:
+        return values
+    cpu = snap.cpu.percent if snap.cpu is not None else None
+    memory = snap.memory.used if snap.memory is not None else None
+    rates: tuple[tuple[Metric, float], ...] = ()
+    if snap.interfaces or snap.disk_io:
+        rates = tuple((m, v) for m, v in host_rates(snap).items() if v is not None)
+    gpus = tuple(
+        (gpu.uuid, gpu.util_percent, gpu.memory_used)
+        for gpu in snap.gpus
+        # nothing to record: no series, so nothing to allocate and prune
+        if gpu.uuid and (gpu.util_percent is not None or gpu.memory_used is not None)
+    )
+    values = (cpu, memory, rates, gpus)
+    _last_values[0] = (snap, values)
+    return values
+
+
 class _GpuSeries:
     """Utilisation and memory of one GPU, and the newest bucket either got a value in."""
 
@@ -218,32 +251,25 @@ class History:
         self._record(host, snap, slot, bucket)
 
     def _record(self, host: _HostHistory, snap: HostSnapshot, slot: int, bucket: int) -> None:
-        if snap.cpu is not None and snap.cpu.percent is not None:
-            host.cpu.put(slot, snap.cpu.percent)
-        if snap.memory is not None:
-            host.memory.put(slot, snap.memory.used)
-        if snap.interfaces or snap.disk_io:
-            self._record_rates(host, snap, slot)
-        for gpu in snap.gpus:
-            if not gpu.uuid or (gpu.util_percent is None and gpu.memory_used is None):
-                continue  # nothing to record: no series, so nothing to allocate and prune
-            series = host.gpus.get(gpu.uuid)
-            if series is None:
-                series = host.gpus[gpu.uuid] = _GpuSeries(self.slots)
-            series.last_bucket = bucket
-            if gpu.util_percent is not None:
-                series.util.put(slot, gpu.util_percent)
-            if gpu.memory_used is not None:
-                series.memory.put(slot, gpu.memory_used)
-
-    def _record_rates(self, host: _HostHistory, snap: HostSnapshot, slot: int) -> None:
-        for metric, value in host_rates(snap).items():
-            if value is None:
-                continue
+        cpu, memory, rates, gpus = _values(snap)
+        if cpu is not None:
+            host.cpu.put(slot, cpu)
+        if memory is not None:
+            host.memory.put(slot, memory)
+        for metric, value in rates:
             series = host.rates.get(metric)
             if series is None:
                 series = host.rates[metric] = _Series(self.slots)
             series.put(slot, value)
+        for uuid, util, used in gpus:
+            found = host.gpus.get(uuid)
+            if found is None:
+                found = host.gpus[uuid] = _GpuSeries(self.slots)
+            found.last_bucket = bucket
+            if util is not None:
+                found.util.put(slot, util)
+            if used is not None:
+                found.memory.put(slot, used)
 
     def series(self, host: str, metric: Metric | str, gpu_uuid: str | None = None) -> list[Point]:
         """Oldest first: one (time, value) per bucket in which the host was up.
