@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,7 +51,14 @@ class HistoryRecorder:
         """Readings dropped because the writer fell behind."""
         self._writer = StoreWriter(path, limits, retention_s)  # raises StoreError at once
         self._clock = clock
-        self._queue: queue.Queue[object] = queue.Queue(QUEUE_SIZE)
+        # A plain deque and two events, not a queue.Queue: a Queue's put takes a lock and wakes
+        # the waiting writer for every reading (ten wake-ups a tick for ten hosts); here the
+        # first reading of a tick wakes it, and it takes the tick's readings in one go.
+        self._items: deque[object] = deque()
+        self._ready = threading.Event()
+        """Set when something is queued (cleared by the writer before it takes the items)."""
+        self._urgent = threading.Event()
+        """Set by flush and close: the writer stops waiting for the rest of a tick."""
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 
@@ -68,27 +74,31 @@ class HistoryRecorder:
                 (a.key, a.kind.value, a.message)
                 for a in analysis.alert_tracker.host_alerts(snap.name)
             )
-        try:
-            own = self.interval_for(snap.name) if self.interval_for is not None else None
-            self._queue.put_nowait(Reading(snap, own or self.interval, stale, alerts))
-        except queue.Full:
+        if len(self._items) >= QUEUE_SIZE:
             self.dropped += 1
+            return
+        own = self.interval_for(snap.name) if self.interval_for is not None else None
+        self._items.append(Reading(snap, own or self.interval, stale, alerts))
+        if not self._ready.is_set():  # the tick's first reading: wake the writer
+            self._ready.set()
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then stop the thread and close the store."""
         if self._thread.is_alive():
-            with contextlib.suppress(queue.Full):
-                self._queue.put(_STOP, timeout=timeout)
+            self._put_control(_STOP)
             self._thread.join(timeout)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is written (tests, `--once`); False on timeout."""
         done = threading.Event()
-        try:
-            self._queue.put(done, timeout=timeout)
-        except queue.Full:
-            return False
+        self._put_control(done)
         return done.wait(timeout) or self.problem is not None
+
+    def _put_control(self, item: object) -> None:
+        """Queue a flush's event or the stop, and have the writer act on it at once."""
+        self._items.append(item)
+        self._urgent.set()
+        self._ready.set()
 
     def _run(self) -> None:
         try:
@@ -99,19 +109,18 @@ class HistoryRecorder:
 
     def _drain(self) -> bool:
         """Write one batch: the readings of one tick (one transaction, one commit per tick)."""
-        items = [self._queue.get()]
+        self._ready.wait()
+        self._ready.clear()  # before taking the items: one queued after this wakes us again
         # Hosts of a tick answer over a few hundred ms: wait for the rest of them, not a
         # transaction each (a flush or close cuts the wait short).
-        until = time.monotonic() + GATHER_S if isinstance(items[0], Reading) else 0.0
-        while len(items) < QUEUE_SIZE:
-            left = until - time.monotonic()
-            try:
-                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                break
-            items.append(item)
-            if not isinstance(item, Reading):
-                until = 0.0
+        self._urgent.wait(GATHER_S)
+        self._urgent.clear()
+        items: list[object] = []
+        take = self._items.popleft
+        while self._items and len(items) < QUEUE_SIZE:
+            items.append(take())
+        if len(self._items):
+            self._ready.set()  # more than a batch: the rest in the next one
         readings = [item for item in items if isinstance(item, Reading)]
         try:
             if readings and self.problem is None:
