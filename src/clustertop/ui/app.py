@@ -13,7 +13,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
 from textual.screen import Screen
-from textual.timer import Timer
 
 from clustertop.analysis.history import History
 from clustertop.analysis.live import ClusterAnalysis
@@ -93,8 +92,10 @@ class ClusterTopApp(App[None]):
         """Snapshots, clock and the analysis, shared with the screens."""
         self._source_task: asyncio.Task[None] | None = None
         self._repaint_pending = False
-        self._settling: Timer | None = None
-        self._spacing: Timer | None = None
+        # Event-loop timers, not Textual Timers: one is set nearly every tick, and a Textual
+        # Timer starts a task of its own (a few percent of an idle grid's main thread).
+        self._settling: asyncio.TimerHandle | None = None
+        self._spacing: asyncio.TimerHandle | None = None
         self._last_repaint = 0.0
         self.actions = ActionController(self, options.runner, self.live, readonly=self.readonly)
         """Confirms and runs actions on hosts, and reports their outcome."""
@@ -194,18 +195,22 @@ class ClusterTopApp(App[None]):
             # wait 0.25 s behind the first one's repaint).
             waiting = self._settling if self._settling is not None else self._spacing
             if complete and waiting is not None:
-                waiting.stop()
+                waiting.cancel()
                 self._settling = self._spacing = None
                 self.call_later(self._repaint)
             return
         self._repaint_pending = True
         delay = self._last_repaint + MIN_REPAINT_GAP - time.monotonic()
         if delay > 0:
-            self._spacing = self.set_timer(delay, self._repaint, name="repaint")
+            self._spacing = self._repaint_in(delay)
         elif complete:
             self.call_later(self._repaint)
         else:
-            self._settling = self.set_timer(REPAINT_SETTLE, self._repaint, name="repaint-settle")
+            self._settling = self._repaint_in(REPAINT_SETTLE)
+
+    def _repaint_in(self, delay: float) -> asyncio.TimerHandle:
+        """A repaint `delay` seconds from now, run as the app's callback (as set_timer's is)."""
+        return asyncio.get_running_loop().call_later(delay, self.call_later, self._repaint)
 
     def _repaint(self) -> None:
         """Show every host changed since the last repaint, in one batch."""
