@@ -69,11 +69,24 @@ class FastDataTable(DataTable[Cell]):
         """One data cell, from the cache when this very cell object was rendered here before."""
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None or self.rows[row_key].height != 1:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cell: object = self._data[row_key][column_key]  # None while a column is being added
+        cell: object = None  # also while a column is being added
+        if row_key is not None and column_key is not None and self.rows[row_key].height == 1:
+            cell = self._data[row_key][column_key]
         if not isinstance(cell, Cell):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        return self._known_cell(cell, row_index, column_index, base_style, width, cursor, hover)
+
+    def _known_cell(  # noqa: PLR0917
+        self,
+        cell: Cell,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> Lines:
+        """_render_cell of a one-line row's Cell already looked up (see RenderPass.row_lines)."""
         found = self._pass
         state = (
             found.cell_state

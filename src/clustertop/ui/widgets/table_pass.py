@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -12,6 +13,8 @@ from textual._segment_tools import line_crop
 from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable
+
+from clustertop.ui.widgets.cells import Cell
 
 Lines = list[list[Segment]]
 """Segments of cells (one list per cell) or of a cell's lines."""
@@ -49,6 +52,8 @@ class RenderPass:
         columns = table.ordered_columns
         self.render_widths = [column.get_render_width(table) for column in columns]
         """Column widths, in display order."""
+        self.column_keys = [column.key for column in columns]
+        """Column keys, in display order (a column's index is its place here)."""
         self.widths = tuple(column.get_render_width(table) for column in table.columns.values())
         """Column widths, in the columns' own order (part of row cache keys)."""
         self.fixed_width = sum(self.render_widths[: table.fixed_columns])
@@ -114,10 +119,9 @@ class RenderPass:
         hover: Coordinate,
     ) -> RowPair:
         """Line `line_no` of the data row at `index`, drawn as DataTable draws it."""
-        table = self.table
         on_cursor, on_hover = cursor.row == index, hover.row == index
         widths = self.render_widths
-        render_cell = table._render_cell
+        render_cell = self._cell_renderer(index)
         fixed: Lines = []
         for column in range(self.fixed_columns):
             lines = render_cell(
@@ -132,6 +136,27 @@ class RenderPass:
         tail = self._tail_style(index, row_style, on_cursor, hover.row == (index or 0))
         scrollable.append([Segment(" " * max(0, self.width - self._used), tail)])
         return fixed, scrollable
+
+    def _cell_renderer(self, index: int) -> Callable[[int, int, Style, int, bool, bool], Lines]:
+        """The table's _render_cell, or for a row of Cells one that takes them from the row
+        looked up once (not each by row and column index, four lookups a cell)."""
+        table = self.table
+        render_cell: Callable[[int, int, Style, int, bool, bool], Lines] = table._render_cell
+        known = getattr(table, "_known_cell", None)
+        row_key = table._row_locations.get_key(index)
+        row = table._data.get(row_key) if row_key is not None else None
+        if known is None or row is None:
+            return render_cell
+        cells = [row.get(key) for key in self.column_keys]
+        if not all(isinstance(cell, Cell) for cell in cells):
+            return render_cell
+
+        def render(  # noqa: PLR0917 - _render_cell's
+            index: int, column: int, style: Style, width: int, cursor: bool, hover: bool
+        ) -> Lines:
+            return known(cells[column], index, column, style, width, cursor, hover)  # type: ignore[no-any-return]
+
+        return render
 
     def line(self, pair: RowPair, x1: int, x2: int, base_style: Style) -> Strip:
         """DataTable._render_line for a row's pair: its fixed cells, then its scrollable cells
