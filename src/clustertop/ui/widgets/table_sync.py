@@ -251,8 +251,9 @@ class KeyedTable(FastDataTable):
         return self._follow(key, scroll=True)
 
     def _update_changed(self, old: Row, new: Row) -> None:
+        olds, news = old.cells, new.cells  # a LazyRow's cells are a property: read them once
         for index in self.shown:
-            spec, before, after = self.specs[index], old.cells[index], new.cells[index]
+            spec, before, after = self.specs[index], olds[index], news[index]
             if before is not after and not before.same_as(after):
                 grow = spec.width is None and after.cell_len > self._content_width(spec.key)
                 self.update_cell(new.key, spec.key, after, update_width=grow)
