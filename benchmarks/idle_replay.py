@@ -10,13 +10,13 @@ history recorder), 160x48, headless, a tick of every host at a time, each retime
 
     PYTHONPATH=src:. python -m benchmarks.idle_replay /tmp/snaps.pickle --ticks 150
 
-It prints the main thread's CPU per tick (thread_time) in all and per part, and the other
-threads' (the history writer's; process_time less the main thread's): the app's sink
+It prints the main thread's CPU per tick (thread_time) in all and per part: the app's sink
 (store, analysis, history offer), the repaint (grid rows, table sync), the compositor pass
-(with the terminal bytes a real driver would encode; headless skips only the write). Nothing
+(with the terminal bytes a real driver would encode; headless skips only the write); and the
+other threads' CPU per tick (the history writer's: process_time less the main thread's). Nothing
 of the SSH source runs: this is the UI's share of benchmarks.idle_cost's figure. Run the same
-file with another tree's src (PYTHONPATH) to compare; CPU time is robust under load, the
-machine's load still moves it a little, so alternate the trees.
+file with another tree's src (PYTHONPATH) to compare. Other work on the machine moves the
+figure by up to 10 % from one run to the next: run the two trees at the same time.
 """
 
 from __future__ import annotations
