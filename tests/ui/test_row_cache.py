@@ -134,3 +134,33 @@ def test_a_changed_reading_makes_only_the_cells_whose_inputs_changed() -> None:
         if spec.key in {"host", "gpus", "gpumem", "temp", "disk", "ctrs"}:
             assert second.cells[index] is first.cells[index], spec.key
     assert _cell(second, "cpu") == "30%"
+
+
+def test_the_state_cell_is_kept_only_while_neither_reading_shows_an_age() -> None:
+    """Every cell is host_row's at every step (readings fresh, then late, then fresh again,
+    with issues coming and going); a fresh reading's State cell is the last one's object
+    while both are up, fresh and have the same issues."""
+    steps = [  # (reading, clock)
+        (_snap(), NOW),
+        (_snap(cpu=20.0, at=NOW + 5), NOW + 5),
+        (_snap(cpu=30.0, at=NOW + 10), NOW + 40),  # late: "up (30s ago)"
+        (_snap(cpu=40.0, at=NOW + 45), NOW + 45),  # fresh again: "up"
+        (replace(_snap(cpu=50.0, at=NOW + 50), stale={Section.GPU: 14.0}), NOW + 50),
+        (replace(_snap(cpu=60.0, at=NOW + 55), stale={Section.GPU: 19.0}), NOW + 55),
+        (_snap(cpu=70.0, at=NOW + 60), NOW + 60),
+        (replace(_snap(cpu=80.0, at=NOW + 65), state=HostState.TIMEOUT, error="t"), NOW + 65),
+        (_snap(cpu=90.0, at=NOW + 70), NOW + 70),
+        (_snap(cpu=10.0, at=NOW + 75), NOW + 75),
+    ]
+    rows = HostRows()
+    state = [c.key for c in GRID_COLUMNS].index("state")
+    shown = []
+    for snap, now in steps:
+        row, expected = rows.row(snap, _ctx(now)), host_row(snap, _ctx(now))
+        assert [(c.plain, c.spans, c.style, c.sort_key) for c in row.cells] == [
+            (c.plain, c.spans, c.style, c.sort_key) for c in expected.cells
+        ]
+        shown.append(row.cells[state])
+    assert [cell.plain for cell in shown[:4]] == ["up", "up", "up (30s ago)", "up"]
+    assert shown[1] is shown[0] and shown[9] is shown[8]  # fresh, up, same issues: kept
+    assert shown[3] is not shown[2] and shown[5] is not shown[4]  # age gone; stale 14s -> 19s

@@ -260,15 +260,31 @@ _INPUTS: dict[Callable[[HostSnapshot, GridContext], Cell], Callable[[HostSnapsho
 cells seldom change: while it is equal, the cell drawn last time is the cell (see next_row)."""
 
 
-def next_row(before: HostSnapshot, row: RowData, snap: HostSnapshot, ctx: GridContext) -> RowData:
+_STATE_INPUTS = attrgetter(
+    "state", "error", "stale", *(f.name for f in fields(HostSnapshot) if f.name.endswith("_error"))
+)
+"""What the State cell of an up host whose age is not on show reads: its issues (errors, stale)."""
+
+
+def next_row(
+    before: HostSnapshot,
+    row: RowData,
+    snap: HostSnapshot,
+    ctx: GridContext,
+    *,
+    no_age: bool = False,
+) -> RowData:
     """host_row(snap, ctx), given that `row` is host_row(before, ctx) with the same context but
     for the time: the cells whose inputs are equal are `row`'s own objects (not made again,
     and the table sees at once that they did not change); the others are made anew. An idle
-    host's tick changes 3-4 cells of 12 (latency, CPU, load, memory)."""
+    host's tick changes 3-4 cells of 12 (latency, CPU, load, memory). `no_age`: neither row
+    shows an age (both up, their data fresh), so the State cell is kept while its issues are."""
     cells = row.cells
     made = []
     for index, render in enumerate(_RENDERERS):
         inputs = _INPUTS.get(render)
+        if render is _state and no_age:
+            inputs = _STATE_INPUTS
         if inputs is not None and _equal(inputs(before), inputs(snap)):
             made.append(cells[index])
         else:

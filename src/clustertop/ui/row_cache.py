@@ -26,7 +26,7 @@ class HostRows:
         if kept is None or kept[1][:3] != settings:
             row = host_row(snap, ctx)
         elif not same_but_time(kept[0], snap):
-            row = next_row(kept[0], kept[2], snap, ctx)
+            row = next_row(kept[0], kept[2], snap, ctx, no_age=not moving and not kept[1][3])
         elif not moving and not kept[1][3]:
             return kept[2]
         else:
