@@ -6,10 +6,13 @@ import itertools
 from collections.abc import Callable, Sequence
 
 from clustertop.model import Container, Gpu, GpuProcess, HostSnapshot, Process, by_cpu_then_memory
+from clustertop.model.network import NetCounters
+from clustertop.parsers.netdev import parse_net_dev
 from clustertop.sources.join import attach_gpus
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.container_join import ContainerJoin
 from clustertop.sources.ssh.gpu_join import GpuJoin, GpuParts
+from clustertop.sources.ssh.netio import NetioRates
 from clustertop.sources.ssh.probe import parse_frame
 from clustertop.sources.ssh.process_list import ProcessList
 from clustertop.sources.ssh.reader import READ_LIMIT
@@ -83,6 +86,13 @@ def _steps() -> list[Step]:
     steps += [(220 + 2 * i, [("sys", _sys(11), 0), ("gpu", GPU_2, 0), ("procs", _procs(20 + i,
               keep=True), 0), ("net", _net(2 + i), 0), ("dio", _dio(2), 0)], "")
               for i in range(4)]  # fmt: skip
+    # The same process rows, but the host's memory total and then its container's name change.
+    more_memory = _sys(11).replace("MemTotal: 1000 kB", "MemTotal: 2000 kB")
+    renamed = DOCKER.replace("/alice-train", "/alice-renamed")
+    steps += [
+        (226.5, [("sys", more_memory, 0), ("procs", _procs(25, keep=True), 0)], ""),
+        (227, [("docker", renamed, 0), ("procs", _procs(26, keep=True), 0)], ""),
+    ]
     # Cut inside a big gpu section (the rest of the frame skipped), then the same output again.
     steps.append((228, [("sys", _sys(12), 0), f"{M} b gpu\n" + "x" * (READ_LIMIT // 2)], ""))
     steps += [(230 + 2 * i, [("sys", _sys(13), 0), ("gpu", GPU_2, 0), ("procs", _procs(40 + i,
@@ -109,6 +119,11 @@ class _FullSlot(Slot):  # type: ignore[type-arg]
     def read_same(self, parse: Callable[[], object], name: str, data_time: float,
                   source: tuple[str, int | None]) -> None:  # fmt: skip
         self.read(parse, name, data_time)
+
+
+class _FullRates(NetioRates):
+    def _net_dev(self, text: str) -> list[NetCounters]:
+        return list(parse_net_dev(text))
 
 
 class _FullGpuJoin(GpuJoin):
@@ -150,6 +165,7 @@ def _assemblers(clock: Callable[[], float]) -> tuple[FrameAssembler, FrameAssemb
     full = FrameAssembler("gpu01", M, info=info, clock=clock)
     full._sys, full._gpu, full._disks = _FullSlot(), _FullSlot(), _FullSlot()
     full.__post_init__()  # its slots by name, the new ones included
+    full._rates = _FullRates()
     full._gpu_join = _FullGpuJoin(info.hz, full.rule)
     full._container_join = _FullContainerJoin()
     full._process_list = _FullProcessList(info.page_size, full.rule)
@@ -173,6 +189,8 @@ def test_every_snapshot_equals_a_full_rebuilds() -> None:
     assert any(e and "unreadable" in e for e in seen)
     assert any(s.gpus and "\x1b" in s.gpus[0].name for s in snaps)  # hostile text kept as text
     assert any(p.command.startswith("evil") for s in snaps for p in s.processes)
+    assert len({p.memory_percent for s in snaps for p in s.processes if p.pid == 4242}) > 1
+    assert any(p.container and "renamed" in p.container.name for s in snaps for p in s.processes)
 
 
 def test_unchanged_sections_keep_their_parts() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from clustertop.model import Container, Disk, HostSnapshot, HostState, Process, Section
+from clustertop.model.fast import maker
 from clustertop.model.network import DiskIo, Interface, ListeningPort
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.parsers.mig_sample import MigReading
@@ -35,6 +36,9 @@ from clustertop.sources.ssh.slot import HostInfo, Slot, SlotState
 from clustertop.sources.ssh.slurm import SlurmView
 
 __all__ = ["SECTION_OF", "FrameAssembler", "HostInfo"]
+
+_SNAPSHOT = maker(HostSnapshot)
+"""HostSnapshot(...) without one object.__setattr__ per field: one a frame of every host."""
 
 SECTION_OF = {
     "sys": Section.SYSTEM,
@@ -233,7 +237,7 @@ class FrameAssembler:
         context = (self._mig, self._uptime)
         gpus, gpu_procs = self._gpu_join.parts(gpu, self._current_apps(gpu), procs, usage, context)
         containers = self._container_join.attach(usage, docker, gpus, gpu_procs)
-        return HostSnapshot(
+        return _SNAPSHOT(
             name=self.name,
             state=HostState.UP,
             time=now,

@@ -147,6 +147,8 @@ class NetioRates:
     """NFS mounts with rates, from the last dio section."""
     nfs_sample: tuple[float, tuple[NfsCounters, ...]] | None = None
     """Their counters then (host uptime, counters)."""
+    net_lines: dict[str, tuple[NetCounters, ...]] = field(default_factory=dict)
+    """The last net section's /proc/net/dev lines, each with what it was read as."""
 
     def _boot(self, uptime: float) -> str:
         if uptime < self.last_uptime:
@@ -156,7 +158,7 @@ class NetioRates:
 
     def interfaces(self, parts: Mapping[str, str], uptime: float) -> tuple[Interface, ...]:
         """The net section: /proc/net/dev, then the ib part; rates since the last one."""
-        counters = [*parse_net_dev(parts.get("", "")), *read_ib(parts.get("ib", ""))]
+        counters = [*self._net_dev(parts.get("", "")), *read_ib(parts.get("ib", ""))]
         ib = {c.name for c in read_ib(parts.get("ib", ""))}
         kinds = {
             c.name: InterfaceKind.INFINIBAND if c.name in ib else interface_kind(c.name)
@@ -166,6 +168,20 @@ class NetioRates:
         rows = interface_rates(self.net, sample, kinds)
         self.net = sample
         return rows
+
+    def _net_dev(self, text: str) -> list[NetCounters]:
+        # An idle interface prints the same line every frame: only changed lines are read again
+        # (parse_net_dev reads each line on its own, so line by line it gives the same).
+        last, lines = self.net_lines, {}
+        found: list[NetCounters] = []
+        for line in text.splitlines():
+            read = last.get(line)
+            if read is None:
+                read = parse_net_dev(line)
+            lines[line] = read
+            found += read
+        self.net_lines = lines
+        return found
 
     def read_dio(self, parts: Mapping[str, str], uptime: float) -> tuple[DiskIo, ...]:
         """The dio section: devices (dm-N with their mapper names), and the NFS mounts' I/O
