@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from clustertop.model import Cpu
 from clustertop.parsers.procfs import CpuSample, cpu_between
 from clustertop.sources.ssh.attrib import row_attributions, sent_before
-from clustertop.sources.ssh.sections import ProcRow, ProcsReading, over_before, read_procs
+from clustertop.sources.ssh.sections import (
+    ProcRow,
+    ProcsReading,
+    over_before,
+    read_procs,
+    replace_procs,
+)
 
 
 class ProcsState:
@@ -48,7 +52,7 @@ class ProcsState:
             if row.command == "=":  # same keys: replacing values while iterating is safe
                 rows[pid] = _with_command(row, sent_before(before, pid, row.start_ticks))
         # The `a` lines are read: the reading kept until the next one needs only what they say.
-        return dataclasses.replace(reading, attributions=by_pid, cgroups={})
+        return replace_procs(reading, attributions=by_pid, cgroups={})
 
 
 def _kept(reading: ProcsReading, before: ProcsReading | None) -> ProcsReading:
