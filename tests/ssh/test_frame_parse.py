@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import random
 
-from clustertop.sources.ssh.probe import Frame, SectionOutput, as_float, as_int, parse_frame
+from clustertop.sources.ssh.probe import (
+    Frame,
+    SectionOutput,
+    as_float,
+    as_int,
+    parse_frame,
+    split_parts,
+)
 
 M = "@ct0123456789abcdef"
 
@@ -89,3 +96,9 @@ def test_a_whole_frame_and_a_cut_one() -> None:
     cut = text[: text.index("\np 1") + 4]
     assert parse_frame(cut, M) == _line_by_line(cut, M)
     assert parse_frame(cut, M).unfinished == "procs" and parse_frame(cut, M).unfinished_chars == 4
+
+
+def test_split_parts_of_a_body_without_part_markers_is_one_part() -> None:
+    for body in ("", "a\nb\n", f"x {M} apps\n@ct0000000000000000 apps 1", f"{M}apps"):
+        assert split_parts(body, M) == {"": body}
+    assert split_parts(f"a\n{M} apps 0 1\nb", M) == {"": "a", "apps": "b", "apps.args": "0 1"}

@@ -274,6 +274,8 @@ def split_parts(body: str, marker: str) -> dict[str, str]:
     the part named "<name>.args".
     """
     prefix = marker + " "
+    if prefix not in body:  # most sections: no part marker, one part
+        return {"": body}
     parts: dict[str, list[str]] = {"": []}
     name = ""
     for line in body.split("\n"):
