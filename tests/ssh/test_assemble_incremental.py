@@ -6,8 +6,10 @@ import itertools
 from collections.abc import Callable, Sequence
 
 from clustertop.model import Container, Gpu, GpuProcess, HostSnapshot, Process, by_cpu_then_memory
-from clustertop.model.network import NetCounters
+from clustertop.model.network import DiskIo, NetCounters
+from clustertop.parsers.diskstats import parse_diskstats
 from clustertop.parsers.netdev import parse_net_dev
+from clustertop.parsers.rates import DiskSample, disk_rates
 from clustertop.sources.join import attach_gpus
 from clustertop.sources.ssh.assemble import FrameAssembler, HostInfo
 from clustertop.sources.ssh.container_join import ContainerJoin
@@ -122,8 +124,16 @@ class _FullSlot(Slot):  # type: ignore[type-arg]
 
 
 class _FullRates(NetioRates):
+    """Every /proc/net/dev and /proc/diskstats text read whole, as before."""
+
     def _net_dev(self, text: str) -> list[NetCounters]:
         return list(parse_net_dev(text))
+
+    def devices(self, body: str, uptime: float) -> tuple[DiskIo, ...]:
+        sample = DiskSample(uptime, parse_diskstats(body), self._boot(uptime))
+        rows = disk_rates(self.dio, sample)
+        self.dio = sample
+        return rows
 
 
 class _FullGpuJoin(GpuJoin):

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from clustertop.model.attribution import Attribution
-from clustertop.model.network import DiskIo, Interface, InterfaceKind, ListeningPort, NetCounters
+from clustertop.model.network import (
+    DiskCounters,
+    DiskIo,
+    Interface,
+    InterfaceKind,
+    ListeningPort,
+    NetCounters,
+)
 from clustertop.model.nfs import NfsCounters, NfsIo
 from clustertop.parsers.cgroup import classify_paths
 from clustertop.parsers.diskstats import parse_diskstats
@@ -132,6 +140,26 @@ def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
     return tuple(sorted(ports, key=lambda p: (p.container or "", p.port, p.protocol, p.address)))
 
 
+_Read = TypeVar("_Read")
+
+
+def by_line(
+    text: str, last: dict[str, tuple[_Read, ...]], parse: Callable[[str], tuple[_Read, ...]]
+) -> tuple[list[_Read], dict[str, tuple[_Read, ...]]]:
+    """What `parse` reads in `text` (a parser that reads each line on its own), and each line
+    with what it was read as. An idle interface or disk prints the same line every frame: a
+    line in `last` (the previous frame's) is not read again."""
+    lines: dict[str, tuple[_Read, ...]] = {}
+    found: list[_Read] = []
+    for line in text.splitlines():
+        read = last.get(line)
+        if read is None:
+            read = parse(line)
+        lines[line] = read
+        found += read
+    return found, lines
+
+
 @dataclass(slots=True)
 class NetioRates:
     """The previous net and dio readings of one host, for rates between frames."""
@@ -149,6 +177,8 @@ class NetioRates:
     """Their counters then (host uptime, counters)."""
     net_lines: dict[str, tuple[NetCounters, ...]] = field(default_factory=dict)
     """The last net section's /proc/net/dev lines, each with what it was read as."""
+    dio_lines: dict[str, tuple[DiskCounters, ...]] = field(default_factory=dict)
+    """The same for the last dio section's /proc/diskstats lines."""
 
     def _boot(self, uptime: float) -> str:
         if uptime < self.last_uptime:
@@ -170,17 +200,7 @@ class NetioRates:
         return rows
 
     def _net_dev(self, text: str) -> list[NetCounters]:
-        # An idle interface prints the same line every frame: only changed lines are read again
-        # (parse_net_dev reads each line on its own, so line by line it gives the same).
-        last, lines = self.net_lines, {}
-        found: list[NetCounters] = []
-        for line in text.splitlines():
-            read = last.get(line)
-            if read is None:
-                read = parse_net_dev(line)
-            lines[line] = read
-            found += read
-        self.net_lines = lines
+        found, self.net_lines = by_line(text, self.net_lines, parse_net_dev)
         return found
 
     def read_dio(self, parts: Mapping[str, str], uptime: float) -> tuple[DiskIo, ...]:
@@ -203,7 +223,8 @@ class NetioRates:
 
     def devices(self, body: str, uptime: float) -> tuple[DiskIo, ...]:
         """The dio section: /proc/diskstats; rates since the last one."""
-        sample = DiskSample(uptime, parse_diskstats(body), self._boot(uptime))
+        found, self.dio_lines = by_line(body, self.dio_lines, parse_diskstats)
+        sample = DiskSample(uptime, tuple(found), self._boot(uptime))
         rows = disk_rates(self.dio, sample)
         self.dio = sample
         return rows
