@@ -56,6 +56,9 @@ def _procs(cpu: int, *rows: str, keep: bool = False, btime: int = 1700000000) ->
 
 
 GPU_ROW = f"p 4242 99.5 10 500 R {ID} alice\tpython\t="
+# A Slurm job's process: scontrol's record, when it comes, completes its attribution (same rows).
+SLURM_ROW = "p 555 1.0 10 300 S - carol\tpython\tpython job.py\na 555\t/system.slice/slurmstepd.scope/job_7/step_0"
+JOB = "JobId=7 JobName=train\n   UserId=carol(1001) Partition=gpu Account=lab\n"
 
 
 Step = tuple[float, list[tuple[str, str, int] | str], str]
@@ -65,14 +68,14 @@ def _steps() -> list[Step]:
     """(client time, sections, pending): data, `same`, errors, a restart, hostile text, idle."""
     steps: list[Step] = [
         (200, [("sys", _sys(1), 0), ("gpu", GPU, 0), ("docker", DOCKER, 0),
-               ("procs", f"{PROCS_1}\n{HOSTILE}", 0), ("net", _net(1), 0), ("dio", _dio(1), 0),
+               ("procs", f"{PROCS_1}\n{HOSTILE}\n{SLURM_ROW}", 0), ("net", _net(1), 0), ("dio", _dio(1), 0),
                ("disks", DF, 0)], ""),
-        (202, [("sys", _sys(2), 0), ("gpu", GPU, 0), ("procs", PROCS_2, 0), ("net", _net(2), 0),
+        (202, [("sys", _sys(2), 0), ("gpu", GPU, 0), ("procs", f"{PROCS_2}\n{SLURM_ROW}", 0), ("net", _net(2), 0),
                ("dio", _dio(1), 0)], ""),
         (204, [("sys", _sys(3), 0), ("gpu", GPU, 0), ("procs", _procs(300, GPU_ROW, keep=True), 0),
                ("net", _net(3), 0), ("dio", _dio(2), 0)], ""),
         (206, [("sys", _sys(4), 0), f"{M} same gpu 105.0", f"{M} same docker 100.0",
-               ("procs", _procs(400, keep=True), 0), ("net", _net(4), 0)], ""),
+               ("procs", _procs(400, keep=True), 0), ("net", _net(4), 0), ("slurm", JOB, 0)], ""),
         (208, [("sys", _sys(5), 0), ("gpu", f"NVIDIA-SMI has failed\n{M} apps 9\n", 9),
                ("procs", _procs(500, keep=True), 0)], ""),
         (210, [("sys", _sys(6), 0), ("gpu", GPU, 0), ("procs", _procs(600, keep=True), 0)], ""),
@@ -201,6 +204,9 @@ def test_every_snapshot_equals_a_full_rebuilds() -> None:
     assert any(p.command.startswith("evil") for s in snaps for p in s.processes)
     assert len({p.memory_percent for s in snaps for p in s.processes if p.pid == 4242}) > 1
     assert any(p.container and "renamed" in p.container.name for s in snaps for p in s.processes)
+    jobs = {(p.attribution.name, p.attribution.partition) for s in snaps for p in s.processes
+            if p.pid == 555 and p.attribution}  # fmt: skip
+    assert jobs == {(None, None), ("train", "gpu")}
 
 
 def test_unchanged_sections_keep_their_parts() -> None:

@@ -150,15 +150,14 @@ class FrameAssembler:
         self._slots[frame.unfinished].fail(f"output over {limit}: skipped", now)
 
     def _read(self, name: str, out: SectionOutput, now: float, data_time: float) -> None:
-        source = (out.body, out.returncode)
-        if name == "sys":
-            self._sys.read_same(lambda: read_system(out.body), name, data_time, source)
+        if name == "sys":  # its counters change every frame: nothing to keep
+            self._sys.read(lambda: read_system(out.body), name, data_time)
             return
         parts = split_parts(out.body, self.marker)
-        if name == "gpu":
-            self._read_gpu(parts, source, data_time)
-        elif name == "disks":
-            self._disks.read_same(lambda: read_disks(parts), name, data_time, source)
+        if name == "gpu":  # the probe says `same` only for sections on their own cadence
+            self._read_gpu(parts, (out.body, out.returncode), data_time)
+        elif name == "disks":  # unchanged: the probe says `same`
+            self._disks.read(lambda: read_disks(parts), name, data_time)
         elif name == "docker":
             host_now = self._host_now(now)
             self._docker.read(

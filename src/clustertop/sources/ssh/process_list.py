@@ -14,7 +14,7 @@ from clustertop.sources.ssh.sections import ProcRow, ProcsReading
 _Inputs = tuple[
     tuple[int | None, float | None],
     list[ProcRow],
-    list[tuple[int, Attribution]],
+    list[Attribution | None],
     Sequence[Container],
 ]
 
@@ -49,7 +49,7 @@ class ProcessList:
         if len(made) != len(last) or any(a is not b for a, b in zip(made, last, strict=True)):
             self._made, self._sorted = made, tuple(by_cpu_then_memory(made))
         basis = (total, procs.btime)
-        self._inputs = (basis, [*procs.rows.values()], [*procs.attributions.items()], containers)
+        self._inputs = (basis, [*procs.rows.values()], _found(procs), containers)
         return self._sorted
 
     def _same_inputs(
@@ -66,6 +66,12 @@ class ProcessList:
             basis == (total, procs.btime)
             and len(now) == len(rows)
             and all(map(operator.is_, now, rows))
-            and [*procs.attributions.items()] == found
+            and _found(procs) == found
             and (containers is ctrs or tuple(containers) == tuple(ctrs))
         )
+
+
+def _found(procs: ProcsReading) -> list[Attribution | None]:
+    """Each row's attribution, in row order: all of the attributions that ProcessRows reads."""
+    get = procs.attributions.get
+    return [get(pid) for pid in procs.rows]
