@@ -79,53 +79,72 @@ def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, Hos
     whose series have the same labels is then filed again in place: filing.refile)."""
     hosts: dict[str, HostData] = {}
     place = placer(host_label, hosts)
+    for name, answer in answers.items():
+        file_answer(name, answer, place, filings)
+    return hosts
+
+
+def file_answer(
+    name: str, answer: object, place: Callable[[Labels], HostData], filings: Filings
+) -> None:
+    """One answer's series filed into their hosts (`place`), noted in `filings`. Answers of
+    different sections (answer_section) touch different parts of a host: only the order within
+    a section matters (which label set a GPU, disk or container keeps)."""
     # One loop per answer with the query's kind decided once: this runs for every series.
     # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
     # be as many objects more for the cyclic collector to go through.
-    for name, answer in answers.items():
-        if isinstance(answer, PromError) or name == "up":
-            continue
-        if name in _GPU_NAMES:
-            filings[name] = _file_gpus(name, answer, place)
-            continue
-        owners: list[HostData | None] = []
-        wheres: list[dict[str, Any] | None] = []
-        own, put = owners.append, wheres.append
-        keys: list[str] | str = name
-        if name == "cpu_modes":
-            keys = []
-            key = keys.append
-            for labels, value in answer:
-                host = place(labels)
-                mode = labels.get("mode", "")
-                host.cpu_modes[mode] = value
-                own(host)
-                put(host.cpu_modes)
-                key(mode)
-        elif name in DISK_QUERIES:
-            for labels, value in answer:
-                where = (labels.get("mountpoint", ""), labels.get("device", ""),
-                         labels.get("fstype", ""))  # fmt: skip
-                host = place(labels)
-                disk = host.disks.setdefault(where, {})
-                disk[name] = value
-                own(host)
-                put(disk)
-        elif name in CONTAINER_QUERIES:
-            for labels, value in answer:
-                host = place(labels)
-                ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
-                ctr[name] = value
-                own(host)
-                put(ctr)
-        else:
-            for labels, value in answer:
-                host = place(labels)
-                host.values[name] = value
-                own(host)
-                put(host.values)
-        filings[name] = (owners, wheres, keys)
-    return hosts
+    if name == "up" or not isinstance(answer, list):  # a failed query: its error
+        return
+    if name in _GPU_NAMES:
+        filings[name] = _file_gpus(name, answer, place)
+        return
+    owners: list[HostData | None] = []
+    wheres: list[dict[str, Any] | None] = []
+    own, put = owners.append, wheres.append
+    keys: list[str] | str = name
+    if name == "cpu_modes":
+        keys = []
+        key = keys.append
+        for labels, value in answer:
+            host = place(labels)
+            mode = labels.get("mode", "")
+            host.cpu_modes[mode] = value
+            own(host)
+            put(host.cpu_modes)
+            key(mode)
+    elif name in DISK_QUERIES:
+        for labels, value in answer:
+            where = (labels.get("mountpoint", ""), labels.get("device", ""),
+                     labels.get("fstype", ""))  # fmt: skip
+            host = place(labels)
+            disk = host.disks.setdefault(where, {})
+            disk[name] = value
+            own(host)
+            put(disk)
+    elif name in CONTAINER_QUERIES:
+        for labels, value in answer:
+            host = place(labels)
+            ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
+            ctr[name] = value
+            own(host)
+            put(ctr)
+    else:
+        for labels, value in answer:
+            host = place(labels)
+            host.values[name] = value
+            own(host)
+            put(host.values)
+    filings[name] = (owners, wheres, keys)
+
+
+def answer_section(name: str) -> str:
+    """The part of a host an answer is filed into: answers of one section are filed in the
+    reading's order; others (each node value, the CPU modes) stand alone."""
+    if name in _GPU_NAMES:
+        return "gpu"
+    if name in DISK_QUERIES:
+        return "disk"
+    return "ctr" if name in CONTAINER_QUERIES else name
 
 
 _GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
@@ -165,7 +184,7 @@ def _file_gpus(
     return None if labelled else (owners, wheres, name)
 
 
-def _mark_down(
+def mark_down(
     hosts: dict[str, HostData],
     answers: Answers,
     targets: Sequence[TargetHealth] | None,
@@ -342,7 +361,7 @@ def group_hosts(
     """Each host's series, filed (what one snapshot is made of, `now` aside); where each
     series went is noted in `filings` when given."""
     hosts = _group(answers, host_label, {} if filings is None else filings)
-    _mark_down(hosts, answers, targets, host_label)
+    mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     return hosts
 
@@ -387,6 +406,7 @@ def assemble(
 
 
 __all__ = [
-    "QUERIES", "HostData", "assemble", "group_hosts", "host_key", "queries", "retimed",
-    "section_failures", "snapshot", "strip_port", "unnamed",
+    "QUERIES", "HostData", "answer_section", "assemble", "file_answer", "group_hosts",
+    "host_key", "mark_down", "queries", "retimed", "section_failures", "snapshot", "strip_port",
+    "unnamed",
 ]  # fmt: skip
