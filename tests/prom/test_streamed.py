@@ -86,6 +86,16 @@ def test_answers_filed_as_they_come_give_the_same_snapshots(seed: int) -> None:
     assert _read(streamed, again) == _read(plain, again) == _read(_source(), again)
 
 
+def test_gpu_records_made_before_the_last_answer_are_those_of_the_join() -> None:
+    streamed, first = _source(), _answers(0.0)
+    gpu_first = sorted(first, key=lambda n: not n.startswith("gpu"))
+    stream = streamed._stream = FleetStream(list(WANTED), "instance", streamed._untagged)
+    for name in gpu_first:
+        stream.take(name, first[name])
+    assert sorted(stream.built) == NAMES, "made once the GPU answers were all in"
+    assert _read(streamed, first) == _read(_source(), first)
+
+
 def test_a_missing_answer_groups_the_reading_anew() -> None:
     source, first = _source(), _answers(0.0)
     stream = source._stream = FleetStream(list(WANTED), "instance", source._untagged)

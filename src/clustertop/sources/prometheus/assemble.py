@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
+from clustertop.model import Container, Cpu, Disk, Gpu, HostSnapshot, HostState, Memory
 from clustertop.model.fast import maker, replacer
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
@@ -311,10 +311,20 @@ _SECTIONS = {"node": NODE_QUERIES, "gpu": GPU_QUERIES, "ctr": CONTAINER_QUERIES,
              "disk": DISK_QUERIES}  # fmt: skip
 
 
+BuiltGpus = tuple[tuple[Gpu, ...], list[Mapping[str, object]]]
+"""A host's GPU records and the entries naming a workload (build_gpus), made beforehand."""
+
+
 def snapshot(
-    name: str, host: HostData, failed: Mapping[str, str | None], now: float, rule: OwnerRule
+    name: str,
+    host: HostData,
+    failed: Mapping[str, str | None],
+    now: float,
+    rule: OwnerRule,
+    *,
+    built: BuiltGpus | None = None,
 ) -> HostSnapshot:
-    """One host's snapshot from its filed series."""
+    """One host's snapshot from its filed series (its GPUs' records `built` when given)."""
     note = "".join(f"; {d}" for d in host.down)
     if not host.has_data:
         if host.down:
@@ -324,8 +334,11 @@ def snapshot(
         )
     values = host.values
     has_node = bool(values.keys() & NODE_QUERIES.keys()) or bool(host.cpu_modes)
-    working: list[Mapping[str, object]] = []
-    gpus = build_gpus(host.gpus, working)
+    if built is None:
+        working: list[Mapping[str, object]] = []
+        gpus = build_gpus(host.gpus, working)
+    else:
+        gpus, working = built
     boot = values.get("boot")
     load = tuple(values.get(k) for k in ("load1", "load5", "load15"))
     return _HOST(
@@ -406,7 +419,7 @@ def assemble(
 
 
 __all__ = [
-    "QUERIES", "HostData", "answer_section", "assemble", "file_answer", "group_hosts",
+    "QUERIES", "BuiltGpus", "HostData", "answer_section", "assemble", "file_answer", "group_hosts",
     "host_key", "mark_down", "queries", "retimed", "section_failures", "snapshot", "strip_port",
     "unnamed",
 ]  # fmt: skip

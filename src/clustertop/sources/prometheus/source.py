@@ -14,6 +14,7 @@ from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.assemble import (
     Answers,
+    BuiltGpus,
     HostData,
     assemble,
     group_hosts,
@@ -79,7 +80,10 @@ async def _answers(
     # Asked heaviest first: their answers then come while Prometheus still works on the
     # small ones, and are decoded meanwhile instead of after (first reading at 5,000 x 8:
     # 6.4-8.6 s -> 3.6-5.2 s at load 4-5). Filed in the order asked for all the same.
-    names = sorted(wanted, key=lambda n: n not in HEAVY)
+    # The GPUs' labels (the largest answer, which completes the GPU answers of a first
+    # reading: FleetStream then makes the GPU records) first, the CPU modes (little to do
+    # with) last of the heavy ones.
+    names = sorted(wanted, key=lambda n: (n not in HEAVY, n == "cpu_modes", n != GPU_LABELS))
     sparse_up = wanted.get("up") == "up == 0"
 
     async def ask(name: str) -> list[Series] | PromError:
@@ -168,6 +172,7 @@ class PrometheusSource(Source):
         self._filings: Filings = {}
         self._untagged: Untagged = {}
         self._stream: FleetStream | None = None
+        self._built: dict[str, BuiltGpus] = {}
         """The first reading's answers, filed as they come (FleetStream)."""
 
     @property
@@ -255,6 +260,7 @@ class PrometheusSource(Source):
             # (times moved on) without building it: 5,000 hosts' Gpu records cost more than
             # comparing their series. The open host (now or before) carries a detail note.
             raw = self._raw if failed == self._failed else {}
+            built, self._built = self._built, {}  # the first reading's, made as it came
             noted = {self._focus, self._noted_host}
             last, snaps, empty = self._last, [], HostData()
             for name in self._names:
@@ -262,7 +268,7 @@ class PrometheusSource(Source):
                 if before is not None and name not in noted and _same(host, raw, name, dirty):
                     snaps.append(retimed(before, host, now))
                     continue
-                snap = snapshot(name, host, failed, now, self.owner_rule)
+                snap = snapshot(name, host, failed, now, self.owner_rule, built=built.get(name))
                 # Unchanged hosts keep their last parts: the UI then sees at once what did change.
                 snaps.append(keep_unchanged(before, self._noted(snap)))
             self._raw, self._failed, self._noted_host = hosts, failed, self._focus
@@ -274,6 +280,7 @@ class PrometheusSource(Source):
     ) -> tuple[dict[str, HostData], Changes | None]:
         """This reading's hosts: the last ones with the values that moved (to be written with
         refile) when only values did, else filed anew."""
+        self._built = {}
         seen = self._answered
         if seen is not None and seen[1] == targets and failed == self._failed:
             found = changes(seen[0], answers, self._filings)
@@ -281,8 +288,9 @@ class PrometheusSource(Source):
                 return self._raw, found
         stream, self._stream = self._stream, None
         got = None if stream is None or seen is not None else stream.finish(answers, targets)
-        if got is not None:
+        if got is not None and stream is not None:
             hosts, self._filings = got
+            self._built = stream.built  # for these hosts alone (not a second join's)
             return hosts, None
         filings: Filings = {}
         hosts = group_hosts(answers, targets, self.host_label, filings)

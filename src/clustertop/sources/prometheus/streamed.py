@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from clustertop.sources.prometheus.assemble import (
     Answers,
+    BuiltGpus,
     HostData,
     answer_section,
     file_answer,
@@ -21,7 +22,7 @@ from clustertop.sources.prometheus.assemble import (
 )
 from clustertop.sources.prometheus.client import PromError, TargetHealth
 from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, sizes, split_clock
-from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, build_gpus
 from clustertop.sources.prometheus.hosts import Filings, placer
 
 
@@ -41,6 +42,8 @@ class Streamed:
         self._offered: dict[str, object] = {}
         self._filed: set[str] = set()
         self.broken = False
+        self.built: dict[str, BuiltGpus] = {}
+        """Each host's GPU records, when the GPU answers came before others (_build_gpus)."""
         """True once something went wrong here: the reading is then grouped anew."""
 
     def offer(self, name: str, answer: object) -> None:
@@ -59,6 +62,17 @@ class Streamed:
             name = queue.pop(0)
             file_answer(name, self._offered[name], self._place, self.filings)
             self._filed.add(name)
+            if not queue and answer_section(name) == "gpu" and len(self._filed) < len(self.order):
+                self._build_gpus()
+
+    def _build_gpus(self) -> None:
+        """Every host's GPU records, made as soon as the GPU answers are all filed (no later
+        answer changes them) while others are still to come: 40,000 at 5,000 x 8, most of
+        the snapshots' cost, no longer after the last answer."""
+        for name, host in self.hosts.items():
+            if host.gpus:
+                working: list[Mapping[str, object]] = []
+                self.built[name] = (build_gpus(host.gpus, working), working)
 
     def finish(
         self, answers: Answers, targets: Sequence[TargetHealth] | None
