@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from clustertop.model import Container, Cpu, Disk, Gpu, HostSnapshot, HostState, Memory
+from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.fast import maker, replacer
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
 from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
@@ -14,6 +14,7 @@ from clustertop.sources.prometheus.gpus import (
     GPU_INFO,
     GPU_LABELS,
     GPU_QUERIES,
+    BuiltGpus,
     build_gpus,
     gpu_queries,
     gpu_workloads,
@@ -88,14 +89,14 @@ def file_answer(
     name: str, answer: object, place: Callable[[Labels], HostData], filings: Filings
 ) -> None:
     """One answer's series filed into their hosts (`place`), noted in `filings`. Answers of
-    different sections (answer_section) touch different parts of a host: only the order within
+    different sections (streamed.section) touch different parts of a host: only the order within
     a section matters (which label set a GPU, disk or container keeps)."""
     # One loop per answer with the query's kind decided once: this runs for every series.
     # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
     # be as many objects more for the cyclic collector to go through.
     if name == "up" or not isinstance(answer, list):  # a failed query: its error
         return
-    if name in _GPU_NAMES:
+    if name in GPU_NAMES:
         filings[name] = _file_gpus(name, answer, place)
         return
     owners: list[HostData | None] = []
@@ -137,17 +138,7 @@ def file_answer(
     filings[name] = (owners, wheres, keys)
 
 
-def answer_section(name: str) -> str:
-    """The part of a host an answer is filed into: answers of one section are filed in the
-    reading's order; others (each node value, the CPU modes) stand alone."""
-    if name in _GPU_NAMES:
-        return "gpu"
-    if name in DISK_QUERIES:
-        return "disk"
-    return "ctr" if name in CONTAINER_QUERIES else name
-
-
-_GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
+GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
 _KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
 
 
@@ -311,10 +302,6 @@ _SECTIONS = {"node": NODE_QUERIES, "gpu": GPU_QUERIES, "ctr": CONTAINER_QUERIES,
              "disk": DISK_QUERIES}  # fmt: skip
 
 
-BuiltGpus = tuple[tuple[Gpu, ...], list[Mapping[str, object]]]
-"""A host's GPU records and the entries naming a workload (build_gpus), made beforehand."""
-
-
 def snapshot(
     name: str,
     host: HostData,
@@ -419,7 +406,7 @@ def assemble(
 
 
 __all__ = [
-    "QUERIES", "BuiltGpus", "HostData", "answer_section", "assemble", "file_answer", "group_hosts",
-    "host_key", "mark_down", "queries", "retimed", "section_failures", "snapshot", "strip_port",
-    "unnamed",
+    "CONTAINER_QUERIES", "DISK_QUERIES", "GPU_NAMES", "QUERIES", "HostData", "assemble",
+    "file_answer", "group_hosts", "host_key", "mark_down", "queries", "retimed",
+    "section_failures", "snapshot", "strip_port", "unnamed",
 ]  # fmt: skip

@@ -14,7 +14,6 @@ from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.assemble import (
     Answers,
-    BuiltGpus,
     HostData,
     assemble,
     group_hosts,
@@ -47,7 +46,7 @@ from clustertop.sources.prometheus.fleet import (
     sizes,
     split_clock,
 )
-from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES, BuiltGpus
 from clustertop.sources.prometheus.hosts import Filings
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.sources.prometheus.streamed import FleetStream

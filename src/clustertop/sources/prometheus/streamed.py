@@ -13,17 +13,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from clustertop.sources.prometheus.assemble import (
+    CONTAINER_QUERIES,
+    DISK_QUERIES,
+    GPU_NAMES,
     Answers,
-    BuiltGpus,
     HostData,
-    answer_section,
     file_answer,
     mark_down,
 )
 from clustertop.sources.prometheus.client import PromError, TargetHealth
 from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, sizes, split_clock
-from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, build_gpus
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus, build_gpus
 from clustertop.sources.prometheus.hosts import Filings, placer
+
+
+def section(name: str) -> str:
+    """The part of a host an answer is filed into: answers of one section are filed in the
+    reading's order; others (each node value, the CPU modes) stand alone."""
+    if name in GPU_NAMES:
+        return "gpu"
+    if name in DISK_QUERIES:
+        return "disk"
+    return "ctr" if name in CONTAINER_QUERIES else name
 
 
 class Streamed:
@@ -38,7 +49,7 @@ class Streamed:
         self._place = placer(host_label, self.hosts)
         self._queues: dict[str, list[str]] = {}
         for name in self.order:
-            self._queues.setdefault(answer_section(name), []).append(name)
+            self._queues.setdefault(section(name), []).append(name)
         self._offered: dict[str, object] = {}
         self._filed: set[str] = set()
         self.broken = False
@@ -53,7 +64,7 @@ class Streamed:
             return
         self._offered[name] = answer
         try:
-            self._file_ready(self._queues[answer_section(name)])
+            self._file_ready(self._queues[section(name)])
         except Exception:  # noqa: BLE001 - any fault: the join groups the reading anew
             self.broken = True
 
@@ -62,7 +73,7 @@ class Streamed:
             name = queue.pop(0)
             file_answer(name, self._offered[name], self._place, self.filings)
             self._filed.add(name)
-            if not queue and answer_section(name) == "gpu" and len(self._filed) < len(self.order):
+            if not queue and section(name) == "gpu" and len(self._filed) < len(self.order):
                 self._build_gpus()
 
     def _build_gpus(self) -> None:
@@ -146,4 +157,4 @@ def _same(answers: Mapping[str, object], offered: Mapping[str, object]) -> bool:
     return True
 
 
-__all__ = ["FleetStream", "Streamed"]
+__all__ = ["FleetStream", "Streamed", "section"]
