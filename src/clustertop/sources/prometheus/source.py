@@ -171,8 +171,9 @@ class PrometheusSource(Source):
         self._filings: Filings = {}
         self._untagged: Untagged = {}
         self._stream: FleetStream | None = None
-        self._built: dict[str, BuiltGpus] = {}
         """The first reading's answers, filed as they come (FleetStream)."""
+        self._built: dict[str, BuiltGpus] = {}
+        """The GPU records the stream made for the join that takes its hosts."""
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -346,8 +347,8 @@ class PrometheusSource(Source):
             # The collector paused from the queries to the repaint of their reading: the join
             # pauses it too, and resumed there it ran at once in the decoding thread (a young
             # collection of every record the reading made: 0.15-0.2 s at 5,000 x 8 between
-            # the last answer and the grid). It runs after, in the interval's wait. A reading
-            # lasts at most the answers' timeout: cyclic garbage waits no longer than that.
+            # the last answer and the grid). It runs after, in the interval's wait. The
+            # answers' timeout bounds a reading, so cyclic garbage waits no longer than that.
             with no_gc():
                 await self._deliver(await self.read(), since, sink)
             await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))

@@ -2,7 +2,7 @@
 
 At 5,000 hosts x 8 GPUs the first reading's answers come over 2-3 s, and filing them all after
 the last one took 0.25-0.3 s of the join (with Prometheus idle by then). Each answer is filed
-here once those before it in its section (answer_section) are: only the last ones wait for the
+here once those before it in its section (`section`) are: only the last ones wait for the
 join. The result is what group_hosts makes of the reading's answers; `finish` checks that the
 answers filed are the reading's (the same objects, or equal lists), else gives None and the
 reading is grouped anew as before.
@@ -53,9 +53,9 @@ class Streamed:
         self._offered: dict[str, object] = {}
         self._filed: set[str] = set()
         self.broken = False
+        """True once something went wrong here: the reading is then grouped anew."""
         self.built: dict[str, BuiltGpus] = {}
         """Each host's GPU records, when the GPU answers came before others (_build_gpus)."""
-        """True once something went wrong here: the reading is then grouped anew."""
 
     def offer(self, name: str, answer: object) -> None:
         """One answer as it will be filed: filed now if its section's earlier ones are."""
