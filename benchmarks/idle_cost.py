@@ -16,7 +16,8 @@ for another window and lists where its time goes. `--floor` adds the first varia
 its source stopped after the warm-up (Textual and the app's timers with the last readings on
 screen), and a bare Textual app with the grid's layout and a static table
 (benchmarks/idle_bare.py). `--record FILE` pickles every snapshot shown, for
-benchmarks/idle_replay.py. `--write` writes the figures to benchmarks/IDLE.md.
+benchmarks/idle_replay.py; `--record-frames FILE` appends every probe frame as a JSON line,
+for benchmarks/assemble_replay.py. `--write` writes the figures to benchmarks/IDLE.md.
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ def start_subjects(
     for label, src in args.variant:
         argv = [sys.executable, "-m", "clustertop", "-F", str(fleet.ssh_config), *hosts]
         subject = Subject(label, argv, _terminal(work / label), pythonpath=src)
-        if args.parts or args.cprofile or args.record:  # benchmarks/idle_parts/sitecustomize.py
+        if (
+            args.parts or args.cprofile or args.record or args.record_frames
+        ):  # benchmarks/idle_parts/sitecustomize.py
             subject.pythonpath = os.pathsep.join([src, str(REPO / "benchmarks" / "idle_parts")])
         if args.parts:
             subject.parts_file = work / label / "parts.jsonl"
@@ -116,6 +119,8 @@ def start_subjects(
             subject.terminal.env["IDLE_CPROFILE_OUT"] = str(work / label / "main.prof")
         if args.record:
             subject.terminal.env["IDLE_RECORD_OUT"] = str(args.record.resolve())
+        if args.record_frames:
+            subject.terminal.env["IDLE_FRAMES_OUT"] = str(args.record_frames.resolve())
         subjects.append(subject)
     if args.floor:
         subjects += floor_subjects(fleet, hosts, args.variant[0][1], work)
@@ -378,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument(
         "--record", type=Path, help="append every snapshot shown to this file (idle_replay)"
+    )
+    parser.add_argument(
+        "--record-frames", type=Path, help="append every probe frame to this file (assemble_replay)"
     )
     parser.add_argument("--write", action="store_true", help="write benchmarks/IDLE.md")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "IDLE.md")

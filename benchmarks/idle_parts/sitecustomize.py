@@ -130,6 +130,39 @@ def _record(out: str) -> None:
     store.SnapshotStore.put = put  # type: ignore[method-assign]
 
 
+def _record_frames(out: str) -> None:
+    """Every probe frame a session assembles, one JSON line each (name, marker, info, client
+    time, text, latency, cut): the input of benchmarks/assemble_replay.py. parse_frame and
+    FrameAssembler.apply are looked up on every call."""
+    time.sleep(3)
+    from clustertop.sources.ssh import assemble, session
+
+    texts: dict[int, str] = {}
+    parse: Callable[[str, str], Any] = session.parse_frame
+    apply: Callable[..., Any] = assemble.FrameAssembler.apply
+
+    def parse_frame(text: str, marker: str) -> Any:
+        frame = parse(text, marker)
+        texts[id(frame)] = text
+        return frame
+
+    def wrapped(self: Any, frame: Any, latency_ms: Any, cut: bool = False) -> Any:
+        info = [self.info.hz, self.info.page_size, self.info.hostname]
+        line = {"name": self.name, "marker": self.marker, "info": info, "t": time.time(),
+                "text": texts.pop(id(frame), None), "latency": latency_ms, "cut": cut}  # fmt: skip
+        if line["text"] is not None:
+            with open(out, "a") as f:
+                f.write(json.dumps(line) + "\n")
+        return apply(self, frame, latency_ms, cut)
+
+    session.parse_frame = parse_frame
+    assemble.FrameAssembler.apply = wrapped  # type: ignore[method-assign]
+
+
+if os.environ.get("IDLE_FRAMES_OUT"):
+    threading.Thread(
+        target=_record_frames, args=(os.environ["IDLE_FRAMES_OUT"],), daemon=True
+    ).start()
 if os.environ.get("IDLE_RECORD_OUT"):
     threading.Thread(target=_record, args=(os.environ["IDLE_RECORD_OUT"],), daemon=True).start()
 if os.environ.get("IDLE_PAUSE_FILE"):

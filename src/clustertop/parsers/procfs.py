@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from clustertop.model import Cpu, Memory
+from clustertop.model.fast import maker
 
 _KIB = 1024
 _CPU_COLUMNS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+_counters = attrgetter(*_CPU_COLUMNS)
+_CPU = maker(Cpu)
+"""Cpu(...) without one object.__setattr__ per field: one a frame of every host."""
 # A Docker container's cgroup path component: /docker/<id>, docker-<id>.scope, or a bare <id>
 # (custom --cgroup-parent, kubepods with the cgroupfs driver). Other runtimes' prefixes
 # (libpod-, cri-containerd-) are not Docker's and are left alone.
@@ -121,31 +126,33 @@ def cpu_between(prev: CpuSample, cur: CpuSample) -> Cpu:
     the total did not advance (same sample, counter reset after reboot) every share is None;
     a single counter that went backwards makes only the shares it feeds None.
     """
-    delta: dict[str, int] = {
-        name: int(getattr(cur, name)) - int(getattr(prev, name)) for name in _CPU_COLUMNS
-    }
+    # Every host's every frame: the columns by position, not a dict of names (same integers,
+    # so the same shares to the last bit).
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(c) - int(p) for c, p in zip(_counters(cur), _counters(prev), strict=True)
+    )
     # A counter that went backwards adds nothing to the interval (clamped), and the shares
     # it feeds are unknown; after a reboot every counter did, so the total is 0.
-    total = sum(max(value, 0) for value in delta.values())
+    total = sum(v for v in (user, nice, system, idle, iowait, irq, softirq, steal) if v > 0)
     if total <= 0:
-        return Cpu(None, None, None, None, count=cur.count)
-
-    def share(*names: str) -> float | None:
-        if any(delta[name] < 0 for name in names):
-            return None
-        part: int = sum(delta[name] for name in names)
-        return 100.0 * part / total
-
-    idle = share("idle")
-    iowait = share("iowait")
-    busy = None if idle is None else max(0.0, 100.0 - idle - (iowait or 0.0))
-    return Cpu(
+        return _CPU(None, None, None, None, count=cur.count)
+    idle_share = None if idle < 0 else 100.0 * idle / total
+    iowait_share = None if iowait < 0 else 100.0 * iowait / total
+    busy = None if idle_share is None else max(0.0, 100.0 - idle_share - (iowait_share or 0.0))
+    return _CPU(
         percent=busy,
-        user_percent=share("user", "nice"),
-        system_percent=share("system", "irq", "softirq"),
-        iowait_percent=iowait,
+        user_percent=_share(total, user, nice),
+        system_percent=_share(total, system, irq, softirq),
+        iowait_percent=iowait_share,
         count=cur.count,
     )
+
+
+def _share(total: int, *deltas: int) -> float | None:
+    """The deltas' part of `total` in percent; None when one of them went backwards."""
+    if any(d < 0 for d in deltas):
+        return None
+    return 100.0 * sum(deltas) / total
 
 
 def container_id_from_cgroup(text: str) -> str | None:

@@ -14,6 +14,7 @@ from clustertop.sources.prometheus.gpus import (
     GPU_INFO,
     GPU_LABELS,
     GPU_QUERIES,
+    BuiltGpus,
     build_gpus,
     gpu_queries,
     gpu_workloads,
@@ -79,56 +80,65 @@ def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, Hos
     whose series have the same labels is then filed again in place: filing.refile)."""
     hosts: dict[str, HostData] = {}
     place = placer(host_label, hosts)
-    # One loop per answer with the query's kind decided once: this runs for every series.
-    # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
-    # be as many objects more for the cyclic collector to go through.
     for name, answer in answers.items():
-        if isinstance(answer, PromError) or name == "up":
-            continue
-        if name in _GPU_NAMES:
-            filings[name] = _file_gpus(name, answer, place)
-            continue
-        owners: list[HostData | None] = []
-        wheres: list[dict[str, Any] | None] = []
-        own, put = owners.append, wheres.append
-        keys: list[str] | str = name
-        if name == "cpu_modes":
-            keys = []
-            key = keys.append
-            for labels, value in answer:
-                host = place(labels)
-                mode = labels.get("mode", "")
-                host.cpu_modes[mode] = value
-                own(host)
-                put(host.cpu_modes)
-                key(mode)
-        elif name in DISK_QUERIES:
-            for labels, value in answer:
-                where = (labels.get("mountpoint", ""), labels.get("device", ""),
-                         labels.get("fstype", ""))  # fmt: skip
-                host = place(labels)
-                disk = host.disks.setdefault(where, {})
-                disk[name] = value
-                own(host)
-                put(disk)
-        elif name in CONTAINER_QUERIES:
-            for labels, value in answer:
-                host = place(labels)
-                ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
-                ctr[name] = value
-                own(host)
-                put(ctr)
-        else:
-            for labels, value in answer:
-                host = place(labels)
-                host.values[name] = value
-                own(host)
-                put(host.values)
-        filings[name] = (owners, wheres, keys)
+        file_answer(name, answer, place, filings)
     return hosts
 
 
-_GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
+def file_answer(
+    name: str, answer: object, place: Callable[[Labels], HostData], filings: Filings
+) -> None:
+    """One answer's series filed into their hosts (`place`), noted in `filings`. Answers of
+    different sections (streamed.section) touch different parts of a host: only the order within
+    a section matters (which label set a GPU, disk or container keeps)."""
+    # One loop per answer with the query's kind decided once: this runs for every series.
+    # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
+    # be as many objects more for the cyclic collector to go through.
+    if name == "up" or not isinstance(answer, list):  # a failed query: its error
+        return
+    if name in GPU_NAMES:
+        filings[name] = _file_gpus(name, answer, place)
+        return
+    owners: list[HostData | None] = []
+    wheres: list[dict[str, Any] | None] = []
+    own, put = owners.append, wheres.append
+    keys: list[str] | str = name
+    if name == "cpu_modes":
+        keys = []
+        key = keys.append
+        for labels, value in answer:
+            host = place(labels)
+            mode = labels.get("mode", "")
+            host.cpu_modes[mode] = value
+            own(host)
+            put(host.cpu_modes)
+            key(mode)
+    elif name in DISK_QUERIES:
+        for labels, value in answer:
+            where = (labels.get("mountpoint", ""), labels.get("device", ""),
+                     labels.get("fstype", ""))  # fmt: skip
+            host = place(labels)
+            disk = host.disks.setdefault(where, {})
+            disk[name] = value
+            own(host)
+            put(disk)
+    elif name in CONTAINER_QUERIES:
+        for labels, value in answer:
+            host = place(labels)
+            ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
+            ctr[name] = value
+            own(host)
+            put(ctr)
+    else:
+        for labels, value in answer:
+            host = place(labels)
+            host.values[name] = value
+            own(host)
+            put(host.values)
+    filings[name] = (owners, wheres, keys)
+
+
+GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
 _KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
 
 
@@ -165,7 +175,7 @@ def _file_gpus(
     return None if labelled else (owners, wheres, name)
 
 
-def _mark_down(
+def mark_down(
     hosts: dict[str, HostData],
     answers: Answers,
     targets: Sequence[TargetHealth] | None,
@@ -293,9 +303,15 @@ _SECTIONS = {"node": NODE_QUERIES, "gpu": GPU_QUERIES, "ctr": CONTAINER_QUERIES,
 
 
 def snapshot(
-    name: str, host: HostData, failed: Mapping[str, str | None], now: float, rule: OwnerRule
+    name: str,
+    host: HostData,
+    failed: Mapping[str, str | None],
+    now: float,
+    rule: OwnerRule,
+    *,
+    built: BuiltGpus | None = None,
 ) -> HostSnapshot:
-    """One host's snapshot from its filed series."""
+    """One host's snapshot from its filed series (its GPUs' records `built` when given)."""
     note = "".join(f"; {d}" for d in host.down)
     if not host.has_data:
         if host.down:
@@ -305,8 +321,11 @@ def snapshot(
         )
     values = host.values
     has_node = bool(values.keys() & NODE_QUERIES.keys()) or bool(host.cpu_modes)
-    working: list[Mapping[str, object]] = []
-    gpus = build_gpus(host.gpus, working)
+    if built is None:
+        working: list[Mapping[str, object]] = []
+        gpus = build_gpus(host.gpus, working)
+    else:
+        gpus, working = built
     boot = values.get("boot")
     load = tuple(values.get(k) for k in ("load1", "load5", "load15"))
     return _HOST(
@@ -342,7 +361,7 @@ def group_hosts(
     """Each host's series, filed (what one snapshot is made of, `now` aside); where each
     series went is noted in `filings` when given."""
     hosts = _group(answers, host_label, {} if filings is None else filings)
-    _mark_down(hosts, answers, targets, host_label)
+    mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     return hosts
 
@@ -387,6 +406,7 @@ def assemble(
 
 
 __all__ = [
-    "QUERIES", "HostData", "assemble", "group_hosts", "host_key", "queries", "retimed",
+    "CONTAINER_QUERIES", "DISK_QUERIES", "GPU_NAMES", "QUERIES", "HostData", "assemble",
+    "file_answer", "group_hosts", "host_key", "mark_down", "queries", "retimed",
     "section_failures", "snapshot", "strip_port", "unnamed",
 ]  # fmt: skip

@@ -149,6 +149,10 @@ def _made(got: Mapping[str, object], static: Static) -> Gpu:
     )  # fmt: skip
 
 
+BuiltGpus = tuple[tuple[Gpu, ...], list[Mapping[str, object]]]
+"""A host's GPU records and the entries naming a workload (build_gpus), made beforehand."""
+
+
 def build_gpus(
     found: Mapping[str, Mapping[str, object]], working: list[Mapping[str, object]] | None = None
 ) -> tuple[Gpu, ...]:

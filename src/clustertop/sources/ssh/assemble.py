@@ -2,54 +2,43 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
-from clustertop.model import (
-    Container,
-    Cpu,
-    Disk,
-    Gpu,
-    GpuProcess,
-    HostSnapshot,
-    HostState,
-    Process,
-    Section,
-    by_cpu_then_memory,
-)
+from clustertop.model import Container, Disk, HostSnapshot, HostState, Process, Section
+from clustertop.model.fast import maker
 from clustertop.model.network import DiskIo, Interface, ListeningPort
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
-from clustertop.parsers.mig_sample import MigReading, apply_mig
+from clustertop.parsers.mig_sample import MigReading
 from clustertop.parsers.nvidia_smi import GpuApp
-from clustertop.parsers.procfs import CpuSample, cpu_between
-from clustertop.sources.join import attach_gpus, resolve_gpu_processes
-from clustertop.sources.ssh.amd import amd_view
-from clustertop.sources.ssh.attrib import docker_ref, row_attributions, sent_before
+from clustertop.sources.ssh.container_join import ContainerJoin, with_usage
 from clustertop.sources.ssh.container_net import ContainerTraffic
+from clustertop.sources.ssh.gpu_join import GpuJoin, gpu_line_errors, start_time
 from clustertop.sources.ssh.netio import NetioRates
 from clustertop.sources.ssh.port_owners import PortOwners
 from clustertop.sources.ssh.ports_memo import PortsMemo
 from clustertop.sources.ssh.probe import Frame, SectionOutput, split_parts
-from clustertop.sources.ssh.proc_table import ProcessRows
+from clustertop.sources.ssh.process_list import ProcessList
+from clustertop.sources.ssh.procs_state import ProcsState
 from clustertop.sources.ssh.reader import READ_LIMIT
 from clustertop.sources.ssh.sections import (
     DockerReading,
     GpuReading,
-    ProcRow,
     ProcsReading,
-    SectionError,
     SystemReading,
-    over_before,
     read_disks,
     read_docker,
     read_gpu,
-    read_procs,
     read_system,
 )
+from clustertop.sources.ssh.slot import HostInfo, Slot, SlotState
 from clustertop.sources.ssh.slurm import SlurmView
+
+__all__ = ["SECTION_OF", "FrameAssembler", "HostInfo"]
+
+_SNAPSHOT = maker(HostSnapshot)
+"""HostSnapshot(...) without one object.__setattr__ per field: one a frame of every host."""
 
 SECTION_OF = {
     "sys": Section.SYSTEM,
@@ -62,59 +51,6 @@ SECTION_OF = {
     "ports": Section.PORTS,
 }
 """Probe section name -> model section."""
-
-
-T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class _SlotState:
-    """When one section last answered, and how."""
-
-    error: str | None = None
-    """Error of the last run."""
-    data_time: float | None = None
-    """Client time the last run started on the host (None: the section never answered)."""
-    pending_since: float | None = None
-    """Client time a still-running run started, when one is running."""
-
-    def fail(self, error: str, data_time: float) -> None:
-        """A run whose output could not be had at all."""
-        self.error, self.data_time = error, data_time
-
-
-@dataclass(slots=True)
-class _Slot(_SlotState, Generic[T]):
-    """The last result of one section."""
-
-    value: T | None = None
-    """Parsed data of the last good run (None before the first, and after a failed one)."""
-
-    def fail(self, error: str, data_time: float) -> None:
-        """A run whose output could not be had at all: no value, and why."""
-        self.value, self.error, self.data_time = None, error, data_time
-
-    def read(self, parse: Callable[[], T], name: str, data_time: float) -> None:
-        """Replace the value with a new run's, or record why that run's output is unusable."""
-        try:
-            self.value, self.error = parse(), None
-        except SectionError as exc:
-            self.value, self.error = None, str(exc)
-        except (ValueError, KeyError, IndexError) as exc:
-            self.value, self.error = None, f"unreadable {name} output ({exc})"
-        self.data_time = data_time
-
-
-@dataclass(slots=True)
-class HostInfo:
-    """Facts from the probe's ready line."""
-
-    hz: int = 100
-    """Clock ticks per second."""
-    page_size: int = 4096
-    """Bytes per page."""
-    hostname: str | None = None
-    """uname -n."""
 
 
 @dataclass(slots=True)  # a thousand hosts: no per-instance dict
@@ -139,14 +75,14 @@ class FrameAssembler:
     """Seconds a section may take to give its first reading before it counts as timed out."""
     clock: Callable[[], float] = time.time
     """Client clock."""
-    _sys: _Slot[SystemReading] = field(default_factory=_Slot)
-    _gpu: _Slot[GpuReading] = field(default_factory=_Slot)
-    _disks: _Slot[list[Disk]] = field(default_factory=_Slot)
-    _docker: _Slot[DockerReading] = field(default_factory=_Slot)
-    _procs: _Slot[ProcsReading] = field(default_factory=_Slot)
-    _net: _Slot[tuple[Interface, ...]] = field(default_factory=_Slot)
-    _dio: _Slot[tuple[DiskIo, ...]] = field(default_factory=_Slot)
-    _ports: _Slot[tuple[ListeningPort, ...]] = field(default_factory=_Slot)
+    _sys: Slot[SystemReading] = field(default_factory=Slot)
+    _gpu: Slot[GpuReading] = field(default_factory=Slot)
+    _disks: Slot[list[Disk]] = field(default_factory=Slot)
+    _docker: Slot[DockerReading] = field(default_factory=Slot)
+    _procs: Slot[ProcsReading] = field(default_factory=Slot)
+    _net: Slot[tuple[Interface, ...]] = field(default_factory=Slot)
+    _dio: Slot[tuple[DiskIo, ...]] = field(default_factory=Slot)
+    _ports: Slot[tuple[ListeningPort, ...]] = field(default_factory=Slot)
     _container_net: ContainerTraffic = field(default_factory=ContainerTraffic)
     _port_owners: PortOwners = field(default_factory=PortOwners)
     _ports_memo: PortsMemo = field(default_factory=PortsMemo)
@@ -154,22 +90,21 @@ class FrameAssembler:
     _slurm: SlurmView = field(default_factory=SlurmView)
     _mig: MigReading | None = None
     """The last MIG sample: the probe sends one only when it is new."""
-    _prev_cpu: CpuSample | None = None
-    _cpu: Cpu | None = None
-    _btime: float | None = None
     _uptime: float | None = None
     _now: float = 0.0
     _first_frame: float = -1.0
     _held: tuple[float, float] = (0.0, 0.0)
     """Seconds of ticks withheld at cold start (warmup.py), and when the last one was."""
-    _known_procs: ProcsReading | None = None
-    """The last good procs reading with every row since the last full scan: what "=" means."""
-    _table: ProcessRows = field(init=False)
-    _slots: dict[str, _SlotState] = field(default_factory=dict)
+    _procs_state: ProcsState = field(default_factory=ProcsState)
+    _process_list: ProcessList = field(init=False)
+    _gpu_join: GpuJoin = field(init=False)
+    _container_join: ContainerJoin = field(default_factory=ContainerJoin)
+    _slots: dict[str, SlotState] = field(default_factory=dict)
     """Every section's slot by probe section name, in SECTION_OF's order."""
 
     def __post_init__(self) -> None:
-        self._table = ProcessRows(self.info.page_size, self.rule)
+        self._process_list = ProcessList(self.info.page_size, self.rule)
+        self._gpu_join = GpuJoin(self.info.hz, self.rule)
         self._slots = {
             "sys": self._sys,
             "gpu": self._gpu,
@@ -215,15 +150,13 @@ class FrameAssembler:
         self._slots[frame.unfinished].fail(f"output over {limit}: skipped", now)
 
     def _read(self, name: str, out: SectionOutput, now: float, data_time: float) -> None:
-        parts = split_parts(out.body, self.marker)
-        if name == "sys":
+        if name == "sys":  # its counters change every frame: nothing to keep
             self._sys.read(lambda: read_system(out.body), name, data_time)
-        elif name == "gpu":
-            before = self._gpu.value.amd if self._gpu.value else None
-            self._gpu.read(lambda: read_gpu(parts, out.returncode, before), name, data_time)
-            if self._gpu.value is not None and self._gpu.value.mig is not None:
-                self._mig = self._gpu.value.mig
-        elif name == "disks":
+            return
+        parts = split_parts(out.body, self.marker)
+        if name == "gpu":  # the probe says `same` only for sections on their own cadence
+            self._read_gpu(parts, (out.body, out.returncode), data_time)
+        elif name == "disks":  # unchanged: the probe says `same`
             self._disks.read(lambda: read_disks(parts), name, data_time)
         elif name == "docker":
             host_now = self._host_now(now)
@@ -234,7 +167,9 @@ class FrameAssembler:
             )
             self._container_net.read(parts.get("netdev", ""), self._uptime or 0.0, self._rates.boot)
         elif name == "procs":
-            self._procs.read(lambda: self._read_procs(parts.get("", "")), name, data_time)
+            before = self._procs.value
+            text = parts.get("", "")
+            self._procs.read(lambda: self._procs_state.read(text, before), name, data_time)
         else:
             self._read_netio(name, parts, data_time)
 
@@ -248,49 +183,28 @@ class FrameAssembler:
         else:
             self._ports.read(lambda: self._ports_memo.read(parts), name, data_time)
 
-    def _read_procs(self, text: str) -> ProcsReading:
-        reading = self._kept(self._with_known_args(read_procs(text)))
-        before, self._known_procs = self._known_procs, reading
-        if reading.keep and self._procs.value is None and before is not None:
-            # The slot lost its rows to a failed reading; "=" still means what came before.
-            self._known_procs = over_before(before, reading)
-        self._btime = reading.btime if reading.btime is not None else self._btime
-        if reading.cpu is not None:
-            if self._prev_cpu is not None:
-                self._cpu = cpu_between(self._prev_cpu, reading.cpu)
-            self._prev_cpu = reading.cpu
-        return reading
-
-    def _kept(self, reading: ProcsReading) -> ProcsReading:
-        # Between full scans the probe re-reads only some processes and no container usage;
-        # the rest stay as they were.
-        before = self._procs.value
-        if not reading.keep or before is None:
-            return reading
-        return over_before(before, reading)
-
-    def _with_known_args(self, reading: ProcsReading) -> ProcsReading:
-        # The probe sends a process's arguments once; "=" stands for the ones it sent before.
-        before = self._known_procs
-        by_pid = row_attributions(reading, before)
-        rows = reading.rows
-        for pid, row in rows.items():
-            if row.command == "=":  # same keys: replacing values while iterating is safe
-                rows[pid] = _with_command(row, sent_before(before, pid, row.start_ticks))
-        # The `a` lines are read: the reading kept until the next one needs only what they say.
-        return dataclasses.replace(reading, attributions=by_pid, cgroups={})
+    def _read_gpu(self, parts: dict[str, str], source: tuple[str, int | None], when: float) -> None:
+        before = self._gpu.value.amd if self._gpu.value else None
+        if before is None:  # NVIDIA's output alone: equal output, equal reading
+            read = lambda: read_gpu(parts, source[1], None)  # noqa: E731
+            self._gpu.read_same(read, "gpu", when, source)
+        else:  # AMD's tool output is carried over from earlier frames
+            self._gpu.read(lambda: read_gpu(parts, source[1], before), "gpu", when)
+        if self._gpu.value is not None and self._gpu.value.mig is not None:
+            self._mig = self._gpu.value.mig
 
     def _host_now(self, now: float) -> float:
         # Docker's times are in the host's clock: "Up 3 minutes" must not depend on our skew.
-        if self._btime is not None and self._uptime is not None:
-            return self._btime + self._uptime
+        btime = self._procs_state.btime
+        if btime is not None and self._uptime is not None:
+            return btime + self._uptime
         return now
 
     def withheld(self, seconds: float) -> None:
         """A tick was withheld (warmup.py): readings from before now may be that much older."""
         self._held = (self._held[0] + seconds, self.clock())
 
-    def _age(self, name: str, slot: _SlotState, now: float) -> float | None:
+    def _age(self, name: str, slot: SlotState, now: float) -> float | None:
         # Stale means older than its refresh period plus some slack: not merely still running.
         limit = self.every.get(name, 1) * self.interval + self.stale_after
         if slot.data_time is not None and slot.data_time <= self._held[1]:
@@ -299,10 +213,10 @@ class FrameAssembler:
             return now - slot.data_time
         return None
 
-    def _never_answered(self, slot: _SlotState) -> bool:
+    def _never_answered(self, slot: SlotState) -> bool:
         return slot.data_time is None  # a run's value or error comes with its data time
 
-    def _waiting(self, slot: _SlotState, now: float) -> bool:
+    def _waiting(self, slot: SlotState, now: float) -> bool:
         """No reading yet, and still within the grace a first reading gets."""
         grace = self.first_grace + self._held[0]
         return self._never_answered(slot) and now - self._first_frame <= grace
@@ -317,43 +231,34 @@ class FrameAssembler:
     def _snapshot(self, now: float, latency_ms: float | None) -> HostSnapshot:
         system = self._sys.value
         procs = self._slurm.enrich(self._procs.value, self.info.hostname)
-        gpu, docker, disks = self._gpu.value, self._docker.value, self._disks.value
-        containers = self._containers(docker, procs)
-        names = {c.id: c.name for c in containers}
-        gpus, gpu_procs = self._gpus(gpu, procs, containers, names)
-        requests = docker.requests if docker else {}
-        containers = list(attach_gpus(containers, requests, gpus, gpu_procs))
-        stale = {
-            SECTION_OF[name]: age
-            for name, slot in self._slots.items()
-            if (age := self._age(name, slot, now)) is not None
-        }
-        data_times = [s.data_time for s in self._slots.values() if s.data_time is not None]
-        return HostSnapshot(
+        gpu, docker = self._gpu.value, self._docker.value
+        usage = with_usage(docker, procs)
+        context = (self._mig, self._uptime)
+        gpus, gpu_procs = self._gpu_join.parts(gpu, self._current_apps(gpu), procs, usage, context)
+        containers = self._container_join.attach(usage, docker, gpus, gpu_procs)
+        return _SNAPSHOT(
             name=self.name,
             state=HostState.UP,
             time=now,
             latency_ms=latency_ms,
-            data_time=max(data_times) if data_times else None,
+            data_time=self._data_time(),
             hostname=self.info.hostname,
-            cpu=self._cpu,
+            cpu=self._procs_state.cpu,
             load=system.load if system else None,
             memory=system.memory if system else None,
             uptime_s=self._uptime,
-            gpus=tuple(gpus),
-            gpu_processes=tuple(gpu_procs),
-            gpu_error=self._error("gpu", now) or _gpu_line_errors(gpu),
-            containers=tuple(containers),
+            gpus=gpus,
+            gpu_processes=gpu_procs,
+            gpu_error=self._error("gpu", now) or gpu_line_errors(gpu),
+            containers=containers,
             docker_error=self._error("docker", now) or (docker.docker_failure if docker else None),
-            processes=tuple(self._processes(procs, system, containers)),
+            processes=self._processes(procs, system, containers),
             processes_error=self._error("procs", now),
-            disks=tuple(disks or ()),
+            disks=tuple(self._disks.value or ()),
             disks_error=self._error("disks", now),
             system_error=self._error("sys", now),
-            stale=stale,
-            waiting=frozenset(
-                SECTION_OF[name] for name, slot in self._slots.items() if self._waiting(slot, now)
-            ),
+            stale=self._stale(now),
+            waiting=self._waiting_sections(now),
             interfaces=(*(self._net.value or ()), *self._container_net.named(containers)),
             network_error=self._error("net", now),
             disk_io=self._dio.value or (),
@@ -365,69 +270,27 @@ class FrameAssembler:
             slurm=self._slurm.state(),
         )
 
-    def _containers(
-        self, docker: DockerReading | None, procs: ProcsReading | None
-    ) -> list[Container]:
-        if docker is None:
-            return []
-        usage = procs.container_usage if procs else {}
-        result = docker.containers
-        for index, c in enumerate(result):
-            cpu, mem = usage.get(c.id, (None, None)) if c.state == "running" else (None, None)
-            # Usage comes with full scans only: most frames keep the same containers. The
-            # reading takes each one with its usage in place of the one it had, so a host holds
-            # one copy of each container, not the reading's and the snapshot's.
-            if c.cpu_percent != cpu or c.memory_used != mem:
-                result[index] = dataclasses.replace(c, cpu_percent=cpu, memory_used=mem)
-        return list(result)
+    def _data_time(self) -> float | None:
+        times = [s.data_time for s in self._slots.values() if s.data_time is not None]
+        return max(times) if times else None
 
-    def _start_time(self, procs: ProcsReading, ticks: int) -> float | None:
-        if procs.btime is None:
-            return None
-        return round(procs.btime + ticks / self.info.hz, 2)
+    def _stale(self, now: float) -> dict[Section, float]:
+        return {
+            SECTION_OF[name]: age
+            for name, slot in self._slots.items()
+            if (age := self._age(name, slot, now)) is not None
+        }
 
-    def _gpus(
-        self,
-        gpu: GpuReading | None,
-        procs: ProcsReading | None,
-        containers: list[Container],
-        names: dict[str, str],
-    ) -> tuple[list[Gpu], list[GpuProcess]]:
-        if gpu is None:
-            return [], []
-        amd_gpus, amd_apps, _ = amd_view(gpu.amd, self._uptime)
-        every = [*gpu.gpus, *amd_gpus]
-        index_of = {g.uuid: g.index for g in every}
-        result: list[GpuProcess] = []
-        cpu: dict[tuple[int, float], float] = {}
-        for app in [*self._current_apps(gpu), *amd_apps]:
-            row = procs.rows.get(app.pid) if procs else None
-            found = procs.attributions.get(app.pid) if procs and row else None
-            user, command = (row.user, row.command) if row else (None, None)
-            start = self._start_time(procs, row.start_ticks) if procs and row else None
-            if row is not None and start is not None and row.cpu_percent is not None:
-                cpu[(app.pid, start)] = row.cpu_percent
-            result.append(
-                GpuProcess(
-                    pid=app.pid,
-                    gpu_index=index_of.get(app.gpu_uuid, -1),
-                    gpu_uuid=app.gpu_uuid,
-                    memory_used=app.memory_used,
-                    user=user,
-                    command=command or app.process_name or (row.comm if row else None),
-                    container=docker_ref(row.container_id if row else None, found, names),
-                    start_time=start,
-                    attribution=found,
-                )
-            )
-        gpus, result = apply_mig(every, result, self._mig)
-        return gpus, list(resolve_gpu_processes(result, containers, cpu, self.rule))
+    def _waiting_sections(self, now: float) -> frozenset[Section]:
+        return frozenset(
+            SECTION_OF[name] for name, slot in self._slots.items() if self._waiting(slot, now)
+        )
 
-    def _current_apps(self, gpu: GpuReading) -> list[GpuApp]:
+    def _current_apps(self, gpu: GpuReading | None) -> list[GpuApp]:
         # nvidia-smi prints no line for a sample without processes: an apps sample older than
         # a period and a half means there are none now (unless the GPU sampler itself is stuck).
         slot = self._gpu
-        if gpu.apps_uptime is None or self._uptime is None:
+        if gpu is None or gpu.apps_uptime is None or self._uptime is None:
             return []
         sampler_stuck = slot.data_time is not None and self._age("gpu", slot, self._now) is not None
         if sampler_stuck or self._uptime - gpu.apps_uptime <= 1.5 * self.interval:
@@ -435,28 +298,15 @@ class FrameAssembler:
         return []
 
     def _processes(
-        self, procs: ProcsReading | None, system: SystemReading | None, containers: list[Container]
-    ) -> list[Process]:
+        self,
+        procs: ProcsReading | None,
+        system: SystemReading | None,
+        containers: Sequence[Container],
+    ) -> tuple[Process, ...]:
         if procs is None:
-            return []
+            return ()
         total = system.memory.total if system and system.memory else None
-        made = self._table.build(
-            procs, total, containers, lambda ticks: self._start_time(procs, ticks)
+        hz = self.info.hz
+        return self._process_list.build(
+            procs, total, containers, lambda ticks: start_time(procs, ticks, hz)
         )
-        return list(by_cpu_then_memory(made))
-
-
-def _with_command(row: ProcRow, command: str) -> ProcRow:
-    # Positional: dataclasses.replace costs several times as much, on every "=" row of a tick.
-    return ProcRow(
-        row.pid, row.cpu_percent, row.rss_pages, row.start_ticks, row.container_id, row.comm,
-        row.user, command,
-    )  # fmt: skip
-
-
-def _gpu_line_errors(gpu: GpuReading | None) -> str | None:
-    if gpu is None:
-        return None
-    amd_error = amd_view(gpu.amd)[2]
-    errors = [*gpu.errors, *([f"AMD: {amd_error}"] if amd_error else [])]
-    return "; ".join(errors)[:300] if errors else None

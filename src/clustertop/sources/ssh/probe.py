@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 
+from clustertop.model.fast import maker
 from clustertop.parsers.df import GNU_OUTPUT_COLUMNS
 from clustertop.parsers.docker import INSPECT_TEMPLATE
 from clustertop.parsers.nvidia_smi import APPS_QUERY_FIELDS, GPU_QUERY_FIELDS
@@ -214,6 +215,10 @@ def as_int(text: str) -> int | None:
         return None
 
 
+_SECTION = maker(SectionOutput)
+"""SectionOutput(...) without one object.__setattr__ per field: several a frame of every host."""
+
+
 def parse_frame(text: str, marker: str) -> Frame:
     """Split one frame (everything up to and including its `M d SEQ` line; see protocol.md)."""
     prefix = marker + " "
@@ -222,23 +227,20 @@ def parse_frame(text: str, marker: str) -> Frame:
     pending: dict[str, float] = {}
     same: dict[str, float] = {}
     current: str | None = None
-    body: list[str] = []
-    for line in text.split("\n"):
-        if not line.startswith(prefix):
-            if current is not None:
-                body.append(line)
-            continue
-        words = line[len(prefix) :].split(" ")
+    body: list[str] = []  # runs of whole lines, each run "\n"-joined
+    # Marker lines only are looked at: each chunk is one marker line (its prefix cut off) with
+    # the lines up to the next one (chunk 0, before any marker line, belongs to no section).
+    for chunk in ("\n" + text).split("\n" + prefix)[1:]:
+        head, newline, rest = chunk.partition("\n")
+        words = head.split(" ")
         kind = words[0]
         if kind == "t" and len(words) >= 3:
             seq, uptime = as_int(words[1]) or -1, as_float(words[2])
         elif kind == "b" and len(words) >= 2:
             current, body = words[1], []
         elif kind == "e" and len(words) >= 4 and current == words[1]:
-            if body and body[-1] == "":
-                body.pop()  # the probe adds one newline so a last line without one is kept whole
-            sections[current] = SectionOutput(
-                current, "\n".join(body), as_int(words[2]), as_float(words[3])
+            sections[current] = _SECTION(
+                current, _body_text(body), as_int(words[2]), as_float(words[3])
             )
             current = None
         elif kind in ("p", "same") and len(words) >= 3:
@@ -248,9 +250,21 @@ def parse_frame(text: str, marker: str) -> Frame:
         elif kind == "d" and len(words) >= 2 and seq < 0:
             seq = as_int(words[1]) or -1
         elif current is not None:
-            body.append(line)  # a part marker (apps, inodes, logs)
-    size = sum(len(line) + 1 for line in body) if current is not None else 0
+            body.append(prefix + chunk)  # a part marker (apps, inodes, logs) and its lines
+            continue
+        if current is not None and newline:
+            body.append(rest)
+    size = len("\n".join(body)) + 1 if current is not None and body else 0
     return Frame(seq, uptime, sections, pending, same, unfinished=current, unfinished_chars=size)
+
+
+def _body_text(runs: list[str]) -> str:
+    """A section's lines as one text, without the empty last line the probe adds so that a
+    last line without a newline is kept whole."""
+    text = "\n".join(runs)
+    if not runs:
+        return text
+    return text[:-1] if text.endswith("\n") or runs[-1] == "" else text
 
 
 def split_parts(body: str, marker: str) -> dict[str, str]:
@@ -260,6 +274,8 @@ def split_parts(body: str, marker: str) -> dict[str, str]:
     the part named "<name>.args".
     """
     prefix = marker + " "
+    if prefix not in body:  # most sections: no part marker, one part
+        return {"": body}
     parts: dict[str, list[str]] = {"": []}
     name = ""
     for line in body.split("\n"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from clustertop.model import Container, Process
@@ -32,7 +32,7 @@ class ProcessRows:
         self,
         procs: ProcsReading,
         total: int | None,
-        containers: list[Container],
+        containers: Sequence[Container],
         start_time: Callable[[int], float | None],
     ) -> list[Process]:
         """The processes in reading order; `total` is the host's memory, `start_time` turns a

@@ -1,0 +1,160 @@
+"""A large fleet's first reading filed answer by answer as they come, in the decoding thread.
+
+At 5,000 hosts x 8 GPUs the first reading's answers come over 2-3 s, and filing them all after
+the last one took 0.25-0.3 s of the join (with Prometheus idle by then). Each answer is filed
+here once those before it in its section (`section`) are: only the last ones wait for the
+join. The result is what group_hosts makes of the reading's answers; `finish` checks that the
+answers filed are the reading's (the same objects, or equal lists), else gives None and the
+reading is grouped anew as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from clustertop.sources.prometheus.assemble import (
+    CONTAINER_QUERIES,
+    DISK_QUERIES,
+    GPU_NAMES,
+    Answers,
+    HostData,
+    file_answer,
+    mark_down,
+)
+from clustertop.sources.prometheus.client import PromError, TargetHealth
+from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, sizes, split_clock
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus, build_gpus
+from clustertop.sources.prometheus.hosts import Filings, placer
+
+
+def section(name: str) -> str:
+    """The part of a host an answer is filed into: answers of one section are filed in the
+    reading's order; others (each node value, the CPU modes) stand alone."""
+    if name in GPU_NAMES:
+        return "gpu"
+    if name in DISK_QUERIES:
+        return "disk"
+    return "ctr" if name in CONTAINER_QUERIES else name
+
+
+class Streamed:
+    """Answers filed as they are offered, each section in `order`; every method but
+    `__init__` runs in the decoding thread (one at a time: no lock)."""
+
+    def __init__(self, order: Sequence[str], host_label: str) -> None:
+        self.order = list(order)
+        self.host_label = host_label
+        self.hosts: dict[str, HostData] = {}
+        self.filings: Filings = {}
+        self._place = placer(host_label, self.hosts)
+        self._queues: dict[str, list[str]] = {}
+        for name in self.order:
+            self._queues.setdefault(section(name), []).append(name)
+        self._offered: dict[str, object] = {}
+        self._filed: set[str] = set()
+        self.broken = False
+        """True once something went wrong here: the reading is then grouped anew."""
+        self.built: dict[str, BuiltGpus] = {}
+        """Each host's GPU records, when the GPU answers came before others (_build_gpus)."""
+
+    def offer(self, name: str, answer: object) -> None:
+        """One answer as it will be filed: filed now if its section's earlier ones are."""
+        if self.broken or name in self._offered or name not in self.order:
+            self.broken = True
+            return
+        self._offered[name] = answer
+        try:
+            self._file_ready(self._queues[section(name)])
+        except Exception:  # noqa: BLE001 - any fault: the join groups the reading anew
+            self.broken = True
+
+    def _file_ready(self, queue: list[str]) -> None:
+        while queue and queue[0] in self._offered:
+            name = queue.pop(0)
+            file_answer(name, self._offered[name], self._place, self.filings)
+            self._filed.add(name)
+            if not queue and section(name) == "gpu" and len(self._filed) < len(self.order):
+                self._build_gpus()
+
+    def _build_gpus(self) -> None:
+        """Every host's GPU records, made as soon as the GPU answers are all filed (no later
+        answer changes them) while others are still to come: 40,000 at 5,000 x 8, most of
+        the snapshots' cost, no longer after the last answer."""
+        for name, host in self.hosts.items():
+            if host.gpus:
+                working: list[Mapping[str, object]] = []
+                self.built[name] = (build_gpus(host.gpus, working), working)
+
+    def finish(
+        self, answers: Answers, targets: Sequence[TargetHealth] | None
+    ) -> tuple[dict[str, HostData], Filings] | None:
+        """The hosts and filings of `answers` (the reading's, as the join files them), or
+        None when they are not the answers offered here."""
+        if self.broken or list(answers) != self.order or not _same(answers, self._offered):
+            return None
+        for queue in self._queues.values():
+            self._file_ready(queue)
+        mark_down(self.hosts, answers, targets, self.host_label)
+        self.hosts.pop("", None)  # series with no host label at all cannot be placed
+        filings = {n: self.filings[n] for n in self.order if n in self.filings}
+        return self.hosts, filings
+
+
+class FleetStream(Streamed):
+    """A large fleet's first reading (PrometheusSource._with_kept's answers, made as they
+    come): the utilisation parted from the SM clocks asked with it, filed after the other
+    fields; the GPUs' labels and sizes (FB_USED + FB_FREE) last, once all three are in."""
+
+    def __init__(self, wanted: Sequence[str], host_label: str, untagged: Untagged) -> None:
+        lean = [n for n in wanted if n not in (GPU_LABELS, GPU_FB_FREE_ALL)]
+        super().__init__([*lean, "gpu_sm_clock", GPU_LABELS, GPU_FB_TOTAL], host_label)
+        self._untagged = untagged
+        self._info: dict[str, object] = {}
+
+    def take(self, name: str, answer: object) -> None:
+        """One answer as it came (decoding thread)."""
+        try:
+            self._take(name, answer)
+        except Exception:  # noqa: BLE001 - any fault: the join groups the reading anew
+            self.broken = True
+
+    def _take(self, name: str, answer: object) -> None:
+        if name == "gpu_util":
+            if isinstance(answer, list):
+                util, clocks = split_clock(answer, self._untagged)
+                self.offer(name, util)
+                self.offer("gpu_sm_clock", clocks)
+            else:
+                self.offer(name, answer)
+                self.offer("gpu_sm_clock", answer)  # its error: the clocks were asked with it
+            return
+        if name in (GPU_LABELS, GPU_FB_FREE_ALL, "gpu_fb_used"):
+            self._info[name] = answer
+            if name == "gpu_fb_used":
+                self.offer(name, answer)
+            if len(self._info) == 3:
+                self._kept()
+            return
+        self.offer(name, answer)
+
+    def _kept(self) -> None:
+        labels, free, used = (self._info[n] for n in (GPU_LABELS, GPU_FB_FREE_ALL, "gpu_fb_used"))
+        # Else the join keeps neither: not the order offered here, so grouped anew.
+        if isinstance(used, list) and isinstance(free, list) and not isinstance(labels, PromError):
+            self.offer(GPU_LABELS, labels)
+            self.offer(GPU_FB_TOTAL, sizes(used, free))
+
+
+def _same(answers: Mapping[str, object], offered: Mapping[str, object]) -> bool:
+    """Every answer is the one offered (the same object, or an equal list: the SM clocks and
+    sizes are made again by the join)."""
+    for name, answer in answers.items():
+        if name not in offered:
+            return False
+        got = offered[name]
+        if got is not answer and not (type(got) is list and got == answer):
+            return False
+    return True
+
+
+__all__ = ["FleetStream", "Streamed", "section"]

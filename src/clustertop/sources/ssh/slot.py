@@ -1,0 +1,77 @@
+"""One probe section's last result for the assembler: its value, error and data time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from clustertop.sources.ssh.sections import SectionError
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class SlotState:
+    """When one section last answered, and how."""
+
+    error: str | None = None
+    """Error of the last run."""
+    data_time: float | None = None
+    """Client time the last run started on the host (None: the section never answered)."""
+    pending_since: float | None = None
+    """Client time a still-running run started, when one is running."""
+
+    def fail(self, error: str, data_time: float) -> None:
+        """A run whose output could not be had at all."""
+        self.error, self.data_time = error, data_time
+
+
+@dataclass(slots=True)
+class Slot(SlotState, Generic[T]):
+    """The last result of one section."""
+
+    value: T | None = None
+    """Parsed data of the last good run (None before the first, and after a failed one)."""
+    source: tuple[str, int | None] | None = None
+    """The output (body, exit status) `value` was parsed from, where parsing is a function of
+    it alone (`read_same`); None where it is not, or there is no value."""
+
+    def fail(self, error: str, data_time: float) -> None:
+        """A run whose output could not be had at all: no value, and why."""
+        self.value, self.error, self.data_time, self.source = None, error, data_time, None
+
+    def read(self, parse: Callable[[], T], name: str, data_time: float) -> None:
+        """Replace the value with a new run's, or record why that run's output is unusable."""
+        self.source = None
+        try:
+            self.value, self.error = parse(), None
+        except SectionError as exc:
+            self.value, self.error = None, str(exc)
+        except (ValueError, KeyError, IndexError) as exc:
+            self.value, self.error = None, f"unreadable {name} output ({exc})"
+        self.data_time = data_time
+
+    def read_same(
+        self, parse: Callable[[], T], name: str, data_time: float, source: tuple[str, int | None]
+    ) -> None:
+        """`read` for a section whose value depends on its output alone: output equal to the
+        last good run's keeps that run's value (the same objects, so later comparisons of the
+        host's snapshots are identity checks) instead of parsing it again."""
+        if self.value is not None and self.source == source:
+            self.error, self.data_time = None, data_time
+            return
+        self.read(parse, name, data_time)
+        self.source = source if self.value is not None else None
+
+
+@dataclass(slots=True)
+class HostInfo:
+    """Facts from the probe's ready line."""
+
+    hz: int = 100
+    """Clock ticks per second."""
+    page_size: int = 4096
+    """Bytes per page."""
+    hostname: str | None = None
+    """uname -n."""

@@ -1,0 +1,124 @@
+"""A large fleet's first reading filed as its answers come (FleetStream) gives the very
+snapshots of one filed after the last answer, whatever order the answers come in."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from clustertop.sources.prometheus.client import PromError, PromSettings, Series
+from clustertop.sources.prometheus.fleet import CLOCK_TAG, fleet_queries, info_queries
+from clustertop.sources.prometheus.source import PrometheusSource
+from clustertop.sources.prometheus.streamed import FleetStream
+from tests.prom import test_fleet_reading as fleet_tests
+from tests.prom.test_fleet_reading import as_fleet  # noqa: F401 - the fixture
+from tests.prom.test_prometheus_source import Stack, stack  # noqa: F401 - the fixture
+
+NAMES = ["n1", "n2", "n3"]
+T0 = 1_700_000_000.0
+WANTED = {**fleet_queries("instance"), **info_queries("instance")}
+
+
+def _gpu(host: str, index: int, **more: str) -> dict[str, str]:
+    return {"gpu": str(index), "Hostname": host, "instance": f"{host}-dcgm:9400", **more}
+
+
+def _answers(step: float) -> dict[str, list[Series] | PromError]:
+    """Every answer of the fleet's first reading, with what makes filing order matter: GPU
+    label sets that differ between answers, disks and containers in several answers (in
+    other orders), a tagged SM clock, a failed query."""
+    got: dict[str, list[Series] | PromError] = {name: [] for name in WANTED}
+    node = [{"instance": f"{h}:9100", "job": "node"} for h in NAMES]
+    for name, value in (("load1", 1.5), ("mem_total", 8e9), ("mem_available", 4e9)):
+        got[name] = [(labels, value + step) for labels in node]
+    got["boot"] = PromError("error", "boot refused")
+    got["cpu_modes"] = [
+        ({**n, "mode": m}, v + step) for n in node for m, v in (("user", 0.3), ("idle", 0.6))
+    ]
+    mounts = [{**n, "mountpoint": m, "device": "sda", "fstype": "ext4"} for n in node
+              for m in ("/", "/data")]  # fmt: skip
+    got["fs_size"] = [(labels, 1e12) for labels in mounts]
+    got["fs_avail"] = [(labels, 5e11 + step) for labels in reversed(mounts)]
+    got["fs_free"] = [(labels, 6e11 + step) for labels in mounts]
+    ctrs = [({"instance": f"{h}:8080", "id": f"/c{i}", "name": f"job{i}"}, 1e9 + step)
+            for h in NAMES for i in range(2)]  # fmt: skip
+    got["ctr_memory"] = ctrs
+    got["ctr_cpu"] = [({**labels, "pod": "p"}, 0.5) for labels, _ in reversed(ctrs)]
+    gpus = [(h, i) for h in NAMES for i in range(2)]
+    got["gpu_util"] = [(_gpu(h, i), 40.0 + step) for h, i in gpus]
+    got["gpu_util"].append((_gpu("n3", 7, **{CLOCK_TAG: "1"}), 1410.0))  # no utilisation
+    got["gpu_temp"] = [(_gpu(h, i), 60.0) for h, i in reversed(gpus)]
+    got["gpu_fb_used"] = [(_gpu(h, i), 1000.0 + step) for h, i in gpus]
+    got["gpu_fb_free_all"] = [(_gpu(h, i), 79000.0) for h, i in gpus]
+    got["gpu_labels"] = [
+        (_gpu(h, i, UUID=f"GPU-{h}-{i}", modelName="NVIDIA H100", pod=f"p{i}"), 1.0)
+        for h, i in gpus
+    ]
+    return got
+
+
+def _source() -> PrometheusSource:
+    settings = PromSettings("http://127.0.0.1:9")
+    return PrometheusSource(settings, NAMES, interval=5.0, host_label="instance")
+
+
+def _read(source: PrometheusSource, answers: dict[str, list[Series] | PromError]) -> object:
+    return source._assemble(source._with_kept(answers), None, T0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_answers_filed_as_they_come_give_the_same_snapshots(seed: int) -> None:
+    streamed, plain = _source(), _source()
+    first = _answers(0.0)
+    order = list(first)
+    random.Random(seed).shuffle(order)
+    stream = streamed._stream = FleetStream(list(WANTED), "instance", streamed._untagged)
+    for name in order:
+        stream.take(name, first[name])
+    got, want = _read(streamed, first), _read(plain, first)
+    assert streamed._raw is stream.hosts, "the streamed filing was used"
+    assert isinstance(want, list) and any(s.gpus and s.disks and s.containers for s in want)
+    assert got == want
+    assert len(want[2].gpus) == 3  # n3: the GPU with a (tagged) SM clock alone too
+    # The next reading is filed again in place from where the first one put each value.
+    again = _answers(1.0)
+    assert _read(streamed, again) == _read(plain, again) == _read(_source(), again)
+
+
+def test_gpu_records_made_before_the_last_answer_are_those_of_the_join() -> None:
+    streamed, first = _source(), _answers(0.0)
+    gpu_first = sorted(first, key=lambda n: not n.startswith("gpu"))
+    stream = streamed._stream = FleetStream(list(WANTED), "instance", streamed._untagged)
+    for name in gpu_first:
+        stream.take(name, first[name])
+    assert sorted(stream.built) == NAMES, "made once the GPU answers were all in"
+    assert _read(streamed, first) == _read(_source(), first)
+
+
+def test_a_missing_answer_groups_the_reading_anew() -> None:
+    source, first = _source(), _answers(0.0)
+    stream = source._stream = FleetStream(list(WANTED), "instance", source._untagged)
+    for name in list(first)[1:]:  # `up` never came
+        stream.take(name, first[name])
+    assert _read(source, first) == _read(_source(), first)
+    assert source._raw is not stream.hosts
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_the_first_fleet_reading_of_a_real_prometheus_is_streamed(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """test_fleet_rows_equal_full_rows (fleet rows equal full ones), its first fleet reading filed as its answers came."""
+    finished: list[bool] = []
+    finish = FleetStream.finish
+
+    def recorded(self: FleetStream, *args: object) -> object:
+        got = finish(self, *args)  # type: ignore[arg-type]
+        finished.append(got is not None)
+        return got
+
+    monkeypatch.setattr(FleetStream, "finish", recorded)
+    fleet_tests.test_fleet_rows_equal_full_rows(stack)
+    assert finished == [True]
