@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from clustertop.config.settings import Config
 from clustertop.inventory.hosts import HostSpec, parse_host_spec
+from clustertop.sources.prometheus.asking import discover
 from clustertop.sources.prometheus.client import PromError, PromSettings
-from clustertop.sources.prometheus.source import PrometheusSource, discover
+from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.sources.prometheus.with_ssh import PrometheusWithSsh
 from clustertop.sources.ssh.source import SshSource
 

@@ -2,203 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.fast import maker, replacer
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule, owner_of
-from clustertop.sources.prometheus.client import Labels, PromError, Series, TargetHealth
+from clustertop.sources.prometheus.client import Labels, PromError, TargetHealth
 from clustertop.sources.prometheus.gpus import (
-    GPU_FB_TOTAL,
-    GPU_INFO,
-    GPU_LABELS,
     GPU_QUERIES,
     BuiltGpus,
     build_gpus,
-    gpu_queries,
     gpu_workloads,
     workload_key,
 )
-from clustertop.sources.prometheus.hosts import (
-    Filed,
-    Filings,
-    HostData,
-    host_key,
-    placer,
-    strip_port,
+from clustertop.sources.prometheus.grouping import group_hosts
+from clustertop.sources.prometheus.hosts import HostData, host_key, strip_port
+from clustertop.sources.prometheus.promql import (
+    CONTAINER_QUERIES,
+    DISK_QUERIES,
+    NODE_QUERIES,
+    QUERIES,
+    Answers,
+    queries,
 )
-
-_FS = 'fstype!~"tmpfs|devtmpfs|ramfs|squashfs|nsfs|autofs|proc|sysfs|fuse\\\\..*"'
-NODE_QUERIES = {
-    "load1": "node_load1",
-    "load5": "node_load5",
-    "load15": "node_load15",
-    "mem_total": "node_memory_MemTotal_bytes",
-    "mem_available": "node_memory_MemAvailable_bytes",
-    # Kernels before 3.14 have no MemAvailable: then used = total - free - buffers - cached.
-    "mem_free": "node_memory_MemFree_bytes",
-    "mem_buffers": "node_memory_Buffers_bytes",
-    "mem_cached": "node_memory_Cached_bytes",
-    "swap_total": "node_memory_SwapTotal_bytes",
-    "swap_free": "node_memory_SwapFree_bytes",
-    "boot": "node_boot_time_seconds",
-    # irate: the last two samples, whatever the scrape interval (up to the 5 m window).
-    "cpu_modes": "sum without (cpu) (irate(node_cpu_seconds_total[5m]))",
-    "cpu_count": 'count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})',
-}
-DISK_QUERIES = {
-    "fs_size": f"node_filesystem_size_bytes{{{_FS}}}",
-    "fs_avail": f"node_filesystem_avail_bytes{{{_FS}}}",
-    "fs_free": f"node_filesystem_free_bytes{{{_FS}}}",
-    "fs_files": f"node_filesystem_files{{{_FS}}}",
-    "fs_files_free": f"node_filesystem_files_free{{{_FS}}}",
-}
-CONTAINER_QUERIES = {
-    "ctr_memory": 'container_memory_working_set_bytes{pod!=""} '
-    'or container_memory_working_set_bytes{name!=""}',
-    "ctr_cpu": 'irate(container_cpu_usage_seconds_total{pod!=""}[5m]) '
-    'or irate(container_cpu_usage_seconds_total{name!=""}[5m])',
-}
-
-
-def queries(host_label: str) -> dict[str, str]:
-    """Every instant query of one reading, by name."""
-    gpus = gpu_queries(host_label)
-    return {"up": "up", **NODE_QUERIES, **DISK_QUERIES, **gpus, **CONTAINER_QUERIES}
-
-
-QUERIES = queries("instance")
-"""Every instant query of one reading, by name (for the default host label)."""
-
-Answers = Mapping[str, "list[Series] | PromError"]
-"""Each query's series, or why it failed."""
-
-
-def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, HostData]:
-    """Each host's series; where each series' value went is noted in `filings` (a reading
-    whose series have the same labels is then filed again in place: filing.refile)."""
-    hosts: dict[str, HostData] = {}
-    place = placer(host_label, hosts)
-    for name, answer in answers.items():
-        file_answer(name, answer, place, filings)
-    return hosts
-
-
-def file_answer(
-    name: str, answer: object, place: Callable[[Labels], HostData], filings: Filings
-) -> None:
-    """One answer's series filed into their hosts (`place`), noted in `filings`. Answers of
-    different sections (streamed.section) touch different parts of a host: only the order within
-    a section matters (which label set a GPU, disk or container keeps)."""
-    # One loop per answer with the query's kind decided once: this runs for every series.
-    # Where a value went is noted in two lists (hosts, dicts): 200,000 tuples instead would
-    # be as many objects more for the cyclic collector to go through.
-    if name == "up" or not isinstance(answer, list):  # a failed query: its error
-        return
-    if name in GPU_NAMES:
-        filings[name] = _file_gpus(name, answer, place)
-        return
-    owners: list[HostData | None] = []
-    wheres: list[dict[str, Any] | None] = []
-    own, put = owners.append, wheres.append
-    keys: list[str] | str = name
-    if name == "cpu_modes":
-        keys = []
-        key = keys.append
-        for labels, value in answer:
-            host = place(labels)
-            mode = labels.get("mode", "")
-            host.cpu_modes[mode] = value
-            own(host)
-            put(host.cpu_modes)
-            key(mode)
-    elif name in DISK_QUERIES:
-        for labels, value in answer:
-            where = (labels.get("mountpoint", ""), labels.get("device", ""),
-                     labels.get("fstype", ""))  # fmt: skip
-            host = place(labels)
-            disk = host.disks.setdefault(where, {})
-            disk[name] = value
-            own(host)
-            put(disk)
-    elif name in CONTAINER_QUERIES:
-        for labels, value in answer:
-            host = place(labels)
-            ctr = host.containers.setdefault(labels.get("id", ""), {"labels": labels})
-            ctr[name] = value
-            own(host)
-            put(ctr)
-    else:
-        for labels, value in answer:
-            host = place(labels)
-            host.values[name] = value
-            own(host)
-            put(host.values)
-    filings[name] = (owners, wheres, keys)
-
-
-GPU_NAMES = frozenset((*GPU_QUERIES, GPU_LABELS, GPU_FB_TOTAL))
-_KEPT = frozenset((GPU_LABELS, GPU_FB_TOTAL))
-
-
-def _file_gpus(
-    name: str, answer: list[Series], place: Callable[[Labels], HostData]
-) -> Filed | None:
-    kept, info, labelled = name in _KEPT, name == GPU_INFO, name in (GPU_INFO, GPU_LABELS)
-    owners: list[HostData | None] = []
-    wheres: list[dict[str, Any] | None] = []
-    own, put = owners.append, wheres.append
-    for labels, value in answer:
-        host = place(labels)
-        gpus = host.gpus
-        key = labels.get("gpu", "") + "/" + labels.get("GPU_I_ID", "")
-        gpu = gpus.get(key)
-        if gpu is None:
-            if kept:  # kept from before: only for a GPU this reading found
-                own(None)
-                put(None)
-                continue
-            # gpu_info has every label; the fields' own few serve if it failed.
-            gpu = gpus[key] = {"labels": labels}
-            if info:
-                gpu["info"] = True
-        elif labelled and "info" not in gpu:
-            # This reading's gpu_info (its first series) wins; kept labels replace only the
-            # fields'.
-            gpu["labels"] = labels
-            gpu["info" if info else "named"] = True
-        if not labelled:
-            gpu[name] = value
-            own(host)
-            put(gpu)
-    return None if labelled else (owners, wheres, name)
-
-
-def mark_down(
-    hosts: dict[str, HostData],
-    answers: Answers,
-    targets: Sequence[TargetHealth] | None,
-    label: str,
-) -> None:
-    """Note each failed scrape on its host: the target API's error, else `up == 0`."""
-    if targets is not None:
-        for target in targets:
-            if not target.up:
-                why = target.error or "scrape failed"
-                where = f"{target.labels.get('job', '?')} {target.labels.get('instance', '?')}"
-                hosts.setdefault(host_key(target.labels, label), HostData()).down.append(
-                    f"target {where} down: {why}"
-                )
-        return
-    up = answers.get("up")
-    for labels, value in up if isinstance(up, list) else ():
-        if value == 0:
-            where = f"{labels.get('job', '?')} {labels.get('instance', '?')}"
-            hosts.setdefault(host_key(labels, label), HostData()).down.append(
-                f"target {where} down (up == 0)"
-            )
-
 
 # The records of every host, made each reading (5,000 hosts: 40,000 Gpu, 5,000 of the rest).
 _HOST, _CPU, _MEMORY, _DISK = maker(HostSnapshot), maker(Cpu), maker(Memory), maker(Disk)
@@ -352,29 +178,6 @@ def snapshot(
     )
 
 
-def group_hosts(
-    answers: Answers,
-    targets: Sequence[TargetHealth] | None,
-    host_label: str,
-    filings: Filings | None = None,
-) -> dict[str, HostData]:
-    """Each host's series, filed (what one snapshot is made of, `now` aside); where each
-    series went is noted in `filings` when given."""
-    hosts = _group(answers, host_label, {} if filings is None else filings)
-    mark_down(hosts, answers, targets, host_label)
-    hosts.pop("", None)  # series with no host label at all cannot be placed
-    return hosts
-
-
-def unnamed(hosts: Mapping[str, HostData]) -> bool:
-    """Whether a GPU found by its fields got no labels (neither gpu_info nor GPU_LABELS)."""
-    return any(
-        "named" not in gpu and "info" not in gpu
-        for host in hosts.values()
-        for gpu in host.gpus.values()
-    )
-
-
 def section_failures(answers: Answers) -> dict[str, str | None]:
     """Each section's failed query (its message), or None."""
     return {section: _failed(answers, part) for section, part in _SECTIONS.items()}
@@ -406,7 +209,6 @@ def assemble(
 
 
 __all__ = [
-    "CONTAINER_QUERIES", "DISK_QUERIES", "GPU_NAMES", "QUERIES", "HostData", "assemble",
-    "file_answer", "group_hosts", "host_key", "mark_down", "queries", "retimed",
-    "section_failures", "snapshot", "strip_port", "unnamed",
+    "QUERIES", "Answers", "HostData", "assemble", "host_key", "queries", "retimed",
+    "section_failures", "snapshot", "strip_port",
 ]  # fmt: skip

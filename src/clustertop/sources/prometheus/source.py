@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
@@ -12,16 +12,13 @@ from clustertop.model.fast import replacer
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
+from clustertop.sources.prometheus.asking import all_failed, ask_all
 from clustertop.sources.prometheus.assemble import (
     Answers,
     HostData,
-    assemble,
-    group_hosts,
-    queries,
     retimed,
     section_failures,
     snapshot,
-    unnamed,
 )
 from clustertop.sources.prometheus.client import (
     DECODER,
@@ -46,7 +43,8 @@ from clustertop.sources.prometheus.fleet import (
     sizes,
     split_clock,
 )
-from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, GPU_QUERIES, BuiltGpus
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus
+from clustertop.sources.prometheus.grouping import group_hosts, unnamed
 from clustertop.sources.prometheus.hosts import Filings
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.sources.prometheus.streamed import FleetStream
@@ -57,88 +55,11 @@ SINK_SLICE_S = 0.01
 REPAINT_ROOM_S = 0.3
 """How long after a reading's last snapshot the collector stays paused: the UI's repaint of it
 (spaced at most 0.25 s from the last) and its display come first."""
-HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), "cpu_modes"))
-"""The queries of tens of thousands of series each at 5,000 x 8 (the GPUs' and CPU modes')."""
 _STATE_OF_ERROR = {
     "unreachable": HostState.UNREACHABLE,
     "timeout": HostState.TIMEOUT,
     "error": HostState.ERROR,
 }
-
-
-async def _answers(
-    client: PromClient,
-    host_label: str,
-    wanted: dict[str, str] | None = None,
-    came: Callable[[str, object], object] | None = None,
-) -> tuple[Answers, list[TargetHealth] | None]:
-    """Every query at once; a failed query is kept as its error (partial data stays usable).
-    The targets API (the reason a scrape failed) is asked when `up` may show a failure.
-    `came` is told each answer (or PromError) as it comes."""
-    wanted = queries(host_label) if wanted is None else wanted
-    # Asked heaviest first: their answers then come while Prometheus still works on the
-    # small ones, and are decoded meanwhile instead of after (first reading at 5,000 x 8:
-    # 6.4-8.6 s -> 3.6-5.2 s at load 4-5). Filed in the order asked for all the same.
-    # The GPUs' labels (the largest answer, which completes the GPU answers of a first
-    # reading: FleetStream then makes the GPU records) first, the CPU modes (little to do
-    # with) last of the heavy ones.
-    names = sorted(wanted, key=lambda n: (n not in HEAVY, n == "cpu_modes", n != GPU_LABELS))
-    sparse_up = wanted.get("up") == "up == 0"
-
-    async def ask(name: str) -> list[Series] | PromError:
-        try:
-            got: list[Series] | PromError = await client.query(wanted[name])
-        except PromError as exc:
-            got = exc
-        if came is not None:
-            came(name, got)
-        return got
-
-    results = await asyncio.gather(
-        *(ask(n) for n in names),
-        *(() if sparse_up else (client.targets(),)),
-        return_exceptions=True,
-    )
-    got = dict(zip(names, results, strict=False))
-    answers: dict[str, object] = {}
-    for name in wanted:
-        result = got[name]
-        if isinstance(result, BaseException) and not isinstance(result, PromError):
-            raise result
-        answers[name] = result
-    if sparse_up:  # every target up: no need for the (large) targets list
-        targets: object = await _targets(client) if answers.get("up") != [] else PromError("", "")
-    else:
-        targets = results[-1]
-    if isinstance(targets, BaseException) and not isinstance(targets, PromError):
-        raise targets
-    return answers, None if isinstance(targets, PromError) else targets  # type: ignore[return-value]
-
-
-async def _targets(client: PromClient) -> list[TargetHealth] | PromError:
-    try:
-        return await client.targets()
-    except PromError as exc:
-        return exc
-
-
-def _all_failed(answers: Answers) -> PromError | None:
-    """Prometheus itself failed (every query did): one error for every host."""
-    errors = [a for a in answers.values() if isinstance(a, PromError)]
-    return errors[0] if errors and len(errors) == len(answers) else None
-
-
-async def discover(settings: PromSettings, host_label: str) -> list[str]:
-    """The hosts Prometheus knows now, sorted; PromError when it cannot say."""
-    client = PromClient(settings)
-    try:
-        answers, targets = await _answers(client, host_label)
-    finally:
-        await client.aclose()
-    failed = _all_failed(answers)
-    if failed is not None:
-        raise failed
-    return [s.name for s in assemble(answers, targets, now=time.time(), host_label=host_label)]
 
 
 class PrometheusSource(Source):
@@ -207,13 +128,13 @@ class PrometheusSource(Source):
         if wanted is not None and self._answered is None and self._focus is None:
             # The first reading: each answer filed as it comes, in the decoding thread.
             stream = self._stream = FleetStream(list(wanted), self.host_label, self._untagged)
-        answers, targets = await _answers(
+        answers, targets = await ask_all(
             self._client,
             self.host_label,
             wanted,
             None if stream is None else lambda n, a: DECODER.submit(stream.take, n, a),
         )
-        failed = _all_failed(answers)
+        failed = all_failed(answers)
         if failed is not None:
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]

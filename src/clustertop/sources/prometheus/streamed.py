@@ -12,19 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from clustertop.sources.prometheus.assemble import (
-    CONTAINER_QUERIES,
-    DISK_QUERIES,
-    GPU_NAMES,
-    Answers,
-    HostData,
-    file_answer,
-    mark_down,
-)
 from clustertop.sources.prometheus.client import PromError, TargetHealth
 from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, sizes, split_clock
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus, build_gpus
-from clustertop.sources.prometheus.hosts import Filings, placer
+from clustertop.sources.prometheus.grouping import GPU_NAMES, file_answer, mark_down
+from clustertop.sources.prometheus.hosts import Filings, HostData, placer
+from clustertop.sources.prometheus.promql import CONTAINER_QUERIES, DISK_QUERIES, Answers
 
 
 def section(name: str) -> str:
