@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,12 @@ SECTION_OF = {
     "ports": Section.PORTS,
 }
 """Probe section name -> model section."""
+
+
+def digest(text: str) -> bytes:
+    """A section output's fingerprint (BLAKE2b, 128 bits): what a host keeps to tell the same
+    output again, instead of the output itself."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
 
 @dataclass(slots=True)  # a thousand hosts: no per-instance dict
@@ -185,9 +192,9 @@ class FrameAssembler:
 
     def _read_gpu(self, parts: dict[str, str], source: tuple[str, int | None], when: float) -> None:
         before = self._gpu.value.amd if self._gpu.value else None
-        if before is None:  # NVIDIA's output alone: equal output, equal reading
+        if before is None:  # NVIDIA's output alone: an equal reading keeps the last one
             read = lambda: read_gpu(parts, source[1], None)  # noqa: E731
-            self._gpu.read_same(read, "gpu", when, source)
+            self._gpu.read_same(read, "gpu", when, (digest(source[0]), source[1]))
         else:  # AMD's tool output is carried over from earlier frames
             self._gpu.read(lambda: read_gpu(parts, source[1], before), "gpu", when)
         if self._gpu.value is not None and self._gpu.value.mig is not None:

@@ -47,5 +47,8 @@ class ContainerJoin:
         requests = docker.requests if docker else {}
         key = (tuple(containers), requests, gpus, gpu_procs)
         if key != self._key:
-            self._key, self._value = key, attach_gpus(containers, requests, gpus, gpu_procs)
+            self._value = attach_gpus(containers, requests, gpus, gpu_procs)
+        # The current inputs, not equal older ones: kept, these would hold a second copy of
+        # the host's GPUs and containers (about 10 KiB a host, 10 MB at 1,000 hosts).
+        self._key = key
         return self._value

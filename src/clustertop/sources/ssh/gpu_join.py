@@ -46,6 +46,7 @@ class GpuJoin:
             return (), ()
         key = self._key_of(gpu, apps, procs, containers, context[0])
         if key is not None and key == self._key:
+            self._key = key  # the current inputs (see ContainerJoin.attach)
             return self._parts
         gpus, gpu_procs = self._join(gpu, apps, procs, containers, context)
         self._key, self._parts = key, (tuple(gpus), tuple(gpu_procs))

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from clustertop.model.attribution import Attribution
-from clustertop.model.network import (
-    DiskCounters,
-    DiskIo,
-    Interface,
-    InterfaceKind,
-    ListeningPort,
-    NetCounters,
-)
+from clustertop.model.network import DiskIo, Interface, InterfaceKind, ListeningPort, NetCounters
 from clustertop.model.nfs import NfsCounters, NfsIo
 from clustertop.parsers.cgroup import classify_paths
 from clustertop.parsers.diskstats import parse_diskstats
@@ -140,26 +132,6 @@ def read_ports(parts: Mapping[str, str]) -> tuple[ListeningPort, ...]:
     return tuple(sorted(ports, key=lambda p: (p.container or "", p.port, p.protocol, p.address)))
 
 
-_Read = TypeVar("_Read")
-
-
-def by_line(
-    text: str, last: dict[str, tuple[_Read, ...]], parse: Callable[[str], tuple[_Read, ...]]
-) -> tuple[list[_Read], dict[str, tuple[_Read, ...]]]:
-    """What `parse` reads in `text` (a parser that reads each line on its own), and each line
-    with what it was read as. An idle interface or disk prints the same line every frame: a
-    line in `last` (the previous frame's) is not read again."""
-    lines: dict[str, tuple[_Read, ...]] = {}
-    found: list[_Read] = []
-    for line in text.splitlines():
-        read = last.get(line)
-        if read is None:
-            read = parse(line)
-        lines[line] = read
-        found += read
-    return found, lines
-
-
 @dataclass(slots=True)
 class NetioRates:
     """The previous net and dio readings of one host, for rates between frames."""
@@ -175,10 +147,6 @@ class NetioRates:
     """NFS mounts with rates, from the last dio section."""
     nfs_sample: tuple[float, tuple[NfsCounters, ...]] | None = None
     """Their counters then (host uptime, counters)."""
-    net_lines: dict[str, tuple[NetCounters, ...]] = field(default_factory=dict)
-    """The last net section's /proc/net/dev lines, each with what it was read as."""
-    dio_lines: dict[str, tuple[DiskCounters, ...]] = field(default_factory=dict)
-    """The same for the last dio section's /proc/diskstats lines."""
 
     def _boot(self, uptime: float) -> str:
         if uptime < self.last_uptime:
@@ -188,7 +156,7 @@ class NetioRates:
 
     def interfaces(self, parts: Mapping[str, str], uptime: float) -> tuple[Interface, ...]:
         """The net section: /proc/net/dev, then the ib part; rates since the last one."""
-        counters = [*self._net_dev(parts.get("", "")), *read_ib(parts.get("ib", ""))]
+        counters = [*parse_net_dev(parts.get("", "")), *read_ib(parts.get("ib", ""))]
         ib = {c.name for c in read_ib(parts.get("ib", ""))}
         kinds = {
             c.name: InterfaceKind.INFINIBAND if c.name in ib else interface_kind(c.name)
@@ -198,10 +166,6 @@ class NetioRates:
         rows = interface_rates(self.net, sample, kinds)
         self.net = sample
         return rows
-
-    def _net_dev(self, text: str) -> list[NetCounters]:
-        found, self.net_lines = by_line(text, self.net_lines, parse_net_dev)
-        return found
 
     def read_dio(self, parts: Mapping[str, str], uptime: float) -> tuple[DiskIo, ...]:
         """The dio section: devices (dm-N with their mapper names), and the NFS mounts' I/O
@@ -223,8 +187,7 @@ class NetioRates:
 
     def devices(self, body: str, uptime: float) -> tuple[DiskIo, ...]:
         """The dio section: /proc/diskstats; rates since the last one."""
-        found, self.dio_lines = by_line(body, self.dio_lines, parse_diskstats)
-        sample = DiskSample(uptime, tuple(found), self._boot(uptime))
+        sample = DiskSample(uptime, parse_diskstats(body), self._boot(uptime))
         rows = disk_rates(self.dio, sample)
         self.dio = sample
         return rows

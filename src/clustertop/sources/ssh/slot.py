@@ -33,9 +33,9 @@ class Slot(SlotState, Generic[T]):
 
     value: T | None = None
     """Parsed data of the last good run (None before the first, and after a failed one)."""
-    source: tuple[str, int | None] | None = None
-    """The output (body, exit status) `value` was parsed from, where parsing is a function of
-    it alone (`read_same`); None where it is not, or there is no value."""
+    source: tuple[bytes, int | None] | None = None
+    """What `value` was parsed from (a digest of the output, its exit status), where parsing
+    is a function of it alone (`read_same`); None where it is not, or there is no value."""
 
     def fail(self, error: str, data_time: float) -> None:
         """A run whose output could not be had at all: no value, and why."""
@@ -53,15 +53,21 @@ class Slot(SlotState, Generic[T]):
         self.data_time = data_time
 
     def read_same(
-        self, parse: Callable[[], T], name: str, data_time: float, source: tuple[str, int | None]
+        self, parse: Callable[[], T], name: str, data_time: float, source: tuple[bytes, int | None]
     ) -> None:
-        """`read` for a section whose value depends on its output alone: output equal to the
-        last good run's keeps that run's value (the same objects, so later comparisons of the
-        host's snapshots are identity checks) instead of parsing it again."""
-        if self.value is not None and self.source == source:
+        """`read` for a section whose value depends on its output alone, told by `source`
+        (a digest of the output, its exit status): the same output as the last good run's
+        keeps that run's value without parsing it again, and a new value equal to the last
+        one keeps the last one's very objects. Later comparisons of the host's snapshots are
+        then identity checks, and a host holds one copy of its reading (not the output text:
+        a digest of it)."""
+        before = self.value
+        if before is not None and self.source == source:
             self.error, self.data_time = None, data_time
             return
         self.read(parse, name, data_time)
+        if before is not None and self.value is not None and self.value == before:
+            self.value = before
         self.source = source if self.value is not None else None
 
 
