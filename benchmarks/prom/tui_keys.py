@@ -7,6 +7,10 @@ PYTHONPATH=src python -m benchmarks.prom.tui_keys [N] [G] [presses] [changing|st
 (the data as source_scale describes them: changing by default, steady the sessions 3-4 figure).
 The latency is measured as benchmarks/tui_driver.py measures it (DisplayProbe: from just before
 the key is posted to the first displayed update that shows the cursor on its new row).
+Keys are pressed (at least `presses`) until a sweep (a reading of every host) has come meanwhile.
+The client's CPU per reading (interval) is then measured watching, without keys, over two whole
+sweep cycles (the hot readings between them included: PrometheusSource.view); the CPU per
+reading while keys were pressed is given too.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from clustertop.sources.prometheus.source import PrometheusSource
 
 INTERVAL_S = 5.0
 PRESSES = 60
+WINDOW_MAX_S = 600.0
 
 
 def _cpu_s() -> float:
@@ -47,6 +52,8 @@ class _Counted(PrometheusSource):
     end: float | None = None
     first_read_at: float | None = None
     """When the first reading's snapshots were ready (before the sink took them)."""
+    sweeps: list[tuple[float, int]]
+    """At each sweep's end (a reading of every host): the process's CPU, readings so far."""
 
     async def read(self, *, full: bool = False) -> list[HostSnapshot]:
         if self.end is not None:
@@ -55,6 +62,8 @@ class _Counted(PrometheusSource):
         if not self.readings:
             self.first_read_at = time.monotonic()
         self.readings += 1
+        if len(snaps) == len(self.host_names):
+            self.sweeps.append((_cpu_s(), self.readings))
         return snaps
 
 
@@ -82,12 +91,17 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
         # user runs settles it once, GC_SETTLE s after mount: here, before the window below, so
         # that one-off full collection is not counted as a reading's.
         _settle_gc()
-        # The whole client's CPU (app, source, decoding thread) from here to the last press,
-        # per reading taken meanwhile: what the process costs per interval, keys included.
-        cpu, readings = _cpu_s(), source.readings
+        # Keys: at least `presses`, pressed until a sweep (a reading of every host) has come
+        # meanwhile; the client's CPU per reading over them, keys included.
+        first = len(source.sweeps)
+        keys_cpu, keys_readings = _cpu_s(), source.readings
         rng = random.Random(2)
         table = app.grid.table
-        for i in range(presses):
+        i = -1
+        window = time.monotonic()
+        while (i := i + 1) < presses or len(source.sweeps) <= first:
+            if time.monotonic() - window > WINDOW_MAX_S:
+                raise SystemExit(f"no sweep within {WINDOW_MAX_S:g} s")
             await asyncio.sleep(rng.uniform(0.05, 0.25))
             key, row = (
                 ("down", table.cursor_row + 1) if i % 2 == 0 else ("up", table.cursor_row - 1)
@@ -100,16 +114,31 @@ async def _measure(source: _Counted, hosts: int, presses: int) -> dict[str, Any]
             else:
                 latencies.append(1000.0 * (shown - pressed))
             print(f"press {i}: {latencies[-1] if shown else 'missed'}", file=sys.stderr, flush=True)
+        keys_cpu, keys_readings = _cpu_s() - keys_cpu, source.readings - keys_readings
+        presses = i
+        # Watching (no key): the whole client's CPU (app, source, decoding thread) over two
+        # whole sweep cycles, from the end of one sweep to the end of the second after it
+        # (the hot readings between included), per reading: what it costs per interval.
+        mark = len(source.sweeps)
+        while len(source.sweeps) < mark + 3:
+            if time.monotonic() - window > 2 * WINDOW_MAX_S:
+                raise SystemExit("no three sweeps while watching")
+            await asyncio.sleep(0.1)
         rows = table.row_count
-        cpu, readings = _cpu_s() - cpu, source.readings - readings
+        (cpu0, readings0), (cpu1, readings1) = source.sweeps[mark], source.sweeps[mark + 2]
+        cpu, readings = cpu1 - cpu0, readings1 - readings0
     ms = sorted(latencies)
     return {"hosts": hosts, "rows": rows, "readings": source.readings, "presses": presses,
             "missed": missed, "first_screen_s": first_screen, "first_full_grid_s": first_grid,
             "first_reading_shown_s": first_shown,
             "first_read_s": source.first_read_at and source.first_read_at - launched,
             "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
-            "max_ms": ms[-1] if ms else None, "readings_during_presses": readings,
-            "client_cpu_s_per_reading": cpu / readings if readings else None}  # fmt: skip
+            "max_ms": ms[-1] if ms else None, "readings_in_window": readings,
+            "sweep_s": getattr(source, "sweep_s", None),
+            "client_cpu_s_per_reading": cpu / readings if readings else None,
+            "readings_pressing": keys_readings,
+            "client_cpu_s_per_reading_pressing": keys_cpu / keys_readings if keys_readings
+            else None}  # fmt: skip
 
 
 async def _first_grids(
@@ -164,6 +193,7 @@ def main(hosts: int, gpus: int, presses: int = PRESSES, data: str = "changing") 
         prometheus = Prometheus(root, [])
         try:
             prometheus.start()
+            _Counted.sweeps = []
             source = _Counted(
                 PromSettings(prometheus.url, timeout=60.0),
                 [f"gpu{i:05d}" for i in range(hosts)],

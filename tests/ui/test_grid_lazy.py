@@ -83,6 +83,16 @@ async def test_sorting_by_cpu_orders_every_row_as_its_cells_would() -> None:
         assert len(lazy) > COUNT // 2  # ordered without making their cells
         await pilot.press("r")
         await until(lambda: table.ordered_keys() == order(True), "the eager order, reversed")
+        for _ in range(5):  # a few hosts move: their order is checked near them alone
+            moved = {name: rng.choice((0, 7, 99)) for name in rng.sample(names, 4)}
+            for name, cpu in moved.items():
+                snaps[names.index(name)] = snap = host(name, cpu=float(cpu))
+                source.emit(snap)
+            await until(
+                lambda m=moved: all(cell_text(table, n, "cpu") == f"{c}%" for n, c in m.items()),
+                "the moved rows' new values",
+            )
+            assert table.ordered_keys() == order(True)  # ordered by the sync that showed them
 
 
 async def test_hosts_waiting_for_their_first_reading_are_made_when_drawn() -> None:

@@ -41,6 +41,7 @@ def prometheus_source(config: Config, specs: Sequence[HostSpec]) -> PrometheusWi
     prom = PrometheusSource(
         settings, names, interval=config.interval, host_label=label, owner_rule=config.owner_rule()
     )
+    prom.sweep_s = config.prometheus_sweep
     return PrometheusWithSsh(prom, lambda host: _ssh_for(config, host))
 
 

@@ -265,6 +265,13 @@ class Config:
         text(),
         "Label naming the host (its port is dropped; dcgm-exporter's Hostname wins for GPUs).",
     )
+    prometheus_sweep: float = setting(
+        60.0,
+        duration(positive=True),
+        "Seconds between readings of every host in a fleet over 200 hosts: between them, the "
+        "TUI's rows in view, the open host and hosts down are read each interval.",
+        render=_duration_literal,
+    )
     history_store: bool = setting(
         True,
         boolean,

@@ -6,7 +6,7 @@ import abc
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from clustertop.model import (
@@ -93,6 +93,10 @@ class Source(abc.ABC):
 
     def focus(self, host: str | None) -> None:  # noqa: B027 - optional hook
         """The host the user looks at closely (its host screen), or None: read it in full."""
+
+    def view(self, hosts: Collection[str] | None) -> None:  # noqa: B027 - optional hook
+        """The hosts whose rows are on screen (a source may read others less often); None:
+        nothing says (every host is read alike)."""
 
     def past_snapshots(self, window_s: float, resolution_s: float) -> Iterator[HostSnapshot]:
         """Readings from before now, oldest first, covering up to `window_s` seconds at one per

@@ -271,6 +271,10 @@ class ClusterTopApp(App[None]):
         """Hosts whose screens show an age (down, stale data) repaint even without new data."""
         if self.options.recorder is not None:
             self._history_notice(self.options.recorder.problem)
+        if self.screen is self.grid:
+            # The rows on screen (and a screenful either side): a large fleet's readings may
+            # ask for these more often than for the others.
+            self.source.view(self.grid.hosts_in_view())
         aging = self.live.store.aging(self.live.clock() - 2 * self.live.interval)
         if len(aging) > AGE_ALL_MAX:
             # Thousands aging at once (a large fleet's readings taking over two intervals):

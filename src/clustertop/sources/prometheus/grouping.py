@@ -11,11 +11,13 @@ from clustertop.sources.prometheus.hosts import Filed, Filings, HostData, host_k
 from clustertop.sources.prometheus.promql import CONTAINER_QUERIES, DISK_QUERIES, Answers
 
 
-def _group(answers: Answers, host_label: str, filings: Filings) -> dict[str, HostData]:
+def _group(
+    answers: Answers, host_label: str, filings: Filings, seen: dict[str, str] | None = None
+) -> dict[str, HostData]:
     """Each host's series; where each series' value went is noted in `filings` (a reading
     whose series have the same labels is then filed again in place: filing.refile)."""
     hosts: dict[str, HostData] = {}
-    place = placer(host_label, hosts)
+    place = placer(host_label, hosts, seen)
     for name, answer in answers.items():
         file_answer(name, answer, place, filings)
     return hosts
@@ -141,10 +143,11 @@ def group_hosts(
     targets: Sequence[TargetHealth] | None,
     host_label: str,
     filings: Filings | None = None,
+    seen: dict[str, str] | None = None,
 ) -> dict[str, HostData]:
     """Each host's series, filed (what one snapshot is made of, `now` aside); where each
-    series went is noted in `filings` when given."""
-    hosts = _group(answers, host_label, {} if filings is None else filings)
+    series went is noted in `filings` when given, each host label value's host in `seen`."""
+    hosts = _group(answers, host_label, {} if filings is None else filings, seen)
     mark_down(hosts, answers, targets, host_label)
     hosts.pop("", None)  # series with no host label at all cannot be placed
     return hosts

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
-from clustertop.model.fast import replacer
 from clustertop.model.owners import DEFAULT_RULE, OwnerRule
 from clustertop.model.unchanged import keep_unchanged
 from clustertop.sources.base import SnapshotSink, Source
 from clustertop.sources.prometheus.asking import all_failed, ask_all
 from clustertop.sources.prometheus.assemble import (
     Answers,
-    HostData,
     retimed,
     section_failures,
     snapshot,
@@ -30,6 +28,7 @@ from clustertop.sources.prometheus.client import (
     no_gc,
     off_loop,
 )
+from clustertop.sources.prometheus.delivery import deliver
 from clustertop.sources.prometheus.filing import Changes, changes, refile
 from clustertop.sources.prometheus.fleet import (
     FLEET_MIN_HOSTS,
@@ -45,16 +44,20 @@ from clustertop.sources.prometheus.fleet import (
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus
 from clustertop.sources.prometheus.grouping import group_hosts, unnamed
-from clustertop.sources.prometheus.hosts import Filings
+from clustertop.sources.prometheus.hosts import Filings, HostData
+from clustertop.sources.prometheus.hot import (
+    SWEEP_S,
+    Merged,
+    fleet_wanted,
+    host_values,
+    hot_answers,
+    hot_queries,
+    split,
+)
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.sources.prometheus.streamed import FleetStream
 from clustertop.util.gcpolicy import pace_for_hosts
 
-SINK_SLICE_S = 0.01
-"""Longest the event loop is held giving a reading's snapshots to the sink before others run."""
-REPAINT_ROOM_S = 0.3
-"""How long after a reading's last snapshot the collector stays paused: the UI's repaint of it
-(spaced at most 0.25 s from the last) and its display come first."""
 _STATE_OF_ERROR = {
     "unreachable": HostState.UNREACHABLE,
     "timeout": HostState.TIMEOUT,
@@ -95,6 +98,17 @@ class PrometheusSource(Source):
         """The first reading's answers, filed as they come (FleetStream)."""
         self._built: dict[str, BuiltGpus] = {}
         """The GPU records the stream made for the join that takes its hosts."""
+        self.sweep_s = SWEEP_S
+        self._view: frozenset[str] | None = None
+        self._swept_at: float | None = None
+        self._seen: dict[str, str] = {}
+        """Each host label value with its host (hot readings ask for the hot hosts' values)."""
+        self._fresh: set[str] = set()
+        """Hosts read hot since the last sweep: the sweep builds their snapshots anew."""
+        self._down: set[str] = set()
+        self._hot_untagged: Untagged = {}
+        self._hot_asked: tuple[frozenset[str], dict[str, str], Merged] | None = None
+        """The last hot reading's hosts, queries and merged queries (asked again as they are)."""
 
     @property
     def host_names(self) -> Sequence[str]:
@@ -111,6 +125,23 @@ class PrometheusSource(Source):
         """The host on screen: in a large fleet its GPUs' detail is asked for it alone."""
         self._focus = host
 
+    def view(self, hosts: Collection[str] | None) -> None:
+        """The hosts whose rows are on screen (a margin included). In a large fleet, readings
+        between two sweeps (every `sweep_s`) then ask for these, the open host and the hosts
+        down alone; the others keep their last reading, and its time. None: every reading
+        is a sweep (nothing says what is shown)."""
+        self._view = None if hosts is None else frozenset(hosts)
+
+    def _hot(self) -> frozenset[str] | None:
+        """The hosts of this reading when it is a hot one (None: a sweep is due)."""
+        swept = self._swept_at
+        if self._view is None or self._answered is None or swept is None:
+            return None
+        if time.monotonic() - swept >= self.sweep_s:
+            return None
+        focus = () if self._focus is None else (self._focus,)
+        return self._view | self._down | frozenset(focus)
+
     async def read(self, *, full: bool = False) -> list[HostSnapshot]:
         """One snapshot per host from one round of queries; never raises for Prometheus's faults.
         Above FLEET_MIN_HOSTS hosts (unless `full`) the round asks for what rows show."""
@@ -123,11 +154,18 @@ class PrometheusSource(Source):
             # CPython's pace a full collection went through it every few readings (0.3 s each
             # at 5,000 x 8), as it did for a large SSH fleet.
             pace_for_hosts(len(self._names))
-        wanted = self._fleet_wanted() if fleet else None
+        hot = self._hot() if fleet else None
+        if hot is not None:
+            wanted: dict[str, str] | None = self._hot_wanted(hot)
+        else:
+            wanted = self._fleet_wanted() if fleet else None
+            self._swept_at = time.monotonic()
         stream = None
-        if wanted is not None and self._answered is None and self._focus is None:
+        if hot is None and wanted is not None and self._answered is None and self._focus is None:
             # The first reading: each answer filed as it comes, in the decoding thread.
-            stream = self._stream = FleetStream(list(wanted), self.host_label, self._untagged)
+            stream = self._stream = FleetStream(
+                list(wanted), self.host_label, self._untagged, self._seen
+            )
         answers, targets = await ask_all(
             self._client,
             self.host_label,
@@ -138,6 +176,8 @@ class PrometheusSource(Source):
         if failed is not None:
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
+        if hot is not None:
+            return await off_loop(lambda: self._assemble_hot(answers, targets, now, hot)) or []
         if fleet:
             return await self._fleet_snapshots(self._client, answers, targets, now)
         # Joining 5,000 hosts takes a few hundred ms: off the event loop, which the UI shares.
@@ -182,7 +222,7 @@ class PrometheusSource(Source):
             # comparing their series. The open host (now or before) carries a detail note.
             raw = self._raw if failed == self._failed else {}
             built, self._built = self._built, {}  # the first reading's, made as it came
-            noted = {self._focus, self._noted_host}
+            noted = {self._focus, self._noted_host, *self._fresh}
             last, snaps, empty = self._last, [], HostData()
             for name in self._names:
                 host, before = hosts.get(name, empty), last.get(name)
@@ -194,6 +234,49 @@ class PrometheusSource(Source):
                 snaps.append(keep_unchanged(before, self._noted(snap)))
             self._raw, self._failed, self._noted_host = hosts, failed, self._focus
             self._last = {s.name: s for s in snaps}
+            self._fresh = set()
+            self._down = {s.name for s in snaps if not s.is_up}
+            self._hot_asked = None  # the hosts' label values may have changed
+            return snaps
+
+    def _hot_wanted(self, hot: frozenset[str]) -> dict[str, str]:
+        if self._hot_asked is None or self._hot_asked[0] != hot:
+            values = host_values(self._seen, hot)
+            self._hot_asked = (hot, *hot_queries(self.host_label, hot, values))
+        wanted = dict(self._hot_asked[1])
+        if self._focus is not None:
+            wanted |= detail_queries(self.host_label, self._focus)
+        return wanted
+
+    def _assemble_hot(
+        self,
+        answers: Answers,
+        targets: list[TargetHealth] | None,
+        now: float,
+        hot: frozenset[str],
+    ) -> list[HostSnapshot]:
+        """The snapshots of a hot reading's hosts, and of any host found down meanwhile."""
+        with no_gc():
+            kept = self._kept.get(GPU_LABELS)
+            parts = self._hot_asked[2] if self._hot_asked is not None else {}
+            own = split(self._without_detail(answers), parts, fleet_wanted(self.host_label))
+            got = {
+                **hot_answers(own, self.host_label, self._hot_untagged, kept),
+                **self._detail(answers),
+            }
+            failed = section_failures(got)
+            hosts = group_hosts(got, targets, self.host_label, None, self._seen)
+            empty, snaps = HostData(), []
+            for name in self._names:
+                host = hosts.get(name)
+                if name not in hot and (host is None or not host.down):
+                    continue
+                snap = snapshot(name, host or empty, failed, now, self.owner_rule)
+                snaps.append(keep_unchanged(self._last.get(name), self._noted(snap)))
+            for snap in snaps:
+                self._last[snap.name] = snap
+                self._fresh.add(snap.name)
+                (self._down.discard if snap.is_up else self._down.add)(snap.name)
             return snaps
 
     def _filed(
@@ -214,7 +297,7 @@ class PrometheusSource(Source):
             self._built = stream.built  # for these hosts alone (not a second join's)
             return hosts, None
         filings: Filings = {}
-        hosts = group_hosts(answers, targets, self.host_label, filings)
+        hosts = group_hosts(answers, targets, self.host_label, filings, self._seen)
         self._filings = filings
         return hosts, None
 
@@ -225,7 +308,8 @@ class PrometheusSource(Source):
 
     def _fleet_wanted(self) -> dict[str, str]:
         wanted = fleet_queries(self.host_label)
-        if not self._kept or self._readings % INFO_EVERY == 0:
+        # With hot readings between, every sweep asks for them (labels out of view as fresh).
+        if not self._kept or self._readings % INFO_EVERY == 0 or self._view is not None:
             wanted |= info_queries(self.host_label)
         if self._focus is not None:
             wanted |= detail_queries(self.host_label, self._focus)
@@ -248,18 +332,26 @@ class PrometheusSource(Source):
                 GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
                 GPU_FB_TOTAL: sizes(used, free),
             }
-        detail = detail_queries(self.host_label, self._focus) if self._focus else {}
-        lean = {n: a for n, a in answers.items() if n not in detail and n not in asked}
+        lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
         util = lean.get("gpu_util")
         if isinstance(util, list):
             lean["gpu_util"], lean["gpu_sm_clock"] = split_clock(util, self._untagged)
         elif util is not None:
             lean["gpu_sm_clock"] = util  # its error: the SM clocks were asked with it
-        # The open host's detail is its own: a failed query is noted on that host alone.
+        return {**lean, **self._kept, **self._detail(answers)}
+
+    def _without_detail(self, answers: Answers) -> dict[str, list[Series] | PromError]:
+        detail = detail_queries(self.host_label, self._focus) if self._focus else {}
+        return {n: a for n, a in answers.items() if n not in detail}
+
+    def _detail(self, answers: Answers) -> dict[str, list[Series] | PromError]:
+        """The open host's own detail answers (filed last: its labels are the newest); a
+        failed one is noted on that host alone."""
+        detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         got = {n: answers[n] for n in detail if n in answers}
         errors = [a for a in got.values() if isinstance(a, PromError)]
         self._detail_error = f"GPU detail: {errors[0]}" if errors else None
-        return {**lean, **self._kept, **{n: a for n, a in got.items() if a not in errors}}
+        return {n: a for n, a in got.items() if a not in errors}
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}
@@ -271,34 +363,8 @@ class PrometheusSource(Source):
             # the last answer and the grid). It runs after, in the interval's wait. The
             # answers' timeout bounds a reading, so cyclic garbage waits no longer than that.
             with no_gc():
-                await self._deliver(await self.read(), since, sink)
+                await deliver(await self.read(), since, sink)
             await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))
-
-    @staticmethod
-    async def _deliver(
-        snaps: Sequence[HostSnapshot],
-        since: dict[str, tuple[HostState, float]],
-        sink: SnapshotSink,
-    ) -> None:
-        """Give a reading's snapshots to the sink, in slices, with the cyclic collector paused:
-        the reading's decoding had it paused too, and resumed, it would rescan the whole fleet's
-        new records between the sink's first slice and the repaint that shows them all (a full
-        collection: 0.2 s at 5,000 x 8 before the first full grid). It runs after, in the
-        interval's wait."""
-        with no_gc():
-            turn = time.perf_counter() + SINK_SLICE_S
-            for snap in snaps:
-                state, first = since.get(snap.name, (snap.state, snap.time))
-                if state is not snap.state:
-                    first = snap.time
-                since[snap.name] = (snap.state, first)
-                sink(_with_since(snap, first))
-                if time.perf_counter() > turn:
-                    # The sink (the UI's analysis) takes 5,000 snapshots in about 0.5 s: keys
-                    # and repaints get the loop between slices instead of after them all.
-                    await asyncio.sleep(0)
-                    turn = time.perf_counter() + SINK_SLICE_S
-            await asyncio.sleep(REPAINT_ROOM_S)  # the repaint that shows the reading
 
     async def collect_once(self, timeout: float) -> list[HostSnapshot]:
         """One round of queries: Prometheus's data is already settled (rates need no wait)."""
@@ -323,11 +389,3 @@ def _same(host: HostData, raw: dict[str, HostData], name: str, dirty: set[int] |
     if dirty is not None:
         return raw.get(name) is host and id(host) not in dirty
     return raw.get(name) == host
-
-
-_REPLACE = replacer(HostSnapshot)
-"""dataclasses.replace, cheaper: every host's snapshot is given its state's start each reading."""
-
-
-def _with_since(snap: HostSnapshot, since: float) -> HostSnapshot:
-    return _REPLACE(snap, state_since=since)

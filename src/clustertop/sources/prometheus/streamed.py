@@ -34,12 +34,14 @@ class Streamed:
     """Answers filed as they are offered, each section in `order`; every method but
     `__init__` runs in the decoding thread (one at a time: no lock)."""
 
-    def __init__(self, order: Sequence[str], host_label: str) -> None:
+    def __init__(
+        self, order: Sequence[str], host_label: str, seen: dict[str, str] | None = None
+    ) -> None:
         self.order = list(order)
         self.host_label = host_label
         self.hosts: dict[str, HostData] = {}
         self.filings: Filings = {}
-        self._place = placer(host_label, self.hosts)
+        self._place = placer(host_label, self.hosts, seen)
         self._queues: dict[str, list[str]] = {}
         for name in self.order:
             self._queues.setdefault(section(name), []).append(name)
@@ -98,9 +100,15 @@ class FleetStream(Streamed):
     come): the utilisation parted from the SM clocks asked with it, filed after the other
     fields; the GPUs' labels and sizes (FB_USED + FB_FREE) last, once all three are in."""
 
-    def __init__(self, wanted: Sequence[str], host_label: str, untagged: Untagged) -> None:
+    def __init__(
+        self,
+        wanted: Sequence[str],
+        host_label: str,
+        untagged: Untagged,
+        seen: dict[str, str] | None = None,
+    ) -> None:
         lean = [n for n in wanted if n not in (GPU_LABELS, GPU_FB_FREE_ALL)]
-        super().__init__([*lean, "gpu_sm_clock", GPU_LABELS, GPU_FB_TOTAL], host_label)
+        super().__init__([*lean, "gpu_sm_clock", GPU_LABELS, GPU_FB_TOTAL], host_label, seen)
         self._untagged = untagged
         self._info: dict[str, object] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,9 @@ class PrometheusWithSsh(Source):
             return replace(ssh, name=prom.name, time=max(ssh.time, prom.time))
         why = f"over SSH {ssh.state}" + (f": {ssh.error}" if ssh.error else "")
         return replace(prom, processes_error=f"only Prometheus's readings: {why}")
+
+    def view(self, hosts: Collection[str] | None) -> None:
+        self.prom.view(hosts)
 
     def focus(self, host: str | None) -> None:
         """Open SSH to the host now on screen (closing the last one); None closes it."""
