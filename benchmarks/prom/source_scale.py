@@ -102,7 +102,8 @@ def _series(
         yield "up", f'job="node",instance="{name}:9100"', [1] * points
     for metric, value in (
         ("node_load1", 1.5), ("node_load5", 1.2), ("node_load15", 1.0),
-        ("node_memory_MemTotal_bytes", 5.4e11), ("node_memory_MemAvailable_bytes", 4.1e11),
+        # Available at most 1.5 x 3.4e11 (changing data): below the total, as on a real host.
+        ("node_memory_MemTotal_bytes", 5.4e11), ("node_memory_MemAvailable_bytes", 3.4e11),
         ("node_memory_SwapTotal_bytes", 0), ("node_memory_SwapFree_bytes", 0),
         ("node_boot_time_seconds", 1.7e9),
     ):  # fmt: skip

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from clustertop.model import HostSnapshot, HostState
-from clustertop.sources.prometheus.client import PromError
+from clustertop.sources.prometheus.client import PromClient, PromError, Series
 from clustertop.sources.prometheus.hot import (
     host_values,
     hot_queries,
@@ -188,3 +188,37 @@ def test_restrict_narrows_each_selector() -> None:
     )
     assert one_of("Hostname", []) == 'Hostname=~"$^"'
     assert one_of("instance", ["b.c:1", "a"]) == 'instance=~"a|b\\\\.c:1"'
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_a_failed_hot_query_is_its_parts_error_on_the_hosts_read(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """node_exporter's load, memory and boot time are one merged query in a hot reading: its
+    failure is each of those parts' error, named as a full reading names it; GPUs and disks
+    still show."""
+    query = PromClient.query
+
+    async def failing(self: PromClient, promql: str) -> list[Series]:
+        if promql.startswith('{__name__=~"node_load1|'):
+            raise PromError("error", "refused for the test")
+        return await query(self, promql)
+
+    source = _source(stack.prometheus.url)
+    source.view(["gpu2"])
+
+    async def go() -> tuple[list[HostSnapshot], list[HostSnapshot]]:
+        try:
+            sweep = await source.read()
+            monkeypatch.setattr(PromClient, "query", failing)
+            return sweep, await source.read()
+        finally:
+            await source.aclose()
+
+    sweep, hot = asyncio.run(go())
+    was, now = next(s for s in sweep if s.name == "gpu2"), next(s for s in hot if s.name == "gpu2")
+    assert now.state is HostState.UP
+    assert now.system_error == "query load1 failed: refused for the test"
+    assert now.gpus == was.gpus and now.gpus and now.disks == was.disks and now.disks
+    assert now.load is None and now.memory is None

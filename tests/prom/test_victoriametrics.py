@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from clustertop.model import MIB
+from clustertop.model import MIB, HostSnapshot
+from clustertop.sources.prometheus import source as prom_source
+from clustertop.sources.prometheus.client import PromSettings
+from clustertop.sources.prometheus.source import PrometheusSource
 from tests.fleet.loopback import free_port
 from tests.parsers._fixtures import read_fixture
 from tests.prom.servers import LOOPBACK, VICTORIA, StandIn, Target, VictoriaMetrics, node_exporter
@@ -15,7 +19,7 @@ from tests.prom.test_prometheus_source import DCGM_A5000, _meminfo_total, hosts_
 from tests.waiting import wait_for
 
 
-def test_victoriametrics_hosts_and_values() -> None:
+def test_victoriametrics_hosts_and_values(monkeypatch: pytest.MonkeyPatch) -> None:
     if not Path(VICTORIA).is_file():
         pytest.skip("victoria-metrics missing (Debian victoria-metrics)")
     dcgm = StandIn(read_fixture(DCGM_A5000)).start()
@@ -35,6 +39,8 @@ def test_victoriametrics_hosts_and_values() -> None:
                 30, 0.2, "three scrapes of node_exporter",
             )  # fmt: skip
             code, doc, err = once("--prometheus", vm.url)
+            monkeypatch.setattr(prom_source, "FLEET_MIN_HOSTS", 0)
+            sweep, hot = asyncio.run(_sweep_then_hot(vm.url))
         finally:
             vm.stop()
             node.stop()
@@ -49,3 +55,22 @@ def test_victoriametrics_hosts_and_values() -> None:
     assert (a5000["name"], a5000["memory_used"]) == ("NVIDIA RTX A5000", 21383 * MIB)
     down = hosts["down1"]
     assert down["state"] == "unreachable" and "target node-down down1:9100 down" in down["error"]
+    # A large fleet's hot reading (merged queries, `by (__name__, ...)`) as VictoriaMetrics
+    # answers it: the row in view as the sweep read it, and the host down.
+    assert [s.name for s in hot] == ["down1", "k8s-gpu1"]
+    was, now = sweep[1], hot[1]
+    assert now.gpus == was.gpus and now.gpus[0].memory_used == 21383 * MIB
+    assert [d.mount for d in now.disks] == [d.mount for d in was.disks] and now.disks
+    assert now.memory is not None and now.memory.total == _meminfo_total()
+    assert (now.system_error, now.gpu_error, now.disks_error) == (None, None, None)
+
+
+async def _sweep_then_hot(url: str) -> tuple[list[HostSnapshot], list[HostSnapshot]]:
+    source = PrometheusSource(
+        PromSettings(url), ["down1", "k8s-gpu1"], interval=1.0, host_label="instance"
+    )
+    source.view(["k8s-gpu1"])
+    try:
+        return await source.read(), await source.read()
+    finally:
+        await source.aclose()
