@@ -222,3 +222,36 @@ def test_a_failed_hot_query_is_its_parts_error_on_the_hosts_read(
     assert now.system_error == "query load1 failed: refused for the test"
     assert now.gpus == was.gpus and now.gpus and now.disks == was.disks and now.disks
     assert now.load is None and now.memory is None
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_after_prometheus_fails_every_host_is_read_again(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prometheus unreachable in a hot reading: every host gets that error, and the next
+    reading is a sweep (no row keeps the error until the next sweep was due)."""
+    query = PromClient.query
+
+    async def down(self: PromClient, promql: str) -> list[Series]:
+        raise PromError("unreachable", "connection refused (test)")
+
+    source = _source(stack.prometheus.url)
+    source.view(["gpu2"])
+
+    async def go() -> list[list[HostSnapshot]]:
+        try:
+            readings = [await source.read()]
+            monkeypatch.setattr(PromClient, "query", down)
+            readings.append(await source.read())
+            monkeypatch.setattr(PromClient, "query", query)
+            readings += [await source.read(), await source.read()]
+            return readings
+        finally:
+            await source.aclose()
+
+    sweep, failed, again, hot = asyncio.run(go())
+    assert [s.name for s in failed] == NAMES
+    assert all(s.state is HostState.UNREACHABLE for s in failed)
+    assert [s.name for s in again] == NAMES and [s.name for s in hot] == ["down1", "gpu2"]
+    assert {s.name: s.state for s in again} == {s.name: s.state for s in sweep}

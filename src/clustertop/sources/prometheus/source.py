@@ -174,6 +174,8 @@ class PrometheusSource(Source):
         )
         failed = all_failed(answers)
         if failed is not None:
+            # Every host is given the error: the next reading reads every host again.
+            self._swept_at = None
             state = _STATE_OF_ERROR.get(failed.kind, HostState.ERROR)
             return [placeholder(n, state, now, str(failed)) for n in self._names]
         if hot is not None:
