@@ -255,3 +255,15 @@ def test_after_prometheus_fails_every_host_is_read_again(
     assert all(s.state is HostState.UNREACHABLE for s in failed)
     assert [s.name for s in again] == NAMES and [s.name for s in hot] == ["down1", "gpu2"]
     assert {s.name: s.state for s in again} == {s.name: s.state for s in sweep}
+
+
+def test_another_host_label_still_selects_gpus_by_hostname() -> None:
+    """With host_label = "node", dcgm-exporter series without a `node` label are placed by
+    Hostname: a hot reading asks for them by it too."""
+    queries, _ = hot_queries("node", ["gpu7"], {"gpu7"})
+    assert (
+        'DCGM_FI_DEV_GPU_UTIL{node=~"gpu7"} or DCGM_FI_DEV_GPU_UTIL{Hostname=~"gpu7"} or '
+        in (queries["gpu_util"])
+    )
+    assert 'DCGM_FI_DEV_FB_FREE", Hostname=~"gpu7"}' in queries["merged:3"]
+    assert queries["merged:0"].endswith('node_boot_time_seconds", node=~"gpu7"}')

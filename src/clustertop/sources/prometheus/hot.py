@@ -160,9 +160,9 @@ def hot_queries(
     few hosts' are cheap to ask each time), merged where they can be (`split` their answers),
     and `up == 0` of every target."""
     node = one_of(host_label, values)
-    gpu = [node]
-    if host_label == "instance":
-        gpu += [one_of("Hostname", hosts), one_of("hostname", hosts)]
+    # dcgm-exporter's series are placed by the host label when they have it (another label
+    # than `instance`), else by Hostname (hostname): any of them selects a hot host's.
+    gpu = [node, one_of("Hostname", hosts), one_of("hostname", hosts)]
     shape, parts = _hot_shape(host_label)
     found = {name: restrict(promql, node, gpu) for name, promql in shape.items()}
     found["up"] = "up == 0"
