@@ -9,7 +9,7 @@ from itertools import repeat
 from operator import itemgetter
 
 from clustertop.sources.prometheus.assemble import queries
-from clustertop.sources.prometheus.client import Labels, Series
+from clustertop.sources.prometheus.client import Labels, PromError, Series
 from clustertop.sources.prometheus.gpus import (
     GPU_FIELDS,
     GPU_INFO,
@@ -81,6 +81,16 @@ def split_clock(found: list[Series], untagged: Untagged) -> tuple[list[Series], 
         untagged[id(labels)] = got
         clocks.append((got[1], value))
     return util, clocks
+
+
+def part_clock(answers: dict[str, list[Series] | PromError], untagged: Untagged) -> None:
+    """A fleet reading's utilisation answer parted, in place, into utilisation and SM clocks
+    (split_clock); a failed one is the error of both (the SM clocks were asked with it)."""
+    util = answers.get("gpu_util")
+    if isinstance(util, list):
+        answers["gpu_util"], answers["gpu_sm_clock"] = split_clock(util, untagged)
+    elif util is not None:
+        answers["gpu_sm_clock"] = util
 
 
 LABELLED_BY = ("gpu_util", "gpu_gr_active")
@@ -160,5 +170,6 @@ def detail_queries(host_label: str, host: str) -> dict[str, str]:
 
 __all__ = [
     "CLOCK_TAG", "FLEET_MIN_HOSTS", "GPU_FB_FREE_ALL", "INFO_EVERY", "LABELLED_BY", "Untagged",
-    "detail_queries", "fleet_queries", "info_queries", "labels_fallback", "sizes", "split_clock",
+    "detail_queries", "fleet_queries", "info_queries", "labels_fallback", "part_clock", "sizes",
+    "split_clock",
 ]  # fmt: skip

@@ -63,12 +63,10 @@ def placer(
         portless.clear()
 
     def place(labels: Labels) -> HostData:
-        if host_label == "instance":
+        # host_key's rule, inlined: dcgm-exporter's Hostname unless another host label is set.
+        key = None
+        if host_label == "instance" or not labels.get(host_label):
             key = labels.get("Hostname") or labels.get("hostname")
-        else:
-            key = (
-                None if labels.get(host_label) else labels.get("Hostname") or labels.get("hostname")
-            )
         if not key:
             raw = labels.get(host_label, "")
             key = portless.get(raw)

@@ -15,8 +15,8 @@ from clustertop.sources.prometheus.fleet import (
     fleet_queries,
     info_queries,
     labels_fallback,
+    part_clock,
     sizes,
-    split_clock,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS
 
@@ -97,7 +97,7 @@ aggregation (whose own answers carry no `__name__`)."""
 def merged(wanted: Mapping[str, str]) -> tuple[dict[str, str], Merged]:
     """Queries that differ only by their one metric (`node_load1`, `node_load5`...; the
     filesystems' five; `max by (...) (DCGM_...)` of four GPU fields) asked as one, with
-    `{__name__=~"a|b"}` (and `by (__name__, ...)`): a hot reading then asks 14 queries, not 29
+    `{__name__=~"a|b"}` (and `by (__name__, ...)`): a hot reading then asks 14 queries, not 28
     (each query's round trip was most of its cost). `split` gives each its own answer again."""
     groups: dict[tuple[str, str], dict[str, str]] = {}
     for name, promql in wanted.items():
@@ -180,11 +180,7 @@ def hot_answers(
     reading's failed)."""
     info = info_queries(host_label)
     lean = {n: a for n, a in answers.items() if n not in info}
-    util = lean.get("gpu_util")
-    if isinstance(util, list):
-        lean["gpu_util"], lean["gpu_sm_clock"] = split_clock(util, untagged)
-    elif util is not None:
-        lean["gpu_sm_clock"] = util  # its error: the SM clocks were asked with it
+    part_clock(lean, untagged)
     labels, used, free = (answers.get(n) for n in (GPU_LABELS, "gpu_fb_used", GPU_FB_FREE_ALL))
     if isinstance(labels, list):
         lean[GPU_LABELS] = labels

@@ -39,8 +39,8 @@ from clustertop.sources.prometheus.fleet import (
     fleet_queries,
     info_queries,
     labels_fallback,
+    part_clock,
     sizes,
-    split_clock,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus
 from clustertop.sources.prometheus.grouping import group_hosts, unnamed
@@ -335,11 +335,7 @@ class PrometheusSource(Source):
                 GPU_FB_TOTAL: sizes(used, free),
             }
         lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
-        util = lean.get("gpu_util")
-        if isinstance(util, list):
-            lean["gpu_util"], lean["gpu_sm_clock"] = split_clock(util, self._untagged)
-        elif util is not None:
-            lean["gpu_sm_clock"] = util  # its error: the SM clocks were asked with it
+        part_clock(lean, self._untagged)
         return {**lean, **self._kept, **self._detail(answers)}
 
     def _without_detail(self, answers: Answers) -> dict[str, list[Series] | PromError]:
