@@ -8,7 +8,7 @@ import random
 import pytest
 
 from clustertop.sources.prometheus.client import PromError, PromSettings, Series
-from clustertop.sources.prometheus.fleet import CLOCK_TAG, fleet_queries, info_queries
+from clustertop.sources.prometheus.labelled import sweep_queries
 from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.sources.prometheus.streamed import FleetStream
 from tests.prom import test_fleet_reading as fleet_tests
@@ -17,7 +17,7 @@ from tests.prom.test_prometheus_source import Stack, stack  # noqa: F401 - the f
 
 NAMES = ["n1", "n2", "n3"]
 T0 = 1_700_000_000.0
-WANTED = {**fleet_queries("instance"), **info_queries("instance")}
+WANTED = sweep_queries("instance")
 
 
 def _gpu(host: str, index: int, **more: str) -> dict[str, str]:
@@ -46,15 +46,16 @@ def _answers(step: float) -> dict[str, list[Series] | PromError]:
     got["ctr_memory"] = ctrs
     got["ctr_cpu"] = [({**labels, "pod": "p"}, 0.5) for labels, _ in reversed(ctrs)]
     gpus = [(h, i) for h in NAMES for i in range(2)]
-    got["gpu_util"] = [(_gpu(h, i), 40.0 + step) for h, i in gpus]
-    got["gpu_util"].append((_gpu("n3", 7, **{CLOCK_TAG: "1"}), 1410.0))  # no utilisation
+    # n3's GPU 7 has no utilisation: its SM clock alone shows it.
+    got["gpu_sm_clock"] = [(_gpu(h, i), 1410.0) for h, i in [*gpus, ("n3", 7)]]
     got["gpu_temp"] = [(_gpu(h, i), 60.0) for h, i in reversed(gpus)]
     got["gpu_fb_used"] = [(_gpu(h, i), 1000.0 + step) for h, i in gpus]
     got["gpu_fb_free_all"] = [(_gpu(h, i), 79000.0) for h, i in gpus]
-    got["gpu_labels"] = [
-        (_gpu(h, i, UUID=f"GPU-{h}-{i}", modelName="NVIDIA H100", pod=f"p{i}"), 1.0)
+    got["gpu_labels"] = [  # raw: with their names and the utilisation's values
+        ({"__name__": "DCGM_FI_DEV_GPU_UTIL",
+          **_gpu(h, i, UUID=f"GPU-{h}-{i}", modelName="NVIDIA H100", pod=f"p{i}")}, 40.0 + step)
         for h, i in gpus
-    ]
+    ]  # fmt: skip
     return got
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from clustertop.sources.prometheus.assemble import Answers, assemble, queries
 from clustertop.sources.prometheus.client import (
@@ -26,10 +26,12 @@ async def ask_all(
     host_label: str,
     wanted: dict[str, str] | None = None,
     came: Callable[[str, object], object] | None = None,
+    lead: Collection[str] = (),
 ) -> tuple[Answers, list[TargetHealth] | None]:
     """Every query at once; a failed query is kept as its error (partial data stays usable).
     The targets API (the reason a scrape failed) is asked when `up` may show a failure.
-    `came` is told each answer (or PromError) as it comes."""
+    `came` is told each answer (or PromError) as it comes. The queries in `lead` are asked
+    first, the others once they are answered (see FleetStream's use)."""
     wanted = queries(host_label) if wanted is None else wanted
     # Asked heaviest first: their answers then come while Prometheus still works on the
     # small ones, and are decoded meanwhile instead of after (first reading at 5,000 x 8:
@@ -49,8 +51,13 @@ async def ask_all(
             came(name, got)
         return got
 
-    results = await asyncio.gather(
-        *(ask(n) for n in names),
+    first = [n for n in names if n in lead]
+    names = [*first, *(n for n in names if n not in lead)]
+    results: list[object] = []
+    if first:
+        results += await asyncio.gather(*(ask(n) for n in first), return_exceptions=True)
+    results += await asyncio.gather(
+        *(ask(n) for n in names[len(first) :]),
         *(() if sparse_up else (client.targets(),)),
         return_exceptions=True,
     )

@@ -54,6 +54,12 @@ from clustertop.sources.prometheus.hot import (
     hot_queries,
     split,
 )
+from clustertop.sources.prometheus.labelled import (
+    SM_CLOCK,
+    LabelMemo,
+    labelled_queries,
+    part_labels,
+)
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.sources.prometheus.streamed import FleetStream
 from clustertop.util.gcpolicy import pace_for_hosts
@@ -94,6 +100,8 @@ class PrometheusSource(Source):
         self._answered: tuple[Answers, list[TargetHealth] | None] | None = None
         self._filings: Filings = {}
         self._untagged: Untagged = {}
+        self._labelled: LabelMemo = {}
+        """The raw labels' sets parted (labelled.py), while they come back."""
         self._stream: FleetStream | None = None
         """The first reading's answers, filed as they come (FleetStream)."""
         self._built: dict[str, BuiltGpus] = {}
@@ -164,13 +172,17 @@ class PrometheusSource(Source):
         if hot is None and wanted is not None and self._answered is None and self._focus is None:
             # The first reading: each answer filed as it comes, in the decoding thread.
             stream = self._stream = FleetStream(
-                list(wanted), self.host_label, self._untagged, self._seen
+                list(wanted), self.host_label, self._untagged, self._seen, self._labelled
             )
         answers, targets = await ask_all(
             self._client,
             self.host_label,
             wanted,
             None if stream is None else lambda n, a: DECODER.submit(stream.take, n, a),
+            # The GPU answers first: their records (most of the filing) are made once they
+            # are all in, while Prometheus answers the rest, not after the last answer
+            # (first grid at 5,000 x 8: 3.31-3.40 s -> 2.99-3.28 s).
+            () if stream is None else stream.gpu_names,
         )
         failed = all_failed(answers)
         if failed is not None:
@@ -201,8 +213,10 @@ class PrometheusSource(Source):
             labels: list[Series] | PromError = await client.query(labels_fallback())
         except PromError as exc:
             labels = exc
-        got = {**answers, GPU_LABELS: labels}
-        return await off_loop(lambda: self._assemble(self._with_kept(got), targets, now)) or []
+        return (
+            await off_loop(lambda: self._assemble(self._with_kept(answers, labels), targets, now))
+            or []
+        )
 
     def _assemble(
         self,
@@ -312,17 +326,30 @@ class PrometheusSource(Source):
         wanted = fleet_queries(self.host_label)
         # With hot readings between, every sweep asks for them (labels out of view as fresh).
         if not self._kept or self._readings % INFO_EVERY == 0 or self._view is not None:
-            wanted |= info_queries(self.host_label)
+            wanted = labelled_queries(wanted, self.host_label)
         if self._focus is not None:
             wanted |= detail_queries(self.host_label, self._focus)
         self._readings += 1
         return wanted
 
-    def _with_kept(self, answers: Answers) -> Answers:
+    def _with_kept(
+        self, answers: Answers, labels: list[Series] | PromError | None = None
+    ) -> Answers:
         """The GPUs' labels and sizes: this reading's when asked and answered, else the last
         ones, filed after the fields (they only label GPUs found now) and before the open
-        host's own detail (whose labels are newer)."""
+        host's own detail (whose labels are newer). When asked, the labels' answer holds the
+        utilisation (labelled.py); `labels`, when given, are every field's (labels_fallback)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
+        lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
+        if GPU_LABELS in asked:
+            parted = part_labels(
+                asked[GPU_LABELS], lean.pop(SM_CLOCK, None), self.host_label, self._labelled
+            )
+            own = parted.pop(GPU_LABELS)
+            asked[GPU_LABELS] = own if labels is None else labels
+            lean.update(parted)
+        else:
+            part_clock(lean, self._untagged)
         used = answers.get("gpu_fb_used")
         if (
             asked
@@ -334,8 +361,6 @@ class PrometheusSource(Source):
                 GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
                 GPU_FB_TOTAL: sizes(used, free),
             }
-        lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
-        part_clock(lean, self._untagged)
         return {**lean, **self._kept, **self._detail(answers)}
 
     def _without_detail(self, answers: Answers) -> dict[str, list[Series] | PromError]:

@@ -17,6 +17,7 @@ from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, sizes
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus, build_gpus
 from clustertop.sources.prometheus.grouping import GPU_NAMES, file_answer, mark_down
 from clustertop.sources.prometheus.hosts import Filings, HostData, placer
+from clustertop.sources.prometheus.labelled import PARTED, SM_CLOCK, LabelMemo, part_labels
 from clustertop.sources.prometheus.promql import CONTAINER_QUERIES, DISK_QUERIES, Answers
 
 
@@ -97,8 +98,10 @@ class Streamed:
 
 class FleetStream(Streamed):
     """A large fleet's first reading (PrometheusSource._with_kept's answers, made as they
-    come): the utilisation parted from the SM clocks asked with it, filed after the other
-    fields; the GPUs' labels and sizes (FB_USED + FB_FREE) last, once all three are in."""
+    come): the utilisation and engine activity read from the labels' answer (labelled.py),
+    with the SM clocks asked beside it, filed after the other fields (without the labels
+    asked: the utilisation parted from the SM clocks asked with it); the GPUs' labels and
+    sizes (FB_USED + FB_FREE) last, once all three are in."""
 
     def __init__(
         self,
@@ -106,11 +109,23 @@ class FleetStream(Streamed):
         host_label: str,
         untagged: Untagged,
         seen: dict[str, str] | None = None,
+        labelled: LabelMemo | None = None,
     ) -> None:
-        lean = [n for n in wanted if n not in (GPU_LABELS, GPU_FB_FREE_ALL)]
-        super().__init__([*lean, "gpu_sm_clock", GPU_LABELS, GPU_FB_TOTAL], host_label, seen)
+        self._parts = GPU_LABELS in wanted
+        if self._parts:
+            lean = [n for n in wanted if n not in (GPU_LABELS, GPU_FB_FREE_ALL, SM_CLOCK)]
+            order = [*lean, *PARTED, GPU_LABELS, GPU_FB_TOTAL]
+        else:
+            lean = [n for n in wanted if n != GPU_FB_FREE_ALL]
+            order = [*lean, SM_CLOCK, GPU_LABELS, GPU_FB_TOTAL]
+        super().__init__(order, host_label, seen)
+        self.gpu_names = frozenset(n for n in wanted if section(n) == "gpu" or n == GPU_FB_FREE_ALL)
+        """The queries whose answers make the GPU records (asked before the others)."""
         self._untagged = untagged
+        self._labelled: LabelMemo = {} if labelled is None else labelled
         self._info: dict[str, object] = {}
+        self._raw: dict[str, object] = {}
+        """The labels' raw answer and the SM clocks, until both are in."""
 
     def take(self, name: str, answer: object) -> None:
         """One answer as it came (decoding thread)."""
@@ -120,6 +135,11 @@ class FleetStream(Streamed):
             self.broken = True
 
     def _take(self, name: str, answer: object) -> None:
+        if self._parts and name in (GPU_LABELS, SM_CLOCK):
+            self._raw[name] = answer
+            if len(self._raw) == 2:
+                self._part()
+            return
         if name == "gpu_util":
             if isinstance(answer, list):
                 util, clocks = split_clock(answer, self._untagged)
@@ -129,7 +149,7 @@ class FleetStream(Streamed):
                 self.offer(name, answer)
                 self.offer("gpu_sm_clock", answer)  # its error: the clocks were asked with it
             return
-        if name in (GPU_LABELS, GPU_FB_FREE_ALL, "gpu_fb_used"):
+        if name in (GPU_FB_FREE_ALL, "gpu_fb_used"):
             self._info[name] = answer
             if name == "gpu_fb_used":
                 self.offer(name, answer)
@@ -137,6 +157,19 @@ class FleetStream(Streamed):
                 self._kept()
             return
         self.offer(name, answer)
+
+    def _part(self) -> None:
+        """The fields read from the labels' answer, offered; its labels kept for _kept."""
+        raw, clocks = self._raw[GPU_LABELS], self._raw[SM_CLOCK]
+        if not isinstance(raw, (list, PromError)) or not isinstance(clocks, (list, PromError)):
+            self.broken = True
+            return
+        parted = part_labels(raw, clocks, self.host_label, self._labelled)
+        self._info[GPU_LABELS] = parted.pop(GPU_LABELS)
+        for name, got in parted.items():
+            self.offer(name, got)
+        if len(self._info) == 3:
+            self._kept()
 
     def _kept(self) -> None:
         labels, free, used = (self._info[n] for n in (GPU_LABELS, GPU_FB_FREE_ALL, "gpu_fb_used"))
