@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from clustertop.cli.prometheus import prom_settings
 from clustertop.config.settings import ConfigError, load_config
 
 
@@ -36,9 +37,49 @@ def test_table_sets_the_prefixed_settings(tmp_path: Path) -> None:
             "prometheus.urls: unknown setting (did you mean 'url'",
         ),
         ('[prometheus]\nurl = "ftp://p"\n', "prometheus.url: expected an http:// or https:// URL"),
+        (
+            '[prometheus]\ncompress = "gzip"\n',
+            "prometheus.compress: expected 'auto', 'always' or 'never', got 'gzip'",
+        ),
+        (
+            "[prometheus]\ncompress = true\n",
+            "prometheus.compress: expected a string, got true",
+        ),
+        (
+            'prometheus_compress = ""\n',
+            "prometheus_compress: expected 'auto', 'always' or 'never', got ''",
+        ),
     ],
 )
 def test_table_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
     assert message in str(caught.value)
+
+
+def test_compress_from_the_table_the_flat_key_and_the_environment(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path)}
+    default = load_config({}, home)
+    assert default.prometheus_compress == "auto"
+    assert default.sources["prometheus_compress"] == "default"
+    assert prom_settings(default).compress == "auto"
+    path = tmp_path / "c.toml"
+    for text, value in (('[prometheus]\ncompress = "never"\n', "never"),
+                        ('prometheus_compress = " Always "\n', "always")):  # fmt: skip
+        path.write_text(text)
+        config = load_config({}, home, path)
+        assert config.prometheus_compress == value
+        assert config.sources["prometheus_compress"] == f"file {path}"
+        assert prom_settings(config).compress == value
+    from_env = load_config({}, home | {"CLUSTERTOP_PROMETHEUS_COMPRESS": "never"}, path)
+    assert from_env.prometheus_compress == "never"  # the environment beats the file
+    assert from_env.sources["prometheus_compress"] == "env CLUSTERTOP_PROMETHEUS_COMPRESS"
+
+
+def test_a_bad_compress_variable_names_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config({}, {"HOME": str(tmp_path), "CLUSTERTOP_PROMETHEUS_COMPRESS": "sometimes"})
+    assert str(caught.value) == (
+        "environment variable CLUSTERTOP_PROMETHEUS_COMPRESS: "
+        "expected 'auto', 'always' or 'never', got 'sometimes'"
+    )

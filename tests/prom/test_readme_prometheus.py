@@ -33,6 +33,7 @@ def test_config_example_loads(tmp_path: Path) -> None:
     assert config.prometheus_url == "https://prometheus.example.org:9090"
     assert config.prometheus_host_label == "instance" and config.prometheus_verify_tls
     assert config.interval == 15.0
+    assert config.prometheus_compress == "auto"
 
 
 def test_commands_parse() -> None:

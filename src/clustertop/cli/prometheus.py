@@ -23,6 +23,7 @@ def prom_settings(config: Config) -> PromSettings:
         password_file=config.prometheus_password_file,
         verify_tls=config.prometheus_verify_tls,
         timeout=config.timeout,
+        compress=config.prometheus_compress,
     )
 
 

@@ -115,6 +115,17 @@ def _prometheus_url(value: object) -> str:
     return url.rstrip("/")
 
 
+PROMETHEUS_COMPRESS = ("auto", "always", "never")
+"""Values of `prometheus_compress`."""
+
+
+def _prometheus_compress(value: object) -> str:
+    word = text(allow_empty=True)(value).strip().lower()
+    if word not in PROMETHEUS_COMPRESS:
+        raise ValueError(f"expected 'auto', 'always' or 'never', got {shown(value)}")
+    return word
+
+
 _PERCENT = real(low=0, high=100)
 _SECONDS = duration(positive=True)
 _INTERVAL = duration(positive=True, minimum=MIN_INTERVAL)
@@ -271,6 +282,12 @@ class Config:
         "Seconds between readings of every host in a fleet over 200 hosts: between them, the "
         "TUI's rows in view, the open host and hosts down are read each interval.",
         render=_duration_literal,
+    )
+    prometheus_compress: str = setting(
+        "auto",
+        _prometheus_compress,
+        "Ask Prometheus for gzip answers: 'always', 'never', or 'auto' (uncompressed when the "
+        "URL's host is a loopback address, compressed otherwise).",
     )
     history_store: bool = setting(
         True,
