@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from clustertop.sources.prometheus.client import PromError
 from clustertop.sources.prometheus.fleet import CLOCK_TAG, fleet_queries, split_clock
-from clustertop.sources.prometheus.gpus import GPU_FIELDS, gpu_keep
+from clustertop.sources.prometheus.gpus import GPU_FIELDS, GPU_LABELS, gpu_keep
+from clustertop.sources.prometheus.labelled import LabelMemo, part_labels, sweep_queries
 from tests.prom.servers import VICTORIA, Prometheus, StandIn, Target, VictoriaMetrics
 from tests.prom.servers import unavailable as prometheus_unavailable
 from tests.waiting import wait_for
@@ -122,3 +124,64 @@ def test_split_clock_keeps_each_untagged_label_set_while_it_comes_back() -> None
     assert again[1][0][0] is first[1][0][0]  # the same labels: the reading is filed in place
     split_clock(plain, untagged)
     assert not untagged  # gone when no clock comes back
+
+
+def _series(result: list[dict[str, Any]]) -> list[tuple[dict[str, str], float]]:
+    return [(r["metric"], float(r["value"][1])) for r in result]
+
+
+def _by_gpu(found: list[tuple[dict[str, str], float]]) -> list[tuple[str, float]]:
+    return sorted((m["gpu"] + "/" + m.get("GPU_I_ID", ""), v) for m, v in found)
+
+
+def test_a_sweeps_labels_give_the_utilisation_and_clocks_the_fleet_queries_give(
+    prometheus: Prometheus,
+) -> None:
+    """A sweep reads the utilisation from the labels' raw answer and asks the SM clocks alone:
+    each GPU's utilisation, clock and labels are those of the queries it no longer asks."""
+    keep = gpu_keep("instance")
+    wanted = sweep_queries("instance")
+    assert "gpu_util" not in wanted and "gpu_gr_active" not in wanted
+    raw = _series(prometheus.query(wanted[GPU_LABELS]))
+    clocks = _series(prometheus.query(wanted["gpu_sm_clock"]))
+    memo: LabelMemo = {}
+    parted = part_labels(raw, clocks, "instance", memo)
+    util_query = f"max by ({keep}) ({GPU_FIELDS['gpu_util']})"
+    util = _series(prometheus.query(util_query))
+    alone = f"max by ({keep}) ({GPU_FIELDS['gpu_sm_clock']}) unless {util_query}"
+    assert _by_gpu(parted["gpu_util"]) == _by_gpu(util) == [("0/", 37.0), ("1/", 0.0), ("2/", 99.0)]
+    assert _by_gpu(parted["gpu_sm_clock"]) == _by_gpu(_series(prometheus.query(alone)))
+    assert parted["gpu_gr_active"] == []
+    grouped = _series(prometheus.query(labels_fallback_of_util()))
+    assert sorted(map(_items, (m for m, _ in parted[GPU_LABELS]))) == sorted(
+        map(_items, (m for m, _ in grouped))
+    )
+    again = part_labels(raw, clocks, "instance", memo)
+    # The same label sets each sweep while they come back (the reading is filed in place).
+    assert all(a[0] is b[0] for a, b in zip(again[GPU_LABELS], parted[GPU_LABELS], strict=True))
+    failed = PromError("timeout", "labels timed out")
+    assert part_labels(failed, clocks, "instance", {}) == {
+        "gpu_util": failed, "gpu_gr_active": failed, "gpu_sm_clock": clocks, GPU_LABELS: failed,
+    }  # fmt: skip
+
+
+def labels_fallback_of_util() -> str:
+    """The labels query a sweep asked before (its label sets, from the same two fields)."""
+    return (
+        f'group without () ({{__name__=~"{GPU_FIELDS["gpu_util"]}|{GPU_FIELDS["gpu_gr_active"]}"}})'
+    )
+
+
+def _items(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(labels.items()))
+
+
+def test_the_largest_of_a_gpus_series_is_its_utilisation() -> None:
+    """Two series of one GPU (two jobs scraping one exporter): the largest, as `max by`."""
+    one = {"__name__": "DCGM_FI_DEV_GPU_UTIL", "gpu": "0", "Hostname": "a", "job": "x"}
+    two = {**one, "job": "y"}
+    engine = {**one, "__name__": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "GPU_I_ID": "1"}
+    parted = part_labels([(one, 20.0), (two, 30.0), (engine, 0.5)], [], "instance", {})
+    assert [v for _, v in parted["gpu_util"]] == [30.0]
+    assert [(m["GPU_I_ID"], v) for m, v in parted["gpu_gr_active"]] == [("1", 0.5)]
+    assert all("__name__" not in m for m, _ in parted[GPU_LABELS])

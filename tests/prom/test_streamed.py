@@ -3,14 +3,18 @@ snapshots of one filed after the last answer, whatever order the answers come in
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 
 import pytest
 
-from clustertop.sources.prometheus.client import PromError, PromSettings, Series
+from clustertop.model import HostSnapshot
+from clustertop.sources.prometheus.client import PromClient, PromError, PromSettings, Series
+from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL
 from clustertop.sources.prometheus.labelled import sweep_queries
 from clustertop.sources.prometheus.source import PrometheusSource
-from clustertop.sources.prometheus.streamed import FleetStream
+from clustertop.sources.prometheus.streamed import FleetStream, section
 from tests.prom import test_fleet_reading as fleet_tests
 from tests.prom.test_fleet_reading import as_fleet  # noqa: F401 - the fixture
 from tests.prom.test_prometheus_source import Stack, stack  # noqa: F401 - the fixture
@@ -123,3 +127,41 @@ def test_the_first_fleet_reading_of_a_real_prometheus_is_streamed(
     monkeypatch.setattr(FleetStream, "finish", recorded)
     fleet_tests.test_fleet_rows_equal_full_rows(stack)
     assert finished == [True]
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_a_first_readings_gpu_queries_are_asked_before_the_others(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The GPU answers (their records are made once all are in) come first: the other
+    queries are asked once every GPU query but one is answered."""
+    spans: dict[str, tuple[float, float]] = {}
+    query = PromClient.query
+
+    async def timed(self: PromClient, promql: str) -> list[Series]:
+        start = time.monotonic()
+        try:
+            return await query(self, promql)
+        finally:
+            spans[promql] = (start, time.monotonic())
+
+    monkeypatch.setattr(PromClient, "query", timed)
+
+    async def first() -> list[HostSnapshot]:
+        source = PrometheusSource(
+            PromSettings(stack.prometheus.url), fleet_tests.NAMES, interval=1.0,
+            host_label="instance",
+        )  # fmt: skip
+        try:
+            return await source.read()
+        finally:
+            await source.aclose()
+
+    snaps = asyncio.run(first())
+    assert any(s.gpus for s in snaps)
+    gpu = [q for n, q in WANTED.items() if section(n) == "gpu" or n == GPU_FB_FREE_ALL]
+    others = [q for q in WANTED.values() if q not in gpu]
+    assert set(WANTED.values()) <= set(spans)  # and the fallback labels (a Titan V has none)
+    answered = sorted(spans[q][1] for q in gpu)
+    assert min(spans[q][0] for q in others) >= answered[-2]

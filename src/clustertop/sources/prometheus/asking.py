@@ -31,7 +31,7 @@ async def ask_all(
     """Every query at once; a failed query is kept as its error (partial data stays usable).
     The targets API (the reason a scrape failed) is asked when `up` may show a failure.
     `came` is told each answer (or PromError) as it comes. The queries in `lead` are asked
-    first, the others once they are answered (see FleetStream's use)."""
+    first, the others once all of them but one are answered (see FleetStream's use)."""
     wanted = queries(host_label) if wanted is None else wanted
     # Asked heaviest first: their answers then come while Prometheus still works on the
     # small ones, and are decoded meanwhile instead of after (first reading at 5,000 x 8:
@@ -51,12 +51,13 @@ async def ask_all(
             came(name, got)
         return got
 
-    first = [n for n in names if n in lead]
-    names = [*first, *(n for n in names if n not in lead)]
-    results: list[object] = []
-    if first:
-        results += await asyncio.gather(*(ask(n) for n in first), return_exceptions=True)
-    results += await asyncio.gather(
+    first = [asyncio.ensure_future(ask(n)) for n in names if n in lead]
+    names = [*(n for n in names if n in lead), *(n for n in names if n not in lead)]
+    pending = set(first)
+    while len(pending) > 1:  # the others asked when one is left (Prometheus then has work)
+        _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    results = await asyncio.gather(
+        *first,
         *(ask(n) for n in names[len(first) :]),
         *(() if sparse_up else (client.targets(),)),
         return_exceptions=True,

@@ -12,7 +12,7 @@ with a utilisation are dropped, as the fleet's `... or on (...)` query drops the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from clustertop.sources.prometheus.client import Labels, PromError, Series
 from clustertop.sources.prometheus.fleet import LABELLED_BY, fleet_queries, info_queries
@@ -23,9 +23,11 @@ PARTED = (*LABELLED_BY, SM_CLOCK)
 """What the labels' answer gives (with the SM clocks asked beside it), in the order filed."""
 _METRIC_OF = {GPU_FIELDS[name]: name for name in LABELLED_BY}
 
-LabelMemo = dict[int, tuple[Labels, Labels, Labels]]
-"""A raw label set's id: the set, its copy without `__name__` and its placing labels alone
-(made once while the set comes back: the memo of its query gives the same sets each reading)."""
+GpuKey = tuple["str | None", ...]
+"""A GPU's placing label values, by name (as `max by` and `on (...)` group series)."""
+LabelMemo = dict[int, tuple[Labels, Labels, GpuKey]]
+"""A raw label set's id: the set, its copy without `__name__` and its GPU's key (made once
+while the set comes back: the memo of its query gives the same sets each reading)."""
 
 
 def labelled_queries(lean: Mapping[str, str], host_label: str) -> dict[str, str]:
@@ -47,45 +49,58 @@ def part_labels(
     host_label: str,
     memo: LabelMemo,
 ) -> dict[str, list[Series] | PromError]:
-    """The labels' raw answer parted: the utilisation and engine activity as `max by` the
-    placing labels gives them, the SM clocks of GPUs without a utilisation, then the labels
-    (as `group without ()` gives them). A failed labels' answer is the error of the fields
-    read from it; the SM clocks are then kept whole."""
+    """The labels' raw answer parted: the utilisation and engine activity, one series per GPU
+    as `max by` the placing labels gives them (each with the GPU's labels, which place it
+    alike), the SM clocks of GPUs without a utilisation, then the labels (as `group without
+    ()` gives them). A failed labels' answer is the error of the fields read from it; the SM
+    clocks are then kept whole. This runs over 40,000 series a sweep at 5,000 x 8."""
     found: dict[str, list[Series] | PromError] = {}
     if not isinstance(raw, list):
         found.update((name, raw) for name in LABELLED_BY)
         found[SM_CLOCK] = clocks if clocks is not None else raw
         found[GPU_LABELS] = raw
         return found
-    keep = sorted({n.strip() for n in gpu_keep(host_label).split(",")})
+    key_of = _key_of(host_label)
     before = dict(memo)
     memo.clear()
-    # A GPU by its placing labels, whatever their order (as `on (...)` matches them).
-    fields_of: dict[str, dict[frozenset[tuple[str, str]], Series]] = {n: {} for n in LABELLED_BY}
+    fields_of: dict[str, dict[GpuKey, Series]] = {n: {} for n in LABELLED_BY}
     bare: list[Series] = []
     for labels, value in raw:
         got = before.get(id(labels))
         if got is None or got[0] is not labels:
-            own = {k: v for k, v in labels.items() if k != "__name__"}
-            got = (labels, own, {k: labels[k] for k in keep if labels.get(k)})
+            own = labels.copy()
+            own.pop("__name__", None)
+            got = (labels, own, key_of(labels))
         memo[id(labels)] = got
         bare.append((got[1], value))
-        name = _METRIC_OF.get(labels.get("__name__", ""))
-        if name is None:
+        series = fields_of.get(_METRIC_OF.get(labels.get("__name__", ""), ""))
+        if series is None:
             continue
-        series = fields_of[name]
-        key = frozenset(got[2].items())
-        last = series.get(key)
+        last = series.get(got[2])
         if last is None or value > last[1]:  # max by: the largest of a GPU's series
-            series[key] = (got[2], value)
+            series[got[2]] = (got[1], value)
     for name in LABELLED_BY:
         found[name] = list(fields_of[name].values())
-    util = fields_of[LABELLED_BY[0]]
     if isinstance(clocks, list):
-        clocks = [s for s in clocks if frozenset(s[0].items()) not in util]
+        util = fields_of[LABELLED_BY[0]]
+        clocks = [s for s in clocks if key_of(s[0]) not in util]
     found[SM_CLOCK] = clocks if clocks is not None else []
     found[GPU_LABELS] = bare
     return found
 
 
-__all__ = ["PARTED", "SM_CLOCK", "LabelMemo", "labelled_queries", "part_labels", "sweep_queries"]
+def _key_of(host_label: str) -> Callable[[Labels], GpuKey]:
+    """A label set's GPU key: its placing labels' values (None where it has none)."""
+    keep = tuple(dict.fromkeys(n.strip() for n in gpu_keep(host_label).split(",")))
+
+    def key(labels: Labels) -> GpuKey:
+        get = labels.get
+        return tuple(get(name) or None for name in keep)
+
+    return key
+
+
+__all__ = [
+    "PARTED", "SM_CLOCK", "GpuKey", "LabelMemo", "labelled_queries", "part_labels",
+    "sweep_queries",
+]  # fmt: skip
