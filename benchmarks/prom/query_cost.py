@@ -18,7 +18,8 @@ from tests.prom.servers import Prometheus
 
 from benchmarks.prom.source_scale import pin_queries, reading_time
 from clustertop.sources.prometheus.client import PromClient, PromSettings
-from clustertop.sources.prometheus.fleet import fleet_queries, info_queries
+from clustertop.sources.prometheus.fleet import fleet_queries
+from clustertop.sources.prometheus.labelled import sweep_queries
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -36,10 +37,11 @@ def _own_cpu() -> float:
 async def _ask(url: str, pid: int, end: float, names: list[str]) -> None:
     pin_queries(lambda: reading_time(end, 0))
     client = PromClient(PromSettings(url, timeout=60.0))
-    wanted = {**fleet_queries("instance"), **info_queries("instance")}
+    first = sweep_queries("instance")  # what a first reading (a sweep) asks
+    wanted = {**fleet_queries("instance"), **first}  # and, by name, what others ask
     totals = [0.0, 0.0]
     try:
-        for name in names or list(wanted):
+        for name in names or list(first):
             prom, own, wall = _process_cpu(pid), _own_cpu(), time.monotonic()
             got = await client.query(wanted[name])
             prom, own = _process_cpu(pid) - prom, _own_cpu() - own

@@ -9,9 +9,11 @@ from dataclasses import replace
 import pytest
 
 from clustertop.model import Gpu, HostSnapshot
+from clustertop.sources.prometheus import labelled
 from clustertop.sources.prometheus import source as prom_source
 from clustertop.sources.prometheus.client import PromClient, PromSettings, Series
 from clustertop.sources.prometheus.fleet import detail_queries, host_matchers, labels_fallback
+from clustertop.sources.prometheus.gpus import GPU_LABELS
 from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.ui.columns import GRID_COLUMNS, GridContext, host_row
 from tests.prom.servers import Prometheus
@@ -153,3 +155,26 @@ def test_gpus_without_utilisation_get_their_labels_from_every_field(
     titan = {s.name: s for s in first}["dcgm-exporter-lcxpl"]
     assert titan.gpus and titan.gpus == {s.name: s for s in full}["dcgm-exporter-lcxpl"].gpus
     assert all(g.uuid and g.name for g in titan.gpus)
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_a_sweep_whose_labels_fail_still_shows_each_gpus_utilisation(
+    stack: Stack,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The labels' answer carries a sweep's utilisation (labelled.py): when it fails (here
+    Prometheus refuses the query), the utilisation is asked as other readings ask it, and the
+    rows show it with no GPU error."""
+    info = labelled.info_queries
+
+    def refused(host_label: str) -> dict[str, str]:
+        return {**info(host_label), GPU_LABELS: "max by ("}
+
+    monkeypatch.setattr(labelled, "info_queries", refused)
+    full, first, _ = asyncio.run(_readings(stack.prometheus.url, None))
+    for was, now in zip(full, first, strict=True):
+        assert now.gpu_error == was.gpu_error, now.name
+        assert [(g.index, g.util_percent) for g in now.gpus] == [
+            (g.index, g.util_percent) for g in was.gpus
+        ], now.name
+    assert any(g.util_percent is not None for s in first for g in s.gpus)

@@ -12,11 +12,19 @@ with a utilisation are dropped, as the fleet's `... or on (...)` query drops the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
-from clustertop.sources.prometheus.client import Labels, PromError, Series
-from clustertop.sources.prometheus.fleet import LABELLED_BY, fleet_queries, info_queries
+from clustertop.sources.prometheus.client import Labels, PromClient, PromError, Series
+from clustertop.sources.prometheus.fleet import (
+    LABELLED_BY,
+    Untagged,
+    fleet_queries,
+    info_queries,
+    part_clock,
+)
 from clustertop.sources.prometheus.gpus import GPU_FIELDS, GPU_LABELS, gpu_keep
+from clustertop.sources.prometheus.promql import Answers
 
 SM_CLOCK = "gpu_sm_clock"
 PARTED = (*LABELLED_BY, SM_CLOCK)
@@ -89,6 +97,43 @@ def part_labels(
     return found
 
 
+def parted(
+    lean: dict[str, list[Series] | PromError],
+    asked: dict[str, list[Series] | PromError],
+    host_label: str,
+    memos: tuple[LabelMemo, Untagged],
+    labels: list[Series] | PromError | None = None,
+) -> None:
+    """A reading's fields (`lean`) and labels (`asked`, when asked) as they are filed, in
+    place: the utilisation and engine activity read from the labels' answer (their labels then
+    `labels` when given: every field's), else the SM clocks parted from the utilisation."""
+    if GPU_LABELS in asked and "gpu_util" not in lean:
+        found = part_labels(asked[GPU_LABELS], lean.pop(SM_CLOCK, None), host_label, memos[0])
+        own = found.pop(GPU_LABELS)
+        asked[GPU_LABELS] = own if labels is None else labels
+        lean.update(found)
+    else:
+        part_clock(lean, memos[1])
+
+
+async def unparted(client: PromClient, answers: Answers, host_label: str) -> Answers:
+    """A reading whose labels' answer failed (the largest: the likeliest to time out), with
+    the utilisation and engine activity it was to give asked as other readings ask them
+    (their SM clocks with them)."""
+    if not isinstance(answers.get(GPU_LABELS), PromError) or "gpu_util" in answers:
+        return answers
+    lean = fleet_queries(host_label)
+
+    async def ask(name: str) -> list[Series] | PromError:
+        try:
+            return await client.query(lean[name])
+        except PromError as exc:
+            return exc
+
+    got = await asyncio.gather(*(ask(n) for n in LABELLED_BY))
+    return {**answers, **dict(zip(LABELLED_BY, got, strict=True))}
+
+
 def _key_of(host_label: str) -> Callable[[Labels], GpuKey]:
     """A label set's GPU key: its placing labels' values (None where it has none)."""
     keep = tuple(dict.fromkeys(n.strip() for n in gpu_keep(host_label).split(",")))
@@ -101,6 +146,6 @@ def _key_of(host_label: str) -> Callable[[Labels], GpuKey]:
 
 
 __all__ = [
-    "PARTED", "SM_CLOCK", "GpuKey", "LabelMemo", "labelled_queries", "part_labels",
-    "sweep_queries",
+    "PARTED", "SM_CLOCK", "GpuKey", "LabelMemo", "labelled_queries", "part_labels", "parted",
+    "sweep_queries", "unparted",
 ]  # fmt: skip

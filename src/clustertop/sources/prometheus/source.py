@@ -39,7 +39,6 @@ from clustertop.sources.prometheus.fleet import (
     fleet_queries,
     info_queries,
     labels_fallback,
-    part_clock,
     sizes,
 )
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus
@@ -55,10 +54,10 @@ from clustertop.sources.prometheus.hot import (
     split,
 )
 from clustertop.sources.prometheus.labelled import (
-    SM_CLOCK,
     LabelMemo,
     labelled_queries,
-    part_labels,
+    parted,
+    unparted,
 )
 from clustertop.sources.prometheus.past import fetch_past
 from clustertop.sources.prometheus.streamed import FleetStream
@@ -203,6 +202,7 @@ class PrometheusSource(Source):
     ) -> list[HostSnapshot]:
         """A large fleet's snapshots, joined again with every field's labels when the labels
         asked (utilisation and engine activity) left a GPU that other fields found unnamed."""
+        answers = await unparted(client, answers, self.host_label)
         check = isinstance(answers.get(GPU_LABELS), list)
         snaps = await off_loop(
             lambda: self._assemble(self._with_kept(answers), targets, now, check)
@@ -341,15 +341,7 @@ class PrometheusSource(Source):
         utilisation (labelled.py); `labels`, when given, are every field's (labels_fallback)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
         lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
-        if GPU_LABELS in asked:
-            parted = part_labels(
-                asked[GPU_LABELS], lean.pop(SM_CLOCK, None), self.host_label, self._labelled
-            )
-            own = parted.pop(GPU_LABELS)
-            asked[GPU_LABELS] = own if labels is None else labels
-            lean.update(parted)
-        else:
-            part_clock(lean, self._untagged)
+        parted(lean, asked, self.host_label, (self._labelled, self._untagged), labels)
         used = answers.get("gpu_fb_used")
         if (
             asked
