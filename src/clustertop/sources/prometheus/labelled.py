@@ -73,6 +73,7 @@ def part_labels(
     memo.clear()
     fields_of: dict[str, dict[GpuKey, Series]] = {n: {} for n in LABELLED_BY}
     bare: list[Series] = []
+    metric_of, put = _METRIC_OF.get, bare.append
     for labels, value in raw:
         got = before.get(id(labels))
         if got is None or got[0] is not labels:
@@ -80,13 +81,12 @@ def part_labels(
             own.pop("__name__", None)
             got = (labels, own, key_of(labels))
         memo[id(labels)] = got
-        bare.append((got[1], value))
-        series = fields_of.get(_METRIC_OF.get(labels.get("__name__", ""), ""))
-        if series is None:
-            continue
-        last = series.get(got[2])
-        if last is None or value > last[1]:  # max by: the largest of a GPU's series
-            series[got[2]] = (got[1], value)
+        put((got[1], value))
+        series = fields_of.get(metric_of(labels.get("__name__", ""), ""))
+        if series is not None:
+            last = series.get(got[2])
+            if last is None or value > last[1]:  # max by: the largest of a GPU's series
+                series[got[2]] = (got[1], value)
     for name in LABELLED_BY:
         found[name] = list(fields_of[name].values())
     if isinstance(clocks, list):
@@ -139,8 +139,8 @@ def _key_of(host_label: str) -> Callable[[Labels], GpuKey]:
     keep = tuple(dict.fromkeys(n.strip() for n in gpu_keep(host_label).split(",")))
 
     def key(labels: Labels) -> GpuKey:
-        get = labels.get
-        return tuple(get(name) or None for name in keep)
+        # Prometheus sends no empty label values (an empty one is no label): in C.
+        return tuple(map(labels.get, keep))
 
     return key
 
