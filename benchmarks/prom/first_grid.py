@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import resource
 import sys
 import tempfile
 import time
@@ -23,32 +21,21 @@ from typing import Any
 from tests.prom.servers import Prometheus
 
 from benchmarks.prom import tui_keys
+from benchmarks.prom.query_cost import own_cpu, process_cpu
 from benchmarks.prom.source_scale import backfill, pin_queries
 from benchmarks.tui_driver import DisplayProbe
 from clustertop.sources.prometheus.client import PromSettings
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def _measure(source: Any, hosts: int, pid: int) -> dict[str, Any]:
     from clustertop.ui import AppOptions, ClusterTopApp
 
     app = ClusterTopApp(source, options=AppOptions(interval=tui_keys.INTERVAL_S))
-    prom, own = _process_cpu(pid), _own_cpu()
+    prom, own = process_cpu(pid), own_cpu()
     launched = time.monotonic()
     async with app.run_test(size=(160, 50)):
         screen, full = await tui_keys._first_grids(app, DisplayProbe(app), hosts, launched)
-        prom, own = _process_cpu(pid) - prom, _own_cpu() - own
+        prom, own = process_cpu(pid) - prom, own_cpu() - own
     read = source.first_read_at
     return {
         "hosts": hosts, "first_screen_s": screen, "first_full_grid_s": full,

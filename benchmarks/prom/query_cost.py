@@ -24,12 +24,12 @@ from clustertop.sources.prometheus.labelled import sweep_queries
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu(pid: int) -> float:
+def process_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def _own_cpu() -> float:
+def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -42,9 +42,9 @@ async def _ask(url: str, pid: int, end: float, names: list[str]) -> None:
     totals = [0.0, 0.0]
     try:
         for name in names or list(first):
-            prom, own, wall = _process_cpu(pid), _own_cpu(), time.monotonic()
+            prom, own, wall = process_cpu(pid), own_cpu(), time.monotonic()
             got = await client.query(wanted[name])
-            prom, own = _process_cpu(pid) - prom, _own_cpu() - own
+            prom, own = process_cpu(pid) - prom, own_cpu() - own
             totals[0] += prom
             totals[1] += own
             print(
