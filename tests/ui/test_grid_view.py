@@ -39,3 +39,17 @@ async def test_the_source_is_told_the_rows_in_view() -> None:
         told = len(source.views)
         await pilot.pause(2.5)  # two age ticks (1 s each) with the host screen on top
         assert len(source.views) == told
+
+
+async def test_the_age_tick_while_the_app_starts_or_ends_asks_no_screen() -> None:
+    """The one-second age tick may fire while the app is being taken down (no screen on the
+    stack, the grid's table removed): it must not fail the app (it did, in a full test run)."""
+    source = _Watched(["h0001", "h0002"])
+    app = ClusterTopApp(source, options=AppOptions(clock=lambda: NOW))
+    async with app.run_test(size=(160, 30)):
+        await wait_rows(app.grid.table, 2)
+        grid = app.grid
+        await grid.table.remove()
+        assert grid.hosts_in_view() == set()
+    assert not app.screen_stack
+    app._age_tick()

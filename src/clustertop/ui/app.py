@@ -271,7 +271,8 @@ class ClusterTopApp(App[None]):
         """Hosts whose screens show an age (down, stale data) repaint even without new data."""
         if self.options.recorder is not None:
             self._history_notice(self.options.recorder.problem)
-        if self.screen is self.grid:
+        stack = self.screen_stack  # empty while the app starts or ends (no `screen` then)
+        if stack and stack[-1] is self.grid:
             # The rows on screen (and a screenful either side): a large fleet's readings may
             # ask for these more often than for the others.
             self.source.view(self.grid.hosts_in_view())
@@ -282,7 +283,7 @@ class ClusterTopApp(App[None]):
             # a second of being scrolled into view. Every row each second held the keys.
             in_view = self.grid.hosts_in_view()
             aging = [name for name in aging if name in in_view]
-        aging += [screen.host for screen in self.screen_stack if isinstance(screen, HostScreen)]
+        aging += [screen.host for screen in stack if isinstance(screen, HostScreen)]
         if aging:
             self.live.store.touch(aging)
             self._schedule_repaint()

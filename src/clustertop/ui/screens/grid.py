@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.events import ScreenResume
 from textual.message import Message
 from textual.screen import Screen
@@ -123,7 +124,11 @@ class GridScreen(Screen[None]):
         """Hosts whose rows are on screen now, with a screenful either side."""
         if not self.is_mounted:
             return set()
-        return set(self.table.shown_keys(margin=self.table.size.height))
+        try:
+            table = self.table
+        except NoMatches:  # its table not composed yet, or taken down as the app ends
+            return set()
+        return set(table.shown_keys(margin=table.size.height))
 
     def show_updates(self, names: set[str]) -> None:
         """Re-render hosts `names`; deferred while another screen is on top."""
