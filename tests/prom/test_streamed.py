@@ -10,6 +10,7 @@ import time
 import pytest
 
 from clustertop.model import HostSnapshot
+from clustertop.sources.prometheus.asking import ask_all
 from clustertop.sources.prometheus.client import PromClient, PromError, PromSettings, Series
 from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL
 from clustertop.sources.prometheus.labelled import sweep_queries
@@ -165,3 +166,31 @@ def test_a_first_readings_gpu_queries_are_asked_before_the_others(
     assert set(WANTED.values()) <= set(spans)  # and the fallback labels (a Titan V has none)
     answered = sorted(spans[q][1] for q in gpu)
     assert min(spans[q][0] for q in others) >= answered[-2]
+
+
+def test_a_reading_given_up_while_its_gpu_queries_run_leaves_no_query_behind(
+    stack: Stack,  # noqa: F811
+) -> None:
+    """A first reading cancelled (the app quitting) while its GPU queries are out: they are
+    cancelled with it, not left running against Prometheus."""
+
+    async def cancelled() -> set[asyncio.Task[object]]:
+        client = PromClient(PromSettings(stack.prometheus.url))
+        try:
+            reading = asyncio.ensure_future(
+                ask_all(
+                    client, "instance", WANTED, None, [n for n in WANTED if section(n) == "gpu"]
+                )
+            )
+            await asyncio.sleep(0)  # the GPU queries asked
+            reading.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reading
+            await asyncio.sleep(0)
+            return {
+                t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
+            }
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(cancelled()) == set()

@@ -54,8 +54,13 @@ async def ask_all(
     first = [asyncio.ensure_future(ask(n)) for n in names if n in lead]
     names = [*(n for n in names if n in lead), *(n for n in names if n not in lead)]
     pending = set(first)
-    while len(pending) > 1:  # the others asked when one is left (Prometheus then has work)
-        _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    try:
+        while len(pending) > 1:  # the others asked when one is left (Prometheus then has work)
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the reading given up: its queries with it
+        for task in pending:
+            task.cancel()
+        raise
     results = await asyncio.gather(
         *first,
         *(ask(n) for n in names[len(first) :]),

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from clustertop.sources.prometheus.client import PromError, TargetHealth
-from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, sizes, split_clock
+from clustertop.sources.prometheus.client import PromError, Series, TargetHealth
+from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL, Untagged, part_clock, sizes
 from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL, GPU_LABELS, BuiltGpus, build_gpus
 from clustertop.sources.prometheus.grouping import GPU_NAMES, file_answer, mark_down
 from clustertop.sources.prometheus.hosts import Filings, HostData, placer
@@ -141,13 +141,10 @@ class FleetStream(Streamed):
                 self._part()
             return
         if name == "gpu_util":
-            if isinstance(answer, list):
-                util, clocks = split_clock(answer, self._untagged)
-                self.offer(name, util)
-                self.offer("gpu_sm_clock", clocks)
-            else:
-                self.offer(name, answer)
-                self.offer("gpu_sm_clock", answer)  # its error: the clocks were asked with it
+            both: dict[str, list[Series] | PromError] = {name: answer}  # type: ignore[dict-item]
+            part_clock(both, self._untagged)
+            for part, got in both.items():
+                self.offer(part, got)
             return
         if name in (GPU_FB_FREE_ALL, "gpu_fb_used"):
             self._info[name] = answer
