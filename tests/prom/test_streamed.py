@@ -38,9 +38,8 @@ def _answers(step: float) -> dict[str, list[Series] | PromError]:
     for name, value in (("load1", 1.5), ("mem_total", 8e9), ("mem_available", 4e9)):
         got[name] = [(labels, value + step) for labels in node]
     got["boot"] = PromError("error", "boot refused")
-    got["cpu_modes"] = [
-        ({**n, "mode": m}, v + step) for n in node for m, v in (("user", 0.3), ("idle", 0.6))
-    ]
+    got["cpu_idle"] = [(labels, 1.2 + step) for labels in node]
+    got["cpu_count"] = [(labels, 4.0) for labels in node]
     mounts = [{**n, "mountpoint": m, "device": "sda", "fstype": "ext4"} for n in node
               for m in ("/", "/data")]  # fmt: skip
     got["fs_size"] = [(labels, 1e12) for labels in mounts]

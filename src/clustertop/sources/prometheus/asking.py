@@ -17,8 +17,9 @@ from clustertop.sources.prometheus.client import (
 from clustertop.sources.prometheus.fleet import info_queries
 from clustertop.sources.prometheus.gpus import GPU_LABELS, GPU_QUERIES
 
-HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), "cpu_modes"))
+HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), "cpu_modes", "cpu_idle"))
 """The queries of tens of thousands of series each at 5,000 x 8 (the GPUs' and CPU modes')."""
+CPU = ("cpu_modes", "cpu_idle")
 
 
 async def ask_all(
@@ -39,7 +40,7 @@ async def ask_all(
     # The GPUs' labels (the largest answer, which completes the GPU answers of a first
     # reading: FleetStream then makes the GPU records) first, the CPU modes (little to do
     # with) last of the heavy ones.
-    names = sorted(wanted, key=lambda n: (n not in HEAVY, n == "cpu_modes", n != GPU_LABELS))
+    names = sorted(wanted, key=lambda n: (n not in HEAVY, n in CPU, n != GPU_LABELS))
     sparse_up = wanted.get("up") == "up == 0"
 
     async def ask(name: str) -> list[Series] | PromError:

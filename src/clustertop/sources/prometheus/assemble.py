@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from clustertop.model import Container, Cpu, Disk, HostSnapshot, HostState, Memory
 from clustertop.model.fast import maker, replacer
@@ -20,7 +20,7 @@ from clustertop.sources.prometheus.hosts import HostData, host_key, strip_port
 from clustertop.sources.prometheus.promql import (
     CONTAINER_QUERIES,
     DISK_QUERIES,
-    NODE_QUERIES,
+    NODE_NAMES,
     QUERIES,
     Answers,
     queries,
@@ -34,10 +34,18 @@ _REPLACE = replacer(HostSnapshot)
 def _cpu(host: HostData) -> Cpu | None:
     modes = host.cpu_modes
     total = sum(modes.values())
-    if not modes or total <= 0:
-        return None
-
     get, count = modes.get, host.values.get("cpu_count")
+    if not modes or total <= 0:
+        # A large fleet's reading (but for the open host): idle + iowait alone (CPU_IDLE).
+        idle = host.values.get("cpu_idle")
+        if idle is None or not count:
+            return None
+        return _CPU(
+            percent=min(100.0, max(0.0, 100.0 - 100.0 * idle / count)),
+            user_percent=None,
+            system_percent=None,
+            count=int(count),
+        )
     # Each share summed as sum() sums (from 0, in this order): the figures stay exactly so.
     return _CPU(
         percent=max(0.0, 100.0 - 100.0 * sum((get("idle", 0.0), get("iowait", 0.0))) / total),
@@ -116,7 +124,7 @@ def _containers(
     return (*found, *workloads.values())
 
 
-def _failed(answers: Answers, names: Mapping[str, str]) -> str | None:
+def _failed(answers: Answers, names: Iterable[str]) -> str | None:
     for name in names:
         answer = answers.get(name)
         if isinstance(answer, PromError):
@@ -124,7 +132,7 @@ def _failed(answers: Answers, names: Mapping[str, str]) -> str | None:
     return None
 
 
-_SECTIONS = {"node": NODE_QUERIES, "gpu": GPU_QUERIES, "ctr": CONTAINER_QUERIES,
+_SECTIONS = {"node": NODE_NAMES, "gpu": GPU_QUERIES, "ctr": CONTAINER_QUERIES,
              "disk": DISK_QUERIES}  # fmt: skip
 
 
@@ -146,7 +154,7 @@ def snapshot(
             name, HostState.ERROR, now, error="no series for this host in Prometheus"
         )
     values = host.values
-    has_node = bool(values.keys() & NODE_QUERIES.keys()) or bool(host.cpu_modes)
+    has_node = not values.keys().isdisjoint(NODE_NAMES) or bool(host.cpu_modes)
     if built is None:
         working: list[Mapping[str, object]] = []
         gpus = build_gpus(host.gpus, working)

@@ -17,6 +17,7 @@ from clustertop.sources.prometheus.gpus import (
     GPU_METRICS,
     gpu_keep,
 )
+from clustertop.sources.prometheus.promql import CPU_IDLE, NODE_QUERIES
 
 FLEET_MIN_HOSTS = 200
 """Above this many hosts a reading asks each interval only for what the grid, the summary and
@@ -33,8 +34,9 @@ def fleet_queries(host_label: str) -> dict[str, str]:
     lean = {
         name: promql
         for name, promql in queries(host_label).items()
-        if name != GPU_INFO and name not in DETAIL_FIELDS
+        if name not in (GPU_INFO, "cpu_modes") and name not in DETAIL_FIELDS
     }
+    lean |= CPU_IDLE  # the busy share alone: the modes for the open host (detail_queries)
     keep = gpu_keep(host_label)
     lean["up"] = "up == 0"  # only the down targets: their hosts get the targets API's reason
     for name in ("mem_free", "mem_buffers", "mem_cached"):
@@ -154,9 +156,16 @@ def host_matchers(host_label: str, host: str) -> list[str]:
     return found
 
 
+CPU_DETAIL = "cpu_modes"
+"""The open host's CPU modes (user, system, iowait shares), which the fleet's readings leave out."""
+
+
 def detail_queries(host_label: str, host: str) -> dict[str, str]:
-    """The open host's GPU fields and labels that the fleet's readings leave out."""
+    """The open host's CPU modes, GPU fields and labels that the fleet's readings leave out."""
     matchers = host_matchers(host_label, host)
+    # node_exporter's series name a host by the host label alone.
+    own = f"node_cpu_seconds_total{{{matchers[0]}}}"
+    cpu = NODE_QUERIES[CPU_DETAIL].replace("node_cpu_seconds_total", own)
 
     def pick(selector: str) -> str:
         return " or ".join(f"{{{selector}, {m}}}" for m in matchers)
@@ -168,11 +177,11 @@ def detail_queries(host_label: str, host: str) -> dict[str, str]:
     }
     # Filed last: the labels of this reading win over those kept from before.
     found[GPU_INFO] = f"group without () ({pick(f'__name__=~{_string(GPU_METRICS)}')})"
-    return found
+    return {CPU_DETAIL: cpu, **found}
 
 
 __all__ = [
-    "CLOCK_TAG", "FLEET_MIN_HOSTS", "GPU_FB_FREE_ALL", "INFO_EVERY", "LABELLED_BY", "Untagged",
-    "detail_queries", "fleet_queries", "info_queries", "labels_fallback", "part_clock", "sizes",
-    "split_clock",
+    "CLOCK_TAG", "CPU_DETAIL", "FLEET_MIN_HOSTS", "GPU_FB_FREE_ALL", "INFO_EVERY", "LABELLED_BY",
+    "Untagged", "detail_queries", "fleet_queries", "info_queries", "labels_fallback",
+    "part_clock", "sizes", "split_clock",
 ]  # fmt: skip

@@ -31,6 +31,7 @@ from clustertop.sources.prometheus.client import (
 from clustertop.sources.prometheus.delivery import deliver
 from clustertop.sources.prometheus.filing import Changes, changes, refile
 from clustertop.sources.prometheus.fleet import (
+    CPU_DETAIL,
     FLEET_MIN_HOSTS,
     GPU_FB_FREE_ALL,
     INFO_EVERY,
@@ -364,9 +365,10 @@ class PrometheusSource(Source):
         failed one is noted on that host alone."""
         detail = detail_queries(self.host_label, self._focus) if self._focus else {}
         got = {n: answers[n] for n in detail if n in answers}
-        errors = [a for a in got.values() if isinstance(a, PromError)]
+        # A failed CPU modes' answer leaves the busy share (cpu_idle) without its split.
+        errors = [a for n, a in got.items() if isinstance(a, PromError) and n != CPU_DETAIL]
         self._detail_error = f"GPU detail: {errors[0]}" if errors else None
-        return {n: a for n, a in got.items() if a not in errors}
+        return {n: a for n, a in got.items() if not isinstance(a, PromError)}
 
     async def run(self, sink: SnapshotSink) -> None:
         since: dict[str, tuple[HostState, float]] = {}

@@ -57,10 +57,17 @@ def _resources(snap: HostSnapshot) -> Text:
         text.append(NA, DIM)
     else:
         text.append(percent(cpu.percent), severity(cpu.percent, 70, 90))
-        text.append(f" (user {percent(cpu.user_percent)}, sys {percent(cpu.system_percent)}")
+        # A large Prometheus fleet's reading has the busy share alone until the open host's
+        # own modes come (the next reading): the cores then.
+        parts = []
+        if cpu.user_percent is not None or cpu.system_percent is not None:
+            parts += [f"user {percent(cpu.user_percent)}", f"sys {percent(cpu.system_percent)}"]
         if cpu.iowait_percent is not None:
-            text.append(f", iowait {percent(cpu.iowait_percent)}")
-        text.append(f", {cpu.count} cores)" if cpu.count else ")")
+            parts.append(f"iowait {percent(cpu.iowait_percent)}")
+        if cpu.count:
+            parts.append(f"{cpu.count} cores")
+        if parts:
+            text.append(f" ({', '.join(parts)})")
     load = " ".join(f"{value:.2f}" for value in snap.load) if snap.load else NA
     _label(text, "load").append(load)
     mem = snap.memory
