@@ -13,6 +13,7 @@ from clustertop.model import HostSnapshot
 from clustertop.sources.prometheus.asking import ask_all
 from clustertop.sources.prometheus.client import PromClient, PromError, PromSettings, Series
 from clustertop.sources.prometheus.fleet import GPU_FB_FREE_ALL
+from clustertop.sources.prometheus.gpus import GPU_FB_TOTAL
 from clustertop.sources.prometheus.labelled import sweep_queries
 from clustertop.sources.prometheus.source import PrometheusSource
 from clustertop.sources.prometheus.streamed import FleetStream, section
@@ -68,8 +69,15 @@ def _source() -> PrometheusSource:
     return PrometheusSource(settings, NAMES, interval=5.0, host_label="instance")
 
 
-def _read(source: PrometheusSource, answers: dict[str, list[Series] | PromError]) -> object:
-    return source._assemble(source._with_kept(answers), None, T0)
+def _read(
+    source: PrometheusSource,
+    answers: dict[str, list[Series] | PromError],
+    stream: FleetStream | None = None,
+) -> object:
+    """The join of `answers`; with the parts `stream` made of them as they came, as the
+    first reading joins (PrometheusSource._fleet_snapshots)."""
+    made = None if stream is None else stream.made()
+    return source._assemble(source._with_kept(answers, made=made), None, T0)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -81,8 +89,11 @@ def test_answers_filed_as_they_come_give_the_same_snapshots(seed: int) -> None:
     stream = streamed._stream = FleetStream(list(WANTED), "instance", streamed._untagged)
     for name in order:
         stream.take(name, first[name])
-    got, want = _read(streamed, first), _read(plain, first)
+    made = stream.made()
+    assert made is not None, "the labels' parts and the sizes were made as the answers came"
+    got, want = _read(streamed, first, stream), _read(plain, first)
     assert streamed._raw is stream.hosts, "the streamed filing was used"
+    assert streamed._kept[GPU_FB_TOTAL] is made[GPU_FB_TOTAL], "the sizes were not made again"
     assert isinstance(want, list) and any(s.gpus and s.disks and s.containers for s in want)
     assert got == want
     assert len(want[2].gpus) == 3  # n3: the GPU with a (tagged) SM clock alone too
@@ -98,7 +109,7 @@ def test_gpu_records_made_before_the_last_answer_are_those_of_the_join() -> None
     for name in gpu_first:
         stream.take(name, first[name])
     assert sorted(stream.built) == NAMES, "made once the GPU answers were all in"
-    assert _read(streamed, first) == _read(_source(), first)
+    assert _read(streamed, first, stream) == _read(_source(), first)
 
 
 def test_a_missing_answer_groups_the_reading_anew() -> None:
@@ -106,7 +117,7 @@ def test_a_missing_answer_groups_the_reading_anew() -> None:
     stream = source._stream = FleetStream(list(WANTED), "instance", source._untagged)
     for name in list(first)[1:]:  # `up` never came
         stream.take(name, first[name])
-    assert _read(source, first) == _read(_source(), first)
+    assert _read(source, first, stream) == _read(_source(), first)
     assert source._raw is not stream.hosts
 
 

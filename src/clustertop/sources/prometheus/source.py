@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from clustertop.model import HostSnapshot, HostState, placeholder
@@ -55,6 +55,8 @@ from clustertop.sources.prometheus.hot import (
     split,
 )
 from clustertop.sources.prometheus.labelled import (
+    PARTED,
+    SM_CLOCK,
     LabelMemo,
     labelled_queries,
     parted,
@@ -193,21 +195,31 @@ class PrometheusSource(Source):
         if hot is not None:
             return await off_loop(lambda: self._assemble_hot(answers, targets, now, hot)) or []
         if fleet:
-            return await self._fleet_snapshots(self._client, answers, targets, now)
+            return await self._fleet_snapshots(self._client, answers, targets, now, stream)
         # Joining 5,000 hosts takes a few hundred ms: off the event loop, which the UI shares.
         snaps = await off_loop(lambda: self._assemble(answers, targets, now))
         return snaps or []
 
     async def _fleet_snapshots(
-        self, client: PromClient, answers: Answers, targets: list[TargetHealth] | None, now: float
+        self,
+        client: PromClient,
+        answers: Answers,
+        targets: list[TargetHealth] | None,
+        now: float,
+        stream: FleetStream | None = None,
     ) -> list[HostSnapshot]:
         """A large fleet's snapshots, joined again with every field's labels when the labels
-        asked (utilisation and engine activity) left a GPU that other fields found unnamed."""
+        asked (utilisation and engine activity) left a GPU that other fields found unnamed.
+        `stream`: this reading's, when its answers were filed as they came."""
         answers = await unparted(client, answers, self.host_label)
         check = isinstance(answers.get(GPU_LABELS), list)
-        snaps = await off_loop(
-            lambda: self._assemble(self._with_kept(answers), targets, now, check)
-        )
+
+        def joined() -> list[HostSnapshot] | None:
+            # In the decoding thread, after the stream's filing of every answer (queued first).
+            made = None if stream is None else stream.made()
+            return self._assemble(self._with_kept(answers, made=made), targets, now, check)
+
+        snaps = await off_loop(joined)
         if snaps is not None:
             return snaps
         try:
@@ -334,15 +346,26 @@ class PrometheusSource(Source):
         return wanted
 
     def _with_kept(
-        self, answers: Answers, labels: list[Series] | PromError | None = None
+        self,
+        answers: Answers,
+        labels: list[Series] | PromError | None = None,
+        made: Mapping[str, object] | None = None,
     ) -> Answers:
         """The GPUs' labels and sizes: this reading's when asked and answered, else the last
         ones, filed after the fields (they only label GPUs found now) and before the open
         host's own detail (whose labels are newer). When asked, the labels' answer holds the
-        utilisation (labelled.py); `labels`, when given, are every field's (labels_fallback)."""
+        utilisation (labelled.py); `labels`, when given, are every field's (labels_fallback).
+        `made`: the same parts, made from these answers as they came (FleetStream.made)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
         lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
-        parted(lean, asked, self.host_label, (self._labelled, self._untagged), labels)
+        size: list[Series] | None = None
+        if made is not None and labels is None and GPU_LABELS in asked and "gpu_util" not in lean:
+            lean.pop(SM_CLOCK, None)
+            lean.update((n, made[n]) for n in PARTED)  # type: ignore[misc]
+            asked[GPU_LABELS] = made[GPU_LABELS]  # type: ignore[assignment]
+            size = made[GPU_FB_TOTAL]  # type: ignore[assignment]
+        else:
+            parted(lean, asked, self.host_label, (self._labelled, self._untagged), labels)
         used = answers.get("gpu_fb_used")
         if (
             asked
@@ -352,7 +375,7 @@ class PrometheusSource(Source):
             free: list[Series] = asked[GPU_FB_FREE_ALL]  # type: ignore[assignment]
             self._kept = {
                 GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
-                GPU_FB_TOTAL: sizes(used, free),
+                GPU_FB_TOTAL: sizes(used, free) if size is None else size,
             }
         return {**lean, **self._kept, **self._detail(answers)}
 
