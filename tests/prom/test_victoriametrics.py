@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from pathlib import Path
 
@@ -63,6 +64,15 @@ def test_victoriametrics_hosts_and_values(monkeypatch: pytest.MonkeyPatch) -> No
     assert [d.mount for d in now.disks] == [d.mount for d in was.disks] and now.disks
     assert now.memory is not None and now.memory.total == _meminfo_total()
     assert (now.system_error, now.gpu_error, now.disks_error) == (None, None, None)
+    # The busy share from the idle and iowait seconds alone (promql.CPU_IDLE), in both.
+    for snap in (was, now):
+        assert snap.cpu is not None and snap.cpu.count == _cpus(), snap.cpu
+        assert 0 <= snap.cpu.percent <= 100 and snap.cpu.user_percent is None
+
+
+def _cpus() -> int:
+    """The CPUs node_exporter counts: /proc/stat's per-CPU lines."""
+    return len(re.findall(r"^cpu[0-9]+ ", Path("/proc/stat").read_text(), re.M))
 
 
 async def _sweep_then_hot(url: str) -> tuple[list[HostSnapshot], list[HostSnapshot]]:
