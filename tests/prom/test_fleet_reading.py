@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -178,3 +181,46 @@ def test_a_sweep_whose_labels_fail_still_shows_each_gpus_utilisation(
             (g.index, g.util_percent) for g in was.gpus
         ], now.name
     assert any(g.util_percent is not None for s in first for g in s.gpus)
+
+
+@pytest.mark.usefixtures("as_fleet")
+def test_a_host_opened_gets_its_detail_at_once(stack: Stack) -> None:  # noqa: F811
+    """Opening a host in a large fleet wakes the source: the reading that asks for its detail
+    comes at once, not at the interval's end (30 s here)."""
+
+    async def opened() -> tuple[float, HostSnapshot]:
+        source = PrometheusSource(
+            PromSettings(stack.prometheus.url), NAMES, interval=30.0, host_label="instance"
+        )
+        got: list[HostSnapshot] = []
+        task = asyncio.create_task(source.run(got.append))
+
+        async def until(found: Callable[[], HostSnapshot | None], what: str) -> HostSnapshot:
+            deadline = time.monotonic() + 20.0
+            while (snap := found()) is None:
+                assert time.monotonic() < deadline, f"no {what} within 20 s"
+                await asyncio.sleep(0.05)
+            return snap
+
+        def gpu2(detail: bool) -> HostSnapshot | None:
+            for snap in reversed(got):
+                if snap.name == "gpu2" and snap.gpus:
+                    return snap if not detail or snap.gpus[0].power_w is not None else None
+            return None
+
+        try:
+            first = await until(lambda: gpu2(False), "first reading")
+            assert first.gpus[0].power_w is None, "a fleet reading leaves the detail out"
+            started = time.monotonic()
+            source.focus("gpu2")
+            snap = await until(lambda: gpu2(True), "reading with gpu2's detail")
+            return time.monotonic() - started, snap
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await source.aclose()
+
+    took, snap = asyncio.run(opened())
+    assert snap.gpus[0].power_w == 302.206
+    assert took < 15.0, f"{took:.1f} s: the reading waited for the interval"
