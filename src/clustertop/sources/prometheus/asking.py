@@ -17,9 +17,10 @@ from clustertop.sources.prometheus.client import (
 from clustertop.sources.prometheus.fleet import info_queries
 from clustertop.sources.prometheus.gpus import GPU_LABELS, GPU_QUERIES
 
-HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), "cpu_modes", "cpu_idle"))
-"""The queries of tens of thousands of series each at 5,000 x 8 (the GPUs' and CPU modes')."""
 CPU = ("cpu_modes", "cpu_idle")
+"""A full reading's CPU query and a large fleet's (promql.CPU_IDLE)."""
+HEAVY = frozenset((*GPU_QUERIES, *info_queries("instance"), *CPU))
+"""The queries of tens of thousands of series each at 5,000 x 8 (the GPUs' and CPU modes')."""
 
 
 async def ask_all(

@@ -27,6 +27,8 @@ INFO_EVERY = 8
 large fleet: they are about a fifth of the series and change only when a job or a GPU does."""
 DETAIL_FIELDS = ("gpu_power", "gpu_mem_util", "gpu_fb_free")
 """GPU fields no row, summary or alert shows: asked for the open host only."""
+CPU_DETAIL = "cpu_modes"
+"""The open host's CPU modes (user, system, iowait shares), which the fleet's readings leave out."""
 
 
 def fleet_queries(host_label: str) -> dict[str, str]:
@@ -34,7 +36,7 @@ def fleet_queries(host_label: str) -> dict[str, str]:
     lean = {
         name: promql
         for name, promql in queries(host_label).items()
-        if name not in (GPU_INFO, "cpu_modes") and name not in DETAIL_FIELDS
+        if name not in (GPU_INFO, CPU_DETAIL) and name not in DETAIL_FIELDS
     }
     lean |= CPU_IDLE  # the busy share alone: the modes for the open host (detail_queries)
     keep = gpu_keep(host_label)
@@ -154,10 +156,6 @@ def host_matchers(host_label: str, host: str) -> list[str]:
     if host_label == "instance":
         found += [f"Hostname={_string(host)}", f"hostname={_string(host)}"]
     return found
-
-
-CPU_DETAIL = "cpu_modes"
-"""The open host's CPU modes (user, system, iowait shares), which the fleet's readings leave out."""
 
 
 def detail_queries(host_label: str, host: str) -> dict[str, str]:

@@ -102,13 +102,21 @@ def parted(
     asked: dict[str, list[Series] | PromError],
     host_label: str,
     memos: tuple[LabelMemo, Untagged],
+    *,
     labels: list[Series] | PromError | None = None,
+    made: Mapping[str, object] | None = None,
 ) -> None:
     """A reading's fields (`lean`) and labels (`asked`, when asked) as they are filed, in
     place: the utilisation and engine activity read from the labels' answer (their labels then
-    `labels` when given: every field's), else the SM clocks parted from the utilisation."""
+    `labels` when given: every field's), else the SM clocks parted from the utilisation.
+    `made`: what part_labels gives, already made from the same answers (FleetStream.made)."""
     if GPU_LABELS in asked and "gpu_util" not in lean:
-        found = part_labels(asked[GPU_LABELS], lean.pop(SM_CLOCK, None), host_label, memos[0])
+        clocks = lean.pop(SM_CLOCK, None)
+        found: dict[str, list[Series] | PromError] = (
+            part_labels(asked[GPU_LABELS], clocks, host_label, memos[0])
+            if made is None
+            else {n: made[n] for n in (*PARTED, GPU_LABELS)}  # type: ignore[misc]
+        )
         own = found.pop(GPU_LABELS)
         asked[GPU_LABELS] = own if labels is None else labels
         lean.update(found)

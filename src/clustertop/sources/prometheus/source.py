@@ -56,8 +56,6 @@ from clustertop.sources.prometheus.hot import (
     split,
 )
 from clustertop.sources.prometheus.labelled import (
-    PARTED,
-    SM_CLOCK,
     LabelMemo,
     labelled_queries,
     parted,
@@ -367,14 +365,8 @@ class PrometheusSource(Source):
         `made`: the same parts, made from these answers as they came (FleetStream.made)."""
         asked = {n: answers[n] for n in info_queries(self.host_label) if n in answers}
         lean = {n: a for n, a in self._without_detail(answers).items() if n not in asked}
-        size: list[Series] | None = None
-        if made is not None and labels is None and GPU_LABELS in asked and "gpu_util" not in lean:
-            lean.pop(SM_CLOCK, None)
-            lean.update((n, made[n]) for n in PARTED)  # type: ignore[misc]
-            asked[GPU_LABELS] = made[GPU_LABELS]  # type: ignore[assignment]
-            size = made[GPU_FB_TOTAL]  # type: ignore[assignment]
-        else:
-            parted(lean, asked, self.host_label, (self._labelled, self._untagged), labels)
+        memos = (self._labelled, self._untagged)
+        parted(lean, asked, self.host_label, memos, labels=labels, made=made)
         used = answers.get("gpu_fb_used")
         if (
             asked
@@ -384,7 +376,7 @@ class PrometheusSource(Source):
             free: list[Series] = asked[GPU_FB_FREE_ALL]  # type: ignore[assignment]
             self._kept = {
                 GPU_LABELS: asked[GPU_LABELS],  # type: ignore[dict-item]
-                GPU_FB_TOTAL: sizes(used, free) if size is None else size,
+                GPU_FB_TOTAL: sizes(used, free) if made is None else made[GPU_FB_TOTAL],  # type: ignore[dict-item]
             }
         return {**lean, **self._kept, **self._detail(answers)}
 

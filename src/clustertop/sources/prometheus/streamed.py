@@ -126,8 +126,6 @@ class FleetStream(Streamed):
         self._info: dict[str, object] = {}
         self._raw: dict[str, object] = {}
         """The labels' raw answer and the SM clocks, until both are in."""
-        self._made: dict[str, object] = {}
-        """What the labels' answer and the memory answers gave (PARTED, labels, sizes)."""
 
     def take(self, name: str, answer: object) -> None:
         """One answer as it came (decoding thread)."""
@@ -166,7 +164,6 @@ class FleetStream(Streamed):
         parted = part_labels(raw, clocks, self.host_label, self._labelled)
         self._info[GPU_LABELS] = parted.pop(GPU_LABELS)
         for name, got in parted.items():
-            self._made[name] = got
             self.offer(name, got)
         if len(self._info) == 3:
             self._kept()
@@ -175,10 +172,8 @@ class FleetStream(Streamed):
         labels, free, used = (self._info[n] for n in (GPU_LABELS, GPU_FB_FREE_ALL, "gpu_fb_used"))
         # Else the join keeps neither: not the order offered here, so grouped anew.
         if isinstance(used, list) and isinstance(free, list) and not isinstance(labels, PromError):
-            self._made[GPU_LABELS] = labels
-            self._made[GPU_FB_TOTAL] = sizes(used, free)
             self.offer(GPU_LABELS, labels)
-            self.offer(GPU_FB_TOTAL, self._made[GPU_FB_TOTAL])
+            self.offer(GPU_FB_TOTAL, sizes(used, free))
 
     def made(self) -> Mapping[str, object] | None:
         """The utilisation, engine activity and SM clocks read from the labels' answer, the
@@ -186,9 +181,9 @@ class FleetStream(Streamed):
         (PrometheusSource._with_kept then takes these: 0.05-0.08 s less between the last
         answer and the first grid at 5,000 x 8); None unless all were made."""
         wanted = (*PARTED, GPU_LABELS, GPU_FB_TOTAL)
-        if self.broken or not self._parts or any(n not in self._made for n in wanted):
+        if self.broken or not self._parts or any(n not in self._offered for n in wanted):
             return None
-        return self._made
+        return {n: self._offered[n] for n in wanted}
 
 
 def _same(answers: Mapping[str, object], offered: Mapping[str, object]) -> bool:

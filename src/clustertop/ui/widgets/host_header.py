@@ -57,8 +57,8 @@ def _resources(snap: HostSnapshot) -> Text:
         text.append(NA, DIM)
     else:
         text.append(percent(cpu.percent), severity(cpu.percent, 70, 90))
-        # A large Prometheus fleet's reading has the busy share alone until the open host's
-        # own modes come (the next reading): the cores then.
+        # A large Prometheus fleet's row has the busy share alone: the open host's own modes
+        # come with the reading that opening it starts.
         parts = []
         if cpu.user_percent is not None or cpu.system_percent is not None:
             parts += [f"user {percent(cpu.user_percent)}", f"sys {percent(cpu.system_percent)}"]
